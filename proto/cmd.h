@@ -1,0 +1,29 @@
+/* cmd: splits "/command args" lines. Pure, no allocation. */
+#ifndef SOCKCHAT_CMD_H
+#define SOCKCHAT_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cmd {
+    const char *name; /* after the '/', not NUL-terminated */
+    size_t name_len;
+    const char *args; /* rest of the line with leading blanks skipped ("" if none) */
+};
+
+/* True when line is a command: it starts with '/' followed by a letter.
+ * "//text" is not a command (an escape for chat text starting with '/'). */
+bool cmd_parse(const char *line, struct cmd *c);
+
+/* True when c names the command `name` (ASCII case-insensitive). */
+bool cmd_is(const struct cmd *c, const char *name);
+
+/* Takes the next blank-separated word from *args: sets *word/*len, advances
+ * *args past it and the blanks after it. Returns false when none is left. */
+bool cmd_next_word(const char **args, const char **word, size_t *len);
+
+/* A nickname is 1-24 ASCII letters, digits, '_' or '-'. */
+enum { NICK_MAX = 24 };
+bool nick_valid(const char *nick, size_t len);
+
+#endif

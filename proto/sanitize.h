@@ -1,0 +1,34 @@
+/* sanitize: makes text from the network safe to show on a terminal.
+ *
+ * Output is valid UTF-8 that contains no C0/C1 control character and no DEL:
+ * - invalid, overlong or surrogate UTF-8 becomes U+FFFD, one per maximal bad
+ *   subsequence;
+ * - escape sequences (ESC followed by CSI, OSC, DCS, SOS, PM, APC or a single
+ *   final byte, and the C1 forms of CSI/OSC/DCS/SOS/PM/APC) are removed whole;
+ * - every other control character is shown as its Unicode control picture
+ *   (NUL -> U+2400, BEL -> U+2407, DEL -> U+2421) or U+FFFD for C1;
+ * - TAB becomes one space; bidi overrides/isolates (U+202A-202E, U+2066-2069)
+ *   become U+FFFD so they cannot reorder what follows;
+ * - everything else, wide characters and emoji included, is kept. */
+#ifndef SOCKCHAT_SANITIZE_H
+#define SOCKCHAT_SANITIZE_H
+
+#include <stddef.h>
+
+/* Worst-case output size for len input bytes, terminating NUL included. */
+#define SANITIZE_CAP(len) (3 * (len) + 1)
+
+/* Writes the safe form of src[0..len) to dst, always NUL-terminated when
+ * cap > 0, and returns its length. Output that does not fit is cut at a
+ * character boundary. */
+size_t sanitize_text(char *dst, size_t cap, const char *src, size_t len);
+
+/* Replaces NUL, CR and LF in s[0..len) with spaces, in place, so a client
+ * cannot forge a second line; returns len. The server applies it to every
+ * text field before relaying. */
+size_t sanitize_line(char *s, size_t len);
+
+/* Number of bytes of the longest prefix of s[0..len) that is valid UTF-8. */
+size_t utf8_valid_prefix(const char *s, size_t len);
+
+#endif
