@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a task needs, and only those that are missing.
+# Idempotent: a second run installs nothing. Uses sudo only when not root.
+#
+#   scripts/deps.sh build        compiler, cmake, ncursesw
+#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat (the test suite)
+#   scripts/deps.sh ci           test + clang and its sanitizer/fuzzer runtime
+#   scripts/deps.sh bench        build + redis-server, ncat (bench/compare.sh)
+#   scripts/deps.sh screenshots  test + aha, chromium (screenshots/make.sh)
+set -euo pipefail
+
+build=(build-essential cmake pkg-config libncurses-dev)
+test=("${build[@]}" check python3 tmux ncat procps)
+ci=("${test[@]}" clang libclang-rt-14-dev)
+bench=("${build[@]}" redis-server ncat procps python3 tmux)
+screenshots=("${test[@]}" aha chromium fonts-dejavu-core)
+
+set_name=${1:-test}
+case "$set_name" in
+build) want=("${build[@]}") ;;
+test) want=("${test[@]}") ;;
+ci) want=("${ci[@]}") ;;
+bench) want=("${bench[@]}") ;;
+screenshots) want=("${screenshots[@]}") ;;
+*)
+    echo "usage: $0 build|test|ci|bench|screenshots" >&2
+    exit 64
+    ;;
+esac
+
+missing=()
+for pkg in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || {
+        echo "deps.sh: need root or sudo to install: ${missing[*]}" >&2
+        exit 77
+    }
+    as_root=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
