@@ -18,7 +18,7 @@ bool cmd_parse(const char *line, struct cmd *c);
 /* True when c names the command `name` (ASCII case-insensitive). */
 bool cmd_is(const struct cmd *c, const char *name);
 
-/* Takes the next blank-separated word from *args: sets *word/*len, advances
+/* Takes the next blank-separated word from *args: sets *word and *len, advances
  * *args past it and the blanks after it. Returns false when none is left. */
 bool cmd_next_word(const char **args, const char **word, size_t *len);
 

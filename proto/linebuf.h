@@ -41,4 +41,9 @@ enum linebuf_status linebuf_feed(struct linebuf *lb, const char *data, size_t si
 /* Bytes held for an incomplete line (for tests and memory accounting). */
 size_t linebuf_pending(const struct linebuf *lb);
 
+/* Frees the buffer when no partial line is held (call it when a connection
+ * goes idle, after handling the lines of a read); the next feed allocates
+ * again. Returns false, changing nothing, while a partial line is held. */
+bool linebuf_trim(struct linebuf *lb);
+
 #endif
