@@ -1,0 +1,682 @@
+"""chatlib: what the integration and stress tests share.
+
+Starting the real sockchat-server on an ephemeral port, clients for its three
+dialects (framed, plain, raw), line reading with deadlines, and a tiny test
+runner. Python 3 standard library only.
+
+Every wait has a deadline; nothing sleeps to synchronise. The one timed wait
+that remains is expect_silence(), which asserts that nothing arrives within a
+window (single mode: the second client must not be served yet).
+
+Environment:
+  SOCKCHAT_TEST_SCALE    multiplies the sizes of heavy tests (default 1; CI
+                         under sanitizers may lower it, a soak may raise it)
+  SOCKCHAT_TEST_TIMEOUT  multiplies every deadline (default 1; sanitizer
+                         builds are 2-10x slower)
+  SOCKCHAT_TEST_VERBOSE  1: print server logs even when a test passes
+"""
+
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+SCALE = float(os.environ.get("SOCKCHAT_TEST_SCALE", "1") or "1")
+TIMEOUT_SCALE = float(os.environ.get("SOCKCHAT_TEST_TIMEOUT", "1") or "1")
+VERBOSE = os.environ.get("SOCKCHAT_TEST_VERBOSE", "") not in ("", "0")
+
+# Deadlines are generous on purpose: they only matter when something is
+# broken, and sanitizer builds on a loaded 2-core CI box are slow.
+T_SHORT = 10.0 * TIMEOUT_SCALE
+T_LONG = 60.0 * TIMEOUT_SCALE
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+INTEROP = os.path.join(os.path.dirname(HERE), "interop")
+
+LISTEN_RE = re.compile(r"^listening on (.+):(\d+) \(mode (\S+)\)")
+
+
+class Skip(Exception):
+    """Raised by a test that does not apply here (exit code 77 if all skip)."""
+
+
+class Timeout(AssertionError):
+    pass
+
+
+def scaled(n, minimum=1):
+    return max(minimum, int(n * SCALE))
+
+
+def deadline_in(seconds):
+    return time.monotonic() + seconds * 1.0
+
+
+def remaining(deadline):
+    return deadline - time.monotonic()
+
+
+# --------------------------------------------------------------------------
+# The server process
+
+
+class Server:
+    """The real server on --port 0, its output drained by threads.
+
+    stdout and stderr go to pipes read by two threads into lists, so a
+    server that logs every message can never block on a full pipe, and a
+    test can wait for a log line with a deadline."""
+
+    def __init__(self, binary, *args, mode=None, bind="127.0.0.1", port=0, env=None,
+                 expect_listen=True, timeout=None):
+        self.binary = binary
+        self.argv = [binary]
+        if bind is not None:
+            self.argv += ["--bind", bind]
+        if port is not None:
+            self.argv += ["--port", str(port)]
+        if mode is not None:
+            self.argv += ["--mode", mode]
+        self.argv += [str(a) for a in args]
+        self.out = []
+        self.err = []
+        self.cond = threading.Condition()
+        self.closed_streams = 0
+        penv = dict(os.environ)
+        # ASan keeps freed memory in a quarantine (256 MB by default), which
+        # would make every RSS figure meaningless; keep it small. Harmless
+        # for builds without ASan.
+        penv.setdefault("ASAN_OPTIONS", "quarantine_size_mb=8")
+        if env:
+            penv.update(env)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=penv)
+        self.pid = self.proc.pid
+        self._threads = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self.out), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.err), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+        self.host = None
+        self.port = None
+        self.mode = None
+        if expect_listen:
+            self._wait_listening(timeout or T_SHORT)
+
+    def _drain(self, stream, sink):
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self.cond:
+                sink.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.closed_streams += 1
+            self.cond.notify_all()
+
+    def _wait_listening(self, timeout):
+        dl = deadline_in(timeout)
+        with self.cond:
+            while True:
+                if self.out:
+                    break
+                if self.closed_streams == 2:
+                    break
+                left = remaining(dl)
+                if left <= 0:
+                    break
+                self.cond.wait(min(left, 0.5))
+            first = self.out[0] if self.out else None
+        if first is None:
+            rc = self.proc.poll()
+            self.kill()
+            raise AssertionError(f"server did not print its listening line within {timeout:.0f}s "
+                                 f"(exit code {rc}); argv {self.argv}; stderr: "
+                                 f"{self.err[-5:]}")
+        m = LISTEN_RE.match(first)
+        if not m:
+            self.kill()
+            raise AssertionError(f"first stdout line is not 'listening on ADDR:PORT (mode M)': "
+                                 f"{first!r}")
+        host = m.group(1)
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        self.host = host
+        self.port = int(m.group(2))
+        self.mode = m.group(3)
+        if self.port == 0:
+            raise AssertionError(f"listening line names port 0: {first!r}")
+
+    # connection helpers ----------------------------------------------------
+
+    @property
+    def addr(self):
+        host = self.host
+        if host in ("0.0.0.0", "*", ""):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        return (host, self.port)
+
+    def connect(self, **kw):
+        return Conn.connect(self.addr, **kw)
+
+    def framed(self, nick, **kw):
+        c = Framed.connect(self.addr, **kw)
+        c.hello(nick)
+        return c
+
+    def plain(self, **kw):
+        return Plain.connect(self.addr, **kw)
+
+    def raw(self, **kw):
+        return Conn.connect(self.addr, **kw)
+
+    # process state ---------------------------------------------------------
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def rss_kb(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def fd_count(self):
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def thread_count(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+        return 0
+
+    def wait_log(self, pattern, timeout=None, stream="any"):
+        """Waits for a log line (stdout or stderr) matching the regex."""
+        rx = re.compile(pattern)
+        dl = deadline_in(timeout or T_SHORT)
+        with self.cond:
+            while True:
+                sources = []
+                if stream in ("any", "out"):
+                    sources += self.out
+                if stream in ("any", "err"):
+                    sources += self.err
+                for line in sources:
+                    if rx.search(line):
+                        return line
+                left = remaining(dl)
+                if left <= 0 or self.closed_streams == 2:
+                    raise Timeout(f"no server log line matching {pattern!r}")
+                self.cond.wait(min(left, 0.5))
+
+    def send_signal(self, sig):
+        if self.alive():
+            os.kill(self.pid, sig)
+
+    def wait(self, timeout=None):
+        """Waits for the process to exit; returns its exit code."""
+        try:
+            return self.proc.wait(timeout=timeout or T_SHORT)
+        except subprocess.TimeoutExpired:
+            raise Timeout(f"server pid {self.pid} still running after {timeout or T_SHORT:.0f}s")
+
+    def stop(self, sig=signal.SIGTERM, timeout=None):
+        self.send_signal(sig)
+        rc = self.wait(timeout)
+        self.join_output()
+        return rc
+
+    def kill(self):
+        if self.alive():
+            os.kill(self.pid, signal.SIGKILL)
+        try:
+            self.proc.wait(timeout=T_SHORT)
+        except subprocess.TimeoutExpired:
+            pass
+        self.join_output()
+
+    def join_output(self):
+        for t in self._threads:
+            t.join(timeout=T_SHORT)
+
+    def sanitizer_reports(self):
+        return [line for line in self.err
+                if "ERROR: AddressSanitizer" in line or "WARNING: ThreadSanitizer" in line
+                or "ERROR: LeakSanitizer" in line or "runtime error:" in line]
+
+    def log_tail(self, n=30):
+        with self.cond:
+            return ("--- server stdout (tail) ---\n" + "\n".join(self.out[-n:]) +
+                    "\n--- server stderr (tail) ---\n" + "\n".join(self.err[-n:]))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.alive():
+            try:
+                self.stop(timeout=T_SHORT)
+            except Timeout:
+                self.kill()
+        else:
+            self.join_output()
+        if exc_type is not None or VERBOSE:
+            print(self.log_tail(), file=sys.stderr)
+        reports = self.sanitizer_reports()
+        if reports and exc_type is None:
+            print(self.log_tail(200), file=sys.stderr)
+            raise AssertionError(f"sanitizer report in server output: {reports[0]}")
+        return False
+
+
+# --------------------------------------------------------------------------
+# Connections
+
+
+class Conn:
+    """A TCP connection with a receive buffer and deadline-bounded reads."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+        self.eof = False
+        self.reset = False
+
+    @classmethod
+    def connect(cls, addr, timeout=None, rcvbuf=None, family=None):
+        host, port = addr
+        if family is None:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            # Before connect, so the window is small from the start.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.settimeout(timeout or T_SHORT)
+        s.connect((host, port))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.settimeout(None)
+        return cls(s)
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.sock.sendall(data)
+
+    def sendline(self, text, end=b"\n"):
+        if isinstance(text, str):
+            text = text.encode("utf-8")
+        self.send(text + end)
+
+    def _fill(self, deadline):
+        """Reads what is available (waiting until deadline); False at EOF."""
+        if self.eof:
+            return False
+        left = remaining(deadline)
+        if left <= 0:
+            raise Timeout("deadline passed")
+        r, _, _ = select.select([self.sock], [], [], left)
+        if not r:
+            raise Timeout("deadline passed")
+        try:
+            data = self.sock.recv(65536)
+        except ConnectionResetError:
+            self.reset = True
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def feed_nonblocking(self):
+        """For select loops: reads once; returns False at EOF."""
+        try:
+            data = self.sock.recv(262144)
+        except BlockingIOError:
+            return True
+        except ConnectionResetError:
+            self.reset = True
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def take_lines(self):
+        """Complete lines buffered so far (without LF)."""
+        if b"\n" not in self.buf:
+            return []
+        *lines, self.buf = self.buf.split(b"\n")
+        return lines
+
+    def recv_some(self, timeout=None):
+        """One read's worth of bytes (b'' at EOF): for the raw dialect."""
+        if self.buf:
+            data, self.buf = self.buf, b""
+            return data
+        if not self._fill(deadline_in(timeout or T_SHORT)):
+            return b""
+        data, self.buf = self.buf, b""
+        return data
+
+    def recv_exact_text(self, text, timeout=None):
+        """Raw dialect: reads until exactly `text` (bytes) has arrived."""
+        dl = deadline_in(timeout or T_SHORT)
+        while len(self.buf) < len(text):
+            try:
+                if not self._fill(dl):
+                    break
+            except Timeout:
+                break
+        got, self.buf = self.buf[:len(text)], self.buf[len(text):]
+        return got
+
+    def readline(self, timeout=None, deadline=None):
+        """The next line without its LF; None at EOF. Raises Timeout."""
+        dl = deadline if deadline is not None else deadline_in(timeout or T_SHORT)
+        while b"\n" not in self.buf:
+            try:
+                more = self._fill(dl)
+            except Timeout:
+                raise Timeout(f"no complete line before the deadline; buffered {self.buf[:200]!r}")
+            if not more:
+                if self.buf:
+                    line, self.buf = self.buf, b""
+                    return line
+                return None
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def read_until(self, pred, timeout=None, what="a matching line"):
+        """Reads lines until pred(line) is true; returns (line, skipped)."""
+        dl = deadline_in(timeout or T_SHORT)
+        skipped = []
+        while True:
+            try:
+                line = self.readline(deadline=dl)
+            except Timeout:
+                raise Timeout(f"no {what} before the deadline; got {skipped[-10:]!r}")
+            if line is None:
+                raise AssertionError(f"EOF before {what}; got {skipped[-10:]!r}")
+            if pred(line):
+                return line, skipped
+            skipped.append(line)
+
+    def expect_eof(self, timeout=None):
+        """Reads to EOF; returns the lines seen on the way."""
+        dl = deadline_in(timeout or T_SHORT)
+        lines = []
+        while True:
+            try:
+                line = self.readline(deadline=dl)
+            except Timeout:
+                raise Timeout(f"connection still open; got {lines[-10:]!r}")
+            if line is None:
+                return lines
+            lines.append(line)
+
+    def expect_silence(self, window):
+        """Asserts that nothing arrives within `window` seconds."""
+        r, _, _ = select.select([self.sock], [], [], window)
+        if r:
+            data = self.sock.recv(4096)
+            raise AssertionError(f"expected silence, got {data[:200]!r}")
+
+    def shutdown_write(self):
+        self.sock.shutdown(socket.SHUT_WR)
+
+    def abort(self):
+        """Closes with RST (SO_LINGER 0)."""
+        import struct
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+        return False
+
+
+class Plain(Conn):
+    """nc-style line client (LF; pass end=b'\\r\\n' for telnet-style)."""
+
+    def say(self, text, end=b"\n"):
+        self.sendline(text, end)
+
+    def expect(self, pred_or_bytes, timeout=None):
+        if isinstance(pred_or_bytes, (bytes, str)):
+            want = pred_or_bytes.encode() if isinstance(pred_or_bytes, str) else pred_or_bytes
+            return self.read_until(lambda l: l == want, timeout, what=repr(want))[0]
+        return self.read_until(pred_or_bytes, timeout)[0]
+
+
+# Framed messages ------------------------------------------------------------
+
+# How many space-separated fields come before the free text, per type.
+FIELDS = {
+    b"WELCOME": 3, b"ACK": 1, b"CHAT": 2, b"ACTION": 2, b"PRIV": 3, b"JOIN": 2,
+    b"LEAVE": 2, b"NICK": 2, b"OUT": 0, b"ERR": 1, b"NOTICE": 0, b"PING": 0, b"PONG": 0,
+    b"SHUTDOWN": 0,
+}
+
+
+class Msg:
+    def __init__(self, line):
+        self.raw = line
+        typ, _, rest = line.partition(b" ")
+        self.type = typ.decode("ascii", "replace")
+        n = FIELDS.get(typ)
+        if n is None:
+            self.fields, self.text = [], rest
+        else:
+            parts = rest.split(b" ", n) if rest else []
+            self.fields = parts[:n]
+            self.text = parts[n] if len(parts) > n else b""
+            while len(self.fields) < n:
+                self.fields.append(b"")
+
+    def f(self, i):
+        return self.fields[i].decode("utf-8", "replace")
+
+    @property
+    def nick(self):
+        if self.type in ("CHAT", "ACTION", "PRIV"):
+            return self.f(1)
+        return self.f(0)
+
+    def __repr__(self):
+        return f"Msg({self.raw!r})"
+
+
+class Framed(Conn):
+    """Our framed dialect: HELLO, then MSG ID TEXT."""
+
+    def __init__(self, sock):
+        super().__init__(sock)
+        self.next_id = 1
+        self.welcome = None
+        self.history = []
+
+    def hello(self, nick, password=None, timeout=None):
+        line = f"HELLO sockchat/1 {nick}"
+        if password:
+            line += f" {password}"
+        self.sendline(line)
+        m, skipped = self.next_until(lambda m: m.type == "WELCOME", timeout, "WELCOME")
+        if skipped:
+            raise AssertionError(f"lines before WELCOME: {skipped!r}")
+        self.welcome = m
+        self.nick = m.f(0)
+        return m
+
+    def msg(self, text):
+        """Sends MSG; returns its id."""
+        i = self.next_id
+        self.next_id += 1
+        if isinstance(text, str):
+            text = text.encode("utf-8")
+        self.send(b"MSG %d " % i + text + b"\n")
+        return i
+
+    def next(self, timeout=None, deadline=None):
+        line = self.readline(timeout=timeout, deadline=deadline)
+        return None if line is None else Msg(line)
+
+    def next_until(self, pred, timeout=None, what="a matching message"):
+        line, skipped = self.read_until(lambda l: pred(Msg(l)), timeout, what)
+        return Msg(line), [Msg(s) for s in skipped]
+
+    def wait_type(self, typ, timeout=None, pred=None):
+        return self.next_until(lambda m: m.type == typ and (pred is None or pred(m)), timeout,
+                               typ)[0]
+
+    def chat(self, text, timeout=None):
+        """Sends a chat line and waits for its ACK."""
+        i = self.msg(text)
+        self.wait_type("ACK", timeout, lambda m: m.f(0) == str(i))
+        return i
+
+    def sync(self, timeout=None):
+        """A round trip: everything the server queued for us before it is
+        read; returns the messages read on the way."""
+        tok = f"sync{self.next_id}x{id(self) & 0xffff}"
+        self.next_id += 1
+        self.sendline(f"PING {tok}")
+        _, skipped = self.next_until(lambda m: m.type == "PONG" and m.text == tok.encode(),
+                                     timeout, f"PONG {tok}")
+        return skipped
+
+    def command(self, text, timeout=None):
+        """Sends a /command; returns the OUT/ERR (and other) lines that came
+        before a following PING round trip."""
+        self.msg(text)
+        return self.sync(timeout)
+
+
+def is_clean_text(b):
+    """True if b is valid UTF-8 with no ESC, no C0 control, no DEL, no C1."""
+    try:
+        s = b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    for ch in s:
+        o = ord(ch)
+        if o < 0x20 or o == 0x7F or 0x80 <= o < 0xA0:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------
+# The runner
+
+
+def parse_args(argv):
+    """argv: SERVER_BINARY [--mode M] [-k SUBSTRING] [--size N]"""
+    opts = {"binary": None, "mode": "threads", "filter": None, "size": None}
+    it = iter(argv[1:])
+    for a in it:
+        if a == "--mode":
+            opts["mode"] = next(it)
+        elif a == "-k":
+            opts["filter"] = next(it)
+        elif a == "--size":
+            opts["size"] = float(next(it))
+        elif opts["binary"] is None:
+            opts["binary"] = a
+        else:
+            raise SystemExit(f"unexpected argument {a!r}")
+    if not opts["binary"]:
+        raise SystemExit(f"usage: {argv[0]} SERVER_BINARY [--mode M] [-k NAME] [--size N]")
+    if not os.access(opts["binary"], os.X_OK):
+        raise SystemExit(f"{opts['binary']}: not an executable")
+    return opts
+
+
+class Ctx:
+    def __init__(self, opts):
+        self.binary = opts["binary"]
+        self.mode = opts["mode"]
+        self.size = opts["size"]
+
+    def server(self, *args, **kw):
+        kw.setdefault("mode", self.mode)
+        return Server(self.binary, *args, **kw)
+
+    def require_multi(self):
+        if self.mode == "single":
+            raise Skip("needs several clients at once; single mode serves one")
+
+    def require_mode(self, *modes):
+        if self.mode not in modes:
+            raise Skip(f"only for mode {'/'.join(modes)}")
+
+
+def mode_supported(binary, mode):
+    """Starts the server once in `mode`: False if it refuses the mode."""
+    try:
+        s = Server(binary, mode=mode)
+    except AssertionError:
+        return False
+    s.stop()
+    return True
+
+
+def run_tests(namespace, argv=None):
+    """Runs every test_* function of namespace (in definition order) with a
+    Ctx; prints one line per test; exits 0, 1 (a failure) or 77 (all
+    skipped, for CTest's SKIP_RETURN_CODE)."""
+    opts = parse_args(argv or sys.argv)
+    ctx = Ctx(opts)
+    tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f)]
+    if opts["filter"]:
+        tests = [(n, f) for n, f in tests if opts["filter"] in n]
+    if ctx.mode != "threads" and not mode_supported(ctx.binary, ctx.mode):
+        print(f"SKIP all: the server does not start with --mode {ctx.mode}")
+        sys.exit(77)
+    failed, passed, skipped = [], 0, 0
+    for name, fn in tests:
+        t0 = time.monotonic()
+        sys.stdout.flush()
+        try:
+            fn(ctx)
+        except Skip as e:
+            skipped += 1
+            print(f"SKIP {name} ({ctx.mode}): {e}", flush=True)
+            continue
+        except Exception:  # noqa: BLE001 - report any failure and go on
+            failed.append(name)
+            print(f"FAIL {name} ({ctx.mode}) after {time.monotonic() - t0:.2f}s", flush=True)
+            traceback.print_exc(file=sys.stdout)
+            sys.stdout.flush()
+            continue
+        passed += 1
+        print(f"ok   {name} ({ctx.mode}) {time.monotonic() - t0:.2f}s", flush=True)
+    print(f"{passed} passed, {len(failed)} failed, {skipped} skipped")
+    if failed:
+        print("failed: " + " ".join(failed))
+        sys.exit(1)
+    if passed == 0 and skipped > 0:
+        sys.exit(77)
+    sys.exit(0)

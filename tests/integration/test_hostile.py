@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Hostile input: overlong lines, invalid UTF-8, NUL and bare CR, escape
+sequences, floods against the rate limit.
+
+usage: test_hostile.py SERVER_BINARY [--mode M] [-k NAME]"""
+
+import os
+import select
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chatlib import T_SHORT, deadline_in, is_clean_text, remaining, run_tests  # noqa: E402
+
+FFFD = "\ufffd".encode()
+KNOWN = (b"WELCOME", b"ACK", b"CHAT", b"ACTION", b"PRIV", b"JOIN", b"LEAVE", b"NICK", b"OUT",
+         b"ERR", b"NOTICE", b"PING", b"PONG", b"SHUTDOWN")
+
+
+def _pair(srv):
+    """A sender and a framed and a plain receiver, all past their JOINs."""
+    s = srv.framed("sender")
+    r = srv.framed("rx")
+    p = srv.plain()
+    p.say("/ping plain-ready")
+    p.expect(b"pong plain-ready")
+    for c in (s, r):
+        c.sync()
+    return s, r, p
+
+
+def _framed_chats_until(r, marker):
+    """CHAT-type lines r gets up to the CHAT whose text is marker (excluded);
+    asserts every line on the way is a well-formed known type."""
+    out = []
+    dl = deadline_in(T_SHORT)
+    while True:
+        m = r.next(deadline=dl)
+        assert m is not None, "receiver lost its connection"
+        assert m.raw.split(b" ", 1)[0] in KNOWN, f"forged or unknown line {m.raw!r}"
+        if m.type in ("CHAT", "ACTION", "PRIV"):
+            if m.text == marker:
+                return out
+            out.append(m)
+
+
+def _plain_lines_until(p, marker):
+    out = []
+    dl = deadline_in(T_SHORT)
+    while True:
+        line = p.readline(deadline=dl)
+        assert line is not None, "plain receiver lost its connection"
+        if line.endswith(marker):
+            return out
+        out.append(line)
+
+
+def test_overlong_framed(ctx):
+    """Over 4096 bytes: ERR too-long, the connection stays; a line of
+    exactly 4096 bytes is fine and relayed intact."""
+    with ctx.server("--rate", "0") as srv:
+        s = srv.framed("big")
+        i = s.msg("a" * 5000)
+        m = s.next_until(lambda m: m.type in ("ERR", "ACK"))[0]
+        assert m.type == "ERR" and m.f(0) == "too-long", m
+        s.chat("still here")
+        prefix = b"MSG %d " % s.next_id
+        text = b"b" * (4096 - len(prefix))
+        s.next_id += 1
+        s.send(prefix + text + b"\n")
+        m = s.next_until(lambda m: m.type in ("ERR", "ACK"))[0]
+        assert m.type == "ACK", f"a 4096-byte line was refused: {m}"
+        # 1 MB without a newline, then one: one error, the connection stays.
+        s.send(b"MSG 99 " + b"c" * (1 << 20) + b"\n")
+        m = s.next_until(lambda m: m.type in ("ERR", "ACK"))[0]
+        assert m.type == "ERR" and m.f(0) == "too-long", m
+        s.chat("and still here")
+        assert i == 1
+
+
+def test_overlong_plain(ctx):
+    with ctx.server("--rate", "0") as srv:
+        p = srv.plain()
+        p.say("a" * 4096)
+        assert p.readline() == b"Message received", "a 4096-byte plain line was refused"
+        p.say("a" * 4097)
+        line = p.readline()
+        assert line.startswith(b"error: "), line
+        p.say("short")
+        assert p.readline() == b"Message received"
+
+
+def test_overlong_not_relayed(ctx):
+    ctx.require_multi()
+    with ctx.server("--rate", "0") as srv:
+        s, r, p = _pair(srv)
+        s.msg("z" * 6000)
+        s.wait_type("ERR")
+        s.chat("marker-1")
+        assert _framed_chats_until(r, b"marker-1") == []
+        assert _plain_lines_until(p, b"marker-1") == []
+
+
+def test_invalid_utf8(ctx):
+    """Invalid UTF-8 reaches receivers as U+FFFD, the rest intact."""
+    ctx.require_multi()
+    with ctx.server("--rate", "0") as srv:
+        s, r, p = _pair(srv)
+        bad = b"ok \xff\xfe bad \xc3( trunc \xe6\x97 overlong \xc0\xaf surrogate \xed\xa0\x80 end"
+        s.chat(bad)
+        m = r.wait_type("CHAT")
+        assert is_clean_text(m.text), m
+        assert m.text.startswith(b"ok ") and m.text.endswith(b" end"), m
+        assert FFFD in m.text, m
+        line = p.expect(lambda l: l.startswith(b"<sender> "))
+        assert is_clean_text(line) and FFFD in line and line.endswith(b" end"), line
+        # A plain sender too.
+        p.say(b"plain \xff sent")
+        p.expect(b"Message received")
+        m = r.wait_type("CHAT")
+        assert m.text == b"plain " + FFFD + b" sent", m
+
+
+def test_nul_and_bare_cr_cannot_forge(ctx):
+    """NUL and a bare CR inside a line cannot make a second line or a sender."""
+    ctx.require_multi()
+    with ctx.server("--rate", "0") as srv:
+        s, r, p = _pair(srv)
+        s.send(b"MSG 1 one\x00CHAT 1 admin forged-nul\n")
+        s.send(b"MSG 2 two\rCHAT 1 admin forged-cr\n")
+        s.send(b"MSG 3 three\r\rLEAVE sender 0 kicked\n")
+        p.send(b"four\x00JOIN admin 1\n")
+        p.send(b"five\r<admin> forged-plain\n")
+        p.send(b"six\r\n")
+        s.chat("marker-2")
+        chats = _framed_chats_until(r, b"marker-2")
+        texts = [m.text for m in chats]
+        assert len(chats) == 6, texts
+        for m in chats:
+            assert b"\x00" not in m.raw and b"\r" not in m.raw, m
+            assert m.nick in ("sender", chats[3].nick), m
+        assert chats[0].text.startswith(b"one") and b"forged-nul" in chats[0].text, texts
+        assert chats[1].text.startswith(b"two") and b"forged-cr" in chats[1].text, texts
+        assert chats[2].text.startswith(b"three") and b"kicked" in chats[2].text, texts
+        assert chats[3].nick != "admin"
+        assert chats[5].text == b"six", texts
+        # The plain receiver got its own replies and the sender's lines, each
+        # as one line.
+        lines = _plain_lines_until(p, b"marker-2")
+        assert not any(l.startswith(b"<admin>") for l in lines), lines
+        assert not any(b"\x00" in l or b"\r" in l for l in lines), lines
+        assert lines.count(b"Message received") == 3, lines
+
+
+def test_escape_sequences_harmless(ctx):
+    """Escape sequences and control characters from one client arrive
+    harmless at the others: no ESC, no C0 but the line's LF, no DEL, no C1."""
+    ctx.require_multi()
+    with ctx.server("--rate", "0") as srv:
+        s, r, p = _pair(srv)
+        evil = (b"\x1b[2J\x1b[H\x1b[31mred\x1b[0m \x1b]0;pwned title\x07 bell\x07 bs\x08x "
+                b"del\x7f c1\xc2\x9b31m tab\there \x1bP+q\x1b\\ \x1b(0 end")
+        s.chat(evil)
+        s.chat(b"/me \x1b[5mblinks\x1b[0m")
+        s.msg(b"/msg rx \x1b]52;c;ZXZpbA==\x07psst")
+        s.wait_type("PRIV")
+        raw = srv.raw()
+        raw.send(b"\x1b[2Jfrom raw \x1b[1mbold")
+        assert raw.recv_exact_text(b"Message received") == b"Message received"
+        s.chat("marker-3")
+        got = _framed_chats_until(r, b"marker-3")
+        assert [m.type for m in got] == ["CHAT", "ACTION", "PRIV", "CHAT"], got
+        for m in got:
+            assert is_clean_text(m.raw), f"unsafe bytes reached a framed client: {m.raw!r}"
+        assert b"red" in got[0].text and got[0].text.endswith(b"end"), got[0]
+        assert b"blinks" in got[1].text and b"psst" in got[2].text and b"bold" in got[3].text
+        lines = _plain_lines_until(p, b"marker-3")
+        assert len(lines) >= 3, lines
+        for line in lines:
+            assert is_clean_text(line), f"unsafe bytes reached a plain client: {line!r}"
+
+
+def _drain_replies(s, ids, dl):
+    """Reads until every id has an ACK or an ERR; ERRs are matched in order
+    (they carry no id). Returns (acked ids, err lines)."""
+    acked, errs = [], []
+    while len(acked) + len(errs) < len(ids):
+        m = s.next(deadline=dl)
+        assert m is not None, "connection lost"
+        if m.type == "ACK":
+            acked.append(int(m.f(0)))
+        elif m.type == "ERR":
+            errs.append(m)
+    return acked, errs
+
+
+def _send_until_acked(s, text, dl):
+    """Retries a chat line until the bucket lets it through (polls at 50 ms,
+    bounded by dl)."""
+    while True:
+        i = s.msg(text)
+        m = s.next_until(lambda m: m.type in ("ACK", "ERR"))[0]
+        if m.type == "ACK":
+            assert m.f(0) == str(i), m
+            return
+        assert m.f(0) == "slow-down", m
+        left = remaining(dl)
+        assert left > 0, "the rate limit never let a message through again"
+        select.select([], [], [], min(0.05, left))
+
+
+def test_flood_gets_slow_down(ctx):
+    """At the default rate (10/s, burst 20) a flood gets ERR slow-down and
+    the excess is not relayed; what was acknowledged is relayed."""
+    with ctx.server() as srv:
+        multi = ctx.mode != "single"
+        if multi:
+            s, r, p = _pair(srv)
+        else:
+            s = srv.framed("sender")
+        n = 60
+        s.send(b"".join(b"MSG %d flood %d\n" % (i, i) for i in range(1, n + 1)))
+        s.next_id = n + 1
+        acked, errs = _drain_replies(s, list(range(1, n + 1)), deadline_in(T_SHORT))
+        print(f"  {n} at once: {len(acked)} acknowledged, {len(errs)} slowed down")
+        assert errs, "no slow-down error for 60 messages at once"
+        assert all(e.f(0) == "slow-down" for e in errs), errs[:3]
+        assert 15 <= len(acked) < 45, f"{len(acked)} acknowledged (burst 20, 10/s)"
+        _send_until_acked(s, "marker-4", deadline_in(T_SHORT))
+        if multi:
+            got = _framed_chats_until(r, b"marker-4")
+            ids = sorted(int(m.text.split()[1]) for m in got)
+            assert ids == sorted(acked), f"relayed {ids} but acknowledged {sorted(acked)}"
+            plain = _plain_lines_until(p, b"marker-4")
+            assert len(plain) == len(acked), (len(plain), len(acked))
+
+
+def test_ping_not_rate_limited(ctx):
+    """/ping and PING never count against the rate limit, never broadcast."""
+    with ctx.server() as srv:
+        multi = ctx.mode != "single"
+        if multi:
+            s, r, p = _pair(srv)
+        else:
+            s = srv.framed("sender")
+        # Empty the bucket first.
+        s.send(b"".join(b"MSG %d drain %d\n" % (i, i) for i in range(1, 41)))
+        s.next_id = 41
+        acked, errs = _drain_replies(s, list(range(1, 41)), deadline_in(T_SHORT))
+        assert errs, "the bucket never emptied"
+        n = 100
+        batch = b"".join(b"MSG %d /ping p%d\nPING q%d\n" % (s.next_id + i, i, i) for i in range(n))
+        s.next_id += n
+        s.send(batch)
+        pongs = set()
+        dl = deadline_in(T_SHORT)
+        while len(pongs) < 2 * n:
+            m = s.next(deadline=dl)
+            assert m is not None
+            assert m.type != "ERR", f"a ping was refused: {m}"
+            if m.type == "PONG":
+                pongs.add(m.text)
+        assert pongs == {b"p%d" % i for i in range(n)} | {b"q%d" % i for i in range(n)}
+        s.msg("/ping")
+        m = s.wait_type("PONG")
+        assert m.text == b"", m
+        if multi:
+            _send_until_acked(s, "marker-5", deadline_in(T_SHORT))
+            got = _framed_chats_until(r, b"marker-5")
+            assert not any(b"ping" in m.text or b"/p" in m.text for m in got), got
+
+
+def test_partial_line_does_not_block_others(ctx):
+    """A client trickling a partial line holds only its own buffer."""
+    ctx.require_multi()
+    with ctx.server("--rate", "0") as srv:
+        s, r, p = _pair(srv)
+        t = srv.framed("trickler")
+        t.send(b"MSG 1 half a line that never ends " + b"y" * 3000)
+        s.chat("others still talk")
+        m = r.wait_type("CHAT")
+        assert m.text == b"others still talk"
+        t.send(b" - ends now\n")
+        m = r.wait_type("CHAT")
+        assert m.nick == "trickler" and m.text.endswith(b"ends now"), m
+
+
+if __name__ == "__main__":
+    run_tests(globals())

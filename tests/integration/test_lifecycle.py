@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Server lifecycle: single mode's queueing, SIGTERM with clients, limits,
+ports and addresses, options.
+
+usage: test_lifecycle.py SERVER_BINARY [--mode M] [-k NAME]"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chatlib import T_SHORT, Server, Skip, run_tests  # noqa: E402
+
+
+def test_single_mode_queues_second_client(ctx):
+    """Single mode: a second client gets no reply until the first leaves."""
+    ctx.require_mode("single")
+    with ctx.server() as srv:
+        a = srv.plain()
+        a.say("first")
+        assert a.readline() == b"Message received"
+        b = srv.plain()  # connect() succeeds: it waits in the backlog
+        b.say("second")
+        b.expect_silence(0.5)
+        a.say("/ping still-mine")
+        a.expect(b"pong still-mine")
+        b.expect_silence(0.2)
+        a.say("exit")
+        assert a.readline() == b"Message received"
+        a.expect_eof()
+        assert b.readline(timeout=T_SHORT) == b"Message received"
+        b.say("exit")
+        assert b.readline() == b"Message received"
+        b.expect_eof()
+
+
+def test_single_mode_commands(ctx):
+    """Commands work in single mode; a chat line is acknowledged."""
+    ctx.require_mode("single")
+    with ctx.server() as srv:
+        f = srv.framed("solo")
+        assert f.welcome.f(1) == "single", f.welcome
+        f.chat("nobody hears me")
+        lines = f.command("/stats")
+        assert any(m.type == "OUT" and b"single" in m.text for m in lines), lines
+        f.sendline("PING t1")
+        f.wait_type("PONG", pred=lambda m: m.text == b"t1")
+
+
+def _connect_all(srv, n):
+    framed = [srv.framed(f"n{i}") for i in range(n - 2)]
+    plain = [srv.plain() for _ in range(2)]
+    for i, p in enumerate(plain):
+        p.say(f"/ping ready{i}")
+        p.expect(f"pong ready{i}".encode())
+    for f in framed:
+        f.sync()
+    return framed, plain
+
+
+def test_sigterm_notifies_everyone(ctx):
+    """SIGTERM with 20 clients: each gets the shutdown notice, then EOF;
+    the server exits 0."""
+    ctx.require_multi()
+    with ctx.server() as srv:
+        framed, plain = _connect_all(srv, 20)
+        srv.send_signal(signal.SIGTERM)
+        for f in framed:
+            lines = f.expect_eof(timeout=T_SHORT)
+            assert any(l.startswith(b"SHUTDOWN") for l in lines), lines
+        for p in plain:
+            lines = p.expect_eof(timeout=T_SHORT)
+            assert lines, "plain client got no shutdown notice"
+        rc = srv.wait(T_SHORT)
+        assert rc == 0, f"exit code {rc} after SIGTERM"
+
+
+def test_sigint_single_client(ctx):
+    """SIGINT in any mode: the connected client is told, exit code 0."""
+    with ctx.server() as srv:
+        f = srv.framed("lonely")
+        f.sync()
+        srv.send_signal(signal.SIGINT)
+        lines = f.expect_eof()
+        assert any(l.startswith(b"SHUTDOWN") for l in lines), lines
+        assert srv.wait() == 0
+
+
+def test_sigterm_idle(ctx):
+    with ctx.server() as srv:
+        assert srv.stop() == 0
+
+
+def test_max_clients(ctx):
+    """--max-clients N: the next one gets an error line and is closed; once
+    someone leaves, a newcomer is served again."""
+    ctx.require_multi()
+    with ctx.server("--max-clients", "3") as srv:
+        cs = [srv.framed(f"m{i}") for i in range(3)]
+        extra = srv.connect()
+        extra.sendline("HELLO sockchat/1 extra")
+        lines = extra.expect_eof()
+        assert lines, "the client over the limit got no error line"
+        assert any(b"full" in l.lower() or l.startswith(b"ERR") or l.startswith(b"error")
+                   for l in lines), lines
+        assert not any(l.startswith(b"WELCOME") for l in lines), lines
+        cs[0].msg("/quit")
+        cs[0].expect_eof()
+        cs[1].wait_type("LEAVE", pred=lambda m: m.nick == "m0")
+        again = srv.framed("again")
+        again.chat("back in")
+
+
+def test_port_in_use(ctx):
+    """A port in use: one clear line on stderr and a non-zero exit."""
+    with ctx.server() as srv:
+        other = Server(ctx.binary, mode=ctx.mode, port=srv.port, expect_listen=False)
+        rc = other.wait(T_SHORT)
+        other.join_output()
+        assert rc != 0, "second server on the same port exited 0"
+        err = [l for l in other.err if l.strip()]
+        assert err, "no error message on stderr"
+        assert len(err) <= 3, f"expected one clear line, got {err}"
+        text = " ".join(err).lower()
+        assert "in use" in text or str(srv.port) in text, err
+        assert not any(l.startswith("listening on") for l in other.out), other.out
+        print(f"  stderr: {err[0]}")
+
+
+def test_bad_bind_address(ctx):
+    other = Server(ctx.binary, mode=ctx.mode, bind="256.1.2.3", expect_listen=False)
+    rc = other.wait(T_SHORT)
+    other.join_output()
+    assert rc != 0
+    assert [l for l in other.err if l.strip()], "no error message on stderr"
+    print(f"  stderr: {other.err[0]}")
+
+
+def _have_ipv6_loopback():
+    if not socket.has_ipv6:
+        return False
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+def test_bind_ipv6_loopback(ctx):
+    if not _have_ipv6_loopback():
+        raise Skip("this machine has no IPv6 loopback (::1)")
+    with ctx.server(bind="::1") as srv:
+        assert srv.host == "::1", srv.host
+        c = srv.plain(family=socket.AF_INET6)
+        c.say("over ipv6")
+        assert c.readline() == b"Message received"
+        f = srv.framed("six", family=socket.AF_INET6)
+        f.chat("hello ::1")
+
+
+def test_default_bind_all_interfaces(ctx):
+    """Without --bind the server listens on every interface (the tutorial's
+    students connect from their laptops): reachable on 127.0.0.1."""
+    with ctx.server(bind=None) as srv:
+        c = srv.connect()  # srv.addr maps 0.0.0.0 or :: to loopback
+        c.send(b"hi\n")
+        assert c.readline() == b"Message received"
+
+
+def test_help_lists_options(ctx):
+    r = subprocess.run([ctx.binary, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=T_SHORT)
+    assert r.returncode == 0, r.returncode
+    text = (r.stdout + r.stderr).decode()
+    for opt in ("--bind", "--port", "--mode", "--max-clients", "--name", "--history", "--rate",
+                "--quiet", "--help"):
+        assert opt in text, f"--help does not mention {opt}"
+    r = subprocess.run([ctx.binary, "--no-such-option"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=T_SHORT)
+    assert r.returncode != 0
+
+
+def test_name_in_welcome(ctx):
+    with ctx.server("--name", "classroom") as srv:
+        f = srv.framed("kid")
+        assert f.welcome.f(0) == "kid"
+        assert f.welcome.f(1) == ctx.mode, f.welcome
+        assert f.welcome.text == b"classroom", f.welcome
+        assert srv.mode == ctx.mode
+
+
+if __name__ == "__main__":
+    run_tests(globals())
