@@ -1,0 +1,150 @@
+/* cmd: command splitting and nickname rules. */
+#include "check_proto.h"
+#include "cmd.h"
+
+#include <string.h>
+
+struct parse_case {
+    const char *line;
+    bool is_cmd;
+    const char *name; /* when is_cmd */
+    const char *args;
+};
+
+static const struct parse_case parse_cases[] = {
+    {"/help", true, "help", ""},
+    {"/nick alice", true, "nick", "alice"},
+    {"/msg  bob   hello  there ", true, "msg", "hello  there "},
+    {"/me\twaves", true, "me", "waves"},
+    {"/QUIT bye", true, "QUIT", "bye"},
+    {"/x", true, "x", ""},
+    {"/ping ", true, "ping", ""},
+    {"/n1ck-x y", true, "n1ck-x", "y"},
+    {"//not a command", false, NULL, NULL},
+    {"/", false, NULL, NULL},
+    {"/ help", false, NULL, NULL},
+    {"/1abc", false, NULL, NULL},
+    {"hello /help", false, NULL, NULL},
+    {" /help", false, NULL, NULL},
+    {"", false, NULL, NULL},
+    {"/\xc3\xa9t\xc3\xa9", false, NULL, NULL},
+};
+
+START_TEST(test_parse)
+{
+    const struct parse_case *c = &parse_cases[_i];
+    struct cmd cmd;
+
+    ck_assert_int_eq(cmd_parse(c->line, &cmd), c->is_cmd);
+    if (!c->is_cmd)
+        return;
+    ck_assert_uint_eq(cmd.name_len, strlen(c->name));
+    ck_assert_mem_eq(cmd.name, c->name, cmd.name_len);
+    ck_assert_ptr_eq(cmd.name, c->line + 1);
+    if (strcmp(c->name, "msg") == 0) {
+        /* args skips leading blanks only; the first word comes next. */
+        ck_assert_str_eq(cmd.args, "bob   hello  there ");
+        const char *w;
+        size_t n;
+        ck_assert(cmd_next_word(&cmd.args, &w, &n));
+        ck_assert_uint_eq(n, 3);
+        ck_assert_mem_eq(w, "bob", 3);
+        ck_assert_str_eq(cmd.args, c->args);
+    } else {
+        ck_assert_str_eq(cmd.args, c->args);
+    }
+}
+END_TEST
+
+START_TEST(test_is)
+{
+    struct cmd c;
+
+    ck_assert(cmd_parse("/NiCk bob", &c));
+    ck_assert(cmd_is(&c, "nick"));
+    ck_assert(cmd_is(&c, "NICK"));
+    ck_assert(!cmd_is(&c, "nic"));
+    ck_assert(!cmd_is(&c, "nickname"));
+    ck_assert(!cmd_is(&c, "msg"));
+    ck_assert(cmd_parse("/me", &c));
+    ck_assert(cmd_is(&c, "me"));
+    ck_assert(!cmd_is(&c, ""));
+}
+END_TEST
+
+START_TEST(test_next_word)
+{
+    const char *args = "  one\ttwo   three ";
+    const char *w;
+    size_t n;
+
+    ck_assert(cmd_next_word(&args, &w, &n));
+    ck_assert_uint_eq(n, 3);
+    ck_assert_mem_eq(w, "one", 3);
+    ck_assert_str_eq(args, "two   three ");
+    ck_assert(cmd_next_word(&args, &w, &n));
+    ck_assert_mem_eq(w, "two", 3);
+    ck_assert(cmd_next_word(&args, &w, &n));
+    ck_assert_uint_eq(n, 5);
+    ck_assert_mem_eq(w, "three", 5);
+    ck_assert_str_eq(args, "");
+    ck_assert(!cmd_next_word(&args, &w, &n));
+    ck_assert(!cmd_next_word(&args, &w, &n));
+    args = "   ";
+    ck_assert(!cmd_next_word(&args, &w, &n));
+    ck_assert_str_eq(args, "");
+}
+END_TEST
+
+struct nick_case {
+    const char *nick;
+    bool valid;
+};
+
+static const struct nick_case nick_cases[] = {
+    {"alice", true},
+    {"A", true},
+    {"guest12", true},
+    {"_under-score_", true},
+    {"123", true},
+    {"abcdefghijklmnopqrstuvwx", true},   /* 24 */
+    {"abcdefghijklmnopqrstuvwxy", false}, /* 25 */
+    {"", false},
+    {"two words", false},
+    {"tab\there", false},
+    {"caf\xc3\xa9", false},
+    {"dot.ted", false},
+    {"semi;colon", false},
+    {"nl\n", false},
+    {"\x1b[31m", false},
+};
+
+START_TEST(test_nick)
+{
+    const struct nick_case *c = &nick_cases[_i];
+    ck_assert_msg(nick_valid(c->nick, strlen(c->nick)) == c->valid, "nick %d", _i);
+}
+END_TEST
+
+START_TEST(test_nick_len_not_string)
+{
+    /* The length decides, not a NUL: prefixes and embedded NULs. */
+    ck_assert(nick_valid("alice bob", 5));
+    ck_assert(!nick_valid("al\0ce", 5));
+    ck_assert(!nick_valid("alice", 0));
+}
+END_TEST
+
+Suite *cmd_suite(void)
+{
+    Suite *s = suite_create("cmd");
+    TCase *tc = tcase_create("cmd-core");
+    tcase_set_timeout(tc, CHECK_PROTO_TIMEOUT);
+    tcase_add_loop_test(tc, test_parse, 0, (int)(sizeof parse_cases / sizeof parse_cases[0]));
+    tcase_add_test(tc, test_is);
+    tcase_add_test(tc, test_next_word);
+    tcase_add_loop_test(tc, test_nick, 0, (int)(sizeof nick_cases / sizeof nick_cases[0]));
+    tcase_add_test(tc, test_nick_len_not_string);
+    suite_add_tcase(s, tc);
+    return s;
+}
