@@ -76,6 +76,7 @@ set -g escape-time 0
 set -g exit-empty off
 set -g allow-rename on
 set -g set-titles off
+set -s set-clipboard on
 """
 
 
@@ -90,7 +91,8 @@ class Tmux:
         self.conf = os.path.join(self.dir, "tmux.conf")
         with open(self.conf, "w") as f:
             f.write(_TMUX_CONF)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("TMUX", "SOCKCHAT_"))}
         env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="xterm-256color")
         env.pop("NO_COLOR", None)
         self.env = env
@@ -187,7 +189,10 @@ class Pane:
         return self.tmux.run(*args)
 
     def rows(self):
-        return self.screen().split("\n")
+        """The screen as exactly pane_height strings."""
+        h = self.size()[1]
+        rows = self.screen().split("\n")[:h]
+        return rows + [""] * (h - len(rows))
 
     def fmt(self, f):
         return self.tmux.run("display-message", "-p", "-t", self.target, f).rstrip("\n")
@@ -218,6 +223,13 @@ class Pane:
         rx = re.compile(pattern, flags)
         return poll_until("/%s/ on %s" % (pattern, self.name),
                           lambda: rx.search(self.screen()), timeout, self.describe)
+
+    def wait_row(self, index, pattern, timeout=10):
+        """Waits until screen row index (negative counts from the bottom)
+        matches pattern; returns the match."""
+        rx = re.compile(pattern)
+        return poll_until("row %d of %s to match /%s/" % (index, self.name, pattern),
+                          lambda: rx.search(self.rows()[index]), timeout, self.describe)
 
     def wait_gone(self, pattern, timeout=10, flags=re.M):
         rx = re.compile(pattern, flags)

@@ -138,3 +138,14 @@ def has_sgr(screen_escaped, code):
 # (but tab), DEL, C1. tmux itself would have eaten real sequences, so raw
 # ones mean the program printed bytes tmux did not understand.
 CONTROL_RX = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+
+
+def width(s):
+    """Columns s takes on a terminal (East Asian wide = 2, combining = 0)."""
+    import unicodedata
+    n = 0
+    for ch in s:
+        if unicodedata.combining(ch) or ch in "\u200b\u200d\ufe0f":
+            continue
+        n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return n

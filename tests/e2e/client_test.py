@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the curses client (issue 4): the real sockchat client
+in a tmux pseudo-terminal against the real sockchat-server, a raw-socket
+peer, and the tutorial's Python servers.
+
+Run one case: client_test.py CASE --client PATH --server PATH [--interop DIR]
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+import term  # noqa: E402
+
+# What the client shows (tui/status.c, tui/chatlog.c). One place to adjust.
+ST_CONNECTED = r"^\s*connected \| "
+ST_RETRY = r"disconnected, retrying in \d+ s"
+TOO_SMALL = r"(?i)too small"
+
+
+def acked(nick, text):
+    """An own message, acknowledged: "<me> text ✓ 3 ms" or "(ok 3 ms)"."""
+    return r"<%s> %s (✓ \d+ ms|\(ok \d+ ms\))" % (re.escape(nick), re.escape(text))
+
+
+def pending(nick, text):
+    return r"<%s> %s (…|\.\.\.)" % (re.escape(nick), re.escape(text))
+
+
+def chat(nick, text):
+    return r"<%s> %s" % (re.escape(nick), re.escape(text))
+
+
+def client_argv(opts, port, nick, extra=()):
+    return [h.need(opts.client, "sockchat client"), "127.0.0.1", str(port), "--nick", nick] + list(extra)
+
+
+def server(opts, port=0, args=()):
+    return h.Server(h.need(opts.server, "sockchat-server"), port, args)
+
+
+def client(tm, opts, port, nick, w=80, ht=24, extra=(), env=None):
+    p = tm.pane(client_argv(opts, port, nick, extra), w, ht, env=env, name=nick)
+    wait_connected(p)
+    return p
+
+
+def wait_connected(p, timeout=10):
+    return p.wait_row(-2, ST_CONNECTED, timeout)
+
+
+def check_layout(p):
+    """No row is wider than the pane, the status bar is the row above the
+    input line, and nothing raw reached the screen."""
+    w, ht = p.size()
+    rows = p.rows()
+    for i, r in enumerate(rows):
+        h.check(term.width(r) <= w, "row %d is %d columns in a %d-column pane: %r"
+                % (i, term.width(r), w, r), p.describe)
+    scr = p.screen()
+    h.check(not term.CONTROL_RX.search(scr), "a control character reached the screen: %r"
+            % term.CONTROL_RX.findall(scr), p.describe)
+
+
+# ---------------------------------------------------------------------------
+
+def t_chat(opts):
+    """Send a message and see it acknowledged; the status bar shows the
+    server, the nick, the users and the mode."""
+    tm = h.Tmux()
+    srv = server(opts)
+    p = client(tm, opts, srv.port, "alice")
+    bar = p.rows()[-2]
+    for want in ("127.0.0.1:%d" % srv.port, "alice", "1 user"):
+        h.check(want in bar, "status bar lacks %r: %r" % (want, bar), p.describe)
+    p.line("hello world")
+    p.wait(acked("alice", "hello world"))
+    peer = h.FramedClient(srv.port, "bob")
+    p.wait(r"--> .*bob")
+    p.wait_row(-2, r"\b2 users\b")
+    peer.msg("ping from bob")
+    p.wait(chat("bob", "ping from bob"))
+    # the input line is empty again after sending
+    h.check("hello world" not in p.rows()[-1], "input line not cleared: %r" % p.rows()[-1])
+    check_layout(p)
+
+
+def t_two_clients(opts):
+    """A second (real) client's message appears in the first, and back."""
+    tm = h.Tmux()
+    srv = server(opts)
+    a = client(tm, opts, srv.port, "alice")
+    b = client(tm, opts, srv.port, "bob")
+    b.line("hi alice, bob here")
+    b.wait(acked("bob", "hi alice, bob here"))
+    a.wait(chat("bob", "hi alice, bob here"))
+    a.line("hi bob")
+    b.wait(chat("alice", "hi bob"))
+    a.wait(acked("alice", "hi bob"))
+    check_layout(a)
+    check_layout(b)
+
+
+def t_unicode(opts):
+    """é, 日本 and 👍 round-trip: typed in one client, seen byte-exact by a
+    raw peer and drawn in the other client; and the other way."""
+    tm = h.Tmux()
+    srv = server(opts)
+    a = client(tm, opts, srv.port, "alice")
+    b = client(tm, opts, srv.port, "bob")
+    peer = h.FramedClient(srv.port, "carol")
+    text = "café 日本語 👍 ok"
+    a.line(text)
+    a.wait(acked("alice", text))
+    b.wait(chat("alice", text))
+    line = peer.wait(r"^CHAT \d+ alice ")
+    h.check(line.split(" ", 3)[3] == text, "peer got %r, want %r" % (line, text))
+    peer.msg("日本 👍 é back")
+    a.wait(chat("carol", "日本 👍 é back"))
+    b.wait(chat("carol", "日本 👍 é back"))
+    # Editing over wide characters: type, move left over 👍 and 本, delete one.
+    b.type("x日本👍y")
+    b.keys("Left", "Left", "BSpace", "Enter")  # removes 本: "x日👍y"
+    a.wait(chat("bob", "x日👍y"))
+    check_layout(a)
+    check_layout(b)
+
+
+def t_resize(opts):
+    """Resize to 40x10 and back: the status bar and input line stay in
+    place, the log reflows, typing still works; smaller than that shows a
+    clear note."""
+    tm = h.Tmux()
+    srv = server(opts)
+    p = client(tm, opts, srv.port, "alice")
+    p.line("before the resize, a line long enough to wrap on a forty column terminal")
+    p.wait(r"<alice> before the resize[\s\S]*terminal (✓|\(ok) \d+ ms")
+    p.resize(40, 10)
+    p.wait_size(40, 10)
+    wait_connected(p)
+    p.wait(r"before the resize")
+    check_layout(p)
+    p.line("small 日本")
+    p.wait(acked("alice", "small 日本"))
+    check_layout(p)
+    p.resize(20, 5)
+    p.wait_size(20, 5)
+    p.wait(TOO_SMALL)
+    p.resize(80, 24)
+    p.wait_size(80, 24)
+    wait_connected(p)
+    p.wait(acked("alice", "small 日本"))
+    p.wait(r"before the resize,[\s\S]*forty\s+column\s+terminal")
+    bar = p.rows()[-2]
+    h.check("127.0.0.1:%d" % srv.port in bar and "alice" in bar, "status bar after resize: %r" % bar,
+            p.describe)
+    p.line("after")
+    p.wait(acked("alice", "after"))
+    check_layout(p)
+
+
+def t_reconnect(opts):
+    """Stop the server: disconnected/retrying. Type a message: pending.
+    Restart on the same port: reconnected, and the pending message is
+    delivered (a peer on the new server receives it)."""
+    tm = h.Tmux()
+    srv = server(opts)
+    port = srv.port
+    p = client(tm, opts, port, "alice")
+    p.line("first")
+    p.wait(acked("alice", "first"))
+    srv.stop()
+    p.wait_row(-2, ST_RETRY, 10)
+    p.line("typed while down")
+    p.wait(pending("alice", "typed while down"))
+    p.wait_row(-2, r"\b1 pending\b")
+    srv2 = server(opts, port)
+    peer = h.FramedClient(srv2.port, "bob")
+    wait_connected(p, 40)
+    p.wait(acked("alice", "typed while down"), 10)
+    # live, or in the history sent to bob if it was delivered first
+    peer.wait(r"^CHAT \d+ alice typed while down$")
+    p.wait_gone(r"\d+ pending")
+    check_layout(p)
+
+
+ATTACK = (b"before \x1b]2;PWNED\x07 \x1b[5mblink\x1b[0m \x1b[2J \x1b[?1049l "
+          b"\x1b]52;c;UFdORUQ=\x07 \x1bP+q\x1b\\ ctl:\x01\x7f: \xc2\x9b31m after")
+
+
+def check_harmless(p, marker_rx, alt_before):
+    """The line arrived as text, and nothing of the attack took effect."""
+    p.wait(marker_rx)
+    h.check(term.title(p) != "PWNED", "the title was changed to PWNED", p.describe)
+    esc = p.screen(escapes=True)
+    h.check(not term.has_sgr(esc, 5), "blink attribute reached the screen: %r" % esc, p.describe)
+    h.check(term.modes(p)["alternate_on"] == alt_before, "alternate screen state changed",
+            p.describe)
+    bufs = p.tmux.run("list-buffers", "-F", "#{buffer_name}: #{buffer_sample}")
+    h.check(bufs.strip() == "", "the clipboard was set: %r" % bufs, p.describe)
+    check_layout(p)
+
+
+def t_escape(opts):
+    """An escape sequence sent by another client shows as harmless text."""
+    tm = h.Tmux()
+    srv = server(opts)
+    p = client(tm, opts, srv.port, "alice")
+    p.line("an earlier line")
+    p.wait(acked("alice", "an earlier line"))
+    alt = term.modes(p)["alternate_on"]
+    peer = h.FramedClient(srv.port, "mallory")
+    peer.msg(ATTACK)
+    # Visible replacement text: the controls shown as pictures (␁ ␡) or
+    # U+FFFD, never executed; the text around them intact.
+    check_harmless(p, r"<mallory> before .*blink.*ctl:\S*: .*after", alt)
+    row = [r for r in p.rows() if "<mallory>" in r][0]
+    h.check(re.search("ctl:[\u2401\ufffd?^]", row), "no visible replacement for \\x01: %r" % row,
+            p.describe)
+    # the screen was not cleared by \e[2J
+    p.wait(acked("alice", "an earlier line"))
+    # and a nick change of the peer cannot carry one either
+    peer.msg(b"/nick evil\x1b[5m")
+    peer.msg(b"still \x1b]0;PWNED\x1b\\ harmless")
+    check_harmless(p, r"still .*harmless", alt)
+
+
+def _signal_case(opts, how):
+    tm = h.Tmux()
+    srv = server(opts)
+    p, d = term.run_checked(tm, client_argv(opts, srv.port, "alice"), 80, 24)
+    wait_connected(p)
+    p.line("hello")
+    p.wait(acked("alice", "hello"))
+    p.type("half-typed")  # leave something in the input line
+    p.wait(r"half-typed")
+    if how == "C-c":
+        p.keys("C-c")
+    elif how in ("/quit", "exit"):
+        p.keys("C-u")
+        p.line(how)
+    else:
+        os.kill(term.program_pid(p), how)
+    r = term.check_restored(p, d, statuses=None)
+    return r
+
+
+def t_ctrl_c(opts):
+    """Ctrl-C leaves the terminal as it was found."""
+    _signal_case(opts, "C-c")
+
+
+def t_sigterm(opts):
+    _signal_case(opts, signal.SIGTERM)
+
+
+def t_sighup(opts):
+    _signal_case(opts, signal.SIGHUP)
+
+
+def t_quit(opts):
+    """/quit and exit end the client with status 0 and a clean terminal."""
+    for how in ("/quit", "exit"):
+        r = _signal_case(opts, how)
+        h.check(r["status"] == 0, "%s: exit status %d" % (how, r["status"]))
+
+
+def _interop(opts, script):
+    """The tutorial's server: connects, shows the raw Message received
+    replies, and the status bar says it is a plain server."""
+    path = os.path.join(opts.interop or "", script)
+    h.need(opts.interop and path, "tutorial server " + script)
+    tm = h.Tmux()
+    proc = subprocess.Popen([sys.executable, path, "127.0.0.1", "0"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=h._pdeathsig)
+    h._cleanups.append(lambda: (proc.kill(), proc.wait()))
+    line = proc.stderr.readline().decode()  # bounded by the test's alarm
+    m = re.search(r"listening on \S+:(\d+)", line)
+    h.check(m, "tutorial server did not say its port: %r" % line)
+    p = tm.pane(client_argv(opts, int(m.group(1)), "alice"), 80, 24, name="alice")
+    wait_connected(p)
+    p.wait_row(-2, r"plain server")
+    p.line("hello tutorial")
+    p.wait(r"Message received")
+    n = len(re.findall(r"Message received", p.screen()))
+    p.line("second message")
+    p.wait(r"second message")
+    h.poll_until("a second Message received",
+                 lambda: len(re.findall(r"Message received", p.screen())) > n, 10, p.describe)
+    p.wait_row(-2, r"plain server")
+    check_layout(p)
+
+
+def t_interop_single(opts):
+    _interop(opts, "server.py")
+
+
+def t_interop_threads(opts):
+    _interop(opts, "server-multi-threaded.py")
+
+
+def t_scrollback(opts):
+    """PgUp while messages arrive: the view does not move, the status bar
+    counts unread entries; End returns to the bottom and clears it."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--rate", "0"])
+    p = client(tm, opts, srv.port, "alice", 80, 24)
+    peer = h.FramedClient(srv.port, "bob")
+    for i in range(60):
+        peer.msg("line %02d" % i)
+    p.wait(chat("bob", "line 59"))
+    p.keys("PPage")
+    p.wait_gone(chat("bob", "line 59"))
+    view = p.rows()[:-2]
+    for i in range(3):
+        peer.msg("late %d" % i)
+    p.wait_row(-2, r"\b3 unread\b")
+    h.check(p.rows()[:-2] == view, "the view moved while scrolled back", p.describe)
+    p.keys("End")
+    p.wait(chat("bob", "late 2"))
+    p.wait_gone(r"\d+ unread")
+    check_layout(p)
+
+
+def t_no_color(opts):
+    """NO_COLOR and --no-color: no colour on screen; each kind still tells
+    itself apart by its prefix. TERM=vt100 works."""
+    tm = h.Tmux()
+    srv = server(opts)
+    cases = [("nc1", (), {"NO_COLOR": "1"}), ("nc2", ("--no-color",), {}),
+             ("vt", (), {"TERM": "vt100"})]
+    panes = [client(tm, opts, srv.port, n, 80, 24, extra, env) for n, extra, env in cases]
+    peer = h.FramedClient(srv.port, "bob")
+    peer.msg("colourless")
+    for p in panes:
+        p.wait(chat("bob", "colourless"))
+        esc = p.screen(escapes=True)
+        colours = {a for a in term.sgr_attrs(esc)
+                   if a in ("38", "48") or re.fullmatch(r"(3|4|9|10)[0-7]", a)}
+        h.check(not colours, "%s: colour codes %r on screen" % (p.name, colours), p.describe)
+        p.line("mine")
+        p.wait(acked(p.name, "mine"))
+
+
+TESTS = {
+    "chat": t_chat, "two_clients": t_two_clients, "unicode": t_unicode, "resize": t_resize,
+    "reconnect": t_reconnect, "escape": t_escape, "ctrl_c": t_ctrl_c, "sigterm": t_sigterm,
+    "sighup": t_sighup, "quit": t_quit, "interop_single": t_interop_single,
+    "interop_threads": t_interop_threads, "scrollback": t_scrollback, "no_color": t_no_color,
+}
+
+if __name__ == "__main__":
+    sys.exit(h.main(TESTS))
