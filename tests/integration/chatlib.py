@@ -589,6 +589,193 @@ def is_clean_text(b):
 
 
 # --------------------------------------------------------------------------
+# Load: many framed clients chatting from one select loop
+
+
+class Load(threading.Thread):
+    """Framed clients that chat continuously (at most `window` messages each
+    awaiting their ACK) and read everything, in one background select loop.
+
+    Each CHAT text is "L<sender index>:<seq> <padding>". max_per_client caps
+    what each sends (an int, or a list with one cap per client). After stop(), the
+    loop stops sending, waits for the last ACKs and for every client to hold
+    every other client's acknowledged messages, then ends. verify() checks
+    exactly-once, in-order delivery. Clients that got EOF are recorded."""
+
+    def __init__(self, clients, window=8, text_len=40, max_per_client=None):
+        super().__init__(daemon=True)
+        self.clients = clients
+        self.n = len(clients)
+        self.window = window
+        self.pad = b"p" * max(0, text_len - 12)
+        self.max_per_client = max_per_client
+        self.sent = [0] * self.n
+        self.acked = [0] * self.n
+        self.received = [[] for _ in range(self.n)]  # (sender, seq)
+        self.events = [[] for _ in range(self.n)]    # other lines
+        self.eof = [False] * self.n
+        self.nick_index = {}
+        self.stopping = threading.Event()
+        self.error = None
+        self.finished_clean = False
+        self.out = [bytearray() for _ in range(self.n)]
+        self.drain_deadline = None
+
+    def _cap(self, i):
+        """max_per_client: None (no cap), an int, or a list with one per client."""
+        m = self.max_per_client
+        if m is None:
+            return float("inf")
+        return m[i] if isinstance(m, (list, tuple)) else m
+
+    def run(self):
+        try:
+            self._loop()
+        except Exception as e:  # noqa: BLE001 - handed to the main thread
+            self.error = e
+            traceback.print_exc()
+
+    def _loop(self):
+        socks = {c.sock: i for i, c in enumerate(self.clients)}
+        for i, c in enumerate(self.clients):
+            c.sock.setblocking(False)
+            self.nick_index[c.nick.encode()] = i
+        while True:
+            stopping = self.stopping.is_set()
+            if stopping:
+                if self.drain_deadline is None:
+                    self.drain_deadline = deadline_in(T_LONG)
+                if self._complete():
+                    self.finished_clean = True
+                    return
+                if remaining(self.drain_deadline) <= 0:
+                    return
+            if all(self.eof):
+                return
+            for i in range(self.n):
+                if self.eof[i] or stopping:
+                    continue
+                cap = self._cap(i)
+                while self.sent[i] - self.acked[i] < self.window and self.sent[i] < cap:
+                    self.sent[i] += 1
+                    self.out[i] += b"MSG %d L%d:%d %s\n" % (self.sent[i], i, self.sent[i],
+                                                            self.pad)
+            rl = [c.sock for i, c in enumerate(self.clients) if not self.eof[i]]
+            wl = [c.sock for i, c in enumerate(self.clients) if self.out[i] and not self.eof[i]]
+            r, w, _ = select.select(rl, wl, [], 0.1)
+            for s in w:
+                i = socks[s]
+                try:
+                    n = s.send(self.out[i])
+                    del self.out[i][:n]
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except (BrokenPipeError, ConnectionResetError):
+                    self.out[i].clear()
+            for s in r:
+                i = socks[s]
+                c = self.clients[i]
+                alive = c.feed_nonblocking()
+                for line in c.take_lines():
+                    self._line(i, line)
+                if not alive:
+                    self.eof[i] = True
+                    self.out[i].clear()
+
+    def _line(self, i, line):
+        if line.startswith(b"ACK "):
+            self.acked[i] += 1
+        elif line.startswith(b"CHAT "):
+            parts = line.split(b" ", 4)
+            if len(parts) >= 4 and parts[3].startswith(b"L"):
+                a, _, b = parts[3][1:].partition(b":")
+                sender, seq = int(a), int(b)
+                if parts[2] != self.clients[sender].nick.encode():
+                    raise AssertionError(f"CHAT by {parts[2]!r} carries {parts[3]!r}")
+                self.received[i].append((sender, seq))
+            else:
+                self.events[i].append(line)
+        else:
+            self.events[i].append(line)
+
+    def _complete(self):
+        if any(self.sent[i] != self.acked[i] for i in range(self.n) if not self.eof[i]):
+            return False
+        total = sum(self.acked)
+        for i in range(self.n):
+            if self.eof[i]:
+                continue
+            if len(self.received[i]) < total - self.acked[i]:
+                return False
+        return True
+
+    def stop(self, timeout=None):
+        self.stopping.set()
+        self.join(timeout or T_LONG * 2)
+        if self.is_alive():
+            raise Timeout("load loop did not finish")
+        if self.error:
+            raise self.error
+
+    def verify(self, connected_throughout=None):
+        """Each client in connected_throughout (default: all) got every
+        acknowledged message of every other client exactly once, in order."""
+        idx = range(self.n) if connected_throughout is None else connected_throughout
+        for i in idx:
+            per = {}
+            for s, q in self.received[i]:
+                per.setdefault(s, []).append(q)
+            for s in range(self.n):
+                if s == i:
+                    assert s not in per, f"client {i} got its own messages"
+                    continue
+                got = per.get(s, [])
+                want = list(range(1, self.acked[s] + 1))
+                if got != want:
+                    missing = sorted(set(want) - set(got))[:5]
+                    dups = len(got) - len(set(got))
+                    raise AssertionError(
+                        f"client {i} from client {s}: got {len(got)}, want {len(want)} "
+                        f"(missing {missing}, {dups} duplicates)")
+
+    @property
+    def total_acked(self):
+        return sum(self.acked)
+
+
+def raise_nofile():
+    """Raises our soft fd limit to the hard one (stress tests open many)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def sanitizer_of(binary):
+    """'address', 'thread' or None: memory figures mean little under TSan and
+    need slack under ASan."""
+    try:
+        with open(binary, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if b"__tsan_init" in data:
+        return "thread"
+    if b"__asan_init" in data:
+        return "address"
+    return None
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    k = min(len(v) - 1, max(0, int(round(p / 100.0 * len(v) + 0.5)) - 1))
+    return v[k]
+
+
+# --------------------------------------------------------------------------
 # The runner
 
 
