@@ -1,0 +1,836 @@
+/* client: the protocol state machine of the curses client (see client.h). */
+#include "client.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+#include "editline.h"
+#include "msg.h"
+#include "sanitize.h"
+
+static const char *const commands[] = {
+    "/clear", "/connect", "/help",   "/me",   "/msg",  "/nick",
+    "/ping",  "/quit",    "/stats",  "/time", "/uptime", "/who",
+};
+
+static const char *const help_lines[] = {
+    "client keys: Enter send, Up/Down history, Tab complete nicks and /commands,",
+    "  Left/Right Ctrl-B/F move, Alt-B/F word, Home/End Ctrl-A/E line start/end,",
+    "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end,",
+    "  PgUp/PgDn scroll, Ctrl-Home/Ctrl-End (or Home/End on an empty line) top/bottom,",
+    "  mouse wheel scrolls, Ctrl-L redraw, Ctrl-C quit.",
+    "client commands: /quit [reason] or exit, /clear, /connect HOST [PORT], /help",
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void add_entry(struct client *c, enum entry_kind kind, int64_t time, const char *nick,
+                      const char *text, size_t text_len)
+{
+    /* Never trust the server: everything shown goes through the sanitiser. */
+    static char safe_text[SANITIZE_CAP(2 * LINE_MAX_BYTES + 64)];
+    char safe_nick[SANITIZE_CAP(64)];
+    if (text_len > 2 * LINE_MAX_BYTES + 64)
+        text_len = 2 * LINE_MAX_BYTES + 64;
+    sanitize_text(safe_text, sizeof(safe_text), text, text_len);
+    if (nick) {
+        size_t nl = strlen(nick);
+        sanitize_text(safe_nick, sizeof(safe_nick), nick, nl > 63 ? 63 : nl);
+    }
+    chatlog_append(c->log, kind, time, nick ? safe_nick : NULL, safe_text);
+}
+
+void client_note(struct client *c, enum entry_kind kind, const char *text)
+{
+    add_entry(c, kind, c->wall, NULL, text, strlen(text));
+}
+
+static void notef(struct client *c, enum entry_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void notef(struct client *c, enum entry_kind kind, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    client_note(c, kind, buf);
+}
+
+static bool out_put(struct client *c, const char *s, size_t n)
+{
+    if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + n)
+            cap *= 2;
+        char *p = realloc(c->out, cap);
+        if (!p)
+            return false;
+        c->out = p;
+        c->out_cap = cap;
+    }
+    memcpy(c->out + c->out_len, s, n);
+    c->out_len += n;
+    return true;
+}
+
+static void send_framed(struct client *c, const struct msg *m)
+{
+    char buf[LINE_MAX_BYTES + 64];
+    int n = msg_encode(buf, sizeof(buf), m);
+    if (n > 0)
+        out_put(c, buf, (size_t)n);
+}
+
+static void send_msg(struct client *c, uint64_t id, const char *text)
+{
+    struct msg m = {.type = MSG_MSG, .id = id, .text = text};
+    send_framed(c, &m);
+}
+
+/* Sends text to a plain server: a line, or for a tutorial-style server
+ * that answers without newlines, the bare text as its client does. */
+static void send_plain(struct client *c, const char *text)
+{
+    out_put(c, text, strlen(text));
+    if (!c->raw)
+        out_put(c, "\n", 1);
+}
+
+static bool ready(const struct client *c)
+{
+    return c->online && c->dialect != DIALECT_UNKNOWN;
+}
+
+static void update_pending_status(struct client *c)
+{
+    c->st->pending = (unsigned)c->npend;
+}
+
+/* ---- nicks ------------------------------------------------------------ */
+
+static ssize_t nick_find(const struct client *c, const char *nick)
+{
+    for (size_t i = 0; i < c->nnicks; i++)
+        if (strcasecmp(c->nicks[i], nick) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+static void nick_add(struct client *c, const char *nick)
+{
+    if (!nick_valid(nick, strlen(nick)) || nick_find(c, nick) >= 0)
+        return;
+    if (c->nnicks == CLIENT_NICKS_MAX) {
+        free(c->nicks[0]);
+        memmove(c->nicks, c->nicks + 1, (CLIENT_NICKS_MAX - 1) * sizeof(char *));
+        c->nnicks--;
+    }
+    char *copy = strdup(nick);
+    if (copy)
+        c->nicks[c->nnicks++] = copy;
+}
+
+static void nick_remove(struct client *c, const char *nick)
+{
+    ssize_t i = nick_find(c, nick);
+    if (i < 0)
+        return;
+    free(c->nicks[i]);
+    memmove(c->nicks + i, c->nicks + i + 1, (c->nnicks - (size_t)i - 1) * sizeof(char *));
+    c->nnicks--;
+}
+
+void client_clean_nick(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = in ? in : ""; *p && n < NICK_MAX && n + 1 < cap; p++) {
+        char ch = *p;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+        out[n++] = ok ? ch : '_';
+    }
+    if (n == 0)
+        n = (size_t)snprintf(out, cap, "guest");
+    else
+        out[n] = '\0';
+}
+
+size_t client_completions(const struct client *c, const char **cands, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(*commands) && n < max; i++)
+        cands[n++] = commands[i];
+    for (size_t i = 0; i < c->nnicks && n < max; i++)
+        if (strcasecmp(c->nicks[i], c->st->nick) != 0)
+            cands[n++] = c->nicks[i];
+    return n;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+int client_init(struct client *c, struct chatlog *log, struct status *st, const char *nick)
+{
+    memset(c, 0, sizeof(*c));
+    c->log = log;
+    c->st = st;
+    client_clean_nick(nick, c->want_nick, sizeof(c->want_nick));
+    snprintf(st->nick, sizeof(st->nick), "%s", c->want_nick);
+    linebuf_init(&c->lb, 2 * LINE_MAX_BYTES);
+    c->next_id = 1;
+    c->ping_sent_ms = -1;
+    c->tokens = CLIENT_RATE_BURST;
+    return 0;
+}
+
+static void paste_drop(struct client *c)
+{
+    for (size_t i = 0; i < c->npaste; i++)
+        free(c->paste[i]);
+    free(c->paste);
+    c->paste = NULL;
+    c->npaste = 0;
+}
+
+void client_free(struct client *c)
+{
+    linebuf_free(&c->lb);
+    free(c->rx);
+    free(c->out);
+    for (size_t i = 0; i < c->npend; i++)
+        free(c->pend[i].wire);
+    for (size_t i = 0; i < c->nnicks; i++)
+        free(c->nicks[i]);
+    paste_drop(c);
+    memset(c, 0, sizeof(*c));
+}
+
+void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s)
+{
+    c->now_ms = mono_ms;
+    c->wall = wall_s;
+}
+
+void client_on_connect(struct client *c)
+{
+    c->online = true;
+    c->dialect = DIALECT_UNKNOWN;
+    c->raw = false;
+    c->hello_reply_due = true;
+    c->rx_len = 0;
+    c->out_len = 0;
+    linebuf_free(&c->lb);
+    linebuf_init(&c->lb, 2 * LINE_MAX_BYTES);
+    c->online_ms = c->now_ms;
+    c->ping_sent_ms = -1;
+    c->st->state = CONN_CONNECTING;
+    c->st->latency_ms = -1;
+    c->st->users = 0;
+    c->st->mode[0] = '\0';
+    struct msg m = {.type = MSG_HELLO, .word = PROTO_HELLO_TAG, .nick = c->want_nick};
+    send_framed(c, &m);
+}
+
+void client_on_disconnect(struct client *c, const char *reason)
+{
+    bool was = c->online;
+    c->online = false;
+    c->dialect = DIALECT_UNKNOWN;
+    c->out_len = 0;
+    c->rx_len = 0;
+    c->ping_sent_ms = -1;
+    for (size_t i = 0; i < c->npend; i++)
+        c->pend[i].sent_ms = -1;
+    if (was) {
+        if (c->npend)
+            notef(c, ENTRY_LOCAL, "disconnected (%s); %zu message%s will be sent again",
+                  reason, c->npend, c->npend == 1 ? "" : "s");
+        else
+            notef(c, ENTRY_LOCAL, "disconnected (%s)", reason);
+    }
+    update_pending_status(c);
+}
+
+/* ---- sending own messages --------------------------------------------- */
+
+static void refill(struct client *c)
+{
+    int64_t dt = c->now_ms - c->tokens_ms;
+    if (dt <= 0)
+        return;
+    c->tokens += (double)dt * CLIENT_RATE_PER_S / 1000.0;
+    if (c->tokens > CLIENT_RATE_BURST)
+        c->tokens = CLIENT_RATE_BURST;
+    c->tokens_ms = c->now_ms;
+}
+
+/* Sends whatever pending messages may go now, in order. */
+static void flush_pending(struct client *c)
+{
+    if (!ready(c))
+        return;
+    refill(c);
+    for (size_t i = 0; i < c->npend; i++) {
+        struct pending_msg *p = &c->pend[i];
+        if (p->sent_ms >= 0) {
+            if (c->raw)
+                return; /* a tutorial server: one message in flight at a time */
+            continue;
+        }
+        if (c->dialect == DIALECT_FRAMED) {
+            if (c->now_ms < c->hold_until_ms || c->tokens < 1.0)
+                return;
+            c->tokens -= 1.0;
+            send_msg(c, p->id, p->wire);
+        } else {
+            send_plain(c, p->wire);
+        }
+        p->sent_ms = c->now_ms;
+        if (c->raw)
+            return;
+    }
+}
+
+static void queue_own(struct client *c, enum entry_kind kind, const char *shown,
+                      const char *wire)
+{
+    if (c->npend == CLIENT_PENDING_MAX) {
+        notef(c, ENTRY_ERR, "too many messages waiting; not sent: %s", shown);
+        return;
+    }
+    char *w = strdup(wire);
+    if (!w)
+        return;
+    add_entry(c, kind, c->wall, c->st->nick, shown, strlen(shown));
+    uint64_t seq = c->log->next_seq - 1;
+    chatlog_set_delivery(c->log, seq, DELIVERY_PENDING, 0);
+    struct pending_msg *p = &c->pend[c->npend++];
+    p->id = c->next_id++;
+    p->seq = seq;
+    p->wire = w;
+    p->sent_ms = -1;
+    update_pending_status(c);
+    flush_pending(c);
+}
+
+static void pending_done(struct client *c, size_t i, enum delivery d)
+{
+    struct pending_msg *p = &c->pend[i];
+    int64_t rtt = p->sent_ms >= 0 ? c->now_ms - p->sent_ms : 0;
+    if (rtt < 0)
+        rtt = 0;
+    chatlog_set_delivery(c->log, p->seq, d, (uint32_t)(rtt > UINT32_MAX ? UINT32_MAX : rtt));
+    free(p->wire);
+    memmove(c->pend + i, c->pend + i + 1, (c->npend - i - 1) * sizeof(*c->pend));
+    c->npend--;
+    update_pending_status(c);
+}
+
+/* ---- the framed dialect ----------------------------------------------- */
+
+static void on_welcome(struct client *c, const struct msg *m)
+{
+    c->dialect = DIALECT_FRAMED;
+    c->st->state = CONN_CONNECTED;
+    sanitize_text(c->st->nick, sizeof(c->st->nick), m->nick, strlen(m->nick));
+    sanitize_text(c->st->mode, sizeof(c->st->mode), m->word, strlen(m->word));
+    const char *mode = c->st->mode;
+    c->st->users = m->users;
+    c->next_ping_ms = c->now_ms; /* measure latency at once */
+    nick_add(c, m->nick);
+    char line[600];
+    snprintf(line, sizeof(line), "connected to %.200s as %s (%s mode, %u online)",
+             m->text[0] ? m->text : "sockchat", m->nick, mode, m->users);
+    client_note(c, ENTRY_LOCAL, line);
+    if (strcasecmp(m->nick, c->want_nick) != 0)
+        notef(c, ENTRY_LOCAL, "the nick %s was not available; you are %s", c->want_nick,
+              c->st->nick);
+    flush_pending(c);
+}
+
+static void on_framed_line(struct client *c, char *line, size_t len)
+{
+    struct msg m;
+    char text[2 * LINE_MAX_BYTES + 200];
+
+    if (memchr(line, '\0', len)) {
+        /* A NUL would cut the parse short; show the line as it is. */
+        add_entry(c, ENTRY_ERR, c->wall, NULL, line, len);
+        return;
+    }
+    if (msg_parse(&m, line) < 0) {
+        snprintf(text, sizeof(text), "malformed %s line from the server: %s",
+                 msg_type_name(m.type), m.text);
+        client_note(c, ENTRY_ERR, text);
+        return;
+    }
+    switch (m.type) {
+    case MSG_WELCOME:
+        on_welcome(c, &m);
+        break;
+    case MSG_ACK:
+        for (size_t i = 0; i < c->npend; i++) {
+            if (c->pend[i].id == m.id && c->pend[i].sent_ms >= 0) {
+                pending_done(c, i, DELIVERY_DONE);
+                break;
+            }
+        }
+        break;
+    case MSG_CHAT:
+        nick_add(c, m.nick);
+        add_entry(c, ENTRY_CHAT, m.time, m.nick, m.text, strlen(m.text));
+        break;
+    case MSG_ACTION:
+        nick_add(c, m.nick);
+        add_entry(c, ENTRY_ACTION, m.time, m.nick, m.text, strlen(m.text));
+        break;
+    case MSG_PRIV: {
+        char who[160];
+        snprintf(who, sizeof(who), "%.60s -> %.60s", m.nick, m.nick2);
+        nick_add(c, m.nick);
+        nick_add(c, m.nick2);
+        add_entry(c, ENTRY_PRIV, m.time, who, m.text, strlen(m.text));
+        break;
+    }
+    case MSG_JOIN:
+        nick_add(c, m.nick);
+        c->st->users = m.users;
+        snprintf(text, sizeof(text), "%.60s joined (%u online)", m.nick, m.users);
+        client_note(c, ENTRY_JOIN, text);
+        break;
+    case MSG_LEAVE:
+        nick_remove(c, m.nick);
+        c->st->users = m.users;
+        snprintf(text, sizeof(text), "%.60s left (%.600s) (%u online)", m.nick,
+                 m.text[0] ? m.text : "quit", m.users);
+        client_note(c, ENTRY_LEAVE, text);
+        break;
+    case MSG_NICK:
+        nick_remove(c, m.nick);
+        nick_add(c, m.nick2);
+        if (strcasecmp(m.nick, c->st->nick) == 0) {
+            sanitize_text(c->st->nick, sizeof(c->st->nick), m.nick2, strlen(m.nick2));
+            snprintf(c->want_nick, sizeof(c->want_nick), "%s", m.nick2);
+            snprintf(text, sizeof(text), "you are now known as %.60s", m.nick2);
+        } else {
+            snprintf(text, sizeof(text), "%.60s is now known as %.60s", m.nick, m.nick2);
+        }
+        client_note(c, ENTRY_LOCAL, text);
+        break;
+    case MSG_OUT:
+        add_entry(c, ENTRY_OUT, c->wall, NULL, m.text, strlen(m.text));
+        break;
+    case MSG_ERR:
+        if (strcmp(m.word, ERR_SLOW_DOWN) == 0) {
+            /* The oldest message in flight was refused: send it again
+             * after a pause rather than lose it. */
+            for (size_t i = 0; i < c->npend; i++) {
+                if (c->pend[i].sent_ms >= 0) {
+                    c->pend[i].sent_ms = -1;
+                    break;
+                }
+            }
+            c->hold_until_ms = c->now_ms + 1000;
+        } else if (strcmp(m.word, ERR_TOO_LONG) == 0) {
+            for (size_t i = 0; i < c->npend; i++) {
+                if (c->pend[i].sent_ms >= 0) {
+                    pending_done(c, i, DELIVERY_FAILED);
+                    break;
+                }
+            }
+        }
+        snprintf(text, sizeof(text), "%s (%.40s)", m.text[0] ? m.text : "error", m.word);
+        client_note(c, ENTRY_ERR, text);
+        break;
+    case MSG_NOTICE:
+        add_entry(c, ENTRY_NOTICE, c->wall, NULL, m.text, strlen(m.text));
+        break;
+    case MSG_PING: {
+        struct msg r = {.type = MSG_PONG, .word = m.word};
+        send_framed(c, &r);
+        break;
+    }
+    case MSG_PONG: {
+        char mine[32];
+        snprintf(mine, sizeof(mine), "c%llu", (unsigned long long)c->ping_no);
+        if (c->ping_sent_ms >= 0 && strcmp(m.word, mine) == 0) {
+            c->st->latency_ms = (long)(c->now_ms - c->ping_sent_ms);
+            c->ping_sent_ms = -1;
+        } else {
+            snprintf(text, sizeof(text), "pong %s", m.word);
+            client_note(c, ENTRY_OUT, text);
+        }
+        break;
+    }
+    case MSG_SHUTDOWN:
+        snprintf(text, sizeof(text), "server shutting down: %s", m.text);
+        client_note(c, ENTRY_NOTICE, text);
+        break;
+    case MSG_UNKNOWN:
+    default:
+        /* A newer server's message: show it, never fail on it. */
+        add_entry(c, ENTRY_OUT, c->wall, NULL, m.text, strlen(m.text));
+        break;
+    }
+}
+
+static void feed_framed(struct client *c, const char *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        size_t used = 0;
+        char *line = NULL;
+        size_t llen = 0;
+        enum linebuf_status s = linebuf_feed(&c->lb, data + off, len - off, &used, &line, &llen);
+        off += used;
+        if (s == LINEBUF_LINE)
+            on_framed_line(c, line, llen);
+        else if (s == LINEBUF_OVERLONG)
+            client_note(c, ENTRY_ERR, "the server sent an overlong line; it was dropped");
+        else if (s == LINEBUF_NOMEM)
+            break;
+        else if (s == LINEBUF_NEED_MORE && used == 0)
+            break;
+    }
+}
+
+/* ---- the plain dialect ------------------------------------------------ */
+
+static void plain_response(struct client *c, const char *s, size_t len)
+{
+    if (len > 0 && s[len - 1] == '\r')
+        len--;
+    if (len == 0)
+        return;
+    add_entry(c, ENTRY_REPLY, c->wall, NULL, s, len);
+    if (c->hello_reply_due) {
+        c->hello_reply_due = false; /* the answer to our HELLO line */
+        return;
+    }
+    for (size_t i = 0; i < c->npend; i++) {
+        if (c->pend[i].sent_ms >= 0) {
+            c->st->latency_ms = (long)(c->now_ms - c->pend[i].sent_ms);
+            pending_done(c, i, DELIVERY_DONE);
+            break;
+        }
+    }
+}
+
+/* Every line is a response, and so is a tail without LF: the tutorial's
+ * server answers each recv() with one send() and no newline. */
+static void feed_plain(struct client *c, const char *data, size_t len)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            plain_response(c, data + start, i - start);
+            start = i + 1;
+        }
+    }
+    if (start < len)
+        plain_response(c, data + start, len - start);
+}
+
+static void become_plain(struct client *c, bool raw, const char *why)
+{
+    c->dialect = DIALECT_PLAIN;
+    c->raw = raw;
+    c->st->state = CONN_CONNECTED;
+    snprintf(c->st->mode, sizeof(c->st->mode), "plain server");
+    c->st->users = 0;
+    notef(c, ENTRY_LOCAL, "plain server (%s): messages are sent as text%s", why,
+          raw ? ", one at a time, without newline" : " lines");
+}
+
+static bool is_prefix_of(const char *s, size_t len, const char *word)
+{
+    size_t wl = strlen(word);
+    return len < wl ? memcmp(s, word, len) == 0 : memcmp(s, word, wl) == 0;
+}
+
+enum client_action client_on_bytes(struct client *c, const char *data, size_t len)
+{
+    if (!c->online || len == 0)
+        return CLIENT_NONE;
+    if (c->dialect == DIALECT_FRAMED) {
+        feed_framed(c, data, len);
+    } else if (c->dialect == DIALECT_PLAIN) {
+        feed_plain(c, data, len);
+    } else {
+        /* Still deciding what the server is: keep its first bytes. */
+        size_t limit = 2 * LINE_MAX_BYTES;
+        size_t take = len;
+        if (c->rx_len + take > limit)
+            take = limit - c->rx_len;
+        char *p = realloc(c->rx, limit);
+        if (!p)
+            return CLIENT_DISCONNECT;
+        c->rx = p;
+        memcpy(c->rx + c->rx_len, data, take);
+        c->rx_len += take;
+        bool framed = is_prefix_of(c->rx, c->rx_len, "WELCOME ") ||
+                      is_prefix_of(c->rx, c->rx_len, "ERR ");
+        bool has_lf = memchr(c->rx, '\n', c->rx_len) != NULL;
+        if (framed && !has_lf && c->rx_len < limit)
+            return CLIENT_NONE; /* wait for the rest of the line */
+        if (framed) {
+            c->dialect = DIALECT_FRAMED;
+            c->hello_reply_due = false;
+            feed_framed(c, c->rx, c->rx_len);
+        } else {
+            become_plain(c, !has_lf, "its first reply is not WELCOME");
+            feed_plain(c, c->rx, c->rx_len);
+        }
+        c->rx_len = 0;
+        if (take < len)
+            client_on_bytes(c, data + take, len - take);
+    }
+    flush_pending(c);
+    return CLIENT_NONE;
+}
+
+/* ---- timers ----------------------------------------------------------- */
+
+enum client_action client_tick(struct client *c)
+{
+    if (!c->online)
+        return CLIENT_NONE;
+    if (c->dialect == DIALECT_UNKNOWN && c->now_ms - c->online_ms >= CLIENT_GREETING_MS) {
+        c->hello_reply_due = true;
+        become_plain(c, false, "it sent no greeting");
+    }
+    if (c->dialect == DIALECT_FRAMED) {
+        if (c->ping_sent_ms >= 0 && c->now_ms - c->ping_sent_ms >= CLIENT_PING_DEAD_MS)
+            return CLIENT_DISCONNECT;
+        if (c->ping_sent_ms < 0 && c->now_ms >= c->next_ping_ms) {
+            char tok[32];
+            snprintf(tok, sizeof(tok), "c%llu", (unsigned long long)++c->ping_no);
+            struct msg m = {.type = MSG_PING, .word = tok};
+            send_framed(c, &m);
+            c->ping_sent_ms = c->now_ms;
+            c->next_ping_ms = c->now_ms + CLIENT_PING_MS;
+        }
+    }
+    flush_pending(c);
+    return CLIENT_NONE;
+}
+
+int64_t client_next_timeout(const struct client *c)
+{
+    int64_t t = 1000;
+    if (c->online && c->dialect == DIALECT_UNKNOWN) {
+        int64_t d = c->online_ms + CLIENT_GREETING_MS - c->now_ms;
+        if (d < t)
+            t = d;
+    }
+    if (ready(c) && c->dialect == DIALECT_FRAMED) {
+        for (size_t i = 0; i < c->npend; i++) {
+            if (c->pend[i].sent_ms < 0) {
+                t = t > 100 ? 100 : t; /* paced messages are waiting */
+                break;
+            }
+        }
+        if (c->ping_sent_ms < 0) {
+            int64_t d = c->next_ping_ms - c->now_ms;
+            if (d < t)
+                t = d;
+        }
+    }
+    return t < 0 ? 0 : t;
+}
+
+/* ---- user input ------------------------------------------------------- */
+
+static enum client_action do_quit(struct client *c, const char *reason)
+{
+    if (ready(c)) {
+        if (c->dialect == DIALECT_FRAMED) {
+            char text[LINE_MAX_BYTES];
+            snprintf(text, sizeof(text), "/quit%s%s", reason[0] ? " " : "", reason);
+            send_msg(c, c->next_id++, text);
+        } else {
+            send_plain(c, "exit");
+        }
+    }
+    return CLIENT_QUIT;
+}
+
+static void do_help(struct client *c)
+{
+    for (size_t i = 0; i < sizeof(help_lines) / sizeof(*help_lines); i++)
+        client_note(c, ENTRY_LOCAL, help_lines[i]);
+    if (ready(c) && c->dialect == DIALECT_FRAMED)
+        send_msg(c, c->next_id++, "/help");
+}
+
+enum client_action client_submit(struct client *c, const char *line)
+{
+    struct cmd cmd;
+    size_t len = strlen(line);
+
+    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return CLIENT_NONE;
+    if (len == 4 && strncasecmp(line, "exit", 4) == 0)
+        return do_quit(c, "");
+    if (!cmd_parse(line, &cmd)) {
+        queue_own(c, ENTRY_SELF, line, line);
+        return CLIENT_NONE;
+    }
+    if (cmd_is(&cmd, "quit"))
+        return do_quit(c, cmd.args);
+    if (cmd_is(&cmd, "clear")) {
+        chatlog_clear(c->log);
+        return CLIENT_CLEAR;
+    }
+    if (cmd_is(&cmd, "help")) {
+        do_help(c);
+        return CLIENT_NONE;
+    }
+    if (cmd_is(&cmd, "connect")) {
+        const char *args = cmd.args, *w;
+        size_t wl;
+        if (!cmd_next_word(&args, &w, &wl) || wl >= sizeof(c->connect_host)) {
+            client_note(c, ENTRY_ERR, "usage: /connect HOST [PORT]");
+            return CLIENT_NONE;
+        }
+        memcpy(c->connect_host, w, wl);
+        c->connect_host[wl] = '\0';
+        snprintf(c->connect_port, sizeof(c->connect_port), "%d", PROTO_PORT);
+        if (cmd_next_word(&args, &w, &wl)) {
+            if (wl >= sizeof(c->connect_port)) {
+                client_note(c, ENTRY_ERR, "usage: /connect HOST [PORT]");
+                return CLIENT_NONE;
+            }
+            memcpy(c->connect_port, w, wl);
+            c->connect_port[wl] = '\0';
+        }
+        return CLIENT_CONNECT;
+    }
+    if (cmd_is(&cmd, "me") && c->dialect != DIALECT_PLAIN) {
+        /* /me is acknowledged like chat, so it can wait for a connection. */
+        if (cmd.args[0] == '\0') {
+            client_note(c, ENTRY_ERR, "usage: /me TEXT");
+            return CLIENT_NONE;
+        }
+        queue_own(c, ENTRY_ACTION, cmd.args, line);
+        return CLIENT_NONE;
+    }
+    if (!ready(c)) {
+        notef(c, ENTRY_ERR, "not connected; not sent: %.200s", line);
+        return CLIENT_NONE;
+    }
+    if (c->dialect == DIALECT_FRAMED)
+        send_msg(c, c->next_id++, line);
+    else
+        queue_own(c, ENTRY_SELF, line, line);
+    return CLIENT_NONE;
+}
+
+/* Queues one pasted line as chat: a leading '/' is doubled so that the
+ * server takes it as text ("//x" is not a command), and "exit" is just a
+ * word here. */
+static void paste_line(struct client *c, const char *line)
+{
+    if (line[0] == '/' && c->dialect != DIALECT_PLAIN) {
+        char wire[EDITLINE_MAX + 2];
+        snprintf(wire, sizeof(wire), "/%s", line);
+        queue_own(c, ENTRY_SELF, line, wire);
+    } else {
+        queue_own(c, ENTRY_SELF, line, line);
+    }
+}
+
+static bool paste_push(struct client *c, const char *s, size_t n, size_t *cap)
+{
+    if (c->npaste == CLIENT_PASTE_MAX)
+        return false;
+    if (c->npaste == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        char **p = realloc(c->paste, nc * sizeof(*p));
+        if (!p)
+            return false;
+        c->paste = p;
+        *cap = nc;
+    }
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    c->paste[c->npaste++] = copy;
+    return true;
+}
+
+enum client_action client_paste(struct client *c, const char *text, size_t len)
+{
+    size_t cap = 0;
+    paste_drop(c);
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && text[i] != '\n' && text[i] != '\r')
+            continue;
+        /* One line: skip blank ones, split overlong ones at characters. */
+        const char *s = text + start;
+        size_t n = i - start;
+        start = i + 1;
+        bool blank = true;
+        for (size_t k = 0; k < n; k++)
+            if (s[k] != ' ' && s[k] != '\t')
+                blank = false;
+        if (blank)
+            continue;
+        while (n > 0) {
+            size_t take = n > EDITLINE_MAX ? EDITLINE_MAX : n;
+            while (take < n && take > 0 && ((unsigned char)s[take] & 0xC0) == 0x80)
+                take--;
+            if (!paste_push(c, s, take, &cap)) {
+                client_note(c, ENTRY_ERR, "paste too big: only its first lines are kept");
+                n = 0;
+                i = len;
+                break;
+            }
+            s += take;
+            n -= take;
+        }
+    }
+    if (c->npaste > CLIENT_PASTE_ASK)
+        return CLIENT_ASK_PASTE;
+    client_paste_answer(c, true);
+    return CLIENT_NONE;
+}
+
+void client_paste_answer(struct client *c, bool send)
+{
+    if (send) {
+        for (size_t i = 0; i < c->npaste; i++)
+            paste_line(c, c->paste[i]);
+    } else if (c->npaste) {
+        notef(c, ENTRY_LOCAL, "paste of %zu lines not sent", c->npaste);
+    }
+    paste_drop(c);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+const char *client_output(const struct client *c, size_t *len)
+{
+    *len = c->out_len;
+    return c->out;
+}
+
+void client_consume(struct client *c, size_t n)
+{
+    if (n >= c->out_len) {
+        c->out_len = 0;
+        return;
+    }
+    memmove(c->out, c->out + n, c->out_len - n);
+    c->out_len -= n;
+}

@@ -1,0 +1,132 @@
+/* client: the client's protocol state machine, without sockets or curses.
+ *
+ * It is fed what happens (the transport came up, bytes arrived, the
+ * connection dropped, the user typed or pasted a line, time passed) and
+ * answers by appending log entries, updating the status model and queueing
+ * bytes to send, which the event loop writes to the socket. Times are
+ * passed in through client_clock(), so tests drive it with a fake clock.
+ *
+ * It speaks the framed sockchat dialect, and falls back to a plain server
+ * (anything whose first reply is not WELCOME, such as the tutorial's Python
+ * server answering "Message received" without a newline): then every line,
+ * or every chunk without a newline, received is one response. */
+#ifndef SOCKCHAT_TUI_CLIENT_H
+#define SOCKCHAT_TUI_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chatlog.h"
+#include "cmd.h"
+#include "linebuf.h"
+#include "status.h"
+
+enum {
+    CLIENT_PENDING_MAX = 500,  /* own messages waiting for the server */
+    CLIENT_NICKS_MAX = 512,    /* nicks remembered for completion */
+    CLIENT_PASTE_ASK = 5,      /* pastes of more lines than this ask first */
+    CLIENT_PASTE_MAX = 1000,   /* lines in one paste */
+    CLIENT_PING_MS = 5000,     /* latency probe interval */
+    CLIENT_PING_DEAD_MS = 30000, /* no PONG for this long: reconnect */
+    CLIENT_GREETING_MS = 3000, /* no first reply: assume a plain server */
+    CLIENT_RATE_PER_S = 5,     /* own pacing, under the server's 10/s */
+    CLIENT_RATE_BURST = 10,
+};
+
+enum client_dialect {
+    DIALECT_UNKNOWN, /* connected, no reply to HELLO yet */
+    DIALECT_FRAMED,
+    DIALECT_PLAIN,
+};
+
+enum client_action {
+    CLIENT_NONE,
+    CLIENT_QUIT,       /* leave: flush what is queued, then exit */
+    CLIENT_CONNECT,    /* /connect: connect_host/connect_port are set */
+    CLIENT_CLEAR,      /* the log was cleared: reset the view */
+    CLIENT_ASK_PASTE,  /* a big paste waits for client_paste_answer() */
+    CLIENT_DISCONNECT, /* the connection looks dead: drop and reconnect */
+};
+
+struct pending_msg {
+    uint64_t id;
+    uint64_t seq;    /* its log entry */
+    char *wire;      /* the text as sent (after escaping) */
+    int64_t sent_ms; /* -1: not sent on the current connection */
+};
+
+struct client {
+    struct chatlog *log;
+    struct status *st;
+    enum client_dialect dialect;
+    bool online; /* the transport is up */
+    bool raw;    /* plain server answering without LF: one message at a time, no LF */
+    bool hello_reply_due;
+    struct linebuf lb;
+    char *rx; /* bytes before the dialect is known */
+    size_t rx_len;
+    char *out; /* bytes to send */
+    size_t out_len, out_cap;
+    struct pending_msg pend[CLIENT_PENDING_MAX];
+    size_t npend;
+    uint64_t next_id;
+    char want_nick[NICK_MAX + 1];
+    char *nicks[CLIENT_NICKS_MAX];
+    size_t nnicks;
+    int64_t now_ms; /* monotonic */
+    int64_t wall;   /* Unix seconds, for entry times */
+    int64_t online_ms;
+    int64_t ping_sent_ms; /* -1: no probe outstanding */
+    int64_t next_ping_ms;
+    uint64_t ping_no;
+    double tokens; /* pacing bucket */
+    int64_t tokens_ms;
+    int64_t hold_until_ms; /* after a slow-down from the server */
+    char **paste;
+    size_t npaste;
+    char connect_host[256];
+    char connect_port[16];
+};
+
+int client_init(struct client *c, struct chatlog *log, struct status *st, const char *nick);
+void client_free(struct client *c);
+void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s);
+
+/* The transport is up: greet the server. */
+void client_on_connect(struct client *c);
+/* Bytes from the server (any split). */
+enum client_action client_on_bytes(struct client *c, const char *data, size_t len);
+/* The connection is gone (reason for the log, e.g. "connection refused").
+ * Unacknowledged messages stay pending and are sent again later. */
+void client_on_disconnect(struct client *c, const char *reason);
+/* Timers: pings, the greeting timeout, pacing. */
+enum client_action client_tick(struct client *c);
+/* Milliseconds until client_tick() has something to do (at most 1000). */
+int64_t client_next_timeout(const struct client *c);
+
+/* A line the user typed (Enter). */
+enum client_action client_submit(struct client *c, const char *line);
+/* A bracketed paste (the edit line's text around it included): every line
+ * becomes one chat message, never a command. More than CLIENT_PASTE_ASK
+ * lines return CLIENT_ASK_PASTE and wait for client_paste_answer(). */
+enum client_action client_paste(struct client *c, const char *text, size_t len);
+void client_paste_answer(struct client *c, bool send);
+
+/* Bytes waiting to be written, and how many were written. */
+const char *client_output(const struct client *c, size_t *len);
+void client_consume(struct client *c, size_t n);
+
+/* A local note in the log (sanitised like everything else). */
+void client_note(struct client *c, enum entry_kind kind, const char *text);
+
+/* Tab-completion candidates: /commands and known nicks. Returns the count
+ * (at most max); the strings live as long as c does or until the next
+ * message from the server. */
+size_t client_completions(const struct client *c, const char **cands, size_t max);
+
+/* Makes a wire-safe nick out of a user name: invalid characters become '_',
+ * cut to NICK_MAX; "guest" when nothing is left. */
+void client_clean_nick(const char *in, char *out, size_t cap);
+
+#endif

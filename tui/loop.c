@@ -1,0 +1,563 @@
+/* loop: the curses client's event loop (see loop.h).
+ *
+ * DESIGN: one thread. Every iteration polls the terminal, the socket and a
+ * self-pipe that signal handlers write to, with a timeout from the nearest
+ * timer; then it handles everything that is ready (draining the socket and
+ * the key queue completely) and draws once. A burst of a thousand lines thus
+ * costs one repaint, not a thousand. */
+#undef _XOPEN_SOURCE /* ncursesw.pc may set 600 */
+#define _XOPEN_SOURCE 700
+#include "loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chatlog.h"
+#include "client.h"
+#include "editline.h"
+#include "net.h"
+#include "status.h"
+#include "text.h"
+#include "view.h"
+
+enum {
+    READ_CHUNK = 65536,
+    READS_PER_TURN = 32, /* then draw, so a flood cannot freeze the screen */
+    PASTE_MAX = 1 << 20,
+    QUIT_FLUSH_MS = 500,
+};
+
+struct app {
+    struct options opt;
+    char host[256];
+    char port[16];
+    struct chatlog log;
+    struct logview lv;
+    struct status st;
+    struct editline ed;
+    struct client cl;
+    struct net net;
+    struct view view;
+    int64_t now;
+    int64_t retry_at; /* -1: no retry scheduled */
+    uint64_t seen_seq; /* log entries already accounted in the scroll */
+    bool was_connected;
+    bool quitting;
+    int64_t quit_deadline;
+    int exit_code;
+    /* Bracketed paste being received. */
+    bool in_paste;
+    char *paste;
+    size_t paste_len;
+    /* A big paste waiting for y/n. */
+    char ask[128];
+    bool asking;
+};
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    if (write(sig_pipe[1], &b, 1) < 0) {
+        /* Full pipe: a signal is already waiting to be handled. */
+    }
+    errno = saved;
+}
+
+long long loop_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void app_clock(struct app *a)
+{
+    a->now = loop_now_ms();
+    client_clock(&a->cl, a->now, (int64_t)time(NULL));
+}
+
+static void set_server_text(struct app *a)
+{
+    /* An IPv6 literal gets brackets so its port stays readable. */
+    if (strchr(a->host, ':'))
+        snprintf(a->st.server, sizeof(a->st.server), "[%s]:%s", a->host, a->port);
+    else
+        snprintf(a->st.server, sizeof(a->st.server), "%s:%s", a->host, a->port);
+}
+
+static void schedule_retry(struct app *a, const char *reason)
+{
+    unsigned d = net_backoff_next(&a->net);
+    a->retry_at = a->now + (int64_t)d * 1000;
+    a->st.state = CONN_RETRY;
+    a->st.retry_in = d;
+    status_set_reason(&a->st, reason);
+    char note[700];
+    snprintf(note, sizeof(note), "%s: %s; retrying in %u s", a->st.server, reason, d);
+    client_note(&a->cl, ENTRY_LOCAL, note);
+}
+
+static void start_connect(struct app *a)
+{
+    char err[200];
+    a->retry_at = -1;
+    a->st.state = CONN_CONNECTING;
+    int rc = net_start(&a->net, a->host, a->port, a->now, err, sizeof(err));
+    if (rc == -2) {
+        a->st.state = CONN_FAILED;
+        status_set_reason(&a->st, err);
+        client_note(&a->cl, ENTRY_ERR, err);
+        return;
+    }
+    if (rc < 0) {
+        schedule_retry(a, err);
+        return;
+    }
+    if (!a->net.connecting)
+        client_on_connect(&a->cl);
+}
+
+static void drop_connection(struct app *a, const char *reason)
+{
+    net_close(&a->net);
+    client_on_disconnect(&a->cl, reason);
+    schedule_retry(a, reason);
+}
+
+static void do_action(struct app *a, enum client_action act)
+{
+    switch (act) {
+    case CLIENT_QUIT:
+        a->quitting = true;
+        a->quit_deadline = a->now + QUIT_FLUSH_MS;
+        break;
+    case CLIENT_CONNECT:
+        snprintf(a->host, sizeof(a->host), "%s", a->cl.connect_host);
+        snprintf(a->port, sizeof(a->port), "%s", a->cl.connect_port);
+        if (a->net.fd >= 0) {
+            net_close(&a->net);
+            client_on_disconnect(&a->cl, "switching server");
+        }
+        set_server_text(a);
+        net_backoff_reset(&a->net);
+        start_connect(a);
+        break;
+    case CLIENT_CLEAR:
+        logview_bottom(&a->lv);
+        a->seen_seq = a->log.next_seq - 1;
+        break;
+    case CLIENT_ASK_PASTE:
+        a->asking = true;
+        snprintf(a->ask, sizeof(a->ask), "Send %zu pasted lines? (y/n)", a->cl.npaste);
+        break;
+    case CLIENT_DISCONNECT:
+        drop_connection(a, "no answer from the server");
+        break;
+    case CLIENT_NONE:
+    default:
+        break;
+    }
+}
+
+static void on_socket(struct app *a, short revents)
+{
+    char err[200];
+    if (a->net.connecting) {
+        bool timed_out = !(revents & (POLLOUT | POLLERR | POLLHUP));
+        int rc = net_finish(&a->net, a->now, timed_out, err, sizeof(err));
+        if (rc == 1)
+            client_on_connect(&a->cl);
+        else if (rc < 0)
+            schedule_retry(a, err);
+        return;
+    }
+    if (revents & (POLLIN | POLLHUP | POLLERR)) {
+        static char buf[READ_CHUNK];
+        for (int i = 0; i < READS_PER_TURN; i++) {
+            ssize_t r = net_read(&a->net, buf, sizeof(buf));
+            if (r > 0) {
+                do_action(a, client_on_bytes(&a->cl, buf, (size_t)r));
+                if (a->net.fd < 0)
+                    return;
+                continue;
+            }
+            if (r == 0) {
+                drop_connection(a, "connection closed by the server");
+                return;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            snprintf(err, sizeof(err), "read: %s", strerror(errno));
+            drop_connection(a, err);
+            return;
+        }
+    }
+}
+
+static void flush_output(struct app *a)
+{
+    size_t len;
+    const char *out = client_output(&a->cl, &len);
+    if (a->net.fd < 0 || a->net.connecting || len == 0)
+        return;
+    ssize_t w = net_write(&a->net, out, len);
+    if (w > 0) {
+        client_consume(&a->cl, (size_t)w);
+    } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        char err[200];
+        snprintf(err, sizeof(err), "send: %s", strerror(errno));
+        drop_connection(a, err);
+    }
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+static void paste_add(struct app *a, const char *s, size_t n)
+{
+    if (a->paste_len + n > PASTE_MAX)
+        return;
+    char *p = realloc(a->paste, a->paste_len + n + 1);
+    if (!p)
+        return;
+    a->paste = p;
+    memcpy(a->paste + a->paste_len, s, n);
+    a->paste_len += n;
+}
+
+static void paste_end(struct app *a)
+{
+    a->in_paste = false;
+    if (a->paste_len == 0)
+        return;
+    if (!memchr(a->paste, '\n', a->paste_len)) {
+        /* One line: just typing, fast. */
+        editline_insert(&a->ed, a->paste, a->paste_len);
+    } else {
+        /* The text around the cursor belongs to the paste's first and last
+         * lines. */
+        size_t before = a->ed.cur, after = a->ed.len - a->ed.cur;
+        char *all = malloc(before + a->paste_len + after + 1);
+        if (all) {
+            memcpy(all, a->ed.buf, before);
+            memcpy(all + before, a->paste, a->paste_len);
+            memcpy(all + before + a->paste_len, a->ed.buf + a->ed.cur, after);
+            editline_clear(&a->ed);
+            do_action(a, client_paste(&a->cl, all, before + a->paste_len + after));
+            free(all);
+        }
+    }
+    a->paste_len = 0;
+}
+
+static void scroll_by(struct app *a, long rows)
+{
+    logview_scroll(&a->lv, &a->log, rows, view_log_cols(&a->view), view_log_rows(&a->view));
+}
+
+static void on_key(struct app *a, const struct tkey *k)
+{
+    char u[4];
+    long page = (long)view_log_rows(&a->view) - 1;
+    if (page < 1)
+        page = 1;
+
+    if (a->in_paste) {
+        if (k->type == TK_PASTE_END)
+            paste_end(a);
+        else if (k->type == TK_CHAR)
+            paste_add(a, u, text_encode(k->ch, u));
+        else if (k->type == TK_ENTER || (k->type == TK_CTRL && k->ch == 'j'))
+            paste_add(a, "\n", 1);
+        else if (k->type == TK_TAB)
+            paste_add(a, " ", 1);
+        return;
+    }
+    if (a->asking) {
+        if (k->type == TK_CHAR && (k->ch == 'y' || k->ch == 'Y')) {
+            a->asking = false;
+            client_paste_answer(&a->cl, true);
+        } else if ((k->type == TK_CHAR && (k->ch == 'n' || k->ch == 'N')) ||
+                   k->type == TK_ESC || (k->type == TK_CTRL && k->ch == 'c')) {
+            a->asking = false;
+            client_paste_answer(&a->cl, false);
+        }
+        return;
+    }
+    switch (k->type) {
+    case TK_CHAR:
+        editline_insert(&a->ed, u, text_encode(k->ch, u));
+        break;
+    case TK_ENTER: {
+        char *line = editline_take(&a->ed);
+        if (line) {
+            do_action(a, client_submit(&a->cl, line));
+            free(line);
+        }
+        logview_bottom(&a->lv); /* what was typed is at the bottom */
+        break;
+    }
+    case TK_TAB: {
+        const char *cands[CLIENT_NICKS_MAX + 32];
+        size_t n = client_completions(&a->cl, cands, sizeof(cands) / sizeof(*cands));
+        editline_complete(&a->ed, cands, n);
+        break;
+    }
+    case TK_BACKSPACE: editline_backspace(&a->ed); break;
+    case TK_DELETE: editline_delete(&a->ed); break;
+    case TK_LEFT: editline_left(&a->ed); break;
+    case TK_RIGHT: editline_right(&a->ed); break;
+    case TK_UP: editline_history_prev(&a->ed); break;
+    case TK_DOWN: editline_history_next(&a->ed); break;
+    case TK_HOME:
+        /* On an empty line Home/End scroll the log; otherwise they edit. */
+        if (a->ed.len == 0)
+            logview_top(&a->lv, &a->log, view_log_cols(&a->view), view_log_rows(&a->view));
+        else
+            editline_home(&a->ed);
+        break;
+    case TK_END:
+        if (a->ed.len == 0)
+            logview_bottom(&a->lv);
+        else
+            editline_end(&a->ed);
+        break;
+    case TK_TOP:
+        logview_top(&a->lv, &a->log, view_log_cols(&a->view), view_log_rows(&a->view));
+        break;
+    case TK_BOTTOM: logview_bottom(&a->lv); break;
+    case TK_PGUP: scroll_by(a, page); break;
+    case TK_PGDN: scroll_by(a, -page); break;
+    case TK_WHEEL_UP: scroll_by(a, 3); break;
+    case TK_WHEEL_DOWN: scroll_by(a, -3); break;
+    case TK_PASTE_BEGIN:
+        a->in_paste = true;
+        a->paste_len = 0;
+        break;
+    case TK_ALT:
+        if (k->ch == 'b' || k->ch == 'B')
+            editline_word_left(&a->ed);
+        else if (k->ch == 'f' || k->ch == 'F')
+            editline_word_right(&a->ed);
+        break;
+    case TK_CTRL:
+        switch (k->ch) {
+        case 'a': editline_home(&a->ed); break;
+        case 'e': editline_end(&a->ed); break;
+        case 'b': editline_left(&a->ed); break;
+        case 'f': editline_right(&a->ed); break;
+        case 'w': editline_kill_word(&a->ed); break;
+        case 'u': editline_kill_start(&a->ed); break;
+        case 'k': editline_kill_end(&a->ed); break;
+        case 'p': editline_history_prev(&a->ed); break;
+        case 'n': editline_history_next(&a->ed); break;
+        case 'l': view_invalidate(&a->view); break;
+        case 'j': {
+            struct tkey enter = {TK_ENTER, 0};
+            on_key(a, &enter);
+            break;
+        }
+        case 'c': do_action(a, client_submit(&a->cl, "/quit")); break;
+        case 'd':
+            if (a->ed.len == 0)
+                do_action(a, client_submit(&a->cl, "/quit"));
+            else
+                editline_delete(&a->ed);
+            break;
+        default: break;
+        }
+        break;
+    case TK_RESIZE:
+    default:
+        break;
+    }
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+/* Keeps the scroll position still for entries that arrived while scrolled
+ * back, and mirrors the unread count into the status bar. */
+static void account_new_entries(struct app *a)
+{
+    uint64_t last = a->log.next_seq - 1;
+    size_t width = view_log_cols(&a->view);
+    for (uint64_t seq = a->seen_seq + 1; seq <= last; seq++) {
+        struct entry *e = chatlog_find(&a->log, seq);
+        if (e)
+            logview_on_append(&a->lv, chatlog_rows(&a->log, e, width));
+    }
+    a->seen_seq = last;
+    a->st.unread = a->lv.unread;
+}
+
+static int64_t next_timeout(struct app *a)
+{
+    int64_t t = client_next_timeout(&a->cl);
+    if (a->retry_at >= 0) {
+        /* Wake on each second boundary to count the retry down. */
+        int64_t d = (a->retry_at - a->now) % 1000;
+        if (d <= 0)
+            d = a->retry_at - a->now;
+        if (d < t)
+            t = d;
+    }
+    if (a->net.connecting && a->net.deadline_ms - a->now < t)
+        t = a->net.deadline_ms - a->now;
+    if (a->quitting && a->quit_deadline - a->now < t)
+        t = a->quit_deadline - a->now;
+    return t < 0 ? 0 : t;
+}
+
+static void on_timers(struct app *a)
+{
+    if (a->retry_at >= 0) {
+        if (a->now >= a->retry_at)
+            start_connect(a);
+        else
+            a->st.retry_in = (unsigned)((a->retry_at - a->now + 999) / 1000);
+    }
+    if (a->net.connecting && a->now >= a->net.deadline_ms)
+        on_socket(a, 0);
+    do_action(a, client_tick(&a->cl));
+    bool connected = a->st.state == CONN_CONNECTED;
+    if (connected && !a->was_connected)
+        net_backoff_reset(&a->net);
+    a->was_connected = connected;
+}
+
+static int setup_signals(void)
+{
+    if (pipe(sig_pipe) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+        if (sigaction(sigs[i], &sa, NULL) < 0)
+            return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static void app_free(struct app *a)
+{
+    net_close(&a->net);
+    client_free(&a->cl);
+    editline_free(&a->ed);
+    chatlog_free(&a->log);
+    free(a->paste);
+}
+
+int loop_run(const struct options *opt)
+{
+    static struct app app;
+    struct app *a = &app;
+    char err[200];
+
+    memset(a, 0, sizeof(*a));
+    a->opt = *opt;
+    a->retry_at = -1;
+    snprintf(a->host, sizeof(a->host), "%s", opt->host);
+    snprintf(a->port, sizeof(a->port), "%s", opt->port);
+    if (chatlog_init(&a->log, CHATLOG_DEFAULT_CAP) < 0) {
+        fprintf(stderr, "sockchat: chatlog: out of memory\n");
+        return EX_OSERR;
+    }
+    status_init(&a->st);
+    editline_init(&a->ed);
+    client_init(&a->cl, &a->log, &a->st, opt->nick);
+    net_init(&a->net);
+    set_server_text(a);
+    if (setup_signals() < 0) {
+        fprintf(stderr, "sockchat: signals: %s\n", strerror(errno));
+        app_free(a);
+        return EX_OSERR;
+    }
+    if (view_open(&a->view, opt->color, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sockchat: %s\n", err);
+        app_free(a);
+        return EX_UNAVAILABLE;
+    }
+    atexit(view_close); /* any exit() restores the terminal */
+
+    app_clock(a);
+    client_note(&a->cl, ENTRY_LOCAL, "sockchat " SOCKCHAT_VERSION ": /help for keys and commands");
+    start_connect(a);
+
+    for (;;) {
+        app_clock(a);
+        account_new_entries(a);
+        struct screen scr = {&a->log, &a->lv, &a->st, &a->ed, a->asking ? a->ask : NULL};
+        view_draw(&a->view, &scr);
+
+        size_t outlen;
+        client_output(&a->cl, &outlen);
+        if (a->quitting && (outlen == 0 || a->net.fd < 0 || a->now >= a->quit_deadline))
+            break;
+
+        struct pollfd pfd[3] = {
+            {.fd = STDIN_FILENO, .events = POLLIN},
+            {.fd = sig_pipe[0], .events = POLLIN},
+            {.fd = a->net.fd, .events = 0},
+        };
+        if (a->net.fd >= 0)
+            pfd[2].events = a->net.connecting ? POLLOUT : (short)(POLLIN | (outlen ? POLLOUT : 0));
+        int rc = poll(pfd, 3, (int)next_timeout(a));
+        if (rc < 0 && errno != EINTR) {
+            view_close();
+            fprintf(stderr, "sockchat: poll: %s\n", strerror(errno));
+            a->exit_code = EX_OSERR;
+            break;
+        }
+        app_clock(a);
+
+        if (rc > 0 && (pfd[1].revents & POLLIN)) {
+            unsigned char sigs[16];
+            ssize_t n = read(sig_pipe[0], sigs, sizeof(sigs));
+            for (ssize_t i = 0; i < n; i++) {
+                if (sigs[i] == SIGWINCH) {
+                    view_resize(&a->view);
+                } else {
+                    /* SIGINT, SIGTERM, SIGHUP: leave cleanly. */
+                    do_action(a, client_submit(&a->cl, "/quit"));
+                    if (sigs[i] == SIGHUP)
+                        a->quit_deadline = a->now; /* the terminal is gone */
+                }
+            }
+        }
+        if (rc > 0 && pfd[2].revents && a->net.fd >= 0)
+            on_socket(a, pfd[2].revents);
+        if (rc > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
+            !(pfd[0].revents & POLLIN)) {
+            do_action(a, client_submit(&a->cl, "/quit"));
+            a->quit_deadline = a->now;
+        }
+        if (rc > 0 && (pfd[0].revents & POLLIN)) {
+            struct tkey k;
+            /* Bounded: a paste of a megabyte is still read in one turn. */
+            for (int i = 0; i < PASTE_MAX && view_key(&a->view, &k); i++)
+                on_key(a, &k);
+        }
+        on_timers(a);
+        flush_output(a);
+    }
+    view_close();
+    app_free(a);
+    return a->exit_code;
+}

@@ -1,0 +1,26 @@
+/* loop: the interactive client's single thread and its one poll() loop over
+ * the terminal, the socket, timers and a self-pipe for signals. Curses is
+ * touched only from here (through view.c). */
+#ifndef SOCKCHAT_TUI_LOOP_H
+#define SOCKCHAT_TUI_LOOP_H
+
+#include <stdbool.h>
+
+struct options {
+    const char *host;
+    const char *port;
+    const char *nick;
+    bool color;
+    bool nick_given; /* --nick or SOCKCHAT_NICK: plain mode then asks for it */
+};
+
+/* Runs the curses client until the user quits; returns a sysexits code. */
+int loop_run(const struct options *opt);
+
+/* Runs the line client (--plain, or no terminal); returns a sysexits code. */
+int plain_run(const struct options *opt);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long loop_now_ms(void);
+
+#endif

@@ -1,0 +1,113 @@
+/* main: sockchat's command line, then the curses client or the line client.
+ *
+ *   sockchat [HOST [PORT]] [--nick NAME] [--plain] [--no-color] [--help] [--version]
+ *
+ * SOCKCHAT_HOST, SOCKCHAT_PORT and SOCKCHAT_NICK give defaults; otherwise
+ * 127.0.0.1, 5000 and $USER. */
+#undef _XOPEN_SOURCE /* ncursesw.pc may set 600 */
+#define _XOPEN_SOURCE 700
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "text.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sockchat [HOST [PORT]] [--nick NAME] [--plain] [--no-color] [--help] "
+            "[--version]\n"
+            "\n"
+            "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
+            "  HOST        server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
+            "127.0.0.1)\n"
+            "  PORT        server port (default $SOCKCHAT_PORT or 5000)\n"
+            "  --nick NAME nickname (default $SOCKCHAT_NICK or $USER)\n"
+            "  --plain     line mode like the tutorial's client (automatic without a "
+            "terminal)\n"
+            "  --no-color  no colours (so does a non-empty NO_COLOR)\n"
+            "  --help      this text\n"
+            "  --version   the version\n"
+            "In the client: /help lists the keys; /quit or exit leaves.\n");
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && v[0] ? v : fallback;
+}
+
+static bool port_ok(const char *p)
+{
+    char *end;
+    long v = strtol(p, &end, 10);
+    return p[0] && *end == '\0' && v > 0 && v < 65536;
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt = {0};
+    bool plain = false, no_color = false;
+    const char *pos[2] = {NULL, NULL};
+    int npos = 0;
+
+    setlocale(LC_ALL, "");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return EX_OK;
+        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            printf("sockchat %s\n", SOCKCHAT_VERSION);
+            return EX_OK;
+        } else if (strcmp(a, "--plain") == 0) {
+            plain = true;
+        } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
+            no_color = true;
+        } else if (strcmp(a, "--nick") == 0 || strcmp(a, "-n") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "sockchat: --nick needs a NAME\n");
+                usage(stderr);
+                return EX_USAGE;
+            }
+            opt.nick = argv[++i];
+            opt.nick_given = true;
+        } else if (strncmp(a, "--nick=", 7) == 0) {
+            opt.nick = a + 7;
+            opt.nick_given = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "sockchat: unknown option %s\n", a);
+            usage(stderr);
+            return EX_USAGE;
+        } else if (npos < 2) {
+            pos[npos++] = a;
+        } else {
+            fprintf(stderr, "sockchat: too many arguments: %s\n", a);
+            usage(stderr);
+            return EX_USAGE;
+        }
+    }
+    opt.host = pos[0] ? pos[0] : env_or("SOCKCHAT_HOST", "127.0.0.1");
+    opt.port = pos[1] ? pos[1] : env_or("SOCKCHAT_PORT", "5000");
+    if (!opt.nick) {
+        const char *n = getenv("SOCKCHAT_NICK");
+        opt.nick_given = n && n[0];
+        opt.nick = opt.nick_given ? n : env_or("USER", "guest");
+    }
+    if (!port_ok(opt.port)) {
+        fprintf(stderr, "sockchat: bad port %s: want 1-65535\n", opt.port);
+        return EX_USAGE;
+    }
+    const char *nc = getenv("NO_COLOR");
+    opt.color = !no_color && !(nc && nc[0]);
+    text_set_ascii(strcmp(nl_langinfo(CODESET), "UTF-8") != 0);
+
+    if (plain || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        return plain_run(&opt);
+    return loop_run(&opt);
+}

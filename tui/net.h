@@ -1,0 +1,50 @@
+/* net: the client's socket edge: name resolution, non-blocking connect with
+ * a timeout over every address of a name, and the reconnect backoff.
+ * Errors go into a caller's buffer as "what failed: why" (as Redis' anet). */
+#ifndef SOCKCHAT_TUI_NET_H
+#define SOCKCHAT_TUI_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum { NET_CONNECT_TIMEOUT_MS = 5000, NET_BACKOFF_MAX_S = 30 };
+
+struct addrinfo;
+
+struct net {
+    int fd;          /* -1 when closed */
+    bool connecting; /* connect() in progress: wait for POLLOUT */
+    int64_t deadline_ms;
+    struct addrinfo *ai_list;
+    struct addrinfo *ai_next; /* the address to try after the current one */
+    char last_err[160];
+    unsigned backoff_s; /* the next retry delay */
+};
+
+void net_init(struct net *n);
+
+/* Resolves host/port and starts connecting to the first address.
+ * Returns 0 when an attempt is under way (or done: check n->connecting),
+ * -1 with err set when no address could even be tried, -2 when retrying
+ * is pointless (the name or service does not exist). */
+int net_start(struct net *n, const char *host, const char *port, int64_t now_ms, char *err,
+              size_t errlen);
+
+/* After POLLOUT (or the deadline) while connecting: returns 1 when
+ * connected, 0 when another address is being tried, -1 with err set when
+ * all failed. */
+int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t errlen);
+
+void net_close(struct net *n);
+
+/* The delay before the next attempt (1, 2, 4 ... 30 s), advancing it. */
+unsigned net_backoff_next(struct net *n);
+void net_backoff_reset(struct net *n);
+
+/* Non-blocking read/write; return -1 with errno as read(2)/send(2). */
+ssize_t net_read(struct net *n, char *buf, size_t cap);
+ssize_t net_write(struct net *n, const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,253 @@
+/* plain: the line client, for scripts, pipes and screen readers.
+ *
+ * Behaves like the tutorial's client.py: a prompt, each line sent to the
+ * server, each reply printed as "Server response: ...", "exit" quits. It
+ * speaks the server's plain dialect (lines), and adapts to a tutorial-style
+ * server that answers without newlines by sending bare text as client.py
+ * does. Unlike client.py it never blocks on recv(): lines from other users
+ * are printed as they come, and it waits for a reply (up to a deadline)
+ * before sending the next line, so a raw server never sees two at once. */
+#undef _XOPEN_SOURCE /* ncursesw.pc may set 600 */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "linebuf.h"
+#include "loop.h"
+#include "net.h"
+#include "sanitize.h"
+
+enum {
+    REPLY_WAIT_MS = 2000, /* how long a line waits for its reply */
+    CLOSE_WAIT_MS = 3000, /* after stdin ends, for the server to finish */
+};
+
+#define PROMPT "Enter a message to send to the server (or 'exit' to quit): "
+
+struct plain {
+    struct net net;
+    bool tty;
+    bool raw;       /* the server answers without LF: send without LF too */
+    bool first_reply_seen;
+    bool waiting;   /* a sent line has not had its reply */
+    int64_t wait_until;
+    bool stdin_done;
+    bool exiting;   /* "exit" was sent */
+    bool prompt_due;
+    char in[LINE_MAX_BYTES + 2];
+    size_t in_len;
+};
+
+static void print_response(const char *s, size_t len)
+{
+    static char safe[SANITIZE_CAP(2 * LINE_MAX_BYTES)];
+    if (len > 0 && s[len - 1] == '\r')
+        len--;
+    if (len > 2 * LINE_MAX_BYTES)
+        len = 2 * LINE_MAX_BYTES;
+    sanitize_text(safe, sizeof(safe), s, len);
+    printf("Server response: %s\n", safe);
+}
+
+static int send_all(struct plain *p, const char *s, size_t len)
+{
+    int64_t deadline = loop_now_ms() + REPLY_WAIT_MS;
+    while (len > 0) {
+        ssize_t w = net_write(&p->net, s, len);
+        if (w > 0) {
+            s += w;
+            len -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        int64_t left = deadline - loop_now_ms();
+        if (left <= 0)
+            return -1;
+        struct pollfd pf = {.fd = p->net.fd, .events = POLLOUT};
+        poll(&pf, 1, (int)left);
+    }
+    return 0;
+}
+
+/* Sends one input line; returns -1 when the connection broke. */
+static int send_line(struct plain *p, char *line, size_t len)
+{
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    line[len] = '\0';
+    if (!p->raw)
+        line[len++] = '\n';
+    if (send_all(p, line, len) < 0)
+        return -1;
+    if (!p->raw)
+        len--;
+    p->waiting = true;
+    p->wait_until = loop_now_ms() + REPLY_WAIT_MS;
+    if (len == 4 && strncasecmp(line, "exit", 4) == 0)
+        p->exiting = true;
+    return 0;
+}
+
+static void on_server_bytes(struct plain *p, const char *data, size_t len)
+{
+    size_t start = 0;
+    if (!p->first_reply_seen) {
+        p->first_reply_seen = true;
+        p->raw = memchr(data, '\n', len) == NULL;
+    }
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && data[i] != '\n')
+            continue;
+        if (i > start)
+            print_response(data + start, i - start);
+        start = i + 1;
+    }
+    p->waiting = false;
+    p->prompt_due = true;
+    fflush(stdout);
+}
+
+int plain_run(const struct options *opt)
+{
+    struct plain p;
+    char err[200];
+    memset(&p, 0, sizeof(p));
+    net_init(&p.net);
+    p.tty = isatty(STDIN_FILENO);
+
+    if (net_start(&p.net, opt->host, opt->port, loop_now_ms(), err, sizeof(err)) < 0) {
+        fprintf(stderr, "sockchat: %s\n", err);
+        return EX_UNAVAILABLE;
+    }
+    while (p.net.connecting) {
+        struct pollfd pf = {.fd = p.net.fd, .events = POLLOUT};
+        int64_t left = p.net.deadline_ms - loop_now_ms();
+        int rc = poll(&pf, 1, left > 0 ? (int)left : 0);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (net_finish(&p.net, loop_now_ms(), rc == 0, err, sizeof(err)) < 0) {
+            fprintf(stderr, "sockchat: connect to %s port %s: %s\n", opt->host, opt->port, err);
+            return EX_UNAVAILABLE;
+        }
+    }
+    if (opt->nick_given) {
+        char line[64];
+        int n = snprintf(line, sizeof(line), "/nick %.24s", opt->nick);
+        if (send_line(&p, line, (size_t)n) < 0) {
+            fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
+            return EX_IOERR;
+        }
+    }
+    p.prompt_due = !p.waiting;
+
+    int64_t close_deadline = -1;
+    for (;;) {
+        int64_t now = loop_now_ms();
+        if (p.waiting && now >= p.wait_until) {
+            p.waiting = false; /* no reply: move on, as client.py would not */
+            p.prompt_due = true;
+        }
+        if (p.exiting && !p.waiting) {
+            printf("Exiting client.\n");
+            break;
+        }
+        if (p.stdin_done && !p.waiting && close_deadline < 0) {
+            /* Tell the server we are done, then print what it still says. */
+            shutdown(p.net.fd, SHUT_WR);
+            close_deadline = now + CLOSE_WAIT_MS;
+        }
+        if (close_deadline >= 0 && now >= close_deadline)
+            break;
+        if (p.prompt_due && p.tty && !p.waiting && !p.stdin_done) {
+            fputs(PROMPT, stdout);
+            fflush(stdout);
+            p.prompt_due = false;
+        }
+
+        struct pollfd pf[2] = {
+            {.fd = p.net.fd, .events = POLLIN},
+            {.fd = (p.waiting || p.stdin_done) ? -1 : STDIN_FILENO, .events = POLLIN},
+        };
+        int64_t t = 1000;
+        if (p.waiting)
+            t = p.wait_until - now;
+        if (close_deadline >= 0)
+            t = close_deadline - now;
+        int rc = poll(pf, 2, t < 0 ? 0 : (int)t);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "sockchat: poll: %s\n", strerror(errno));
+            return EX_OSERR;
+        }
+        if (pf[0].revents) {
+            char buf[4096];
+            ssize_t r = net_read(&p.net, buf, sizeof(buf));
+            if (r > 0) {
+                if (p.tty && !p.waiting)
+                    fputs("\n", stdout); /* leave the prompt's line */
+                on_server_bytes(&p, buf, (size_t)r);
+            } else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+                if (p.exiting)
+                    printf("Exiting client.\n");
+                else if (close_deadline < 0)
+                    fprintf(stderr, "sockchat: the server closed the connection\n");
+                break;
+            }
+        }
+        if (pf[1].revents) {
+            ssize_t r = read(STDIN_FILENO, p.in + p.in_len, LINE_MAX_BYTES - p.in_len);
+            if (r <= 0) {
+                if (r < 0 && errno == EINTR)
+                    continue;
+                if (p.in_len > 0 && send_line(&p, p.in, p.in_len) < 0)
+                    break;
+                p.in_len = 0;
+                p.stdin_done = true;
+                continue;
+            }
+            p.in_len += (size_t)r;
+            /* Send the first complete line (or a full buffer); the rest
+             * waits for its reply. */
+            char *lf = memchr(p.in, '\n', p.in_len);
+            size_t n = lf ? (size_t)(lf - p.in) : (p.in_len == LINE_MAX_BYTES ? p.in_len : 0);
+            if (lf || n) {
+                char line[LINE_MAX_BYTES + 2];
+                memcpy(line, p.in, n);
+                size_t rest = p.in_len - n - (lf ? 1 : 0);
+                memmove(p.in, p.in + p.in_len - rest, rest);
+                p.in_len = rest;
+                if (n > 0 && send_line(&p, line, n) < 0) {
+                    fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
+                    break;
+                }
+                if (n == 0)
+                    p.prompt_due = true;
+            }
+        }
+        /* Lines already buffered go out one per reply. */
+        while (!p.waiting && !p.exiting) {
+            char *lf = memchr(p.in, '\n', p.in_len);
+            if (!lf)
+                break;
+            size_t n = (size_t)(lf - p.in);
+            char line[LINE_MAX_BYTES + 2];
+            memcpy(line, p.in, n);
+            memmove(p.in, lf + 1, p.in_len - n - 1);
+            p.in_len -= n + 1;
+            if (n > 0 && send_line(&p, line, n) < 0)
+                break;
+        }
+    }
+    fflush(stdout);
+    net_close(&p.net);
+    return EX_OK;
+}

@@ -1,0 +1,188 @@
+/* text: UTF-8 decoding, widths and word wrap (see text.h). */
+#define _XOPEN_SOURCE 700
+#include "text.h"
+
+#include <wchar.h>
+
+static bool display_ascii;
+
+void text_set_ascii(bool ascii)
+{
+    display_ascii = ascii;
+}
+
+bool text_ascii(void)
+{
+    return display_ascii;
+}
+
+size_t text_decode(const char *s, size_t len, uint32_t *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    uint32_t c = u[0];
+    size_t n;
+    uint32_t min;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        c &= 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        c &= 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        c &= 0x07;
+        min = 0x10000;
+    } else {
+        *cp = TEXT_REPLACEMENT;
+        return 1;
+    }
+    if (len < n) {
+        *cp = TEXT_REPLACEMENT;
+        return 1;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((u[i] & 0xC0) != 0x80) {
+            *cp = TEXT_REPLACEMENT;
+            return 1;
+        }
+        c = (c << 6) | (u[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+        *cp = TEXT_REPLACEMENT;
+        return 1;
+    }
+    *cp = c;
+    return n;
+}
+
+size_t text_encode(uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+int text_cp_width(uint32_t cp)
+{
+    if (display_ascii || cp < 0x80)
+        return 1;
+    int w = wcwidth((wchar_t)cp);
+    if (w < 0)
+        return 1;
+    return w > 2 ? 2 : w;
+}
+
+size_t text_width(const char *s, size_t len)
+{
+    size_t cols = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i += text_decode(s + i, len - i, &cp);
+        cols += (size_t)text_cp_width(cp);
+    }
+    return cols;
+}
+
+size_t text_fit(const char *s, size_t len, size_t cols)
+{
+    size_t used = 0, i = 0;
+    while (i < len) {
+        uint32_t cp;
+        size_t n = text_decode(s + i, len - i, &cp);
+        size_t w = (size_t)text_cp_width(cp);
+        if (used + w > cols)
+            break;
+        used += w;
+        i += n;
+    }
+    return i;
+}
+
+size_t text_wrap(const char *s, size_t len, size_t width, size_t indent, size_t *starts,
+                 size_t max)
+{
+    size_t rows = 0;
+    size_t pos = 0;
+
+    if (width < 1)
+        width = 1;
+    if (indent + 1 > width)
+        indent = width - 1;
+
+    for (;;) {
+        size_t avail = rows == 0 ? width : width - indent;
+        if (rows < max)
+            starts[rows] = pos;
+        rows++;
+
+        /* Walk as far as the row allows, remembering the last blank. */
+        size_t cols = 0, i = pos, brk = 0;
+        bool have_brk = false;
+        while (i < len) {
+            uint32_t cp;
+            size_t n = text_decode(s + i, len - i, &cp);
+            size_t w = (size_t)text_cp_width(cp);
+            if (cols + w > avail)
+                break;
+            cols += w;
+            i += n;
+            if (cp == ' ') {
+                brk = i;
+                have_brk = true;
+            }
+        }
+        if (i >= len)
+            return rows;
+        /* A word that would straddle the edge moves to the next row, unless
+         * it is the only thing on this row. */
+        size_t next = (have_brk && s[i] != ' ') ? brk : i;
+        if (next == pos) {
+            /* Not even one character fits (a wide one in one column): take
+             * it anyway so the loop always advances. */
+            uint32_t cp;
+            next = pos + text_decode(s + pos, len - pos, &cp);
+        }
+        while (next < len && s[next] == ' ')
+            next++;
+        if (next >= len)
+            return rows;
+        pos = next;
+    }
+}
+
+unsigned text_nick_colour(const char *nick, unsigned n)
+{
+    /* FNV-1a over the lower-cased nick: cheap and well spread. */
+    uint32_t h = 2166136261u;
+    for (const char *p = nick; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        h ^= c;
+        h *= 16777619u;
+    }
+    return n ? h % n : 0;
+}

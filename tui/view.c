@@ -1,0 +1,465 @@
+/* view: curses drawing and key decoding (see view.h). The only file that
+ * includes <curses.h>; the models it draws know nothing about it. */
+#undef _XOPEN_SOURCE /* ncursesw.pc may set 600 */
+#define _XOPEN_SOURCE 700
+#ifndef _XOPEN_SOURCE_EXTENDED
+#define _XOPEN_SOURCE_EXTENDED 1
+#endif
+#define NCURSES_WIDECHAR 1
+#include "view.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <term.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "text.h"
+
+/* Our own key codes for sequences curses does not know. */
+enum {
+    KEYC_PASTE_BEGIN = KEY_MAX + 1,
+    KEYC_PASTE_END,
+};
+
+/* Colour pairs. */
+enum {
+    PAIR_NICK = 1, /* 1..6: nick colours */
+    NICK_COLOURS = 6,
+    PAIR_ERR = 7,
+    PAIR_JOIN,
+    PAIR_LEAVE,
+    PAIR_NOTICE,
+    PAIR_LOCAL,
+    PAIR_REPLY,
+    PAIR_OK,
+};
+
+static bool active;
+static int key_ctrl_home = -1, key_ctrl_end = -1;
+
+void view_close(void)
+{
+    if (!active)
+        return;
+    active = false;
+    /* Bracketed paste and mouse reporting off, then curses' own reset. */
+    fputs("\033[?2004l", stdout);
+    fflush(stdout);
+    mousemask(0, NULL);
+    endwin();
+}
+
+static int key_code_of(const char *capname)
+{
+    char *s = tigetstr(capname);
+    if (s == NULL || s == (char *)-1)
+        return -1;
+    int code = key_defined(s);
+    return code > 0 ? code : -1;
+}
+
+int view_open(struct view *v, bool color, char *err, size_t errlen)
+{
+    memset(v, 0, sizeof(*v));
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        snprintf(err, errlen, "terminal: not a tty");
+        return -1;
+    }
+    /* newterm rather than initscr: initscr exits on a bad TERM. */
+    SCREEN *scr = newterm(NULL, stdout, stdin);
+    if (!scr) {
+        snprintf(err, errlen, "terminal: cannot use TERM=%s", getenv("TERM") ? getenv("TERM") : "");
+        return -1;
+    }
+    active = true;
+    raw();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25); /* Esc and Alt keys over ssh without a visible lag */
+    define_key("\033[200~", KEYC_PASTE_BEGIN);
+    define_key("\033[201~", KEYC_PASTE_END);
+    key_ctrl_home = key_code_of("kHOM5");
+    key_ctrl_end = key_code_of("kEND5");
+    mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
+    v->color = color && has_colors();
+    if (v->color) {
+        start_color();
+        use_default_colors();
+        static const short nick[NICK_COLOURS] = {COLOR_RED,  COLOR_GREEN,   COLOR_YELLOW,
+                                                 COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN};
+        for (short i = 0; i < NICK_COLOURS; i++)
+            init_pair((short)(PAIR_NICK + i), nick[i], -1);
+        init_pair(PAIR_ERR, COLOR_RED, -1);
+        init_pair(PAIR_JOIN, COLOR_GREEN, -1);
+        init_pair(PAIR_LEAVE, COLOR_YELLOW, -1);
+        init_pair(PAIR_NOTICE, COLOR_MAGENTA, -1);
+        init_pair(PAIR_LOCAL, COLOR_CYAN, -1);
+        init_pair(PAIR_REPLY, COLOR_GREEN, -1);
+        init_pair(PAIR_OK, COLOR_GREEN, -1);
+    }
+    fputs("\033[?2004h", stdout); /* bracketed paste on */
+    fflush(stdout);
+    getmaxyx(stdscr, v->rows, v->cols);
+    v->full = true;
+    return 0;
+}
+
+void view_resize(struct view *v)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+        resize_term(ws.ws_row, ws.ws_col);
+    getmaxyx(stdscr, v->rows, v->cols);
+    v->full = true;
+}
+
+void view_invalidate(struct view *v)
+{
+    v->full = true;
+}
+
+size_t view_log_rows(const struct view *v)
+{
+    return v->rows > 2 ? (size_t)(v->rows - 2) : 1;
+}
+
+size_t view_log_cols(const struct view *v)
+{
+    return v->cols > 0 ? (size_t)v->cols : 1;
+}
+
+bool view_key(struct view *v, struct tkey *k)
+{
+    wint_t ch;
+    int rc = wget_wch(stdscr, &ch);
+    k->ch = 0;
+    if (rc == ERR)
+        return false;
+    if (rc == KEY_CODE_YES) {
+        int code = (int)ch;
+        k->type = TK_NONE;
+        if (code == key_ctrl_home && code > 0) {
+            k->type = TK_TOP;
+            return true;
+        }
+        if (code == key_ctrl_end && code > 0) {
+            k->type = TK_BOTTOM;
+            return true;
+        }
+        switch (code) {
+        case KEY_LEFT: k->type = TK_LEFT; break;
+        case KEY_RIGHT: k->type = TK_RIGHT; break;
+        case KEY_UP: k->type = TK_UP; break;
+        case KEY_DOWN: k->type = TK_DOWN; break;
+        case KEY_HOME: k->type = TK_HOME; break;
+        case KEY_END: k->type = TK_END; break;
+        case KEY_PPAGE: k->type = TK_PGUP; break;
+        case KEY_NPAGE: k->type = TK_PGDN; break;
+        case KEY_DC: k->type = TK_DELETE; break;
+        case KEY_BACKSPACE: k->type = TK_BACKSPACE; break;
+        case KEY_ENTER: k->type = TK_ENTER; break;
+        case KEY_RESIZE:
+            getmaxyx(stdscr, v->rows, v->cols);
+            v->full = true;
+            k->type = TK_RESIZE;
+            break;
+        case KEYC_PASTE_BEGIN: k->type = TK_PASTE_BEGIN; break;
+        case KEYC_PASTE_END: k->type = TK_PASTE_END; break;
+        case KEY_MOUSE: {
+            MEVENT me;
+            if (getmouse(&me) == OK) {
+                if (me.bstate & BUTTON4_PRESSED)
+                    k->type = TK_WHEEL_UP;
+                else if (me.bstate & BUTTON5_PRESSED)
+                    k->type = TK_WHEEL_DOWN;
+            }
+            break;
+        }
+        default: break;
+        }
+        return true;
+    }
+    switch (ch) {
+    case 27: {
+        /* ESC then a character already waiting is an Alt key. */
+        wint_t next;
+        int r2 = wget_wch(stdscr, &next);
+        if (r2 == OK && next >= 0x20 && next != 0x7F) {
+            k->type = TK_ALT;
+            k->ch = (uint32_t)next;
+        } else {
+            if (r2 != ERR)
+                unget_wch((wchar_t)next);
+            k->type = TK_ESC;
+        }
+        return true;
+    }
+    case '\r':
+    case '\n':
+        k->type = TK_ENTER;
+        return true;
+    case '\t':
+        k->type = TK_TAB;
+        return true;
+    case 127:
+    case 8:
+        k->type = TK_BACKSPACE;
+        return true;
+    default:
+        break;
+    }
+    if (ch < 0x20) {
+        k->type = TK_CTRL;
+        k->ch = (uint32_t)('a' + ch - 1);
+        return true;
+    }
+    k->type = TK_CHAR;
+    k->ch = (uint32_t)ch;
+    return true;
+}
+
+/* ---- drawing ---------------------------------------------------------- */
+
+/* Draws s[0..len) at the cursor with attr, never past column `limit`. */
+static void put_text(const char *s, size_t len, attr_t attr, short pair, int limit)
+{
+    wchar_t wbuf[256];
+    size_t n = 0;
+    int y, x;
+    getyx(stdscr, y, x);
+    (void)y;
+    attr_set(attr, pair, NULL);
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i += text_decode(s + i, len - i, &cp);
+        if (text_ascii() && cp >= 0x80)
+            cp = '?';
+        else if (cp >= 0x80 && wcwidth((wchar_t)cp) < 0)
+            cp = TEXT_REPLACEMENT;
+        int w = text_cp_width(cp);
+        if (x + w > limit)
+            break;
+        x += w;
+        wbuf[n++] = (wchar_t)cp;
+        if (n == sizeof(wbuf) / sizeof(*wbuf)) {
+            addnwstr(wbuf, (int)n);
+            n = 0;
+        }
+    }
+    if (n)
+        addnwstr(wbuf, (int)n);
+    attr_set(A_NORMAL, 0, NULL);
+}
+
+struct style {
+    attr_t attr;
+    short pair;
+};
+
+static struct style style_of(const struct view *v, attr_t attr, short pair)
+{
+    struct style s = {attr, v->color ? pair : 0};
+    return s;
+}
+
+/* The styles of an entry's tag, body and suffix. Without colour the
+ * prefixes tell the kinds apart; bold marks own lines, errors, notices. */
+static void entry_styles(const struct view *v, const struct entry *e, struct style *tag,
+                         struct style *body, struct style *suffix)
+{
+    short nick = (short)(PAIR_NICK + (short)text_nick_colour(e->nick, NICK_COLOURS));
+    *body = style_of(v, A_NORMAL, 0);
+    *tag = style_of(v, A_NORMAL, 0);
+    switch (e->kind) {
+    case ENTRY_SELF:
+        *tag = style_of(v, A_BOLD, nick);
+        break;
+    case ENTRY_CHAT:
+        *tag = style_of(v, A_NORMAL, nick);
+        break;
+    case ENTRY_ACTION:
+        *tag = style_of(v, e->delivery != DELIVERY_NONE ? A_BOLD : A_NORMAL, nick);
+        break;
+    case ENTRY_PRIV:
+        *tag = style_of(v, A_BOLD, PAIR_NOTICE);
+        break;
+    case ENTRY_JOIN:
+        *tag = *body = style_of(v, A_NORMAL, PAIR_JOIN);
+        break;
+    case ENTRY_LEAVE:
+        *tag = *body = style_of(v, A_NORMAL, PAIR_LEAVE);
+        break;
+    case ENTRY_ERR:
+        *tag = *body = style_of(v, A_BOLD, PAIR_ERR);
+        break;
+    case ENTRY_NOTICE:
+        *tag = *body = style_of(v, A_BOLD, PAIR_NOTICE);
+        break;
+    case ENTRY_LOCAL:
+        *tag = *body = style_of(v, A_NORMAL, PAIR_LOCAL);
+        break;
+    case ENTRY_REPLY:
+        *tag = style_of(v, A_BOLD, PAIR_REPLY);
+        break;
+    default:
+        break;
+    }
+    if (e->delivery == DELIVERY_DONE)
+        *suffix = style_of(v, A_NORMAL, PAIR_OK);
+    else if (e->delivery == DELIVERY_FAILED)
+        *suffix = style_of(v, A_BOLD, PAIR_ERR);
+    else
+        *suffix = style_of(v, A_DIM, 0);
+}
+
+enum { MAX_ROWS_PER_ENTRY = 4096 };
+
+/* Draws rows [from, to) of entry e, whose first row is at screen row y0. */
+static void draw_entry(const struct view *v, const struct entry *e, int y0, size_t from,
+                       size_t to)
+{
+    static char line[3 * 2 * 4096 + 256];
+    static size_t starts[MAX_ROWS_PER_ENTRY];
+    struct entry_spans sp;
+    size_t len = entry_format(e, line, sizeof(line), &sp);
+    size_t width = (size_t)v->cols;
+    size_t rows = text_wrap(line, len, width, ENTRY_INDENT, starts, MAX_ROWS_PER_ENTRY);
+    if (rows > MAX_ROWS_PER_ENTRY)
+        rows = MAX_ROWS_PER_ENTRY;
+    struct style tag, body, suffix;
+    entry_styles(v, e, &tag, &body, &suffix);
+    struct style timest = style_of(v, A_DIM, 0);
+
+    for (size_t r = from; r < to && r < rows; r++) {
+        size_t a = starts[r];
+        size_t b = r + 1 < rows ? starts[r + 1] : len;
+        int y = y0 + (int)r;
+        move(y, 0);
+        clrtoeol();
+        if (r > 0)
+            move(y, ENTRY_INDENT);
+        /* Split the row at the span borders and draw each piece. */
+        size_t cuts[5] = {sp.time_end, sp.tag_start, sp.tag_end, sp.body_end, len};
+        const struct style *styles[5] = {&timest, &body, &tag, &body, &suffix};
+        size_t pos = a;
+        for (int k = 0; k < 5 && pos < b; k++) {
+            size_t end = cuts[k] < b ? cuts[k] : b;
+            if (end > pos) {
+                put_text(line + pos, end - pos, styles[k]->attr, styles[k]->pair, v->cols);
+                pos = end;
+            }
+        }
+    }
+}
+
+static void draw_log(struct view *v, const struct screen *s)
+{
+    int height = v->rows - 2;
+    size_t width = (size_t)v->cols;
+    /* Walk from the newest entry up; `bottom` is the virtual row just
+     * below the entry, counting the pane's rows from the top, shifted by
+     * the scroll offset. */
+    long bottom = (long)height + (long)s->lv->scroll;
+    size_t n = chatlog_count(s->log);
+    for (int y = 0; y < height; y++) {
+        move(y, 0);
+        clrtoeol();
+    }
+    for (size_t i = n; i > 0 && bottom > 0; i--) {
+        struct entry *e = chatlog_at(s->log, i - 1);
+        long rows = (long)chatlog_rows(s->log, e, width);
+        long top = bottom - rows;
+        if (top < height) {
+            size_t from = top < 0 ? (size_t)(-top) : 0;
+            long last = bottom > height ? height : bottom;
+            size_t to = (size_t)(last - top);
+            draw_entry(v, e, (int)top, from, to);
+        }
+        bottom = top;
+    }
+}
+
+static void draw_status(struct view *v, const struct screen *s)
+{
+    int y = v->rows - 2;
+    move(y, 0);
+    attr_set(A_REVERSE, 0, NULL);
+    for (int x = 0; x < v->cols; x++)
+        addch(' ');
+    move(y, 0);
+    char buf[sizeof(v->status_line) - 4];
+    status_format(s->st, buf, sizeof(buf));
+    char line[sizeof(buf) + 2];
+    snprintf(line, sizeof(line), " %s", buf);
+    put_text(line, strlen(line), A_REVERSE, 0, v->cols);
+    attr_set(A_NORMAL, 0, NULL);
+    snprintf(v->status_line, sizeof(v->status_line), "%s", buf);
+}
+
+static void draw_input(struct view *v, const struct screen *s)
+{
+    int y = v->rows - 1;
+    move(y, 0);
+    clrtoeol();
+    if (s->ask) {
+        put_text(s->ask, strlen(s->ask), A_BOLD, 0, v->cols);
+        return;
+    }
+    put_text("> ", 2, A_BOLD, 0, v->cols);
+    size_t width = v->cols > 3 ? (size_t)v->cols - 3 : 1;
+    size_t start, ccol;
+    editline_view(s->ed, width, &start, &ccol);
+    size_t vis = text_fit(s->ed->buf + start, s->ed->len - start, width);
+    put_text(s->ed->buf + start, vis, A_NORMAL, 0, v->cols);
+    move(y, 2 + (int)ccol);
+}
+
+void view_draw(struct view *v, const struct screen *s)
+{
+    if (v->rows < VIEW_MIN_ROWS || v->cols < VIEW_MIN_COLS) {
+        if (!v->full)
+            return;
+        erase();
+        const char *a = "terminal too small";
+        char b[64];
+        snprintf(b, sizeof(b), "need %dx%d, have %dx%d", VIEW_MIN_COLS, VIEW_MIN_ROWS, v->cols,
+                 v->rows);
+        mvaddnstr(0, 0, a, v->cols);
+        if (v->rows > 1)
+            mvaddnstr(1, 0, b, v->cols);
+        v->full = false;
+        refresh();
+        return;
+    }
+    char status[sizeof(v->status_line) - 4];
+    status_format(s->st, status, sizeof(status));
+    bool log_dirty = v->full || v->log_version != s->log->version || v->log_scroll != s->lv->scroll;
+    bool status_dirty = v->full || strcmp(status, v->status_line) != 0;
+    bool input_dirty = v->full || v->ed_version != s->ed->version || v->ask != s->ask;
+
+    if (v->full)
+        erase();
+    if (log_dirty)
+        draw_log(v, s);
+    if (status_dirty)
+        draw_status(v, s);
+    /* The input line is drawn last so the cursor ends up in it. */
+    if (input_dirty || log_dirty || status_dirty)
+        draw_input(v, s);
+    v->log_version = s->log->version;
+    v->log_scroll = s->lv->scroll;
+    v->ed_version = s->ed->version;
+    v->ask = s->ask;
+    if (v->full)
+        clearok(curscr, TRUE);
+    v->full = false;
+    if (log_dirty || status_dirty || input_dirty)
+        refresh();
+}
