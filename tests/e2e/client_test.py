@@ -286,13 +286,10 @@ def _interop(opts, script):
     p = tm.pane(client_argv(opts, int(m.group(1)), "alice"), 80, 24, name="alice")
     wait_connected(p)
     p.wait_row(-2, r"plain server")
-    p.line("hello tutorial")
-    p.wait(r"Message received")
-    n = len(re.findall(r"Message received", p.screen()))
-    p.line("second message")
-    p.wait(r"second message")
-    h.poll_until("a second Message received",
-                 lambda: len(re.findall(r"Message received", p.screen())) > n, 10, p.describe)
+    for text in ("hello tutorial", "second message"):
+        p.line(text)
+        # the reply, as a response entry, after the (acknowledged) message
+        p.wait(acked("alice", text) + r"\n\S+ > Message received$")
     p.wait_row(-2, r"plain server")
     check_layout(p)
 

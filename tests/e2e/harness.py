@@ -130,8 +130,12 @@ class Tmux:
         name = name or "p%d" % self._count
         if not isinstance(command, str):
             command = " ".join(shlex.quote(c) for c in command)
+        env = dict(env or {})
+        if "TERM" in env:
+            # tmux sets TERM in the pane itself, after -e: override it inside.
+            command = "TERM=%s exec %s" % (shlex.quote(env.pop("TERM")), command)
         args = ["new-session", "-d", "-s", name, "-x", str(width), "-y", str(height)]
-        for k, v in (env or {}).items():
+        for k, v in env.items():
             args += ["-e", "%s=%s" % (k, v)]
         args += [command]
         self.run(*args)
