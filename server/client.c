@@ -1,0 +1,222 @@
+/* client: one connection's state, its queue, and the only code that writes
+ * to its socket. */
+#include "server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct client *client_new(struct server *srv, int fd, const char *addr)
+{
+    struct client *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->srv = srv;
+    c->fd = fd;
+    c->efd = -1;
+    snprintf(c->addr, sizeof c->addr, "%s", addr);
+    c->connected_ms = server_now_ms(srv);
+    atomic_init(&c->active_ms, c->connected_ms);
+    atomic_init(&c->wake_pending, false);
+    linebuf_init(&c->lb, LINE_MAX_BYTES);
+    c->tokens = (int64_t)RATE_BURST * 1000;
+    c->tokens_ms = c->connected_ms;
+    outq_init(&c->q, OUTQ_MAX_BYTES);
+    return c;
+}
+
+void client_free(struct client *c)
+{
+    if (c == NULL)
+        return;
+    linebuf_free(&c->lb);
+    outq_free(&c->q);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+int dialect_encode(enum dialect d, char *buf, size_t cap, const struct msg *m)
+{
+    return d == DIALECT_FRAMED ? msg_encode(buf, cap, m) : msg_format_plain(buf, cap, m);
+}
+
+/* With c->lock held: the queue overflowed. The messages already queued stay
+ * (the owner may be writing them right now); nothing more is accepted. */
+static void client_overflow_locked(struct client *c)
+{
+    if (c->close != CLOSE_NOW) {
+        c->close = CLOSE_NOW;
+        snprintf(c->reason, sizeof c->reason, "too slow");
+    }
+}
+
+void client_send(struct client *c, const char *data, size_t len)
+{
+    bool wake;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->close == CLOSE_NOW) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    wake = outq_empty(&c->q);
+    if (outq_push_copy(&c->q, data, len) < 0) {
+        client_overflow_locked(c);
+        wake = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (wake && c->srv->notify)
+        c->srv->notify(c);
+}
+
+void client_send_ref(struct client *c, struct outmsg *m)
+{
+    bool wake;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->close == CLOSE_NOW) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    wake = outq_empty(&c->q);
+    if (outq_push(&c->q, m) < 0) {
+        client_overflow_locked(c);
+        wake = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (wake && c->srv->notify)
+        c->srv->notify(c);
+}
+
+void client_request_close(struct client *c, enum close_kind kind, const char *reason,
+                          int64_t deadline_ms)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->close == CLOSE_NONE)
+        snprintf(c->reason, sizeof c->reason, "%s", reason);
+    if (kind > c->close)
+        c->close = kind;
+    if (c->close_deadline_ms == 0 || deadline_ms < c->close_deadline_ms)
+        c->close_deadline_ms = deadline_ms;
+    pthread_mutex_unlock(&c->lock);
+    if (c->srv->notify)
+        c->srv->notify(c);
+}
+
+enum close_kind client_close_state(struct client *c, char *reason, size_t cap)
+{
+    pthread_mutex_lock(&c->lock);
+    enum close_kind k = c->close;
+    if (reason != NULL && cap > 0)
+        snprintf(reason, cap, "%s", c->reason);
+    pthread_mutex_unlock(&c->lock);
+    return k;
+}
+
+bool client_has_output(struct client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    bool any = !outq_empty(&c->q);
+    pthread_mutex_unlock(&c->lock);
+    return any;
+}
+
+enum flush_result client_flush(struct client *c)
+{
+    enum { IOV_BATCH = 64 };
+    struct iovec iov[IOV_BATCH];
+
+    /* Bounded: a peer that keeps up while others keep queueing must not pin
+     * its owner here forever. */
+    for (int round = 0; round < 64; round++) {
+        pthread_mutex_lock(&c->lock);
+        int n = outq_iov(&c->q, iov, IOV_BATCH);
+        pthread_mutex_unlock(&c->lock);
+        if (n == 0)
+            return FLUSH_DONE;
+        /* Only the owner consumes, so the iovecs stay valid unlocked. */
+        ssize_t w = writev(c->fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return FLUSH_AGAIN;
+            return FLUSH_ERROR;
+        }
+        atomic_fetch_add_explicit(&c->srv->st.bytes_out, (unsigned long long)w,
+                                  memory_order_relaxed);
+        pthread_mutex_lock(&c->lock);
+        outq_consume(&c->q, (size_t)w);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return client_has_output(c) ? FLUSH_AGAIN : FLUSH_DONE;
+}
+
+void client_on_read(struct client *c, const char *data, ssize_t n, int err)
+{
+    if (n > 0) {
+        if (!c->draining)
+            session_input(c, data, (size_t)n);
+        return;
+    }
+    if (n == 0) {
+        c->eof = true;
+        /* The peer finished sending; it may still read what we owe it
+         * (printf 'hi\n' | nc -N does exactly that). */
+        if (!c->draining)
+            client_request_close(c, CLOSE_FLUSH, "lost connection",
+                                 server_now_ms(c->srv) + SHUTDOWN_FLUSH_MS);
+        return;
+    }
+    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+        return;
+    client_request_close(c, CLOSE_NOW, "lost connection", 0);
+}
+
+void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
+{
+    pthread_mutex_lock(&c->lock);
+    enum close_kind k = c->close;
+    bool out = !outq_empty(&c->q);
+    int64_t deadline = c->close_deadline_ms;
+    pthread_mutex_unlock(&c->lock);
+
+    memset(p, 0, sizeof *p);
+    if (k == CLOSE_NOW) {
+        p->done = true;
+        return;
+    }
+    if (k == CLOSE_FLUSH) {
+        if (!out && !c->draining) {
+            if (c->eof) {
+                p->done = true;
+                return;
+            }
+            /* Our last byte is out: send FIN and wait a little for the
+             * peer's, so closing with unread input cannot turn into an RST
+             * that destroys what we just sent. */
+            shutdown(c->fd, SHUT_WR);
+            c->draining = true;
+            c->linger_deadline_ms = now_ms + LINGER_MS;
+        }
+        if (c->draining && (c->eof || c->linger_deadline_ms < deadline))
+            deadline = c->linger_deadline_ms;
+        if (c->draining && c->eof) {
+            p->done = true;
+            return;
+        }
+        if (now_ms >= deadline) {
+            p->done = true;
+            return;
+        }
+        p->deadline_ms = deadline;
+    }
+    p->rd = !c->eof && (k == CLOSE_NONE || c->draining);
+    p->wr = out;
+}

@@ -1,0 +1,221 @@
+/* commands: the /commands a chatter can type, one table row each. */
+#include "server.h"
+
+#include <string.h>
+#include <strings.h>
+
+struct command {
+    const char *name;
+    const char *usage;
+    const char *help;
+    void (*run)(struct reply *r, const char *args);
+};
+
+static void cmd_help(struct reply *r, const char *args);
+
+int commands_nick(struct reply *r, const char *nick, size_t len)
+{
+    struct client *c = r->c;
+    struct server *srv = c->srv;
+    char want[NICK_MAX + 1], old[NICK_MAX + 1];
+
+    if (!nick_valid(nick, len)) {
+        reply_err(r, ERR_BAD_NICK, "a nickname is 1-%d letters, digits, _ or -", NICK_MAX);
+        return -1;
+    }
+    memcpy(want, nick, len);
+    want[len] = '\0';
+
+    pthread_mutex_lock(&srv->reg_lock);
+    struct client *other = registry_find_locked(srv, want);
+    if (other != NULL && other != c) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        reply_err(r, ERR_NICK_TAKEN, "%s is already taken", want);
+        return -1;
+    }
+    memcpy(old, c->nick, sizeof old);
+    snprintf(c->nick, sizeof c->nick, "%s", want);
+    struct msg m = {.type = MSG_NICK, .nick = old, .nick2 = want};
+    if (c->joined)
+        registry_broadcast_locked(srv, &m, c);
+    pthread_mutex_unlock(&srv->reg_lock);
+
+    reply_msg(r, &m);
+    log_event(srv, c, "%s is now known as %s", old, want);
+    return 0;
+}
+
+static void cmd_nick(struct reply *r, const char *args)
+{
+    const char *word;
+    size_t len;
+    if (!cmd_next_word(&args, &word, &len) || *args != '\0') {
+        reply_err(r, ERR_USAGE, "usage: /nick NAME");
+        return;
+    }
+    commands_nick(r, word, len);
+}
+
+struct who_ctx {
+    struct reply *r;
+};
+
+static void who_line(void *arg, const char *line)
+{
+    reply_out(((struct who_ctx *)arg)->r, "%s", line);
+}
+
+static void cmd_who(struct reply *r, const char *args)
+{
+    (void)args;
+    struct who_ctx w = {r};
+    registry_who(r->c->srv, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, &w);
+}
+
+static void cmd_me(struct reply *r, const char *args)
+{
+    if (*args == '\0') {
+        reply_err(r, ERR_USAGE, "usage: /me ACTION");
+        return;
+    }
+    session_chat(r, MSG_ACTION, args);
+}
+
+static void cmd_msg(struct reply *r, const char *args)
+{
+    struct client *c = r->c;
+    struct server *srv = c->srv;
+    const char *word;
+    size_t len;
+    char to[NICK_MAX + 1], from[NICK_MAX + 1];
+
+    if (!cmd_next_word(&args, &word, &len) || *args == '\0') {
+        reply_err(r, ERR_USAGE, "usage: /msg NICK TEXT");
+        return;
+    }
+    if (!nick_valid(word, len)) {
+        reply_err(r, ERR_NO_SUCH_NICK, "no such nick");
+        return;
+    }
+    memcpy(to, word, len);
+    to[len] = '\0';
+
+    pthread_mutex_lock(&srv->reg_lock);
+    struct client *t = registry_find_locked(srv, to);
+    if (t == NULL || t->dialect == DIALECT_RAW) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        reply_err(r, ERR_NO_SUCH_NICK,
+                  t ? "%s uses the tutorial client and cannot receive it" : "no such nick: %s", to);
+        return;
+    }
+    memcpy(to, t->nick, sizeof to);
+    memcpy(from, c->nick, sizeof from);
+    struct msg m = {
+        .type = MSG_PRIV, .time = server_wall(srv), .nick = from, .nick2 = to, .text = args};
+    if (t != c) {
+        char buf[WIRE_MAX];
+        int n = dialect_encode(t->dialect, buf, sizeof buf, &m);
+        if (n > 0)
+            client_send(t, buf, (size_t)n);
+    }
+    pthread_mutex_unlock(&srv->reg_lock);
+    reply_msg(r, &m); /* the echo tells the sender it went out */
+    if (!srv->cfg.quiet)
+        log_event(srv, c, "to %s (private): %s", to, args);
+}
+
+static void cmd_time(struct reply *r, const char *args)
+{
+    (void)args;
+    time_t now = (time_t)server_wall(r->c->srv);
+    struct tm tm;
+    char buf[64];
+    gmtime_r(&now, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    reply_out(r, "server time: %s", buf);
+}
+
+static void cmd_uptime(struct reply *r, const char *args)
+{
+    (void)args;
+    struct server *srv = r->c->srv;
+    char up[32], you[32];
+    int64_t now = server_now_ms(srv);
+    format_duration(up, sizeof up, now - srv->started_ms);
+    format_duration(you, sizeof you, now - r->c->connected_ms);
+    reply_out(r, "server up %s; you connected %s ago", up, you);
+}
+
+static void cmd_stats(struct reply *r, const char *args)
+{
+    (void)args;
+    struct server *srv = r->c->srv;
+    unsigned now, room;
+    pthread_mutex_lock(&srv->reg_lock);
+    now = srv->nclients;
+    room = srv->nroom;
+    pthread_mutex_unlock(&srv->reg_lock);
+    reply_out(r, "mode %s, %u clients now (%u in the room), %llu served in total",
+              mode_name(srv->cfg.mode), now, room,
+              (unsigned long long)atomic_load(&srv->st.served));
+    reply_out(r, "%llu messages, %llu bytes in, %llu bytes out",
+              (unsigned long long)atomic_load(&srv->st.messages),
+              (unsigned long long)atomic_load(&srv->st.bytes_in),
+              (unsigned long long)atomic_load(&srv->st.bytes_out));
+}
+
+static void cmd_ping(struct reply *r, const char *args)
+{
+    const char *word = "";
+    size_t len = 0;
+    char token[LINE_MAX_BYTES + 1];
+    cmd_next_word(&args, &word, &len);
+    memcpy(token, word, len);
+    token[len] = '\0';
+    struct msg m = {.type = MSG_PONG, .word = token};
+    reply_msg(r, &m);
+}
+
+static void cmd_quit(struct reply *r, const char *args)
+{
+    char reason[REASON_MAX];
+    snprintf(reason, sizeof reason, "quit%s%s", *args ? " " : "", args);
+    reply_out(r, "bye");
+    session_leave(r->c, reason);
+    client_request_close(r->c, CLOSE_FLUSH, reason, server_now_ms(r->c->srv) + SHUTDOWN_FLUSH_MS);
+}
+
+/* Sorted by name, for the /help listing. */
+static const struct command COMMANDS[] = {
+    {"help", "/help", "this list", cmd_help},
+    {"me", "/me ACTION", "say what you are doing", cmd_me},
+    {"msg", "/msg NICK TEXT", "a private message", cmd_msg},
+    {"nick", "/nick NAME", "change your name (1-24 of A-Z a-z 0-9 _ -)", cmd_nick},
+    {"ping", "/ping [TOKEN]", "the server answers pong TOKEN", cmd_ping},
+    {"quit", "/quit [REASON]", "leave (so does exit)", cmd_quit},
+    {"stats", "/stats", "server statistics", cmd_stats},
+    {"time", "/time", "the server's clock", cmd_time},
+    {"uptime", "/uptime", "how long the server and you have been up", cmd_uptime},
+    {"who", "/who", "who is here: nick, address, connected for, idle for", cmd_who},
+};
+
+static void cmd_help(struct reply *r, const char *args)
+{
+    (void)args;
+    reply_out(r, "commands:");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        reply_out(r, "  %-16s %s", COMMANDS[i].usage, COMMANDS[i].help);
+    reply_out(r, "  exit             leave, as in the tutorial; //text sends /text");
+}
+
+void commands_run(struct reply *r, const struct cmd *cmd)
+{
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
+        if (cmd_is(cmd, COMMANDS[i].name)) {
+            COMMANDS[i].run(r, cmd->args);
+            return;
+        }
+    }
+    int n = cmd->name_len > 32 ? 32 : (int)cmd->name_len;
+    reply_err(r, ERR_UNKNOWN_COMMAND, "unknown command /%.*s (try /help)", n, cmd->name);
+}

@@ -1,0 +1,226 @@
+/* sockchat-server: options, start-up, signals; then one driver per mode. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got_signal;
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    got_signal = sig;
+    ssize_t n = write(sig_pipe[1], "x", 1); /* full pipe: already pending */
+    (void)n;
+    errno = saved;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sockchat-server [OPTIONS]\n"
+            "A chat server for the socket tutorial's clients, nc/telnet and sockchat.\n"
+            "\n"
+            "  --bind ADDR        address to listen on (default 0.0.0.0: all IPv4\n"
+            "                     interfaces; --bind :: for IPv6 and IPv4)\n"
+            "  --port N           TCP port (default %d; 0 picks a free one)\n"
+            "  --mode MODE        threads: one thread per client (default)\n"
+            "                     single:  one client at a time, as the tutorial's server.py\n"
+            "                     pool:    a few epoll threads, for thousands of clients\n"
+            "  --workers N        pool mode: number of threads (default: one per core)\n"
+            "  --max-clients N    connections at once; the next is refused (default %d)\n"
+            "  --name NAME        server name shown to clients (default sockchat)\n"
+            "  --history N        chat messages sent to newcomers (default %d, max %d)\n"
+            "  --rate MSGS_PER_S  per-client message rate, burst %d (default %d; 0 = off);\n"
+            "                     /ping is never limited\n"
+            "  --quiet            do not log every message (connections are still logged)\n"
+            "  --help             this text\n"
+            "  --version          print the version\n"
+            "\n"
+            "The first line on stdout is \"listening on ADDR:PORT (mode M)\". The log\n"
+            "(connects, disconnects with reason, nick changes, messages) goes to stderr.\n"
+            "Each client's output queue holds at most %d KiB; a client that falls\n"
+            "further behind is disconnected as \"too slow\". Joins and quits are\n"
+            "announced while at most %d people are in the room (a room of thousands\n"
+            "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
+            "When stdin is a terminal, type help for the operator console\n"
+            "(who, stats, say, kick, quit). SIGINT/SIGTERM: clients are told, queues get\n"
+            "%d s to drain, exit status 0.\n",
+            PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, RATE_BURST, RATE_DEFAULT,
+            OUTQ_MAX_BYTES / 1024, ANNOUNCE_MAX_USERS, SHUTDOWN_FLUSH_MS / 1000);
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '\0' || *s == '-')
+        return false;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+static void die_usage(const char *what, const char *arg, const char *want)
+{
+    fprintf(stderr, "sockchat-server: bad %s '%s': want %s (try --help)\n", what, arg, want);
+    exit(EX_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"bind", required_argument, NULL, 'b'},
+        {"port", required_argument, NULL, 'p'},
+        {"mode", required_argument, NULL, 'm'},
+        {"workers", required_argument, NULL, 'w'},
+        {"max-clients", required_argument, NULL, 'c'},
+        {"name", required_argument, NULL, 'n'},
+        {"history", required_argument, NULL, 'H'},
+        {"rate", required_argument, NULL, 'r'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    struct config cfg = {
+        .bind = "0.0.0.0",
+        .port = "5000",
+        .mode = MODE_THREADS,
+        .max_clients = MAX_CLIENTS_DEFAULT,
+        .name = "sockchat",
+        .history = HISTORY_DEFAULT,
+        .rate = RATE_DEFAULT,
+    };
+    unsigned port;
+    int ch;
+
+    while ((ch = getopt_long(argc, argv, "b:p:m:w:c:n:H:r:qhV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'b':
+            cfg.bind = optarg;
+            break;
+        case 'p':
+            if (!parse_uint(optarg, 65535, &port))
+                die_usage("port", optarg, "0-65535");
+            cfg.port = optarg;
+            break;
+        case 'm':
+            if (strcmp(optarg, "threads") == 0)
+                cfg.mode = MODE_THREADS;
+            else if (strcmp(optarg, "single") == 0)
+                cfg.mode = MODE_SINGLE;
+            else if (strcmp(optarg, "pool") == 0)
+                cfg.mode = MODE_POOL;
+            else
+                die_usage("mode", optarg, "threads, single or pool");
+            break;
+        case 'w':
+            if (!parse_uint(optarg, 64, &cfg.workers) || cfg.workers == 0)
+                die_usage("--workers", optarg, "1-64");
+            break;
+        case 'c':
+            if (!parse_uint(optarg, 1000000, &cfg.max_clients) || cfg.max_clients == 0)
+                die_usage("--max-clients", optarg, "1-1000000");
+            break;
+        case 'n':
+            if (optarg[0] == '\0' || strlen(optarg) >= sizeof cfg.name ||
+                strpbrk(optarg, "\r\n") != NULL)
+                die_usage("--name", optarg, "1-63 bytes on one line");
+            snprintf(cfg.name, sizeof cfg.name, "%s", optarg);
+            break;
+        case 'H':
+            if (!parse_uint(optarg, HISTORY_MAX, &cfg.history))
+                die_usage("--history", optarg, "0-10000");
+            break;
+        case 'r':
+            if (!parse_uint(optarg, 1000000, &cfg.rate))
+                die_usage("--rate", optarg, "0 (off) or messages per second");
+            break;
+        case 'q':
+            cfg.quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("sockchat-server %s (protocol %s)\n", SOCKCHAT_VERSION, PROTO_HELLO_TAG);
+            return 0;
+        default:
+            usage(stderr);
+            return EX_USAGE;
+        }
+    }
+    if (optind < argc)
+        die_usage("argument", argv[optind], "options only");
+
+    /* A peer that vanishes mid-write must cost an EPIPE, not the process. */
+    signal(SIGPIPE, SIG_IGN);
+    net_raise_nofile();
+
+    char bound[128], err[256];
+    int lfd = net_listen(cfg.bind, cfg.port, bound, sizeof bound, err, sizeof err);
+    if (lfd < 0) {
+        fprintf(stderr, "sockchat-server: %s\n", err);
+        return strncmp(err, "bad address", 11) == 0 ? EX_USAGE : EX_UNAVAILABLE;
+    }
+    if (pipe(sig_pipe) < 0) {
+        fprintf(stderr, "sockchat-server: pipe: %s\n", strerror(errno));
+        return EX_OSERR;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct server srv;
+    server_init(&srv, &cfg);
+    srv.logf = stderr;
+    struct console con;
+    console_init(&con, isatty(STDIN_FILENO));
+
+    printf("listening on %s (mode %s)\n", bound, mode_name(cfg.mode));
+    fflush(stdout);
+    log_event(&srv, NULL, "sockchat-server %s listening on %s (mode %s)%s", SOCKCHAT_VERSION, bound,
+              mode_name(cfg.mode), con.enabled ? "; type help for commands" : "");
+
+    struct run_ctx rc = {.lfd = lfd, .sigfd = sig_pipe[0], .con = &con};
+    int status;
+    switch (cfg.mode) {
+    case MODE_SINGLE:
+        status = mode_single_run(&srv, &rc);
+        break;
+    case MODE_POOL:
+        status = mode_pool_run(&srv, &rc);
+        break;
+    case MODE_THREADS:
+    default:
+        status = mode_threads_run(&srv, &rc);
+        break;
+    }
+    close(lfd);
+    log_event(&srv, NULL, "stopped%s",
+              got_signal == SIGINT    ? " (SIGINT)"
+              : got_signal == SIGTERM ? " (SIGTERM)"
+                                      : "");
+    console_free(&con);
+    server_free(&srv);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    return status;
+}

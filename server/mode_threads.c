@@ -1,0 +1,264 @@
+/* mode_threads: one pthread per client, what the tutorial's
+ * server-multi-threaded.py does, done so that no client can stall another.
+ *
+ * Each client thread polls its socket and an eventfd. Other threads never
+ * write to its socket: they queue bytes and poke the eventfd, so writes never
+ * interleave and a broadcast never waits for a slow reader. The main thread
+ * accepts, runs the console, and joins threads that finished. */
+#define _GNU_SOURCE /* eventfd */
+#include "server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* The client this thread owns: pokes to ourselves need no syscall. */
+static _Thread_local struct client *tls_self;
+
+size_t thread_stack_size(void)
+{
+#ifdef SOCKCHAT_SANITIZED
+    return 1024 * 1024; /* sanitizers need far more stack */
+#else
+    /* The deepest path (a chat line: read buffer, sanitised text, encoded
+     * line) uses about 30 KiB; 64 KiB leaves room and keeps thousands of
+     * threads cheap. Only touched pages count towards RSS anyway. */
+    return 64 * 1024;
+#endif
+}
+
+static void eventfd_poke(int fd)
+{
+    uint64_t one = 1;
+    ssize_t n;
+    do {
+        n = write(fd, &one, sizeof one);
+    } while (n < 0 && errno == EINTR);
+}
+
+static void eventfd_drain(int fd)
+{
+    uint64_t v;
+    ssize_t n;
+    do {
+        n = read(fd, &v, sizeof v);
+    } while (n < 0 && errno == EINTR);
+}
+
+static void threads_notify(struct client *c)
+{
+    if (c == tls_self || c->efd < 0)
+        return; /* the owner flushes after handling its input */
+    if (!atomic_exchange(&c->wake_pending, true))
+        eventfd_poke(c->efd);
+}
+
+void client_serve(struct client *c, struct run_ctx *rc)
+{
+    struct server *srv = c->srv;
+    char buf[READ_CHUNK];
+
+    for (;;) {
+        int64_t now = server_now_ms(srv);
+        struct client_plan plan;
+        client_plan(c, now, &plan);
+        if (plan.done)
+            break;
+
+        struct pollfd p[4] = {
+            {c->fd, (short)((plan.rd ? POLLIN : 0) | (plan.wr ? POLLOUT : 0)), 0},
+            {c->efd, POLLIN, 0},
+            {rc ? rc->sigfd : -1, POLLIN, 0},
+            {rc && rc->con->enabled ? 0 : -1, POLLIN, 0},
+        };
+        int timeout = -1;
+        if (plan.deadline_ms) {
+            int64_t left = plan.deadline_ms - now;
+            timeout = left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
+        }
+        if (poll(p, 4, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            client_request_close(c, CLOSE_NOW, "internal error", 0);
+            continue;
+        }
+        if (p[1].revents) {
+            eventfd_drain(c->efd);
+            atomic_store(&c->wake_pending, false);
+        }
+        if (rc && p[2].revents && signal_drain(rc->sigfd) && !rc->stop) {
+            rc->stop = true;
+            registry_shutdown(srv, "the server is stopping");
+        }
+        if (rc && p[3].revents && console_readable(srv, rc->con) && !rc->stop) {
+            rc->stop = true;
+            registry_shutdown(srv, "the operator stopped the server");
+        }
+        if (plan.rd && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n;
+            do {
+                n = read(c->fd, buf, sizeof buf);
+            } while (n < 0 && errno == EINTR);
+            client_on_read(c, buf, n, n < 0 ? errno : 0);
+        }
+        if (client_has_output(c) && client_flush(c) == FLUSH_ERROR)
+            client_request_close(c, CLOSE_NOW, "lost connection", 0);
+    }
+}
+
+/* Finished threads wait here for the main thread to join and free them. */
+static struct {
+    pthread_mutex_t lock;
+    struct client *zombies;
+    int efd;
+    unsigned live;
+} reaper = {PTHREAD_MUTEX_INITIALIZER, NULL, -1, 0};
+
+static void *client_thread(void *arg)
+{
+    struct client *c = arg;
+    tls_self = c;
+    client_serve(c, NULL);
+    session_end(c);
+    close(c->fd);
+    c->fd = -1;
+    pthread_mutex_lock(&reaper.lock);
+    c->zombie_next = reaper.zombies;
+    reaper.zombies = c;
+    pthread_mutex_unlock(&reaper.lock);
+    eventfd_poke(reaper.efd);
+    return NULL;
+}
+
+static void reap(void)
+{
+    pthread_mutex_lock(&reaper.lock);
+    struct client *list = reaper.zombies;
+    reaper.zombies = NULL;
+    pthread_mutex_unlock(&reaper.lock);
+    while (list) {
+        struct client *c = list;
+        list = c->zombie_next;
+        pthread_join(c->thread, NULL);
+        close(c->efd);
+        client_free(c);
+        reaper.live--;
+    }
+}
+
+static void start_client(struct server *srv, int fd, const char *addr)
+{
+    int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (efd < 0) {
+        log_event(srv, NULL, "%s refused: eventfd: %s", addr, strerror(errno));
+        net_refuse(fd, "ERR " ERR_FULL " server cannot take more clients, try again later\n");
+        close(fd);
+        return;
+    }
+    struct client *c = server_admit(srv, fd, addr, NULL, efd);
+    if (c == NULL) {
+        close(efd);
+        return;
+    }
+    pthread_attr_t attr;
+    int rc = -1;
+    if (pthread_attr_init(&attr) == 0) {
+        pthread_attr_setstacksize(&attr, thread_stack_size());
+        /* Signals belong to the main thread (the self-pipe). */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        rc = pthread_create(&c->thread, &attr, client_thread, c);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
+    }
+    if (rc != 0) {
+        log_event(srv, c, "refused: cannot start a thread: %s", strerror(rc > 0 ? rc : errno));
+        net_refuse(fd, "ERR " ERR_FULL " server cannot take more clients, try again later\n");
+        registry_remove(srv, c);
+        close(fd);
+        close(efd);
+        client_free(c);
+        return;
+    }
+    reaper.live++;
+}
+
+/* Accepts what is waiting. Returns false when out of descriptors, so the
+ * caller stops listening for a moment instead of spinning. */
+bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *))
+{
+    for (int i = 0; i < 64; i++) {
+        char addr[ADDR_MAX];
+        int fd = net_accept(lfd, addr, sizeof addr);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_event(srv, NULL, "accept: %s; pausing for 100 ms", strerror(errno));
+                return false;
+            }
+            return true; /* EAGAIN, or the peer already left (ECONNABORTED) */
+        }
+        start(srv, fd, addr);
+    }
+    return true;
+}
+
+int mode_threads_run(struct server *srv, struct run_ctx *rc)
+{
+    reaper.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (reaper.efd < 0) {
+        fprintf(stderr, "sockchat-server: eventfd: %s\n", strerror(errno));
+        return 71; /* EX_OSERR */
+    }
+    srv->notify = threads_notify;
+    int64_t resume_ms = 0, stop_deadline = 0;
+
+    for (;;) {
+        int64_t now = server_now_ms(srv);
+        if (rc->stop && reaper.live == 0)
+            break;
+        /* Threads close themselves within SHUTDOWN_FLUSH_MS; this is only a
+         * guard against a bug turning shutdown into a hang. */
+        if (rc->stop && now > stop_deadline)
+            break;
+        bool listening = !rc->stop && now >= resume_ms;
+        struct pollfd p[4] = {
+            {listening ? rc->lfd : -1, POLLIN, 0},
+            {rc->sigfd, POLLIN, 0},
+            {reaper.efd, POLLIN, 0},
+            {rc->con->enabled && !rc->stop ? 0 : -1, POLLIN, 0},
+        };
+        int timeout = rc->stop || !listening ? 100 : -1;
+        if (poll(p, 4, timeout) < 0 && errno != EINTR)
+            break;
+        bool stop = false;
+        if (p[1].revents && signal_drain(rc->sigfd))
+            stop = true;
+        if (p[3].revents && console_readable(srv, rc->con))
+            stop = true;
+        if (stop && !rc->stop) {
+            rc->stop = true;
+            stop_deadline = server_now_ms(srv) + SHUTDOWN_FLUSH_MS + LINGER_MS + 2000;
+            log_event(srv, NULL, "shutting down: telling %u clients", registry_count(srv));
+            registry_shutdown(srv, "the server is stopping");
+        }
+        if (p[2].revents) {
+            eventfd_drain(reaper.efd);
+            reap();
+        }
+        if (p[0].revents && !accept_batch(srv, rc->lfd, start_client))
+            resume_ms = server_now_ms(srv) + 100;
+    }
+    reap();
+    if (reaper.live > 0) {
+        /* Should not happen; leave rather than hang, and say so. */
+        fprintf(stderr, "sockchat-server: %u client threads did not finish\n", reaper.live);
+        return 70; /* EX_SOFTWARE */
+    }
+    close(reaper.efd);
+    return 0;
+}

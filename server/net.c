@@ -1,0 +1,146 @@
+/* net: small socket helpers in the style of redis's anet.c: each returns a
+ * status and, on failure, a "what failed: why" in the caller's buffer. */
+#define _GNU_SOURCE /* accept4 */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void net_format(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        /* A v4 client on a dual-stack socket: show it as plain IPv4. */
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+            inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host, sizeof host);
+            snprintf(buf, cap, "%s:%u", host, ntohs(s6->sin6_port));
+        } else {
+            inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+            snprintf(buf, cap, "[%s]:%u", host, ntohs(s6->sin6_port));
+        }
+    } else if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+        snprintf(buf, cap, "%s:%u", host, ntohs(s4->sin_port));
+    } else {
+        snprintf(buf, cap, "?");
+    }
+}
+
+int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err, size_t ecap)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    char where[160];
+    if (host && strchr(host, ':'))
+        snprintf(where, sizeof where, "[%s]:%s", host, port);
+    else
+        snprintf(where, sizeof where, "%s:%s", host ? host : "*", port);
+
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, ecap, "bad address %s: %s", where, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    const char *what = "socket";
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            what = "socket";
+            continue;
+        }
+        int one = 1, zero = 0;
+        /* Restart at once after a crash without waiting out TIME_WAIT. */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        /* "::" serves IPv4 too where the system allows it. */
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+            saved = errno;
+            what = "bind";
+        } else if (listen(fd, SOMAXCONN) < 0) {
+            saved = errno;
+            what = "listen";
+        } else {
+            break;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(err, ecap, "%s %s: %s", what, where, strerror(saved));
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+        snprintf(err, ecap, "getsockname %s: %s", where, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    /* Report the listening address itself (so "::" stays "[::]"). */
+    char host_s[INET6_ADDRSTRLEN] = "?";
+    unsigned p = 0;
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host_s, sizeof host_s);
+        p = ntohs(s6->sin6_port);
+        snprintf(bound, bcap, "[%s]:%u", host_s, p);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &s4->sin_addr, host_s, sizeof host_s);
+        p = ntohs(s4->sin_port);
+        snprintf(bound, bcap, "%s:%u", host_s, p);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    return fd;
+}
+
+int net_accept(int lfd, char *addr, size_t acap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd;
+    do {
+        fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    /* Chat lines and pongs are small: send them now, not after 40 ms. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    net_format((struct sockaddr *)&ss, addr, acap);
+    return fd;
+}
+
+void net_raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+void net_refuse(int fd, const char *line)
+{
+    ssize_t n;
+    do {
+        n = send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+}

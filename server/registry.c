@@ -1,0 +1,158 @@
+/* registry: every connected client under one lock, and the room they share.
+ *
+ * Everything done under reg_lock is a memory operation (list walks, queue
+ * pushes, eventfd pokes), never a blocking call, so holding it to give every
+ * receiver the same order costs little. */
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+bool announce_wanted(unsigned users)
+{
+    return users <= ANNOUNCE_MAX_USERS;
+}
+
+int registry_add(struct server *srv, struct client *c)
+{
+    pthread_mutex_lock(&srv->reg_lock);
+    if (srv->reg_closed || srv->nclients >= srv->cfg.max_clients) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return -1;
+    }
+    c->id = ++srv->next_id;
+    snprintf(c->nick, sizeof c->nick, "guest%llu", (unsigned long long)c->id);
+    c->prev = NULL;
+    c->next = srv->clients;
+    if (srv->clients)
+        srv->clients->prev = c;
+    srv->clients = c;
+    srv->nclients++;
+    c->registered = true;
+    pthread_mutex_unlock(&srv->reg_lock);
+    atomic_fetch_add_explicit(&srv->st.served, 1, memory_order_relaxed);
+    return 0;
+}
+
+void registry_remove(struct server *srv, struct client *c)
+{
+    pthread_mutex_lock(&srv->reg_lock);
+    if (c->registered) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            srv->clients = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        c->prev = c->next = NULL;
+        c->registered = false;
+        srv->nclients--;
+    }
+    pthread_mutex_unlock(&srv->reg_lock);
+}
+
+struct client *registry_find_locked(struct server *srv, const char *nick)
+{
+    for (struct client *c = srv->clients; c; c = c->next)
+        if (c->joined && strcasecmp(c->nick, nick) == 0)
+            return c;
+    return NULL;
+}
+
+void registry_shutdown(struct server *srv, const char *text)
+{
+    struct msg m = {.type = MSG_SHUTDOWN, .text = text};
+    int64_t deadline = server_now_ms(srv) + SHUTDOWN_FLUSH_MS;
+
+    pthread_mutex_lock(&srv->reg_lock);
+    srv->reg_closed = true;
+    /* Nobody is announced leaving: everyone is told the same thing here. */
+    for (struct client *c = srv->clients; c; c = c->next)
+        c->joined = false;
+    srv->nroom = 0;
+    for (struct client *c = srv->clients; c; c = c->next) {
+        if (c->dialect == DIALECT_FRAMED || c->dialect == DIALECT_PLAIN) {
+            char buf[WIRE_MAX];
+            int n = dialect_encode(c->dialect, buf, sizeof buf, &m);
+            if (n > 0)
+                client_send(c, buf, (size_t)n);
+        }
+        client_request_close(c, CLOSE_FLUSH, "shutdown", deadline);
+    }
+    pthread_mutex_unlock(&srv->reg_lock);
+}
+
+int registry_kick(struct server *srv, const char *nick, const char *reason)
+{
+    char why[REASON_MAX];
+    char buf[WIRE_MAX];
+
+    snprintf(why, sizeof why, "kicked%s%s", reason && *reason ? " " : "", reason ? reason : "");
+    pthread_mutex_lock(&srv->reg_lock);
+    struct client *c = registry_find_locked(srv, nick);
+    if (c == NULL) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return -1;
+    }
+    if (c->dialect != DIALECT_RAW) {
+        char text[REASON_MAX + 32];
+        snprintf(text, sizeof text, "you were %s by the operator", why);
+        struct msg m = {.type = MSG_NOTICE, .text = text};
+        int n = dialect_encode(c->dialect, buf, sizeof buf, &m);
+        if (n > 0)
+            client_send(c, buf, (size_t)n);
+    }
+    client_request_close(c, CLOSE_FLUSH, why, server_now_ms(srv) + SHUTDOWN_FLUSH_MS);
+    pthread_mutex_unlock(&srv->reg_lock);
+    return 0;
+}
+
+void registry_notice(struct server *srv, const char *text)
+{
+    struct msg m = {.type = MSG_NOTICE, .text = text};
+    pthread_mutex_lock(&srv->reg_lock);
+    registry_broadcast_locked(srv, &m, NULL);
+    pthread_mutex_unlock(&srv->reg_lock);
+}
+
+unsigned registry_count(struct server *srv)
+{
+    pthread_mutex_lock(&srv->reg_lock);
+    unsigned n = srv->nclients;
+    pthread_mutex_unlock(&srv->reg_lock);
+    return n;
+}
+
+void registry_who(struct server *srv, int64_t now_ms, unsigned max,
+                  void (*out)(void *arg, const char *line), void *arg)
+{
+    /* Lines are built under the lock but handed out after it: out() may
+     * write to a terminal. */
+    unsigned cap = max + 2, n = 0;
+    char(*lines)[256] = calloc(cap, sizeof *lines);
+    if (lines == NULL) {
+        out(arg, "who: out of memory");
+        return;
+    }
+    pthread_mutex_lock(&srv->reg_lock);
+    unsigned total = srv->nclients;
+    snprintf(lines[n++], sizeof lines[0], "%u connected (%u in the room):", total, srv->nroom);
+    for (struct client *c = srv->clients; c && n < max + 1; c = c->next) {
+        char on[32], idle[32];
+        format_duration(on, sizeof on, now_ms - c->connected_ms);
+        format_duration(idle, sizeof idle, now_ms - atomic_load(&c->active_ms));
+        const char *d = c->dialect == DIALECT_FRAMED  ? "sockchat"
+                        : c->dialect == DIALECT_PLAIN ? "plain"
+                        : c->dialect == DIALECT_RAW   ? "tutorial"
+                                                      : "connecting";
+        snprintf(lines[n++], sizeof lines[0], "  %-24s %-40s on %s, idle %s (%s)", c->nick, c->addr,
+                 on, idle, d);
+    }
+    if (total > max)
+        snprintf(lines[n++], sizeof lines[0], "  ... and %u more", total - max);
+    pthread_mutex_unlock(&srv->reg_lock);
+    for (unsigned i = 0; i < n; i++)
+        out(arg, lines[i]);
+    free(lines);
+}

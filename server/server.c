@@ -1,0 +1,98 @@
+/* server: the shared state's life cycle, clocks, and admitting connections. */
+#include "server.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *mode_name(enum mode m)
+{
+    switch (m) {
+    case MODE_SINGLE:
+        return "single";
+    case MODE_POOL:
+        return "pool";
+    case MODE_THREADS:
+    default:
+        return "threads";
+    }
+}
+
+int64_t clock_mono_ms(void *arg)
+{
+    (void)arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t clock_wall(void *arg)
+{
+    (void)arg;
+    return (int64_t)time(NULL);
+}
+
+void server_init(struct server *srv, const struct config *cfg)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->cfg = *cfg;
+    pthread_mutex_init(&srv->reg_lock, NULL);
+    history_init(&srv->hist, cfg->history);
+    srv->mono_ms = clock_mono_ms;
+    srv->wall = clock_wall;
+    atomic_init(&srv->stopping, false);
+    srv->started_ms = server_now_ms(srv);
+    srv->started_wall = server_wall(srv);
+}
+
+void server_free(struct server *srv)
+{
+    history_free(&srv->hist);
+    pthread_mutex_destroy(&srv->reg_lock);
+}
+
+int64_t server_now_ms(struct server *srv)
+{
+    return srv->mono_ms(srv->clock_arg);
+}
+
+int64_t server_wall(struct server *srv)
+{
+    return srv->wall(srv->clock_arg);
+}
+
+struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker, int efd)
+{
+    struct client *c = client_new(srv, fd, addr);
+    if (c == NULL) {
+        net_refuse(fd, "ERR full server out of memory, try again later\n");
+        close(fd);
+        log_event(srv, NULL, "%s refused: out of memory", addr);
+        return NULL;
+    }
+    c->worker = worker;
+    c->efd = efd;
+    if (registry_add(srv, c) < 0) {
+        char line[128];
+        snprintf(line, sizeof line, "ERR " ERR_FULL " server full (%u clients), try again later\n",
+                 srv->cfg.max_clients);
+        net_refuse(fd, line);
+        close(fd);
+        client_free(c);
+        log_event(srv, NULL, "%s refused: server full", addr);
+        return NULL;
+    }
+    log_event(srv, c, "connected as %s", c->nick);
+    return c;
+}
+
+bool signal_drain(int sigfd)
+{
+    char buf[64];
+    bool any = false;
+    ssize_t n;
+    while ((n = read(sigfd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            any = true;
+    return any;
+}

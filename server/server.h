@@ -1,0 +1,378 @@
+/* server.h: the types every part of sockchat-server shares.
+ *
+ * DESIGN
+ * A connection is a `struct client`. Exactly one thread owns it (its own
+ * thread in --mode threads, the main thread in --mode single, one epoll
+ * worker in --mode pool): only the owner reads its socket, writes its socket,
+ * runs its session and frees it. Other threads only ever *enqueue* bytes on
+ * it (broadcasts, private messages, operator notices) and poke its owner
+ * through srv->notify; they do so while holding the registry lock, so a
+ * client that has left the registry can no longer be reached by anyone.
+ *
+ * Lock order: srv->reg_lock, then client->lock, then a pool worker's lock.
+ * No lock is held across a call that can block: sockets are non-blocking,
+ * wake-ups are eventfd writes, and logging happens after unlocking.
+ *
+ * Every chat message is encoded once per dialect into a reference-counted
+ * `struct outmsg`, queued by reference on every receiver inside one registry
+ * critical section (so all receivers see the same order) and kept in the
+ * history ring the same way. A receiver whose queue passes OUTQ_MAX_BYTES is
+ * disconnected as "too slow" instead of slowing anybody else. */
+#ifndef SOCKCHAT_SERVER_H
+#define SOCKCHAT_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "linebuf.h"
+#include "msg.h"
+
+enum {
+    OUTQ_MAX_BYTES = 1 << 20,   /* per-client backlog before "too slow" */
+    OUTQ_MAX_ENTRIES = 1 << 16, /* same, counted in queued messages */
+    OUTQ_PRIVATE_MIN = 256,     /* smallest private (coalescing) buffer */
+    HISTORY_DEFAULT = 20,
+    HISTORY_MAX = 10000,
+    RATE_DEFAULT = 10, /* messages per second, per client */
+    RATE_BURST = 20,
+    MAX_CLIENTS_DEFAULT = 1000,
+    /* Joins and quits are announced only while the room has at most this
+     * many people: announcing each of N arrivals to everyone costs O(N^2)
+     * lines, which a room of thousands cannot afford. Leaves for "too slow"
+     * and "kicked" are always announced. */
+    ANNOUNCE_MAX_USERS = 100,
+    WHO_MAX_LINES = 100,                /* /who lists at most this many users */
+    SHUTDOWN_FLUSH_MS = 2000,           /* how long queues may drain at shutdown */
+    LINGER_MS = 1000,                   /* after our last byte, wait this long for the peer's EOF */
+    READ_CHUNK = 4096,                  /* one read; one message in the raw dialect */
+    TEXT_MAX = LINE_MAX_BYTES,          /* a relayed text, after sanitising */
+    WIRE_MAX = 2 * LINE_MAX_BYTES + 64, /* one server line */
+    ADDR_MAX = 64,
+    REASON_MAX = 96,
+    NAME_MAX_BYTES = 64,
+};
+
+/* ---- outq.c: reference-counted messages and bounded per-client queues ---- */
+
+struct outmsg {
+    atomic_uint refs;
+    bool priv; /* owned by one queue and still appendable (coalescing) */
+    uint32_t len;
+    uint32_t cap;
+    char data[];
+};
+
+struct outmsg *outmsg_new(const char *data, size_t len);
+struct outmsg *outmsg_ref(struct outmsg *m);
+void outmsg_unref(struct outmsg *m);
+
+struct outq {
+    struct outmsg **ring;
+    uint32_t head, count, cap;
+    uint32_t off; /* bytes of the head message already written */
+    size_t bytes; /* unwritten bytes queued */
+    size_t max_bytes;
+};
+
+void outq_init(struct outq *q, size_t max_bytes);
+void outq_free(struct outq *q);
+/* Queues a reference to m; -1 (nothing queued) when over the limit. */
+int outq_push(struct outq *q, struct outmsg *m);
+/* Queues a copy of data, appending to the last message when it is private
+ * and has room (a reply burst costs one allocation). -1 when over the limit. */
+int outq_push_copy(struct outq *q, const char *data, size_t len);
+/* Fills at most max iovecs with the unwritten bytes; returns how many. */
+int outq_iov(const struct outq *q, struct iovec *iov, int max);
+/* Drops n written bytes from the front. */
+void outq_consume(struct outq *q, size_t n);
+static inline bool outq_empty(const struct outq *q)
+{
+    return q->count == 0;
+}
+
+/* ---- history.c: the last N chat messages, for newcomers ---- */
+
+struct history {
+    struct outmsg **framed; /* each entry encoded once per dialect */
+    struct outmsg **plain;
+    unsigned cap, head, count;
+};
+
+void history_init(struct history *h, unsigned cap);
+void history_free(struct history *h);
+void history_push(struct history *h, struct outmsg *framed, struct outmsg *plain);
+/* The i-th oldest entry (0 <= i < count). */
+struct outmsg *history_get(const struct history *h, unsigned i, bool framed);
+
+/* ---- clients ---- */
+
+enum dialect {
+    DIALECT_NONE,   /* nothing received yet */
+    DIALECT_FRAMED, /* HELLO sockchat/1 ... */
+    DIALECT_PLAIN,  /* lines: nc, telnet */
+    DIALECT_RAW,    /* the tutorial's client.py: one read = one message */
+};
+
+enum close_kind {
+    CLOSE_NONE,
+    CLOSE_FLUSH, /* send what is queued (within a deadline), then close */
+    CLOSE_NOW,   /* close without sending more */
+};
+
+struct server;
+
+struct client {
+    struct server *srv;
+    struct client *prev, *next; /* registry list (reg_lock) */
+    uint64_t id;
+    int fd;
+    char addr[ADDR_MAX];     /* "1.2.3.4:5678" or "[::1]:5678"; constant */
+    char nick[NICK_MAX + 1]; /* written by the owner under reg_lock */
+    enum dialect dialect;    /* written by the owner under reg_lock */
+    bool joined;             /* in the room, receives broadcasts (reg_lock) */
+    bool registered;         /* in the registry list (reg_lock) */
+    int64_t connected_ms;    /* monotonic; constant */
+    atomic_llong active_ms;  /* last message received */
+
+    /* Owner only. */
+    struct linebuf lb;
+    int64_t tokens; /* rate limiter, in thousandths of a message */
+    int64_t tokens_ms;
+    bool draining; /* we sent our last byte and shut down writing */
+    bool eof;      /* the peer shut down its sending side */
+    bool closing_seen;
+    int64_t linger_deadline_ms;
+
+    pthread_mutex_t lock; /* guards what follows */
+    struct outq q;
+    enum close_kind close;
+    char reason[REASON_MAX]; /* why it is leaving: "quit", "too slow", ... */
+    int64_t close_deadline_ms;
+
+    /* Driver data. */
+    atomic_bool wake_pending; /* threads: an eventfd write is in flight */
+    int efd;                  /* threads: wake-up eventfd */
+    pthread_t thread;         /* threads */
+    struct client *zombie_next;
+    void *worker;                 /* pool: owning worker */
+    struct client *pnext;         /* pool: pending-service list (worker lock) */
+    bool sched;                   /* pool: on that list (worker lock) */
+    struct client *wprev, *wnext; /* pool: worker's own list (owner only) */
+    uint32_t events;              /* pool: epoll interest (owner only) */
+};
+
+/* ---- the server ---- */
+
+enum mode { MODE_THREADS, MODE_SINGLE, MODE_POOL };
+
+struct config {
+    const char *bind;
+    const char *port;
+    enum mode mode;
+    unsigned max_clients;
+    char name[NAME_MAX_BYTES];
+    unsigned history;
+    unsigned rate; /* messages/s; 0 = unlimited */
+    bool quiet;
+    unsigned workers; /* pool mode; 0 = one per core */
+};
+
+struct stats {
+    atomic_ullong served;   /* connections accepted in total */
+    atomic_ullong messages; /* chat messages relayed */
+    atomic_ullong bytes_in;
+    atomic_ullong bytes_out;
+};
+
+struct server {
+    struct config cfg;
+    pthread_mutex_t reg_lock; /* guards the registry, the room and history */
+    struct client *clients;
+    unsigned nclients; /* registered connections */
+    unsigned nroom;    /* of them, joined the room */
+    bool reg_closed;   /* shutting down: no new registrations */
+    uint64_t next_id;
+    struct history hist;
+    struct stats st;
+
+    /* Injectable clocks, so the core is testable. */
+    int64_t (*mono_ms)(void *arg);
+    int64_t (*wall)(void *arg); /* Unix seconds */
+    void *clock_arg;
+
+    /* The driver's hook: c has new output or a close request. Called with
+     * reg_lock held (by others) or by c's owner. */
+    void (*notify)(struct client *c);
+
+    FILE *logf; /* NULL: no log */
+    int64_t started_ms;
+    int64_t started_wall;
+    atomic_bool stopping;
+};
+
+const char *mode_name(enum mode m);
+void server_init(struct server *srv, const struct config *cfg);
+void server_free(struct server *srv);
+int64_t server_now_ms(struct server *srv);
+int64_t server_wall(struct server *srv);
+int64_t clock_mono_ms(void *arg);
+int64_t clock_wall(void *arg);
+
+/* ---- client.c ---- */
+
+struct client *client_new(struct server *srv, int fd, const char *addr);
+/* Frees c (closes nothing: the driver owns the fd). c must have left the registry. */
+void client_free(struct client *c);
+/* Queues a copy of bytes for c, or a reference to m. Over the limit, c is
+ * marked CLOSE_NOW "too slow". Notifies c's owner when needed. */
+void client_send(struct client *c, const char *data, size_t len);
+void client_send_ref(struct client *c, struct outmsg *m);
+/* Asks c's owner to close c. CLOSE_NOW wins over CLOSE_FLUSH; the first
+ * reason stays. */
+void client_request_close(struct client *c, enum close_kind kind, const char *reason,
+                          int64_t deadline_ms);
+enum close_kind client_close_state(struct client *c, char *reason, size_t cap);
+bool client_has_output(struct client *c);
+enum flush_result { FLUSH_DONE, FLUSH_AGAIN, FLUSH_ERROR };
+/* Owner only: writes queued bytes to c->fd without blocking. */
+enum flush_result client_flush(struct client *c);
+/* Encodes m for a dialect (raw uses the plain rendering). */
+int dialect_encode(enum dialect d, char *buf, size_t cap, const struct msg *m);
+
+/* ---- registry.c (all take reg_lock themselves unless named _locked) ---- */
+
+/* Adds c; -1 when full (>= max_clients) or shutting down. */
+int registry_add(struct server *srv, struct client *c);
+void registry_remove(struct server *srv, struct client *c);
+/* With reg_lock held: the client with this nick (case-insensitive), or NULL. */
+struct client *registry_find_locked(struct server *srv, const char *nick);
+/* With reg_lock held: queues m on every joined client except `except`.
+ * Encodes at most once per dialect. */
+void registry_broadcast_locked(struct server *srv, const struct msg *m,
+                               const struct client *except);
+/* Announces SHUTDOWN to everyone and asks every client to close. */
+void registry_shutdown(struct server *srv, const char *text);
+/* Operator actions; 0 on success, -1 when no such nick. */
+int registry_kick(struct server *srv, const char *nick, const char *reason);
+void registry_notice(struct server *srv, const char *text);
+unsigned registry_count(struct server *srv);
+/* Writes "/who"-style lines through out(); at most max lines of users. */
+void registry_who(struct server *srv, int64_t now_ms, unsigned max,
+                  void (*out)(void *arg, const char *line), void *arg);
+bool announce_wanted(unsigned users);
+
+/* ---- session.c: bytes in, actions out ---- */
+
+/* The owner hands every chunk it reads to session_input. Afterwards c may
+ * have output queued and/or a close request. */
+void session_input(struct client *c, const char *data, size_t len);
+/* Leaves the room (announcing it when the policy says so). Idempotent. */
+void session_leave(struct client *c, const char *reason);
+/* The owner's last step: leave, unregister, log. Does not free. */
+void session_end(struct client *c);
+/* Token bucket: true when c may send one more message at now_ms. */
+bool rate_allow(struct client *c, int64_t now_ms);
+
+/* Output of one input message, for commands. */
+struct reply {
+    struct client *c;
+    uint64_t id; /* framed MSG id, for ACK */
+    char *raw;   /* raw dialect: everything is joined into one reply */
+    size_t rawlen;
+    size_t rawcap;
+    bool replied;
+};
+void reply_msg(struct reply *r, const struct msg *m);
+void reply_out(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_err(struct reply *r, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void reply_ack(struct reply *r);
+/* Relays a chat text (already sanitised) from c to everyone; ACKs it. */
+void session_chat(struct reply *r, enum msg_type type, const char *text);
+
+/* ---- commands.c ---- */
+
+/* Runs one /command; true when it was one (c names a command). */
+void commands_run(struct reply *r, const struct cmd *cmd);
+/* Changes c's nick; 0 or -1 with an ERR already replied. */
+int commands_nick(struct reply *r, const char *nick, size_t len);
+
+/* ---- log.c ---- */
+
+void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Formats a duration like "1h02m03s". */
+void format_duration(char *buf, size_t cap, int64_t ms);
+
+/* ---- net.c ---- */
+
+/* Opens a listening socket; on failure -1 and a "what: why" in err. On
+ * success, bound holds "ADDR:PORT" with the real port. */
+int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err,
+               size_t ecap);
+/* Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY) and
+ * formats its address. -1 with errno on failure. */
+int net_accept(int lfd, char *addr, size_t acap);
+void net_raise_nofile(void);
+/* Best effort, non-blocking: tells a refused connection why. */
+void net_refuse(int fd, const char *line);
+
+/* ---- console.c ---- */
+
+struct console {
+    bool enabled;
+    struct linebuf lb;
+};
+void console_init(struct console *con, bool enabled);
+void console_free(struct console *con);
+/* Reads stdin and runs what was typed; true when the operator said quit. */
+bool console_readable(struct server *srv, struct console *con);
+/* Runs one console line, output to out; true on quit. */
+bool console_run(struct server *srv, const char *line, FILE *out);
+
+/* ---- the drivers: each returns an exit status ---- */
+
+struct run_ctx {
+    int lfd;
+    int sigfd; /* readable when SIGINT/SIGTERM arrived */
+    struct console *con;
+    bool stop; /* set by the driver when a signal or the console asked */
+};
+int mode_threads_run(struct server *srv, struct run_ctx *rc);
+int mode_single_run(struct server *srv, struct run_ctx *rc);
+int mode_pool_run(struct server *srv, struct run_ctx *rc);
+
+/* The blocking drivers' per-client loop (threads, single): serves c until
+ * it is to be closed. rc (single mode) adds the signal pipe and console. */
+void client_serve(struct client *c, struct run_ctx *rc);
+/* What the owner should wait for next. */
+struct client_plan {
+    bool done; /* close it now */
+    bool rd, wr;
+    int64_t deadline_ms; /* 0: none */
+};
+void client_plan(struct client *c, int64_t now_ms, struct client_plan *p);
+/* The owner's read handling shared by every driver: data read, or EOF/error. */
+void client_on_read(struct client *c, const char *data, ssize_t n, int err);
+/* Stack size for our threads: small on purpose (RSS per client). */
+size_t thread_stack_size(void);
+
+/* Shared by the drivers: the accepted connection turned into a client (or
+ * refused, fd closed: NULL). The driver's fields (worker, efd) are set before
+ * the client becomes visible to other threads; efd is not closed on refusal. */
+struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker, int efd);
+/* Accepts up to 64 waiting connections, handing each to start(). False when
+ * out of descriptors: the caller stops listening for a moment (no spin). */
+bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *));
+/* Drains the signal pipe; true when a stop was requested. */
+bool signal_drain(int sigfd);
+
+#endif

@@ -1,0 +1,426 @@
+/* session: the per-connection core shared by every mode. It turns the bytes
+ * a client sent into replies, broadcasts and close requests; the drivers
+ * only move bytes and wait. No socket calls here, so it is unit-testable
+ * with a fake clock and a notify hook that records. */
+#include "server.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sanitize.h"
+
+static const char HELLO_PREFIX[] = "HELLO " PROTO_NAME "/";
+
+bool rate_allow(struct client *c, int64_t now_ms)
+{
+    int64_t rate = c->srv->cfg.rate;
+    if (rate == 0)
+        return true;
+    int64_t elapsed = now_ms - c->tokens_ms;
+    if (elapsed > 0) {
+        /* ms x messages/s = thousandths of a message */
+        int64_t cap = (int64_t)RATE_BURST * 1000;
+        c->tokens = elapsed > cap ? cap : c->tokens + elapsed * rate;
+        if (c->tokens > cap)
+            c->tokens = cap;
+        c->tokens_ms = now_ms;
+    }
+    if (c->tokens < 1000)
+        return false;
+    c->tokens -= 1000;
+    return true;
+}
+
+/* ---- replies to the client whose input we are handling ---- */
+
+static void raw_append(struct reply *r, const char *s, size_t n)
+{
+    if (r->rawlen > 0 && r->rawlen < r->rawcap)
+        r->raw[r->rawlen++] = '\n';
+    if (n > r->rawcap - r->rawlen)
+        n = r->rawcap - r->rawlen;
+    memcpy(r->raw + r->rawlen, s, n);
+    r->rawlen += n;
+}
+
+void reply_msg(struct reply *r, const struct msg *m)
+{
+    char buf[WIRE_MAX];
+    int n = dialect_encode(r->c->dialect, buf, sizeof buf, m);
+    if (n <= 0)
+        return;
+    r->replied = true;
+    if (r->c->dialect == DIALECT_RAW) {
+        /* The tutorial's client reads one reply per message: no newline. */
+        raw_append(r, buf, (size_t)n - 1);
+        return;
+    }
+    client_send(r->c, buf, (size_t)n);
+}
+
+void reply_out(struct reply *r, const char *fmt, ...)
+{
+    char text[TEXT_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    struct msg m = {.type = MSG_OUT, .text = text};
+    reply_msg(r, &m);
+}
+
+void reply_err(struct reply *r, const char *code, const char *fmt, ...)
+{
+    char text[TEXT_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    struct msg m = {.type = MSG_ERR, .word = code, .text = text};
+    reply_msg(r, &m);
+}
+
+void reply_ack(struct reply *r)
+{
+    struct msg m = {.type = MSG_ACK, .id = r->id};
+    reply_msg(r, &m);
+}
+
+/* ---- the room ---- */
+
+/* With reg_lock held: queues m, encoded once per dialect, on every joined
+ * client but `except`; also returns the encodings when asked (history). */
+static void deliver_locked(struct server *srv, const struct msg *m, const struct client *except,
+                           struct outmsg **keep_framed, struct outmsg **keep_plain)
+{
+    char buf[WIRE_MAX];
+    int n;
+    struct outmsg *framed = NULL, *plain = NULL;
+
+    if ((n = msg_encode(buf, sizeof buf, m)) > 0)
+        framed = outmsg_new(buf, (size_t)n);
+    if ((n = msg_format_plain(buf, sizeof buf, m)) > 0)
+        plain = outmsg_new(buf, (size_t)n);
+    for (struct client *c = srv->clients; c; c = c->next) {
+        if (!c->joined || c == except)
+            continue;
+        if (c->dialect == DIALECT_FRAMED && framed)
+            client_send_ref(c, framed);
+        else if (c->dialect == DIALECT_PLAIN && plain)
+            client_send_ref(c, plain);
+    }
+    if (keep_framed && keep_plain && framed && plain) {
+        *keep_framed = outmsg_ref(framed);
+        *keep_plain = outmsg_ref(plain);
+    }
+    outmsg_unref(framed);
+    outmsg_unref(plain);
+}
+
+void registry_broadcast_locked(struct server *srv, const struct msg *m, const struct client *except)
+{
+    deliver_locked(srv, m, except, NULL, NULL);
+}
+
+void session_chat(struct reply *r, enum msg_type type, const char *text)
+{
+    struct client *c = r->c;
+    struct server *srv = c->srv;
+    char nick[NICK_MAX + 1];
+
+    pthread_mutex_lock(&srv->reg_lock);
+    if (!c->joined) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return;
+    }
+    struct msg m = {.type = type, .time = server_wall(srv), .nick = c->nick, .text = text};
+    struct outmsg *framed = NULL, *plain = NULL;
+    deliver_locked(srv, &m, c, type == MSG_CHAT ? &framed : NULL, &plain);
+    if (framed && plain)
+        history_push(&srv->hist, framed, plain);
+    memcpy(nick, c->nick, sizeof nick);
+    pthread_mutex_unlock(&srv->reg_lock);
+    outmsg_unref(framed);
+    outmsg_unref(plain);
+
+    atomic_fetch_add_explicit(&srv->st.messages, 1, memory_order_relaxed);
+    /* Acknowledged only once it is queued for everyone and in history. */
+    reply_ack(r);
+    if (!srv->cfg.quiet) {
+        if (type == MSG_ACTION)
+            log_event(srv, c, "* %s %s", nick, text);
+        else
+            log_event(srv, c, "says: %s", text);
+    }
+}
+
+static void session_join(struct client *c, enum dialect d, const char *want)
+{
+    struct server *srv = c->srv;
+    char nick[NICK_MAX + 1];
+    unsigned users;
+
+    pthread_mutex_lock(&srv->reg_lock);
+    c->dialect = d;
+    if (want && nick_valid(want, strlen(want)) && registry_find_locked(srv, want) == NULL)
+        snprintf(c->nick, sizeof c->nick, "%s", want);
+    if (srv->reg_closed) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return; /* shutting down: its SHUTDOWN is already queued */
+    }
+    c->joined = true;
+    users = ++srv->nroom;
+    if (d == DIALECT_FRAMED) {
+        char buf[WIRE_MAX];
+        struct msg w = {.type = MSG_WELCOME,
+                        .nick = c->nick,
+                        .word = mode_name(srv->cfg.mode),
+                        .users = users,
+                        .text = srv->cfg.name};
+        int n = msg_encode(buf, sizeof buf, &w);
+        if (n > 0)
+            client_send(c, buf, (size_t)n);
+    }
+    if (d == DIALECT_FRAMED || d == DIALECT_PLAIN)
+        for (unsigned i = 0; i < srv->hist.count; i++)
+            client_send_ref(c, history_get(&srv->hist, i, d == DIALECT_FRAMED));
+    if (announce_wanted(users)) {
+        struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
+        deliver_locked(srv, &j, c, NULL, NULL);
+    }
+    memcpy(nick, c->nick, sizeof nick);
+    pthread_mutex_unlock(&srv->reg_lock);
+
+    static const char *const names[] = {"?", "sockchat", "plain", "tutorial"};
+    log_event(srv, c, "joined as %s (%s client, %u online)", nick, names[d], users);
+}
+
+void session_leave(struct client *c, const char *reason)
+{
+    struct server *srv = c->srv;
+
+    pthread_mutex_lock(&srv->reg_lock);
+    if (c->joined) {
+        c->joined = false;
+        unsigned users = --srv->nroom;
+        bool always = strncmp(reason, "too slow", 8) == 0 || strncmp(reason, "kicked", 6) == 0;
+        if (always || announce_wanted(users + 1)) {
+            struct msg m = {.type = MSG_LEAVE, .nick = c->nick, .users = users, .text = reason};
+            deliver_locked(srv, &m, c, NULL, NULL);
+        }
+    }
+    pthread_mutex_unlock(&srv->reg_lock);
+}
+
+void session_end(struct client *c)
+{
+    char reason[REASON_MAX];
+
+    if (client_close_state(c, reason, sizeof reason) == CLOSE_NONE || reason[0] == '\0')
+        snprintf(reason, sizeof reason, "lost connection");
+    session_leave(c, reason);
+    registry_remove(c->srv, c);
+    log_event(c->srv, c, "disconnected (%s)", reason);
+}
+
+static void session_quit(struct reply *r, const char *reason)
+{
+    session_leave(r->c, reason);
+    client_request_close(r->c, CLOSE_FLUSH, reason, server_now_ms(r->c->srv) + SHUTDOWN_FLUSH_MS);
+}
+
+/* ---- messages ---- */
+
+static bool is_exit(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    return n == 4 && strncasecmp(s, "exit", 4) == 0;
+}
+
+static bool is_blank(const char *s)
+{
+    return s[strspn(s, " ")] == '\0';
+}
+
+/* One message of any dialect: chat, a /command, or exit. */
+static void session_message(struct reply *r, const char *data, size_t len)
+{
+    struct client *c = r->c;
+    struct server *srv = c->srv;
+    char text[TEXT_MAX + 1];
+    int64_t now = server_now_ms(srv);
+
+    sanitize_text(text, sizeof text, data, len);
+    atomic_store(&c->active_ms, now);
+    if (is_exit(text)) {
+        reply_ack(r);
+        session_quit(r, "quit");
+        return;
+    }
+    struct cmd cmd;
+    if (cmd_parse(text, &cmd)) {
+        /* /ping measures latency and /quit must always work. */
+        if (!cmd_is(&cmd, "ping") && !cmd_is(&cmd, "quit") && !rate_allow(c, now)) {
+            reply_err(r, ERR_SLOW_DOWN, "slow down: at most %u messages per second", srv->cfg.rate);
+            return;
+        }
+        commands_run(r, &cmd);
+        return;
+    }
+    const char *t = text[0] == '/' && text[1] == '/' ? text + 1 : text;
+    if (is_blank(t)) {
+        if (c->dialect == DIALECT_FRAMED)
+            reply_err(r, ERR_USAGE, "empty message");
+        else if (c->dialect == DIALECT_RAW)
+            reply_ack(r); /* the tutorial's client waits for a reply */
+        return;
+    }
+    if (!rate_allow(c, now)) {
+        reply_err(r, ERR_SLOW_DOWN, "slow down: at most %u messages per second", srv->cfg.rate);
+        return;
+    }
+    session_chat(r, MSG_CHAT, t);
+}
+
+static void framed_line(struct client *c, char *line)
+{
+    struct reply r = {.c = c};
+    struct msg m;
+
+    if (msg_parse(&m, line) < 0) {
+        reply_err(&r, ERR_PROTOCOL, "malformed %s line", msg_type_name(m.type));
+        return;
+    }
+    switch (m.type) {
+    case MSG_MSG:
+        r.id = m.id;
+        session_message(&r, m.text, strlen(m.text));
+        break;
+    case MSG_PING: {
+        struct msg p = {.type = MSG_PONG, .word = m.word};
+        reply_msg(&r, &p);
+        break;
+    }
+    case MSG_HELLO:
+        reply_err(&r, ERR_PROTOCOL, "already greeted");
+        break;
+    default:
+        reply_err(&r, ERR_PROTOCOL, "unexpected %s line", msg_type_name(m.type));
+        break;
+    }
+}
+
+static void plain_line(struct client *c, char *line, size_t len)
+{
+    struct reply r = {.c = c};
+    session_message(&r, line, len);
+}
+
+/* The first complete line of a connection that began with "HELLO ". */
+static void hello_line(struct client *c, char *line, size_t len)
+{
+    char copy[LINE_MAX_BYTES + 1];
+    struct msg m;
+
+    memcpy(copy, line, len + 1);
+    if (msg_parse(&m, line) == 0 && m.type == MSG_HELLO &&
+        strncmp(m.word, PROTO_NAME "/", sizeof PROTO_NAME) == 0) {
+        /* The password (m.text) is not checked yet: no --password. */
+        session_join(c, DIALECT_FRAMED, m.nick);
+        return;
+    }
+    /* Someone typed "HELLO ..." into nc: a plain line after all. */
+    session_join(c, DIALECT_PLAIN, NULL);
+    plain_line(c, copy, len);
+}
+
+static enum dialect detect(const char *data, size_t len)
+{
+    size_t k = sizeof HELLO_PREFIX - 1;
+    if (len >= 6 && memcmp(data, HELLO_PREFIX, len < k ? len : k) == 0)
+        return DIALECT_FRAMED; /* confirmed by hello_line */
+    if (memchr(data, '\n', len) != NULL)
+        return DIALECT_PLAIN;
+    return DIALECT_RAW;
+}
+
+static void raw_input(struct client *c, const char *data, size_t len)
+{
+    char out[WIRE_MAX];
+    struct reply r = {.c = c, .raw = out, .rawcap = sizeof out};
+
+    /* One read is one message, as in the tutorial's server. */
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+    session_message(&r, data, len);
+    if (!r.replied)
+        reply_ack(&r);
+    client_send(c, r.raw, r.rawlen);
+}
+
+void session_input(struct client *c, const char *data, size_t len)
+{
+    struct server *srv = c->srv;
+    bool hello_pending = false;
+
+    atomic_fetch_add_explicit(&srv->st.bytes_in, len, memory_order_relaxed);
+    if (c->dialect == DIALECT_NONE && c->lb.len == 0) {
+        enum dialect d = detect(data, len);
+        if (d == DIALECT_RAW) {
+            session_join(c, DIALECT_RAW, NULL);
+        } else if (d == DIALECT_PLAIN) {
+            session_join(c, DIALECT_PLAIN, NULL);
+        }
+    }
+    if (c->dialect == DIALECT_RAW) {
+        if (client_close_state(c, NULL, 0) == CLOSE_NONE)
+            raw_input(c, data, len);
+        return;
+    }
+    hello_pending = c->dialect == DIALECT_NONE;
+
+    while (len > 0) {
+        if (client_close_state(c, NULL, 0) != CLOSE_NONE)
+            return; /* after exit, /quit or a kick, the rest is not read */
+        size_t used = 0;
+        char *line;
+        size_t n;
+        enum linebuf_status st = linebuf_feed(&c->lb, data, len, &used, &line, &n);
+        data += used;
+        len -= used;
+        if (st == LINEBUF_NEED_MORE)
+            break;
+        if (st == LINEBUF_NOMEM) {
+            client_request_close(c, CLOSE_NOW, "out of memory", 0);
+            return;
+        }
+        if (hello_pending) {
+            hello_pending = false;
+            if (st == LINEBUF_OVERLONG) {
+                session_join(c, DIALECT_PLAIN, NULL);
+            } else {
+                sanitize_line(line, n);
+                hello_line(c, line, n);
+                continue;
+            }
+        }
+        struct reply r = {.c = c};
+        if (st == LINEBUF_OVERLONG) {
+            reply_err(&r, ERR_TOO_LONG, "line longer than %d bytes, discarded", LINE_MAX_BYTES);
+            continue;
+        }
+        sanitize_line(line, n);
+        if (c->dialect == DIALECT_FRAMED)
+            framed_line(c, line);
+        else if (n > 0)
+            plain_line(c, line, n);
+    }
+    /* An idle connection should hold no line buffer. */
+    if (c->lb.len == 0 && c->lb.cap > 256)
+        linebuf_trim(&c->lb);
+}
