@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""shots: plays real scenarios with the real client and server in a private
+tmux server, captures the panes with `tmux capture-pane -e -p`, turns them
+into HTML with aha, and photographs the HTML with headless Chromium.
+
+Called by make.sh; see there. Scenes:
+  conversation.png  two clients talking (alice and bob side by side)
+  scrollback.png    alice scrolled back while messages arrive: the unread count
+  reconnecting.png  the server is gone: retrying, and a message waiting
+"""
+
+import argparse
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+import harness as h  # noqa: E402
+
+ACKED = r"(✓ \d+ ms|\(ok \d+ ms\))"
+CONNECTED = r"^\s*connected \| "
+
+FONT_PX = 15
+LINE_PX = 18
+CHAR_PX = FONT_PX * 0.6021  # DejaVu Sans Mono advance width
+PAD = 14
+TITLE_PX = 26
+GAP = 16
+
+
+def client(tm, opts, port, nick, w, ht):
+    p = tm.pane([opts.client, "127.0.0.1", str(port), "--nick", nick], w, ht, name=nick)
+    p.wait_row(-2, CONNECTED, 15)
+    return p
+
+
+def say(p, text):
+    p.line(text)
+    p.wait(re.escape(text) + r"[\s\S]*?" + ACKED)
+
+
+def scene_conversation(tm, opts, srv):
+    w, ht = 66, 20
+    a = client(tm, opts, srv.port, "alice", w, ht)
+    b = client(tm, opts, srv.port, "bob", w, ht)
+    a.wait(r"bob")
+    say(a, "hi bob! the lab server is up, try nc too")
+    b.wait(r"<alice> hi bob")
+    say(b, "hello alice, got it: nc says Message received")
+    a.wait(r"<bob> hello alice")
+    say(a, "/me waves at the class")
+    b.wait(r"alice waves")
+    b.line("/who")
+    b.wait(r"alice")
+    carol = h.FramedClient(srv.port, "carol")
+    a.wait(r"carol")
+    carol.msg("sorry I'm late, café queue")
+    a.wait(r"café queue")
+    b.wait(r"café queue")
+    say(a, "no worries carol")
+    b.wait(r"<alice> no worries")
+    carol.msg("/msg alice can you share the slides after?")
+    a.wait(r"share the slides")
+    a.type("sure, sending them tonight")
+    return [("alice", a), ("bob", b)], carol
+
+
+def scene_scrollback(tm, opts, srv):
+    w, ht = 72, 18
+    a = client(tm, opts, srv.port, "dana", w, ht)
+    peer = h.FramedClient(srv.port, "erin")
+    for i in range(1, 31):
+        peer.msg("question %d: what does recv(1024) return when the peer closes?" % i
+                 if i % 7 == 0 else "log line %d from the load test" % i)
+    a.wait(r"log line 30")
+    a.keys("PPage")
+    a.wait_gone(r"log line 30")
+    for i in range(1, 5):
+        peer.msg("new message %d while you read the history" % i)
+    a.wait_row(-2, r"\b4 unread\b")
+    return [("dana, scrolled back", a)], peer
+
+
+def scene_reconnecting(tm, opts, srv):
+    w, ht = 72, 14
+    a = client(tm, opts, srv.port, "frank", w, ht)
+    say(a, "saving my work before the demo")
+    srv.stop()
+    a.wait_row(-2, r"retrying in \d+ s", 15)
+    a.line("is the server back?")
+    a.wait(r"is the server back\?")
+    a.wait_row(-2, r"retrying in \d+ s", 15)
+    return [("frank, server down", a)], None
+
+
+SCENES = [("conversation", scene_conversation), ("scrollback", scene_scrollback),
+          ("reconnecting", scene_reconnecting)]
+
+_SGR = re.compile(r"\x1b\[([0-9;:]*)m")
+DEFAULT_FG, DEFAULT_BG = "38;5;252", "48;5;16"
+
+
+def _bg_of(fg):
+    """The background form of a foreground colour code."""
+    if fg.startswith("38;"):
+        return "48;" + fg[3:]
+    n = int(fg)
+    return str(n + 10)
+
+
+def _fg_of(bg):
+    if bg.startswith("48;"):
+        return "38;" + bg[3:]
+    return str(int(bg) - 10)
+
+
+def normalize(ans):
+    """Rewrites every SGR sequence as a reset plus explicit attributes, with
+    reverse video resolved into swapped colours: aha mishandles reverse
+    combined with default-colour codes (39/49)."""
+    st = {"fg": None, "bg": None, "bold": False, "ul": False, "rev": False, "it": False}
+
+    def apply(params):
+        ps = params.replace(":", ";").split(";") if params else ["0"]
+        i = 0
+        while i < len(ps):
+            p = int(ps[i] or 0)
+            if p in (38, 48) and i + 1 < len(ps):
+                k = 3 if ps[i + 1] == "5" else 5
+                code = ";".join(ps[i:i + k])
+                st["fg" if p == 38 else "bg"] = code
+                i += k
+                continue
+            if p == 0:
+                st.update(fg=None, bg=None, bold=False, ul=False, rev=False, it=False)
+            elif p == 1:
+                st["bold"] = True
+            elif p == 3:
+                st["it"] = True
+            elif p == 4:
+                st["ul"] = True
+            elif p == 7:
+                st["rev"] = True
+            elif p == 22:
+                st["bold"] = False
+            elif p == 23:
+                st["it"] = False
+            elif p == 24:
+                st["ul"] = False
+            elif p == 27:
+                st["rev"] = False
+            elif 30 <= p <= 37 or 90 <= p <= 97:
+                st["fg"] = str(p)
+            elif p == 39:
+                st["fg"] = None
+            elif 40 <= p <= 47 or 100 <= p <= 107:
+                st["bg"] = str(p)
+            elif p == 49:
+                st["bg"] = None
+            i += 1
+
+    def emit():
+        fg = st["fg"] or DEFAULT_FG
+        bg = st["bg"] or DEFAULT_BG
+        if st["rev"]:
+            fg, bg = _fg_of(bg), _bg_of(fg)
+        codes = ["0"] + (["1"] if st["bold"] else []) + (["4"] if st["ul"] else [])
+        if fg != DEFAULT_FG:
+            codes.append(fg)
+        if bg != DEFAULT_BG:
+            codes.append(bg)
+        return "\x1b[%sm" % ";".join(codes)
+
+    def sub(m):
+        apply(m.group(1))
+        return emit()
+    return _SGR.sub(sub, ans)
+
+
+PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><style>
+html, body {{ margin: 0; padding: 0; background: #15171c; overflow: hidden; }}
+.row {{ display: flex; gap: {gap}px; padding: {pad}px; }}
+.term {{ background: #000; border-radius: 6px; box-shadow: 0 2px 10px #000a; }}
+.title {{ height: {title}px; line-height: {title}px; color: #9aa0aa; background: #2a2d34;
+  font: 13px 'DejaVu Sans', sans-serif; text-align: center; border-radius: 6px 6px 0 0; }}
+pre {{ margin: 0; padding: 8px 10px; color: #d0d0d0; background: #000;
+  font-family: 'DejaVu Sans Mono', 'Liberation Mono', monospace; font-size: {font}px;
+  line-height: {line}px; overflow: hidden; }}
+</style></head><body><div class="row">{panes}</div></body></html>
+"""
+
+
+def render(name, panes, out, work, chromium):
+    blocks = []
+    total_w = PAD * 2 + GAP * (len(panes) - 1)
+    total_h = 0
+    for i, (title, p) in enumerate(panes):
+        cols, rows = p.size()
+        ans_path = os.path.join(work, "%s-%d.ans" % (name, i))
+        with open(ans_path, "w") as f:
+            # -N keeps trailing spaces: a status bar drawn across the whole
+            # row keeps its full width.
+            f.write(normalize(p.tmux.run("capture-pane", "-p", "-e", "-N", "-t", p.target)))
+        frag = subprocess.run(["aha", "-n", "-b", "-f", ans_path], check=True,
+                              stdout=subprocess.PIPE).stdout.decode("utf-8")
+        pw, ph = int(cols * CHAR_PX + 2), rows * LINE_PX
+        blocks.append('<div class="term"><div class="title">%s</div>'
+                      '<pre style="width:%dpx;height:%dpx">%s</pre></div>'
+                      % (html.escape(title), pw, ph, frag.rstrip("\n")))
+        total_w += pw + 20
+        total_h = max(total_h, TITLE_PX + ph + 16 + 2 * PAD)
+    page = PAGE.format(gap=GAP, pad=PAD, title=TITLE_PX, font=FONT_PX, line=LINE_PX,
+                       panes="\n".join(blocks))
+    page_path = os.path.join(work, name + ".html")
+    with open(page_path, "w") as f:
+        f.write(page)
+    png = os.path.join(out, name + ".png")
+    profile = tempfile.mkdtemp(dir=work)
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                    "--user-data-dir=" + profile, "--screenshot=" + png,
+                    "--window-size=%d,%d" % (total_w, total_h),
+                    "file://" + page_path], check=True, timeout=120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print("wrote %s (%dx%d)" % (png, total_w, total_h))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--client", required=True)
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--out", default=HERE)
+    ap.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    ap.add_argument("scenes", nargs="*", help="only these scenes")
+    opts = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="sockchat-shots-")
+    try:
+        for name, fn in SCENES:
+            if opts.scenes and name not in opts.scenes:
+                continue
+            tm = h.Tmux()
+            srv = h.Server(opts.server, 0, ["--rate", "0"])
+            panes, _peer = fn(tm, opts, srv)
+            render(name, panes, opts.out, work, opts.chromium)
+            srv.kill()
+            tm.close()
+    finally:
+        h.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
