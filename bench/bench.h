@@ -1,0 +1,179 @@
+/* sockchat-bench: a load generator for chat servers, one thread, one epoll.
+ *
+ * DESIGN. Every connection is a struct conn in one array, driven by one epoll
+ * loop (loop.c). A workload (rr.c, fanout.c, hold.c, push.c) owns the phases:
+ * it opens connections, calls loop_poll() until its own condition or deadline
+ * holds, and reacts to each reply through its on_reply callback. How a reply
+ * is recognised and how a request is spelled depends on the peer's dialect
+ * (dialect.c): our framed and plain dialects, the tutorial's raw one, redis
+ * RESP and ncat --chat. Latencies go into a sample array (stats.c) and one
+ * report (report.c) prints a human table and one RESULT line per run.
+ * Everything is bounded in time: each phase has a deadline. */
+#ifndef SOCKCHAT_BENCH_H
+#define SOCKCHAT_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "linebuf.h"
+
+enum { BENCH_OUT_CAP = 8192, BENCH_LINE_LIMIT = 2 * LINE_MAX_BYTES, NCAT_LINE_LIMIT = 1 << 20 };
+
+enum dialect {
+    DIALECT_FRAMED, /* HELLO sockchat/1, MSG/ACK/CHAT, PING/PONG */
+    DIALECT_PLAIN,  /* nc-style lines, "Message received", "pong TOKEN" */
+    DIALECT_RAW,    /* the tutorial: "ping" without LF, reply without LF */
+    DIALECT_RESP,   /* redis: PING -> +PONG, SUBSCRIBE/PUBLISH */
+    DIALECT_NCAT,   /* ncat --chat: plain lines relayed as "<userN> text" */
+};
+
+enum workload { WORK_RR, WORK_FANOUT, WORK_HOLD, WORK_PUSH };
+
+struct options {
+    enum workload work;
+    enum dialect dialect;
+    const char *host;
+    const char *port;
+    const char *label;      /* free text for the RESULT line (e.g. the peer) */
+    unsigned conns;         /* rr/hold: connections; fanout: receivers */
+    double duration;        /* seconds measured (rr, fanout), held (hold) */
+    double warmup;          /* seconds before measuring (rr, fanout) */
+    double timeout;         /* seconds for connecting and for each check */
+    unsigned long messages; /* fanout: stop after this many; push: how many */
+    unsigned window;        /* hold: connects in flight; push: unacked messages */
+    unsigned size;          /* push/fanout: payload bytes (at least the header) */
+    long pid;               /* hold: server PID for /proc/PID/status, 0 = none */
+    double rate;            /* push: messages per second, 0 = as fast as acks allow */
+};
+
+enum conn_state {
+    CONN_FREE,       /* not opened */
+    CONN_CONNECTING, /* non-blocking connect in progress */
+    CONN_HANDSHAKE,  /* connected, waiting for the dialect's ready signal */
+    CONN_READY,      /* ready signal seen */
+    CONN_CLOSED,     /* closed by the peer or after an error */
+};
+
+struct conn {
+    int fd;
+    unsigned index;
+    enum conn_state state;
+    struct linebuf lb;
+    size_t raw_have; /* DIALECT_RAW: bytes of the current reply seen */
+    char *out;       /* bytes not yet written (allocated on first need) */
+    size_t out_len;
+    uint64_t sent_ns; /* when the awaited request went out; 0 = none */
+    uint64_t token;   /* the awaited request's token */
+    uint64_t expect;  /* fanout: next sequence number expected */
+    uint64_t got;     /* replies or deliveries counted */
+    bool is_sender;   /* fanout/push: the talking connection */
+    bool subscriber;  /* fanout receiver (RESP: SUBSCRIBE instead of PING) */
+};
+
+struct bench;
+
+/* What a workload does with lines: called for every complete line (or raw
+ * reply) on c; returns nothing, sets its own state in b->work_state. */
+typedef void (*bench_line_fn)(struct bench *b, struct conn *c, char *line, size_t len);
+
+struct samples {
+    uint32_t *us; /* latencies in microseconds */
+    size_t len;
+    size_t cap;
+};
+
+struct bench {
+    const struct options *opt;
+    int ep;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    struct conn *conns;
+    size_t nconns;
+    unsigned connecting;  /* connections in CONN_CONNECTING */
+    unsigned handshaking; /* connections in CONN_HANDSHAKE */
+    unsigned ready;       /* connections in CONN_READY */
+    unsigned closed;      /* connections lost */
+    unsigned long errors; /* protocol surprises: wrong token, gap, duplicate */
+    char first_error[160];
+    bench_line_fn on_line;
+    void *work_state;
+    uint64_t run_id; /* tags fanout payloads so history from other runs is ignored */
+};
+
+/* loop.c */
+uint64_t clock_ns(void);
+int bench_init(struct bench *b, const struct options *opt, size_t nconns);
+void bench_free(struct bench *b);
+int conn_open(struct bench *b, struct conn *c);
+void conn_close(struct bench *b, struct conn *c);
+int conn_send(struct bench *b, struct conn *c, const char *data, size_t len);
+void conn_ready(struct bench *b, struct conn *c);
+void bench_error(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Waits at most timeout_ms for events and handles them; returns -1 on a
+ * failure of epoll itself. */
+int loop_poll(struct bench *b, int timeout_ms);
+/* Polls until done(b) or the deadline; returns true when done. */
+bool loop_until(struct bench *b, uint64_t deadline_ns, bool (*done)(const struct bench *b));
+/* Opens conns[from..to) keeping at most window in CONNECTING/HANDSHAKE,
+ * until all are ready or the deadline passes. Returns how many are ready. */
+unsigned loop_open_paced(struct bench *b, size_t from, size_t to, unsigned window,
+                         uint64_t deadline_ns);
+
+/* dialect.c: how each peer is spoken to. All return a length written to buf
+ * (no NUL counted), or 0 when the dialect has no such thing. */
+const char *dialect_name(enum dialect d);
+int dialect_parse(const char *s, enum dialect *d);
+/* Bytes sent right after connecting, ending in a request whose answer marks
+ * the connection ready. A fanout receiver in RESP subscribes instead. */
+size_t dialect_greeting(enum dialect d, bool subscriber, unsigned index, char *buf, size_t cap);
+/* True when line is the answer to the greeting. */
+bool dialect_is_ready(enum dialect d, bool subscriber, char *line, size_t len);
+/* A request with a token whose reply dialect_reply_token() recognises. */
+size_t dialect_ping(enum dialect d, uint64_t token, char *buf, size_t cap);
+/* Returns 1 and sets *token when line answers a ping (RAW and RESP replies
+ * carry no token: *token is then left alone), else 0. */
+int dialect_pong(enum dialect d, const char *line, size_t len, uint64_t *token);
+/* A chat line carrying "fan RUN SEQ" padded to size bytes of text. */
+size_t dialect_chat(enum dialect d, uint64_t id, uint64_t run, uint64_t seq, unsigned size,
+                    char *buf, size_t cap);
+/* Returns 1 and sets *seq when line delivers a chat line of this run. */
+int dialect_delivery(enum dialect d, char *line, size_t len, uint64_t run, uint64_t *seq);
+/* Returns 1 when line acknowledges a chat message the connection sent. */
+int dialect_ack(enum dialect d, char *line, size_t len, uint64_t *id);
+
+/* stats.c */
+void samples_add(struct samples *s, uint64_t ns);
+void samples_free(struct samples *s);
+/* Sorts s and returns the q-quantile (0..1) in microseconds. */
+uint32_t samples_quantile(struct samples *s, double q);
+/* A "NAME:  N kB" (or plain count) field of /proc/PID/status, or -1. */
+long proc_status_kb(long pid, const char *field);
+
+/* report.c: one human table and one "RESULT key=value ..." line per run. */
+enum { REPORT_ITEMS = 40 };
+struct report_item {
+    const char *key;   /* for the RESULT line: no spaces */
+    const char *human; /* for the table */
+    char value[64];
+};
+struct report {
+    struct report_item items[REPORT_ITEMS];
+    size_t n;
+};
+void report_add(struct report *r, const char *key, const char *human, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Adds p50/p90/p99/max (microseconds) of s. */
+void report_latency(struct report *r, struct samples *s, const char *what);
+/* Prints the table on stdout, then the RESULT line; returns the exit code:
+ * 0 when the run had no error and every connection was ready. */
+int report_print(const struct bench *b, const struct report *r, const char *workload);
+
+/* workloads */
+int work_rr(struct bench *b);
+int work_fanout(struct bench *b);
+int work_hold(struct bench *b);
+int work_push(struct bench *b);
+
+#endif
