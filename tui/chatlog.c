@@ -48,8 +48,8 @@ void chatlog_free(struct chatlog *log)
     log->ring = NULL;
 }
 
-uint64_t chatlog_append(struct chatlog *log, enum entry_kind kind, int64_t time,
-                        const char *nick, const char *text)
+uint64_t chatlog_append(struct chatlog *log, enum entry_kind kind, int64_t time, const char *nick,
+                        const char *text)
 {
     char *n = strdup(nick ? nick : "");
     char *t = strdup(text ? text : "");
@@ -176,9 +176,8 @@ size_t entry_format(const struct entry *e, char *buf, size_t cap, struct entry_s
         break;
     default: {
         static const char *const marks[ENTRY_KIND_COUNT] = {
-            [ENTRY_JOIN] = "-->",   [ENTRY_LEAVE] = "<--", [ENTRY_OUT] = "|",
-            [ENTRY_ERR] = "!",      [ENTRY_NOTICE] = "-!-", [ENTRY_LOCAL] = "--",
-            [ENTRY_REPLY] = ">",
+            [ENTRY_JOIN] = "-->",   [ENTRY_LEAVE] = "<--", [ENTRY_OUT] = "|",   [ENTRY_ERR] = "!",
+            [ENTRY_NOTICE] = "-!-", [ENTRY_LOCAL] = "--",  [ENTRY_REPLY] = ">",
         };
         put(buf, cap, &len, marks[e->kind] ? marks[e->kind] : "?");
         sp->tag_end = len;

@@ -65,8 +65,8 @@ void chatlog_clear(struct chatlog *log);
 
 /* Appends a copy of nick (may be NULL) and text; returns the new entry's
  * sequence number, or 0 when memory ran out (the entry is then lost). */
-uint64_t chatlog_append(struct chatlog *log, enum entry_kind kind, int64_t time,
-                        const char *nick, const char *text);
+uint64_t chatlog_append(struct chatlog *log, enum entry_kind kind, int64_t time, const char *nick,
+                        const char *text);
 
 size_t chatlog_count(const struct chatlog *log);
 /* i = 0 is the oldest entry still kept. */
@@ -80,7 +80,7 @@ struct entry_spans {
     size_t time_end;  /* [0, time_end): "HH:MM " */
     size_t tag_start; /* [tag_start, tag_end): the nick or kind marker */
     size_t tag_end;
-    size_t body_end;  /* [tag_end, body_end): the text; then the suffix */
+    size_t body_end; /* [tag_end, body_end): the text; then the suffix */
 };
 
 /* Formats e as one line ("HH:MM <nick> text ✓ 3 ms") into buf and returns
@@ -95,7 +95,7 @@ size_t chatlog_rows(struct chatlog *log, struct entry *e, size_t width);
 
 /* The log pane's scroll position, in rows above the bottom. */
 struct logview {
-    size_t scroll; /* 0: following the newest entry */
+    size_t scroll;   /* 0: following the newest entry */
     unsigned unread; /* entries that arrived while scrolled back */
 };
 

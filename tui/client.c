@@ -13,8 +13,8 @@
 #include "sanitize.h"
 
 static const char *const commands[] = {
-    "/clear", "/connect", "/help",   "/me",   "/msg",  "/nick",
-    "/ping",  "/quit",    "/stats",  "/time", "/uptime", "/who",
+    "/clear", "/connect", "/help",  "/me",   "/msg",    "/nick",
+    "/ping",  "/quit",    "/stats", "/time", "/uptime", "/who",
 };
 
 static const char *const help_lines[] = {
@@ -248,8 +248,8 @@ void client_on_disconnect(struct client *c, const char *reason)
         c->pend[i].sent_ms = -1;
     if (was) {
         if (c->npend)
-            notef(c, ENTRY_LOCAL, "disconnected (%s); %zu message%s will be sent again",
-                  reason, c->npend, c->npend == 1 ? "" : "s");
+            notef(c, ENTRY_LOCAL, "disconnected (%s); %zu message%s will be sent again", reason,
+                  c->npend, c->npend == 1 ? "" : "s");
         else
             notef(c, ENTRY_LOCAL, "disconnected (%s)", reason);
     }
@@ -296,8 +296,7 @@ static void flush_pending(struct client *c)
     }
 }
 
-static void queue_own(struct client *c, enum entry_kind kind, const char *shown,
-                      const char *wire)
+static void queue_own(struct client *c, enum entry_kind kind, const char *shown, const char *wire)
 {
     if (c->npend == CLIENT_PENDING_MAX) {
         notef(c, ENTRY_ERR, "too many messages waiting; not sent: %s", shown);
@@ -364,8 +363,8 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         return;
     }
     if (msg_parse(&m, line) < 0) {
-        snprintf(text, sizeof(text), "malformed %s line from the server: %s",
-                 msg_type_name(m.type), m.text);
+        snprintf(text, sizeof(text), "malformed %s line from the server: %s", msg_type_name(m.type),
+                 m.text);
         client_note(c, ENTRY_ERR, text);
         return;
     }
@@ -573,8 +572,8 @@ enum client_action client_on_bytes(struct client *c, const char *data, size_t le
         c->rx = p;
         memcpy(c->rx + c->rx_len, data, take);
         c->rx_len += take;
-        bool framed = is_prefix_of(c->rx, c->rx_len, "WELCOME ") ||
-                      is_prefix_of(c->rx, c->rx_len, "ERR ");
+        bool framed =
+            is_prefix_of(c->rx, c->rx_len, "WELCOME ") || is_prefix_of(c->rx, c->rx_len, "ERR ");
         bool has_lf = memchr(c->rx, '\n', c->rx_len) != NULL;
         if (framed && !has_lf && c->rx_len < limit)
             return CLIENT_NONE; /* wait for the rest of the line */

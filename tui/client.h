@@ -23,14 +23,14 @@
 #include "status.h"
 
 enum {
-    CLIENT_PENDING_MAX = 500,  /* own messages waiting for the server */
-    CLIENT_NICKS_MAX = 512,    /* nicks remembered for completion */
-    CLIENT_PASTE_ASK = 5,      /* pastes of more lines than this ask first */
-    CLIENT_PASTE_MAX = 1000,   /* lines in one paste */
-    CLIENT_PING_MS = 5000,     /* latency probe interval */
+    CLIENT_PENDING_MAX = 500,    /* own messages waiting for the server */
+    CLIENT_NICKS_MAX = 512,      /* nicks remembered for completion */
+    CLIENT_PASTE_ASK = 5,        /* pastes of more lines than this ask first */
+    CLIENT_PASTE_MAX = 1000,     /* lines in one paste */
+    CLIENT_PING_MS = 5000,       /* latency probe interval */
     CLIENT_PING_DEAD_MS = 30000, /* no PONG for this long: reconnect */
-    CLIENT_GREETING_MS = 3000, /* no first reply: assume a plain server */
-    CLIENT_RATE_PER_S = 5,     /* own pacing, under the server's 10/s */
+    CLIENT_GREETING_MS = 3000,   /* no first reply: assume a plain server */
+    CLIENT_RATE_PER_S = 5,       /* own pacing, under the server's 10/s */
     CLIENT_RATE_BURST = 10,
 };
 

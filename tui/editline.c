@@ -68,10 +68,12 @@ bool editline_insert(struct editline *ed, const char *s, size_t len)
 {
     char clean[EDITLINE_MAX];
     size_t n = 0;
-    for (size_t i = 0; i < len && n < sizeof(clean); i++) {
+    for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7F)
             continue;
+        if (n == sizeof(clean))
+            return false;
         clean[n++] = (char)c;
     }
     /* Never keep half a character. */

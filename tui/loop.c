@@ -47,7 +47,7 @@ struct app {
     struct net net;
     struct view view;
     int64_t now;
-    int64_t retry_at; /* -1: no retry scheduled */
+    int64_t retry_at;  /* -1: no retry scheduled */
     uint64_t seen_seq; /* log entries already accounted in the scroll */
     bool was_connected;
     bool quitting;
@@ -287,8 +287,8 @@ static void on_key(struct app *a, const struct tkey *k)
         if (k->type == TK_CHAR && (k->ch == 'y' || k->ch == 'Y')) {
             a->asking = false;
             client_paste_answer(&a->cl, true);
-        } else if ((k->type == TK_CHAR && (k->ch == 'n' || k->ch == 'N')) ||
-                   k->type == TK_ESC || (k->type == TK_CTRL && k->ch == 'c')) {
+        } else if ((k->type == TK_CHAR && (k->ch == 'n' || k->ch == 'N')) || k->type == TK_ESC ||
+                   (k->type == TK_CTRL && k->ch == 'c')) {
             a->asking = false;
             client_paste_answer(&a->cl, false);
         }
@@ -313,12 +313,24 @@ static void on_key(struct app *a, const struct tkey *k)
         editline_complete(&a->ed, cands, n);
         break;
     }
-    case TK_BACKSPACE: editline_backspace(&a->ed); break;
-    case TK_DELETE: editline_delete(&a->ed); break;
-    case TK_LEFT: editline_left(&a->ed); break;
-    case TK_RIGHT: editline_right(&a->ed); break;
-    case TK_UP: editline_history_prev(&a->ed); break;
-    case TK_DOWN: editline_history_next(&a->ed); break;
+    case TK_BACKSPACE:
+        editline_backspace(&a->ed);
+        break;
+    case TK_DELETE:
+        editline_delete(&a->ed);
+        break;
+    case TK_LEFT:
+        editline_left(&a->ed);
+        break;
+    case TK_RIGHT:
+        editline_right(&a->ed);
+        break;
+    case TK_UP:
+        editline_history_prev(&a->ed);
+        break;
+    case TK_DOWN:
+        editline_history_next(&a->ed);
+        break;
     case TK_HOME:
         /* On an empty line Home/End scroll the log; otherwise they edit. */
         if (a->ed.len == 0)
@@ -335,11 +347,21 @@ static void on_key(struct app *a, const struct tkey *k)
     case TK_TOP:
         logview_top(&a->lv, &a->log, view_log_cols(&a->view), view_log_rows(&a->view));
         break;
-    case TK_BOTTOM: logview_bottom(&a->lv); break;
-    case TK_PGUP: scroll_by(a, page); break;
-    case TK_PGDN: scroll_by(a, -page); break;
-    case TK_WHEEL_UP: scroll_by(a, 3); break;
-    case TK_WHEEL_DOWN: scroll_by(a, -3); break;
+    case TK_BOTTOM:
+        logview_bottom(&a->lv);
+        break;
+    case TK_PGUP:
+        scroll_by(a, page);
+        break;
+    case TK_PGDN:
+        scroll_by(a, -page);
+        break;
+    case TK_WHEEL_UP:
+        scroll_by(a, 3);
+        break;
+    case TK_WHEEL_DOWN:
+        scroll_by(a, -3);
+        break;
     case TK_PASTE_BEGIN:
         a->in_paste = true;
         a->paste_len = 0;
@@ -352,29 +374,52 @@ static void on_key(struct app *a, const struct tkey *k)
         break;
     case TK_CTRL:
         switch (k->ch) {
-        case 'a': editline_home(&a->ed); break;
-        case 'e': editline_end(&a->ed); break;
-        case 'b': editline_left(&a->ed); break;
-        case 'f': editline_right(&a->ed); break;
-        case 'w': editline_kill_word(&a->ed); break;
-        case 'u': editline_kill_start(&a->ed); break;
-        case 'k': editline_kill_end(&a->ed); break;
-        case 'p': editline_history_prev(&a->ed); break;
-        case 'n': editline_history_next(&a->ed); break;
-        case 'l': view_invalidate(&a->view); break;
+        case 'a':
+            editline_home(&a->ed);
+            break;
+        case 'e':
+            editline_end(&a->ed);
+            break;
+        case 'b':
+            editline_left(&a->ed);
+            break;
+        case 'f':
+            editline_right(&a->ed);
+            break;
+        case 'w':
+            editline_kill_word(&a->ed);
+            break;
+        case 'u':
+            editline_kill_start(&a->ed);
+            break;
+        case 'k':
+            editline_kill_end(&a->ed);
+            break;
+        case 'p':
+            editline_history_prev(&a->ed);
+            break;
+        case 'n':
+            editline_history_next(&a->ed);
+            break;
+        case 'l':
+            view_invalidate(&a->view);
+            break;
         case 'j': {
             struct tkey enter = {TK_ENTER, 0};
             on_key(a, &enter);
             break;
         }
-        case 'c': do_action(a, client_submit(&a->cl, "/quit")); break;
+        case 'c':
+            do_action(a, client_submit(&a->cl, "/quit"));
+            break;
         case 'd':
             if (a->ed.len == 0)
                 do_action(a, client_submit(&a->cl, "/quit"));
             else
                 editline_delete(&a->ed);
             break;
-        default: break;
+        default:
+            break;
         }
         break;
     case TK_RESIZE:

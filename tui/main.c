@@ -19,21 +19,20 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: sockchat [HOST [PORT]] [--nick NAME] [--plain] [--no-color] [--help] "
-            "[--version]\n"
-            "\n"
-            "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
-            "  HOST        server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
-            "127.0.0.1)\n"
-            "  PORT        server port (default $SOCKCHAT_PORT or 5000)\n"
-            "  --nick NAME nickname (default $SOCKCHAT_NICK or $USER)\n"
-            "  --plain     line mode like the tutorial's client (automatic without a "
-            "terminal)\n"
-            "  --no-color  no colours (so does a non-empty NO_COLOR)\n"
-            "  --help      this text\n"
-            "  --version   the version\n"
-            "In the client: /help lists the keys; /quit or exit leaves.\n");
+    fprintf(f, "usage: sockchat [HOST [PORT]] [--nick NAME] [--plain] [--no-color] [--help] "
+               "[--version]\n"
+               "\n"
+               "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
+               "  HOST        server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
+               "127.0.0.1)\n"
+               "  PORT        server port (default $SOCKCHAT_PORT or 5000)\n"
+               "  --nick NAME nickname (default $SOCKCHAT_NICK or $USER)\n"
+               "  --plain     line mode like the tutorial's client (automatic without a "
+               "terminal)\n"
+               "  --no-color  no colours (so does a non-empty NO_COLOR)\n"
+               "  --help      this text\n"
+               "  --version   the version\n"
+               "In the client: /help lists the keys; /quit or exit leaves.\n");
 }
 
 static const char *env_or(const char *name, const char *fallback)

@@ -36,8 +36,8 @@ static int try_next(struct net *n, int64_t now_ms)
     while (n->ai_next) {
         struct addrinfo *ai = n->ai_next;
         n->ai_next = ai->ai_next;
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             snprintf(n->last_err, sizeof(n->last_err), "socket: %s", strerror(errno));
             continue;

@@ -34,12 +34,12 @@ enum {
 struct plain {
     struct net net;
     bool tty;
-    bool raw;       /* the server answers without LF: send without LF too */
+    bool raw; /* the server answers without LF: send without LF too */
     bool first_reply_seen;
-    bool waiting;   /* a sent line has not had its reply */
+    bool waiting; /* a sent line has not had its reply */
     int64_t wait_until;
     bool stdin_done;
-    bool exiting;   /* "exit" was sent */
+    bool exiting; /* "exit" was sent */
     bool prompt_due;
     char in[LINE_MAX_BYTES + 2];
     size_t in_len;

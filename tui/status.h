@@ -21,11 +21,11 @@ struct status {
     enum conn_state state;
     char server[300]; /* "host:port" as the user gave it */
     char nick[32];
-    char mode[32];    /* the server's mode; "plain server" for a non-sockchat one */
-    unsigned users;   /* 0 = unknown */
-    long latency_ms;  /* -1 = not measured yet */
-    unsigned unread;  /* entries below the view while scrolled back */
-    unsigned pending; /* own messages not acknowledged yet */
+    char mode[32];     /* the server's mode; "plain server" for a non-sockchat one */
+    unsigned users;    /* 0 = unknown */
+    long latency_ms;   /* -1 = not measured yet */
+    unsigned unread;   /* entries below the view while scrolled back */
+    unsigned pending;  /* own messages not acknowledged yet */
     unsigned retry_in; /* seconds, in CONN_RETRY */
     char reason[160];  /* why it failed or dropped */
 };

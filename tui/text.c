@@ -121,8 +121,7 @@ size_t text_fit(const char *s, size_t len, size_t cols)
     return i;
 }
 
-size_t text_wrap(const char *s, size_t len, size_t width, size_t indent, size_t *starts,
-                 size_t max)
+size_t text_wrap(const char *s, size_t len, size_t width, size_t indent, size_t *starts, size_t max)
 {
     size_t rows = 0;
     size_t pos = 0;
@@ -157,8 +156,18 @@ size_t text_wrap(const char *s, size_t len, size_t width, size_t indent, size_t 
         if (i >= len)
             return rows;
         /* A word that would straddle the edge moves to the next row, unless
-         * it is the only thing on this row. */
-        size_t next = (have_brk && s[i] != ' ') ? brk : i;
+         * it would not fit there either (then it is cut where this row ends). */
+        size_t next = i;
+        if (have_brk && s[i] != ' ') {
+            size_t wcols = 0;
+            for (size_t k = brk; k < len && s[k] != ' ' && wcols <= width - indent;) {
+                uint32_t cp;
+                k += text_decode(s + k, len - k, &cp);
+                wcols += (size_t)text_cp_width(cp);
+            }
+            if (wcols <= width - indent)
+                next = brk;
+        }
         if (next == pos) {
             /* Not even one character fits (a wide one in one column): take
              * it anyway so the loop always advances. */

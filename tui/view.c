@@ -154,24 +154,50 @@ bool view_key(struct view *v, struct tkey *k)
             return true;
         }
         switch (code) {
-        case KEY_LEFT: k->type = TK_LEFT; break;
-        case KEY_RIGHT: k->type = TK_RIGHT; break;
-        case KEY_UP: k->type = TK_UP; break;
-        case KEY_DOWN: k->type = TK_DOWN; break;
-        case KEY_HOME: k->type = TK_HOME; break;
-        case KEY_END: k->type = TK_END; break;
-        case KEY_PPAGE: k->type = TK_PGUP; break;
-        case KEY_NPAGE: k->type = TK_PGDN; break;
-        case KEY_DC: k->type = TK_DELETE; break;
-        case KEY_BACKSPACE: k->type = TK_BACKSPACE; break;
-        case KEY_ENTER: k->type = TK_ENTER; break;
+        case KEY_LEFT:
+            k->type = TK_LEFT;
+            break;
+        case KEY_RIGHT:
+            k->type = TK_RIGHT;
+            break;
+        case KEY_UP:
+            k->type = TK_UP;
+            break;
+        case KEY_DOWN:
+            k->type = TK_DOWN;
+            break;
+        case KEY_HOME:
+            k->type = TK_HOME;
+            break;
+        case KEY_END:
+            k->type = TK_END;
+            break;
+        case KEY_PPAGE:
+            k->type = TK_PGUP;
+            break;
+        case KEY_NPAGE:
+            k->type = TK_PGDN;
+            break;
+        case KEY_DC:
+            k->type = TK_DELETE;
+            break;
+        case KEY_BACKSPACE:
+            k->type = TK_BACKSPACE;
+            break;
+        case KEY_ENTER:
+            k->type = TK_ENTER;
+            break;
         case KEY_RESIZE:
             getmaxyx(stdscr, v->rows, v->cols);
             v->full = true;
             k->type = TK_RESIZE;
             break;
-        case KEYC_PASTE_BEGIN: k->type = TK_PASTE_BEGIN; break;
-        case KEYC_PASTE_END: k->type = TK_PASTE_END; break;
+        case KEYC_PASTE_BEGIN:
+            k->type = TK_PASTE_BEGIN;
+            break;
+        case KEYC_PASTE_END:
+            k->type = TK_PASTE_END;
+            break;
         case KEY_MOUSE: {
             MEVENT me;
             if (getmouse(&me) == OK) {
@@ -182,7 +208,8 @@ bool view_key(struct view *v, struct tkey *k)
             }
             break;
         }
-        default: break;
+        default:
+            break;
         }
         return true;
     }
@@ -322,8 +349,7 @@ static void entry_styles(const struct view *v, const struct entry *e, struct sty
 enum { MAX_ROWS_PER_ENTRY = 4096 };
 
 /* Draws rows [from, to) of entry e, whose first row is at screen row y0. */
-static void draw_entry(const struct view *v, const struct entry *e, int y0, size_t from,
-                       size_t to)
+static void draw_entry(const struct view *v, const struct entry *e, int y0, size_t from, size_t to)
 {
     static char line[3 * 2 * 4096 + 256];
     static size_t starts[MAX_ROWS_PER_ENTRY];

@@ -1,0 +1,643 @@
+/* client: the protocol state machine fed with scripted server bytes and a
+ * fake clock: the framed dialect, plain and tutorial servers, pending
+ * messages across reconnects, pastes, local commands and hostile input. */
+#include "check_tui.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "editline.h"
+#include "sanitize.h"
+
+static struct chatlog tlog;
+static struct status st;
+static struct client cl;
+static int64_t now;
+
+static void setup(void)
+{
+    ck_assert_int_eq(chatlog_init(&tlog, 100), 0);
+    status_init(&st);
+    client_init(&cl, &tlog, &st, "alice");
+    now = 1000;
+    client_clock(&cl, now, 1700000000);
+}
+
+static void teardown(void)
+{
+    client_free(&cl);
+    chatlog_free(&tlog);
+}
+
+static void advance(int64_t ms)
+{
+    now += ms;
+    client_clock(&cl, now, 1700000000 + now / 1000);
+}
+
+/* Everything queued for the server since the last call. */
+static const char *out(void)
+{
+    static char buf[65536];
+    size_t len;
+    const char *o = client_output(&cl, &len);
+    ck_assert_uint_lt(len, sizeof(buf));
+    memcpy(buf, o, len);
+    buf[len] = '\0';
+    client_consume(&cl, len);
+    return buf;
+}
+
+static enum client_action feed(const char *s)
+{
+    return client_on_bytes(&cl, s, strlen(s));
+}
+
+static struct entry *last(void)
+{
+    return chatlog_at(&tlog, chatlog_count(&tlog) - 1);
+}
+
+/* The newest entry of a kind, or NULL. */
+static struct entry *last_of(enum entry_kind k)
+{
+    for (size_t i = chatlog_count(&tlog); i > 0; i--)
+        if (chatlog_at(&tlog, i - 1)->kind == k)
+            return chatlog_at(&tlog, i - 1);
+    return NULL;
+}
+
+static size_t count_of(enum entry_kind k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < chatlog_count(&tlog); i++)
+        n += chatlog_at(&tlog, i)->kind == k;
+    return n;
+}
+
+static void connect_framed(void)
+{
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_int_eq(st.state, CONN_CONNECTING);
+    feed("WELCOME alice threads 2 classroom\n");
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    ck_assert_int_eq(cl.dialect, DIALECT_FRAMED);
+}
+
+START_TEST(test_handshake_and_ping)
+{
+    connect_framed();
+    ck_assert_str_eq(st.nick, "alice");
+    ck_assert_str_eq(st.mode, "threads");
+    ck_assert_uint_eq(st.users, 2);
+    ck_assert_int_eq(client_tick(&cl), CLIENT_NONE);
+    ck_assert_str_eq(out(), "PING c1\n");
+    advance(3);
+    feed("PONG c1\n");
+    ck_assert_int_eq(st.latency_ms, 3);
+    /* The next probe waits for the interval. */
+    client_tick(&cl);
+    ck_assert_str_eq(out(), "");
+    advance(CLIENT_PING_MS);
+    client_tick(&cl);
+    ck_assert_str_eq(out(), "PING c2\n");
+    /* A PONG that is not ours (a /ping) is shown, not measured. */
+    feed("PONG hello\n");
+    ck_assert_str_eq(last()->text, "pong hello");
+    /* A PING from the server is answered. */
+    feed("PING srv7\n");
+    ck_assert_str_eq(out(), "PONG srv7\n");
+}
+END_TEST
+
+START_TEST(test_nick_taken)
+{
+    client_on_connect(&cl);
+    out();
+    feed("WELCOME guest3 single 1 srv\n");
+    ck_assert_str_eq(st.nick, "guest3");
+    ck_assert_ptr_nonnull(strstr(last()->text, "alice was not available"));
+}
+END_TEST
+
+START_TEST(test_chat_ack_rtt)
+{
+    connect_framed();
+    client_tick(&cl);
+    out();
+    ck_assert_int_eq(client_submit(&cl, "hello world"), CLIENT_NONE);
+    ck_assert_str_eq(out(), "MSG 1 hello world\n");
+    struct entry *e = last();
+    ck_assert_int_eq(e->kind, ENTRY_SELF);
+    ck_assert_str_eq(e->nick, "alice");
+    ck_assert_int_eq(e->delivery, DELIVERY_PENDING);
+    ck_assert_uint_eq(st.pending, 1);
+    advance(12);
+    feed("CHAT 1700000001 bob hi alice\n"); /* others' traffic in between */
+    feed("ACK 1\n");
+    ck_assert_int_eq(e->delivery, DELIVERY_DONE);
+    ck_assert_uint_eq(e->rtt_ms, 12);
+    ck_assert_uint_eq(st.pending, 0);
+    struct entry *c = last_of(ENTRY_CHAT);
+    ck_assert_str_eq(c->nick, "bob");
+    ck_assert_str_eq(c->text, "hi alice");
+    ck_assert_int_eq(c->time, 1700000001);
+    /* A stray or repeated ACK changes nothing. */
+    feed("ACK 1\nACK 99\n");
+    ck_assert_uint_eq(st.pending, 0);
+}
+END_TEST
+
+START_TEST(test_events)
+{
+    connect_framed();
+    feed("JOIN bob 3\n");
+    ck_assert_uint_eq(st.users, 3);
+    ck_assert_int_eq(last()->kind, ENTRY_JOIN);
+    ck_assert_str_eq(last()->text, "bob joined (3 online)");
+    feed("ACTION 1700000002 bob waves\n");
+    ck_assert_int_eq(last()->kind, ENTRY_ACTION);
+    ck_assert_str_eq(last()->nick, "bob");
+    feed("PRIV 1700000003 bob alice psst\n");
+    ck_assert_int_eq(last()->kind, ENTRY_PRIV);
+    ck_assert_str_eq(last()->nick, "bob -> alice");
+    ck_assert_str_eq(last()->text, "psst");
+    feed("NICK bob robert\n");
+    ck_assert_str_eq(last()->text, "bob is now known as robert");
+    feed("NICK alice alicia\n");
+    ck_assert_str_eq(st.nick, "alicia");
+    feed("LEAVE robert 2 quit bye all\n");
+    ck_assert_int_eq(last()->kind, ENTRY_LEAVE);
+    ck_assert_str_eq(last()->text, "robert left (quit bye all) (2 online)");
+    ck_assert_uint_eq(st.users, 2);
+    feed("OUT alice, carol\n");
+    ck_assert_int_eq(last()->kind, ENTRY_OUT);
+    ck_assert_str_eq(last()->text, "alice, carol");
+    feed("ERR unknown-command unknown command /x (try /help)\n");
+    ck_assert_int_eq(last()->kind, ENTRY_ERR);
+    ck_assert_str_eq(last()->text, "unknown command /x (try /help) (unknown-command)");
+    feed("NOTICE class ends at 3\n");
+    ck_assert_int_eq(last()->kind, ENTRY_NOTICE);
+    feed("SHUTDOWN maintenance\n");
+    ck_assert_str_eq(last()->text, "server shutting down: maintenance");
+    /* A newer server's type is shown, never fatal. */
+    feed("FROBNICATE 1 2 3\n");
+    ck_assert_int_eq(last()->kind, ENTRY_OUT);
+    ck_assert_str_eq(last()->text, "FROBNICATE 1 2 3");
+    feed("ACK notanumber\n");
+    ck_assert_int_eq(last()->kind, ENTRY_ERR);
+}
+END_TEST
+
+START_TEST(test_completions)
+{
+    connect_framed();
+    feed("JOIN bob 2\nCHAT 1 carol hi\n");
+    const char *c[64];
+    size_t n = client_completions(&cl, c, 64);
+    bool bob = false, carol = false, self = false, help = false;
+    for (size_t i = 0; i < n; i++) {
+        bob |= strcmp(c[i], "bob") == 0;
+        carol |= strcmp(c[i], "carol") == 0;
+        self |= strcmp(c[i], "alice") == 0;
+        help |= strcmp(c[i], "/help") == 0;
+    }
+    ck_assert(bob && carol && help && !self);
+    feed("LEAVE bob 1 quit\n");
+    n = client_completions(&cl, c, 64);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_str_ne(c[i], "bob");
+}
+END_TEST
+
+START_TEST(test_pending_while_down)
+{
+    /* Typed before any connection: kept, not lost. */
+    ck_assert_int_eq(client_submit(&cl, "early bird"), CLIENT_NONE);
+    ck_assert_str_eq(out(), "");
+    ck_assert_uint_eq(st.pending, 1);
+    uint64_t seq = last()->seq;
+    connect_framed();
+    ck_assert_str_eq(out(), "MSG 1 early bird\n");
+    feed("ACK 1\n");
+    ck_assert_int_eq(chatlog_find(&tlog, seq)->delivery, DELIVERY_DONE);
+}
+END_TEST
+
+START_TEST(test_resend_after_reconnect)
+{
+    connect_framed();
+    client_submit(&cl, "one");
+    client_submit(&cl, "two");
+    ck_assert_str_eq(out(), "MSG 1 one\nMSG 2 two\n");
+    feed("ACK 1\n");
+    uint64_t two = last()->seq;
+    size_t selfs = count_of(ENTRY_SELF);
+    client_on_disconnect(&cl, "connection closed by the server");
+    ck_assert_uint_eq(st.pending, 1);
+    ck_assert_ptr_nonnull(strstr(last()->text, "1 message will be sent again"));
+    client_submit(&cl, "three");
+    ck_assert_str_eq(out(), "");
+    /* Bytes arriving while down are ignored. */
+    feed("ACK 2\n");
+    ck_assert_int_eq(chatlog_find(&tlog, two)->delivery, DELIVERY_PENDING);
+    advance(2000);
+    connect_framed();
+    ck_assert_str_eq(out(), "MSG 2 two\nMSG 3 three\n");
+    advance(4);
+    feed("ACK 2\nACK 3\n");
+    /* The same entries are marked, no duplicates were added. */
+    ck_assert_int_eq(chatlog_find(&tlog, two)->delivery, DELIVERY_DONE);
+    ck_assert_uint_eq(chatlog_find(&tlog, two)->rtt_ms, 4);
+    ck_assert_uint_eq(count_of(ENTRY_SELF), selfs + 1);
+    ck_assert_uint_eq(st.pending, 0);
+}
+END_TEST
+
+START_TEST(test_pacing_and_slow_down)
+{
+    connect_framed();
+    for (int i = 0; i < CLIENT_RATE_BURST + 5; i++) {
+        char t[16];
+        snprintf(t, sizeof(t), "m%d", i);
+        client_submit(&cl, t);
+    }
+    /* A burst goes out at once, the rest is paced. */
+    const char *o = out();
+    ck_assert_ptr_nonnull(strstr(o, "MSG 10 m9\n"));
+    ck_assert_ptr_null(strstr(o, "MSG 11 "));
+    ck_assert_int_le(client_next_timeout(&cl), 100);
+    advance(1000);
+    client_tick(&cl);
+    o = out();
+    ck_assert_ptr_nonnull(strstr(o, "MSG 11 m10\n"));
+    ck_assert_ptr_nonnull(strstr(o, "MSG 15 m14\n"));
+    /* The server refuses the oldest one in flight: it is sent again after
+     * a pause, not lost. */
+    feed("ERR slow-down too many messages\n");
+    ck_assert_int_eq(last()->kind, ENTRY_ERR);
+    client_tick(&cl);
+    ck_assert_str_eq(out(), "");
+    advance(1000);
+    client_tick(&cl);
+    ck_assert_str_eq(out(), "MSG 1 m0\n");
+}
+END_TEST
+
+START_TEST(test_ping_dead)
+{
+    connect_framed();
+    client_tick(&cl);
+    ck_assert_str_eq(out(), "PING c1\n");
+    advance(CLIENT_PING_DEAD_MS - 1);
+    ck_assert_int_eq(client_tick(&cl), CLIENT_NONE);
+    advance(1);
+    ck_assert_int_eq(client_tick(&cl), CLIENT_DISCONNECT);
+}
+END_TEST
+
+START_TEST(test_split_welcome)
+{
+    client_on_connect(&cl);
+    out();
+    feed("WEL");
+    ck_assert_int_eq(cl.dialect, DIALECT_UNKNOWN);
+    feed("COME alice single 1 s\nCHAT 5 bob hi\nCH");
+    ck_assert_int_eq(cl.dialect, DIALECT_FRAMED);
+    ck_assert_str_eq(last()->text, "hi");
+    feed("AT 6 bob there\n");
+    ck_assert_str_eq(last()->text, "there");
+}
+END_TEST
+
+/* The tutorial's server: "Message received" with no newline, one per recv. */
+START_TEST(test_tutorial_server)
+{
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    feed("Message received"); /* its answer to the HELLO line */
+    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+    ck_assert(cl.raw);
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    ck_assert_str_eq(st.mode, "plain server");
+    ck_assert_int_eq(last()->kind, ENTRY_REPLY);
+    ck_assert_str_eq(last()->text, "Message received");
+    char bar[256];
+    status_format(&st, bar, sizeof(bar));
+    ck_assert_ptr_nonnull(strstr(bar, "plain server"));
+
+    client_submit(&cl, "hello");
+    ck_assert_str_eq(out(), "hello"); /* as client.py: no newline */
+    struct entry *first = last_of(ENTRY_SELF);
+    client_submit(&cl, "second");
+    ck_assert_str_eq(out(), ""); /* one at a time: waits for the reply */
+    advance(7);
+    feed("Message received");
+    ck_assert_int_eq(first->delivery, DELIVERY_DONE);
+    ck_assert_uint_eq(first->rtt_ms, 7);
+    ck_assert_str_eq(out(), "second");
+    feed("Message received");
+    ck_assert_uint_eq(st.pending, 0);
+    ck_assert_uint_eq(count_of(ENTRY_REPLY), 3);
+    /* exit is sent as the tutorial's client sends it, then we quit. */
+    ck_assert_int_eq(client_submit(&cl, "exit"), CLIENT_QUIT);
+    ck_assert_str_eq(out(), "exit");
+}
+END_TEST
+
+START_TEST(test_plain_line_server)
+{
+    client_on_connect(&cl);
+    out();
+    feed("unknown command HELLO\r\n");
+    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+    ck_assert(!cl.raw);
+    ck_assert_str_eq(last()->text, "unknown command HELLO");
+    client_submit(&cl, "a");
+    client_submit(&cl, "b");
+    ck_assert_str_eq(out(), "a\nb\n");
+    /* Commands go as text to a plain server. */
+    client_submit(&cl, "/who");
+    ck_assert_str_eq(out(), "/who\n");
+    feed("ok a\nok b\n");
+    ck_assert_uint_eq(st.pending, 1);
+}
+END_TEST
+
+START_TEST(test_silent_server)
+{
+    client_on_connect(&cl);
+    out();
+    advance(CLIENT_GREETING_MS - 1);
+    client_tick(&cl);
+    ck_assert_int_eq(cl.dialect, DIALECT_UNKNOWN);
+    advance(1);
+    client_tick(&cl);
+    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+    ck_assert_str_eq(st.mode, "plain server");
+    client_submit(&cl, "anyone?");
+    ck_assert_str_eq(out(), "anyone?\n");
+}
+END_TEST
+
+static void assert_all_safe(void)
+{
+    for (size_t i = 0; i < chatlog_count(&tlog); i++) {
+        const struct entry *e = chatlog_at(&tlog, i);
+        const char *parts[2] = {e->nick, e->text};
+        for (int k = 0; k < 2; k++) {
+            size_t n = strlen(parts[k]);
+            ck_assert_uint_eq(utf8_valid_prefix(parts[k], n), n);
+            for (size_t j = 0; j < n; j++) {
+                unsigned char ch = (unsigned char)parts[k][j];
+                ck_assert_msg(ch >= 0x20 && ch != 0x7F, "control 0x%02x in entry %zu: %s", ch, i,
+                              parts[k]);
+            }
+            /* C1 controls as UTF-8 (U+0080-U+009F) must not survive either. */
+            for (size_t j = 0; j + 1 < n; j++)
+                ck_assert(!((unsigned char)parts[k][j] == 0xC2 &&
+                            (unsigned char)parts[k][j + 1] >= 0x80 &&
+                            (unsigned char)parts[k][j + 1] <= 0x9F));
+        }
+    }
+    for (const char *p = st.nick; *p; p++)
+        ck_assert_uint_ge((unsigned char)*p, 0x20);
+    for (const char *p = st.mode; *p; p++)
+        ck_assert_uint_ge((unsigned char)*p, 0x20);
+}
+
+START_TEST(test_hostile_framed)
+{
+    client_on_connect(&cl);
+    out();
+    feed("WELCOME ali\x1b[5mce thr\x1b]0;x\x07"
+         "eads 2 evil\x1b[2J\n");
+    feed("CHAT 1 mallory before \x1b]2;PWNED\x07 \x1b[5mblink\x1b[0m \x1b[?1049l ctl:\x01\x7f: "
+         "\xc2\x9b"
+         "31m after\n");
+    ck_assert_ptr_nonnull(strstr(last()->text, "before"));
+    ck_assert_ptr_nonnull(strstr(last()->text, "after"));
+    ck_assert_ptr_null(strstr(last()->text, "PWNED"));
+    feed("CHAT 1 bad\x1b[5mnick text\n");
+    feed("NICK mallory evil\x1b[5m\n");
+    feed("OUT \xff\xfe invalid utf-8 \xe6\x97\n");
+    feed("ERR x\x1b y\x9b\n");
+    feed("NOTICE \x1b]52;c;UFdORUQ=\x07 clip\n");
+    feed("PRIV 1 a\x07 b\x1b c\x1b[K\n");
+    feed("\x1b[2J\x1b]0;title\x07\n");
+    char nul[] = "CHAT 1 nul te\0xt\n";
+    client_on_bytes(&cl, nul, sizeof(nul) - 1);
+    assert_all_safe();
+}
+END_TEST
+
+START_TEST(test_hostile_plain)
+{
+    client_on_connect(&cl);
+    out();
+    feed("\x1b[2JMessage \x1b]0;PWNED\x07received\x07");
+    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+    feed("line\x1b[31m two\r\n\x9b\xff\n");
+    assert_all_safe();
+    ck_assert_ptr_null(strstr(chatlog_at(&tlog, 1)->text, "PWNED"));
+}
+END_TEST
+
+START_TEST(test_overlong_line)
+{
+    connect_framed();
+    size_t n = 3 * LINE_MAX_BYTES;
+    char *big = malloc(n + 16);
+    memcpy(big, "OUT ", 4);
+    memset(big + 4, 'x', n - 4);
+    big[n] = '\n';
+    client_on_bytes(&cl, big, n + 1);
+    free(big);
+    ck_assert_int_eq(last()->kind, ENTRY_ERR);
+    feed("OUT fine\n");
+    ck_assert_str_eq(last()->text, "fine");
+    /* 2 * LINE_MAX_BYTES is still accepted. */
+    n = 2 * LINE_MAX_BYTES;
+    big = malloc(n + 1);
+    memcpy(big, "OUT ", 4);
+    memset(big + 4, 'y', n - 4);
+    big[n] = '\n';
+    client_on_bytes(&cl, big, n + 1);
+    free(big);
+    ck_assert_int_eq(last()->kind, ENTRY_OUT);
+    ck_assert_uint_eq(strlen(last()->text), n - 4);
+}
+END_TEST
+
+START_TEST(test_local_commands)
+{
+    connect_framed();
+    client_tick(&cl);
+    out();
+    ck_assert_int_eq(client_submit(&cl, "   "), CLIENT_NONE);
+    ck_assert_str_eq(out(), "");
+    ck_assert_int_eq(client_submit(&cl, "/help"), CLIENT_NONE);
+    ck_assert_str_eq(out(), "MSG 1 /help\n");
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_LOCAL)->text, "/connect"));
+    ck_assert_int_eq(client_submit(&cl, "/who"), CLIENT_NONE);
+    ck_assert_str_eq(out(), "MSG 2 /who\n");
+    ck_assert_uint_eq(st.pending, 0); /* commands get OUT, not ACK */
+    ck_assert_int_eq(client_submit(&cl, "/me waves"), CLIENT_NONE);
+    ck_assert_str_eq(out(), "MSG 3 /me waves\n");
+    ck_assert_int_eq(last()->kind, ENTRY_ACTION);
+    ck_assert_int_eq(last()->delivery, DELIVERY_PENDING);
+    feed("ACK 3\n");
+    ck_assert_int_eq(last_of(ENTRY_ACTION)->delivery, DELIVERY_DONE);
+    ck_assert_int_eq(client_submit(&cl, "//not a command"), CLIENT_NONE);
+    ck_assert_str_eq(out(), "MSG 4 //not a command\n");
+    ck_assert_int_eq(client_submit(&cl, "/connect example.org 6000"), CLIENT_CONNECT);
+    ck_assert_str_eq(cl.connect_host, "example.org");
+    ck_assert_str_eq(cl.connect_port, "6000");
+    ck_assert_int_eq(client_submit(&cl, "/connect ::1"), CLIENT_CONNECT);
+    ck_assert_str_eq(cl.connect_host, "::1");
+    ck_assert_str_eq(cl.connect_port, "5000");
+    ck_assert_int_eq(client_submit(&cl, "/connect"), CLIENT_NONE);
+    ck_assert_int_eq(last()->kind, ENTRY_ERR);
+    ck_assert_int_eq(client_submit(&cl, "/clear"), CLIENT_CLEAR);
+    ck_assert_uint_eq(chatlog_count(&tlog), 0);
+    ck_assert_int_eq(client_submit(&cl, "/quit see you"), CLIENT_QUIT);
+    ck_assert_str_eq(out(), "MSG 5 /quit see you\n");
+    ck_assert_int_eq(client_submit(&cl, "EXIT"), CLIENT_QUIT);
+}
+END_TEST
+
+START_TEST(test_commands_while_down)
+{
+    ck_assert_int_eq(client_submit(&cl, "/who"), CLIENT_NONE);
+    ck_assert_int_eq(last()->kind, ENTRY_ERR);
+    ck_assert_ptr_nonnull(strstr(last()->text, "not connected"));
+    ck_assert_int_eq(client_submit(&cl, "/quit"), CLIENT_QUIT);
+    ck_assert_str_eq(out(), "");
+}
+END_TEST
+
+START_TEST(test_paste_small)
+{
+    connect_framed();
+    client_tick(&cl);
+    out();
+    const char *p = "first line\r\n/quit\n\nexit\n  \n/nick mallory";
+    ck_assert_int_eq(client_paste(&cl, p, strlen(p)), CLIENT_NONE);
+    /* Four messages, all chat: a pasted /command is escaped, exit is a
+     * word, blank lines are skipped. */
+    ck_assert_str_eq(out(), "MSG 1 first line\nMSG 2 //quit\nMSG 3 exit\nMSG 4 //nick mallory\n");
+    ck_assert_uint_eq(count_of(ENTRY_SELF), 4);
+    ck_assert_str_eq(last()->text, "/nick mallory"); /* shown as pasted */
+}
+END_TEST
+
+START_TEST(test_paste_asks)
+{
+    connect_framed();
+    client_tick(&cl);
+    out();
+    const char *p = "1\n2\n3\n4\n5\n6\n";
+    ck_assert_int_eq(client_paste(&cl, p, strlen(p)), CLIENT_ASK_PASTE);
+    ck_assert_uint_eq(cl.npaste, 6);
+    ck_assert_str_eq(out(), "");
+    client_paste_answer(&cl, false);
+    ck_assert_str_eq(out(), "");
+    ck_assert_ptr_nonnull(strstr(last()->text, "not sent"));
+    ck_assert_int_eq(client_paste(&cl, p, strlen(p)), CLIENT_ASK_PASTE);
+    client_paste_answer(&cl, true);
+    ck_assert_str_eq(out(), "MSG 1 1\nMSG 2 2\nMSG 3 3\nMSG 4 4\nMSG 5 5\nMSG 6 6\n");
+    /* Exactly five lines do not ask. */
+    ck_assert_int_eq(client_paste(&cl, "a\nb\nc\nd\ne", 9), CLIENT_NONE);
+}
+END_TEST
+
+START_TEST(test_paste_long_line_split)
+{
+    connect_framed();
+    client_tick(&cl);
+    out();
+    /* A 9000-byte line of 3-byte characters becomes three messages, each
+     * within the limit and cut between characters. */
+    size_t n = 9000;
+    char *big = malloc(n);
+    for (size_t i = 0; i < n; i += 3)
+        memcpy(big + i, "\xe6\x97\xa5", 3);
+    ck_assert_int_eq(client_paste(&cl, big, n), CLIENT_NONE);
+    free(big);
+    ck_assert_uint_eq(count_of(ENTRY_SELF), 3);
+    for (size_t i = 0; i < chatlog_count(&tlog); i++) {
+        struct entry *e = chatlog_at(&tlog, i);
+        if (e->kind != ENTRY_SELF)
+            continue;
+        size_t len = strlen(e->text);
+        ck_assert_uint_le(len, EDITLINE_MAX);
+        ck_assert_uint_eq(utf8_valid_prefix(e->text, len), len);
+    }
+}
+END_TEST
+
+START_TEST(test_clean_nick)
+{
+    char n[NICK_MAX + 1];
+    client_clean_nick("john.doe", n, sizeof(n));
+    ck_assert_str_eq(n, "john_doe");
+    client_clean_nick("", n, sizeof(n));
+    ck_assert_str_eq(n, "guest");
+    client_clean_nick(NULL, n, sizeof(n));
+    ck_assert_str_eq(n, "guest");
+    client_clean_nick("abcdefghijklmnopqrstuvwxyz0123", n, sizeof(n));
+    ck_assert_uint_eq(strlen(n), NICK_MAX);
+    client_clean_nick("bad nick\x1b", n, sizeof(n));
+    ck_assert_str_eq(n, "bad_nick_");
+}
+END_TEST
+
+Suite *client_suite(void)
+{
+    Suite *s = suite_create("client");
+    TCase *core = tcase_create("client-core");
+    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_test(core, test_handshake_and_ping);
+    tcase_add_test(core, test_nick_taken);
+    tcase_add_test(core, test_chat_ack_rtt);
+    tcase_add_test(core, test_events);
+    tcase_add_test(core, test_completions);
+    tcase_add_test(core, test_local_commands);
+    tcase_add_test(core, test_commands_while_down);
+    tcase_add_test(core, test_clean_nick);
+    suite_add_tcase(s, core);
+
+    TCase *rec = tcase_create("client-reconnect");
+    tcase_add_checked_fixture(rec, setup, teardown);
+    tcase_add_test(rec, test_pending_while_down);
+    tcase_add_test(rec, test_resend_after_reconnect);
+    tcase_add_test(rec, test_pacing_and_slow_down);
+    tcase_add_test(rec, test_ping_dead);
+    suite_add_tcase(s, rec);
+
+    TCase *dia = tcase_create("client-dialects");
+    tcase_add_checked_fixture(dia, setup, teardown);
+    tcase_add_test(dia, test_split_welcome);
+    tcase_add_test(dia, test_tutorial_server);
+    tcase_add_test(dia, test_plain_line_server);
+    tcase_add_test(dia, test_silent_server);
+    suite_add_tcase(s, dia);
+
+    TCase *hos = tcase_create("client-hostile");
+    tcase_add_checked_fixture(hos, setup, teardown);
+    tcase_add_test(hos, test_hostile_framed);
+    tcase_add_test(hos, test_hostile_plain);
+    tcase_add_test(hos, test_overlong_line);
+    suite_add_tcase(s, hos);
+
+    TCase *pas = tcase_create("client-paste");
+    tcase_add_checked_fixture(pas, setup, teardown);
+    tcase_add_test(pas, test_paste_small);
+    tcase_add_test(pas, test_paste_asks);
+    tcase_add_test(pas, test_paste_long_line_split);
+    suite_add_tcase(s, pas);
+    return s;
+}

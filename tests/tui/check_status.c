@@ -1,0 +1,83 @@
+/* status: the status bar's text in every connection state. */
+#include "check_tui.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "status.h"
+
+static char buf[512];
+
+static const char *fmt(const struct status *st)
+{
+    status_format(st, buf, sizeof(buf));
+    return buf;
+}
+
+START_TEST(test_states)
+{
+    struct status st;
+    status_init(&st);
+    snprintf(st.server, sizeof(st.server), "127.0.0.1:5000");
+    snprintf(st.nick, sizeof(st.nick), "alice");
+    st.state = CONN_CONNECTING;
+    ck_assert_str_eq(fmt(&st), "connecting | 127.0.0.1:5000 | alice");
+    st.state = CONN_CONNECTED;
+    st.users = 3;
+    snprintf(st.mode, sizeof(st.mode), "threads");
+    ck_assert_str_eq(fmt(&st), "connected | 127.0.0.1:5000 | alice | 3 users | threads");
+    st.latency_ms = 2;
+    st.users = 1;
+    ck_assert_str_eq(fmt(&st), "connected | 127.0.0.1:5000 | alice | 1 user | threads | 2 ms");
+    st.unread = 4;
+    st.pending = 2;
+    ck_assert_str_eq(fmt(&st), "connected | 127.0.0.1:5000 | alice | 1 user | threads | 2 ms | "
+                               "2 pending | 4 unread");
+    st.state = CONN_RETRY;
+    st.retry_in = 8;
+    st.unread = 0;
+    ck_assert_str_eq(fmt(&st),
+                     "disconnected, retrying in 8 s | 127.0.0.1:5000 | alice | 2 pending");
+    st.state = CONN_FAILED;
+    st.pending = 0;
+    status_set_reason(&st, "resolve nowhere: Name or service not known");
+    ck_assert_str_eq(fmt(&st), "failed: resolve nowhere: Name or service not known | "
+                               "127.0.0.1:5000 | alice");
+}
+END_TEST
+
+START_TEST(test_plain_server)
+{
+    struct status st;
+    status_init(&st);
+    snprintf(st.server, sizeof(st.server), "[::1]:5000");
+    snprintf(st.nick, sizeof(st.nick), "bob");
+    snprintf(st.mode, sizeof(st.mode), "plain server");
+    st.state = CONN_CONNECTED;
+    ck_assert_str_eq(fmt(&st), "connected | [::1]:5000 | bob | plain server");
+}
+END_TEST
+
+START_TEST(test_small_buffer)
+{
+    struct status st;
+    char small[12];
+    status_init(&st);
+    st.state = CONN_CONNECTED;
+    snprintf(st.server, sizeof(st.server), "a-very-long-host-name:5000");
+    size_t n = status_format(&st, small, sizeof(small));
+    ck_assert_uint_lt(n, sizeof(small));
+    ck_assert_uint_eq(strlen(small), n);
+}
+END_TEST
+
+Suite *status_suite(void)
+{
+    Suite *s = suite_create("status");
+    TCase *tc = tcase_create("status-core");
+    tcase_add_test(tc, test_states);
+    tcase_add_test(tc, test_plain_server);
+    tcase_add_test(tc, test_small_buffer);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,13 @@
+/* The client model's unit test suites. */
+#ifndef SOCKCHAT_CHECK_TUI_H
+#define SOCKCHAT_CHECK_TUI_H
+
+#include <check.h>
+
+Suite *text_suite(void);
+Suite *chatlog_suite(void);
+Suite *editline_suite(void);
+Suite *status_suite(void);
+Suite *client_suite(void);
+
+#endif
