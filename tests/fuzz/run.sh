@@ -8,7 +8,8 @@
 #   tests/fuzz/run.sh SECONDS [BUILD_DIR]     (BUILD_DIR defaults to build-fuzz)
 #
 # BUILD_DIR must be configured with CC=clang -DSOCKCHAT_FUZZ=ON; missing
-# targets are built first. FUZZ_TARGETS="fuzz_msg fuzz_cmd" picks a subset.
+# targets are built first. FUZZ_TARGETS="fuzz_msg fuzz_cmd" picks a subset;
+# by default all of them run (fuzz_client when the client model is built).
 set -euo pipefail
 
 usage() {
@@ -21,12 +22,19 @@ seconds=$1
 [[ $seconds =~ ^[0-9]+$ && $seconds -gt 0 ]] || usage
 here=$(cd "$(dirname "$0")" && pwd)
 build=${2:-$here/../../build-fuzz}
-targets=${FUZZ_TARGETS:-fuzz_linebuf fuzz_sanitize fuzz_msg fuzz_cmd}
+targets=${FUZZ_TARGETS:-}
 
 if [[ ! -f $build/CMakeCache.txt ]]; then
     echo "run.sh: $build is not a CMake build dir;" \
         "configure it with: CC=clang cmake -S . -B $build -DSOCKCHAT_FUZZ=ON" >&2
     exit 66 # EX_NOINPUT
+fi
+if [[ -z $targets ]]; then
+    targets="fuzz_linebuf fuzz_sanitize fuzz_msg fuzz_cmd"
+    # fuzz_client exists once the client model (tuicore) is in the build.
+    if [[ -d $build/tests/fuzz/CMakeFiles/fuzz_client.dir ]]; then
+        targets+=" fuzz_client"
+    fi
 fi
 # shellcheck disable=SC2086
 cmake --build "$build" -j2 --target $targets >/dev/null
