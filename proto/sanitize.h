@@ -3,8 +3,10 @@
  * Output is valid UTF-8 that contains no C0/C1 control character and no DEL:
  * - invalid, overlong or surrogate UTF-8 becomes U+FFFD, one per maximal bad
  *   subsequence;
- * - escape sequences (ESC followed by CSI, OSC, DCS, SOS, PM, APC or a single
- *   final byte, and the C1 forms of CSI/OSC/DCS/SOS/PM/APC) are removed whole;
+ * - escape sequences (ESC followed by CSI, OSC, DCS, SOS, PM, APC, or by
+ *   intermediates and one final byte as in "ESC ( B", and the C1 forms of
+ *   CSI/OSC/DCS/SOS/PM/APC) are removed whole, unterminated ones to the end
+ *   of the input; see docs/PROTOCOL.md section 9 for the exact rules;
  * - every other control character is shown as its Unicode control picture
  *   (NUL -> U+2400, BEL -> U+2407, DEL -> U+2421) or U+FFFD for C1;
  * - TAB becomes one space; bidi overrides/isolates (U+202A-202E, U+2066-2069)
