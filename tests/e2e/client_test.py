@@ -345,11 +345,61 @@ def t_no_color(opts):
         p.wait(acked(p.name, "mine"))
 
 
+def t_paste(opts):
+    """A bracketed paste of several lines becomes several messages, never a
+    surprise command; more than 5 lines asks first."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--rate", "0"])
+    p = client(tm, opts, srv.port, "alice")
+    peer = h.FramedClient(srv.port, "bob")
+    p.paste("one\ntwo\n/quit\nthree")
+    for t in ("one", "two", "/quit", "three"):
+        p.wait(acked("alice", t))
+        peer.wait(r"^CHAT \d+ alice %s$" % re.escape(t))
+    h.check(p.dead() is None, "a pasted /quit ended the client", p.describe)
+    p.paste("\n".join("line %d" % i for i in range(1, 8)))
+    p.wait(r"(?i)7 pasted lines\?")
+    h.check("line 1" not in "\n".join(p.rows()[:-1]), "a big paste was sent before asking",
+            p.describe)
+    p.type("y")
+    for i in range(1, 8):
+        peer.wait(r"^CHAT \d+ alice line %d$" % i)
+    p.wait(acked("alice", "line 7"))
+    check_layout(p)
+
+
+def t_plain(opts):
+    """--plain: a line client like the tutorial's, with its prompt and
+    Server response: lines, in a terminal too."""
+    tm = h.Tmux()
+    srv = server(opts)
+    p = tm.pane(client_argv(opts, srv.port, "pat", ["--plain"]), 80, 24)
+    p.wait(r"Enter a message to send to the server \(or 'exit' to quit\):\s*$")
+    p.line("hello plain")
+    p.wait(r"^Server response: Message received$")
+    p.line("exit")
+    p.wait_dead()
+
+
+def t_env(opts):
+    """SOCKCHAT_HOST, SOCKCHAT_PORT and SOCKCHAT_NICK are the defaults."""
+    tm = h.Tmux()
+    srv = server(opts)
+    p = tm.pane([h.need(opts.client, "sockchat client")], 80, 24,
+                env={"SOCKCHAT_HOST": "127.0.0.1", "SOCKCHAT_PORT": str(srv.port),
+                     "SOCKCHAT_NICK": "envnick"})
+    wait_connected(p)
+    p.wait_row(-2, r"\| envnick \|")
+    p.line("from env")
+    p.wait(acked("envnick", "from env"))
+
+
 TESTS = {
     "chat": t_chat, "two_clients": t_two_clients, "unicode": t_unicode, "resize": t_resize,
     "reconnect": t_reconnect, "escape": t_escape, "ctrl_c": t_ctrl_c, "sigterm": t_sigterm,
     "sighup": t_sighup, "quit": t_quit, "interop_single": t_interop_single,
     "interop_threads": t_interop_threads, "scrollback": t_scrollback, "no_color": t_no_color,
+    "paste": t_paste, "plain": t_plain, "env": t_env,
 }
 
 if __name__ == "__main__":
