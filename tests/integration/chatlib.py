@@ -86,6 +86,7 @@ class Server:
         self.argv += [str(a) for a in args]
         self.out = []
         self.err = []
+        self.conns = []
         self.cond = threading.Condition()
         self.closed_streams = 0
         penv = dict(os.environ)
@@ -164,19 +165,27 @@ class Server:
             host = "::1"
         return (host, self.port)
 
+    # Every connection made through these is closed before the server is
+    # stopped at the end of a `with`, as real clients close after EOF:
+    # otherwise the server lingers up to a second for each one's EOF.
+
+    def _track(self, c):
+        self.conns.append(c)
+        return c
+
     def connect(self, **kw):
-        return Conn.connect(self.addr, **kw)
+        return self._track(Conn.connect(self.addr, **kw))
 
     def framed(self, nick, **kw):
-        c = Framed.connect(self.addr, **kw)
+        c = self._track(Framed.connect(self.addr, **kw))
         c.hello(nick)
         return c
 
     def plain(self, **kw):
-        return Plain.connect(self.addr, **kw)
+        return self._track(Plain.connect(self.addr, **kw))
 
     def raw(self, **kw):
-        return Conn.connect(self.addr, **kw)
+        return self._track(Conn.connect(self.addr, **kw))
 
     # process state ---------------------------------------------------------
 
@@ -263,6 +272,8 @@ class Server:
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        for c in self.conns:
+            c.close()
         if self.alive():
             try:
                 self.stop(timeout=T_SHORT)

@@ -80,6 +80,10 @@ def test_overlong_framed(ctx):
 def test_overlong_plain(ctx):
     with ctx.server("--rate", "0") as srv:
         p = srv.plain()
+        # A first line decides the dialect (a first read without LF would be
+        # the tutorial's raw dialect, and 4096 bytes fill one read).
+        p.say("hi")
+        assert p.readline() == b"Message received"
         p.say("a" * 4096)
         assert p.readline() == b"Message received", "a 4096-byte plain line was refused"
         p.say("a" * 4097)
@@ -131,24 +135,39 @@ def test_nul_and_bare_cr_cannot_forge(ctx):
         p.send(b"four\x00JOIN admin 1\n")
         p.send(b"five\r<admin> forged-plain\n")
         p.send(b"six\r\n")
+        # p's replies first, so that p's lines precede the marker.
+        early = []
+        while early.count(b"Message received") < 3:
+            early.append(p.readline())
         s.chat("marker-2")
         chats = _framed_chats_until(r, b"marker-2")
         texts = [m.text for m in chats]
         assert len(chats) == 6, texts
+        by_word = {}
         for m in chats:
             assert b"\x00" not in m.raw and b"\r" not in m.raw, m
-            assert m.nick in ("sender", chats[3].nick), m
-        assert chats[0].text.startswith(b"one") and b"forged-nul" in chats[0].text, texts
-        assert chats[1].text.startswith(b"two") and b"forged-cr" in chats[1].text, texts
-        assert chats[2].text.startswith(b"three") and b"kicked" in chats[2].text, texts
-        assert chats[3].nick != "admin"
-        assert chats[5].text == b"six", texts
+            word = m.text.split(b" ", 1)[0]
+            assert word not in by_word, f"two lines start with {word!r}: {texts}"
+            by_word[word] = m
+        for word in (b"one", b"two", b"three"):
+            assert by_word[word].nick == "sender", by_word[word]
+        p_nick = by_word[b"four"].nick
+        assert p_nick.startswith("guest"), p_nick
+        for word in (b"five", b"six"):
+            assert by_word[word].nick == p_nick, by_word[word]
+        assert b"forged-nul" in by_word[b"one"].text, texts
+        assert b"forged-cr" in by_word[b"two"].text, texts
+        assert b"kicked" in by_word[b"three"].text, texts
+        assert b"JOIN admin" in by_word[b"four"].text, texts
+        assert b"<admin> forged-plain" in by_word[b"five"].text, texts
+        assert by_word[b"six"].text == b"six", texts
         # The plain receiver got its own replies and the sender's lines, each
         # as one line.
-        lines = _plain_lines_until(p, b"marker-2")
+        lines = [l for l in early + _plain_lines_until(p, b"marker-2")
+                 if l != b"Message received"]
         assert not any(l.startswith(b"<admin>") for l in lines), lines
         assert not any(b"\x00" in l or b"\r" in l for l in lines), lines
-        assert lines.count(b"Message received") == 3, lines
+        assert len(lines) == 3 and all(l.startswith(b"<sender> ") for l in lines), lines
 
 
 def test_escape_sequences_harmless(ctx):

@@ -201,7 +201,7 @@ def test_real_nc(ctx):
     tools = [t for t in ("nc", "ncat") if shutil.which(t)]
     if not tools:
         raise Skip("neither nc nor ncat is installed")
-    with ctx.server() as srv:
+    with ctx.server("--history", "0") as srv:  # the second tool must not get the first's line
         host, port = srv.addr
         for tool in tools:
             r = _run_nc([tool, host, str(port)], b"hello from nc\nexit\n")
