@@ -96,8 +96,9 @@ int registry_kick(struct server *srv, const char *nick, const char *reason)
         return -1;
     }
     if (c->dialect != DIALECT_RAW) {
-        char text[REASON_MAX + 32];
-        snprintf(text, sizeof text, "you were %s by the operator", why);
+        char text[REASON_MAX + 48];
+        snprintf(text, sizeof text, "you were kicked by the operator%s%s",
+                 reason && *reason ? ": " : "", reason ? reason : "");
         struct msg m = {.type = MSG_NOTICE, .text = text};
         int n = dialect_encode(c->dialect, buf, sizeof buf, &m);
         if (n > 0)

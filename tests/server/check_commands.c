@@ -1,0 +1,212 @@
+/* commands: each /command's output and errors, and the operator console. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+
+START_TEST(test_unknown_command)
+{
+    struct client *a = fx_framed("alice");
+    fx_feed(a, "MSG 1 /frobnicate now\n");
+    ck_assert_str_eq(fx_drain(a), "ERR unknown-command unknown command /frobnicate (try /help)\n");
+}
+END_TEST
+
+START_TEST(test_help_lists_all)
+{
+    struct client *p = fx_plain();
+    fx_feed(p, "/HELP\n");
+    const char *out = fx_drain(p);
+    const char *names[] = {"/help",   "/nick",  "/who",  "/me",   "/msg", "/time",
+                           "/uptime", "/stats", "/ping", "/quit", "exit"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        ck_assert_msg(strstr(out, names[i]) != NULL, "missing %s", names[i]);
+}
+END_TEST
+
+START_TEST(test_nick_rules)
+{
+    struct client *a = fx_framed("alice");
+    struct client *b = fx_framed("bob");
+    fx_drain(a);
+    fx_feed(b, "MSG 1 /nick Alice\n");
+    ck_assert_str_eq(fx_drain(b), "ERR nick-taken Alice is already taken\n");
+    fx_feed(b, "MSG 2 /nick no spaces\n");
+    ck_assert_str_eq(fx_drain(b), "ERR usage usage: /nick NAME\n");
+    fx_feed(b, "MSG 3 /nick bad*name\n");
+    ck_assert_str_eq(fx_drain(b), "ERR bad-nick a nickname is 1-24 letters, digits, _ or -\n");
+    fx_feed(b, "MSG 4 /nick abcdefghijklmnopqrstuvwxy\n"); /* 25 */
+    ck_assert(strncmp(fx_drain(b), "ERR bad-nick", 12) == 0);
+    fx_feed(b, "MSG 5 /nick BOB\n"); /* a case change of one's own nick is fine */
+    ck_assert_str_eq(fx_drain(b), "NICK bob BOB\n");
+    fx_feed(b, "MSG 6 /nick Rob_2-x\n");
+    ck_assert_str_eq(fx_drain(b), "NICK BOB Rob_2-x\n");
+    ck_assert_str_eq(fx_drain(a), "NICK bob BOB\nNICK BOB Rob_2-x\n");
+    ck_assert_str_eq(b->nick, "Rob_2-x");
+}
+END_TEST
+
+START_TEST(test_who)
+{
+    struct client *a = fx_framed("alice");
+    fx_framed("bob");
+    fx_clock.mono_ms += 65000;
+    fx_feed(a, "MSG 1 /who\n");
+    const char *out = fx_drain(a);
+    ck_assert_ptr_nonnull(strstr(out, "OUT 2 connected"));
+    ck_assert_ptr_nonnull(strstr(out, "alice"));
+    ck_assert_ptr_nonnull(strstr(out, "bob"));
+    ck_assert_ptr_nonnull(strstr(out, "127.0.0.1:1000"));
+    ck_assert_ptr_nonnull(strstr(out, "on 1m05s, idle 1m05s"));
+}
+END_TEST
+
+START_TEST(test_who_is_bounded)
+{
+    struct client *a = fx_framed("alice");
+    for (int i = 0; i < WHO_MAX_LINES + 10; i++)
+        fx_client("9.9.9.9:9");
+    fx_feed(a, "MSG 1 /who\n");
+    const char *out = fx_drain(a);
+    int lines = 0;
+    for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    ck_assert_int_eq(lines, WHO_MAX_LINES + 2);
+    ck_assert_ptr_nonnull(strstr(out, "... and 11 more"));
+}
+END_TEST
+
+START_TEST(test_me)
+{
+    struct client *a = fx_framed("alice");
+    struct client *p = fx_plain();
+    fx_drain(a);
+    fx_feed(a, "MSG 3 /me waves\n");
+    ck_assert_str_eq(fx_drain(a), "ACK 3\n");
+    ck_assert_str_eq(fx_drain(p), "* alice waves\n");
+    fx_feed(p, "/me\n");
+    ck_assert_str_eq(fx_drain(p), "error: usage: /me ACTION\n");
+}
+END_TEST
+
+START_TEST(test_msg)
+{
+    struct client *a = fx_framed("alice");
+    struct client *b = fx_framed("bob");
+    struct client *c = fx_framed("carol");
+    struct client *r = fx_raw();
+    fx_drain(a);
+    fx_drain(b);
+    fx_drain(c);
+    fx_feed(a, "MSG 1 /msg BOB psst, over here\n");
+    ck_assert_str_eq(fx_drain(b), "PRIV 1700000000 alice bob psst, over here\n");
+    ck_assert_str_eq(fx_drain(a), "PRIV 1700000000 alice bob psst, over here\n");
+    ck_assert_str_eq(fx_drain(c), "");
+    fx_feed(a, "MSG 2 /msg nobody hi\n");
+    ck_assert_str_eq(fx_drain(a), "ERR no-such-nick no such nick: nobody\n");
+    fx_feed(a, "MSG 3 /msg bob\n");
+    ck_assert_str_eq(fx_drain(a), "ERR usage usage: /msg NICK TEXT\n");
+    char line[64];
+    snprintf(line, sizeof line, "MSG 4 /msg %s hi\n", r->nick);
+    fx_feed(a, line);
+    ck_assert(strncmp(fx_drain(a), "ERR no-such-nick", 16) == 0);
+}
+END_TEST
+
+START_TEST(test_time_uptime_stats)
+{
+    struct client *a = fx_framed("alice");
+    fx_feed(a, "MSG 1 /time\n");
+    ck_assert_str_eq(fx_drain(a), "OUT server time: 2023-11-14 22:13:20 UTC\n");
+    fx_clock.mono_ms += 3723000;
+    fx_feed(a, "MSG 2 /uptime\n");
+    ck_assert_str_eq(fx_drain(a), "OUT server up 1h02m03s; you connected 1h02m03s ago\n");
+    fx_feed(a, "MSG 3 chat\n");
+    fx_drain(a);
+    fx_feed(a, "MSG 4 /stats\n");
+    const char *out = fx_drain(a);
+    ck_assert_ptr_nonnull(strstr(out, "OUT mode threads, 1 clients now (1 in the room), 1 served"));
+    ck_assert_ptr_nonnull(strstr(out, "OUT 1 messages, "));
+}
+END_TEST
+
+START_TEST(test_ping_and_quit)
+{
+    struct client *p = fx_plain();
+    fx_feed(p, "/ping hello\n/ping\n");
+    ck_assert_str_eq(fx_drain(p), "pong hello\npong\n");
+    fx_feed(p, "/quit gotta go\n");
+    ck_assert_str_eq(fx_drain(p), "bye\n");
+    char why[REASON_MAX];
+    ck_assert_int_eq(client_close_state(p, why, sizeof why), CLOSE_FLUSH);
+    ck_assert_str_eq(why, "quit gotta go");
+}
+END_TEST
+
+START_TEST(test_slash_escape)
+{
+    struct client *a = fx_framed("alice");
+    struct client *p = fx_plain();
+    fx_drain(a);
+    fx_feed(p, "//not a command\n");
+    ck_assert_str_eq(fx_drain(p), "Message received\n");
+    ck_assert_str_eq(fx_drain(a), "CHAT 1700000000 guest2 /not a command\n");
+}
+END_TEST
+
+static const char *console(const char *line)
+{
+    static char out[8192];
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    console_run(&fx_srv, line, f);
+    fflush(f);
+    rewind(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    return out;
+}
+
+START_TEST(test_console)
+{
+    struct client *a = fx_framed("alice");
+    struct client *b = fx_framed("bob");
+    fx_drain(a);
+    ck_assert_ptr_nonnull(strstr(console("help"), "kick NICK"));
+    ck_assert_ptr_nonnull(strstr(console("who"), "bob"));
+    ck_assert_ptr_nonnull(strstr(console("stats"), "2 clients now"));
+    console("say hello \x1b[2Jclass");
+    ck_assert_str_eq(fx_drain(a), "NOTICE hello class\n");
+    ck_assert_str_eq(console("kick nobody"), "no such nick: nobody\n");
+    console("kick bob too loud");
+    ck_assert_int_eq(client_close_state(b, NULL, 0), CLOSE_FLUSH);
+    ck_assert_ptr_nonnull(strstr(console("nonsense"), "unknown command"));
+    FILE *f = tmpfile();
+    ck_assert(console_run(&fx_srv, "quit", f));
+    fclose(f);
+}
+END_TEST
+
+Suite *commands_suite(void)
+{
+    Suite *s = suite_create("commands");
+    TCase *core = tcase_create("core");
+    tcase_add_checked_fixture(core, fx_setup, fx_teardown);
+    tcase_add_test(core, test_unknown_command);
+    tcase_add_test(core, test_help_lists_all);
+    tcase_add_test(core, test_nick_rules);
+    tcase_add_test(core, test_who);
+    tcase_add_test(core, test_who_is_bounded);
+    tcase_add_test(core, test_me);
+    tcase_add_test(core, test_msg);
+    tcase_add_test(core, test_time_uptime_stats);
+    tcase_add_test(core, test_ping_and_quit);
+    tcase_add_test(core, test_slash_escape);
+    suite_add_tcase(s, core);
+    TCase *op = tcase_create("console");
+    tcase_add_checked_fixture(op, fx_setup, fx_teardown);
+    tcase_add_test(op, test_console);
+    suite_add_tcase(s, op);
+    return s;
+}

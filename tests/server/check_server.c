@@ -1,0 +1,20 @@
+/* The server core's unit tests: one runner over every suite. */
+#include <signal.h>
+#include <stdlib.h>
+
+#include "fixture.h"
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN); /* as the server itself does */
+    SRunner *sr = srunner_create(outq_suite());
+    srunner_add_suite(sr, history_suite());
+    srunner_add_suite(sr, registry_suite());
+    srunner_add_suite(sr, session_suite());
+    srunner_add_suite(sr, commands_suite());
+    srunner_add_suite(sr, io_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

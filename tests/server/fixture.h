@@ -1,0 +1,43 @@
+/* fixture: a server with a fake clock and no sockets, for the unit tests.
+ * Clients have fd -1; what the server queued for them is read back with
+ * fx_drain(). */
+#ifndef SOCKCHAT_TEST_FIXTURE_H
+#define SOCKCHAT_TEST_FIXTURE_H
+
+#include <check.h>
+
+#include "server.h"
+
+struct fake_clock {
+    int64_t mono_ms;
+    int64_t wall;
+};
+
+extern struct server fx_srv;
+extern struct fake_clock fx_clock;
+extern int fx_notified;
+
+void fx_setup(void);
+void fx_teardown(void);
+void fx_setup_with(unsigned history, unsigned rate, unsigned max_clients);
+/* A registered client, as a driver would create it. */
+struct client *fx_client(const char *addr);
+/* A client that has spoken: framed (HELLO nick), plain or raw. Its own
+ * output so far (welcome, history) is drained. */
+struct client *fx_framed(const char *nick);
+struct client *fx_plain(void);
+struct client *fx_raw(void);
+void fx_feed(struct client *c, const char *s);
+/* Everything queued for c since the last drain, NUL-terminated (static). */
+const char *fx_drain(struct client *c);
+/* The driver's last step for c: leave, unregister, free. */
+void fx_end(struct client *c);
+
+Suite *outq_suite(void);
+Suite *history_suite(void);
+Suite *registry_suite(void);
+Suite *session_suite(void);
+Suite *commands_suite(void);
+Suite *io_suite(void);
+
+#endif
