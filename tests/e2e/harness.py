@@ -95,7 +95,16 @@ class Tmux:
                if not k.startswith(("TMUX", "SOCKCHAT_"))}
         env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="xterm-256color")
         env.pop("NO_COLOR", None)
+        # A sanitizer build of the client reports into files we check after
+        # the test (its stderr is the pane, where a report would scroll by).
+        self.san_dir = os.path.join(self.dir, "san")
+        os.mkdir(self.san_dir)
+        for var, name in (("ASAN_OPTIONS", "asan"), ("UBSAN_OPTIONS", "ubsan"),
+                          ("TSAN_OPTIONS", "tsan")):
+            extra = "log_path=%s" % os.path.join(self.san_dir, name)
+            env[var] = env[var] + ":" + extra if env.get(var) else extra
         self.env = env
+        _tmuxes.append(self)
         self.started = False
         self._watchdog = None
         self._count = 0
@@ -424,6 +433,19 @@ def free_port():
 # running a test
 
 _cleanups = []
+_tmuxes = []
+
+
+def sanitizer_reports():
+    """Text of every sanitizer report written by programs run in panes."""
+    out = []
+    for tm in _tmuxes:
+        if not os.path.isdir(tm.san_dir):
+            continue
+        for n in sorted(os.listdir(tm.san_dir)):
+            with open(os.path.join(tm.san_dir, n), errors="replace") as f:
+                out.append("==== %s\n%s" % (n, f.read()))
+    return "\n".join(out)
 
 
 def cleanup():
@@ -464,6 +486,8 @@ def main(tests, argv=None):
     t0 = time.monotonic()
     try:
         tests[opts.name](opts)
+        reports = sanitizer_reports()
+        check(not reports, "sanitizer reports:\n" + reports)
     except Skip as e:
         print("SKIP %s: %s" % (opts.name, e))
         cleanup()

@@ -117,9 +117,9 @@ def finish(p, d, alt_before):
     check_untouched(p, alt_before)
     check_layout(p)
     p.keys("C-c")
-    r = term.check_restored(p, d)
-    h.check(r["status"] < 128 or r["status"] == 130,
-            "the client died of signal %d" % (r["status"] - 128), p.describe)
+    term.check_restored(p, d, statuses=(0, 130))
+    reports = h.sanitizer_reports()
+    h.check(not reports, "sanitizer reports:\n" + reports)
 
 
 def check_untouched(p, alt_before):
