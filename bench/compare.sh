@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# compare.sh: sockchat-server against its peers, same load generator, one run.
+#
+# Starts each server on 127.0.0.1 on a free port (a fresh process for every
+# workload, so each hold starts from the server's idle RSS), waits until the
+# port is listening (read from /proc/net/tcp, no probe connection and no fixed
+# sleep), runs sockchat-bench, stops the server by its PID, and prints
+# Markdown: the machine, one table of absolute figures, one of the targets of
+# issue 5 as ratios. Every bench output is kept in the log directory.
+#
+#   bench/compare.sh [--quick] [--bin DIR] [--logs DIR]
+#
+# Peers: sockchat-server --mode single|threads|pool (--rate 0 --quiet); the
+# tutorial's thread-per-client Python server (tests/interop); redis-server
+# (PING, PUBLISH/SUBSCRIBE); ncat --chat. A missing peer is skipped and said so.
+# --quick: short runs and small counts, a smoke test for CI (well under 60 s).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+bin="$root/build/bin"
+logs=""
+quick=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --quick) quick=1 ;;
+    --bin) bin=$2; shift ;;
+    --logs) logs=$2; shift ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "compare.sh: unknown option: $1" >&2; exit 64 ;;
+    esac
+    shift
+done
+
+BENCH="$bin/sockchat-bench"
+SERVER="$bin/sockchat-server"
+PYSERVER="$root/tests/interop/server-multi-threaded.py"
+for f in "$BENCH" "$SERVER"; do
+    if [ ! -x "$f" ]; then
+        echo "compare.sh: $f: not built (cmake --build build)" >&2
+        exit 69
+    fi
+done
+[ -n "$logs" ] || logs=$(mktemp -d /tmp/sockchat-compare.XXXXXX)
+mkdir -p "$logs"
+# Each held connection is a descriptor here and one in the server.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+if [ $quick = 1 ]; then
+    WARM=0.2 DUR=1 SMALL=10 BIG=10 HOLD=200 NCHOLD=200
+else
+    WARM=1 DUR=5 SMALL=10 BIG=100 HOLD=10000 NCHOLD=1000
+fi
+
+declare -A R # R[peer/workload/key] = value, from the RESULT lines
+server_pid=""
+
+# Seconds since the script started, for the log.
+t_start=$(date +%s.%N)
+note() { printf '[%6.1fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$t_start" 'BEGIN{print a-b}')" "$*" >&2; }
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# True once something listens on 127.0.0.1:$1 (state 0A in /proc/net/tcp).
+listening() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    grep -q "^ *[0-9]*: 0100007F:$hex 00000000:0000 0A" /proc/net/tcp
+}
+
+wait_port() { # PORT PID: polls for up to 10 s
+    local i
+    for i in $(seq 200); do
+        listening "$1" && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# Reads "listening on ADDR:PORT" from a file a server is writing.
+port_from() { # FILE PID
+    local i p
+    for i in $(seq 200); do
+        p=$(sed -n 's/^listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -1)
+        [ -n "$p" ] && { echo "$p"; return 0; }
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill -TERM "$server_pid" 2>/dev/null
+    local i
+    for i in $(seq 100); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=""
+}
+trap stop_server EXIT
+trap 'stop_server; exit 130' INT TERM
+
+# start PEER: starts one server, sets server_pid and port; 1 on failure.
+start() {
+    local peer=$1 out="$logs/$1.server.out" err="$logs/$1.server.err"
+    port=""
+    case "$peer" in
+    single | threads | pool)
+        "$SERVER" --bind 127.0.0.1 --port 0 --mode "$peer" --rate 0 --quiet \
+            --max-clients $((HOLD + 100)) </dev/null >"$out" 2>"$err" &
+        server_pid=$!
+        port=$(port_from "$out" $server_pid) || return 1
+        ;;
+    python)
+        # The tutorial prints every message: that is part of its cost.
+        python3 "$PYSERVER" 127.0.0.1 0 </dev/null >/dev/null 2>"$err" &
+        server_pid=$!
+        port=$(port_from "$err" $server_pid) || return 1
+        ;;
+    redis)
+        port=$(free_port)
+        redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+            --maxclients $((HOLD + 100)) --protected-mode no </dev/null >"$out" 2>"$err" &
+        server_pid=$!
+        ;;
+    ncat)
+        # ncat uses select(): it cannot go past FD_SETSIZE (1024) descriptors.
+        port=$(free_port)
+        ncat --chat --max-conns $((NCHOLD + 10)) -l 127.0.0.1 "$port" </dev/null \
+            >"$out" 2>"$err" &
+        server_pid=$!
+        ;;
+    esac
+    wait_port "$port" $server_pid
+}
+
+# run PEER NAME DIALECT WORKLOAD [bench options...]: one fresh server, one run.
+# An option "PID" is replaced by the server's PID (for hold's RSS).
+run() {
+    local peer=$1 name=$2 dialect=$3 work=$4
+    shift 4
+    if ! start "$peer"; then
+        note "$peer: server did not start (see $logs/$peer.server.err)"
+        stop_server
+        return
+    fi
+    local log="$logs/$peer.$name.txt" args=() a
+    for a in "$@"; do
+        [ "$a" = PID ] && a=$server_pid
+        args+=("$a")
+    done
+    note "$peer $name: sockchat-bench -p $port -D $dialect ${args[*]} $work"
+    "$BENCH" -p "$port" -D "$dialect" --label "$peer" "${args[@]}" "$work" >"$log" 2>&1
+    local rc=$?
+    stop_server
+    local line kv
+    line=$(grep '^RESULT ' "$log" | tail -1)
+    R[$peer/$name/rc]=$rc
+    for kv in $line; do
+        case "$kv" in *=*) R[$peer/$name/${kv%%=*}]=${kv#*=} ;; esac
+    done
+}
+
+rr_opts=(-w "$WARM" -d "$DUR")
+sizes=$SMALL
+[ $BIG != $SMALL ] && sizes="$SMALL $BIG"
+peers=()
+have() { command -v "$1" >/dev/null 2>&1; }
+
+for mode in single threads pool; do
+    peers+=("$mode")
+    # single serves one client at a time: the others wait in the backlog
+    # until the ready deadline, and the table shows how many were served.
+    t=10
+    [ $mode = single ] && t=2
+    run $mode rr$SMALL framed rr -c $SMALL -t $t "${rr_opts[@]}"
+    [ $BIG != $SMALL ] && run $mode rr$BIG framed rr -c $BIG -t $t "${rr_opts[@]}"
+    [ $mode = single ] && continue # no room to fan out to, nobody else to hold
+    run $mode fan$SMALL framed fanout -c $SMALL "${rr_opts[@]}"
+    [ $BIG != $SMALL ] && run $mode fan$BIG framed fanout -c $BIG "${rr_opts[@]}"
+    run $mode hold framed hold -c $HOLD -d 2 -W 64 -t 120 -P PID
+done
+
+if [ -f "$PYSERVER" ] && have python3; then
+    peers+=(python)
+    # listen(5) in the tutorial: at most 4 connects in flight.
+    run python rr$SMALL raw rr -c $SMALL -W 4 "${rr_opts[@]}"
+    [ $BIG != $SMALL ] && run python rr$BIG raw rr -c $BIG -W 4 "${rr_opts[@]}"
+    run python hold raw hold -c $HOLD -d 2 -W 4 -t 120 -P PID
+else
+    note "python: $PYSERVER or python3 missing, skipped"
+fi
+
+if have redis-server; then
+    peers+=(redis)
+    run redis rr$SMALL resp rr -c $SMALL "${rr_opts[@]}"
+    [ $BIG != $SMALL ] && run redis rr$BIG resp rr -c $BIG "${rr_opts[@]}"
+    run redis fan$SMALL resp fanout -c $SMALL "${rr_opts[@]}"
+    [ $BIG != $SMALL ] && run redis fan$BIG resp fanout -c $BIG "${rr_opts[@]}"
+    run redis hold resp hold -c $HOLD -d 2 -W 64 -t 120 -P PID
+else
+    note "redis-server missing (apt-get install redis-server), skipped"
+fi
+
+if have ncat; then
+    peers+=(ncat)
+    # ncat's listen backlog is small: at most 8 connects in flight.
+    run ncat fan$SMALL ncat fanout -c $SMALL -W 8 "${rr_opts[@]}"
+    [ $BIG != $SMALL ] && run ncat fan$BIG ncat fanout -c $BIG -W 8 "${rr_opts[@]}"
+    run ncat hold ncat hold -c $NCHOLD -d 2 -W 8 -t 60 -P PID
+else
+    note "ncat missing (apt-get install ncat), skipped"
+fi
+
+# ---- report ---------------------------------------------------------------
+
+get() { echo "${R[$1]:-}"; }
+
+# Formats a number with thousands separators; "-" when empty.
+num() {
+    [ -n "$1" ] || { echo "-"; return; }
+    awk -v x="$1" 'BEGIN { s = sprintf("%.0f", x); n = length(s); o = "";
+        for (i = 1; i <= n; i++) { o = o substr(s, i, 1); if ((n - i) % 3 == 0 && i < n) o = o "," }
+        print o }'
+}
+
+# One cell: the figure, with a note when the run was not clean.
+cell() { # PEER NAME KEY
+    local v rc ready conns note=""
+    v=$(get "$1/$2/$3")
+    rc=$(get "$1/$2/rc")
+    [ -n "$rc" ] || { echo "n/a"; return; }
+    [ -n "$v" ] || { echo "failed"; return; }
+    ready=$(get "$1/$2/ready")
+    conns=$(get "$1/$2/conns")
+    [ -n "$conns" ] || conns=$(get "$1/$2/receivers")
+    case "$3" in
+    kb_per_conn) v=$(awk -v x="$v" 'BEGIN{printf "%.1f", x}') ;;
+    in_order) ;;
+    *) v=$(num "$v") ;;
+    esac
+    if [ -n "$ready" ] && [ -n "$conns" ] && [ "$ready" != "$conns" ]; then
+        note=" ($ready of $conns served)"
+    elif [ "$rc" != 0 ]; then
+        note=" (errors: $(get "$1/$2/errors"))"
+    fi
+    echo "$v$note"
+}
+
+ratio() { # A B: A/B with two decimals, "-" if either is missing
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-";
+        else printf "%.2f", a / b }'
+}
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+echo "## sockchat-server against its peers"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "- machine: $(nproc) cores, ${cpu:-unknown CPU}, Linux $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
+echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- load generator: sockchat-bench on the same machine, one thread; warm-up ${WARM} s, measured ${DUR} s"
+[ $quick = 1 ] && echo "- **--quick run: short and small, for a smoke test only**"
+echo
+printf '| workload | measure |'
+for p in "${peers[@]}"; do printf ' %s |' "$p"; done
+echo
+printf '|---|---|'
+for p in "${peers[@]}"; do printf -- '---:|'; done
+echo
+row() { # NAME LABEL MEASURE KEY
+    printf '| %s | %s |' "$2" "$3"
+    for p in "${peers[@]}"; do printf ' %s |' "$(cell "$p" "$1" "$4")"; done
+    echo
+}
+for n in $sizes; do
+    row rr$n "rr $n clients" "replies/s" rps
+    row rr$n "rr $n clients" "p50 latency (us)" p50_us
+    row rr$n "rr $n clients" "p99 latency (us)" p99_us
+done
+for n in $sizes; do
+    row fan$n "fanout $n receivers" "deliveries/s" dps
+    row fan$n "fanout $n receivers" "p99 latency (us)" p99_us
+    row fan$n "fanout $n receivers" "exactly once, in order" in_order
+done
+row hold "hold $HOLD (ncat $NCHOLD)" "still answering" answered
+row hold "hold $HOLD (ncat $NCHOLD)" "server KB per connection" kb_per_conn
+row hold "hold $HOLD (ncat $NCHOLD)" "server threads" threads
+echo
+echo "Bench outputs: $logs"
+echo
+
+# Targets of issue 5, for threads and pool.
+verdict() { # VALUE OP LIMIT
+    awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { if (v == "-" || v == "") { print "no data"; exit }
+        ok = (op == ">=") ? (v + 0 >= l + 0) : (v + 0 <= l + 0); print ok ? "met" : "**missed**" }'
+}
+echo "### Targets (issue 5), as ratios from this run"
+echo
+echo "| target | needed | threads | pool |"
+echo "|---|---|---|---|"
+trow() { # LABEL OP LIMIT then a function computing the value for a mode
+    local label=$1 op=$2 lim=$3 f=$4 m v out
+    out="| $label | $op $lim |"
+    for m in threads pool; do
+        v=$($f $m)
+        out="$out $v ($(verdict "$v" "$op" "$lim")) |"
+    done
+    echo "$out"
+}
+for n in $sizes; do
+    eval "rr_redis_$n() { ratio \"\$(get \$1/rr$n/rps)\" \"\$(get redis/rr$n/rps)\"; }"
+    eval "rr_py_$n() { ratio \"\$(get \$1/rr$n/rps)\" \"\$(get python/rr$n/rps)\"; }"
+    eval "fan_redis_$n() { ratio \"\$(get \$1/fan$n/dps)\" \"\$(get redis/fan$n/dps)\"; }"
+done
+p99_redis() { ratio "$(get "$1/rr$BIG/p99_us")" "$(get "redis/rr$BIG/p99_us")"; }
+fan_ncat() { ratio "$(get "$1/fan$SMALL/dps")" "$(get "ncat/fan$SMALL/dps")"; }
+hold_kb() { local v; v=$(get "$1/hold/kb_per_conn"); echo "${v:--}"; }
+hold_missing() {
+    local a c
+    a=$(get "$1/hold/answered")
+    c=$(get "$1/hold/conns")
+    [ -n "$a" ] && [ -n "$c" ] && echo $((c - a)) || echo -
+}
+in_order() {
+    local n bad=0 v
+    for n in $sizes; do
+        v=$(get "$1/fan$n/in_order")
+        [ "$v" = yes ] || bad=$((bad + 1))
+    done
+    echo $bad
+}
+trow "rr $SMALL: replies/s vs redis PING" ">=" 0.9 rr_redis_$SMALL
+[ $BIG != $SMALL ] && trow "rr $BIG: replies/s vs redis PING" ">=" 0.9 rr_redis_$BIG
+trow "rr $SMALL: replies/s vs Python threaded" ">=" 5 rr_py_$SMALL
+[ $BIG != $SMALL ] && trow "rr $BIG: replies/s vs Python threaded" ">=" 5 rr_py_$BIG
+trow "rr $BIG: p99 vs redis p99" "<=" 1 p99_redis
+trow "fanout $SMALL: deliveries/s vs redis pub/sub" ">=" 1 fan_redis_$SMALL
+[ $BIG != $SMALL ] && trow "fanout $BIG: deliveries/s vs redis pub/sub" ">=" 1 fan_redis_$BIG
+trow "fanout $SMALL: deliveries/s vs ncat --chat" ">=" 2 fan_ncat
+trow "hold $HOLD: server KB per connection" "<=" 12 hold_kb
+trow "hold $HOLD: connections not answering" "<=" 0 hold_missing
+trow "fanout runs not exactly-once in order" "<=" 0 in_order
