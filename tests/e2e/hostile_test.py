@@ -231,6 +231,69 @@ def t_escapes(opts):
     finish(p, d, alt)
 
 
+WEIRD = [b"WELCOME alice fake 99999999999999999999 x", b"WELCOME alice fake -5 x",
+         b"WELCOME " + b"n" * 500 + b" m 1 s",
+         b"CHAT 99999999999999999999 evil bigtime", b"CHAT -99999999999 evil negtime",
+         b"CHAT 9223372036854775807 evil maxtime", b"CHAT -9223372036854775808 evil mintime",
+         b"ACK 12345", b"ACK 18446744073709551615", b"ACK 0", b"ACK -1",
+         b"CHAT 1 " + b"N" * 3000 + b" longnick",
+         b"CHAT 1 evil " + "日".encode() * 2700,
+         b"CHAT 1 evil " + "\u0301".encode() * 50 + b" combining-only",
+         b"CHAT 1 evil " + "👩\u200d👩\u200d👧 ❤\ufe0f e\u0301 zwj".encode(),
+         b"CHAT 1 evil " + "\u202e reversed \u2066 isolate".encode(),
+         b"JOIN " + b"j" * 100 + b" 4294967295", b"LEAVE x 4294967296 quit",
+         b"NICK alice " + b"z" * 200, b"PRIV 1 a b", b"PRIV 1 evil alice " + b"x " * 3000,
+         b"PONG", b"PONG " + b"9" * 400, b"SHUTDOWN going down " + b"\x1b[5m"]
+
+
+def t_fields(opts):
+    """Well-framed lines with hostile fields: numbers out of range, huge
+    nicks and texts, combining-only text, ZWJ emoji, bidi overrides, a
+    second WELCOME, acknowledgements of nothing."""
+    def script(c, n):
+        welcome(c)
+        for l in WEIRD:
+            c.sendall(l + b"\n")
+        c.sendall(chat_line("evil", "after-fields"))
+        threading.Event().wait(60)
+    fake = FakeServer(script)
+    tm = h.Tmux()
+    p, d = start_client(tm, fake.port, opts)
+    alt = _alt_after_start(p)
+    p.wait(chat("evil", "after-fields"), 20)
+    h.check("\u202e" not in p.screen() and "\u2066" not in p.screen(),
+            "a bidi override reached the screen", p.describe)
+    finish(p, d, alt)
+
+
+def t_flood(opts):
+    """50,000 lines at once: the client keeps up (redraws are coalesced),
+    stays responsive to typing, and keeps its memory bounded."""
+    N = 50000
+
+    def script(c, n):
+        welcome(c)
+        t = int(time.time())
+        c.sendall(b"".join(b"CHAT %d bob flood %05d\n" % (t, i) for i in range(N)))
+        threading.Event().wait(60)
+    fake = FakeServer(script)
+    tm = h.Tmux()
+    t0 = time.monotonic()
+    p, d = start_client(tm, fake.port, opts)
+    p.wait(chat("bob", "flood %05d" % (N - 1)), 30)
+    alt = term.modes(p)["alternate_on"]
+    took = time.monotonic() - t0
+    p.type("still typing")
+    p.wait(r"still typing", 5)
+    pid = term.program_pid(p)
+    with open("/proc/%d/status" % pid) as f:
+        rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+    print("%d lines shown %.2f s after the client started; client RSS %d kB" % (N, took, rss))
+    h.check(rss < 200 * 1024, "client RSS %d kB after a flood" % rss)
+    p.keys("C-u")
+    finish(p, d, alt)
+
+
 def t_server_dies(opts):
     """The server is killed (SIGKILL) while the user is typing: the half
     line survives, is finished and sent after the restart; and a fake server
@@ -307,6 +370,7 @@ def t_resize_storm(opts):
 
 
 TESTS = {"big_line": t_big_line, "garbage": t_garbage, "escapes": t_escapes,
+         "fields": t_fields, "flood": t_flood,
          "server_dies": t_server_dies, "resize_storm": t_resize_storm}
 
 if __name__ == "__main__":
