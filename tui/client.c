@@ -679,7 +679,9 @@ enum client_action client_submit(struct client *c, const char *line)
     if (len == 4 && strncasecmp(line, "exit", 4) == 0)
         return do_quit(c, "");
     if (!cmd_parse(line, &cmd)) {
-        queue_own(c, ENTRY_SELF, line, line);
+        /* "//x" is the escape for chat text "/x": show what others see. */
+        bool esc = line[0] == '/' && line[1] == '/' && c->dialect != DIALECT_PLAIN;
+        queue_own(c, ENTRY_SELF, esc ? line + 1 : line, line);
         return CLIENT_NONE;
     }
     if (cmd_is(&cmd, "quit"))
@@ -821,7 +823,7 @@ void client_paste_answer(struct client *c, bool send)
 const char *client_output(const struct client *c, size_t *len)
 {
     *len = c->out_len;
-    return c->out;
+    return c->out ? c->out : "";
 }
 
 void client_consume(struct client *c, size_t n)

@@ -30,8 +30,8 @@ enum {
     CLIENT_PING_MS = 5000,       /* latency probe interval */
     CLIENT_PING_DEAD_MS = 30000, /* no PONG for this long: reconnect */
     CLIENT_GREETING_MS = 3000,   /* no first reply: assume a plain server */
-    CLIENT_RATE_PER_S = 5,       /* own pacing, under the server's 10/s */
-    CLIENT_RATE_BURST = 10,
+    CLIENT_RATE_PER_S = 8,       /* own pacing, under the server's 10/s */
+    CLIENT_RATE_BURST = 16,
 };
 
 enum client_dialect {

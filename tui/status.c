@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 void status_init(struct status *st)
 {
     memset(st, 0, sizeof(*st));
@@ -41,49 +43,92 @@ size_t status_state_text(const struct status *st, char *buf, size_t cap)
     return (size_t)n < cap ? (size_t)n : (cap ? cap - 1 : 0);
 }
 
-/* Appends " | " and a field, if it fits. */
-static void field(char *buf, size_t cap, size_t *len, const char *s)
+/* The bar's fields in display order, each with a priority: when the bar
+ * is wider than the terminal, the least important fields go first, so a
+ * 40-column terminal still shows the state, pending and unread counts. */
+enum { FIELD_MAX = 8, FIELD_LEN = 400 };
+
+struct field {
+    char text[FIELD_LEN];
+    int prio; /* higher = dropped later */
+};
+
+static size_t collect(const struct status *st, struct field *f)
 {
-    if (*len >= cap)
-        return;
-    int n = snprintf(buf + *len, cap - *len, "%s%s", *len ? " | " : "", s);
-    if (n > 0)
-        *len = (size_t)n < cap - *len ? *len + (size_t)n : cap - 1;
+    size_t n = 0;
+    status_state_text(st, f[n].text, FIELD_LEN);
+    f[n++].prio = 9;
+    if (st->server[0]) {
+        snprintf(f[n].text, FIELD_LEN, "%s", st->server);
+        f[n++].prio = 4;
+    }
+    if (st->nick[0]) {
+        snprintf(f[n].text, FIELD_LEN, "%s", st->nick);
+        f[n++].prio = 6;
+    }
+    if (st->state == CONN_CONNECTED) {
+        if (st->users) {
+            snprintf(f[n].text, FIELD_LEN, "%u %s", st->users, st->users == 1 ? "user" : "users");
+            f[n++].prio = 5;
+        }
+        if (st->mode[0]) {
+            snprintf(f[n].text, FIELD_LEN, "%s", st->mode);
+            f[n++].prio = 2;
+        }
+        if (st->latency_ms >= 0) {
+            snprintf(f[n].text, FIELD_LEN, "%ld ms", st->latency_ms);
+            f[n++].prio = 3;
+        }
+    }
+    if (st->pending) {
+        snprintf(f[n].text, FIELD_LEN, "%u pending", st->pending);
+        f[n++].prio = 8;
+    }
+    if (st->unread) {
+        snprintf(f[n].text, FIELD_LEN, "%u unread", st->unread);
+        f[n++].prio = 7;
+    }
+    return n;
+}
+
+size_t status_format_fit(const struct status *st, char *buf, size_t cap, size_t width)
+{
+    struct field f[FIELD_MAX];
+    bool keep[FIELD_MAX];
+    size_t n = collect(st, f);
+    size_t total = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = true;
+        total += text_width(f[i].text, strlen(f[i].text)) + (i ? 3 : 0);
+    }
+    /* Drop the least important field until the rest fits (the state is
+     * always kept; the view cuts it if even that is too wide). */
+    while (total > width) {
+        size_t worst = 0;
+        for (size_t i = 1; i < n; i++)
+            if (keep[i] && (worst == 0 || f[i].prio < f[worst].prio))
+                worst = i;
+        if (worst == 0)
+            break;
+        keep[worst] = false;
+        total -= text_width(f[worst].text, strlen(f[worst].text)) + 3;
+    }
+    size_t len = 0;
+    if (cap == 0)
+        return 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (!keep[i] || len >= cap)
+            continue;
+        int w = snprintf(buf + len, cap - len, "%s%s", len ? " | " : "", f[i].text);
+        if (w > 0)
+            len = (size_t)w < cap - len ? len + (size_t)w : cap - 1;
+    }
+    return len;
 }
 
 size_t status_format(const struct status *st, char *buf, size_t cap)
 {
-    char tmp[400];
-    size_t len = 0;
-
-    if (cap == 0)
-        return 0;
-    buf[0] = '\0';
-    status_state_text(st, tmp, sizeof(tmp));
-    field(buf, cap, &len, tmp);
-    if (st->server[0])
-        field(buf, cap, &len, st->server);
-    if (st->nick[0])
-        field(buf, cap, &len, st->nick);
-    if (st->state == CONN_CONNECTED) {
-        if (st->users) {
-            snprintf(tmp, sizeof(tmp), "%u %s", st->users, st->users == 1 ? "user" : "users");
-            field(buf, cap, &len, tmp);
-        }
-        if (st->mode[0])
-            field(buf, cap, &len, st->mode);
-        if (st->latency_ms >= 0) {
-            snprintf(tmp, sizeof(tmp), "%ld ms", st->latency_ms);
-            field(buf, cap, &len, tmp);
-        }
-    }
-    if (st->pending) {
-        snprintf(tmp, sizeof(tmp), "%u pending", st->pending);
-        field(buf, cap, &len, tmp);
-    }
-    if (st->unread) {
-        snprintf(tmp, sizeof(tmp), "%u unread", st->unread);
-        field(buf, cap, &len, tmp);
-    }
-    return len;
+    return status_format_fit(st, buf, cap, (size_t)-1);
 }

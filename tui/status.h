@@ -39,5 +39,8 @@ size_t status_state_text(const struct status *st, char *buf, size_t cap);
 
 /* The whole bar as one line, fields joined by " | ". */
 size_t status_format(const struct status *st, char *buf, size_t cap);
+/* The same within width columns: the least important fields (mode, then
+ * latency, server, users, nick) are left out until it fits. */
+size_t status_format_fit(const struct status *st, char *buf, size_t cap, size_t width);
 
 #endif

@@ -421,7 +421,7 @@ static void draw_status(struct view *v, const struct screen *s)
         addch(' ');
     move(y, 0);
     char buf[sizeof(v->status_line) - 4];
-    status_format(s->st, buf, sizeof(buf));
+    status_format_fit(s->st, buf, sizeof(buf), (size_t)v->cols - 1);
     char line[sizeof(buf) + 2];
     snprintf(line, sizeof(line), " %s", buf);
     put_text(line, strlen(line), A_REVERSE, 0, v->cols);
@@ -465,7 +465,7 @@ void view_draw(struct view *v, const struct screen *s)
         return;
     }
     char status[sizeof(v->status_line) - 4];
-    status_format(s->st, status, sizeof(status));
+    status_format_fit(s->st, status, sizeof(status), (size_t)v->cols - 1);
     bool log_dirty = v->full || v->log_version != s->log->version || v->log_scroll != s->lv->scroll;
     bool status_dirty = v->full || strcmp(status, v->status_line) != 0;
     bool input_dirty = v->full || v->ed_version != s->ed->version || v->ask != s->ask;

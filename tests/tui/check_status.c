@@ -71,6 +71,41 @@ START_TEST(test_small_buffer)
 }
 END_TEST
 
+START_TEST(test_fit_width)
+{
+    struct status st;
+    status_init(&st);
+    snprintf(st.server, sizeof(st.server), "127.0.0.1:44555");
+    snprintf(st.nick, sizeof(st.nick), "carol");
+    snprintf(st.mode, sizeof(st.mode), "threads");
+    st.state = CONN_CONNECTED;
+    st.users = 3;
+    st.latency_ms = 1;
+    st.pending = 12;
+    st.unread = 5;
+    /* Wide enough: everything, in display order. */
+    status_format_fit(&st, buf, sizeof(buf), 200);
+    ck_assert_str_eq(buf, "connected | 127.0.0.1:44555 | carol | 3 users | threads | 1 ms | "
+                          "12 pending | 5 unread");
+    /* 39 columns (a 40-column terminal): mode, latency and server go;
+     * the counts that matter stay. */
+    size_t n = status_format_fit(&st, buf, sizeof(buf), 41);
+    ck_assert_uint_le(n, 41);
+    ck_assert_str_eq(buf, "connected | carol | 12 pending | 5 unread");
+    status_format_fit(&st, buf, sizeof(buf), 39);
+    ck_assert_str_eq(buf, "connected | 12 pending | 5 unread");
+    /* Tiny: the state alone. */
+    status_format_fit(&st, buf, sizeof(buf), 5);
+    ck_assert_str_eq(buf, "connected");
+    /* Retrying keeps its countdown. */
+    st.state = CONN_RETRY;
+    st.retry_in = 16;
+    st.unread = 0;
+    status_format_fit(&st, buf, sizeof(buf), 39);
+    ck_assert_str_eq(buf, "disconnected, retrying in 16 s");
+}
+END_TEST
+
 Suite *status_suite(void)
 {
     Suite *s = suite_create("status");
@@ -78,6 +113,7 @@ Suite *status_suite(void)
     tcase_add_test(tc, test_states);
     tcase_add_test(tc, test_plain_server);
     tcase_add_test(tc, test_small_buffer);
+    tcase_add_test(tc, test_fit_width);
     suite_add_tcase(s, tc);
     return s;
 }
