@@ -135,10 +135,46 @@ size_t view_log_cols(const struct view *v)
     return v->cols > 0 ? (size_t)v->cols : 1;
 }
 
+/* get_wch(), except in a non-UTF-8 locale: there ncurses' multibyte decoding
+ * stalls on the UTF-8 a terminal sends anyway, so read bytes and decode
+ * UTF-8 here (the line keeps UTF-8; the view shows '?' for it). */
+static int read_key(wint_t *ch)
+{
+    if (!text_ascii())
+        return wget_wch(stdscr, ch);
+    int c = wgetch(stdscr);
+    if (c == ERR)
+        return ERR;
+    if (c >= KEY_MIN) {
+        *ch = (wint_t)c;
+        return KEY_CODE_YES;
+    }
+    if (c < 0x80) {
+        *ch = (wint_t)c;
+        return OK;
+    }
+    char buf[4] = {(char)c};
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    size_t n = 1;
+    while (n < need) {
+        int d = wgetch(stdscr);
+        if (d == ERR || d < 0x80 || d > 0xBF) {
+            if (d != ERR)
+                ungetch(d);
+            break;
+        }
+        buf[n++] = (char)d;
+    }
+    uint32_t cp;
+    text_decode(buf, n, &cp);
+    *ch = (wint_t)cp;
+    return OK;
+}
+
 bool view_key(struct view *v, struct tkey *k)
 {
     wint_t ch;
-    int rc = wget_wch(stdscr, &ch);
+    int rc = read_key(&ch);
     k->ch = 0;
     if (rc == ERR)
         return false;
@@ -217,12 +253,14 @@ bool view_key(struct view *v, struct tkey *k)
     case 27: {
         /* ESC then a character already waiting is an Alt key. */
         wint_t next;
-        int r2 = wget_wch(stdscr, &next);
+        int r2 = read_key(&next);
         if (r2 == OK && next >= 0x20 && next != 0x7F) {
             k->type = TK_ALT;
             k->ch = (uint32_t)next;
         } else {
-            if (r2 != ERR)
+            if (r2 == KEY_CODE_YES)
+                ungetch((int)next);
+            else if (r2 != ERR)
                 unget_wch((wchar_t)next);
             k->type = TK_ESC;
         }
