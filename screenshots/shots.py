@@ -41,7 +41,8 @@ def client(tm, opts, port, nick, w, ht):
 
 def say(p, text):
     p.line(text)
-    p.wait(re.escape(text) + r"[\s\S]*?" + ACKED)
+    shown = text[4:] if text.startswith("/me ") else text
+    p.wait(re.escape(shown) + r"[\s\S]*?" + ACKED)
 
 
 def scene_conversation(tm, opts, srv):
@@ -71,7 +72,7 @@ def scene_conversation(tm, opts, srv):
 
 
 def scene_scrollback(tm, opts, srv):
-    w, ht = 72, 18
+    w, ht = 80, 18
     a = client(tm, opts, srv.port, "dana", w, ht)
     peer = h.FramedClient(srv.port, "erin")
     for i in range(1, 31):
@@ -87,7 +88,7 @@ def scene_scrollback(tm, opts, srv):
 
 
 def scene_reconnecting(tm, opts, srv):
-    w, ht = 72, 14
+    w, ht = 80, 14
     a = client(tm, opts, srv.port, "frank", w, ht)
     say(a, "saving my work before the demo")
     srv.stop()
