@@ -471,6 +471,57 @@ def t_mouse(opts):
     p.wait(chat("bob", "line 59"))
 
 
+def t_addresses(opts):
+    """HOST may be an IPv6 address or a name."""
+    import socket
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError as e:
+        raise h.Skip("no IPv6 loopback here: %s" % e)
+    tm = h.Tmux()
+    srv = server(opts, args=["--bind", "::"])
+    for host, nick in (("::1", "six"), ("localhost", "loc")):
+        p = tm.pane([h.need(opts.client, "sockchat client"), host, str(srv.port), "--nick", nick],
+                    80, 24, name=nick)
+        wait_connected(p)
+        p.line("via " + host)
+        p.wait(acked(nick, "via " + host))
+
+
+def t_backoff(opts):
+    """Started before its server: connection refused, retried with a
+    growing delay (1, 2, 4 s ...) said in the status bar; connects as soon
+    as the server is there."""
+    tm = h.Tmux()
+    port = h.free_port()
+    p = tm.pane(client_argv(opts, port, "early"), 80, 24, name="early")
+    seen = set()
+
+    def delays():
+        m = re.search(r"retrying in (\d+) s", p.rows()[-2])
+        if m:
+            seen.add(int(m.group(1)))
+        return {1, 2, 4} <= seen
+    h.poll_until("retry delays 1, 2 and 4 s (saw %r)" % seen, delays, 15, p.describe)
+    p.wait(r"(?i)refused")
+    server(opts, port)
+    wait_connected(p, 15)
+    p.line("made it")
+    p.wait(acked("early", "made it"))
+
+
+def t_modes(opts):
+    """The client works with each server mode, and shows it."""
+    tm = h.Tmux()
+    for mode in ("single", "pool"):
+        srv = server(opts, args=["--mode", mode])
+        p = client(tm, opts, srv.port, "m" + mode)
+        p.wait_row(-2, r"\| %s\b" % mode)
+        p.line("in %s mode" % mode)
+        p.wait(acked("m" + mode, "in %s mode" % mode))
+        srv.stop()
+
+
 def t_status_narrow(opts):
     """At 40x10 the status bar still shows what matters most: the state,
     and while scrolled back the unread count (also pending while down).
@@ -500,7 +551,8 @@ TESTS = {
     "sighup": t_sighup, "quit": t_quit, "interop_single": t_interop_single,
     "interop_threads": t_interop_threads, "scrollback": t_scrollback, "no_color": t_no_color,
     "paste": t_paste, "plain": t_plain, "env": t_env, "editing": t_editing, "mouse": t_mouse,
-    "status_narrow": t_status_narrow,
+    "status_narrow": t_status_narrow, "addresses": t_addresses, "backoff": t_backoff,
+    "modes": t_modes,
 }
 
 if __name__ == "__main__":
