@@ -603,6 +603,16 @@ int loop_run(const struct options *opt)
         flush_output(a);
     }
     view_close();
+    /* Never lose a message silently: what the server did not take is
+     * printed where the user will see it, on the restored terminal. */
+    if (a->cl.npend > 0) {
+        fprintf(stderr, "sockchat: %zu message%s not delivered:\n", a->cl.npend,
+                a->cl.npend == 1 ? " was" : "s were");
+        for (size_t i = 0; i < a->cl.npend; i++) {
+            struct entry *e = chatlog_find(&a->log, a->cl.pend[i].seq);
+            fprintf(stderr, "  %s\n", e ? e->text : a->cl.pend[i].wire);
+        }
+    }
     app_free(a);
     return a->exit_code;
 }

@@ -498,6 +498,8 @@ START_TEST(test_local_commands)
     ck_assert_int_eq(last_of(ENTRY_ACTION)->delivery, DELIVERY_DONE);
     ck_assert_int_eq(client_submit(&cl, "//not a command"), CLIENT_NONE);
     ck_assert_str_eq(out(), "MSG 4 //not a command\n");
+    /* The server drops one '/', so the entry shows what the others see. */
+    ck_assert_str_eq(last_of(ENTRY_SELF)->text, "/not a command");
     ck_assert_int_eq(client_submit(&cl, "/connect example.org 6000"), CLIENT_CONNECT);
     ck_assert_str_eq(cl.connect_host, "example.org");
     ck_assert_str_eq(cl.connect_port, "6000");
