@@ -254,6 +254,18 @@ bool view_key(struct view *v, struct tkey *k)
         /* ESC then a character already waiting is an Alt key. */
         wint_t next;
         int r2 = read_key(&next);
+        if (r2 == OK && (next == '[' || next == 'O')) {
+            /* A sequence curses does not know (focus events, odd keys):
+             * swallow it whole rather than type its tail. */
+            k->type = TK_NONE;
+            for (int i = 0; i < 32; i++) {
+                wint_t c;
+                if (read_key(&c) != OK ||
+                    (c >= 0x40 && c <= 0x7E && !(next == '[' && i == 0 && c == '[')))
+                    break;
+            }
+            return true;
+        }
         if (r2 == OK && next >= 0x20 && next != 0x7F) {
             k->type = TK_ALT;
             k->ch = (uint32_t)next;
