@@ -56,6 +56,21 @@ static void client_overflow_locked(struct client *c)
     }
 }
 
+/* With c->lock held, after a push: has c been too far behind for too long? */
+static bool client_soft_limit_locked(struct client *c)
+{
+    if (c->q.bytes <= OUTQ_SOFT_BYTES) {
+        c->soft_since_ms = 0;
+        return false;
+    }
+    int64_t now = server_now_ms(c->srv);
+    if (c->soft_since_ms == 0) {
+        c->soft_since_ms = now;
+        return false;
+    }
+    return now - c->soft_since_ms > OUTQ_SOFT_MS;
+}
+
 void client_send(struct client *c, const char *data, size_t len)
 {
     bool wake;
@@ -66,7 +81,7 @@ void client_send(struct client *c, const char *data, size_t len)
         return;
     }
     wake = outq_empty(&c->q);
-    if (outq_push_copy(&c->q, data, len) < 0) {
+    if (outq_push_copy(&c->q, data, len) < 0 || client_soft_limit_locked(c)) {
         client_overflow_locked(c);
         wake = true;
     }
@@ -85,7 +100,7 @@ void client_send_ref(struct client *c, struct outmsg *m)
         return;
     }
     wake = outq_empty(&c->q);
-    if (outq_push(&c->q, m) < 0) {
+    if (outq_push(&c->q, m) < 0 || client_soft_limit_locked(c)) {
         client_overflow_locked(c);
         wake = true;
     }
@@ -153,6 +168,8 @@ enum flush_result client_flush(struct client *c)
                                   memory_order_relaxed);
         pthread_mutex_lock(&c->lock);
         outq_consume(&c->q, (size_t)w);
+        if (c->q.bytes <= OUTQ_SOFT_BYTES)
+            c->soft_since_ms = 0; /* it caught up */
         pthread_mutex_unlock(&c->lock);
     }
     return client_has_output(c) ? FLUSH_AGAIN : FLUSH_DONE;

@@ -46,15 +46,16 @@ static void usage(FILE *out)
             "\n"
             "The first line on stdout is \"listening on ADDR:PORT (mode M)\". The log\n"
             "(connects, disconnects with reason, nick changes, messages) goes to stderr.\n"
-            "Each client's output queue holds at most %d KiB; a client that falls\n"
-            "further behind is disconnected as \"too slow\". Joins and quits are\n"
+            "A client that falls %d MiB behind (unread output) for over %d s, or %d MiB\n"
+            "at all, is disconnected as \"too slow\". Joins and quits are\n"
             "announced while at most %d people are in the room (a room of thousands\n"
             "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
             "When stdin is a terminal, type help for the operator console\n"
             "(who, stats, say, kick, quit). SIGINT/SIGTERM: clients are told, queues get\n"
             "%d s to drain, exit status 0.\n",
             PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, RATE_BURST, RATE_DEFAULT,
-            OUTQ_MAX_BYTES / 1024, ANNOUNCE_MAX_USERS, SHUTDOWN_FLUSH_MS / 1000);
+            OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20, ANNOUNCE_MAX_USERS,
+            SHUTDOWN_FLUSH_MS / 1000);
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned *out)

@@ -36,7 +36,12 @@
 #include "msg.h"
 
 enum {
-    OUTQ_MAX_BYTES = 1 << 20,   /* per-client backlog before "too slow" */
+    /* Slow consumers, as redis's client-output-buffer-limit: a client may
+     * fall OUTQ_SOFT_BYTES behind for up to OUTQ_SOFT_MS (a burst, a busy
+     * reader), never OUTQ_MAX_BYTES; past either it is "too slow". */
+    OUTQ_MAX_BYTES = 4 << 20,
+    OUTQ_SOFT_BYTES = 1 << 20,
+    OUTQ_SOFT_MS = 2000,
     OUTQ_MAX_ENTRIES = 1 << 16, /* same, counted in queued messages */
     OUTQ_PRIVATE_MIN = 256,     /* smallest private (coalescing) buffer */
     HISTORY_DEFAULT = 20,
@@ -156,6 +161,7 @@ struct client {
     enum close_kind close;
     char reason[REASON_MAX]; /* why it is leaving: "quit", "too slow", ... */
     int64_t close_deadline_ms;
+    int64_t soft_since_ms; /* when the queue went past OUTQ_SOFT_BYTES; 0: it is not */
 
     /* Driver data. */
     atomic_bool wake_pending; /* threads: an eventfd write is in flight */

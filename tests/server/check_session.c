@@ -1,5 +1,8 @@
 /* session: dialect detection, framing, relaying, sanitising, rate limits. */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "fixture.h"
 
@@ -356,8 +359,9 @@ START_TEST(test_slow_consumer_dropped)
     memset(line, 'z', sizeof line);
     memcpy(line, "MSG 1 ", 6);
     line[sizeof line - 1] = '\n';
-    /* ~4 KiB each: 300 of them pass the 1 MiB limit for the one not reading. */
-    for (int i = 0; i < 300; i++) {
+    /* ~4 KiB each: 1100 of them pass the 4 MiB hard limit for the one not
+     * reading, within the soft limit's grace time (the clock stands still). */
+    for (int i = 0; i < 1100; i++) {
         session_input(talk, line, sizeof line);
         fx_drain(fast);
         fx_drain(talk);
@@ -369,6 +373,69 @@ START_TEST(test_slow_consumer_dropped)
     ck_assert_int_eq(client_close_state(fast, NULL, 0), CLOSE_NONE);
     fx_end(slow);
     ck_assert_str_eq(fx_drain(fast), "LEAVE slow 2 too slow\n");
+}
+END_TEST
+
+START_TEST(test_slow_consumer_soft_limit)
+{
+    fx_teardown();
+    fx_setup_with(20, 0, 100);
+    struct client *slow = fx_framed("slow");
+    struct client *talk = fx_framed("talker");
+    static char line[LINE_MAX_BYTES];
+    memset(line, 'z', sizeof line);
+    memcpy(line, "MSG 1 ", 6);
+    line[sizeof line - 1] = '\n';
+    for (int i = 0; i < 300; i++) { /* 1.2 MiB: past the soft limit only */
+        session_input(talk, line, sizeof line);
+        fx_drain(talk);
+    }
+    ck_assert_int_eq(client_close_state(slow, NULL, 0), CLOSE_NONE); /* a burst is fine */
+    fx_clock.mono_ms += OUTQ_SOFT_MS / 2;
+    session_input(talk, line, sizeof line);
+    ck_assert_int_eq(client_close_state(slow, NULL, 0), CLOSE_NONE);
+    fx_clock.mono_ms += OUTQ_SOFT_MS;
+    session_input(talk, line, sizeof line);
+    char why[REASON_MAX];
+    ck_assert_int_eq(client_close_state(slow, why, sizeof why), CLOSE_NOW);
+    ck_assert_str_eq(why, "too slow");
+}
+END_TEST
+
+START_TEST(test_slow_consumer_catches_up)
+{
+    fx_teardown();
+    fx_setup_with(20, 0, 100);
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    struct client *busy = client_new(&fx_srv, sv[0], "unix:0");
+    registry_add(&fx_srv, busy);
+    fx_feed(busy, "HELLO sockchat/1 busy\n");
+    struct client *talk = fx_framed("talker");
+    static char line[LINE_MAX_BYTES];
+    memset(line, 'z', sizeof line);
+    memcpy(line, "MSG 1 ", 6);
+    line[sizeof line - 1] = '\n';
+    static char sink[1 << 16];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 300; i++) /* past the soft limit ... */
+            session_input(talk, line, sizeof line);
+        fx_drain(talk);
+        fx_clock.mono_ms += OUTQ_SOFT_MS - 100;
+        /* ... then it reads everything: the grace time starts again. */
+        for (int k = 0; k < 10000 && client_has_output(busy); k++) {
+            client_flush(busy);
+            while (read(sv[1], sink, sizeof sink) > 0)
+                ;
+        }
+        ck_assert(!client_has_output(busy));
+    }
+    ck_assert_int_eq(client_close_state(busy, NULL, 0), CLOSE_NONE);
+    fx_end(busy);
+    close(sv[0]);
+    close(sv[1]);
 }
 END_TEST
 
@@ -408,6 +475,8 @@ Suite *session_suite(void)
     tcase_add_test(l, test_rate_zero_is_off);
     tcase_add_test(l, test_rate_allow_direct);
     tcase_add_test(l, test_slow_consumer_dropped);
+    tcase_add_test(l, test_slow_consumer_soft_limit);
+    tcase_add_test(l, test_slow_consumer_catches_up);
     suite_add_tcase(s, l);
     return s;
 }
