@@ -51,6 +51,7 @@ struct app {
     uint64_t seen_seq; /* log entries already accounted in the scroll */
     bool was_connected;
     bool quitting;
+    bool quit_shut; /* our side is half-closed */
     int64_t quit_deadline;
     int exit_code;
     /* Bracketed paste being received. */
@@ -131,6 +132,8 @@ static void start_connect(struct app *a)
 static void drop_connection(struct app *a, const char *reason)
 {
     net_close(&a->net);
+    if (a->quitting)
+        return; /* the end we asked for: no reconnecting */
     client_on_disconnect(&a->cl, reason);
     schedule_retry(a, reason);
 }
@@ -139,8 +142,9 @@ static void do_action(struct app *a, enum client_action act)
 {
     switch (act) {
     case CLIENT_QUIT:
+        /* A second request (Ctrl-C twice) does not wait any more. */
+        a->quit_deadline = a->quitting ? a->now : a->now + QUIT_FLUSH_MS;
         a->quitting = true;
-        a->quit_deadline = a->now + QUIT_FLUSH_MS;
         break;
     case CLIENT_CONNECT:
         snprintf(a->host, sizeof(a->host), "%s", a->cl.connect_host);
@@ -553,8 +557,17 @@ int loop_run(const struct options *opt)
 
         size_t outlen;
         client_output(&a->cl, &outlen);
-        if (a->quitting && (outlen == 0 || a->net.fd < 0 || a->now >= a->quit_deadline))
-            break;
+        if (a->quitting) {
+            /* Leave politely: send what is queued (the /quit), half-close,
+             * and wait briefly for the server to close, so it sees a quit
+             * rather than a reset. */
+            if (a->net.fd < 0 || a->net.connecting || a->now >= a->quit_deadline)
+                break;
+            if (outlen == 0 && !a->quit_shut) {
+                net_shutdown_write(&a->net);
+                a->quit_shut = true;
+            }
+        }
 
         struct pollfd pfd[3] = {
             {.fd = STDIN_FILENO, .events = POLLIN},
@@ -562,7 +575,9 @@ int loop_run(const struct options *opt)
             {.fd = a->net.fd, .events = 0},
         };
         if (a->net.fd >= 0)
-            pfd[2].events = a->net.connecting ? POLLOUT : (short)(POLLIN | (outlen ? POLLOUT : 0));
+            pfd[2].events = a->net.connecting
+                                ? POLLOUT
+                                : (short)(POLLIN | (outlen && !a->quit_shut ? POLLOUT : 0));
         int rc = poll(pfd, 3, (int)next_timeout(a));
         if (rc < 0 && errno != EINTR) {
             view_close();

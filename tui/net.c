@@ -29,6 +29,12 @@ void net_close(struct net *n)
     n->ai_next = NULL;
 }
 
+void net_shutdown_write(struct net *n)
+{
+    if (n->fd >= 0 && !n->connecting)
+        shutdown(n->fd, SHUT_WR);
+}
+
 /* Starts a non-blocking connect to the next address; loops over the ones
  * that fail at once. Returns 0 when an attempt is under way or done. */
 static int try_next(struct net *n, int64_t now_ms)

@@ -38,6 +38,8 @@ int net_start(struct net *n, const char *host, const char *port, int64_t now_ms,
 int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t errlen);
 
 void net_close(struct net *n);
+/* Half-closes: the peer reads EOF after everything sent so far. */
+void net_shutdown_write(struct net *n);
 
 /* The delay before the next attempt (1, 2, 4 ... 30 s), advancing it. */
 unsigned net_backoff_next(struct net *n);
