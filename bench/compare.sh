@@ -242,7 +242,7 @@ cell() { # PEER NAME KEY
     conns=$(get "$1/$2/conns")
     [ -n "$conns" ] || conns=$(get "$1/$2/receivers")
     case "$3" in
-    kb_per_conn) v=$(awk -v x="$v" 'BEGIN{printf "%.1f", x}') ;;
+    kb_per_conn | connect_s) v=$(awk -v x="$v" 'BEGIN{printf "%.1f", x}') ;;
     in_order) ;;
     *) v=$(num "$v") ;;
     esac
@@ -292,6 +292,7 @@ done
 row hold "hold $HOLD (ncat $NCHOLD)" "still answering" answered
 row hold "hold $HOLD (ncat $NCHOLD)" "server KB per connection" kb_per_conn
 row hold "hold $HOLD (ncat $NCHOLD)" "server threads" threads
+row hold "hold $HOLD (ncat $NCHOLD)" "seconds to connect all" connect_s
 echo
 echo "Bench outputs: $logs"
 echo
