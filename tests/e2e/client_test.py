@@ -8,6 +8,7 @@ Run one case: client_test.py CASE --client PATH --server PATH [--interop DIR]
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -475,7 +476,8 @@ def t_addresses(opts):
     """HOST may be an IPv6 address or a name."""
     import socket
     try:
-        socket.socket(socket.AF_INET6).bind(("::1", 0))
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
     except OSError as e:
         raise h.Skip("no IPv6 loopback here: %s" % e)
     tm = h.Tmux()
@@ -522,6 +524,34 @@ def t_modes(opts):
         srv.stop()
 
 
+def t_connect(opts):
+    """/connect HOST PORT switches servers."""
+    tm = h.Tmux()
+    srv = server(opts)
+    other = server(opts, args=["--name", "otherserver"])
+    p = client(tm, opts, srv.port, "alice")
+    peer = h.FramedClient(other.port, "bob")
+    p.line("/connect 127.0.0.1 %d" % other.port)
+    p.wait(r"connected to otherserver as alice")
+    p.wait_row(-2, r"127\.0\.0\.1:%d\b" % other.port)
+    p.line("on the other one")
+    peer.wait(r"^CHAT \d+ alice on the other one$")
+
+
+def t_pipe(opts):
+    """With stdout not a terminal the client runs in plain mode by itself,
+    and leaves the terminal settings alone."""
+    tm = h.Tmux()
+    srv = server(opts)
+    cmd = " ".join(map(shlex.quote, client_argv(opts, srv.port, "piped"))) + " | cat"
+    p, d = term.run_checked(tm, ["sh", "-c", cmd], 80, 24)
+    p.wait(r"\(or 'exit' to quit\):")
+    p.line("hi from a pipe")
+    p.wait(r"^Server response: Message received$")
+    p.line("exit")
+    term.check_restored(p, d, statuses=(0,))
+
+
 def t_status_narrow(opts):
     """At 40x10 the status bar still shows what matters most: the state,
     and while scrolled back the unread count (also pending while down).
@@ -552,7 +582,7 @@ TESTS = {
     "interop_threads": t_interop_threads, "scrollback": t_scrollback, "no_color": t_no_color,
     "paste": t_paste, "plain": t_plain, "env": t_env, "editing": t_editing, "mouse": t_mouse,
     "status_narrow": t_status_narrow, "addresses": t_addresses, "backoff": t_backoff,
-    "modes": t_modes,
+    "modes": t_modes, "connect": t_connect, "pipe": t_pipe,
 }
 
 if __name__ == "__main__":
