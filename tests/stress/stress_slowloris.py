@@ -54,8 +54,10 @@ def test_slowloris(ctx):
             c = srv.connect()
             c.send(_partial(i))
             stalled.append(c)
-        # Every stalled connection has been accepted and read once the
-        # server answers a ping queued after them; then measure.
+        # Connections are accepted in order: once a client connected after
+        # the stalled ones is welcomed, all of them have been accepted.
+        last = srv.framed("last", timeout=T_SHORT * 3)
+        last.sync(timeout=T_SHORT * 3)
         for c in normal:
             c.sync(timeout=T_SHORT * 3)
         rtts = []
