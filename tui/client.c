@@ -374,7 +374,9 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         break;
     case MSG_ACK:
         for (size_t i = 0; i < c->npend; i++) {
-            if (c->pend[i].id == m.id && c->pend[i].sent_ms >= 0) {
+            /* By id alone: a message put back after a slow-down may
+             * still be acknowledged by an answer already on its way. */
+            if (c->pend[i].id == m.id) {
                 pending_done(c, i, DELIVERY_DONE);
                 break;
             }
