@@ -9,5 +9,6 @@ Suite *chatlog_suite(void);
 Suite *editline_suite(void);
 Suite *status_suite(void);
 Suite *client_suite(void);
+Suite *net_suite(void);
 
 #endif
