@@ -440,7 +440,8 @@ static void account_new_entries(struct app *a)
 {
     uint64_t last = a->log.next_seq - 1;
     size_t width = view_log_cols(&a->view);
-    for (uint64_t seq = a->seen_seq + 1; seq <= last; seq++) {
+    /* At the bottom nothing moves, so a flood costs no layout work here. */
+    for (uint64_t seq = a->seen_seq + 1; a->lv.scroll > 0 && seq <= last; seq++) {
         struct entry *e = chatlog_find(&a->log, seq);
         if (e)
             logview_on_append(&a->lv, chatlog_rows(&a->log, e, width));
