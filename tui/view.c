@@ -72,7 +72,8 @@ int view_open(struct view *v, bool color, char *err, size_t errlen)
     /* newterm rather than initscr: initscr exits on a bad TERM. */
     SCREEN *scr = newterm(NULL, stdout, stdin);
     if (!scr) {
-        snprintf(err, errlen, "terminal: cannot use TERM=%s", getenv("TERM") ? getenv("TERM") : "");
+        snprintf(err, errlen, "terminal: cannot use TERM=%s (try --plain)",
+                 getenv("TERM") ? getenv("TERM") : "");
         return -1;
     }
     active = true;
