@@ -55,8 +55,10 @@ fi
 declare -A R # R[peer/workload/key] = value, from the RESULT lines
 server_pid=""
 
-# Seconds since the script started, for the log.
+# Seconds since the script started, for the log; the load before we start
+# says whether other work shared the machine.
 t_start=$(date +%s.%N)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 note() { printf '[%6.1fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$t_start" 'BEGIN{print a-b}')" "$*" >&2; }
 
 free_port() {
@@ -264,7 +266,7 @@ echo "## sockchat-server against its peers"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) cores, ${cpu:-unknown CPU}, Linux $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
-echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- load average (1, 5, 15 min) before: $load_start; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- load generator: sockchat-bench on the same machine, one thread; warm-up ${WARM} s, measured ${DUR} s"
 [ $quick = 1 ] && echo "- **--quick run: short and small, for a smoke test only**"
 echo
