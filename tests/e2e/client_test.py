@@ -68,6 +68,23 @@ def check_layout(p):
             % term.CONTROL_RX.findall(scr), p.describe)
 
 
+def check_word_wrap(p, first, text):
+    """The entry starting with `first` is wrapped at word boundaries: its
+    rows, joined with single spaces, hold `text` unbroken."""
+    rows = p.rows()
+    starts = [i for i, r in enumerate(rows) if first in r]
+    h.check(starts, "entry %r not on screen" % first, p.describe)
+    i = starts[-1]
+    parts = [rows[i]]
+    for r in rows[i + 1:]:
+        if not r.startswith("      ") or not r.strip():
+            break
+        parts.append(r)
+    joined = " ".join(x.strip() for x in parts)
+    h.check(text in joined, "wrapped rows %r do not hold %r unbroken" % (parts, text), p.describe)
+    h.check(len(parts) > 1, "the entry did not wrap: %r" % parts, p.describe)
+
+
 # ---------------------------------------------------------------------------
 
 def t_chat(opts):
@@ -146,6 +163,8 @@ def t_resize(opts):
     wait_connected(p)
     p.wait(r"before the resize")
     check_layout(p)
+    check_word_wrap(p, "<alice> before the resize",
+                    "before the resize, a line long enough to wrap on a forty column terminal")
     p.line("small 日本")
     p.wait(acked("alice", "small 日本"))
     check_layout(p)
@@ -360,6 +379,14 @@ def t_paste(opts):
         p.wait(acked("alice", t))
         peer.wait(r"^CHAT \d+ alice %s$" % re.escape(t))
     h.check(p.dead() is None, "a pasted /quit ended the client", p.describe)
+    # Refused: nothing of it is sent (the next thing bob gets is the sentinel).
+    p.paste("\n".join("no %d" % i for i in range(1, 8)))
+    p.wait(r"(?i)7 pasted lines\?")
+    p.type("n")
+    p.wait_gone(r"(?i)pasted lines\?")
+    p.line("sentinel")
+    got = peer.wait(r"^CHAT \d+ alice ")
+    h.check(got.endswith(" alice sentinel"), "a refused paste was sent: %r" % got)
     p.paste("\n".join("line %d" % i for i in range(1, 8)))
     p.wait(r"(?i)7 pasted lines\?")
     h.check("line 1" not in "\n".join(p.rows()[:-1]), "a big paste was sent before asking",

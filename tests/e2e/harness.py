@@ -360,6 +360,7 @@ class FramedClient:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.buf = b""
         self.lines = []
+        self.pos = 0  # lines before it were consumed by wait()
         self.next_id = 1
         _cleanups.append(self.close)
         self.send_raw(("HELLO sockchat/1 %s\n" % nick).encode())
@@ -378,13 +379,14 @@ class FramedClient:
         return i
 
     def wait(self, pattern, timeout=10):
+        """Returns the first line after the last one returned that matches
+        pattern (lines skipped over stay consumed)."""
         rx = re.compile(pattern)
         end = time.monotonic() + timeout
-        seen = 0
         while True:
-            while seen < len(self.lines):
-                l = self.lines[seen]
-                seen += 1
+            while self.pos < len(self.lines):
+                l = self.lines[self.pos]
+                self.pos += 1
                 if rx.search(l):
                     return l
             left = end - time.monotonic()
