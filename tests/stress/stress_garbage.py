@@ -26,6 +26,7 @@ from chatlib import (SCALE, T_LONG, T_SHORT, Load, is_clean_text, raise_nofile, 
 FULL_CLIENTS = 50
 DEFAULT_SIZE = 0.4
 NORMAL = 5
+ROUNDS = 5  # connections per garbage client, one after the other
 KNOWN = {b"WELCOME", b"ACK", b"CHAT", b"ACTION", b"PRIV", b"JOIN", b"LEAVE", b"NICK", b"OUT",
          b"ERR", b"NOTICE", b"PING", b"PONG", b"SHUTDOWN"}
 ESCAPES = [b"\x1b[2J", b"\x1b[H", b"\x1b]0;title\x07", b"\x1b]52;c;ZXZpbA==\x07", b"\x1bP+q\x1b\\",
@@ -67,7 +68,12 @@ def _garbage(rnd, kind, i):
     return [rnd.randbytes(rnd.randint(1, 1024)).replace(b"\n", b"") for _ in range(20)]
 
 
-def _run_garbage(addr, rnd, kind, i, results):
+def _run_garbage(addr, rnd, kind, i, results, rounds=1):
+    for _ in range(rounds):
+        _one_garbage(addr, rnd, kind, i, results)
+
+
+def _one_garbage(addr, rnd, kind, i, results):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(T_SHORT)
     outcome = "ok"
@@ -107,8 +113,8 @@ def test_garbage(ctx):
         threads = []
         for i in range(n):
             rnd = random.Random(seed * 1000 + i)
-            t = threading.Thread(target=_run_garbage, args=(srv.addr, rnd, i % 10, i, results),
-                                 daemon=True)
+            t = threading.Thread(target=_run_garbage,
+                                 args=(srv.addr, rnd, i % 10, i, results, ROUNDS), daemon=True)
             threads.append(t)
         t0 = time.monotonic()
         for k in range(0, n, 10):  # ten at a time
@@ -130,7 +136,8 @@ def test_garbage(ctx):
                     bad.append(line)
         assert not bad, f"unsafe or unknown lines reached normal clients (seed {seed}): {bad[:3]}"
         counts = {r: results.count(r) for r in set(results)}
-        print(f"  seed {seed}: {n} garbage clients in {elapsed:.2f}s ({counts}); "
+        print(f"  seed {seed}: {n} garbage clients x {ROUNDS} connections in {elapsed:.2f}s "
+              f"({counts}); "
               f"{NORMAL} normal clients: {load.total_acked} messages delivered once in order, "
               f"{sum(len(e) for e in load.events)} other lines all clean; "
               f"server RSS {srv.rss_kb()} kB, {srv.fd_count()} fds")
