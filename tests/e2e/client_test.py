@@ -579,6 +579,26 @@ def t_pipe(opts):
     term.check_restored(p, d, statuses=(0,))
 
 
+def t_paste_long(opts):
+    """A one-line paste longer than the input line's limit (4000 bytes) is
+    either kept whole (sent in pieces, as a long line inside a multi-line
+    paste is) or refused with a visible note; never dropped in silence.
+    (Not registered with CTest: fails with the client of 2026-11-25.)"""
+    tm = h.Tmux()
+    srv = server(opts, args=["--rate", "0"])
+    p = client(tm, opts, srv.port, "alice")
+    peer = h.FramedClient(srv.port, "bob")
+    p.paste("y" * 5000)
+    m = p.wait(r"(?i)(too long|not pasted|paste)|^\S*\s*y{20,}", 5)
+    if m.group(1):
+        return  # refused, and said so
+    p.keys("Enter")
+    got = 0
+    while got < 5000:
+        got += len(peer.wait(r"^CHAT \d+ alice y+$").split(" ", 3)[3])
+    h.check(got == 5000, "bob got %d of 5000 pasted characters" % got)
+
+
 def t_status_narrow(opts):
     """At 40x10 the status bar still shows what matters most: the state,
     and while scrolled back the unread count (also pending while down).
@@ -609,7 +629,7 @@ TESTS = {
     "interop_threads": t_interop_threads, "scrollback": t_scrollback, "no_color": t_no_color,
     "paste": t_paste, "plain": t_plain, "env": t_env, "editing": t_editing, "mouse": t_mouse,
     "status_narrow": t_status_narrow, "addresses": t_addresses, "backoff": t_backoff,
-    "modes": t_modes, "connect": t_connect, "pipe": t_pipe,
+    "modes": t_modes, "connect": t_connect, "pipe": t_pipe, "paste_long": t_paste_long,
 }
 
 if __name__ == "__main__":

@@ -115,7 +115,9 @@ class Tmux:
         p = subprocess.run(cmd, env=self.env, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
         if check and p.returncode != 0:
-            raise Failure("tmux %s failed: %s" % (" ".join(args), p.stderr.decode(errors="replace")))
+            shown = " ".join(args)
+            shown = shown if len(shown) < 300 else shown[:300] + "..."
+            raise Failure("tmux %s failed: %s" % (shown, p.stderr.decode(errors="replace")))
         return p.stdout.decode("utf-8", errors="replace")
 
     def _start_watchdog(self):
@@ -191,7 +193,10 @@ class Pane:
     def paste(self, text):
         """Pastes text as a terminal would (bracketed if the app asked)."""
         buf = "e2e-paste"
-        self.tmux.run("set-buffer", "-b", buf, "--", text)
+        path = os.path.join(self.tmux.dir, "paste")
+        with open(path, "w", encoding="utf-8") as f:  # any size, unlike set-buffer
+            f.write(text)
+        self.tmux.run("load-buffer", "-b", buf, path)
         self.tmux.run("paste-buffer", "-p", "-d", "-b", buf, "-t", self.target)
 
     # ---- output
