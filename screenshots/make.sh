@@ -6,7 +6,7 @@
 #
 #   screenshots/make.sh [BUILD_DIR] [SCENE...]     (default BUILD_DIR: build)
 #
-# Needs: tmux, aha, chromium, python3 (apt-get install tmux aha chromium)
+# Needs: tmux, aha, chromium, python3 (scripts/deps.sh screenshots)
 # and the DejaVu fonts (fonts-dejavu-core, a Chromium dependency).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +15,7 @@ build=${1:-$root/build}
 [ $# -gt 0 ] && shift
 for tool in tmux aha chromium python3; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "make.sh: $tool not found: apt-get install tmux aha chromium python3" >&2
+        echo "make.sh: $tool not found: scripts/deps.sh screenshots" >&2
         exit 69 # EX_UNAVAILABLE
     fi
 done
