@@ -27,6 +27,7 @@ struct client *client_new(struct server *srv, int fd, const char *addr)
     linebuf_init(&c->lb, LINE_MAX_BYTES);
     c->tokens = (int64_t)RATE_BURST * 1000;
     c->tokens_ms = c->connected_ms;
+    c->authed = srv->cfg.password == NULL;
     outq_init(&c->q, OUTQ_MAX_BYTES);
     return c;
 }
@@ -202,11 +203,19 @@ void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
     enum close_kind k = c->close;
     bool out = !outq_empty(&c->q);
     int64_t deadline = c->close_deadline_ms;
+    int64_t hold = c->hold_until_ms;
     pthread_mutex_unlock(&c->lock);
 
     memset(p, 0, sizeof *p);
     if (k == CLOSE_NOW) {
         p->done = true;
+        return;
+    }
+    if (k == CLOSE_FLUSH && now_ms < hold) {
+        /* A wrong password: the error goes out now, the close comes later,
+         * so guessing costs time. Nothing is read meanwhile. */
+        p->deadline_ms = hold;
+        p->wr = out;
         return;
     }
     if (k == CLOSE_FLUSH) {

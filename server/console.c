@@ -1,6 +1,7 @@
 /* console: the operator's commands, typed on the server's terminal. */
 #include "server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -29,6 +30,8 @@ static const char CONSOLE_HELP[] = "operator commands:\n"
                                    "  stats               server statistics\n"
                                    "  say TEXT            a notice to everyone\n"
                                    "  kick NICK [REASON]  disconnect someone\n"
+                                   "  ban ADDR[/BITS]     refuse an address until restart,\n"
+                                   "                      and disconnect who is on it\n"
                                    "  help                this list\n"
                                    "  quit                shut the server down (as Ctrl-C)\n";
 
@@ -84,6 +87,24 @@ bool console_run(struct server *srv, const char *line, FILE *out)
                 fprintf(out, "no such nick: %s\n", nick);
             else
                 log_event(srv, NULL, "operator kicked %s%s%s", nick, *reason ? ": " : "", reason);
+        }
+    } else if (cmd_is(&c, "ban")) {
+        const char *args = c.args, *word;
+        size_t len;
+        char what[INET6_ADDRSTRLEN + 8];
+        struct cidr net;
+        if (!cmd_next_word(&args, &word, &len) || len >= sizeof what) {
+            fprintf(out, "usage: ban ADDR[/BITS]\n");
+        } else {
+            memcpy(what, word, len);
+            what[len] = '\0';
+            if (cidr_parse(what, &net) < 0 || access_ban(&srv->acc, what) < 0) {
+                fprintf(out, "bad address: %s\n", what);
+            } else {
+                unsigned n = registry_kick_addr(srv, &net, "banned");
+                fprintf(out, "banned %s (%u disconnected)\n", what, n);
+                log_event(srv, NULL, "operator banned %s (%u disconnected)", what, n);
+            }
         }
     } else if (cmd_is(&c, "quit")) {
         return true;

@@ -41,6 +41,19 @@ static void usage(FILE *out)
             "  --rate MSGS_PER_S  per-client message rate, burst %d (default %d; 0 = off);\n"
             "                     /ping is never limited\n"
             "  --quiet            do not log every message (connections are still logged)\n"
+            "  --password PASS    clients must give it (default: none; the environment\n"
+            "                     variable SOCKCHAT_PASSWORD keeps it out of ps). sockchat\n"
+            "                     sends it in its hello; nc/telnet users type /auth PASS\n"
+            "                     first (so can the tutorial's client, as a message).\n"
+            "                     A wrong one: an error, and the connection closes after\n"
+            "                     1 s, doubling per failure from that address (max 32 s)\n"
+            "  --allow CIDR       only these addresses may connect (repeatable, e.g.\n"
+            "                     --allow 10.0.0.0/8 --allow ::1); default: everyone\n"
+            "  --transcript FILE  append every chat message to FILE (one framed CHAT line\n"
+            "                     each) before acknowledging it, and load the last\n"
+            "                     --history of them at start. Each is written before its\n"
+            "                     ACK (survives a crash of the server); fdatasync at most\n"
+            "                     every %d ms (a power cut may lose that much)\n"
             "  --help             this text\n"
             "  --version          print the version\n"
             "\n"
@@ -51,11 +64,11 @@ static void usage(FILE *out)
             "announced while at most %d people are in the room (a room of thousands\n"
             "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
             "When stdin is a terminal, type help for the operator console\n"
-            "(who, stats, say, kick, quit). SIGINT/SIGTERM: clients are told, queues get\n"
+            "(who, stats, say, kick, ban, quit). SIGINT/SIGTERM: clients are told, queues get\n"
             "%d s to drain, exit status 0.\n",
             PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, RATE_BURST, RATE_DEFAULT,
-            OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20, ANNOUNCE_MAX_USERS,
-            SHUTDOWN_FLUSH_MS / 1000);
+            TRANSCRIPT_SYNC_MS, OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20,
+            ANNOUNCE_MAX_USERS, SHUTDOWN_FLUSH_MS / 1000);
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned *out)
@@ -89,6 +102,9 @@ int main(int argc, char **argv)
         {"history", required_argument, NULL, 'H'},
         {"rate", required_argument, NULL, 'r'},
         {"quiet", no_argument, NULL, 'q'},
+        {"password", required_argument, NULL, 'P'},
+        {"allow", required_argument, NULL, 'A'},
+        {"transcript", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -104,8 +120,11 @@ int main(int argc, char **argv)
     };
     unsigned port;
     int ch;
+    const char *transcript_path = NULL;
+    const char *allow[64];
+    unsigned nallow = 0;
 
-    while ((ch = getopt_long(argc, argv, "b:p:m:w:c:n:H:r:qhV", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "b:p:m:w:c:n:H:r:qhVP:A:T:", opts, NULL)) != -1) {
         switch (ch) {
         case 'b':
             cfg.bind = optarg;
@@ -150,6 +169,23 @@ int main(int argc, char **argv)
         case 'q':
             cfg.quiet = true;
             break;
+        case 'P':
+            if (optarg[0] == '\0' || strpbrk(optarg, " \r\n") != NULL)
+                die_usage("--password", "...", "a non-empty word without spaces");
+            cfg.password = optarg;
+            break;
+        case 'A': {
+            struct cidr c;
+            if (cidr_parse(optarg, &c) < 0)
+                die_usage("--allow", optarg, "an address or CIDR, e.g. 10.0.0.0/8");
+            if (nallow == sizeof allow / sizeof allow[0])
+                die_usage("--allow", optarg, "at most 64 of them");
+            allow[nallow++] = optarg;
+            break;
+        }
+        case 'T':
+            transcript_path = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -163,6 +199,14 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         die_usage("argument", argv[optind], "options only");
+    if (cfg.password == NULL) {
+        const char *env = getenv("SOCKCHAT_PASSWORD");
+        if (env != NULL && env[0] != '\0') {
+            if (strpbrk(env, " \r\n") != NULL)
+                die_usage("SOCKCHAT_PASSWORD", "...", "a word without spaces");
+            cfg.password = env;
+        }
+    }
 
     /* A peer that vanishes mid-write must cost an EPIPE, not the process. */
     signal(SIGPIPE, SIG_IGN);
@@ -192,6 +236,19 @@ int main(int argc, char **argv)
     struct server srv;
     server_init(&srv, &cfg);
     srv.logf = stderr;
+    for (unsigned i = 0; i < nallow; i++)
+        access_allow(&srv.acc, allow[i]);
+    struct transcript tr;
+    unsigned loaded = 0;
+    if (transcript_path != NULL) {
+        if (transcript_load(transcript_path, &srv.hist, &loaded, err, sizeof err) < 0 ||
+            transcript_open(&tr, transcript_path, err, sizeof err) < 0) {
+            fprintf(stderr, "sockchat-server: %s\n", err);
+            server_free(&srv);
+            return EX_CANTCREAT;
+        }
+        srv.transcript = &tr;
+    }
     struct console con;
     console_init(&con, isatty(STDIN_FILENO));
 
@@ -199,6 +256,11 @@ int main(int argc, char **argv)
     fflush(stdout);
     log_event(&srv, NULL, "sockchat-server %s listening on %s (mode %s)%s", SOCKCHAT_VERSION, bound,
               mode_name(cfg.mode), con.enabled ? "; type help for commands" : "");
+    if (transcript_path != NULL)
+        log_event(&srv, NULL, "transcript %s: %u messages loaded into history", transcript_path,
+                  loaded);
+    if (cfg.password != NULL)
+        log_event(&srv, NULL, "a password is required");
 
     struct run_ctx rc = {.lfd = lfd, .sigfd = sig_pipe[0], .con = &con};
     int status;
@@ -220,6 +282,8 @@ int main(int argc, char **argv)
               : got_signal == SIGTERM ? " (SIGTERM)"
                                       : "");
     console_free(&con);
+    if (srv.transcript != NULL)
+        transcript_close(srv.transcript);
     server_free(&srv);
     close(sig_pipe[0]);
     close(sig_pipe[1]);

@@ -231,10 +231,15 @@ static void *pool_worker(void *arg)
                 (void)r;
             } else {
                 struct client *c = p;
-                if ((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (c->events & EPOLLIN))
+                if ((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (c->events & EPOLLIN)) {
                     pool_read(w, c);
-                else
-                    pool_notify(c); /* writable, or an error while not reading */
+                } else {
+                    /* Writable; or an error while neither reading nor
+                     * writing, which level-triggered epoll would repeat. */
+                    if (c->events == 0 && (ev[i].events & (EPOLLHUP | EPOLLERR)))
+                        client_request_close(c, CLOSE_NOW, "lost connection", 0);
+                    pool_notify(c);
+                }
             }
         }
         pool_run_pending(w);

@@ -98,6 +98,8 @@ void client_serve(struct client *c, struct run_ctx *rc)
             rc->stop = true;
             registry_shutdown(srv, "the operator stopped the server");
         }
+        if (!plan.rd && !plan.wr && (p[0].revents & (POLLHUP | POLLERR)))
+            client_request_close(c, CLOSE_NOW, "lost connection", 0); /* or poll spins */
         if (plan.rd && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             ssize_t n;
             do {

@@ -117,6 +117,22 @@ void registry_notice(struct server *srv, const char *text)
     pthread_mutex_unlock(&srv->reg_lock);
 }
 
+unsigned registry_kick_addr(struct server *srv, const struct cidr *net, const char *reason)
+{
+    unsigned n = 0;
+    int64_t deadline = server_now_ms(srv) + SHUTDOWN_FLUSH_MS;
+    pthread_mutex_lock(&srv->reg_lock);
+    for (struct client *c = srv->clients; c; c = c->next) {
+        struct cidr a;
+        if (addr_parse(c->addr, &a) == 0 && cidr_match(net, &a)) {
+            client_request_close(c, CLOSE_FLUSH, reason, deadline);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&srv->reg_lock);
+    return n;
+}
+
 unsigned registry_count(struct server *srv)
 {
     pthread_mutex_lock(&srv->reg_lock);

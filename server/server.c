@@ -38,6 +38,7 @@ void server_init(struct server *srv, const struct config *cfg)
     srv->cfg = *cfg;
     pthread_mutex_init(&srv->reg_lock, NULL);
     history_init(&srv->hist, cfg->history);
+    access_init(&srv->acc);
     srv->mono_ms = clock_mono_ms;
     srv->wall = clock_wall;
     atomic_init(&srv->stopping, false);
@@ -48,6 +49,7 @@ void server_init(struct server *srv, const struct config *cfg)
 void server_free(struct server *srv)
 {
     history_free(&srv->hist);
+    access_free(&srv->acc);
     pthread_mutex_destroy(&srv->reg_lock);
 }
 
@@ -63,6 +65,13 @@ int64_t server_wall(struct server *srv)
 
 struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker, int efd)
 {
+    const char *why = access_check(&srv->acc, addr);
+    if (why != NULL) {
+        /* Closed at once, unanswered: nothing to learn from us. */
+        close(fd);
+        log_event(srv, NULL, "%s refused: %s", addr, why);
+        return NULL;
+    }
     struct client *c = client_new(srv, fd, addr);
     if (c == NULL) {
         net_refuse(fd, "ERR full server out of memory, try again later\n");

@@ -117,6 +117,68 @@ void history_push(struct history *h, struct outmsg *framed, struct outmsg *plain
 /* The i-th oldest entry (0 <= i < count). */
 struct outmsg *history_get(const struct history *h, unsigned i, bool framed);
 
+/* ---- transcript.c: chat appended to a file before it is acknowledged ---- */
+
+enum { TRANSCRIPT_SYNC_MS = 200 };
+
+struct transcript {
+    int fd;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    bool dirty, stop;
+};
+
+int transcript_open(struct transcript *t, const char *path, char *err, size_t ecap);
+/* Appends one record (a framed CHAT line with its LF); -1 when it failed. */
+int transcript_append(struct transcript *t, const char *line, size_t len);
+void transcript_close(struct transcript *t);
+/* Loads the last h->cap records into h; a missing file is an empty one. */
+int transcript_load(const char *path, struct history *h, unsigned *loaded, char *err, size_t ecap);
+
+/* ---- access.c: --allow, bans, --password ---- */
+
+enum {
+    AUTH_DELAY_MS = 1000,    /* a wrong password: closed after this, doubling per failure */
+    AUTH_FORGET_MS = 600000, /* failures older than this are forgotten */
+    AUTH_FAIL_SLOTS = 64,
+};
+
+struct cidr {
+    int family; /* 4 or 6 */
+    uint8_t addr[16];
+    unsigned bits;
+};
+
+struct auth_fail {
+    struct cidr who;
+    unsigned count;
+    int64_t last_ms;
+};
+
+struct access {
+    struct cidr *allow; /* fixed after start-up */
+    unsigned nallow;
+    pthread_mutex_t lock; /* bans and fails */
+    struct cidr *bans;
+    unsigned nbans;
+    struct auth_fail fails[AUTH_FAIL_SLOTS];
+};
+
+int cidr_parse(const char *s, struct cidr *c);
+bool cidr_match(const struct cidr *net, const struct cidr *addr);
+/* The host part of "1.2.3.4:5" or "[::1]:5". */
+int addr_parse(const char *addrport, struct cidr *out);
+bool password_equal(const char *given, const char *want);
+void access_init(struct access *a);
+void access_free(struct access *a);
+int access_allow(struct access *a, const char *cidr);
+int access_ban(struct access *a, const char *cidr);
+/* NULL when addrport may connect, else why not ("not allowed", "banned"). */
+const char *access_check(struct access *a, const char *addrport);
+/* Records a failed password; returns how long to wait before closing. */
+int64_t access_auth_failed(struct access *a, const char *addrport, int64_t now_ms);
+
 /* ---- clients ---- */
 
 enum dialect {
@@ -153,6 +215,7 @@ struct client {
     int64_t tokens_ms;
     bool draining; /* we sent our last byte and shut down writing */
     bool eof;      /* the peer shut down its sending side */
+    bool authed;   /* gave the password (or none is needed) */
     bool closing_seen;
     int64_t linger_deadline_ms;
 
@@ -162,6 +225,7 @@ struct client {
     char reason[REASON_MAX]; /* why it is leaving: "quit", "too slow", ... */
     int64_t close_deadline_ms;
     int64_t soft_since_ms; /* when the queue went past OUTQ_SOFT_BYTES; 0: it is not */
+    int64_t hold_until_ms; /* CLOSE_FLUSH waits until then (a wrong password) */
 
     /* Driver data. */
     atomic_bool wake_pending; /* threads: an eventfd write is in flight */
@@ -188,7 +252,8 @@ struct config {
     unsigned history;
     unsigned rate; /* messages/s; 0 = unlimited */
     bool quiet;
-    unsigned workers; /* pool mode; 0 = one per core */
+    unsigned workers;     /* pool mode; 0 = one per core */
+    const char *password; /* NULL: none */
 };
 
 struct stats {
@@ -218,7 +283,9 @@ struct server {
      * reg_lock held (by others) or by c's owner. */
     void (*notify)(struct client *c);
 
-    FILE *logf; /* NULL: no log */
+    FILE *logf;                    /* NULL: no log */
+    struct transcript *transcript; /* NULL: none */
+    struct access acc;
     int64_t started_ms;
     int64_t started_wall;
     atomic_bool stopping;
@@ -269,6 +336,9 @@ void registry_shutdown(struct server *srv, const char *text);
 /* Operator actions; 0 on success, -1 when no such nick. */
 int registry_kick(struct server *srv, const char *nick, const char *reason);
 void registry_notice(struct server *srv, const char *text);
+/* Closes every client whose address is in net; returns how many. */
+struct cidr;
+unsigned registry_kick_addr(struct server *srv, const struct cidr *net, const char *reason);
 unsigned registry_count(struct server *srv);
 /* Writes "/who"-style lines through out(); at most max lines of users. */
 void registry_who(struct server *srv, int64_t now_ms, unsigned max,

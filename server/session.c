@@ -89,19 +89,20 @@ void reply_ack(struct reply *r)
 
 /* ---- the room ---- */
 
-/* With reg_lock held: queues m, encoded once per dialect, on every joined
- * client but `except`; also returns the encodings when asked (history). */
-static void deliver_locked(struct server *srv, const struct msg *m, const struct client *except,
-                           struct outmsg **keep_framed, struct outmsg **keep_plain)
+/* m encoded once per dialect. */
+static void encode_pair(const struct msg *m, struct outmsg **framed, struct outmsg **plain)
 {
     char buf[WIRE_MAX];
     int n;
-    struct outmsg *framed = NULL, *plain = NULL;
+    *framed = (n = msg_encode(buf, sizeof buf, m)) > 0 ? outmsg_new(buf, (size_t)n) : NULL;
+    *plain = (n = msg_format_plain(buf, sizeof buf, m)) > 0 ? outmsg_new(buf, (size_t)n) : NULL;
+}
 
-    if ((n = msg_encode(buf, sizeof buf, m)) > 0)
-        framed = outmsg_new(buf, (size_t)n);
-    if ((n = msg_format_plain(buf, sizeof buf, m)) > 0)
-        plain = outmsg_new(buf, (size_t)n);
+/* With reg_lock held: queues the encodings on every joined client but
+ * `except`, by reference. */
+static void deliver_pair_locked(struct server *srv, struct outmsg *framed, struct outmsg *plain,
+                                const struct client *except)
+{
     for (struct client *c = srv->clients; c; c = c->next) {
         if (!c->joined || c == except)
             continue;
@@ -110,17 +111,20 @@ static void deliver_locked(struct server *srv, const struct msg *m, const struct
         else if (c->dialect == DIALECT_PLAIN && plain)
             client_send_ref(c, plain);
     }
-    if (keep_framed && keep_plain && framed && plain) {
-        *keep_framed = outmsg_ref(framed);
-        *keep_plain = outmsg_ref(plain);
-    }
+}
+
+static void deliver_locked(struct server *srv, const struct msg *m, const struct client *except)
+{
+    struct outmsg *framed, *plain;
+    encode_pair(m, &framed, &plain);
+    deliver_pair_locked(srv, framed, plain, except);
     outmsg_unref(framed);
     outmsg_unref(plain);
 }
 
 void registry_broadcast_locked(struct server *srv, const struct msg *m, const struct client *except)
 {
-    deliver_locked(srv, m, except, NULL, NULL);
+    deliver_locked(srv, m, except);
 }
 
 void session_chat(struct reply *r, enum msg_type type, const char *text)
@@ -128,6 +132,7 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     struct client *c = r->c;
     struct server *srv = c->srv;
     char nick[NICK_MAX + 1];
+    bool lost = false;
 
     pthread_mutex_lock(&srv->reg_lock);
     if (!c->joined) {
@@ -135,17 +140,31 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
         return;
     }
     struct msg m = {.type = type, .time = server_wall(srv), .nick = c->nick, .text = text};
-    struct outmsg *framed = NULL, *plain = NULL;
-    deliver_locked(srv, &m, c, type == MSG_CHAT ? &framed : NULL, &plain);
-    if (framed && plain)
-        history_push(&srv->hist, framed, plain);
+    struct outmsg *framed, *plain;
+    encode_pair(&m, &framed, &plain);
+    /* The transcript is written under the lock so its order is everyone's
+     * order; the write goes to the page cache (the fsync is elsewhere). */
+    if (type == MSG_CHAT && srv->transcript && framed &&
+        transcript_append(srv->transcript, framed->data, framed->len) < 0)
+        lost = true;
+    if (!lost) {
+        deliver_pair_locked(srv, framed, plain, c);
+        if (type == MSG_CHAT && framed && plain)
+            history_push(&srv->hist, framed, plain);
+    }
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
     outmsg_unref(framed);
     outmsg_unref(plain);
 
+    if (lost) {
+        /* Not kept, so not relayed and not acknowledged. */
+        reply_err(r, "transcript", "message not sent: the server cannot save it");
+        log_event(srv, c, "transcript write failed; message refused");
+        return;
+    }
     atomic_fetch_add_explicit(&srv->st.messages, 1, memory_order_relaxed);
-    /* Acknowledged only once it is queued for everyone and in history. */
+    /* Acknowledged only once it is saved, queued for everyone and in history. */
     reply_ack(r);
     if (!srv->cfg.quiet) {
         if (type == MSG_ACTION)
@@ -187,7 +206,7 @@ static void session_join(struct client *c, enum dialect d, const char *want)
             client_send_ref(c, history_get(&srv->hist, i, d == DIALECT_FRAMED));
     if (announce_wanted(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
-        deliver_locked(srv, &j, c, NULL, NULL);
+        deliver_locked(srv, &j, c);
     }
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
@@ -207,7 +226,7 @@ void session_leave(struct client *c, const char *reason)
         bool always = strncmp(reason, "too slow", 8) == 0 || strncmp(reason, "kicked", 6) == 0;
         if (always || announce_wanted(users + 1)) {
             struct msg m = {.type = MSG_LEAVE, .nick = c->nick, .users = users, .text = reason};
-            deliver_locked(srv, &m, c, NULL, NULL);
+            deliver_locked(srv, &m, c);
         }
     }
     pthread_mutex_unlock(&srv->reg_lock);
@@ -222,6 +241,50 @@ void session_end(struct client *c)
     session_leave(c, reason);
     registry_remove(c->srv, c);
     log_event(c->srv, c, "disconnected (%s)", reason);
+}
+
+/* The connection's dialect is known: it joins the room, unless it still
+ * owes us the password. */
+static void session_detect(struct client *c, enum dialect d)
+{
+    if (c->authed) {
+        session_join(c, d, NULL);
+        return;
+    }
+    pthread_mutex_lock(&c->srv->reg_lock);
+    c->dialect = d;
+    pthread_mutex_unlock(&c->srv->reg_lock);
+}
+
+static void auth_failed(struct client *c)
+{
+    struct server *srv = c->srv;
+    int64_t now = server_now_ms(srv);
+    int64_t delay = access_auth_failed(&srv->acc, c->addr, now);
+    pthread_mutex_lock(&c->lock);
+    c->hold_until_ms = now + delay;
+    pthread_mutex_unlock(&c->lock);
+    client_request_close(c, CLOSE_FLUSH, "wrong password", now + delay + SHUTDOWN_FLUSH_MS);
+    log_event(srv, c, "wrong password; closing in %lld ms", (long long)delay);
+}
+
+/* "/auth PASSWORD" from a plain or raw client. */
+static void session_auth(struct reply *r, const char *args)
+{
+    struct client *c = r->c;
+    const char *want = c->srv->cfg.password;
+    if (want == NULL || c->authed) {
+        reply_out(r, "no password needed");
+        return;
+    }
+    if (!password_equal(args, want)) {
+        reply_err(r, ERR_AUTH, "wrong password");
+        auth_failed(c);
+        return;
+    }
+    c->authed = true;
+    session_join(c, c->dialect, NULL);
+    reply_out(r, "password accepted; you are %s", c->nick);
 }
 
 static void session_quit(struct reply *r, const char *reason)
@@ -263,7 +326,16 @@ static void session_message(struct reply *r, const char *data, size_t len)
         return;
     }
     struct cmd cmd;
-    if (cmd_parse(text, &cmd)) {
+    bool is_cmd = cmd_parse(text, &cmd);
+    if (is_cmd && cmd_is(&cmd, "auth")) {
+        session_auth(r, cmd.args);
+        return;
+    }
+    if (!c->authed && !(is_cmd && (cmd_is(&cmd, "ping") || cmd_is(&cmd, "quit")))) {
+        reply_err(r, ERR_AUTH, "this server needs a password: send /auth PASSWORD first");
+        return;
+    }
+    if (is_cmd) {
         /* /ping measures latency and /quit must always work. */
         if (!cmd_is(&cmd, "ping") && !cmd_is(&cmd, "quit") && !rate_allow(c, now)) {
             reply_err(r, ERR_SLOW_DOWN, "slow down: at most %u messages per second", srv->cfg.rate);
@@ -330,12 +402,20 @@ static void hello_line(struct client *c, char *line, size_t len)
     memcpy(copy, line, len + 1);
     if (msg_parse(&m, line) == 0 && m.type == MSG_HELLO &&
         strncmp(m.word, PROTO_NAME "/", sizeof PROTO_NAME) == 0) {
-        /* The password (m.text) is not checked yet: no --password. */
+        const char *want = c->srv->cfg.password;
+        if (want != NULL && !password_equal(m.text, want)) {
+            struct reply r = {.c = c};
+            session_detect(c, DIALECT_FRAMED);
+            reply_err(&r, ERR_AUTH, "wrong password");
+            auth_failed(c);
+            return;
+        }
+        c->authed = true;
         session_join(c, DIALECT_FRAMED, m.nick);
         return;
     }
     /* Someone typed "HELLO ..." into nc: a plain line after all. */
-    session_join(c, DIALECT_PLAIN, NULL);
+    session_detect(c, DIALECT_PLAIN);
     plain_line(c, copy, len);
 }
 
@@ -371,11 +451,8 @@ void session_input(struct client *c, const char *data, size_t len)
     atomic_fetch_add_explicit(&srv->st.bytes_in, len, memory_order_relaxed);
     if (c->dialect == DIALECT_NONE && c->lb.len == 0) {
         enum dialect d = detect(data, len);
-        if (d == DIALECT_RAW) {
-            session_join(c, DIALECT_RAW, NULL);
-        } else if (d == DIALECT_PLAIN) {
-            session_join(c, DIALECT_PLAIN, NULL);
-        }
+        if (d == DIALECT_RAW || d == DIALECT_PLAIN)
+            session_detect(c, d);
     }
     if (c->dialect == DIALECT_RAW) {
         if (client_close_state(c, NULL, 0) == CLOSE_NONE)
@@ -402,7 +479,7 @@ void session_input(struct client *c, const char *data, size_t len)
         if (hello_pending) {
             hello_pending = false;
             if (st == LINEBUF_OVERLONG) {
-                session_join(c, DIALECT_PLAIN, NULL);
+                session_detect(c, DIALECT_PLAIN);
             } else {
                 sanitize_line(line, n);
                 hello_line(c, line, n);

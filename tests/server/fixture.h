@@ -39,5 +39,6 @@ Suite *registry_suite(void);
 Suite *session_suite(void);
 Suite *commands_suite(void);
 Suite *io_suite(void);
+Suite *access_suite(void);
 
 #endif

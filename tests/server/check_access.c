@@ -1,0 +1,223 @@
+/* access and transcript: --allow, bans, --password, --transcript. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+START_TEST(test_cidr)
+{
+    struct cidr net, a;
+    ck_assert_int_eq(cidr_parse("10.0.0.0/8", &net), 0);
+    ck_assert_int_eq(addr_parse("10.200.3.4:5555", &a), 0);
+    ck_assert(cidr_match(&net, &a));
+    ck_assert_int_eq(addr_parse("11.0.0.1:1", &a), 0);
+    ck_assert(!cidr_match(&net, &a));
+    ck_assert_int_eq(cidr_parse("192.168.1.128/25", &net), 0);
+    ck_assert_int_eq(addr_parse("192.168.1.200:1", &a), 0);
+    ck_assert(cidr_match(&net, &a));
+    ck_assert_int_eq(addr_parse("192.168.1.127:1", &a), 0);
+    ck_assert(!cidr_match(&net, &a));
+    ck_assert_int_eq(cidr_parse("::1", &net), 0);
+    ck_assert_int_eq(addr_parse("[::1]:80", &a), 0);
+    ck_assert(cidr_match(&net, &a));
+    ck_assert_int_eq(addr_parse("127.0.0.1:80", &a), 0);
+    ck_assert(!cidr_match(&net, &a)); /* families differ */
+    ck_assert_int_eq(cidr_parse("0.0.0.0/0", &net), 0);
+    ck_assert(cidr_match(&net, &a));
+    ck_assert_int_eq(cidr_parse("10.0.0.0/33", &net), -1);
+    ck_assert_int_eq(cidr_parse("nonsense", &net), -1);
+    ck_assert_int_eq(cidr_parse("1.2.3.4/", &net), -1);
+}
+END_TEST
+
+START_TEST(test_password_equal)
+{
+    ck_assert(password_equal("secret", "secret"));
+    ck_assert(!password_equal("secreT", "secret"));
+    ck_assert(!password_equal("secret2", "secret"));
+    ck_assert(!password_equal("secre", "secret"));
+    ck_assert(!password_equal("", "secret"));
+}
+END_TEST
+
+START_TEST(test_allow_and_ban)
+{
+    struct access *a = &fx_srv.acc;
+    ck_assert_ptr_null(access_check(a, "8.8.8.8:1")); /* no --allow: everyone */
+    access_allow(a, "127.0.0.0/8");
+    access_allow(a, "::1");
+    ck_assert_ptr_null(access_check(a, "127.0.0.1:1"));
+    ck_assert_ptr_null(access_check(a, "[::1]:1"));
+    ck_assert_str_eq(access_check(a, "8.8.8.8:1"), "not allowed");
+    access_ban(a, "127.0.0.2");
+    ck_assert_str_eq(access_check(a, "127.0.0.2:9"), "banned");
+    ck_assert_ptr_null(access_check(a, "127.0.0.1:9"));
+}
+END_TEST
+
+START_TEST(test_auth_failures_slow_down)
+{
+    struct access *a = &fx_srv.acc;
+    int64_t t = 1000;
+    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:1", t), AUTH_DELAY_MS);
+    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:2", t), 2 * AUTH_DELAY_MS);
+    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:3", t), 4 * AUTH_DELAY_MS);
+    ck_assert_int_eq(access_auth_failed(a, "2.2.2.2:1", t), AUTH_DELAY_MS); /* per address */
+    for (int i = 0; i < 10; i++)
+        access_auth_failed(a, "1.1.1.1:3", t);
+    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:3", t), 32 * AUTH_DELAY_MS); /* capped */
+    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:3", t + AUTH_FORGET_MS + 1), AUTH_DELAY_MS);
+}
+END_TEST
+
+START_TEST(test_framed_password)
+{
+    fx_srv.cfg.password = "sesame";
+    struct client *ok = fx_client("127.0.0.1:1");
+    fx_feed(ok, "HELLO sockchat/1 alice sesame\n");
+    ck_assert_str_eq(fx_drain(ok), "WELCOME alice threads 1 testsrv\n");
+    struct client *bad = fx_client("127.0.0.1:2");
+    fx_feed(bad, "HELLO sockchat/1 mallory guess\nMSG 1 let me in\n");
+    ck_assert_str_eq(fx_drain(bad), "ERR auth wrong password\n");
+    ck_assert(!bad->joined);
+    char why[REASON_MAX];
+    ck_assert_int_eq(client_close_state(bad, why, sizeof why), CLOSE_FLUSH);
+    ck_assert_str_eq(why, "wrong password");
+    ck_assert_str_eq(fx_drain(ok), ""); /* no JOIN, nothing relayed */
+    /* The close waits out the delay, so guessing is slow. */
+    struct client_plan p;
+    client_plan(bad, fx_clock.mono_ms, &p);
+    ck_assert(!p.done);
+    ck_assert(!p.rd);
+    ck_assert_int_eq(p.deadline_ms, fx_clock.mono_ms + AUTH_DELAY_MS);
+    struct client *none = fx_client("127.0.0.1:3");
+    fx_feed(none, "HELLO sockchat/1 eve\n");
+    ck_assert_str_eq(fx_drain(none), "ERR auth wrong password\n");
+}
+END_TEST
+
+START_TEST(test_plain_and_raw_auth)
+{
+    fx_srv.cfg.password = "sesame";
+    struct client *a = fx_client("127.0.0.1:1");
+    fx_feed(a, "HELLO sockchat/1 alice sesame\n");
+    fx_drain(a);
+    struct client *p = fx_client("127.0.0.1:2");
+    fx_feed(p, "hello?\n/who\n");
+    ck_assert_str_eq(fx_drain(p),
+                     "error: this server needs a password: send /auth PASSWORD first\n"
+                     "error: this server needs a password: send /auth PASSWORD first\n");
+    ck_assert_str_eq(fx_drain(a), "");
+    fx_feed(p, "/ping x\n/auth sesame\nnow I talk\n");
+    ck_assert_str_eq(fx_drain(p), "pong x\npassword accepted; you are guest2\nMessage received\n");
+    ck_assert_str_eq(fx_drain(a), "JOIN guest2 2\nCHAT 1700000000 guest2 now I talk\n");
+    struct client *r = fx_client("127.0.0.1:3");
+    fx_feed(r, "hi");
+    ck_assert_str_eq(fx_drain(r), "error: this server needs a password: send /auth PASSWORD first");
+    fx_feed(r, "/auth sesame");
+    ck_assert_str_eq(fx_drain(r), "password accepted; you are guest3");
+    struct client *w = fx_client("127.0.0.1:4");
+    fx_feed(w, "/auth nope\n");
+    ck_assert_str_eq(fx_drain(w), "error: wrong password\n");
+    ck_assert_int_eq(client_close_state(w, NULL, 0), CLOSE_FLUSH);
+}
+END_TEST
+
+static char tpath[64];
+
+static void tx_setup(void)
+{
+    fx_setup_with(5, 0, 100);
+    snprintf(tpath, sizeof tpath, "/tmp/check_server_transcript_%d", (int)getpid());
+    unlink(tpath);
+}
+
+static void tx_teardown(void)
+{
+    fx_teardown();
+    unlink(tpath);
+}
+
+START_TEST(test_transcript_roundtrip)
+{
+    struct transcript t;
+    char err[256];
+    ck_assert_int_eq(transcript_open(&t, tpath, err, sizeof err), 0);
+    fx_srv.transcript = &t;
+    struct client *a = fx_framed("alice");
+    char line[64];
+    for (int i = 0; i < 8; i++) {
+        snprintf(line, sizeof line, "MSG %d note %d\n", i, i);
+        fx_feed(a, line);
+    }
+    fx_feed(a, "MSG 9 /me is not chat\n");
+    transcript_close(&t);
+    fx_srv.transcript = NULL;
+
+    /* A crash mid-record leaves a torn line: skipped on load. */
+    int fd = open(tpath, O_WRONLY | O_APPEND);
+    ck_assert(write(fd, "CHAT 1700000000 alice tor", 25) == 25);
+    close(fd);
+
+    struct history h;
+    unsigned loaded;
+    history_init(&h, 5);
+    ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
+    ck_assert_uint_eq(loaded, 5);
+    ck_assert_uint_eq(h.count, 5);
+    struct outmsg *m = history_get(&h, 0, true);
+    ck_assert_mem_eq(m->data, "CHAT 1700000000 alice note 3\n", m->len);
+    m = history_get(&h, 4, false);
+    ck_assert_mem_eq(m->data, "<alice> note 7\n", m->len);
+    history_free(&h);
+
+    /* Reopening cuts the torn record off: it was never acknowledged. */
+    ck_assert_int_eq(transcript_open(&t, tpath, err, sizeof err), 0);
+    transcript_append(&t, "CHAT 1700000001 bob next\n", 25);
+    transcript_close(&t);
+    history_init(&h, 2);
+    ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
+    m = history_get(&h, 1, true);
+    ck_assert_mem_eq(m->data, "CHAT 1700000001 bob next\n", m->len);
+    m = history_get(&h, 0, true);
+    ck_assert_mem_eq(m->data, "CHAT 1700000000 alice note 7\n", m->len);
+    history_free(&h);
+}
+END_TEST
+
+START_TEST(test_transcript_missing_file)
+{
+    struct history h;
+    unsigned loaded = 99;
+    char err[256];
+    history_init(&h, 5);
+    ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
+    ck_assert_uint_eq(loaded, 0);
+    history_free(&h);
+    struct transcript t;
+    ck_assert_int_eq(transcript_open(&t, "/nonexistent-dir/x", err, sizeof err), -1);
+    ck_assert(strncmp(err, "transcript /nonexistent-dir/x: ", 31) == 0);
+}
+END_TEST
+
+Suite *access_suite(void)
+{
+    Suite *s = suite_create("access");
+    TCase *core = tcase_create("core");
+    tcase_add_checked_fixture(core, fx_setup, fx_teardown);
+    tcase_add_test(core, test_cidr);
+    tcase_add_test(core, test_password_equal);
+    tcase_add_test(core, test_allow_and_ban);
+    tcase_add_test(core, test_auth_failures_slow_down);
+    tcase_add_test(core, test_framed_password);
+    tcase_add_test(core, test_plain_and_raw_auth);
+    suite_add_tcase(s, core);
+    TCase *tx = tcase_create("transcript");
+    tcase_add_checked_fixture(tx, tx_setup, tx_teardown);
+    tcase_add_test(tx, test_transcript_roundtrip);
+    tcase_add_test(tx, test_transcript_missing_file);
+    suite_add_tcase(s, tx);
+    return s;
+}
