@@ -75,7 +75,7 @@ class Server:
     test can wait for a log line with a deadline."""
 
     def __init__(self, binary, *args, mode=None, bind="127.0.0.1", port=0, env=None,
-                 expect_listen=True, timeout=None):
+                 expect_listen=True, timeout=None, tty=False):
         self.binary = binary
         self.argv = [binary]
         if bind is not None:
@@ -97,8 +97,18 @@ class Server:
         penv.setdefault("ASAN_OPTIONS", "quarantine_size_mb=8")
         if env:
             penv.update(env)
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        # tty=True: stdin is a pseudo-terminal, which enables the operator
+        # console; console() types on it.
+        self.tty_master = None
+        stdin = subprocess.DEVNULL
+        if tty:
+            import pty
+            self.tty_master, slave = pty.openpty()
+            stdin = slave
+        self.proc = subprocess.Popen(self.argv, stdin=stdin, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=penv)
+        if tty:
+            os.close(slave)
         self.pid = self.proc.pid
         self._threads = [
             threading.Thread(target=self._drain, args=(self.proc.stdout, self.out), daemon=True),
@@ -229,6 +239,10 @@ class Server:
                     raise Timeout(f"no server log line matching {pattern!r}")
                 self.cond.wait(min(left, 0.5))
 
+    def console(self, line):
+        """Types a line on the operator console (needs tty=True)."""
+        os.write(self.tty_master, line.encode() + b"\n")
+
     def send_signal(self, sig):
         if self.alive():
             os.kill(self.pid, sig)
@@ -282,6 +296,9 @@ class Server:
                 self.kill()
         else:
             self.join_output()
+        if self.tty_master is not None:
+            os.close(self.tty_master)
+            self.tty_master = None
         if exc_type is not None or VERBOSE:
             print(self.log_tail(), file=sys.stderr)
         reports = self.sanitizer_reports()

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import T_SHORT, Server, Skip, deadline_in, remaining, run_tests  # noqa: E402
+from chatlib import T_SHORT, Conn, Server, Skip, deadline_in, remaining, run_tests  # noqa: E402
 
 
 def test_single_mode_queues_second_client(ctx):
@@ -182,6 +182,31 @@ def test_bind_ipv6_loopback(ctx):
         f.chat("hello ::1")
 
 
+def test_bind_ipv6_any_dual_stack(ctx):
+    """--bind :: serves IPv6 and, where the system allows (bindv6only=0,
+    the Linux default), IPv4 too."""
+    if not _have_ipv6_loopback():
+        raise Skip("this machine has no IPv6 loopback (::1)")
+    with ctx.server("--history", "0", bind="::") as srv:
+        c6 = Conn.connect(("::1", srv.port))
+        srv.conns.append(c6)
+        c6.send(b"six\n")
+        assert c6.readline() == b"Message received"
+        c6.close()  # single mode serves the next one only then
+        try:
+            with open("/proc/sys/net/ipv6/bindv6only") as f:
+                v6only = f.read().strip() == "1"
+        except OSError:
+            v6only = False
+        if v6only:
+            print("  net.ipv6.bindv6only=1 here: IPv4 through :: not checked")
+            return
+        c4 = Conn.connect(("127.0.0.1", srv.port))
+        srv.conns.append(c4)
+        c4.send(b"four\n")
+        assert c4.readline() == b"Message received"
+
+
 def test_default_bind_all_interfaces(ctx):
     """Without --bind the server listens on every interface (the tutorial's
     students connect from their laptops): reachable on 127.0.0.1."""
@@ -211,6 +236,42 @@ def test_name_in_welcome(ctx):
         assert f.welcome.f(1) == ctx.mode, f.welcome
         assert f.welcome.text == b"classroom", f.welcome
         assert srv.mode == ctx.mode
+
+
+def test_operator_console(ctx):
+    """With a terminal on stdin: who and stats print, say reaches everyone
+    as a NOTICE, kick disconnects with the reason announced, quit shuts
+    down as SIGTERM does."""
+    ctx.require_multi()
+    with ctx.server(tty=True) as srv:
+        a = srv.framed("alice")
+        b = srv.framed("bob")
+        p = srv.plain()
+        p.say("/nick carol")
+        a.wait_type("NICK", pred=lambda m: m.f(1) == "carol")
+        srv.console("who")
+        srv.wait_log(r"\bbob\b.*127\.0\.0\.1", stream="out")
+        srv.console("stats")
+        srv.wait_log(r"mode " + ctx.mode + r".*3 clients", stream="out")
+        srv.console("say the lesson starts now")
+        for c in (a, b):
+            m = c.wait_type("NOTICE")
+            assert m.text == b"the lesson starts now", m
+        p.expect(lambda l: l.endswith(b"the lesson starts now"))
+        srv.console("kick bob stop that")
+        lines = b.expect_eof()
+        assert any(b"kicked" in l for l in lines), lines
+        b.close()  # as clients do on EOF (see test_kick_without_close)
+        m = a.wait_type("LEAVE", pred=lambda m: m.nick == "bob")
+        assert m.text.startswith(b"kicked") and b"stop that" in m.text, m
+        srv.console("kick nobody")
+        srv.wait_log(r"no such nick", stream="out")
+        srv.console("help")
+        srv.wait_log(r"kick", stream="out")
+        srv.console("quit")
+        lines = a.expect_eof()
+        assert any(l.startswith(b"SHUTDOWN") for l in lines), lines
+        assert srv.wait() == 0
 
 
 if __name__ == "__main__":
