@@ -75,9 +75,9 @@ class Server:
     test can wait for a log line with a deadline."""
 
     def __init__(self, binary, *args, mode=None, bind="127.0.0.1", port=0, env=None,
-                 expect_listen=True, timeout=None, tty=False):
+                 expect_listen=True, timeout=None, tty=False, wrapper=None):
         self.binary = binary
-        self.argv = [binary]
+        self.argv = list(wrapper or []) + [binary]
         if bind is not None:
             self.argv += ["--bind", bind]
         if port is not None:
