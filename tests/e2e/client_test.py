@@ -618,6 +618,26 @@ def t_too_small(opts):
         wait_connected(p)
 
 
+def t_nick_colour(opts):
+    """A nick has the same colour on every line and in every client."""
+    tm = h.Tmux()
+    srv = server(opts)
+    a = client(tm, opts, srv.port, "alice")
+    b = client(tm, opts, srv.port, "bob")
+    peer = h.FramedClient(srv.port, "carol")
+    peer.msg("first from carol")
+    peer.msg("second from carol")
+    styles = []
+    for p in (a, b):
+        p.wait(chat("carol", "second from carol"))
+        esc = p.screen(escapes=True)
+        found = re.findall(r"<((?:\x1b\[[0-9;:]*m)*)carol(?:\x1b\[[0-9;:]*m)*> \w+ from carol", esc)
+        h.check(len(found) == 2, "%s: carol's lines not found: %r" % (p.name, esc))
+        styles += [term.sgr_attrs(f) for f in found]
+    h.check(all(s == styles[0] for s in styles), "carol's nick style differs: %r" % styles)
+    h.check(styles[0] - {"0", "1", "22"}, "carol's nick has no colour: %r" % styles[0])
+
+
 def t_status_narrow(opts):
     """At 40x10 the status bar still shows what matters most: the state,
     and while scrolled back the unread count; while down, the state (the
@@ -651,7 +671,7 @@ TESTS = {
     "paste": t_paste, "plain": t_plain, "env": t_env, "editing": t_editing, "mouse": t_mouse,
     "status_narrow": t_status_narrow, "addresses": t_addresses, "backoff": t_backoff,
     "modes": t_modes, "connect": t_connect, "pipe": t_pipe, "paste_long": t_paste_long,
-    "too_small": t_too_small,
+    "too_small": t_too_small, "nick_colour": t_nick_colour,
 }
 
 if __name__ == "__main__":

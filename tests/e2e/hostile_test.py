@@ -291,6 +291,15 @@ def t_flood(opts):
     print("%d lines shown %.2f s after the client started; client RSS %d kB" % (N, took, rss))
     h.check(rss < 200 * 1024, "client RSS %d kB after a flood" % rss)
     p.keys("C-u")
+    # The scrollback keeps the newest 10,000 entries (at least): Home shows
+    # the oldest one kept.
+    p.keys("Home")
+    m = p.wait(r"^\S+ <bob> flood (\d{5})$")
+    oldest = int(m.group(1))
+    print("oldest entry kept: flood %05d" % oldest)
+    h.check(oldest <= N - 10000, "only %d entries kept" % (N - oldest))
+    p.keys("End")
+    p.wait(chat("bob", "flood %05d" % (N - 1)))
     finish(p, d, alt)
 
 
