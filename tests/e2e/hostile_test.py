@@ -294,6 +294,7 @@ def t_flood(opts):
     # The scrollback keeps the newest 10,000 entries (at least): Home shows
     # the oldest one kept.
     p.keys("Home")
+    p.wait_gone(chat("bob", "flood %05d" % (N - 1)))
     m = p.wait(r"^\S+ <bob> flood (\d{5})$")
     oldest = int(m.group(1))
     print("oldest entry kept: flood %05d" % oldest)
