@@ -9,13 +9,15 @@ usage: stress_signals.py SERVER_BINARY [--mode M] [--size F]
 
 import os
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-from chatlib import (SCALE, T_SHORT, TIMEOUT_SCALE, Load, deadline_in, raise_nofile,  # noqa: E402
-                     remaining, run_tests)
+from chatlib import (SCALE, T_LONG, T_SHORT, TIMEOUT_SCALE, Load, Msg, Skip,  # noqa: E402
+                     deadline_in, raise_nofile, remaining, run_tests)
 
 FULL_CLIENTS = 200
 DEFAULT_SIZE = 0.2
@@ -100,6 +102,82 @@ def test_sigkill_then_restart(ctx):
         c.chat("the server is back")
         print(f"  SIGKILL with {n} clients chatting ({load.total_acked} messages); "
               f"restarted on port {port} at once")
+
+
+def _supports(binary, option):
+    r = subprocess.run([binary, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=T_SHORT)
+    return option in r.stdout.decode()
+
+
+def _read_transcript(path):
+    """(nick, text) of each CHAT record, in file order."""
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = data.split(b"\n")
+    if lines and lines[-1] != b"":
+        lines = lines[:-1]  # a torn last record: written, never acknowledged
+    for line in lines:
+        if not line:
+            continue
+        m = Msg(line)
+        assert m.type == "CHAT", f"transcript record is not a CHAT line: {line[:100]!r}"
+        out.append((m.nick, m.text))
+    return out
+
+
+def test_sigkill_transcript(ctx):
+    """--transcript: messages are sent, the server is SIGKILLed while they
+    flow; every acknowledged message is in the transcript exactly once, and
+    after a restart a newcomer's history is the tail of the transcript."""
+    ctx.require_multi()
+    if not _supports(ctx.binary, "--transcript"):
+        raise Skip("the server has no --transcript")
+    size = (ctx.size if ctx.size is not None else DEFAULT_SIZE) * SCALE
+    n = 10
+    total = max(1000, int(5000 * size))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "transcript")
+        srv = ctx.server("--rate", "0", "--quiet", "--transcript", path)
+        with srv:
+            clients = [srv.framed(f"scribe{i}") for i in range(n)]
+            for c in clients:
+                c.sync()
+            load = Load(clients, window=8, max_per_client=total // n)
+            load.start()
+            dl = deadline_in(T_LONG)
+            while load.total_acked < total // 2:  # kill while messages flow
+                assert remaining(dl) > 0 and load.is_alive(), "load did not get going"
+                time.sleep(0.005)
+            srv.send_signal(signal.SIGKILL)
+            srv.wait(T_SHORT)
+            load.join(T_SHORT)
+            assert not load.is_alive()
+            port = srv.port
+        records = _read_transcript(path)
+        counts = {}
+        for r in records:
+            counts[r] = counts.get(r, 0) + 1
+        dups = [r for r, k in counts.items() if k > 1]
+        assert not dups, f"{len(dups)} records twice in the transcript, e.g. {dups[0]}"
+        missing = []
+        for i, c in enumerate(clients):
+            for seq in range(1, load.acked[i] + 1):
+                text = b"load%d:%d %s" % (i, seq, load.pad)
+                if (c.nick, text) not in counts:
+                    missing.append((c.nick, seq))
+        assert not missing, f"{len(missing)} acknowledged messages not in the transcript: " \
+                            f"{missing[:5]}"
+        with ctx.server("--history", "20", "--transcript", path, port=port) as again:
+            late = again.framed("latecomer")
+            hist = [(m.nick, m.text) for m in late.sync() if m.type == "CHAT"]
+            want = records[-20:]
+            assert hist == want, f"history after restart is not the transcript's tail: " \
+                                 f"{hist[-3:]} vs {want[-3:]}"
+        print(f"  SIGKILL after {load.total_acked} acknowledged of {total} sent by {n} clients: "
+              f"transcript holds {len(records)} records, every acknowledged one once; "
+              f"history after restart = last {len(hist)} records")
 
 
 if __name__ == "__main__":
