@@ -93,9 +93,8 @@ def t_chat(opts):
     tm = h.Tmux()
     srv = server(opts)
     p = client(tm, opts, srv.port, "alice")
-    bar = p.rows()[-2]
-    for want in ("127.0.0.1:%d" % srv.port, "alice", "1 user"):
-        h.check(want in bar, "status bar lacks %r: %r" % (want, bar), p.describe)
+    for want in ("127.0.0.1:%d" % srv.port, "alice", "1 user", srv.mode):
+        p.wait_row(-2, r"\| %s( \||$)" % re.escape(want))
     p.line("hello world")
     p.wait(acked("alice", "hello world"))
     peer = h.FramedClient(srv.port, "bob")
@@ -176,9 +175,7 @@ def t_resize(opts):
     wait_connected(p)
     p.wait(acked("alice", "small 日本"))
     p.wait(r"before the resize,[\s\S]*forty\s+column\s+terminal")
-    bar = p.rows()[-2]
-    h.check("127.0.0.1:%d" % srv.port in bar and "alice" in bar, "status bar after resize: %r" % bar,
-            p.describe)
+    p.wait_row(-2, r"\| 127\.0\.0\.1:%d \| alice \|" % srv.port)
     p.line("after")
     p.wait(acked("alice", "after"))
     check_layout(p)
@@ -336,11 +333,11 @@ def t_scrollback(opts):
     p.wait(chat("bob", "line 59"))
     p.keys("PPage")
     p.wait_gone(chat("bob", "line 59"))
-    view = p.rows()[:-2]
+    view = p.settled_rows()[:-2]
     for i in range(3):
         peer.msg("late %d" % i)
     p.wait_row(-2, r"\b3 unread\b")
-    h.check(p.rows()[:-2] == view, "the view moved while scrolled back", p.describe)
+    h.check(p.settled_rows()[:-2] == view, "the view moved while scrolled back", p.describe)
     p.keys("End")
     p.wait(chat("bob", "late 2"))
     p.wait_gone(r"\d+ unread")

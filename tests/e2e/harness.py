@@ -249,6 +249,18 @@ class Pane:
         return poll_until("row %d of %s to match /%s/" % (index, self.name, pattern),
                           lambda: rx.search(self.rows()[index]), timeout, self.describe)
 
+    def settled_rows(self, timeout=5):
+        """The screen rows once two looks in a row agree (a redraw may be
+        caught half done)."""
+        last = [None]
+
+        def same():
+            r = self.rows()
+            ok = r == last[0]
+            last[0] = r
+            return r if ok else None
+        return poll_until("%s to settle" % self.name, same, timeout, self.describe)
+
     def wait_gone(self, pattern, timeout=10, flags=re.M):
         rx = re.compile(pattern, flags)
         poll_until("/%s/ to leave %s" % (pattern, self.name),
