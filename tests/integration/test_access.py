@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Access control (issue 6): --password / SOCKCHAT_PASSWORD, /auth for line
+clients, --allow CIDR, the operator's ban. Skipped when the server has no
+such options.
+
+usage: test_access.py SERVER_BINARY [--mode M] [-k NAME]"""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chatlib import T_SHORT, Server, Skip, run_tests  # noqa: E402
+
+PASS = "s3cret-Pass"
+
+
+def _need(ctx, option):
+    r = subprocess.run([ctx.binary, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=T_SHORT)
+    if option not in r.stdout.decode():
+        raise Skip(f"the server has no {option}")
+
+
+def test_framed_password(ctx):
+    _need(ctx, "--password")
+    with ctx.server("--password", PASS) as srv:
+        ok = srv.connect()
+        ok.sendline(f"HELLO sockchat/1 alice {PASS}")
+        assert ok.readline().startswith(b"WELCOME alice "), "the right password was refused"
+        ok.close()
+        delays = []
+        for hello in (f"HELLO sockchat/1 mallory wrong-{PASS}", "HELLO sockchat/1 mallory"):
+            bad = srv.connect()
+            bad.sendline(hello)
+            t0 = time.monotonic()
+            lines = bad.expect_eof(timeout=T_SHORT * 4)  # closes after a delay
+            assert lines and lines[0].startswith(b"ERR auth"), (hello, lines)
+            assert not any(l.startswith(b"WELCOME") for l in lines), lines
+            delays.append(time.monotonic() - t0)
+            print(f"  {hello.split()[-1][:12]!r}: {lines[0].decode()!r}, closed after "
+                  f"{delays[-1]:.1f}s")
+            bad.close()
+        # Repeated failures from one address are slowed down.
+        assert delays[1] > delays[0] * 1.5, f"no slow-down of repeated failures: {delays}"
+
+
+def test_plain_auth_before_anything(ctx):
+    _need(ctx, "--password")
+    ctx.require_multi()
+    with ctx.server("--password", PASS) as srv:
+        w = srv.framed(f"watcher {PASS}")
+        assert w.nick == "watcher", w.welcome
+        p = srv.plain()
+        p.say("let me in")
+        line = p.readline()
+        assert line.startswith(b"error: "), line
+        p.say("/ping still-allowed")
+        p.expect(b"pong still-allowed")
+        p.say(f"/auth {PASS}")
+        p.say("now I am in")
+        p.expect(b"Message received")
+        m = w.wait_type("CHAT")
+        assert m.text == b"now I am in", f"a line before /auth was relayed: {m}"
+        bad = srv.plain()
+        bad.say("/auth nope")
+        lines = bad.expect_eof(timeout=T_SHORT * 4)
+        assert lines and lines[0].startswith(b"error: "), lines
+
+
+def test_password_from_environment(ctx):
+    """SOCKCHAT_PASSWORD works like --password and stays out of ps."""
+    _need(ctx, "SOCKCHAT_PASSWORD")
+    with Server(ctx.binary, mode=ctx.mode, env={"SOCKCHAT_PASSWORD": PASS}) as srv:
+        with open(f"/proc/{srv.pid}/cmdline", "rb") as f:
+            assert PASS.encode() not in f.read()
+        ok = srv.connect()
+        ok.sendline(f"HELLO sockchat/1 envy {PASS}")
+        assert ok.readline().startswith(b"WELCOME envy ")
+        ok.close()
+        bad = srv.connect()
+        bad.sendline("HELLO sockchat/1 envy2 wrong")
+        assert bad.readline().startswith(b"ERR auth")
+
+
+def test_tutorial_client_auth(ctx):
+    """The tutorial's client can send /auth as a message; before it, its
+    messages get an error reply and are not relayed."""
+    _need(ctx, "--password")
+    with ctx.server("--password", PASS) as srv:
+        r = srv.raw()
+        r.send(b"hello before auth")
+        first = r.recv_some()
+        assert first != b"Message received" and first, first
+        r.send(f"/auth {PASS}".encode())
+        r.recv_some()
+        r.send(b"hello after auth")
+        assert r.recv_exact_text(b"Message received") == b"Message received"
+
+
+def test_allow(ctx):
+    _need(ctx, "--allow")
+    with ctx.server("--allow", "10.0.0.0/8", "--allow", "192.168.0.0/16") as srv:
+        c = srv.connect()
+        c.send(b"hi\n")
+        lines = c.expect_eof()  # closed at once
+        assert b"Message received" not in lines, lines
+        srv.wait_log(r"127\.0\.0\.1", stream="err")
+    with ctx.server("--allow", "10.0.0.0/8", "--allow", "127.0.0.1/32") as srv:
+        c = srv.plain()
+        c.say("hi")
+        assert c.readline() == b"Message received"
+
+
+def test_console_ban(ctx):
+    _need(ctx, "--allow")  # came with ban
+    ctx.require_multi()
+    with ctx.server(tty=True) as srv:
+        a = srv.framed("victim")
+        a.sync()
+        srv.console("ban 127.0.0.1")
+        a.expect_eof()
+        a.close()
+        srv.wait_log(r"banned 127\.0\.0\.1", stream="out")
+        c = srv.connect()
+        c.send(b"hi\n")
+        lines = c.expect_eof()
+        assert b"Message received" not in lines, lines
+
+
+if __name__ == "__main__":
+    run_tests(globals())
