@@ -47,6 +47,46 @@ int dialect_encode(enum dialect d, char *buf, size_t cap, const struct msg *m)
     return d == DIALECT_FRAMED ? msg_encode(buf, cap, m) : msg_format_plain(buf, cap, m);
 }
 
+struct outmsg *outmsg_encode(enum dialect d, const struct msg *m)
+{
+    /* Most lines fit the small buffer: one exact allocation. */
+    char small[1024];
+    int k = dialect_encode(d, small, sizeof small, m);
+    if (k > 0)
+        return outmsg_new(small, (size_t)k);
+    struct outmsg *o = malloc(sizeof *o + WIRE_MAX);
+    if (o == NULL)
+        return NULL;
+    int n = dialect_encode(d, o->data, WIRE_MAX, m);
+    if (n <= 0) {
+        free(o);
+        return NULL;
+    }
+    struct outmsg *shrunk = realloc(o, sizeof *o + (size_t)n);
+    if (shrunk != NULL)
+        o = shrunk;
+    atomic_init(&o->refs, 1);
+    o->priv = false;
+    o->len = (uint32_t)n;
+    o->cap = (uint32_t)n;
+    return o;
+}
+
+void client_send_msg(struct client *c, const struct msg *m)
+{
+    char small[512];
+    int n = dialect_encode(c->dialect, small, sizeof small, m);
+    if (n > 0) {
+        client_send(c, small, (size_t)n);
+        return;
+    }
+    struct outmsg *o = outmsg_encode(c->dialect, m);
+    if (o != NULL) {
+        client_send_ref(c, o);
+        outmsg_unref(o);
+    }
+}
+
 /* With c->lock held: the queue overflowed. The messages already queued stay
  * (the owner may be writing them right now); nothing more is accepted. */
 static void client_overflow_locked(struct client *c)

@@ -1,6 +1,7 @@
 /* commands: the /commands a chatter can type, one table row each. */
 #include "server.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -112,12 +113,8 @@ static void cmd_msg(struct reply *r, const char *args)
     memcpy(from, c->nick, sizeof from);
     struct msg m = {
         .type = MSG_PRIV, .time = server_wall(srv), .nick = from, .nick2 = to, .text = args};
-    if (t != c) {
-        char buf[WIRE_MAX];
-        int n = dialect_encode(t->dialect, buf, sizeof buf, &m);
-        if (n > 0)
-            client_send(t, buf, (size_t)n);
-    }
+    if (t != c)
+        client_send_msg(t, &m);
     pthread_mutex_unlock(&srv->reg_lock);
     reply_msg(r, &m); /* the echo tells the sender it went out */
     if (!srv->cfg.quiet)
@@ -168,12 +165,17 @@ static void cmd_ping(struct reply *r, const char *args)
 {
     const char *word = "";
     size_t len = 0;
-    char token[LINE_MAX_BYTES + 1];
+    char small[128];
     cmd_next_word(&args, &word, &len);
+    char *token = len < sizeof small ? small : malloc(len + 1);
+    if (token == NULL)
+        return;
     memcpy(token, word, len);
     token[len] = '\0';
     struct msg m = {.type = MSG_PONG, .word = token};
     reply_msg(r, &m);
+    if (token != small)
+        free(token);
 }
 
 static void cmd_quit(struct reply *r, const char *args)

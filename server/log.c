@@ -25,20 +25,24 @@ void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
 {
     if (srv->logf == NULL)
         return;
-    char when[32], what[TEXT_MAX + 128];
+    char when[32];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    /* Under the stream's lock, so lines from different threads never
+     * interleave (and no line-sized buffer on a small thread stack). The
+     * nick is read unlocked: only c's owner changes it, and only the owner
+     * (or the accepting thread, before the owner runs) logs about c. */
+    flockfile(srv->logf);
+    if (c != NULL)
+        fprintf(srv->logf, "%s  %-22s %-10s ", when, c->addr, c->nick);
+    else
+        fprintf(srv->logf, "%s  ", when);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    vfprintf(srv->logf, fmt, ap);
     va_end(ap);
-    /* One call, so lines from different threads never interleave. The nick
-     * is read unlocked: only c's owner changes it, and only the owner (or
-     * the main thread for listener events) logs about c. */
-    if (c != NULL)
-        fprintf(srv->logf, "%s  %-22s %-10s %s\n", when, c->addr, c->nick, what);
-    else
-        fprintf(srv->logf, "%s  %s\n", when, what);
+    fputc('\n', srv->logf);
+    funlockfile(srv->logf);
 }

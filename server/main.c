@@ -235,6 +235,8 @@ int main(int argc, char **argv)
 
     struct server srv;
     server_init(&srv, &cfg);
+    /* Line-buffered: one write per log line, whatever the threads do. */
+    setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
     srv.logf = stderr;
     for (unsigned i = 0; i < nallow; i++)
         access_allow(&srv.acc, allow[i]);

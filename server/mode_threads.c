@@ -60,7 +60,6 @@ static void threads_notify(struct client *c)
 void client_serve(struct client *c, struct run_ctx *rc)
 {
     struct server *srv = c->srv;
-    char buf[READ_CHUNK];
 
     for (;;) {
         int64_t now = server_now_ms(srv);
@@ -101,11 +100,16 @@ void client_serve(struct client *c, struct run_ctx *rc)
         if (!plan.rd && !plan.wr && (p[0].revents & (POLLHUP | POLLERR)))
             client_request_close(c, CLOSE_NOW, "lost connection", 0); /* or poll spins */
         if (plan.rd && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            /* The buffer lives only while there is something to read: an
+             * idle thread then holds no page of it, and freed buffers are
+             * shared through malloc's arenas instead of one per thread. */
+            char *buf = malloc(READ_CHUNK);
             ssize_t n;
             do {
-                n = read(c->fd, buf, sizeof buf);
+                n = buf ? read(c->fd, buf, READ_CHUNK) : -1;
             } while (n < 0 && errno == EINTR);
-            client_on_read(c, buf, n, n < 0 ? errno : 0);
+            client_on_read(c, buf, n, n < 0 ? (buf ? errno : ENOMEM) : 0);
+            free(buf);
         }
         if (client_has_output(c) && client_flush(c) == FLUSH_ERROR)
             client_request_close(c, CLOSE_NOW, "lost connection", 0);

@@ -72,12 +72,8 @@ void registry_shutdown(struct server *srv, const char *text)
         c->joined = false;
     srv->nroom = 0;
     for (struct client *c = srv->clients; c; c = c->next) {
-        if (c->dialect == DIALECT_FRAMED || c->dialect == DIALECT_PLAIN) {
-            char buf[WIRE_MAX];
-            int n = dialect_encode(c->dialect, buf, sizeof buf, &m);
-            if (n > 0)
-                client_send(c, buf, (size_t)n);
-        }
+        if (c->dialect == DIALECT_FRAMED || c->dialect == DIALECT_PLAIN)
+            client_send_msg(c, &m);
         client_request_close(c, CLOSE_FLUSH, "shutdown", deadline);
     }
     pthread_mutex_unlock(&srv->reg_lock);
@@ -86,7 +82,6 @@ void registry_shutdown(struct server *srv, const char *text)
 int registry_kick(struct server *srv, const char *nick, const char *reason)
 {
     char why[REASON_MAX];
-    char buf[WIRE_MAX];
 
     snprintf(why, sizeof why, "kicked%s%s", reason && *reason ? " " : "", reason ? reason : "");
     pthread_mutex_lock(&srv->reg_lock);
@@ -100,9 +95,7 @@ int registry_kick(struct server *srv, const char *nick, const char *reason)
         snprintf(text, sizeof text, "you were kicked by the operator%s%s",
                  reason && *reason ? ": " : "", reason ? reason : "");
         struct msg m = {.type = MSG_NOTICE, .text = text};
-        int n = dialect_encode(c->dialect, buf, sizeof buf, &m);
-        if (n > 0)
-            client_send(c, buf, (size_t)n);
+        client_send_msg(c, &m);
     }
     client_request_close(c, CLOSE_FLUSH, why, server_now_ms(srv) + SHUTDOWN_FLUSH_MS);
     pthread_mutex_unlock(&srv->reg_lock);

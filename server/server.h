@@ -319,6 +319,11 @@ enum flush_result { FLUSH_DONE, FLUSH_AGAIN, FLUSH_ERROR };
 enum flush_result client_flush(struct client *c);
 /* Encodes m for a dialect (raw uses the plain rendering). */
 int dialect_encode(enum dialect d, char *buf, size_t cap, const struct msg *m);
+/* m encoded for d into a buffer of exactly its size (no big stack buffer:
+ * thread stacks are small); NULL when it cannot be encoded. */
+struct outmsg *outmsg_encode(enum dialect d, const struct msg *m);
+/* Queues m encoded in c's dialect. */
+void client_send_msg(struct client *c, const struct msg *m);
 
 /* ---- registry.c (all take reg_lock themselves unless named _locked) ---- */
 
@@ -364,6 +369,7 @@ struct reply {
     char *raw;   /* raw dialect: everything is joined into one reply */
     size_t rawlen;
     size_t rawcap;
+    bool raw_heap; /* raw was malloc()ed by raw_append */
     bool replied;
 };
 void reply_msg(struct reply *r, const struct msg *m);

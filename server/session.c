@@ -5,6 +5,7 @@
 #include "server.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -34,8 +35,24 @@ bool rate_allow(struct client *c, int64_t now_ms)
 
 /* ---- replies to the client whose input we are handling ---- */
 
+enum { RAW_REPLY_MAX = 64 * 1024 }; /* a raw /who of 100 users fits */
+
 static void raw_append(struct reply *r, const char *s, size_t n)
 {
+    size_t need = r->rawlen + 1 + n;
+    if (need > r->rawcap && r->rawcap < RAW_REPLY_MAX) {
+        size_t cap = r->rawcap * 2 > need ? r->rawcap * 2 : need;
+        if (cap > RAW_REPLY_MAX)
+            cap = RAW_REPLY_MAX;
+        char *p = r->raw_heap ? realloc(r->raw, cap) : malloc(cap);
+        if (p != NULL) {
+            if (!r->raw_heap)
+                memcpy(p, r->raw, r->rawlen);
+            r->raw = p;
+            r->rawcap = cap;
+            r->raw_heap = true;
+        }
+    }
     if (r->rawlen > 0 && r->rawlen < r->rawcap)
         r->raw[r->rawlen++] = '\n';
     if (n > r->rawcap - r->rawlen)
@@ -46,22 +63,31 @@ static void raw_append(struct reply *r, const char *s, size_t n)
 
 void reply_msg(struct reply *r, const struct msg *m)
 {
-    char buf[WIRE_MAX];
-    int n = dialect_encode(r->c->dialect, buf, sizeof buf, m);
-    if (n <= 0)
-        return;
     r->replied = true;
-    if (r->c->dialect == DIALECT_RAW) {
-        /* The tutorial's client reads one reply per message: no newline. */
-        raw_append(r, buf, (size_t)n - 1);
+    if (r->c->dialect != DIALECT_RAW) {
+        client_send_msg(r->c, m);
         return;
     }
-    client_send(r->c, buf, (size_t)n);
+    /* The tutorial's client reads one reply per message: no newline. */
+    char small[512];
+    int n = dialect_encode(DIALECT_RAW, small, sizeof small, m);
+    if (n > 0) {
+        raw_append(r, small, (size_t)n - 1);
+        return;
+    }
+    struct outmsg *o = outmsg_encode(DIALECT_RAW, m);
+    if (o != NULL) {
+        raw_append(r, o->data, o->len - 1);
+        outmsg_unref(o);
+    }
 }
+
+/* Command output is short; long texts (chat) never go through here. */
+enum { REPLY_TEXT_MAX = 1024 };
 
 void reply_out(struct reply *r, const char *fmt, ...)
 {
-    char text[TEXT_MAX + 1];
+    char text[REPLY_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
@@ -72,7 +98,7 @@ void reply_out(struct reply *r, const char *fmt, ...)
 
 void reply_err(struct reply *r, const char *code, const char *fmt, ...)
 {
-    char text[TEXT_MAX + 1];
+    char text[REPLY_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
@@ -92,10 +118,8 @@ void reply_ack(struct reply *r)
 /* m encoded once per dialect. */
 static void encode_pair(const struct msg *m, struct outmsg **framed, struct outmsg **plain)
 {
-    char buf[WIRE_MAX];
-    int n;
-    *framed = (n = msg_encode(buf, sizeof buf, m)) > 0 ? outmsg_new(buf, (size_t)n) : NULL;
-    *plain = (n = msg_format_plain(buf, sizeof buf, m)) > 0 ? outmsg_new(buf, (size_t)n) : NULL;
+    *framed = outmsg_encode(DIALECT_FRAMED, m);
+    *plain = outmsg_encode(DIALECT_PLAIN, m);
 }
 
 /* With reg_lock held: queues the encodings on every joined client but
@@ -191,15 +215,12 @@ static void session_join(struct client *c, enum dialect d, const char *want)
     c->joined = true;
     users = ++srv->nroom;
     if (d == DIALECT_FRAMED) {
-        char buf[WIRE_MAX];
         struct msg w = {.type = MSG_WELCOME,
                         .nick = c->nick,
                         .word = mode_name(srv->cfg.mode),
                         .users = users,
                         .text = srv->cfg.name};
-        int n = msg_encode(buf, sizeof buf, &w);
-        if (n > 0)
-            client_send(c, buf, (size_t)n);
+        client_send_msg(c, &w);
     }
     if (d == DIALECT_FRAMED || d == DIALECT_PLAIN)
         for (unsigned i = 0; i < srv->hist.count; i++)
@@ -311,14 +332,12 @@ static bool is_blank(const char *s)
 }
 
 /* One message of any dialect: chat, a /command, or exit. */
-static void session_message(struct reply *r, const char *data, size_t len)
+static void session_text(struct reply *r, const char *text)
 {
     struct client *c = r->c;
     struct server *srv = c->srv;
-    char text[TEXT_MAX + 1];
     int64_t now = server_now_ms(srv);
 
-    sanitize_text(text, sizeof text, data, len);
     atomic_store(&c->active_ms, now);
     if (is_exit(text)) {
         reply_ack(r);
@@ -359,6 +378,23 @@ static void session_message(struct reply *r, const char *data, size_t len)
     session_chat(r, MSG_CHAT, t);
 }
 
+/* One message of any dialect, sanitised first: invalid UTF-8 becomes
+ * U+FFFD, controls and escape sequences go, and it is cut to TEXT_MAX. */
+static void session_message(struct reply *r, const char *data, size_t len)
+{
+    char small[1024]; /* most messages: no allocation, and a small stack */
+    size_t cap = SANITIZE_CAP(len) <= sizeof small ? sizeof small : TEXT_MAX + 1;
+    char *text = cap == sizeof small ? small : malloc(cap);
+    if (text == NULL) {
+        reply_err(r, "internal", "out of memory");
+        return;
+    }
+    sanitize_text(text, cap, data, len);
+    session_text(r, text);
+    if (text != small)
+        free(text);
+}
+
 static void framed_line(struct client *c, char *line)
 {
     struct reply r = {.c = c};
@@ -396,27 +432,28 @@ static void plain_line(struct client *c, char *line, size_t len)
 /* The first complete line of a connection that began with "HELLO ". */
 static void hello_line(struct client *c, char *line, size_t len)
 {
-    char copy[LINE_MAX_BYTES + 1];
-    struct msg m;
-
-    memcpy(copy, line, len + 1);
-    if (msg_parse(&m, line) == 0 && m.type == MSG_HELLO &&
-        strncmp(m.word, PROTO_NAME "/", sizeof PROTO_NAME) == 0) {
-        const char *want = c->srv->cfg.password;
-        if (want != NULL && !password_equal(m.text, want)) {
-            struct reply r = {.c = c};
-            session_detect(c, DIALECT_FRAMED);
-            reply_err(&r, ERR_AUTH, "wrong password");
-            auth_failed(c);
-            return;
-        }
-        c->authed = true;
-        session_join(c, DIALECT_FRAMED, m.nick);
+    if (strncmp(line, HELLO_PREFIX, sizeof HELLO_PREFIX - 1) != 0) {
+        /* Someone typed "HELLO ..." into nc: a plain line after all. */
+        session_detect(c, DIALECT_PLAIN);
+        plain_line(c, line, len);
         return;
     }
-    /* Someone typed "HELLO ..." into nc: a plain line after all. */
-    session_detect(c, DIALECT_PLAIN);
-    plain_line(c, copy, len);
+    struct msg m;
+    const char *nick = NULL, *pass = "";
+    if (msg_parse(&m, line) == 0 && m.type == MSG_HELLO) {
+        nick = m.nick;
+        pass = m.text;
+    } /* else a malformed hello from a client of ours: it gets guestN */
+    const char *want = c->srv->cfg.password;
+    if (want != NULL && !password_equal(pass, want)) {
+        struct reply r = {.c = c};
+        session_detect(c, DIALECT_FRAMED);
+        reply_err(&r, ERR_AUTH, "wrong password");
+        auth_failed(c);
+        return;
+    }
+    c->authed = true;
+    session_join(c, DIALECT_FRAMED, nick);
 }
 
 static enum dialect detect(const char *data, size_t len)
@@ -431,7 +468,7 @@ static enum dialect detect(const char *data, size_t len)
 
 static void raw_input(struct client *c, const char *data, size_t len)
 {
-    char out[WIRE_MAX];
+    char out[256];
     struct reply r = {.c = c, .raw = out, .rawcap = sizeof out};
 
     /* One read is one message, as in the tutorial's server. */
@@ -441,6 +478,8 @@ static void raw_input(struct client *c, const char *data, size_t len)
     if (!r.replied)
         reply_ack(&r);
     client_send(c, r.raw, r.rawlen);
+    if (r.raw_heap)
+        free(r.raw);
 }
 
 void session_input(struct client *c, const char *data, size_t len)
