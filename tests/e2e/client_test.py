@@ -12,6 +12,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -635,6 +636,48 @@ def t_nick_colour(opts):
     h.check(styles[0] - {"0", "1", "22"}, "carol's nick has no colour: %r" % styles[0])
 
 
+KINDS = [  # what the server sends, how the client shows it (by its prefix)
+    (b"CHAT 1 bob chat text", r"<bob> chat text"),
+    (b"ACTION 1 bob acts", r"\* bob acts"),
+    (b"PRIV 1 bob alice secret", r"\[bob -> alice\] secret"),
+    (b"JOIN carol 3", r"--> carol joined"),
+    (b"LEAVE carol 2 quit bye", r"<-- carol left"),
+    (b"OUT output line", r"\| output line"),
+    (b"ERR usage bad usage", r"! bad usage"),
+    (b"NOTICE notice text", r"-!- notice text"),
+    (b"FROB from a newer server", r"(\| )?FROB from a newer server"),
+]
+
+
+def t_kinds(opts):
+    """Each kind of entry tells itself apart: by its prefix without colour
+    (--no-color, TERM=vt100), and by colour with it. Unknown types from a
+    newer peer are shown as text."""
+    def script(c, n):
+        c.sendall(b"WELCOME alice fake 2 fakesrv\n")
+        for line, _ in KINDS:
+            c.sendall(line + b"\n")
+        threading.Event().wait(60)
+    fake = h.FakeServer(script)
+    tm = h.Tmux()
+    styles = {}
+    for name, extra, env in (("colour", [], {}), ("mono", ["--no-color"], {}),
+                             ("vt100", [], {"TERM": "vt100"})):
+        p = tm.pane(client_argv(opts, fake.port, "alice", extra), 80, 24, env=env, name=name)
+        for _, shown in KINDS:
+            p.wait(r"^\d\d:\d\d %s" % shown)
+        if name == "colour":
+            esc = p.screen(escapes=True).split("\n")
+            for line, shown in KINDS[:-1]:
+                row = [r for r in esc if re.search(shown, re.sub(r"\x1b\[[0-9;:]*m", "", r))][0]
+                # the style in force after the time stamp
+                after_time = re.split(r"\d\d:\d\d ", row, maxsplit=1)[1]
+                lead = re.match(r"((?:\x1b\[[0-9;:]*m)*)", after_time).group(1)
+                styles[line.split()[0]] = frozenset(term.sgr_attrs(lead) - {"0", "39", "49"})
+    distinct = set(styles.values())
+    h.check(len(distinct) >= 5, "entry kinds share too few colours: %r" % styles)
+
+
 def t_status_narrow(opts):
     """At 40x10 the status bar still shows what matters most: the state,
     and while scrolled back the unread count; while down, the state (the
@@ -669,6 +712,7 @@ TESTS = {
     "status_narrow": t_status_narrow, "addresses": t_addresses, "backoff": t_backoff,
     "modes": t_modes, "connect": t_connect, "pipe": t_pipe, "paste_long": t_paste_long,
     "too_small": t_too_small, "nick_colour": t_nick_colour,
+    "kinds": t_kinds,
 }
 
 if __name__ == "__main__":

@@ -427,6 +427,61 @@ class FramedClient:
             pass
 
 
+class FakeServer:
+    """A listening socket on 127.0.0.1; every accepted connection runs
+    script(conn, n) in a thread (n = 0 for the first connection). Whatever
+    the client sends is read and thrown away, so it never blocks."""
+
+    def __init__(self, script):
+        self.script = script
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.count = 0
+        self.errors = []
+        self.stopping = False
+        _cleanups.append(self.close)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            n = self.count
+            self.count += 1
+            threading.Thread(target=self._run, args=(c, n), daemon=True).start()
+
+    def _run(self, c, n):
+        try:
+            c.settimeout(20)
+            hello = b""
+            while b"\n" not in hello:
+                d = c.recv(4096)
+                if not d:
+                    return
+                hello += d
+            threading.Thread(target=self._drain, args=(c,), daemon=True).start()
+            self.script(c, n)
+        except OSError as e:
+            self.errors.append(e)
+
+    @staticmethod
+    def _drain(c):
+        try:
+            while c.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    def close(self):
+        self.stopping = True
+        self.lsock.close()
+
+
 def wait_port(port, host="127.0.0.1", timeout=10):
     """Waits until something accepts TCP connections on host:port."""
     def probe():

@@ -27,61 +27,6 @@ from client_test import (ST_CONNECTED, ST_RETRY, acked, chat, check_layout,  # n
                          client_argv, pending, server, wait_connected)
 
 
-class FakeServer:
-    """A listening socket on 127.0.0.1; every accepted connection runs
-    script(conn, n) in a thread (n = 0 for the first connection). Whatever
-    the client sends is read and thrown away, so it never blocks."""
-
-    def __init__(self, script):
-        self.script = script
-        self.lsock = socket.socket()
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(8)
-        self.port = self.lsock.getsockname()[1]
-        self.count = 0
-        self.errors = []
-        self.stopping = False
-        h._cleanups.append(self.close)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.stopping:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            n = self.count
-            self.count += 1
-            threading.Thread(target=self._run, args=(c, n), daemon=True).start()
-
-    def _run(self, c, n):
-        try:
-            c.settimeout(20)
-            hello = b""
-            while b"\n" not in hello:
-                d = c.recv(4096)
-                if not d:
-                    return
-                hello += d
-            threading.Thread(target=self._drain, args=(c,), daemon=True).start()
-            self.script(c, n)
-        except OSError as e:
-            self.errors.append(e)
-
-    @staticmethod
-    def _drain(c):
-        try:
-            while c.recv(65536):
-                pass
-        except OSError:
-            pass
-
-    def close(self):
-        self.stopping = True
-        self.lsock.close()
-
-
 def welcome(c, nick="alice", mode="fake", users="2", name="fakesrv"):
     c.sendall(("WELCOME %s %s %s %s\n" % (nick, mode, users, name)).encode())
 
@@ -149,7 +94,7 @@ def t_big_line(opts):
         else:
             c.sendall(chat_line("evil", "after-reconnect"))
             threading.Event().wait(60)
-    fake = FakeServer(script)
+    fake = h.FakeServer(script)
     tm = h.Tmux()
     p, d = start_client(tm, fake.port, opts)
     alt = _alt_after_start(p)
@@ -192,7 +137,7 @@ def t_garbage(opts):
             c.sendall(b"CHAT 1 evil " + g[i:i + 97].replace(b"\n", b" ") + b"\n")
         c.sendall(chat_line("evil", "after-garbage"))
         threading.Event().wait(60)
-    fake = FakeServer(script)
+    fake = h.FakeServer(script)
     tm = h.Tmux()
     p, d = start_client(tm, fake.port, opts)
     alt = _alt_after_start(p)
@@ -223,7 +168,7 @@ def t_escapes(opts):
             c.sendall(l + b"\n")
         c.sendall(chat_line("evil", "after-escapes"))
         threading.Event().wait(60)
-    fake = FakeServer(script)
+    fake = h.FakeServer(script)
     tm = h.Tmux()
     p, d = start_client(tm, fake.port, opts)
     alt = _alt_after_start(p)
@@ -256,7 +201,7 @@ def t_fields(opts):
             c.sendall(l + b"\n")
         c.sendall(chat_line("evil", "after-fields"))
         threading.Event().wait(60)
-    fake = FakeServer(script)
+    fake = h.FakeServer(script)
     tm = h.Tmux()
     p, d = start_client(tm, fake.port, opts)
     alt = _alt_after_start(p)
@@ -276,7 +221,7 @@ def t_flood(opts):
         t = int(time.time())
         c.sendall(b"".join(b"CHAT %d bob flood %05d\n" % (t, i) for i in range(N)))
         threading.Event().wait(60)
-    fake = FakeServer(script)
+    fake = h.FakeServer(script)
     tm = h.Tmux()
     t0 = time.monotonic()
     p, d = start_client(tm, fake.port, opts)
@@ -337,7 +282,7 @@ def t_server_dies(opts):
         else:
             c.sendall(chat_line("evil", "after-reset"))
             threading.Event().wait(60)
-    fake = FakeServer(script)
+    fake = h.FakeServer(script)
     p, d = start_client(tm, fake.port, opts)
     alt = _alt_after_start(p)
     p.wait(chat("evil", "after-reset"), 30)
