@@ -7,6 +7,7 @@ Called by make.sh; see there. Scenes:
   conversation.png  two clients talking (alice and bob side by side)
   scrollback.png    alice scrolled back while messages arrive: the unread count
   reconnecting.png  the server is gone: retrying, and a message waiting
+  tutorial.png      the client on the tutorial's Python server (plain dialect)
 """
 
 import argparse
@@ -99,8 +100,25 @@ def scene_reconnecting(tm, opts, srv):
     return [("frank, server down", a)], None
 
 
+def scene_tutorial(tm, opts, srv):
+    """The client against the tutorial's own multi-threaded Python server."""
+    script = os.path.join(HERE, "..", "tests", "interop", "server-multi-threaded.py")
+    proc = subprocess.Popen([sys.executable, script, "127.0.0.1", "0"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=h._pdeathsig)
+    h._cleanups.append(lambda: (proc.kill(), proc.wait()))
+    m = re.search(r"listening on \S+:(\d+)", proc.stderr.readline().decode())
+    w, ht = 80, 12
+    a = tm.pane([opts.client, "127.0.0.1", m.group(1), "--nick", "grace"], w, ht, name="grace")
+    a.wait_row(-2, r"plain server", 15)
+    for text in ("hello from the curses client", "exit is only a word here"):
+        say(a, text)
+        a.wait(re.escape(text) + r"[\s\S]*Message received")
+    return [("grace, on the tutorial's server-multi-threaded.py", a)], None
+
+
 SCENES = [("conversation", scene_conversation), ("scrollback", scene_scrollback),
-          ("reconnecting", scene_reconnecting)]
+          ("reconnecting", scene_reconnecting), ("tutorial", scene_tutorial)]
 
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 DEFAULT_FG, DEFAULT_BG = "38;5;252", "48;5;16"
