@@ -197,12 +197,17 @@ def t_reconnect(opts):
     p.line("typed while down")
     p.wait(pending("alice", "typed while down"))
     p.wait_row(-2, r"\b1 pending\b")
+    for i in (2, 3):
+        p.line("down %d" % i)
+    p.wait_row(-2, r"\b3 pending\b")
     srv2 = server(opts, port)
     peer = h.FramedClient(srv2.port, "bob")
     wait_connected(p, 40)
     p.wait(acked("alice", "typed while down"), 10)
-    # live, or in the history sent to bob if it was delivered first
+    # live, or in the history sent to bob if it was delivered first; in order
     peer.wait(r"^CHAT \d+ alice typed while down$")
+    peer.wait(r"^CHAT \d+ alice down 2$")
+    peer.wait(r"^CHAT \d+ alice down 3$")
     p.wait_gone(r"\d+ pending")
     check_layout(p)
 
@@ -531,10 +536,13 @@ def t_backoff(opts):
         return {1, 2, 4} <= seen
     h.poll_until("retry delays 1, 2 and 4 s (saw %r)" % seen, delays, 15, p.describe)
     p.wait(r"(?i)refused")
-    server(opts, port)
+    p.line("typed before the server was up")
+    p.wait(pending("early", "typed before the server was up"))
+    srv = server(opts, port)
+    peer = h.FramedClient(srv.port, "bob")
     wait_connected(p, 15)
-    p.line("made it")
-    p.wait(acked("early", "made it"))
+    p.wait(acked("early", "typed before the server was up"))
+    peer.wait(r"^CHAT \d+ early typed before the server was up$")
 
 
 def t_modes(opts):
