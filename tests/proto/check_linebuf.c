@@ -17,7 +17,7 @@ struct trace {
 
 static void trace_add(struct trace *t, const char *p, size_t n)
 {
-    ck_assert_msg(t->len + n < sizeof t->s, "trace overflow");
+    REQUIRE(t->len + n < sizeof t->s);
     memcpy(t->s + t->len, p, n);
     t->len += n;
     t->s[t->len] = '\0';
@@ -34,13 +34,13 @@ static void feed_chunk(struct linebuf *lb, const char *data, size_t size, struct
         char *line;
         size_t len;
         enum linebuf_status st = linebuf_feed(lb, data + off, size - off, &used, &line, &len);
-        ck_assert_uint_le(used, size - off);
+        REQUIRE(used <= size - off);
         off += used;
-        ck_assert_int_lt(++rounds, 100000);
+        REQUIRE(++rounds < 100000);
         if (st == LINEBUF_LINE) {
             char head[32];
-            ck_assert_uint_le(len, lb->limit);
-            ck_assert_int_eq(line[len], '\0');
+            REQUIRE(len <= lb->limit);
+            REQUIRE(line[len] == '\0');
             snprintf(head, sizeof head, "L%zu:", len);
             trace_add(t, head, strlen(head));
             for (size_t i = 0; i < len; i++) {
@@ -54,12 +54,12 @@ static void feed_chunk(struct linebuf *lb, const char *data, size_t size, struct
             trace_add(t, "O|", 2);
             t->overlong++;
         } else {
-            ck_assert_int_eq(st, LINEBUF_NEED_MORE);
-            ck_assert_uint_eq(off, size);
+            REQUIRE(st == LINEBUF_NEED_MORE);
+            REQUIRE(off == size);
         }
         /* The memory bound holds at every step. */
-        ck_assert_uint_le(lb->cap, lb->limit + 2);
-        ck_assert_uint_le(linebuf_pending(lb), lb->limit + 1);
+        REQUIRE(lb->cap <= lb->limit + 2);
+        REQUIRE(linebuf_pending(lb) <= lb->limit + 1);
     }
 }
 
