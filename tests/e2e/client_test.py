@@ -686,6 +686,23 @@ def t_kinds(opts):
     h.check(len(distinct) >= 5, "entry kinds share too few colours: %r" % styles)
 
 
+def t_local_commands(opts):
+    """/help lists the client's keys, then the server's commands; /clear
+    empties the log; /nick renames (status bar too)."""
+    tm = h.Tmux()
+    srv = server(opts)
+    p = client(tm, opts, srv.port, "alice", 100, 50)
+    p.line("/help")
+    p.wait(r"(?i)keys[\s\S]*PgUp[\s\S]*/who\b")
+    p.line("/clear")
+    p.wait_gone(r"PgUp")
+    p.wait_gone(r"/who\b")
+    p.line("/nick alicia")
+    p.wait_row(-2, r"\| alicia \|")
+    p.line("renamed")
+    p.wait(acked("alicia", "renamed"))
+
+
 def t_status_narrow(opts):
     """At 40x10 the status bar still shows what matters most: the state,
     and while scrolled back the unread count; while down, the state (the
@@ -720,7 +737,7 @@ TESTS = {
     "status_narrow": t_status_narrow, "addresses": t_addresses, "backoff": t_backoff,
     "modes": t_modes, "connect": t_connect, "pipe": t_pipe, "paste_long": t_paste_long,
     "too_small": t_too_small, "nick_colour": t_nick_colour,
-    "kinds": t_kinds,
+    "kinds": t_kinds, "local_commands": t_local_commands,
 }
 
 if __name__ == "__main__":
