@@ -139,8 +139,17 @@ void net_raise_nofile(void)
 
 void net_refuse(int fd, const char *line)
 {
+    char sink[4096];
     ssize_t n;
+    /* Read what the peer already sent (its hello): closing with unread
+     * input sends an RST, which can destroy our line before it is read. */
+    for (int i = 0; i < 16; i++) {
+        n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n <= 0 && !(n < 0 && errno == EINTR))
+            break;
+    }
     do {
         n = send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
+    shutdown(fd, SHUT_WR);
 }
