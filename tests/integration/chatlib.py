@@ -376,7 +376,7 @@ class Conn:
             data = self.sock.recv(262144)
         except BlockingIOError:
             return True
-        except ConnectionResetError:
+        except OSError:  # reset, or closed under us
             self.reset = True
             data = b""
         if not data:
@@ -632,8 +632,12 @@ class Load(threading.Thread):
     every other client's acknowledged messages, then ends. verify() checks
     exactly-once, in-order delivery. Clients that got EOF are recorded."""
 
-    def __init__(self, clients, window=8, text_len=40, max_per_client=None):
+    def __init__(self, clients, window=8, text_len=40, max_per_client=None, max_lag=2000):
         super().__init__(daemon=True)
+        # Senders pause while some reader is more than max_lag messages
+        # behind: one Python thread reads for everybody, and the server
+        # rightly cuts a reader that stays 1 MiB behind for 2 s.
+        self.max_lag = max_lag
         self.clients = clients
         self.n = len(clients)
         self.window = window
@@ -682,8 +686,13 @@ class Load(threading.Thread):
                     return
             if all(self.eof):
                 return
+            lagging = False
+            if self.max_lag is not None and not stopping:
+                total = sum(self.sent)
+                lagging = any(total - self.sent[i] - len(self.received[i]) > self.max_lag
+                              for i in range(self.n) if not self.eof[i])
             for i in range(self.n):
-                if self.eof[i] or stopping:
+                if self.eof[i] or stopping or lagging:
                     continue
                 cap = self._cap(i)
                 while self.sent[i] - self.acked[i] < self.window and self.sent[i] < cap:

@@ -4,12 +4,15 @@
 
 Fails if a reading client misses anything, if a slow client is not
 disconnected as "too slow", or if the server's RSS exceeds
-baseline + (queue limit x slow clients) + 10%.
+baseline + (queue limit x slow clients) + 10%, the queue limit being the
+hard one the server states in --help (4 MiB).
 
 usage: stress_slow.py SERVER_BINARY [--mode M] [--size F]
 --size 1 is the full size (10 x 10 MB flooded); CI runs the default 0.2."""
 
 import os
+import re
+import subprocess
 import sys
 import threading
 import time
@@ -25,7 +28,16 @@ READERS = 2
 TEXT = 1000
 FULL_PER_FLOODER = 10 * 1024 * 1024
 DEFAULT_SIZE = 0.2
-QUEUE_LIMIT_KB = 1024  # OUTQ_MAX_BYTES in server/server.h
+
+
+def _queue_limit_kb(binary):
+    """The per-client output limit the server states in --help ("... or
+    N MiB at all, is disconnected as too slow"); 4 MiB (OUTQ_MAX_BYTES)
+    if it does not say."""
+    r = subprocess.run([binary, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=T_SHORT)
+    m = re.search(r"(\d+)\s+MiB\s+at all", r.stdout.decode())
+    return int(m.group(1)) * 1024 if m else 4096
 
 
 def test_slow_consumers(ctx):
@@ -43,7 +55,7 @@ def test_slow_consumers(ctx):
         rss0 = srv.rss_kb()
         # Flooders send per_flooder messages each; readers send nothing.
         load = Load(flood + readers, window=32, text_len=TEXT,
-                    max_per_client=[per_flooder] * FLOODERS + [0] * READERS)
+                    max_per_client=[per_flooder] * FLOODERS + [0] * READERS, max_lag=500)
         load.start()
         peak = rss0
         dl = deadline_in(T_SHORT * 12)
@@ -62,8 +74,10 @@ def test_slow_consumers(ctx):
         sampler.start()
         t0 = time.monotonic()
         while min(load.sent[:FLOODERS]) < per_flooder:
-            assert remaining(dl) > 0, f"flood not sent in time: {load.sent}"
             assert load.is_alive(), "load loop died"
+            cut = [(i, load.events[i][-3:]) for i in range(FLOODERS + READERS) if load.eof[i]]
+            assert not cut, f"reading clients were disconnected: {cut[:2]}"
+            assert remaining(dl) > 0, f"flood not sent in time: {load.sent}"
             time.sleep(0.05)  # polling the loop's progress, bounded by dl
         load.stop()
         elapsed = time.monotonic() - t0
@@ -84,7 +98,8 @@ def test_slow_consumers(ctx):
             while s._fill(dl2):
                 s.buf = b""
         total_mb = FLOODERS * per_flooder * TEXT / 1048576
-        limit = int((rss0 + QUEUE_LIMIT_KB * SLOW) * 1.1)
+        queue_kb = _queue_limit_kb(ctx.binary)
+        limit = int((rss0 + queue_kb * SLOW) * 1.1)
         if san == "address":
             limit += 16 * 1024  # ASan's quarantine (8 MB, set by chatlib) and redzones
         print(f"  {FLOODERS} flooders x {per_flooder} x {TEXT} B = {total_mb:.1f} MB to "
