@@ -125,7 +125,7 @@ def test_slow_consumer(ctx):
     rss_limit_mb = float(os.environ.get("SOCKCHAT_TEST_RSS_LIMIT_MB", "8"))
     san = sanitizer_of(ctx.binary)
     if san == "address":
-        rss_limit_mb += 16  # the quarantine (8 MB, set by chatlib) and redzones
+        rss_limit_mb += 24  # the quarantine (8 MB, set by chatlib), redzones, shadow
     with ctx.server("--rate", "0", "--quiet") as srv:
         readers = [srv.framed(f"reader{i}") for i in range(2)]
         # A tiny receive window so the kernel absorbs little of the flood.
