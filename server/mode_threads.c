@@ -156,15 +156,27 @@ static void reap(void)
     }
 }
 
+/* The next client's eventfd, made before its accept(): out of descriptors,
+ * the connection waits in the backlog instead of being accepted only to be
+ * refused. */
+static int spare_efd = -1;
+
+static bool reserve_efd(struct server *srv)
+{
+    if (spare_efd >= 0)
+        return true;
+    spare_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (spare_efd < 0) {
+        log_event(srv, NULL, "eventfd: %s; pausing accept for 100 ms", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 static void start_client(struct server *srv, int fd, const char *addr)
 {
-    int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (efd < 0) {
-        log_event(srv, NULL, "%s refused: eventfd: %s", addr, strerror(errno));
-        net_refuse(fd, "ERR " ERR_FULL " server cannot take more clients, try again later\n");
-        close(fd);
-        return;
-    }
+    int efd = spare_efd;
+    spare_efd = -1;
     struct client *c = server_admit(srv, fd, addr, NULL, efd);
     if (c == NULL) {
         close(efd);
@@ -196,10 +208,13 @@ static void start_client(struct server *srv, int fd, const char *addr)
 
 /* Accepts what is waiting. Returns false when out of descriptors, so the
  * caller stops listening for a moment instead of spinning. */
-bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *))
+bool accept_batch(struct server *srv, int lfd, bool (*reserve)(struct server *),
+                  void (*start)(struct server *, int, const char *))
 {
     for (int i = 0; i < 64; i++) {
         char addr[ADDR_MAX];
+        if (reserve != NULL && !reserve(srv))
+            return false;
         int fd = net_accept(lfd, addr, sizeof addr);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -256,7 +271,7 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
             eventfd_drain(reaper.efd);
             reap();
         }
-        if (p[0].revents && !accept_batch(srv, rc->lfd, start_client))
+        if (p[0].revents && !accept_batch(srv, rc->lfd, reserve_efd, start_client))
             resume_ms = server_now_ms(srv) + 100;
     }
     reap();
@@ -266,5 +281,8 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
         return 70; /* EX_SOFTWARE */
     }
     close(reaper.efd);
+    if (spare_efd >= 0)
+        close(spare_efd);
+    spare_efd = -1;
     return 0;
 }

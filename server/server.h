@@ -452,8 +452,11 @@ size_t thread_stack_size(void);
  * the client becomes visible to other threads; efd is not closed on refusal. */
 struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker, int efd);
 /* Accepts up to 64 waiting connections, handing each to start(). False when
- * out of descriptors: the caller stops listening for a moment (no spin). */
-bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *));
+ * out of descriptors: the caller stops listening for a moment (no spin).
+ * reserve (may be NULL) secures what start() will need before accepting;
+ * when it cannot, the connection stays in the backlog. */
+bool accept_batch(struct server *srv, int lfd, bool (*reserve)(struct server *),
+                  void (*start)(struct server *, int, const char *));
 /* Drains the signal pipe; true when a stop was requested. */
 bool signal_drain(int sigfd);
 
