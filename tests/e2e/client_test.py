@@ -234,6 +234,7 @@ def t_escape(opts):
     tm = h.Tmux()
     srv = server(opts)
     p = client(tm, opts, srv.port, "alice")
+    p.record()
     p.line("an earlier line")
     p.wait(acked("alice", "an earlier line"))
     alt = term.modes(p)["alternate_on"]
@@ -251,6 +252,7 @@ def t_escape(opts):
     peer.msg(b"/nick evil\x1b[5m")
     peer.msg(b"still \x1b]0;PWNED\x1b\\ harmless")
     check_harmless(p, r"still .*harmless", alt)
+    term.check_output_clean(p)
 
 
 def _signal_case(opts, how):

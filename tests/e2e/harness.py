@@ -200,6 +200,20 @@ class Pane:
         self.tmux.run("paste-buffer", "-p", "-d", "-b", buf, "-t", self.target)
 
     # ---- output
+    def record(self):
+        """Starts logging every byte the program writes to the terminal;
+        read them with recorded()."""
+        self.log_path = os.path.join(self.tmux.dir, "out-%s.raw" % self.name)
+        self.tmux.run("pipe-pane", "-o", "-t", self.target,
+                      "cat >> %s" % shlex.quote(self.log_path))
+
+    def recorded(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
+
     def screen(self, escapes=False):
         args = ["capture-pane", "-p", "-t", self.target]
         if escapes:

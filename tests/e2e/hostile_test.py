@@ -38,8 +38,7 @@ def chat_line(nick, text):
 
 
 def start_client(tm, port, opts, w=80, ht=24):
-    p, d = term.run_checked(tm, client_argv(opts, port, "alice"), w, ht)
-    return p, d
+    return term.run_checked(tm, client_argv(opts, port, "alice"), w, ht, record=True)
 
 
 def check_alive(p, d):
@@ -61,6 +60,7 @@ def finish(p, d, alt_before):
     check_alive(p, d)
     check_untouched(p, alt_before)
     check_layout(p)
+    term.check_output_clean(p)
     p.keys("C-c")
     term.check_restored(p, d, statuses=(0, 130))
     reports = h.sanitizer_reports()

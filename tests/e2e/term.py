@@ -13,22 +13,33 @@ _ROWS_COLS = re.compile(r"rows \d+; columns \d+;")
 # program's exit status. `trap : INT TERM HUP` keeps the shell alive when the
 # signal meant for the program reaches the whole foreground process group;
 # the trap is reset to the default in the program itself by exec.
-_WRAP = ('trap : INT TERM HUP; stty -a > "$E2E_DIR/before"; "$@"; '
+_WRAP = ('trap : INT TERM HUP; stty -a > "$E2E_DIR/before"; '
+         '[ -z "$E2E_GATE" ] || read _gate; "$@"; '
          'echo $? > "$E2E_DIR/status"; stty -a > "$E2E_DIR/after"; '
          ': > "$E2E_DIR/done"; echo E2E-DONE; exec cat -v')
 
 _n = [0]
 
 
-def run_checked(tm, argv, width=80, height=24, env=None):
-    """Runs argv in a new pane under the wrapper; returns (pane, dir)."""
+def run_checked(tm, argv, width=80, height=24, env=None, record=False):
+    """Runs argv in a new pane under the wrapper; returns (pane, dir).
+    With record, every byte the program writes is logged (Pane.record):
+    the wrapper waits for a line on the tty until the log is set up."""
     _n[0] += 1
     d = os.path.join(tm.dir, "tty%d" % _n[0])
     os.mkdir(d)
     env = dict(env or {})
     env["E2E_DIR"] = d
+    if record:
+        env["E2E_GATE"] = "1"
     cmd = "sh -c %s sh %s" % (shlex.quote(_WRAP), " ".join(shlex.quote(a) for a in argv))
-    return tm.pane(cmd, width, height, env=env), d
+    p = tm.pane(cmd, width, height, env=env)
+    if record:
+        p.record()
+        h.poll_until("the wrapper to record the tty settings",
+                     lambda: os.path.exists(os.path.join(d, "before")), 10, p.describe)
+        p.keys("Enter")
+    return p, d
 
 
 def program_pid(p, timeout=5):
@@ -149,3 +160,23 @@ def width(s):
             continue
         n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
     return n
+
+
+# Byte strings of the hostile tests' payloads that must never reach the
+# terminal as written: a title, blink, the clipboard, cursor and window
+# reports, a terminal reset, a DCS. (The client's own drawing uses none.)
+FORBIDDEN = [b"\x1b]2;PWNED", b"\x1b]0;PWNED", b"\x1b]52;", b"\x1b[5m", b"\x1b[6n",
+             b"\x1b[21t", b"\x1bc", b"\x1bP"]
+
+
+def check_output_clean(p):
+    """No payload from the network appears in what the program wrote, and
+    no C1 control character (U+0080-U+009F, which a UTF-8 terminal may obey
+    as CSI, OSC ...)."""
+    raw = p.recorded()
+    h.check(raw, "nothing was recorded from %s" % p.name)
+    found = [f for f in FORBIDDEN if f in raw]
+    c1 = sorted({"U+%04X" % ord(c) for c in raw.decode("utf-8", "replace")
+                 if 0x80 <= ord(c) <= 0x9f})
+    h.check(not found and not c1, "%s wrote received control sequences to the terminal: %r %r"
+            % (p.name, found, c1))
