@@ -94,6 +94,25 @@ def t_escapes(opts):
     p.wait_dead()
 
 
+def t_record(opts):
+    """Pane.record sees the raw bytes a program writes, so
+    term.check_output_clean catches a payload passed through, and a C1
+    control written as UTF-8."""
+    tm = h.Tmux()
+    for payload, bad in ((r"safe \342\234\223 text", False), (r"x\033]2;PWNED\007y", True),
+                         (r"x\302\233y", True)):
+        p, d = term.run_checked(tm, ["sh", "-c", "printf '%s'; printf ' END\\n'" % payload],
+                                40, 10, record=True)
+        term.wait_result(p, d)
+        h.poll_until("the recorded END", lambda: b"END" in p.recorded(), 5, p.describe)
+        try:
+            term.check_output_clean(p)
+            caught = False
+        except h.Failure:
+            caught = True
+        h.check(caught == bad, "payload %r: caught=%r" % (payload, caught))
+
+
 def t_port(opts):
     import socket
     s = socket.socket()
@@ -104,7 +123,7 @@ def t_port(opts):
 
 
 TESTS = {"echo": t_echo, "resize": t_resize, "tty_state": t_tty_state,
-         "ctrl_c": t_ctrl_c, "escapes": t_escapes, "port": t_port}
+         "ctrl_c": t_ctrl_c, "escapes": t_escapes, "port": t_port, "record": t_record}
 
 if __name__ == "__main__":
     sys.exit(h.main(TESTS))
