@@ -26,6 +26,10 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     }
     memcpy(want, nick, len);
     want[len] = '\0';
+    if (nick_reserved(want) && strcasecmp(want, c->nick) != 0) {
+        reply_err(r, ERR_BAD_NICK, "guestN names are given by the server; pick another");
+        return -1;
+    }
 
     pthread_mutex_lock(&srv->reg_lock);
     struct client *other = registry_find_locked(srv, want);
@@ -35,7 +39,7 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
         return -1;
     }
     memcpy(old, c->nick, sizeof old);
-    snprintf(c->nick, sizeof c->nick, "%s", want);
+    registry_rename_locked(srv, c, want);
     struct msg m = {.type = MSG_NICK, .nick = old, .nick2 = want};
     if (c->joined)
         registry_broadcast_locked(srv, &m, c);

@@ -5,6 +5,7 @@
  * receiver the same order costs little. */
 #include "server.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,12 +53,97 @@ void registry_remove(struct server *srv, struct client *c)
     pthread_mutex_unlock(&srv->reg_lock);
 }
 
+bool nick_reserved(const char *nick)
+{
+    if (strncasecmp(nick, "guest", 5) != 0 || nick[5] == '\0')
+        return false;
+    return nick[5 + strspn(nick + 5, "0123456789")] == '\0';
+}
+
+static unsigned nick_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over the lower-cased nick */
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (unsigned char)(ch - 'A' + 'a');
+        h = (h ^ ch) * 16777619u;
+    }
+    return h;
+}
+
+static void nick_insert(struct server *srv, struct client *c)
+{
+    if (srv->nroom > srv->nick_buckets) {
+        unsigned nb = srv->nick_buckets ? srv->nick_buckets * 2 : 64;
+        struct client **tab = calloc(nb, sizeof *tab);
+        if (tab != NULL) { /* else: longer chains, still correct */
+            for (unsigned i = 0; i < srv->nick_buckets; i++) {
+                struct client *e = srv->nick_tab[i], *next;
+                for (; e; e = next) {
+                    next = e->hnext;
+                    unsigned k = nick_hash(e->nick) % nb;
+                    e->hnext = tab[k];
+                    tab[k] = e;
+                }
+            }
+            free(srv->nick_tab);
+            srv->nick_tab = tab;
+            srv->nick_buckets = nb;
+        }
+    }
+    unsigned k = nick_hash(c->nick) % srv->nick_buckets;
+    c->hnext = srv->nick_tab[k];
+    srv->nick_tab[k] = c;
+}
+
+static void nick_remove(struct server *srv, struct client *c)
+{
+    if (srv->nick_buckets == 0)
+        return;
+    struct client **pp = &srv->nick_tab[nick_hash(c->nick) % srv->nick_buckets];
+    while (*pp && *pp != c)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = c->hnext;
+    c->hnext = NULL;
+}
+
 struct client *registry_find_locked(struct server *srv, const char *nick)
 {
-    for (struct client *c = srv->clients; c; c = c->next)
-        if (c->joined && strcasecmp(c->nick, nick) == 0)
+    if (srv->nick_buckets == 0)
+        return NULL;
+    for (struct client *c = srv->nick_tab[nick_hash(nick) % srv->nick_buckets]; c; c = c->hnext)
+        if (strcasecmp(c->nick, nick) == 0)
             return c;
     return NULL;
+}
+
+void registry_enter_locked(struct server *srv, struct client *c)
+{
+    if (c->joined)
+        return;
+    c->joined = true;
+    srv->nroom++;
+    nick_insert(srv, c);
+}
+
+void registry_leave_locked(struct server *srv, struct client *c)
+{
+    if (!c->joined)
+        return;
+    nick_remove(srv, c);
+    c->joined = false;
+    srv->nroom--;
+}
+
+void registry_rename_locked(struct server *srv, struct client *c, const char *nick)
+{
+    if (c->joined)
+        nick_remove(srv, c);
+    snprintf(c->nick, sizeof c->nick, "%s", nick);
+    if (c->joined)
+        nick_insert(srv, c);
 }
 
 void registry_shutdown(struct server *srv, const char *text)
@@ -69,8 +155,7 @@ void registry_shutdown(struct server *srv, const char *text)
     srv->reg_closed = true;
     /* Nobody is announced leaving: everyone is told the same thing here. */
     for (struct client *c = srv->clients; c; c = c->next)
-        c->joined = false;
-    srv->nroom = 0;
+        registry_leave_locked(srv, c);
     for (struct client *c = srv->clients; c; c = c->next) {
         if (c->dialect == DIALECT_FRAMED || c->dialect == DIALECT_PLAIN)
             client_send_msg(c, &m);

@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +50,7 @@ void server_init(struct server *srv, const struct config *cfg)
 void server_free(struct server *srv)
 {
     history_free(&srv->hist);
+    free(srv->nick_tab);
     access_free(&srv->acc);
     pthread_mutex_destroy(&srv->reg_lock);
 }

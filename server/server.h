@@ -199,6 +199,7 @@ struct server;
 struct client {
     struct server *srv;
     struct client *prev, *next; /* registry list (reg_lock) */
+    struct client *hnext;       /* nick table chain (reg_lock) */
     uint64_t id;
     int fd;
     char addr[ADDR_MAX];     /* "1.2.3.4:5678" or "[::1]:5678"; constant */
@@ -267,6 +268,8 @@ struct server {
     struct config cfg;
     pthread_mutex_t reg_lock; /* guards the registry, the room and history */
     struct client *clients;
+    struct client **nick_tab; /* joined clients by nick, case-insensitive */
+    unsigned nick_buckets;
     unsigned nclients; /* registered connections */
     unsigned nroom;    /* of them, joined the room */
     bool reg_closed;   /* shutting down: no new registrations */
@@ -330,8 +333,17 @@ void client_send_msg(struct client *c, const struct msg *m);
 /* Adds c; -1 when full (>= max_clients) or shutting down. */
 int registry_add(struct server *srv, struct client *c);
 void registry_remove(struct server *srv, struct client *c);
-/* With reg_lock held: the client with this nick (case-insensitive), or NULL. */
+/* With reg_lock held: the joined client with this nick (case-insensitive),
+ * or NULL. A hash lookup: a room of thousands must not cost O(N) a join. */
 struct client *registry_find_locked(struct server *srv, const char *nick);
+/* With reg_lock held: c enters or leaves the room (and the nick table), or
+ * changes its nick. */
+void registry_enter_locked(struct server *srv, struct client *c);
+void registry_leave_locked(struct server *srv, struct client *c);
+void registry_rename_locked(struct server *srv, struct client *c, const char *nick);
+/* "guest" followed by digits: given by the server, never chosen, so a
+ * default nick can never collide. */
+bool nick_reserved(const char *nick);
 /* With reg_lock held: queues m on every joined client except `except`.
  * Encodes at most once per dialect. */
 void registry_broadcast_locked(struct server *srv, const struct msg *m,

@@ -206,14 +206,15 @@ static void session_join(struct client *c, enum dialect d, const char *want)
 
     pthread_mutex_lock(&srv->reg_lock);
     c->dialect = d;
-    if (want && nick_valid(want, strlen(want)) && registry_find_locked(srv, want) == NULL)
+    if (want && nick_valid(want, strlen(want)) && !nick_reserved(want) &&
+        registry_find_locked(srv, want) == NULL)
         snprintf(c->nick, sizeof c->nick, "%s", want);
     if (srv->reg_closed) {
         pthread_mutex_unlock(&srv->reg_lock);
         return; /* shutting down: its SHUTDOWN is already queued */
     }
-    c->joined = true;
-    users = ++srv->nroom;
+    registry_enter_locked(srv, c);
+    users = srv->nroom;
     if (d == DIALECT_FRAMED) {
         struct msg w = {.type = MSG_WELCOME,
                         .nick = c->nick,
@@ -242,8 +243,8 @@ void session_leave(struct client *c, const char *reason)
 
     pthread_mutex_lock(&srv->reg_lock);
     if (c->joined) {
-        c->joined = false;
-        unsigned users = --srv->nroom;
+        registry_leave_locked(srv, c);
+        unsigned users = srv->nroom;
         bool always = strncmp(reason, "too slow", 8) == 0 || strncmp(reason, "kicked", 6) == 0;
         if (always || announce_wanted(users + 1)) {
             struct msg m = {.type = MSG_LEAVE, .nick = c->nick, .users = users, .text = reason};

@@ -37,6 +37,13 @@ START_TEST(test_nick_rules)
     ck_assert_str_eq(fx_drain(b), "ERR bad-nick a nickname is 1-24 letters, digits, _ or -\n");
     fx_feed(b, "MSG 4 /nick abcdefghijklmnopqrstuvwxy\n"); /* 25 */
     ck_assert(strncmp(fx_drain(b), "ERR bad-nick", 12) == 0);
+    fx_feed(b, "MSG 41 /nick Guest12\n"); /* guestN is the server's */
+    ck_assert(strncmp(fx_drain(b), "ERR bad-nick guestN names", 25) == 0);
+    fx_feed(b, "MSG 42 /nick guest\n"); /* no digits: a name like any other */
+    ck_assert_str_eq(fx_drain(b), "NICK bob guest\n");
+    fx_feed(b, "MSG 43 /nick bob\n");
+    ck_assert_str_eq(fx_drain(b), "NICK guest bob\n");
+    fx_drain(a);
     fx_feed(b, "MSG 5 /nick BOB\n"); /* a case change of one's own nick is fine */
     ck_assert_str_eq(fx_drain(b), "NICK bob BOB\n");
     fx_feed(b, "MSG 6 /nick Rob_2-x\n");

@@ -92,6 +92,42 @@ START_TEST(test_notice_and_who)
 }
 END_TEST
 
+START_TEST(test_nick_table)
+{
+    /* Many joins, renames and leaves: lookups stay exact across resizes. */
+    struct client *cs[300];
+    char nick[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(nick, sizeof nick, "user%d", i);
+        cs[i] = fx_framed(nick);
+        ck_assert_str_eq(cs[i]->nick, nick);
+    }
+    fx_framed("USER7"); /* taken, case-insensitively: a guest nick */
+    pthread_mutex_lock(&fx_srv.reg_lock);
+    ck_assert_ptr_eq(registry_find_locked(&fx_srv, "User150"), cs[150]);
+    registry_rename_locked(&fx_srv, cs[150], "renamed");
+    ck_assert_ptr_null(registry_find_locked(&fx_srv, "user150"));
+    ck_assert_ptr_eq(registry_find_locked(&fx_srv, "RENAMED"), cs[150]);
+    pthread_mutex_unlock(&fx_srv.reg_lock);
+    for (int i = 0; i < 300; i += 2)
+        fx_end(cs[i]);
+    pthread_mutex_lock(&fx_srv.reg_lock);
+    for (int i = 1; i < 300; i += 2) {
+        snprintf(nick, sizeof nick, "user%d", i);
+        ck_assert_ptr_eq(registry_find_locked(&fx_srv, nick), cs[i]);
+        snprintf(nick, sizeof nick, "user%d", i - 1);
+        ck_assert_ptr_null(registry_find_locked(&fx_srv, nick));
+    }
+    pthread_mutex_unlock(&fx_srv.reg_lock);
+    ck_assert_uint_eq(fx_srv.nroom, 151);
+    ck_assert(nick_reserved("guest1"));
+    ck_assert(nick_reserved("GUEST042"));
+    ck_assert(!nick_reserved("guest"));
+    ck_assert(!nick_reserved("guest1a"));
+    ck_assert(!nick_reserved("guests"));
+}
+END_TEST
+
 START_TEST(test_announce_threshold)
 {
     ck_assert(announce_wanted(1));
@@ -122,6 +158,7 @@ Suite *registry_suite(void)
     tcase_add_checked_fixture(core, fx_setup, fx_teardown);
     tcase_add_test(core, test_guest_names);
     tcase_add_test(core, test_find_case_insensitive);
+    tcase_add_test(core, test_nick_table);
     tcase_add_test(core, test_notice_and_who);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
