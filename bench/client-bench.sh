@@ -43,9 +43,15 @@ command -v tmux >/dev/null || { echo "client-bench.sh: tmux not installed" >&2; 
 work=$(mktemp -d /tmp/sockchat-client-bench.XXXXXX)
 session="sockchat-bench-$$"
 server_pid=""
+client_pid=""
 cleanup() {
     local rc=$?
     tmux kill-session -t "$session" 2>/dev/null
+    # A client whose terminal vanished must not linger: end it by its PID.
+    if [ -n "$client_pid" ] && kill -0 "$client_pid" 2>/dev/null; then
+        sleep 0.2
+        kill -TERM "$client_pid" 2>/dev/null
+    fi
     if [ -n "$server_pid" ]; then
         kill -TERM "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
