@@ -81,6 +81,31 @@ def test_nick(ctx):
         assert d.nick.startswith("guest"), d.welcome
 
 
+def test_nick_race(ctx):
+    """Many clients asking for the same nick at once: exactly one gets it."""
+    ctx.require_multi()
+    with ctx.server() as srv:
+        conns = [srv.connect() for _ in range(20)]
+        for c in conns:  # all hellos before any answer is read
+            c.sendline("HELLO sockchat/1 Popular")
+        got = []
+        for c in conns:
+            line, _ = c.read_until(lambda l: l.startswith(b"WELCOME"))
+            got.append(line.split()[1])
+        assert sorted(got).count(b"Popular") == 1, got
+        assert len(set(n.lower() for n in got)) == len(got), f"duplicate nicks: {got}"
+        # and through /nick, case-insensitively
+        others = [srv.framed(f"racer{i}") for i in range(10)]
+        for f in others:
+            f.msg("/nick SameName" if f.nick != "racer0" else "/nick samename")
+        winners = []
+        for f in others:
+            lines = f.sync()
+            if not any(m.type == "ERR" for m in lines):
+                winners.append(f.nick)
+        assert len(winners) == 1, f"{len(winners)} clients got the same nick: {winners}"
+
+
 def test_who_me_msg(ctx):
     ctx.require_multi()
     with ctx.server() as srv:

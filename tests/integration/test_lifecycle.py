@@ -231,6 +231,25 @@ def test_help_lists_options(ctx):
     assert r.returncode != 0
 
 
+def test_log_lines(ctx):
+    """The log names connects, nick changes, messages and disconnects with
+    their reason; --quiet leaves out the messages only."""
+    for quiet in (False, True):
+        args = ["--quiet"] if quiet else []
+        with ctx.server(*args) as srv:
+            f = srv.framed("logged")
+            f.chat("a line for the log")
+            f.command("/nick renamed")
+            f.msg("/quit bye")
+            f.expect_eof()
+            f.close()
+            srv.wait_log(r"renamed.*\bquit\b|\bquit\b.*renamed", stream="any")
+            assert srv.stop() == 0
+            log = "\n".join(srv.out + srv.err)
+        assert "127.0.0.1" in log and "logged" in log, log
+        assert ("a line for the log" in log) != quiet, f"--quiet={quiet}:\n{log}"
+
+
 def test_name_in_welcome(ctx):
     with ctx.server("--name", "classroom") as srv:
         f = srv.framed("kid")
