@@ -216,14 +216,28 @@ void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s)
     c->wall = wall_s;
 }
 
+int client_set_password(struct client *c, const char *password)
+{
+    size_t n = strlen(password);
+    if (n > CLIENT_PASSWORD_MAX || strpbrk(password, "\r\n")) {
+        c->password[0] = '\0';
+        return -1;
+    }
+    memcpy(c->password, password, n + 1);
+    return 0;
+}
+
 void client_on_connect(struct client *c)
 {
     c->online = true;
     c->dialect = DIALECT_UNKNOWN;
     c->raw = false;
+    c->silent = false;
+    c->refused = false;
     c->hello_reply_due = true;
     c->rx_len = 0;
     c->out_len = 0;
+    c->out_done = 0;
     linebuf_free(&c->lb);
     linebuf_init(&c->lb, 2 * LINE_MAX_BYTES);
     c->online_ms = c->now_ms;
@@ -232,7 +246,13 @@ void client_on_connect(struct client *c)
     c->st->latency_ms = -1;
     c->st->users = 0;
     c->st->mode[0] = '\0';
-    struct msg m = {.type = MSG_HELLO, .word = PROTO_HELLO_TAG, .nick = c->want_nick};
+    /* The password rides in the HELLO (the server wants it before anything
+     * else). A plain server that is not sockchat sees it too: it was given
+     * for this address, and there is no way to know the server first. */
+    struct msg m = {.type = MSG_HELLO,
+                    .word = PROTO_HELLO_TAG,
+                    .nick = c->want_nick,
+                    .text = c->password[0] ? c->password : NULL};
     send_framed(c, &m);
 }
 
@@ -247,7 +267,10 @@ void client_on_disconnect(struct client *c, const char *reason)
     for (size_t i = 0; i < c->npend; i++)
         c->pend[i].sent_ms = -1;
     if (was) {
-        if (c->npend)
+        if (c->npend && c->refused)
+            notef(c, ENTRY_LOCAL, "disconnected (%s); %zu message%s not sent yet", reason, c->npend,
+                  c->npend == 1 ? "" : "s");
+        else if (c->npend)
             notef(c, ENTRY_LOCAL, "disconnected (%s); %zu message%s will be sent again", reason,
                   c->npend, c->npend == 1 ? "" : "s");
         else
@@ -291,6 +314,7 @@ static void flush_pending(struct client *c)
             send_plain(c, p->wire);
         }
         p->sent_ms = c->now_ms;
+        p->out_end = c->out_done + c->out_len;
         if (c->raw)
             return;
     }
@@ -437,6 +461,14 @@ static void on_framed_line(struct client *c, char *line, size_t len)
                 }
             }
             c->hold_until_ms = c->now_ms + 1000;
+        } else if (strcmp(m.word, ERR_AUTH) == 0) {
+            /* A wrong or missing password. The server closes after a delay
+             * that grows with every failure from our address, so retrying
+             * with the same password only gets slower: stop here. */
+            c->refused = true;
+            c->st->state = CONN_FAILED;
+            status_set_reason(c->st,
+                              c->password[0] ? "wrong password" : "the server needs a password");
         } else if (strcmp(m.word, ERR_TOO_LONG) == 0) {
             for (size_t i = 0; i < c->npend; i++) {
                 if (c->pend[i].sent_ms >= 0) {
@@ -447,6 +479,11 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         }
         snprintf(text, sizeof(text), "%s (%.40s)", m.text[0] ? m.text : "error", m.word);
         client_note(c, ENTRY_ERR, text);
+        if (c->refused)
+            notef(c, ENTRY_LOCAL,
+                  "%s: not reconnecting (set SOCKCHAT_PASSWORD or use --password-file, "
+                  "then /connect again)",
+                  c->st->reason);
         break;
     case MSG_NOTICE:
         add_entry(c, ENTRY_NOTICE, c->wall, NULL, m.text, strlen(m.text));
@@ -591,6 +628,8 @@ enum client_action client_on_bytes(struct client *c, const char *data, size_t le
         if (take < len)
             client_on_bytes(c, data + take, len - take);
     }
+    if (c->refused)
+        return CLIENT_GIVE_UP;
     flush_pending(c);
     return CLIENT_NONE;
 }
@@ -602,7 +641,15 @@ enum client_action client_tick(struct client *c)
     if (!c->online)
         return CLIENT_NONE;
     if (c->dialect == DIALECT_UNKNOWN && c->now_ms - c->online_ms >= CLIENT_GREETING_MS) {
+        /* Silent to our HELLO: a line server that does not answer lines
+         * (nc -l, a logger, a relay). Waiting for replies that never come
+         * would leave every message "pending" forever and list it as not
+         * delivered on quit, though the other end got it. So here a message
+         * counts as sent once the socket took all of it (client_consume):
+         * that is all this kind of server can tell us. Replies that do come
+         * are still shown. */
         c->hello_reply_due = true;
+        c->silent = true;
         become_plain(c, false, "it sent no greeting");
     }
     if (c->dialect == DIALECT_FRAMED) {
@@ -831,9 +878,20 @@ const char *client_output(const struct client *c, size_t *len)
 void client_consume(struct client *c, size_t n)
 {
     if (n >= c->out_len) {
+        c->out_done += c->out_len;
         c->out_len = 0;
-        return;
+    } else {
+        memmove(c->out, c->out + n, c->out_len - n);
+        c->out_len -= n;
+        c->out_done += n;
     }
-    memmove(c->out, c->out + n, c->out_len - n);
-    c->out_len -= n;
+    if (c->silent && c->dialect == DIALECT_PLAIN) {
+        for (size_t i = 0; i < c->npend;) {
+            struct pending_msg *p = &c->pend[i];
+            if (p->sent_ms >= 0 && p->out_end <= c->out_done)
+                pending_done(c, i, DELIVERY_SENT);
+            else
+                i++;
+        }
+    }
 }

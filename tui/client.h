@@ -32,6 +32,7 @@ enum {
     CLIENT_GREETING_MS = 3000,   /* no first reply: assume a plain server */
     CLIENT_RATE_PER_S = 8,       /* own pacing, under the server's 10/s */
     CLIENT_RATE_BURST = 16,
+    CLIENT_PASSWORD_MAX = 512, /* bytes; the HELLO line must fit LINE_MAX_BYTES */
 };
 
 enum client_dialect {
@@ -47,6 +48,7 @@ enum client_action {
     CLIENT_CLEAR,      /* the log was cleared: reset the view */
     CLIENT_ASK_PASTE,  /* a big paste waits for client_paste_answer() */
     CLIENT_DISCONNECT, /* the connection looks dead: drop and reconnect */
+    CLIENT_GIVE_UP,    /* the server refused us (ERR auth): drop, do NOT reconnect */
 };
 
 struct pending_msg {
@@ -54,6 +56,7 @@ struct pending_msg {
     uint64_t seq;    /* its log entry */
     char *wire;      /* the text as sent (after escaping) */
     int64_t sent_ms; /* -1: not sent on the current connection */
+    size_t out_end;  /* silent server: sent once the output stream passes this */
 };
 
 struct client {
@@ -63,15 +66,19 @@ struct client {
     bool online; /* the transport is up */
     bool raw;    /* plain server answering without LF: one message at a time, no LF */
     bool hello_reply_due;
+    bool silent;  /* a line server that answered nothing: written = sent */
+    bool refused; /* ERR auth: retrying would only fail again */
     struct linebuf lb;
     char *rx; /* bytes before the dialect is known */
     size_t rx_len;
     char *out; /* bytes to send */
     size_t out_len, out_cap;
+    size_t out_done; /* bytes written to the socket on this connection */
     struct pending_msg pend[CLIENT_PENDING_MAX];
     size_t npend;
     uint64_t next_id;
     char want_nick[NICK_MAX + 1];
+    char password[CLIENT_PASSWORD_MAX + 1]; /* "" = none; sent in HELLO */
     char *nicks[CLIENT_NICKS_MAX];
     size_t nnicks;
     int64_t now_ms; /* monotonic */
@@ -92,10 +99,16 @@ struct client {
 int client_init(struct client *c, struct chatlog *log, struct status *st, const char *nick);
 void client_free(struct client *c);
 void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s);
+/* The password for servers started with --password, sent in every HELLO.
+ * Returns -1 (and keeps none) when it is too long or holds CR, LF or NUL,
+ * which cannot travel in a line. */
+int client_set_password(struct client *c, const char *password);
 
 /* The transport is up: greet the server. */
 void client_on_connect(struct client *c);
-/* Bytes from the server (any split). */
+/* Bytes from the server (any split). Returns CLIENT_GIVE_UP after an
+ * ERR auth (wrong or missing password): the status is then CONN_FAILED
+ * with the reason, and the caller must close without reconnecting. */
 enum client_action client_on_bytes(struct client *c, const char *data, size_t len);
 /* The connection is gone (reason for the log, e.g. "connection refused").
  * Unacknowledged messages stay pending and are sent again later. */

@@ -168,6 +168,14 @@ static void do_action(struct app *a, enum client_action act)
     case CLIENT_DISCONNECT:
         drop_connection(a, "no answer from the server");
         break;
+    case CLIENT_GIVE_UP:
+        /* The server refused the password: it would refuse it again, ever
+         * more slowly. The status stays "failed: ..." until /connect. */
+        net_close(&a->net);
+        client_on_disconnect(&a->cl, a->st.reason);
+        a->retry_at = -1;
+        a->st.state = CONN_FAILED;
+        break;
     case CLIENT_NONE:
     default:
         break;
@@ -532,6 +540,11 @@ int loop_run(const struct options *opt)
     status_init(&a->st);
     editline_init(&a->ed);
     client_init(&a->cl, &a->log, &a->st, opt->nick);
+    if (opt->password && client_set_password(&a->cl, opt->password) < 0) {
+        fprintf(stderr, "sockchat: password: longer than %d bytes\n", CLIENT_PASSWORD_MAX);
+        app_free(a);
+        return EX_USAGE;
+    }
     net_init(&a->net);
     set_server_text(a);
     if (setup_signals() < 0) {

@@ -10,6 +10,7 @@ struct options {
     const char *host;
     const char *port;
     const char *nick;
+    const char *password; /* NULL: none (from SOCKCHAT_PASSWORD or --password-file) */
     bool color;
     bool nick_given; /* --nick or SOCKCHAT_NICK: plain mode then asks for it */
 };

@@ -1,11 +1,16 @@
 /* main: sockchat's command line, then the curses client or the line client.
  *
- *   sockchat [HOST [PORT]] [--nick NAME] [--plain] [--no-color] [--help] [--version]
+ *   sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]
+ *            [--no-color] [--help] [--version]
  *
  * SOCKCHAT_HOST, SOCKCHAT_PORT and SOCKCHAT_NICK give defaults; otherwise
- * 127.0.0.1, 5000 and $USER. */
+ * 127.0.0.1, 5000 and $USER. The password for a server started with
+ * --password comes from SOCKCHAT_PASSWORD or the first line of a file, never
+ * from the command line, where every user of the machine could read it in
+ * ps. */
 #undef _XOPEN_SOURCE /* ncursesw.pc may set 600 */
 #define _XOPEN_SOURCE 700
+#include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>
@@ -14,31 +19,78 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "loop.h"
 #include "text.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: sockchat [HOST [PORT]] [--nick NAME] [--plain] [--no-color] [--help] "
-               "[--version]\n"
+    fprintf(f, "usage: sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]\n"
+               "                [--no-color] [--help] [--version]\n"
                "\n"
                "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
-               "  HOST        server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
+               "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
                "127.0.0.1)\n"
-               "  PORT        server port (default $SOCKCHAT_PORT or 5000)\n"
-               "  --nick NAME nickname (default $SOCKCHAT_NICK or $USER)\n"
-               "  --plain     line mode like the tutorial's client (automatic without a "
-               "terminal)\n"
-               "  --no-color  no colours (so does a non-empty NO_COLOR)\n"
-               "  --help      this text\n"
-               "  --version   the version\n"
-               "In the client: /help lists the keys; /quit or exit leaves.\n");
+               "  PORT          server port (default $SOCKCHAT_PORT or 5000)\n"
+               "  --nick NAME   nickname (default $SOCKCHAT_NICK or $USER)\n"
+               "  --password-file FILE\n"
+               "                the password of a server started with --password: the first\n"
+               "                line of FILE (default $SOCKCHAT_PASSWORD). There is no\n"
+               "                --password: other users could read it in ps. A wrong password\n"
+               "                is reported and not retried.\n"
+               "  --plain       line mode like the tutorial's client (automatic without a "
+               "terminal);\n"
+               "                with a password it sends /auth PASSWORD first\n"
+               "  --no-color    no colours (so does a non-empty NO_COLOR)\n"
+               "  --help        this text\n"
+               "  --version     the version\n"
+               "In the client: /help lists the keys; /quit or exit leaves.\n"
+               "Exit status: 0 after /quit or exit, 77 when --plain's password is refused,\n"
+               "other sysexits.h codes (64-78) on errors.\n");
 }
 
 static const char *env_or(const char *name, const char *fallback)
 {
     const char *v = getenv(name);
     return v && v[0] ? v : fallback;
+}
+
+/* The password from the first line of path (its LF or CRLF removed).
+ * Returns 0, or a sysexits code after saying what failed. */
+static int password_read(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "sockchat: password file %s: %s\n", path, strerror(errno));
+        return EX_NOINPUT;
+    }
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t n = getline(&line, &lcap, f);
+    int err = n < 0 && ferror(f) ? errno : 0;
+    fclose(f);
+    int rc = EX_OK;
+    if (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    if (n > 0 && line[n - 1] == '\r')
+        line[--n] = '\0';
+    if (err) {
+        fprintf(stderr, "sockchat: password file %s: %s\n", path, strerror(err));
+        rc = EX_NOINPUT;
+    } else if (n <= 0) {
+        fprintf(stderr, "sockchat: password file %s: the first line is empty\n", path);
+        rc = EX_DATAERR;
+    } else if ((size_t)n >= cap || memchr(line, '\0', (size_t)n)) {
+        fprintf(stderr, "sockchat: password file %s: want one line of at most %zu bytes\n", path,
+                cap - 1);
+        rc = EX_DATAERR;
+    } else {
+        memcpy(buf, line, (size_t)n + 1);
+    }
+    if (line)
+        memset(line, 0, lcap); /* no copy of the secret left in freed memory */
+    free(line);
+    return rc;
 }
 
 static bool port_ok(const char *p)
@@ -51,6 +103,8 @@ static bool port_ok(const char *p)
 int main(int argc, char **argv)
 {
     struct options opt = {0};
+    static char password[CLIENT_PASSWORD_MAX + 1];
+    const char *password_file = NULL;
     bool plain = false, no_color = false;
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
@@ -79,6 +133,19 @@ int main(int argc, char **argv)
         } else if (strncmp(a, "--nick=", 7) == 0) {
             opt.nick = a + 7;
             opt.nick_given = true;
+        } else if (strcmp(a, "--password-file") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "sockchat: --password-file needs a FILE\n");
+                usage(stderr);
+                return EX_USAGE;
+            }
+            password_file = argv[++i];
+        } else if (strncmp(a, "--password-file=", 16) == 0) {
+            password_file = a + 16;
+        } else if (strcmp(a, "--password") == 0 || strncmp(a, "--password=", 11) == 0) {
+            fprintf(stderr, "sockchat: no --password: every user could read it in ps; use "
+                            "SOCKCHAT_PASSWORD or --password-file FILE\n");
+            return EX_USAGE;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "sockchat: unknown option %s\n", a);
             usage(stderr);
@@ -97,6 +164,22 @@ int main(int argc, char **argv)
         const char *n = getenv("SOCKCHAT_NICK");
         opt.nick_given = n && n[0];
         opt.nick = opt.nick_given ? n : env_or("USER", "guest");
+    }
+    if (password_file) {
+        int rc = password_read(password_file, password, sizeof(password));
+        if (rc != EX_OK)
+            return rc;
+        opt.password = password;
+    } else {
+        const char *p = getenv("SOCKCHAT_PASSWORD");
+        if (p && p[0]) {
+            if (strlen(p) > CLIENT_PASSWORD_MAX || strpbrk(p, "\r\n")) {
+                fprintf(stderr, "sockchat: SOCKCHAT_PASSWORD: want one line of at most %d bytes\n",
+                        CLIENT_PASSWORD_MAX);
+                return EX_USAGE;
+            }
+            opt.password = p;
+        }
     }
     if (!port_ok(opt.port)) {
         fprintf(stderr, "sockchat: bad port %s: want 1-65535\n", opt.port);

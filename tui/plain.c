@@ -6,7 +6,12 @@
  * server that answers without newlines by sending bare text as client.py
  * does. Unlike client.py it never blocks on recv(): lines from other users
  * are printed as they come, and it waits for a reply (up to a deadline)
- * before sending the next line, so a raw server never sees two at once. */
+ * before sending the next line, so a raw server never sees two at once.
+ *
+ * With a password (SOCKCHAT_PASSWORD or --password-file) the first line is
+ * "/auth PASSWORD", as the server asks of line clients; a refusal ends the
+ * client with EX_NOPERM instead of typing into a connection that is about
+ * to close. */
 #undef _XOPEN_SOURCE /* ncursesw.pc may set 600 */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
@@ -41,6 +46,8 @@ struct plain {
     bool stdin_done;
     bool exiting; /* "exit" was sent */
     bool prompt_due;
+    bool auth_due; /* the next reply answers our /auth */
+    bool refused;  /* ... and it was an error */
     char in[LINE_MAX_BYTES + 2];
     size_t in_len;
 };
@@ -103,6 +110,12 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
         p->first_reply_seen = true;
         p->raw = memchr(data, '\n', len) == NULL;
     }
+    if (p->auth_due) {
+        /* sockchat-server answers a wrong /auth with "error: wrong
+         * password" (its plain rendering of ERR auth), then closes. */
+        p->auth_due = false;
+        p->refused = len >= 6 && memcmp(data, "error:", 6) == 0;
+    }
     for (size_t i = 0; i <= len; i++) {
         if (i < len && data[i] != '\n')
             continue;
@@ -138,12 +151,37 @@ int plain_run(const struct options *opt)
             return EX_UNAVAILABLE;
         }
     }
-    if (opt->nick_given) {
-        char line[64];
-        int n = snprintf(line, sizeof(line), "/nick %.24s", opt->nick);
+    if (opt->password) {
+        /* Before anything else: the server relays nothing of ours until
+         * then. The line is sent, never printed. */
+        static char line[LINE_MAX_BYTES + 2];
+        int n = snprintf(line, LINE_MAX_BYTES, "/auth %s", opt->password);
+        if (n < 0 || n >= LINE_MAX_BYTES) {
+            fprintf(stderr, "sockchat: password: too long\n");
+            net_close(&p.net);
+            return EX_USAGE;
+        }
         if (send_line(&p, line, (size_t)n) < 0) {
             fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
+            net_close(&p.net);
             return EX_IOERR;
+        }
+        memset(line, 0, sizeof(line));
+        p.auth_due = true;
+    }
+    if (opt->nick_given) {
+        if (p.waiting) {
+            /* After the answer to /auth: queued like a typed line. */
+            int n = snprintf(p.in, sizeof(p.in), "/nick %.24s\n", opt->nick);
+            p.in_len = (size_t)n;
+        } else {
+            char line[64];
+            int n = snprintf(line, sizeof(line), "/nick %.24s", opt->nick);
+            if (send_line(&p, line, (size_t)n) < 0) {
+                fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
+                net_close(&p.net);
+                return EX_IOERR;
+            }
         }
     }
     p.prompt_due = !p.waiting;
@@ -153,7 +191,14 @@ int plain_run(const struct options *opt)
         int64_t now = loop_now_ms();
         if (p.waiting && now >= p.wait_until) {
             p.waiting = false; /* no reply: move on, as client.py would not */
+            p.auth_due = false;
             p.prompt_due = true;
+        }
+        if (p.refused) {
+            fprintf(stderr, "sockchat: the server refused the password\n");
+            fflush(stdout);
+            net_close(&p.net);
+            return EX_NOPERM;
         }
         if (p.exiting && !p.waiting) {
             printf("Exiting client.\n");
@@ -234,7 +279,7 @@ int plain_run(const struct options *opt)
             }
         }
         /* Lines already buffered go out one per reply. */
-        while (!p.waiting && !p.exiting) {
+        while (!p.waiting && !p.exiting && !p.refused) {
             char *lf = memchr(p.in, '\n', p.in_len);
             if (!lf)
                 break;

@@ -374,17 +374,147 @@ END_TEST
 
 START_TEST(test_silent_server)
 {
+    /* Typed while the server has not said anything yet. */
     client_on_connect(&cl);
     out();
+    client_submit(&cl, "early");
+    struct entry *early = last_of(ENTRY_SELF);
     advance(CLIENT_GREETING_MS - 1);
     client_tick(&cl);
     ck_assert_int_eq(cl.dialect, DIALECT_UNKNOWN);
+    ck_assert_int_eq(early->delivery, DELIVERY_PENDING);
     advance(1);
     client_tick(&cl);
     ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
     ck_assert_str_eq(st.mode, "plain server");
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    /* A server that answers nothing: a message is "sent" once the socket
+     * took all of it, never stuck pending. */
+    size_t len;
+    client_output(&cl, &len);
+    ck_assert_uint_eq(len, strlen("early\n"));
+    client_consume(&cl, 2); /* a partial write: not sent yet */
+    ck_assert_int_eq(early->delivery, DELIVERY_PENDING);
+    ck_assert_uint_eq(st.pending, 1);
+    client_consume(&cl, len - 2);
+    ck_assert_int_eq(early->delivery, DELIVERY_SENT);
+    ck_assert_uint_eq(st.pending, 0);
     client_submit(&cl, "anyone?");
+    struct entry *any = last_of(ENTRY_SELF);
+    ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
     ck_assert_str_eq(out(), "anyone?\n");
+    ck_assert_int_eq(any->delivery, DELIVERY_SENT);
+    ck_assert_uint_eq(st.pending, 0);
+    /* Whatever it says later is shown, and changes nothing sent. */
+    feed("someone typed this\n");
+    ck_assert_int_eq(last()->kind, ENTRY_REPLY);
+    ck_assert_str_eq(last()->text, "someone typed this");
+    ck_assert_int_eq(any->delivery, DELIVERY_SENT);
+    /* Written but lost with the connection: stays pending, is sent again. */
+    client_submit(&cl, "lost");
+    struct entry *lost = last_of(ENTRY_SELF);
+    client_on_disconnect(&cl, "connection closed by the server");
+    ck_assert_int_eq(lost->delivery, DELIVERY_PENDING);
+    ck_assert_uint_eq(st.pending, 1);
+    /* A server that answers lines is not "silent": replies acknowledge. */
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    feed("what?\n");
+    ck_assert_str_eq(out(), "lost\n");
+    ck_assert_int_eq(lost->delivery, DELIVERY_PENDING);
+    feed("ok\n");
+    ck_assert_int_eq(lost->delivery, DELIVERY_DONE);
+}
+END_TEST
+
+/* ---- access control (server --password) ------------------------------- */
+
+START_TEST(test_hello_carries_password)
+{
+    ck_assert_int_eq(client_set_password(&cl, "open sesame"), 0);
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice open sesame\n");
+    feed("WELCOME alice threads 1 s\n");
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    /* Again on every reconnect. */
+    client_on_disconnect(&cl, "connection closed by the server");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice open sesame\n");
+    /* What cannot travel in one line is refused, and none is kept. */
+    ck_assert_int_eq(client_set_password(&cl, "a\nb"), -1);
+    ck_assert_str_eq(cl.password, "");
+    char big[CLIENT_PASSWORD_MAX + 2];
+    memset(big, 'p', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ck_assert_int_eq(client_set_password(&cl, big), -1);
+    big[CLIENT_PASSWORD_MAX] = '\0';
+    ck_assert_int_eq(client_set_password(&cl, big), 0);
+    client_on_disconnect(&cl, "x");
+    client_on_connect(&cl);
+    ck_assert_uint_eq(strlen(out()), strlen("HELLO sockchat/1 alice \n") + CLIENT_PASSWORD_MAX);
+}
+END_TEST
+
+START_TEST(test_wrong_password_gives_up)
+{
+    client_set_password(&cl, "guess");
+    client_submit(&cl, "waiting");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice guess\n");
+    /* The error line may come in pieces, and the close right after it. */
+    ck_assert_int_eq(feed("ERR au"), CLIENT_NONE);
+    ck_assert_int_eq(feed("th wrong password\n"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(st.state, CONN_FAILED);
+    char bar[256];
+    status_state_text(&st, bar, sizeof(bar));
+    ck_assert_str_eq(bar, "failed: wrong password");
+    ck_assert_ptr_nonnull(last_of(ENTRY_ERR));
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "wrong password"));
+    ck_assert_ptr_nonnull(strstr(last()->text, "not reconnecting"));
+    /* Nothing was sent past the HELLO; the message stays pending. */
+    ck_assert_str_eq(out(), "");
+    ck_assert_uint_eq(st.pending, 1);
+    client_on_disconnect(&cl, st.reason);
+    ck_assert_ptr_nonnull(strstr(last()->text, "1 message not sent yet"));
+    ck_assert_ptr_null(strstr(last()->text, "sent again"));
+    ck_assert_int_eq(st.state, CONN_FAILED);
+    ck_assert_int_eq(client_tick(&cl), CLIENT_NONE);
+    ck_assert_str_eq(out(), "");
+    /* /connect starts afresh: the new attempt is not refused in advance. */
+    client_set_password(&cl, "right");
+    client_on_connect(&cl);
+    ck_assert(!cl.refused);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice right\n");
+    ck_assert_int_eq(feed("WELCOME alice threads 1 s\n"), CLIENT_NONE);
+    ck_assert_str_eq(out(), "MSG 1 waiting\n");
+}
+END_TEST
+
+START_TEST(test_password_missing)
+{
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    /* Bytes after the error (the server closes soon anyway) change nothing. */
+    ck_assert_int_eq(feed("ERR auth wrong password\nNOTICE x\n"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(st.state, CONN_FAILED);
+    ck_assert_str_eq(st.reason, "the server needs a password");
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_LOCAL)->text, "SOCKCHAT_PASSWORD"));
+}
+END_TEST
+
+START_TEST(test_other_errors_do_not_give_up)
+{
+    connect_framed();
+    ck_assert_int_eq(feed("ERR unknown-command unknown command /x (try /help)\n"), CLIENT_NONE);
+    ck_assert_int_eq(feed("ERR full the server is full\n"), CLIENT_NONE);
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    /* A plain server saying "ERR auth" is just text. */
+    client_on_disconnect(&cl, "x");
+    client_on_connect(&cl);
+    out();
+    ck_assert_int_eq(feed("hello there\nERR auth nope\n"), CLIENT_NONE);
+    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
 }
 END_TEST
 
@@ -632,6 +762,14 @@ Suite *client_suite(void)
     tcase_add_test(dia, test_plain_line_server);
     tcase_add_test(dia, test_silent_server);
     suite_add_tcase(s, dia);
+
+    TCase *acc = tcase_create("client-access");
+    tcase_add_checked_fixture(acc, setup, teardown);
+    tcase_add_test(acc, test_hello_carries_password);
+    tcase_add_test(acc, test_wrong_password_gives_up);
+    tcase_add_test(acc, test_password_missing);
+    tcase_add_test(acc, test_other_errors_do_not_give_up);
+    suite_add_tcase(s, acc);
 
     TCase *hos = tcase_create("client-hostile");
     tcase_add_checked_fixture(hos, setup, teardown);
