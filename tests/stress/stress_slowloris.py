@@ -23,6 +23,7 @@ FULL_STALLED = 1000
 DEFAULT_SIZE = 0.2
 NORMAL = 10
 PINGS = 200  # per normal client
+WARM_ROUNDS = 20
 P99_MS = 10.0
 
 
@@ -62,7 +63,9 @@ def test_slowloris(ctx):
             c.sync(timeout=T_SHORT * 3)
         rtts = []
         rnd = random.Random(3)
-        for k in range(PINGS):
+        # The first rounds (not measured) let the server finish reading the
+        # stalled clients' first bytes, which is not what is measured here.
+        for k in range(-WARM_ROUNDS, PINGS):
             order = list(range(NORMAL))
             rnd.shuffle(order)
             for j in order:
@@ -71,7 +74,8 @@ def test_slowloris(ctx):
                 t0 = time.perf_counter()
                 c.msg(f"/ping {tok}")
                 m = c.wait_type("PONG", pred=lambda m, tok=tok: m.text == tok.encode())
-                rtts.append((time.perf_counter() - t0) * 1000)
+                if k >= 0:
+                    rtts.append((time.perf_counter() - t0) * 1000)
         # A trickle more on the stalled ones must not wake anything up wrongly.
         for c in stalled[:50]:
             try:
