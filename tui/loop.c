@@ -58,6 +58,9 @@ struct app {
     bool in_paste;
     char *paste;
     size_t paste_len;
+    /* More keys were already waiting behind the one being handled: a
+     * paste in a terminal without bracketed paste, most likely. */
+    bool burst;
     /* A big paste waiting for y/n. */
     char ask[128];
     bool asking;
@@ -320,6 +323,14 @@ static void on_key(struct app *a, const struct tkey *k)
         break;
     }
     case TK_TAB: {
+        /* Without bracketed paste a pasted tab arrives as the Tab key;
+         * completing there would drop it, or worse put a nick into the
+         * text. A person waits for the completion before typing on, so a
+         * Tab with keys behind it is text, as in a bracketed paste. */
+        if (a->burst) {
+            editline_insert(&a->ed, " ", 1);
+            break;
+        }
         const char *cands[CLIENT_NICKS_MAX + 32];
         size_t n = client_completions(&a->cl, cands, sizeof(cands) / sizeof(*cands));
         editline_complete(&a->ed, cands, n);
@@ -623,10 +634,18 @@ int loop_run(const struct options *opt)
             a->quit_deadline = a->now;
         }
         if (rc > 0 && (pfd[0].revents & POLLIN)) {
-            struct tkey k;
-            /* Bounded: a paste of a megabyte is still read in one turn. */
-            for (int i = 0; i < PASTE_MAX && view_key(&a->view, &k); i++)
+            /* One key of look-ahead tells a burst (a paste) from typing.
+             * Bounded: a paste of a megabyte is still read in one turn. */
+            struct tkey k, next = {TK_NONE, 0};
+            bool have = view_key(&a->view, &k);
+            for (int i = 0; have; i++) {
+                bool more = i + 1 < PASTE_MAX && view_key(&a->view, &next);
+                a->burst = more;
                 on_key(a, &k);
+                k = next;
+                have = more;
+            }
+            a->burst = false;
         }
         on_timers(a);
         flush_output(a);
