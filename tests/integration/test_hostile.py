@@ -288,6 +288,18 @@ def test_ping_not_rate_limited(ctx):
             assert not any(b"ping" in m.text or b"/p" in m.text for m in got), got
 
 
+def test_malformed_framed_lines(ctx):
+    """Malformed or unknown framed lines get an ERR; the connection stays."""
+    with ctx.server("--rate", "0") as srv:
+        f = srv.framed("picky")
+        for bad in (b"FOO bar", b"MSG", b"MSG abc text", b"MSG -1 x", b"ACK 5",
+                    b"HELLO sockchat/1 again", b"WELCOME a b c d", b"\xff\xfe"):
+            f.send(bad + b"\n")
+            m = f.next_until(lambda m: m.type in ("ERR", "ACK", "CHAT", "WELCOME"))[0]
+            assert m.type == "ERR", (bad, m)
+        f.chat("still fine")
+
+
 def test_partial_line_does_not_block_others(ctx):
     """A client trickling a partial line holds only its own buffer."""
     ctx.require_multi()
