@@ -250,6 +250,15 @@ def test_log_lines(ctx):
         assert ("a line for the log" in log) != quiet, f"--quiet={quiet}:\n{log}"
 
 
+def test_nofile_limit_raised(ctx):
+    """The server raises its soft RLIMIT_NOFILE to the hard limit."""
+    with ctx.server() as srv:
+        with open(f"/proc/{srv.pid}/limits") as f:
+            line = next(l for l in f if l.startswith("Max open files"))
+        soft, hard = line.split()[3:5]
+        assert soft == hard, f"soft {soft} != hard {hard}"
+
+
 def test_name_in_welcome(ctx):
     with ctx.server("--name", "classroom") as srv:
         f = srv.framed("kid")
