@@ -10,9 +10,11 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import T_SHORT, Conn, Server, Skip, deadline_in, remaining, run_tests  # noqa: E402
+from chatlib import (T_SHORT, TIMEOUT_SCALE, Conn, Server, Skip, deadline_in,  # noqa: E402
+                     remaining, run_tests)
 
 
 def test_single_mode_queues_second_client(ctx):
@@ -79,6 +81,28 @@ def test_sigterm_notifies_everyone(ctx):
             assert lines, "plain client got no shutdown notice"
         rc = srv.wait(T_SHORT)
         assert rc == 0, f"exit code {rc} after SIGTERM"
+
+
+def test_sigterm_with_stuck_reader(ctx):
+    """SIGTERM while a client that never reads has megabytes queued: the
+    flush is bounded (2 s), the exit code still 0."""
+    ctx.require_multi()
+    with ctx.server("--rate", "0", "--quiet") as srv:
+        stuck = srv.framed("stuck", rcvbuf=4096)
+        f = srv.framed("flooder")
+        pad = b"y" * 1000
+        n = 2000  # ~2 MB: past what the kernel buffers, under the 4 MiB cut
+        f.send(b"".join(b"MSG %d %s\n" % (i, pad) for i in range(1, n + 1)))
+        f.next_id = n + 1
+        f.wait_type("ACK", timeout=T_SHORT, pred=lambda m: m.f(0) == str(n))
+        t0 = time.monotonic()
+        srv.send_signal(signal.SIGTERM)
+        rc = srv.wait(T_SHORT)
+        elapsed = time.monotonic() - t0
+        print(f"  exit {rc} after {elapsed:.2f}s with ~2 MB queued for a client that never reads")
+        assert rc == 0, rc
+        assert elapsed < 2.0 + 1.0 + 2.0 * TIMEOUT_SCALE, f"shutdown took {elapsed:.2f}s"
+        stuck.close()
 
 
 def test_sigint_single_client(ctx):
