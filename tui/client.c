@@ -818,7 +818,7 @@ static bool paste_push(struct client *c, const char *s, size_t n, size_t *cap)
     return true;
 }
 
-enum client_action client_paste(struct client *c, const char *text, size_t len)
+enum client_action client_paste(struct client *c, const char *text, size_t len, bool confirm)
 {
     size_t cap = 0;
     paste_drop(c);
@@ -850,7 +850,7 @@ enum client_action client_paste(struct client *c, const char *text, size_t len)
             n -= take;
         }
     }
-    if (c->npaste > CLIENT_PASTE_ASK)
+    if (c->npaste > CLIENT_PASTE_ASK || (confirm && c->npaste > 0))
         return CLIENT_ASK_PASTE;
     client_paste_answer(c, true);
     return CLIENT_NONE;

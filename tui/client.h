@@ -121,9 +121,10 @@ int64_t client_next_timeout(const struct client *c);
 /* A line the user typed (Enter). */
 enum client_action client_submit(struct client *c, const char *line);
 /* A bracketed paste (the edit line's text around it included): every line
- * becomes one chat message, never a command. More than CLIENT_PASTE_ASK
- * lines return CLIENT_ASK_PASTE and wait for client_paste_answer(). */
-enum client_action client_paste(struct client *c, const char *text, size_t len);
+ * becomes one chat message, never a command; a line longer than a message
+ * becomes several. More than CLIENT_PASTE_ASK messages, or any number with
+ * confirm set, return CLIENT_ASK_PASTE and wait for client_paste_answer(). */
+enum client_action client_paste(struct client *c, const char *text, size_t len, bool confirm);
 void client_paste_answer(struct client *c, bool send);
 
 /* Bytes waiting to be written, and how many were written. */

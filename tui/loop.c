@@ -57,7 +57,9 @@ struct app {
     /* Bracketed paste being received. */
     bool in_paste;
     char *paste;
-    size_t paste_len;
+    size_t paste_len, paste_cap;
+    bool paste_cut; /* bytes past PASTE_MAX were dropped */
+    bool line_full; /* the edit line is full and the user was told */
     /* More keys were already waiting behind the one being handled: a
      * paste in a terminal without bracketed paste, most likely. */
     bool burst;
@@ -240,12 +242,20 @@ static void flush_output(struct app *a)
 
 static void paste_add(struct app *a, const char *s, size_t n)
 {
-    if (a->paste_len + n > PASTE_MAX)
+    if (a->paste_len + n > PASTE_MAX) {
+        a->paste_cut = true;
         return;
-    char *p = realloc(a->paste, a->paste_len + n + 1);
-    if (!p)
-        return;
-    a->paste = p;
+    }
+    if (a->paste_len + n + 1 > a->paste_cap) {
+        size_t cap = a->paste_cap ? a->paste_cap * 2 : 4096;
+        char *p = realloc(a->paste, cap);
+        if (!p) {
+            a->paste_cut = true;
+            return;
+        }
+        a->paste = p;
+        a->paste_cap = cap;
+    }
     memcpy(a->paste + a->paste_len, s, n);
     a->paste_len += n;
 }
@@ -253,14 +263,18 @@ static void paste_add(struct app *a, const char *s, size_t n)
 static void paste_end(struct app *a)
 {
     a->in_paste = false;
+    if (a->paste_cut)
+        client_note(&a->cl, ENTRY_ERR, "paste: only its first MiB was kept");
+    a->paste_cut = false;
     if (a->paste_len == 0)
         return;
-    if (!memchr(a->paste, '\n', a->paste_len)) {
-        /* One line: just typing, fast. */
-        editline_insert(&a->ed, a->paste, a->paste_len);
-    } else {
-        /* The text around the cursor belongs to the paste's first and last
-         * lines. */
+    bool one_line = !memchr(a->paste, '\n', a->paste_len);
+    /* One line that fits the edit line: just typing, fast. */
+    if (!one_line || !editline_insert(&a->ed, a->paste, a->paste_len)) {
+        /* Several lines, or one too long to edit: sent as chat messages.
+         * The text around the cursor belongs to the paste's first and last
+         * lines. A long line is cut into several messages, which the user
+         * did not ask for by pasting: so it always asks first. */
         size_t before = a->ed.cur, after = a->ed.len - a->ed.cur;
         char *all = malloc(before + a->paste_len + after + 1);
         if (all) {
@@ -268,8 +282,18 @@ static void paste_end(struct app *a)
             memcpy(all + before, a->paste, a->paste_len);
             memcpy(all + before + a->paste_len, a->ed.buf + a->ed.cur, after);
             editline_clear(&a->ed);
-            do_action(a, client_paste(&a->cl, all, before + a->paste_len + after));
+            enum client_action act =
+                client_paste(&a->cl, all, before + a->paste_len + after, one_line);
             free(all);
+            if (act == CLIENT_ASK_PASTE && one_line) {
+                a->asking = true;
+                snprintf(a->ask, sizeof(a->ask), "Long paste: send as %zu messages? (y/n)",
+                         a->cl.npaste);
+            } else {
+                do_action(a, act);
+            }
+        } else {
+            client_note(&a->cl, ENTRY_ERR, "paste: out of memory; not pasted");
         }
     }
     a->paste_len = 0;
@@ -311,9 +335,15 @@ static void on_key(struct app *a, const struct tkey *k)
     }
     switch (k->type) {
     case TK_CHAR:
-        editline_insert(&a->ed, u, text_encode(k->ch, u));
+        /* Typed (or pasted without bracketed paste) past the limit: say so
+         * once per line rather than drop characters in silence. */
+        if (!editline_insert(&a->ed, u, text_encode(k->ch, u)) && !a->line_full) {
+            a->line_full = true;
+            client_note(&a->cl, ENTRY_ERR, "the input line is full: the rest was not typed");
+        }
         break;
     case TK_ENTER: {
+        a->line_full = false;
         char *line = editline_take(&a->ed);
         if (line) {
             do_action(a, client_submit(&a->cl, line));
@@ -388,6 +418,7 @@ static void on_key(struct app *a, const struct tkey *k)
     case TK_PASTE_BEGIN:
         a->in_paste = true;
         a->paste_len = 0;
+        a->paste_cut = false;
         break;
     case TK_ALT:
         if (k->ch == 'b' || k->ch == 'B')

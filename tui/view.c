@@ -512,6 +512,10 @@ void view_draw(struct view *v, const struct screen *s)
         if (v->rows > 1)
             mvaddnstr(1, 0, b, v->cols);
         v->full = false;
+        /* A terminal that shrinks moves or keeps its old content as it
+         * likes (tmux keeps the bottom rows), so curses' copy of the
+         * screen is wrong: repaint every cell, not just the differences. */
+        clearok(curscr, TRUE);
         refresh();
         return;
     }

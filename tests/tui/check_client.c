@@ -662,7 +662,7 @@ START_TEST(test_paste_small)
     client_tick(&cl);
     out();
     const char *p = "first line\r\n/quit\n\nexit\n  \n/nick mallory";
-    ck_assert_int_eq(client_paste(&cl, p, strlen(p)), CLIENT_NONE);
+    ck_assert_int_eq(client_paste(&cl, p, strlen(p), false), CLIENT_NONE);
     /* Four messages, all chat: a pasted /command is escaped, exit is a
      * word, blank lines are skipped. */
     ck_assert_str_eq(out(), "MSG 1 first line\nMSG 2 //quit\nMSG 3 exit\nMSG 4 //nick mallory\n");
@@ -677,17 +677,17 @@ START_TEST(test_paste_asks)
     client_tick(&cl);
     out();
     const char *p = "1\n2\n3\n4\n5\n6\n";
-    ck_assert_int_eq(client_paste(&cl, p, strlen(p)), CLIENT_ASK_PASTE);
+    ck_assert_int_eq(client_paste(&cl, p, strlen(p), false), CLIENT_ASK_PASTE);
     ck_assert_uint_eq(cl.npaste, 6);
     ck_assert_str_eq(out(), "");
     client_paste_answer(&cl, false);
     ck_assert_str_eq(out(), "");
     ck_assert_ptr_nonnull(strstr(last()->text, "not sent"));
-    ck_assert_int_eq(client_paste(&cl, p, strlen(p)), CLIENT_ASK_PASTE);
+    ck_assert_int_eq(client_paste(&cl, p, strlen(p), false), CLIENT_ASK_PASTE);
     client_paste_answer(&cl, true);
     ck_assert_str_eq(out(), "MSG 1 1\nMSG 2 2\nMSG 3 3\nMSG 4 4\nMSG 5 5\nMSG 6 6\n");
     /* Exactly five lines do not ask. */
-    ck_assert_int_eq(client_paste(&cl, "a\nb\nc\nd\ne", 9), CLIENT_NONE);
+    ck_assert_int_eq(client_paste(&cl, "a\nb\nc\nd\ne", 9, false), CLIENT_NONE);
 }
 END_TEST
 
@@ -702,7 +702,12 @@ START_TEST(test_paste_long_line_split)
     char *big = malloc(n);
     for (size_t i = 0; i < n; i += 3)
         memcpy(big + i, "\xe6\x97\xa5", 3);
-    ck_assert_int_eq(client_paste(&cl, big, n), CLIENT_NONE);
+    ck_assert_int_eq(client_paste(&cl, big, n, true), CLIENT_ASK_PASTE);
+    ck_assert_uint_eq(cl.npaste, 3);
+    ck_assert_uint_eq(count_of(ENTRY_SELF), 0);
+    client_paste_answer(&cl, false);
+    ck_assert_uint_eq(count_of(ENTRY_SELF), 0);
+    ck_assert_int_eq(client_paste(&cl, big, n, false), CLIENT_NONE);
     free(big);
     ck_assert_uint_eq(count_of(ENTRY_SELF), 3);
     for (size_t i = 0; i < chatlog_count(&tlog); i++) {
