@@ -705,6 +705,36 @@ def t_local_commands(opts):
     p.wait(acked("alicia", "renamed"))
 
 
+def t_password(opts):
+    """A server started with --password: the client's password comes from
+    SOCKCHAT_PASSWORD or --password-file (never argv); a wrong one fails
+    the connection, said in the status bar, without retrying."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--password", "s3cret"])
+    ok = client(tm, opts, srv.port, "envpw", env={"SOCKCHAT_PASSWORD": "s3cret"})
+    ok.line("in with the env")
+    ok.wait(acked("envpw", "in with the env"))
+    pwfile = os.path.join(tm.dir, "pw")
+    with open(pwfile, "w") as f:
+        f.write("s3cret\n")
+    viafile = client(tm, opts, srv.port, "filepw", extra=["--password-file", pwfile])
+    viafile.line("in with a file")
+    viafile.wait(acked("filepw", "in with a file"))
+    bad = tm.pane(client_argv(opts, srv.port, "badpw"), 80, 24, name="badpw",
+                  env={"SOCKCHAT_PASSWORD": "guess"})
+    bad.wait_row(-2, r"failed: .*wrong password", 15)
+    attempts = len(re.findall(r"wrong password", bad.screen()))
+    # no retry: the count of refusals stays put while the backoff would
+    # have tried again (1 s)
+    h.check(not re.search(r"retrying", bad.rows()[-2]), "retrying after a refused password",
+            bad.describe)
+    none = tm.pane(client_argv(opts, srv.port, "nopw"), 80, 24, name="nopw")
+    none.wait_row(-2, r"failed: .*(needs a password|wrong password)", 15)
+    bad.wait_row(-2, r"failed: .*wrong password")
+    h.check(len(re.findall(r"wrong password", bad.screen())) == attempts,
+            "the client tried the wrong password again", bad.describe)
+
+
 def t_status_narrow(opts):
     """At 40x10 the status bar still shows what matters most: the state,
     and while scrolled back the unread count; while down, the state (the
@@ -740,6 +770,7 @@ TESTS = {
     "modes": t_modes, "connect": t_connect, "pipe": t_pipe, "paste_long": t_paste_long,
     "too_small": t_too_small, "nick_colour": t_nick_colour,
     "kinds": t_kinds, "local_commands": t_local_commands,
+    "password": t_password,
 }
 
 if __name__ == "__main__":
