@@ -481,8 +481,8 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         client_note(c, ENTRY_ERR, text);
         if (c->refused)
             notef(c, ENTRY_LOCAL,
-                  "%s: not reconnecting (set SOCKCHAT_PASSWORD or use --password-file, "
-                  "then /connect again)",
+                  "%s: not reconnecting, a retry would fail the same way (start sockchat "
+                  "with SOCKCHAT_PASSWORD or --password-file FILE)",
                   c->st->reason);
         break;
     case MSG_NOTICE:
