@@ -10,7 +10,7 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libncurses-dev)
-test=("${build[@]}" check python3 tmux ncat procps)
+test=("${build[@]}" check python3 tmux ncat procps valgrind)
 ci=("${test[@]}" clang libclang-rt-14-dev)
 bench=("${build[@]}" redis-server ncat procps python3 tmux)
 screenshots=("${test[@]}" aha chromium fonts-dejavu-core)
