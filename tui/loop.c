@@ -240,6 +240,15 @@ static void flush_output(struct app *a)
 
 /* ---- keys ------------------------------------------------------------- */
 
+/* Pastes. With bracketed paste (view.c turns it on) the terminal marks a
+ * paste, and its lines become chat messages, never commands. A terminal
+ * without it sends a paste as plain keys, which cannot be told from fast
+ * typing: every line is then submitted as typed, so a pasted "/quit" or
+ * "exit" does quit. That is left as it is (guessing from timing would turn
+ * a quickly typed command into chat); only a Tab inside such a burst is
+ * taken as text (see TK_TAB), and a line longer than the input line is
+ * reported rather than cut in silence. */
+
 static void paste_add(struct app *a, const char *s, size_t n)
 {
     if (a->paste_len + n > PASTE_MAX) {
