@@ -19,11 +19,11 @@ struct client *client_new(struct server *srv, int fd, const char *addr)
     }
     c->srv = srv;
     c->fd = fd;
-    c->efd = -1;
     snprintf(c->addr, sizeof c->addr, "%s", addr);
     c->connected_ms = server_now_ms(srv);
     atomic_init(&c->active_ms, c->connected_ms);
     atomic_init(&c->wake_pending, false);
+    atomic_init(&c->thread_ready, false);
     linebuf_init(&c->lb, LINE_MAX_BYTES);
     c->tokens = (int64_t)RATE_BURST * 1000;
     c->tokens_ms = c->connected_ms;

@@ -155,7 +155,7 @@ static void pool_run_pending(struct worker *w)
 static void pool_start(struct server *srv, int fd, const char *addr)
 {
     struct worker *w = tls_worker;
-    struct client *c = server_admit(srv, fd, addr, w, -1);
+    struct client *c = server_admit(srv, fd, addr, w);
     if (c == NULL)
         return;
     c->wprev = NULL;

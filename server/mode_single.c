@@ -45,7 +45,7 @@ int mode_single_run(struct server *srv, struct run_ctx *rc)
             }
             continue;
         }
-        struct client *c = server_admit(srv, fd, addr, NULL, -1);
+        struct client *c = server_admit(srv, fd, addr, NULL);
         if (c == NULL)
             continue;
         client_serve(c, rc); /* until it leaves; a signal asks it to */

@@ -1,11 +1,14 @@
 /* mode_threads: one pthread per client, what the tutorial's
  * server-multi-threaded.py does, done so that no client can stall another.
  *
- * Each client thread polls its socket and an eventfd. Other threads never
- * write to its socket: they queue bytes and poke the eventfd, so writes never
- * interleave and a broadcast never waits for a slow reader. The main thread
- * accepts, runs the console, and joins threads that finished. */
-#define _GNU_SOURCE /* eventfd */
+ * Each client thread polls its socket. Other threads never write to it: they
+ * queue bytes and wake its owner with a signal (SIGUSR1, unblocked only
+ * inside ppoll(), so none is lost), so writes never interleave and a
+ * broadcast never waits for a slow reader. A signal rather than an eventfd
+ * because a descriptor per client would halve how many clients fit under
+ * RLIMIT_NOFILE. The main thread accepts, runs the console, and joins
+ * threads that finished. */
+#define _GNU_SOURCE /* eventfd, ppoll */
 #include "server.h"
 
 #include <errno.h>
@@ -49,51 +52,71 @@ static void eventfd_drain(int fd)
     } while (n < 0 && errno == EINTR);
 }
 
+enum { WAKE_SIGNAL = SIGUSR1 };
+
+static void on_wake(int sig)
+{
+    (void)sig; /* its only job: make ppoll() return EINTR */
+}
+
 static void threads_notify(struct client *c)
 {
-    if (c == tls_self || c->efd < 0)
+    if (c == tls_self)
         return; /* the owner flushes after handling its input */
-    if (!atomic_exchange(&c->wake_pending, true))
-        eventfd_poke(c->efd);
+    /* Before the thread is ready it has not looked at its queue yet, and
+     * will. After, the flag keeps a broadcast from sending a storm. */
+    if (atomic_load(&c->thread_ready) && !atomic_exchange(&c->wake_pending, true))
+        pthread_kill(c->self, WAKE_SIGNAL);
 }
 
 void client_serve(struct client *c, struct run_ctx *rc)
 {
     struct server *srv = c->srv;
+    sigset_t waitmask, *wm = NULL;
+
+    if (rc == NULL) { /* a client thread of --mode threads */
+        pthread_sigmask(SIG_SETMASK, NULL, &waitmask);
+        sigdelset(&waitmask, WAKE_SIGNAL);
+        wm = &waitmask;
+        c->self = pthread_self();
+        atomic_store(&c->thread_ready, true);
+    }
 
     for (;;) {
+        /* Cleared before looking at the queue: a push after this sends a
+         * new signal, a push before it is seen below. */
+        atomic_store(&c->wake_pending, false);
         int64_t now = server_now_ms(srv);
         struct client_plan plan;
         client_plan(c, now, &plan);
         if (plan.done)
             break;
 
-        struct pollfd p[4] = {
+        struct pollfd p[3] = {
             {c->fd, (short)((plan.rd ? POLLIN : 0) | (plan.wr ? POLLOUT : 0)), 0},
-            {c->efd, POLLIN, 0},
             {rc ? rc->sigfd : -1, POLLIN, 0},
             {rc && rc->con->enabled ? 0 : -1, POLLIN, 0},
         };
-        int timeout = -1;
+        struct timespec ts, *tp = NULL;
         if (plan.deadline_ms) {
             int64_t left = plan.deadline_ms - now;
-            timeout = left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
+            if (left < 0)
+                left = 0;
+            ts.tv_sec = (time_t)(left / 1000);
+            ts.tv_nsec = (long)(left % 1000) * 1000000L;
+            tp = &ts;
         }
-        if (poll(p, 4, timeout) < 0) {
+        if (ppoll(p, 3, tp, wm) < 0) {
             if (errno == EINTR)
-                continue;
+                continue; /* woken: new output or a close request */
             client_request_close(c, CLOSE_NOW, "internal error", 0);
             continue;
         }
-        if (p[1].revents) {
-            eventfd_drain(c->efd);
-            atomic_store(&c->wake_pending, false);
-        }
-        if (rc && p[2].revents && signal_drain(rc->sigfd) && !rc->stop) {
+        if (rc && p[1].revents && signal_drain(rc->sigfd) && !rc->stop) {
             rc->stop = true;
             registry_shutdown(srv, "the server is stopping");
         }
-        if (rc && p[3].revents && console_readable(srv, rc->con) && !rc->stop) {
+        if (rc && p[2].revents && console_readable(srv, rc->con) && !rc->stop) {
             rc->stop = true;
             registry_shutdown(srv, "the operator stopped the server");
         }
@@ -150,38 +173,16 @@ static void reap(void)
         struct client *c = list;
         list = c->zombie_next;
         pthread_join(c->thread, NULL);
-        close(c->efd);
         client_free(c);
         reaper.live--;
     }
 }
 
-/* The next client's eventfd, made before its accept(): out of descriptors,
- * the connection waits in the backlog instead of being accepted only to be
- * refused. */
-static int spare_efd = -1;
-
-static bool reserve_efd(struct server *srv)
-{
-    if (spare_efd >= 0)
-        return true;
-    spare_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (spare_efd < 0) {
-        log_event(srv, NULL, "eventfd: %s; pausing accept for 100 ms", strerror(errno));
-        return false;
-    }
-    return true;
-}
-
 static void start_client(struct server *srv, int fd, const char *addr)
 {
-    int efd = spare_efd;
-    spare_efd = -1;
-    struct client *c = server_admit(srv, fd, addr, NULL, efd);
-    if (c == NULL) {
-        close(efd);
+    struct client *c = server_admit(srv, fd, addr, NULL);
+    if (c == NULL)
         return;
-    }
     pthread_attr_t attr;
     int rc = -1;
     if (pthread_attr_init(&attr) == 0) {
@@ -199,7 +200,6 @@ static void start_client(struct server *srv, int fd, const char *addr)
         net_refuse(fd, "ERR " ERR_FULL " server cannot take more clients, try again later\n");
         registry_remove(srv, c);
         close(fd);
-        close(efd);
         client_free(c);
         return;
     }
@@ -235,6 +235,11 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
         fprintf(stderr, "sockchat-server: eventfd: %s\n", strerror(errno));
         return 71; /* EX_OSERR */
     }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_wake; /* no SA_RESTART: ppoll must return */
+    sigemptyset(&sa.sa_mask);
+    sigaction(WAKE_SIGNAL, &sa, NULL);
     srv->notify = threads_notify;
     int64_t resume_ms = 0, stop_deadline = 0;
 
@@ -271,7 +276,7 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
             eventfd_drain(reaper.efd);
             reap();
         }
-        if (p[0].revents && !accept_batch(srv, rc->lfd, reserve_efd, start_client))
+        if (p[0].revents && !accept_batch(srv, rc->lfd, NULL, start_client))
             resume_ms = server_now_ms(srv) + 100;
     }
     reap();
@@ -281,8 +286,5 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
         return 70; /* EX_SOFTWARE */
     }
     close(reaper.efd);
-    if (spare_efd >= 0)
-        close(spare_efd);
-    spare_efd = -1;
     return 0;
 }

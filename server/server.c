@@ -65,7 +65,7 @@ int64_t server_wall(struct server *srv)
     return srv->wall(srv->clock_arg);
 }
 
-struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker, int efd)
+struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker)
 {
     const char *why = access_check(&srv->acc, addr);
     if (why != NULL) {
@@ -82,7 +82,6 @@ struct client *server_admit(struct server *srv, int fd, const char *addr, void *
         return NULL;
     }
     c->worker = worker;
-    c->efd = efd;
     if (registry_add(srv, c) < 0) {
         char line[128];
         snprintf(line, sizeof line, "ERR " ERR_FULL " server full (%u clients), try again later\n",

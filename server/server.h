@@ -11,7 +11,8 @@
  *
  * Lock order: srv->reg_lock, then client->lock, then a pool worker's lock.
  * No lock is held across a call that can block: sockets are non-blocking,
- * wake-ups are eventfd writes, and logging happens after unlocking.
+ * wake-ups are eventfd writes or pthread_kill(), and logging happens after
+ * unlocking.
  *
  * Every chat message is encoded once per dialect into a reference-counted
  * `struct outmsg`, queued by reference on every receiver inside one registry
@@ -229,9 +230,10 @@ struct client {
     int64_t hold_until_ms; /* CLOSE_FLUSH waits until then (a wrong password) */
 
     /* Driver data. */
-    atomic_bool wake_pending; /* threads: an eventfd write is in flight */
-    int efd;                  /* threads: wake-up eventfd */
-    pthread_t thread;         /* threads */
+    atomic_bool wake_pending; /* threads: a wake-up signal is in flight */
+    atomic_bool thread_ready; /* threads: `self` is set, signals may be sent */
+    pthread_t self;           /* threads: the owner, as it sees itself */
+    pthread_t thread;         /* threads: the same, as main sees it (for join) */
     struct client *zombie_next;
     void *worker;                 /* pool: owning worker */
     struct client *pnext;         /* pool: pending-service list (worker lock) */
@@ -460,9 +462,9 @@ void client_on_read(struct client *c, const char *data, ssize_t n, int err);
 size_t thread_stack_size(void);
 
 /* Shared by the drivers: the accepted connection turned into a client (or
- * refused, fd closed: NULL). The driver's fields (worker, efd) are set before
- * the client becomes visible to other threads; efd is not closed on refusal. */
-struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker, int efd);
+ * refused, fd closed: NULL). The driver's field (worker) is set before the
+ * client becomes visible to other threads. */
+struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker);
 /* Accepts up to 64 waiting connections, handing each to start(). False when
  * out of descriptors: the caller stops listening for a moment (no spin).
  * reserve (may be NULL) secures what start() will need before accepting;
