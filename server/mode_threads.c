@@ -27,9 +27,9 @@ size_t thread_stack_size(void)
 #ifdef SOCKCHAT_SANITIZED
     return 1024 * 1024; /* sanitizers need far more stack */
 #else
-    /* The deepest path (a chat line: read buffer, sanitised text, encoded
-     * line) uses about 30 KiB; 64 KiB leaves room and keeps thousands of
-     * threads cheap. Only touched pages count towards RSS anyway. */
+    /* Line-sized buffers live on the heap (only while used), so the
+     * deepest path needs a few KiB of stack; 64 KiB leaves ample room, and
+     * only touched pages count towards RSS: about 10 KB per idle client. */
     return 64 * 1024;
 #endif
 }
