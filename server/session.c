@@ -467,6 +467,39 @@ static enum dialect detect(const char *data, size_t len)
     return DIALECT_RAW;
 }
 
+/* The tutorial's client reads each reply with one recv(1024): a longer
+ * reply would arrive in pieces, and every later reply it prints would be
+ * the previous one's leftover. So a raw reply is cut to RAW_WIRE_MAX bytes,
+ * at a line end when one is near enough ("[cut: N more lines]"), else at a
+ * UTF-8 character boundary ("…"), never silently. */
+enum { RAW_WIRE_MAX = 1024, RAW_MARK_ROOM = 40 };
+
+static void raw_fit(struct reply *r)
+{
+    static const char ELLIPSIS[] = "\xe2\x80\xa6";
+    if (r->rawlen <= RAW_WIRE_MAX)
+        return;
+    size_t keep = RAW_WIRE_MAX - RAW_MARK_ROOM;
+    while (keep > 0 && r->raw[keep] != '\n')
+        keep--;
+    if (keep > 0) {
+        unsigned more = 0;
+        for (size_t i = keep; i < r->rawlen; i++)
+            if (r->raw[i] == '\n')
+                more++;
+        int n = snprintf(r->raw + keep, RAW_MARK_ROOM, "\n[cut: %u more line%s]", more,
+                         more == 1 ? "" : "s");
+        r->rawlen = keep + (n > 0 && n < RAW_MARK_ROOM ? (size_t)n : 0);
+        return;
+    }
+    /* One long line: back up to the start of a character. */
+    keep = RAW_WIRE_MAX - (sizeof ELLIPSIS - 1);
+    while (keep > 0 && ((unsigned char)r->raw[keep] & 0xC0) == 0x80)
+        keep--;
+    memcpy(r->raw + keep, ELLIPSIS, sizeof ELLIPSIS - 1);
+    r->rawlen = keep + sizeof ELLIPSIS - 1;
+}
+
 static void raw_input(struct client *c, const char *data, size_t len)
 {
     char out[256];
@@ -478,6 +511,7 @@ static void raw_input(struct client *c, const char *data, size_t len)
     session_message(&r, data, len);
     if (!r.replied)
         reply_ack(&r);
+    raw_fit(&r);
     client_send(c, r.raw, r.rawlen);
     if (r.raw_heap)
         free(r.raw);
