@@ -126,11 +126,22 @@ static void pool_service(struct worker *w, struct client *c, int64_t now)
     }
 }
 
+/* True when our own pending list is not empty. Our notifies do not poke
+ * our eventfd, so the worker must not sleep while this holds. */
+static bool pool_has_pending(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    bool any = w->pending != NULL;
+    pthread_mutex_unlock(&w->lock);
+    return any;
+}
+
 static void pool_run_pending(struct worker *w)
 {
     int64_t now = server_now_ms(w->srv);
     /* Serving a client may queue for others of ours (a LEAVE): repeat, a
-     * bounded number of times; the rest waits for the next round. */
+     * bounded number of times; the rest waits for the next round, which
+     * does not sleep (see pool_has_pending). */
     for (int round = 0; round < 8; round++) {
         pthread_mutex_lock(&w->lock);
         struct client *list = w->pending;
@@ -214,7 +225,12 @@ static void *pool_worker(void *arg)
         if (!w->stop_seen && !w->listening && now >= w->resume_ms)
             pool_listen(w, true);
 
-        int timeout = w->nclosing || w->stop_seen || !w->listening ? 100 : -1;
+        /* Work we queued for ourselves last round (a LEAVE from the
+         * closing sweep below, or more than pool_run_pending's rounds)
+         * runs now: nothing else would wake us for it. */
+        int timeout = pool_has_pending(w)                            ? 0
+                      : w->nclosing || w->stop_seen || !w->listening ? 100
+                                                                     : -1;
         int n = epoll_wait(w->ep, ev, POOL_EVENTS, timeout);
         if (n < 0 && errno != EINTR)
             break;
