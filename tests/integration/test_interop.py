@@ -208,5 +208,38 @@ def test_real_nc(ctx):
             assert r.stdout == b"Message received\nMessage received\n", (tool, r.stdout, r.stderr)
 
 
+def test_tutorial_client_long_command_output(ctx):
+    """The tutorial's client reads one recv(1024) per message: a command's
+    output longer than that (/who in a full room, /help) is cut to 1024
+    bytes with a mark, so it never spills into the reply to the next
+    message."""
+    ctx.require_multi()
+    with ctx.server() as srv:
+        others = [srv.framed(f"someone_with_a_long_nick_{i:02d}"[:24]) for i in range(20)]
+        others[-1].sync()
+        host, port = srv.addr
+        c = TutorialClient(host, port)
+        try:
+            for i, m in enumerate(["/who", "/help", "hello", "exit"], 1):
+                c.wait_prompt(i)
+                c.type(m)
+            rc = c.finish()
+        finally:
+            c.kill()
+        assert rc == 0, rc
+        parts = c.out.split(PROMPT)
+        # parts[0] is empty; parts[i] is the response to message i
+        assert len(parts) == 5, c.out
+        head = b"Server response: "
+        assert parts[1].startswith(head), parts[1]
+        who = parts[1][len(head):-1]
+        assert len(who) <= 1024, len(who)
+        assert who.endswith(b" more lines]") and b"\n[cut: " in who, who[-100:]
+        assert who.startswith(b"21 connected"), who[:300]
+        assert parts[2].startswith(head) and len(parts[2]) - len(head) - 1 <= 1024, parts[2]
+        assert parts[3] == REPLY, f"reply to 'hello' after /who and /help: {parts[3][:200]!r}"
+        assert parts[4] == REPLY + b"Exiting client.\n", parts[4][:200]
+
+
 if __name__ == "__main__":
     run_tests(globals())

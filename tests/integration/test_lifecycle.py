@@ -328,5 +328,21 @@ def test_operator_console(ctx):
         assert srv.wait() == 0
 
 
+def test_kick_without_close(ctx):
+    """A kicked client that does not close its end on EOF: the others still
+    learn of the leave (once the server's linger time is over). In pool
+    mode that LEAVE is queued by the worker's closing sweep, after its
+    pending work ran; the worker must not sleep on it."""
+    ctx.require_multi()
+    with ctx.server(tty=True) as srv:
+        a = srv.framed("alice")
+        b = srv.framed("bob")
+        a.sync()
+        srv.console("kick bob stop that")
+        b.expect_eof()  # and keep the socket open
+        m = a.wait_type("LEAVE", pred=lambda m: m.nick == "bob")
+        assert m.text.startswith(b"kicked"), m
+
+
 if __name__ == "__main__":
     run_tests(globals())
