@@ -247,6 +247,28 @@ def t_flood(opts):
     finish(p, d, alt)
 
 
+def t_plain_escapes(opts):
+    """--plain prints server lines as the tutorial's client does, and
+    sanitises them too: no payload reaches the terminal."""
+    ev = b"".join(EVIL)
+
+    def script(c, n):
+        c.sendall(b"<evil> hi " + ev + b" there\n*** " + ev + b"\n" + garbage(512) +
+                  b"\nMessage received")
+        threading.Event().wait(60)
+    fake = h.FakeServer(script)
+    tm = h.Tmux()
+    p, d = term.run_checked(tm, client_argv(opts, fake.port, "alice", ["--plain"]), 80, 24,
+                            record=True)
+    p.wait(r"^Server response: Message received")
+    p.wait(r"\(or 'exit' to quit\):")
+    check_untouched(p, "0")
+    check_layout(p)
+    term.check_output_clean(p)
+    p.line("exit")
+    term.check_restored(p, d, statuses=(0,))
+
+
 def t_server_dies(opts):
     """The server is killed (SIGKILL) while the user is typing: the half
     line survives, is finished and sent after the restart; and a fake server
@@ -323,7 +345,7 @@ def t_resize_storm(opts):
 
 
 TESTS = {"big_line": t_big_line, "garbage": t_garbage, "escapes": t_escapes,
-         "fields": t_fields, "flood": t_flood,
+         "fields": t_fields, "flood": t_flood, "plain_escapes": t_plain_escapes,
          "server_dies": t_server_dies, "resize_storm": t_resize_storm}
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ def width(s):
     import unicodedata
     n = 0
     for ch in s:
-        if unicodedata.combining(ch) or ch in "\u200b\u200d\ufe0f":
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf") or ch == "\u200b":
             continue
         n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
     return n
