@@ -85,6 +85,13 @@ void reply_msg(struct reply *r, const struct msg *m)
 /* Command output is short; long texts (chat) never go through here. */
 enum { REPLY_TEXT_MAX = 1024 };
 
+/* vsnprintf cuts at a byte: an echoed argument of many multi-byte
+ * characters (an unknown /command) would end in half a character. */
+static void reply_text_trim(char *text)
+{
+    text[utf8_valid_prefix(text, strlen(text))] = '\0';
+}
+
 void reply_out(struct reply *r, const char *fmt, ...)
 {
     char text[REPLY_TEXT_MAX];
@@ -92,6 +99,7 @@ void reply_out(struct reply *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    reply_text_trim(text);
     struct msg m = {.type = MSG_OUT, .text = text};
     reply_msg(r, &m);
 }
@@ -103,6 +111,7 @@ void reply_err(struct reply *r, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    reply_text_trim(text);
     struct msg m = {.type = MSG_ERR, .word = code, .text = text};
     reply_msg(r, &m);
 }
@@ -411,8 +420,23 @@ static void framed_line(struct client *c, char *line)
         session_message(&r, m.text, strlen(m.text));
         break;
     case MSG_PING: {
-        struct msg p = {.type = MSG_PONG, .word = m.word};
+        /* The token is echoed, so it is sanitised like any text we send: a
+         * field may hold DEL, C1 bytes and invalid UTF-8. Our tokens
+         * (digits) come back unchanged. */
+        const char *tok = m.word ? m.word : "";
+        size_t n = strlen(tok);
+        char small[256];
+        char *clean = SANITIZE_CAP(n) <= sizeof small ? small : malloc(SANITIZE_CAP(n));
+        if (clean == NULL) {
+            reply_err(&r, "internal", "out of memory");
+            break;
+        }
+        sanitize_text(clean, SANITIZE_CAP(n) <= sizeof small ? sizeof small : SANITIZE_CAP(n), tok,
+                      n);
+        struct msg p = {.type = MSG_PONG, .word = clean};
         reply_msg(&r, &p);
+        if (clean != small)
+            free(clean);
         break;
     }
     case MSG_HELLO:
