@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "sanitize.h"
 
 /* ---- dialects ---- */
 
@@ -36,6 +37,51 @@ START_TEST(test_raw_one_reply_per_message)
     ck_assert_str_eq(fx_drain(c), "error: unknown command /bogus (try /help)");
     fx_feed(c, "   ");
     ck_assert_str_eq(fx_drain(c), "Message received"); /* it waits for a reply */
+}
+END_TEST
+
+/* The tutorial's client reads one recv(1024) per message. */
+START_TEST(test_raw_reply_fits_recv_1024)
+{
+    for (int i = 0; i < 30; i++) {
+        char nick[NICK_MAX + 1];
+        snprintf(nick, sizeof nick, "a_rather_long_nick_%02d", i);
+        fx_framed(nick);
+    }
+    struct client *c = fx_raw();
+    fx_feed(c, "/who");
+    const char *out = fx_drain(c);
+    size_t n = strlen(out);
+    ck_assert_uint_le(n, 1024);
+    ck_assert_ptr_nonnull(strstr(out, "31 connected"));
+    const char *mark = strstr(out, "\n[cut: ");
+    ck_assert_ptr_nonnull(mark);
+    ck_assert_str_eq(out + n - strlen(" more lines]"), " more lines]");
+
+    /* An unknown command's name is echoed cut to 32 bytes, at a character
+     * start: the reply stays valid UTF-8 and whole. */
+    char cmd[2 + 2 * 600 + 1] = "/x";
+    for (int i = 0; i < 600; i++)
+        memcpy(cmd + 2 + 2 * i, "\xc3\xa9", 2); /* é */
+    cmd[sizeof cmd - 1] = '\0';
+    fx_feed(c, cmd);
+    out = fx_drain(c);
+    n = strlen(out);
+    ck_assert_uint_le(n, 1024);
+    ck_assert_uint_eq(utf8_valid_prefix(out, n), n);
+    ck_assert_str_eq(out + n - strlen("\xc3\xa9 (try /help)"), "\xc3\xa9 (try /help)");
+    fx_feed(c, "hello");
+    ck_assert_str_eq(fx_drain(c), "Message received");
+}
+END_TEST
+
+START_TEST(test_pong_token_sanitised)
+{
+    struct client *c = fx_framed("pinger");
+    fx_feed(c, "PING 42\n");
+    ck_assert_str_eq(fx_drain(c), "PONG 42\n"); /* ours come back as they were */
+    fx_feed(c, "PING a\x7f\xff\n");
+    ck_assert_str_eq(fx_drain(c), "PONG a\xe2\x90\xa1\xef\xbf\xbd\n"); /* DEL picture, U+FFFD */
 }
 END_TEST
 
@@ -446,6 +492,8 @@ Suite *session_suite(void)
     tcase_add_checked_fixture(d, fx_setup, fx_teardown);
     tcase_add_test(d, test_raw_tutorial_client);
     tcase_add_test(d, test_raw_one_reply_per_message);
+    tcase_add_test(d, test_raw_reply_fits_recv_1024);
+    tcase_add_test(d, test_pong_token_sanitised);
     tcase_add_test(d, test_plain_line_client);
     tcase_add_test(d, test_framed_hello);
     tcase_add_test(d, test_framed_split_anywhere);
