@@ -226,9 +226,12 @@ void client_on_read(struct client *c, const char *data, ssize_t n, int err)
     if (n == 0) {
         c->eof = true;
         /* The peer finished sending; it may still read what we owe it
-         * (printf 'hi\n' | nc -N does exactly that). */
+         * (printf 'hi\n' | nc -N does exactly that). A clean FIN is how nc
+         * and telnet users leave (Ctrl-D, Ctrl-C): it is announced as a
+         * quit; only a reset or an error is a "lost connection". TCP cannot
+         * tell a closed program from a crashed one, so a crash says quit. */
         if (!c->draining)
-            client_request_close(c, CLOSE_FLUSH, "lost connection",
+            client_request_close(c, CLOSE_FLUSH, "quit",
                                  server_now_ms(c->srv) + SHUTDOWN_FLUSH_MS);
         return;
     }

@@ -4,6 +4,7 @@
 usage: test_commands.py SERVER_BINARY [--mode M] [-k NAME]"""
 
 import os
+import socket
 import sys
 import time
 
@@ -184,9 +185,16 @@ def test_quit_and_exit(ctx):
         assert m.text.startswith(b"quit"), m
         c = srv.framed("dropper")
         c.sync()
-        c.abort()
+        c.abort()  # RST
         m = w.wait_type("LEAVE", pred=lambda m: m.nick == "dropper")
         assert m.text == b"lost connection", m
+        d = srv.plain()  # nc, then Ctrl-D: a clean FIN is a quit
+        d.say("/nick closer")
+        w.wait_type("NICK", pred=lambda m: m.f(1) == "closer")
+        d.sock.shutdown(socket.SHUT_WR)
+        m = w.wait_type("LEAVE", pred=lambda m: m.nick == "closer")
+        assert m.text == b"quit", m
+        d.close()
         p = srv.plain()
         p.say("/quit")
         p.expect_eof()
