@@ -93,8 +93,11 @@ class Server:
         penv = dict(os.environ)
         # ASan keeps freed memory in a quarantine (256 MB by default), which
         # would make every RSS figure meaningless; keep it small. Harmless
-        # for builds without ASan.
-        penv.setdefault("ASAN_OPTIONS", "quarantine_size_mb=8")
+        # for builds without ASan. Added to options the caller set (CI sets
+        # some) unless the caller chose a quarantine size.
+        asan = penv.get("ASAN_OPTIONS", "")
+        if "quarantine_size_mb" not in asan:
+            penv["ASAN_OPTIONS"] = ":".join(o for o in (asan, "quarantine_size_mb=8") if o)
         if env:
             penv.update(env)
         # tty=True: stdin is a pseudo-terminal, which enables the operator
