@@ -8,12 +8,14 @@
 # Markdown: the machine, one table of absolute figures, one of the targets of
 # issue 5 as ratios. Every bench output is kept in the log directory.
 #
-#   bench/compare.sh [--quick] [--bin DIR] [--logs DIR]
+#   bench/compare.sh [--quick] [--bin DIR] [--logs DIR] [--nice N]
 #
 # Peers: sockchat-server --mode single|threads|pool (--rate 0 --quiet); the
 # tutorial's thread-per-client Python server (tests/interop); redis-server
 # (PING, PUBLISH/SUBSCRIBE); ncat --chat. A missing peer is skipped and said so.
 # --quick: short runs and small counts, a smoke test for CI (well under 60 s).
+# --nice N: run servers and load generator at that niceness (root may give a
+# negative one) so other work on a shared machine disturbs the figures less.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,12 +23,14 @@ root=$(cd "$here/.." && pwd)
 bin="$root/build/bin"
 logs=""
 quick=0
+nice=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=1 ;;
     --bin) bin=$2; shift ;;
     --logs) logs=$2; shift ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --nice) nice=$2; shift ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option: $1" >&2; exit 64 ;;
     esac
     shift
@@ -115,27 +119,27 @@ start() {
     port=""
     case "$peer" in
     single | threads | pool)
-        "$SERVER" --bind 127.0.0.1 --port 0 --mode "$peer" --rate 0 --quiet \
+        nice -n "$nice" "$SERVER" --bind 127.0.0.1 --port 0 --mode "$peer" --rate 0 --quiet \
             --max-clients $((HOLD + 100)) </dev/null >"$out" 2>"$err" &
         server_pid=$!
         port=$(port_from "$out" $server_pid) || return 1
         ;;
     python)
         # The tutorial prints every message: that is part of its cost.
-        python3 "$PYSERVER" 127.0.0.1 0 </dev/null >/dev/null 2>"$err" &
+        nice -n "$nice" python3 "$PYSERVER" 127.0.0.1 0 </dev/null >/dev/null 2>"$err" &
         server_pid=$!
         port=$(port_from "$err" $server_pid) || return 1
         ;;
     redis)
         port=$(free_port)
-        redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+        nice -n "$nice" redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
             --maxclients $((HOLD + 100)) --protected-mode no </dev/null >"$out" 2>"$err" &
         server_pid=$!
         ;;
     ncat)
         # ncat uses select(): it cannot go past FD_SETSIZE (1024) descriptors.
         port=$(free_port)
-        ncat --chat --max-conns $((NCHOLD + 10)) -l 127.0.0.1 "$port" </dev/null \
+        nice -n "$nice" ncat --chat --max-conns $((NCHOLD + 10)) -l 127.0.0.1 "$port" </dev/null \
             >"$out" 2>"$err" &
         server_pid=$!
         ;;
@@ -159,7 +163,7 @@ run() {
         args+=("$a")
     done
     note "$peer $name: sockchat-bench -p $port -D $dialect ${args[*]} $work"
-    "$BENCH" -p "$port" -D "$dialect" --label "$peer" "${args[@]}" "$work" >"$log" 2>&1
+    nice -n "$nice" "$BENCH" -p "$port" -D "$dialect" --label "$peer" "${args[@]}" "$work" >"$log" 2>&1
     local rc=$?
     stop_server
     local line kv
@@ -267,7 +271,7 @@ echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) cores, ${cpu:-unknown CPU}, Linux $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
 echo "- load average (1, 5, 15 min) before: $load_start; after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- load generator: sockchat-bench on the same machine, one thread; warm-up ${WARM} s, measured ${DUR} s"
+echo "- load generator: sockchat-bench on the same machine, one thread; warm-up ${WARM} s, measured ${DUR} s; niceness $nice"
 [ $quick = 1 ] && echo "- **--quick run: short and small, for a smoke test only**"
 echo
 printf '| workload | measure |'
