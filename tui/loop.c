@@ -668,11 +668,6 @@ int loop_run(const struct options *opt)
         }
         if (rc > 0 && pfd[2].revents && a->net.fd >= 0)
             on_socket(a, pfd[2].revents);
-        if (rc > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
-            !(pfd[0].revents & POLLIN)) {
-            do_action(a, client_submit(&a->cl, "/quit"));
-            a->quit_deadline = a->now;
-        }
         if (rc > 0 && (pfd[0].revents & POLLIN)) {
             /* One key of look-ahead tells a burst (a paste) from typing.
              * Bounded: a paste of a megabyte is still read in one turn. */
@@ -686,6 +681,15 @@ int loop_run(const struct options *opt)
                 have = more;
             }
             a->burst = false;
+        }
+        /* The terminal is gone (ssh dropped, tmux killed). A hung-up tty
+         * polls as POLLIN|POLLHUP and reads 0 bytes, and SIGHUP need not
+         * reach us (a shell that traps it may be the session leader), so
+         * POLLHUP itself must end the client, after the keys still queued
+         * were read; otherwise we would spin on it forever. */
+        if (rc > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+            do_action(a, client_submit(&a->cl, "/quit"));
+            a->quit_deadline = a->now;
         }
         on_timers(a);
         flush_output(a);
