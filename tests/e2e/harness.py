@@ -122,10 +122,16 @@ class Tmux:
 
     def _start_watchdog(self):
         r, w = os.pipe()
-        code = ("import subprocess,sys,shutil\n"
+        code = ("import os,signal,subprocess,sys,shutil\n"
                 "sys.stdin.buffer.read()\n"
-                "subprocess.run(['tmux','-S',sys.argv[1],'kill-server'],"
+                "t=['tmux','-S',sys.argv[1]]\n"
+                "p=subprocess.run(t+['list-panes','-a','-F','#{pane_pid}'],"
+                "stdout=subprocess.PIPE,stderr=subprocess.DEVNULL).stdout.split()\n"
+                "subprocess.run(t+['kill-server'],"
                 "stdout=subprocess.DEVNULL,stderr=subprocess.DEVNULL)\n"
+                "for x in p:\n"
+                "    try: os.killpg(int(x), signal.SIGKILL)\n"
+                "    except (OSError, ValueError): pass\n"
                 "shutil.rmtree(sys.argv[2], ignore_errors=True)\n")
         self._watchdog = subprocess.Popen([sys.executable, "-c", code, self.sock, self.dir],
                                           stdin=r, env=self.env, start_new_session=True)
@@ -157,9 +163,23 @@ class Tmux:
         p.resize(width, height)
         return p
 
+    def pane_pids(self):
+        out = self.run("list-panes", "-a", "-F", "#{pane_pid}", check=False)
+        return [int(x) for x in out.split() if x.isdigit()]
+
     def close(self):
         if self.started:
+            # Each pane's program leads its own session and process group
+            # (the wrapper shell has no job control); kill those groups, so
+            # a program that survives the hangup (a hung client, a shell
+            # trapping HUP) does not outlive the test.
+            pids = self.pane_pids()
             self.run("kill-server", check=False)
+            for pid in pids:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
             self.started = False
         if self._watchdog is not None:
             os.close(self._watchdog_w)
