@@ -14,6 +14,10 @@
 # tutorial's thread-per-client Python server (tests/interop); redis-server
 # (PING, PUBLISH/SUBSCRIBE); ncat --chat. A missing peer is skipped and said so.
 # --quick: short runs and small counts, a smoke test for CI (well under 60 s).
+# Pool mode runs with --workers = cores - 1 (at least 1): the load generator
+# runs on the same machine and needs a core of its own; on 2 cores, two pool
+# workers plus the generator oversubscribe the CPUs and measure the scheduler.
+# (redis, the reference, serves from one thread too.)
 # --nice N: run servers and load generator at that niceness (root may give a
 # negative one) so other work on a shared machine disturbs the figures less.
 set -u
@@ -38,6 +42,7 @@ done
 
 BENCH="$bin/sockchat-bench"
 SERVER="$bin/sockchat-server"
+POOL_WORKERS=$(($(nproc) > 1 ? $(nproc) - 1 : 1))
 PYSERVER="$root/tests/interop/server-multi-threaded.py"
 for f in "$BENCH" "$SERVER"; do
     if [ ! -x "$f" ]; then
@@ -119,8 +124,10 @@ start() {
     port=""
     case "$peer" in
     single | threads | pool)
+        local extra=()
+        [ "$peer" = pool ] && extra=(--workers "$POOL_WORKERS")
         nice -n "$nice" "$SERVER" --bind 127.0.0.1 --port 0 --mode "$peer" --rate 0 --quiet \
-            --max-clients $((HOLD + 100)) </dev/null >"$out" 2>"$err" &
+            --max-clients $((HOLD + 100)) "${extra[@]}" </dev/null >"$out" 2>"$err" &
         server_pid=$!
         port=$(port_from "$out" $server_pid) || return 1
         ;;
@@ -272,6 +279,7 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) cores, ${cpu:-unknown CPU}, Linux $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
 echo "- load average (1, 5, 15 min) before: $load_start; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- load generator: sockchat-bench on the same machine, one thread; warm-up ${WARM} s, measured ${DUR} s; niceness $nice"
+echo "- pool mode: --workers $POOL_WORKERS (cores - 1: the load generator has a core of its own)"
 [ $quick = 1 ] && echo "- **--quick run: short and small, for a smoke test only**"
 echo
 printf '| workload | measure |'
