@@ -759,6 +759,39 @@ def t_status_narrow(opts):
     check_layout(p)
 
 
+def _gone(pid):
+    """True when pid has exited (a zombie counts: it runs no more)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def t_terminal_gone(opts):
+    """The terminal disappears (ssh dropped, tmux killed): the client exits
+    rather than spinning on the hung-up tty, even when SIGHUP does not reach
+    it (here the wrapper shell, the session leader, traps it)."""
+    tm = h.Tmux()
+    srv = server(opts)
+    p, _ = term.run_checked(tm, client_argv(opts, srv.port, "alice"), 80, 24)
+    wait_connected(p)
+    pid = term.program_pid(p)
+    shell = int(p.fmt("#{pane_pid}"))
+    tmux_pid = int(tm.run("display-message", "-p", "#{pid}").strip())
+    os.kill(tmux_pid, signal.SIGKILL)
+    try:
+        h.poll_until("the client (pid %d) to exit after its terminal went away" % pid,
+                     lambda: _gone(pid), 10)
+    finally:
+        # With tmux gone, Tmux.close() can no longer list the panes: end
+        # what this test started (the wrapper's process group) itself.
+        try:
+            os.killpg(shell, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 TESTS = {
     "chat": t_chat, "two_clients": t_two_clients, "unicode": t_unicode, "resize": t_resize,
     "reconnect": t_reconnect, "escape": t_escape, "ctrl_c": t_ctrl_c, "sigterm": t_sigterm,
@@ -769,7 +802,7 @@ TESTS = {
     "modes": t_modes, "connect": t_connect, "pipe": t_pipe, "paste_long": t_paste_long,
     "too_small": t_too_small, "nick_colour": t_nick_colour,
     "kinds": t_kinds, "local_commands": t_local_commands,
-    "password": t_password,
+    "password": t_password, "terminal_gone": t_terminal_gone,
 }
 
 if __name__ == "__main__":
