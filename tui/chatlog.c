@@ -131,6 +131,17 @@ static void put(char *buf, size_t cap, size_t *len, const char *s)
     buf[*len] = '\0';
 }
 
+/* open, then the nick (which the view colours: its span is recorded), then close. */
+static void put_tag(char *buf, size_t cap, size_t *len, struct entry_spans *sp, const char *open,
+                    const char *nick, const char *close)
+{
+    put(buf, cap, len, open);
+    sp->tag_start = *len;
+    put(buf, cap, len, nick);
+    sp->tag_end = *len;
+    put(buf, cap, len, close);
+}
+
 size_t entry_format(const struct entry *e, char *buf, size_t cap, struct entry_spans *sp)
 {
     size_t len = 0;
@@ -153,26 +164,14 @@ size_t entry_format(const struct entry *e, char *buf, size_t cap, struct entry_s
     switch (e->kind) {
     case ENTRY_SELF:
     case ENTRY_CHAT:
-        put(buf, cap, &len, "<");
-        sp->tag_start = len;
-        put(buf, cap, &len, e->nick);
-        sp->tag_end = len;
-        put(buf, cap, &len, "> ");
+        put_tag(buf, cap, &len, sp, "<", e->nick, "> ");
         break;
     case ENTRY_ACTION:
-        put(buf, cap, &len, "* ");
-        sp->tag_start = len;
-        put(buf, cap, &len, e->nick);
-        sp->tag_end = len;
-        put(buf, cap, &len, " ");
+        put_tag(buf, cap, &len, sp, "* ", e->nick, " ");
         break;
     case ENTRY_PRIV:
         /* nick holds "from -> to" already. */
-        put(buf, cap, &len, "[");
-        sp->tag_start = len;
-        put(buf, cap, &len, e->nick);
-        sp->tag_end = len;
-        put(buf, cap, &len, "] ");
+        put_tag(buf, cap, &len, sp, "[", e->nick, "] ");
         break;
     default: {
         static const char *const marks[ENTRY_KIND_COUNT] = {
