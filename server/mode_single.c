@@ -23,7 +23,7 @@ int mode_single_run(struct server *srv, struct run_ctx *rc)
             {rc->sigfd, POLLIN, 0},
             {rc->con->enabled ? 0 : -1, POLLIN, 0},
         };
-        if (poll(p, 3, listening ? -1 : 100) < 0) {
+        if (poll(p, 3, listening ? MAIN_POLL_MS : 100) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "sockchat-server: poll: %s\n", strerror(errno));

@@ -258,7 +258,7 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
             {reaper.efd, POLLIN, 0},
             {rc->con->enabled && !rc->stop ? 0 : -1, POLLIN, 0},
         };
-        int timeout = rc->stop || !listening ? 100 : -1;
+        int timeout = rc->stop || !listening ? 100 : MAIN_POLL_MS;
         if (poll(p, 4, timeout) < 0 && errno != EINTR)
             break;
         bool stop = false;

@@ -122,6 +122,14 @@ struct outmsg *history_get(const struct history *h, unsigned i, bool framed);
 
 enum { TRANSCRIPT_SYNC_MS = 200 };
 
+/* The longest a main (accepting) loop sleeps in poll(). SIGINT/SIGTERM reach
+ * it through the self-pipe, so -1 would be correct; but ThreadSanitizer runs
+ * a handler whose signal arrived outside an intercepted call only at its next
+ * intercepted call, and an idle loop blocked forever never makes one (seen:
+ * a SIGTERM noticed only when a second one came). A bounded sleep bounds that
+ * delay and costs one wake-up a second. */
+enum { MAIN_POLL_MS = 1000 };
+
 struct transcript {
     int fd;
     pthread_mutex_t lock;
