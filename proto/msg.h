@@ -57,10 +57,10 @@ enum msg_type {
 /* Which fields a type uses is in the table above; unused ones are 0/"". */
 struct msg {
     enum msg_type type;
-    uint64_t id;      /* MSG, ACK: the client's message number */
-    int64_t time;     /* CHAT, ACTION, PRIV: Unix seconds, set by the server */
-    uint32_t users;   /* WELCOME, JOIN, LEAVE: users online after the event */
-    const char *nick; /* HELLO, WELCOME (yours), CHAT, ACTION, JOIN, LEAVE; PRIV from; NICK old */
+    uint64_t id;       /* MSG, ACK: the client's message number */
+    int64_t time;      /* CHAT, ACTION, PRIV: Unix seconds, set by the server */
+    uint32_t users;    /* WELCOME, JOIN, LEAVE: users online after the event */
+    const char *nick;  /* HELLO, WELCOME (yours), CHAT, ACTION, JOIN, LEAVE; PRIV from; NICK old */
     const char *nick2; /* PRIV to; NICK new */
     const char *word;  /* HELLO tag; WELCOME mode; ERR code; PING/PONG token */
     const char *text;  /* the free text; HELLO password; for MSG_UNKNOWN the whole line */

@@ -231,8 +231,7 @@ void client_on_read(struct client *c, const char *data, ssize_t n, int err)
          * quit; only a reset or an error is a "lost connection". TCP cannot
          * tell a closed program from a crashed one, so a crash says quit. */
         if (!c->draining)
-            client_request_close(c, CLOSE_FLUSH, "quit",
-                                 server_now_ms(c->srv) + SHUTDOWN_FLUSH_MS);
+            client_request_close(c, CLOSE_FLUSH, "quit", server_now_ms(c->srv) + SHUTDOWN_FLUSH_MS);
         return;
     }
     if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
