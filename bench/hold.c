@@ -49,6 +49,7 @@ int work_hold(struct bench *b)
 {
     const struct options *o = b->opt;
     struct hold st = {0};
+    /* cppcheck-suppress autoVariables ; cleared before this function returns */
     b->work_state = &st;
     b->on_line = hold_line;
     bool broadcast = dialect_ping(o->dialect, 1, (char[64]){0}, 64) == 0;
@@ -117,5 +118,6 @@ int work_hold(struct bench *b)
     int rc = report_print(b, &r, "hold");
     if (rc == 0 && ready < b->nconns)
         rc = 2;
+    b->work_state = NULL; /* it lives on this stack frame */
     return rc;
 }

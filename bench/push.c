@@ -47,6 +47,7 @@ int work_push(struct bench *b)
 {
     const struct options *o = b->opt;
     struct push st = {0};
+    /* cppcheck-suppress autoVariables ; cleared before this function returns */
     b->work_state = &st;
     b->on_line = push_line;
     struct conn *c = &b->conns[0];
@@ -55,6 +56,7 @@ int work_push(struct bench *b)
     if (loop_open_paced(b, 0, 1, 1, deadline) != 1) {
         bench_error(b, "could not connect and greet");
         struct report r = {0};
+        b->work_state = NULL;
         return report_print(b, &r, "push");
     }
     uint64_t total = o->messages ? o->messages : 100000;
@@ -95,5 +97,6 @@ int work_push(struct bench *b)
     report_add(&r, "last_seq", "last sequence number sent", "%" PRIu64, st.sent ? st.sent - 1 : 0);
     report_add(&r, "last_sent_ms", "last send, Unix ms", "%" PRIu64, last_ms);
     report_add(&r, "acked_ms", "all acknowledged, Unix ms", "%" PRIu64, realtime_ms());
+    b->work_state = NULL; /* it lives on this stack frame */
     return report_print(b, &r, "push");
 }

@@ -74,6 +74,7 @@ int work_rr(struct bench *b)
 {
     const struct options *o = b->opt;
     struct rr st = {0};
+    /* cppcheck-suppress autoVariables ; cleared before this function returns */
     b->work_state = &st;
     b->on_line = rr_line;
 
@@ -105,5 +106,6 @@ int work_rr(struct bench *b)
     samples_free(&st.lat);
     if (rc == 0 && (ready < b->nconns || st.count == 0))
         rc = 2;
+    b->work_state = NULL; /* it lives on this stack frame */
     return rc;
 }

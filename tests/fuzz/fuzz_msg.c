@@ -114,7 +114,7 @@ static void encode_direction(const uint8_t *data, size_t size)
 
     check_plain(&m);
     int n = msg_encode(enc, sizeof enc, &m);
-    if (n < 0)
+    if (n <= 0) /* an encoded line is never empty: it ends in LF */
         return;
     require_one_line(enc, n);
     enc[n - 1] = '\0';

@@ -102,7 +102,7 @@ static void decode_split(const struct split_case *c, const size_t *cuts, size_t 
     memset(t, 0, sizeof *t);
     linebuf_init(&lb, c->limit);
     for (size_t k = 0; k <= ncuts; k++) {
-        size_t end = k < ncuts ? cuts[k] : c->len;
+        size_t end = cuts != NULL && k < ncuts ? cuts[k] : c->len;
         feed_chunk(&lb, c->in + prev, end - prev, t);
         prev = end;
     }
