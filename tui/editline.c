@@ -289,6 +289,8 @@ bool editline_complete(struct editline *ed, const char *const *cands, size_t n)
             break;
         }
     }
+    if (pick == NULL) /* cannot happen: matches counted the same candidates */
+        return false;
     char word[128];
     const char *sep = (start == 0 && pick[0] != '/') ? ": " : " ";
     size_t wl = strlen(pick);
