@@ -167,27 +167,39 @@ int conn_open(struct bench *b, struct conn *c)
     return 0;
 }
 
+/* Sends what the kernel takes of data[0..len) now. Returns the bytes sent,
+ * or -1 after a fatal error (reported, and the connection closed). */
+static ssize_t send_some(struct bench *b, struct conn *c, const char *data, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(c->fd, data + done, len - done, MSG_NOSIGNAL);
+        if (n > 0) {
+            done += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        } else {
+            bench_error(b, "send on connection %u: %s", c->index, strerror(errno));
+            conn_close(b, c);
+            b->closed++;
+            return -1;
+        }
+    }
+    return (ssize_t)done;
+}
+
 int conn_send(struct bench *b, struct conn *c, const char *data, size_t len)
 {
     if (c->fd < 0)
         return -1;
     size_t done = 0;
     if (c->out_len == 0) {
-        while (done < len) {
-            ssize_t n = send(c->fd, data + done, len - done, MSG_NOSIGNAL);
-            if (n > 0) {
-                done += (size_t)n;
-            } else if (n < 0 && errno == EINTR) {
-                continue;
-            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                break;
-            } else {
-                bench_error(b, "send on connection %u: %s", c->index, strerror(errno));
-                conn_close(b, c);
-                b->closed++;
-                return -1;
-            }
-        }
+        ssize_t n = send_some(b, c, data, len);
+        if (n < 0)
+            return -1;
+        done = (size_t)n;
         if (done == len)
             return 0;
     }
@@ -235,22 +247,10 @@ static void conn_connected(struct bench *b, struct conn *c)
 
 static void conn_flush(struct bench *b, struct conn *c)
 {
-    size_t done = 0;
-    while (done < c->out_len) {
-        ssize_t n = send(c->fd, c->out + done, c->out_len - done, MSG_NOSIGNAL);
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            break;
-        } else {
-            bench_error(b, "send on connection %u: %s", c->index, strerror(errno));
-            conn_close(b, c);
-            b->closed++;
-            return;
-        }
-    }
+    ssize_t n = send_some(b, c, c->out, c->out_len);
+    if (n < 0)
+        return;
+    size_t done = (size_t)n;
     memmove(c->out, c->out + done, c->out_len - done);
     c->out_len -= done;
     if (c->out_len == 0)
