@@ -23,13 +23,13 @@ int mode_single_run(struct server *srv, struct run_ctx *rc)
             {rc->sigfd, POLLIN, 0},
             {rc->con->enabled ? 0 : -1, POLLIN, 0},
         };
-        if (poll(p, 3, listening ? MAIN_POLL_MS : 100) < 0) {
+        if (poll(p, 3, listening ? -1 : 100) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "sockchat-server: poll: %s\n", strerror(errno));
             return 71; /* EX_OSERR */
         }
-        if (p[1].revents && signal_drain(rc->sigfd))
+        if (p[1].revents && signal_drain(rc))
             rc->stop = true;
         if (p[2].revents && console_readable(srv, rc->con))
             rc->stop = true;

@@ -112,7 +112,7 @@ void client_serve(struct client *c, struct run_ctx *rc)
             client_request_close(c, CLOSE_NOW, "internal error", 0);
             continue;
         }
-        if (rc && p[1].revents && signal_drain(rc->sigfd) && !rc->stop) {
+        if (rc && p[1].revents && signal_drain(rc) && !rc->stop) {
             rc->stop = true;
             registry_shutdown(srv, "the server is stopping");
         }
@@ -187,7 +187,7 @@ static void start_client(struct server *srv, int fd, const char *addr)
     int rc = -1;
     if (pthread_attr_init(&attr) == 0) {
         pthread_attr_setstacksize(&attr, thread_stack_size());
-        /* Signals belong to the main thread (the self-pipe). */
+        /* Signals belong to the main thread (the signalfd). */
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -258,11 +258,11 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
             {reaper.efd, POLLIN, 0},
             {rc->con->enabled && !rc->stop ? 0 : -1, POLLIN, 0},
         };
-        int timeout = rc->stop || !listening ? 100 : MAIN_POLL_MS;
+        int timeout = rc->stop || !listening ? 100 : -1;
         if (poll(p, 4, timeout) < 0 && errno != EINTR)
             break;
         bool stop = false;
-        if (p[1].revents && signal_drain(rc->sigfd))
+        if (p[1].revents && signal_drain(rc))
             stop = true;
         if (p[3].revents && console_readable(srv, rc->con))
             stop = true;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 const char *mode_name(enum mode m)
@@ -96,13 +97,15 @@ struct client *server_admit(struct server *srv, int fd, const char *addr, void *
     return c;
 }
 
-bool signal_drain(int sigfd)
+bool signal_drain(struct run_ctx *rc)
 {
-    char buf[64];
+    struct signalfd_siginfo si;
     bool any = false;
     ssize_t n;
-    while ((n = read(sigfd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
+    while ((n = read(rc->sigfd, &si, sizeof si)) == (ssize_t)sizeof si || (n < 0 && errno == EINTR))
+        if (n > 0) {
+            rc->signo = (int)si.ssi_signo;
             any = true;
+        }
     return any;
 }

@@ -122,14 +122,6 @@ struct outmsg *history_get(const struct history *h, unsigned i, bool framed);
 
 enum { TRANSCRIPT_SYNC_MS = 200 };
 
-/* The longest a main (accepting) loop sleeps in poll(). SIGINT/SIGTERM reach
- * it through the self-pipe, so -1 would be correct; but ThreadSanitizer runs
- * a handler whose signal arrived outside an intercepted call only at its next
- * intercepted call, and an idle loop blocked forever never makes one (seen:
- * a SIGTERM noticed only when a second one came). A bounded sleep bounds that
- * delay and costs one wake-up a second. */
-enum { MAIN_POLL_MS = 1000 };
-
 struct transcript {
     int fd;
     pthread_mutex_t lock;
@@ -446,7 +438,8 @@ bool console_run(struct server *srv, const char *line, FILE *out);
 
 struct run_ctx {
     int lfd;
-    int sigfd; /* readable when SIGINT/SIGTERM arrived */
+    int sigfd; /* signalfd: readable when SIGINT/SIGTERM arrived */
+    int signo; /* the last of them, for the log */
     struct console *con;
     bool stop; /* set by the driver when a signal or the console asked */
 };
@@ -455,7 +448,7 @@ int mode_single_run(struct server *srv, struct run_ctx *rc);
 int mode_pool_run(struct server *srv, struct run_ctx *rc);
 
 /* The blocking drivers' per-client loop (threads, single): serves c until
- * it is to be closed. rc (single mode) adds the signal pipe and console. */
+ * it is to be closed. rc (single mode) adds the signalfd and console. */
 void client_serve(struct client *c, struct run_ctx *rc);
 /* What the owner should wait for next. */
 struct client_plan {
@@ -479,7 +472,7 @@ struct client *server_admit(struct server *srv, int fd, const char *addr, void *
  * when it cannot, the connection stays in the backlog. */
 bool accept_batch(struct server *srv, int lfd, bool (*reserve)(struct server *),
                   void (*start)(struct server *, int, const char *));
-/* Drains the signal pipe; true when a stop was requested. */
-bool signal_drain(int sigfd);
+/* Drains rc->sigfd; true (and rc->signo set) when a stop was requested. */
+bool signal_drain(struct run_ctx *rc);
 
 #endif
