@@ -8,7 +8,7 @@
 # Markdown: the machine, one table of absolute figures, one of the targets of
 # issue 5 as ratios. Every bench output is kept in the log directory.
 #
-#   bench/compare.sh [--quick] [--bin DIR] [--logs DIR] [--nice N]
+#   bench/compare.sh [--quick] [--bin DIR] [--logs DIR] [--nice N] [--repeat N]
 #
 # Peers: sockchat-server --mode single|threads|pool (--rate 0 --quiet); the
 # tutorial's thread-per-client Python server (tests/interop); redis-server
@@ -20,6 +20,11 @@
 # (redis, the reference, serves from one thread too.)
 # --nice N: run servers and load generator at that niceness (root may give a
 # negative one) so other work on a shared machine disturbs the figures less.
+# --repeat N: every rr and fanout run N times (default 3; 1 with --quick), in
+# rounds that go through all peers, so a slow minute hurts every peer alike;
+# the table shows the median run (all of its figures) and the spread. Runs of
+# a few seconds on loopback vary by 10-15% from one to the next: one run each
+# cannot tell 0.9x from 1.0x. hold runs once: memory does not jitter.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,13 +33,15 @@ bin="$root/build/bin"
 logs=""
 quick=0
 nice=0
+repeat=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=1 ;;
     --bin) bin=$2; shift ;;
     --logs) logs=$2; shift ;;
     --nice) nice=$2; shift ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --repeat) repeat=$2; shift ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option: $1" >&2; exit 64 ;;
     esac
     shift
@@ -57,9 +64,14 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 if [ $quick = 1 ]; then
     WARM=0.2 DUR=1 SMALL=10 BIG=10 HOLD=200 NCHOLD=200
+    : "${repeat:=1}"
 else
     WARM=1 DUR=5 SMALL=10 BIG=100 HOLD=10000 NCHOLD=1000
+    : "${repeat:=3}"
 fi
+case "$repeat" in
+'' | *[!0-9]* | 0) echo "compare.sh: --repeat: a count of at least 1" >&2; exit 64 ;;
+esac
 
 declare -A R # R[peer/workload/key] = value, from the RESULT lines
 server_pid=""
@@ -106,8 +118,8 @@ port_from() { # FILE PID
 stop_server() {
     [ -n "$server_pid" ] || return 0
     kill -TERM "$server_pid" 2>/dev/null
-    local i
-    for i in $(seq 100); do
+    local _
+    for _ in $(seq 100); do
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.05
     done
@@ -184,57 +196,101 @@ run() {
 rr_opts=(-w "$WARM" -d "$DUR")
 sizes=$SMALL
 [ $BIG != $SMALL ] && sizes="$SMALL $BIG"
-peers=()
 have() { command -v "$1" >/dev/null 2>&1; }
 
-for mode in single threads pool; do
-    peers+=("$mode")
-    # single serves one client at a time: the others wait in the backlog
-    # until the ready deadline, and the table shows how many were served.
-    t=10
-    [ $mode = single ] && t=2
-    run $mode rr$SMALL framed rr -c $SMALL -t $t "${rr_opts[@]}"
-    [ $BIG != $SMALL ] && run $mode rr$BIG framed rr -c $BIG -t $t "${rr_opts[@]}"
-    [ $mode = single ] && continue # no room to fan out to, nobody else to hold
-    run $mode fan$SMALL framed fanout -c $SMALL "${rr_opts[@]}"
-    [ $BIG != $SMALL ] && run $mode fan$BIG framed fanout -c $BIG "${rr_opts[@]}"
-    run $mode hold framed hold -c $HOLD -d 2 -W 64 -t 120 -P PID
-done
-
+# Which peers take part, in table order; a missing one is said once.
+peers=(single threads pool)
 if [ -f "$PYSERVER" ] && have python3; then
     peers+=(python)
-    # listen(5) in the tutorial: at most 4 connects in flight.
-    run python rr$SMALL raw rr -c $SMALL -W 4 "${rr_opts[@]}"
-    [ $BIG != $SMALL ] && run python rr$BIG raw rr -c $BIG -W 4 "${rr_opts[@]}"
-    run python hold raw hold -c $HOLD -d 2 -W 4 -t 120 -P PID
 else
     note "python: $PYSERVER or python3 missing, skipped"
 fi
-
 if have redis-server; then
     peers+=(redis)
-    run redis rr$SMALL resp rr -c $SMALL "${rr_opts[@]}"
-    [ $BIG != $SMALL ] && run redis rr$BIG resp rr -c $BIG "${rr_opts[@]}"
-    run redis fan$SMALL resp fanout -c $SMALL "${rr_opts[@]}"
-    [ $BIG != $SMALL ] && run redis fan$BIG resp fanout -c $BIG "${rr_opts[@]}"
-    run redis hold resp hold -c $HOLD -d 2 -W 64 -t 120 -P PID
 else
     note "redis-server missing (apt-get install redis-server), skipped"
 fi
-
 if have ncat; then
     peers+=(ncat)
-    # ncat's listen backlog is small: at most 8 connects in flight.
-    run ncat fan$SMALL ncat fanout -c $SMALL -W 8 "${rr_opts[@]}"
-    [ $BIG != $SMALL ] && run ncat fan$BIG ncat fanout -c $BIG -W 8 "${rr_opts[@]}"
-    run ncat hold ncat hold -c $NCHOLD -d 2 -W 8 -t 60 -P PID
 else
     note "ncat missing (apt-get install ncat), skipped"
 fi
 
-# ---- report ---------------------------------------------------------------
+# timed PEER K: the rr and fanout runs of one peer, as repetition K.
+timed() {
+    local p=$1 k=$2 n t=10
+    case "$p" in
+    single | threads | pool)
+        # single serves one client at a time: the others wait in the backlog
+        # until the ready deadline, and the table shows how many were served.
+        [ "$p" = single ] && t=2
+        for n in $sizes; do run "$p" "rr$n.$k" framed rr -c "$n" -t $t "${rr_opts[@]}"; done
+        [ "$p" = single ] && return # no room to fan out to
+        for n in $sizes; do run "$p" "fan$n.$k" framed fanout -c "$n" "${rr_opts[@]}"; done
+        ;;
+    python)
+        # listen(5) in the tutorial: at most 4 connects in flight.
+        for n in $sizes; do run python "rr$n.$k" raw rr -c "$n" -W 4 "${rr_opts[@]}"; done
+        ;;
+    redis)
+        for n in $sizes; do run redis "rr$n.$k" resp rr -c "$n" "${rr_opts[@]}"; done
+        for n in $sizes; do run redis "fan$n.$k" resp fanout -c "$n" "${rr_opts[@]}"; done
+        ;;
+    ncat)
+        # ncat's listen backlog is small: at most 8 connects in flight.
+        for n in $sizes; do run ncat "fan$n.$k" ncat fanout -c "$n" -W 8 "${rr_opts[@]}"; done
+        ;;
+    esac
+}
 
+for k in $(seq "$repeat"); do
+    for p in "${peers[@]}"; do timed "$p" "$k"; done
+done
+
+# Held connections last: 10,000 threads leave the machine busy for a while.
+for p in "${peers[@]}"; do
+    case "$p" in
+    threads | pool) run "$p" hold framed hold -c $HOLD -d 2 -W 64 -t 120 -P PID ;;
+    redis) run redis hold resp hold -c $HOLD -d 2 -W 64 -t 120 -P PID ;;
+    python) run python hold raw hold -c $HOLD -d 2 -W 4 -t 120 -P PID ;;
+    ncat) run ncat hold ncat hold -c $NCHOLD -d 2 -W 8 -t 60 -P PID ;;
+    esac
+done
+
+# median PEER NAME KEY: copies the repetition whose KEY is the median into
+# R[PEER/NAME/*] (all its figures: p99 and rate come from the same run), and
+# the range of KEY into R[PEER/NAME/spread].
+median() {
+    local p=$1 name=$2 key=$3 k v lo="" hi="" pick kv
+    local -a runs=()
+    for k in $(seq "$repeat"); do
+        v=$(get "$p/$name.$k/$key")
+        [ -n "$v" ] && runs+=("$v $k")
+    done
+    [ ${#runs[@]} -gt 0 ] || return 0
+    pick=$(printf '%s\n' "${runs[@]}" | sort -n | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
+    lo=$(printf '%s\n' "${runs[@]}" | sort -n | head -1 | cut -d' ' -f1)
+    hi=$(printf '%s\n' "${runs[@]}" | sort -n | tail -1 | cut -d' ' -f1)
+    for kv in "${!R[@]}"; do
+        case "$kv" in "$p/$name.$pick/"*) R[$p/$name/${kv#"$p/$name.$pick/"}]=${R[$kv]} ;; esac
+    done
+    R[$p/$name/spread]="$lo $hi"
+    # A run that was not clean makes the whole row unclean.
+    for k in $(seq "$repeat"); do
+        v=$(get "$p/$name.$k/rc")
+        [ -n "$v" ] && [ "$v" != 0 ] && R[$p/$name/rc]=$v
+    done
+    return 0
+}
 get() { echo "${R[$1]:-}"; }
+for p in "${peers[@]}"; do
+    for n in $sizes; do
+        median "$p" "rr$n" rps
+        median "$p" "fan$n" dps
+    done
+done
+
+# ---- report ---------------------------------------------------------------
 
 # Formats a number with thousands separators; "-" when empty.
 num() {
@@ -279,6 +335,8 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) cores, ${cpu:-unknown CPU}, Linux $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
 echo "- load average (1, 5, 15 min) before: $load_start; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- load generator: sockchat-bench on the same machine, one thread; warm-up ${WARM} s, measured ${DUR} s; niceness $nice"
+[ "$repeat" -gt 1 ] &&
+    echo "- rr and fanout: each run $repeat times, in rounds over all peers; the table shows the median run and the range over the runs"
 echo "- pool mode: --workers $POOL_WORKERS (cores - 1: the load generator has a core of its own)"
 [ $quick = 1 ] && echo "- **--quick run: short and small, for a smoke test only**"
 echo
@@ -293,13 +351,28 @@ row() { # NAME LABEL MEASURE KEY
     for p in "${peers[@]}"; do printf ' %s |' "$(cell "$p" "$1" "$4")"; done
     echo
 }
+# The range of the rate over the repetitions: "min-max" in thousands.
+spread() { # PEER NAME
+    local v
+    v=$(get "$1/$2/spread")
+    [ -n "$v" ] || { echo "n/a"; return; }
+    awk '{ printf "%.0fk-%.0fk", $1 / 1000, $2 / 1000 }' <<<"$v"
+}
+srow() { # NAME LABEL MEASURE
+    [ "$repeat" -gt 1 ] || return 0
+    printf '| %s | %s |' "$2" "$3"
+    for p in "${peers[@]}"; do printf ' %s |' "$(spread "$p" "$1")"; done
+    echo
+}
 for n in $sizes; do
     row rr$n "rr $n clients" "replies/s" rps
+    srow rr$n "rr $n clients" "range of $repeat runs"
     row rr$n "rr $n clients" "p50 latency (us)" p50_us
     row rr$n "rr $n clients" "p99 latency (us)" p99_us
 done
 for n in $sizes; do
     row fan$n "fanout $n receivers" "deliveries/s" dps
+    srow fan$n "fanout $n receivers" "range of $repeat runs"
     row fan$n "fanout $n receivers" "p99 latency (us)" p99_us
     row fan$n "fanout $n receivers" "exactly once, in order" in_order
 done
@@ -316,7 +389,7 @@ verdict() { # VALUE OP LIMIT
     awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { if (v == "-" || v == "") { print "no data"; exit }
         ok = (op == ">=") ? (v + 0 >= l + 0) : (v + 0 <= l + 0); print ok ? "met" : "**missed**" }'
 }
-echo "### Targets (issue 5), as ratios from this run"
+echo "### Targets (issue 5), as ratios of the medians of this run"
 echo
 echo "| target | needed | threads | pool |"
 echo "|---|---|---|---|"
@@ -370,7 +443,7 @@ status=0
 for m in threads pool; do
     for name in $(for n in $sizes; do echo rr$n fan$n; done) hold; do
         if [ "$(get "$m/$name/rc")" != 0 ]; then
-            note "$m $name: not clean (exit $(get "$m/$name/rc"), see $logs/$m.$name.txt)"
+            note "$m $name: not clean (exit $(get "$m/$name/rc"), see $logs/$m.$name*.txt)"
             status=1
         fi
     done
