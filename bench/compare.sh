@@ -94,8 +94,8 @@ listening() {
 }
 
 wait_port() { # PORT PID: polls for up to 10 s
-    local i
-    for i in $(seq 200); do
+    local _
+    for _ in $(seq 200); do
         listening "$1" && return 0
         kill -0 "$2" 2>/dev/null || return 1
         sleep 0.05
@@ -105,8 +105,8 @@ wait_port() { # PORT PID: polls for up to 10 s
 
 # Reads "listening on ADDR:PORT" from a file a server is writing.
 port_from() { # FILE PID
-    local i p
-    for i in $(seq 200); do
+    local _ p
+    for _ in $(seq 200); do
         p=$(sed -n 's/^listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -1)
         [ -n "$p" ] && { echo "$p"; return 0; }
         kill -0 "$2" 2>/dev/null || return 1
