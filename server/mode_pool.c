@@ -34,7 +34,9 @@ struct worker {
     int64_t stop_deadline_ms;
 
     pthread_mutex_t lock; /* guards pending, woken and each client's sched/pnext */
-    struct client *pending;
+    /* First come, first served: a reply to the request read first is
+     * written first, which keeps the latency tail short under load. */
+    struct client *pending, **pending_tail;
     bool woken;
 
     struct client *clients; /* owner only */
@@ -63,8 +65,9 @@ static void pool_notify(struct client *c)
     pthread_mutex_lock(&w->lock);
     if (!c->sched) {
         c->sched = true;
-        c->pnext = w->pending;
-        w->pending = c;
+        c->pnext = NULL;
+        *w->pending_tail = c;
+        w->pending_tail = &c->pnext;
         /* Our own worker handles its pending list before it sleeps. */
         if (w != tls_worker && !w->woken) {
             w->woken = true;
@@ -84,8 +87,11 @@ static void pool_finish(struct worker *w, struct client *c)
         struct client **pp = &w->pending;
         while (*pp && *pp != c)
             pp = &(*pp)->pnext;
-        if (*pp)
+        if (*pp) {
             *pp = c->pnext;
+            if (w->pending_tail == &c->pnext)
+                w->pending_tail = pp;
+        }
         c->sched = false;
     }
     pthread_mutex_unlock(&w->lock);
@@ -146,6 +152,7 @@ static void pool_run_pending(struct worker *w)
         pthread_mutex_lock(&w->lock);
         struct client *list = w->pending;
         w->pending = NULL;
+        w->pending_tail = &w->pending;
         w->woken = false;
         pthread_mutex_unlock(&w->lock);
         if (list == NULL)
@@ -301,6 +308,7 @@ int mode_pool_run(struct server *srv, struct run_ctx *rc)
     srv->notify = pool_notify;
     for (unsigned i = 0; i < nw; i++) {
         ws[i].ep = ws[i].efd = -1;
+        ws[i].pending_tail = &ws[i].pending;
         pthread_mutex_init(&ws[i].lock, NULL);
     }
     for (unsigned i = 0; i < nw; i++) {
