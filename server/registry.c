@@ -75,7 +75,8 @@ static unsigned nick_hash(const char *s)
 static void nick_insert(struct server *srv, struct client *c)
 {
     if (srv->nroom > srv->nick_buckets) {
-        unsigned nb = srv->nick_buckets ? srv->nick_buckets * 2 : 64;
+        unsigned nb = srv->nick_buckets < 64 ? 64 : srv->nick_buckets * 2;
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
         struct client **tab = calloc(nb, sizeof *tab);
         if (tab != NULL) { /* else: longer chains, still correct */
             for (unsigned i = 0; i < srv->nick_buckets; i++) {
@@ -87,7 +88,8 @@ static void nick_insert(struct server *srv, struct client *c)
                     tab[k] = e;
                 }
             }
-            free(srv->nick_tab);
+            if (srv->nick_tab != &srv->nick_tab0)
+                free(srv->nick_tab);
             srv->nick_tab = tab;
             srv->nick_buckets = nb;
         }
@@ -99,8 +101,6 @@ static void nick_insert(struct server *srv, struct client *c)
 
 static void nick_remove(struct server *srv, struct client *c)
 {
-    if (srv->nick_buckets == 0)
-        return;
     struct client **pp = &srv->nick_tab[nick_hash(c->nick) % srv->nick_buckets];
     while (*pp && *pp != c)
         pp = &(*pp)->hnext;
@@ -111,8 +111,6 @@ static void nick_remove(struct server *srv, struct client *c)
 
 struct client *registry_find_locked(struct server *srv, const char *nick)
 {
-    if (srv->nick_buckets == 0)
-        return NULL;
     for (struct client *c = srv->nick_tab[nick_hash(nick) % srv->nick_buckets]; c; c = c->hnext)
         if (strcasecmp(c->nick, nick) == 0)
             return c;

@@ -41,6 +41,8 @@ void server_init(struct server *srv, const struct config *cfg)
     pthread_mutex_init(&srv->reg_lock, NULL);
     history_init(&srv->hist, cfg->history);
     access_init(&srv->acc);
+    srv->nick_tab = &srv->nick_tab0;
+    srv->nick_buckets = 1;
     srv->mono_ms = clock_mono_ms;
     srv->wall = clock_wall;
     atomic_init(&srv->stopping, false);
@@ -51,7 +53,8 @@ void server_init(struct server *srv, const struct config *cfg)
 void server_free(struct server *srv)
 {
     history_free(&srv->hist);
-    free(srv->nick_tab);
+    if (srv->nick_tab != &srv->nick_tab0)
+        free(srv->nick_tab);
     access_free(&srv->acc);
     pthread_mutex_destroy(&srv->reg_lock);
 }

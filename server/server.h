@@ -271,10 +271,11 @@ struct server {
     pthread_mutex_t reg_lock; /* guards the registry, the room and history */
     struct client *clients;
     struct client **nick_tab; /* joined clients by nick, case-insensitive */
-    unsigned nick_buckets;
-    unsigned nclients; /* registered connections */
-    unsigned nroom;    /* of them, joined the room */
-    bool reg_closed;   /* shutting down: no new registrations */
+    unsigned nick_buckets;    /* never 0: nick_tab0 until a table is allocated */
+    struct client *nick_tab0; /* the one bucket that needs no allocation */
+    unsigned nclients;        /* registered connections */
+    unsigned nroom;           /* of them, joined the room */
+    bool reg_closed;          /* shutting down: no new registrations */
     uint64_t next_id;
     struct history hist;
     struct stats st;
