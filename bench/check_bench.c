@@ -3,6 +3,7 @@
  * that misreads a reply measures nothing, so these matter as much as the
  * server's own tests. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,7 +89,7 @@ START_TEST(test_delivery)
 {
     const struct delivery_case *c = &delivery_cases[_i];
     char line[128];
-    strcpy(line, c->line);
+    snprintf(line, sizeof line, "%s", c->line);
     uint64_t seq = 0;
     ck_assert_int_eq(dialect_delivery(c->d, line, strlen(line), 77, &seq), c->ok);
     if (c->ok)
@@ -107,6 +108,7 @@ START_TEST(test_chat_padding)
     ck_assert_uint_eq(n, strlen(buf));
     n = dialect_chat(DIALECT_RESP, 1, 77, 5, 0, buf, sizeof buf);
     ck_assert_str_eq(buf, "*3\r\n$7\r\nPUBLISH\r\n$8\r\nsockchat\r\n$8\r\nfan 77 5\r\n");
+    ck_assert_uint_eq(n, strlen(buf));
     ck_assert_uint_eq(dialect_chat(DIALECT_RAW, 1, 77, 5, 0, buf, sizeof buf), 0);
 }
 END_TEST

@@ -12,7 +12,9 @@ void history_init(struct history *h, unsigned cap)
     h->framed = NULL;
     h->plain = NULL;
     if (cap > 0) {
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): arrays of pointers */
         h->framed = calloc(cap, sizeof *h->framed);
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
         h->plain = calloc(cap, sizeof *h->plain);
         if (h->framed == NULL || h->plain == NULL) {
             free(h->framed);

@@ -25,12 +25,12 @@ static _Thread_local struct client *tls_self;
 size_t thread_stack_size(void)
 {
 #ifdef SOCKCHAT_SANITIZED
-    return 1024 * 1024; /* sanitizers need far more stack */
+    return (size_t)1024 * 1024; /* sanitizers need far more stack */
 #else
     /* Line-sized buffers live on the heap (only while used), so the
      * deepest path needs a few KiB of stack; 64 KiB leaves ample room, and
      * only touched pages count towards RSS: about 10 KB per idle client. */
-    return 64 * 1024;
+    return (size_t)64 * 1024;
 #endif
 }
 

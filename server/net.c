@@ -86,6 +86,7 @@ int net_listen(const char *host, const char *port, char *bound, size_t bcap, cha
         return -1;
     }
     struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss); /* the analyzer cannot see the kernel fill it */
     socklen_t len = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
         snprintf(err, ecap, "getsockname %s: %s", where, strerror(errno));
@@ -114,6 +115,7 @@ int net_listen(const char *host, const char *port, char *bound, size_t bcap, cha
 int net_accept(int lfd, char *addr, size_t acap)
 {
     struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss); /* the analyzer cannot see the kernel fill it */
     socklen_t len = sizeof ss;
     int fd;
     do {

@@ -67,6 +67,7 @@ static int outq_grow(struct outq *q)
     if (q->count >= OUTQ_MAX_ENTRIES)
         return -1;
     uint32_t ncap = q->cap ? q->cap * 2 : 4;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     struct outmsg **ring = malloc(ncap * sizeof *ring);
     if (ring == NULL)
         return -1;

@@ -46,7 +46,7 @@ static void raw_append(struct reply *r, const char *s, size_t n)
             cap = RAW_REPLY_MAX;
         char *p = r->raw_heap ? realloc(r->raw, cap) : malloc(cap);
         if (p != NULL) {
-            if (!r->raw_heap)
+            if (!r->raw_heap && r->rawlen > 0)
                 memcpy(p, r->raw, r->rawlen);
             r->raw = p;
             r->rawcap = cap;
@@ -57,6 +57,8 @@ static void raw_append(struct reply *r, const char *s, size_t n)
         r->raw[r->rawlen++] = '\n';
     if (n > r->rawcap - r->rawlen)
         n = r->rawcap - r->rawlen;
+    if (n == 0)
+        return; /* also when there is no buffer at all (raw == NULL) */
     memcpy(r->raw + r->rawlen, s, n);
     r->rawlen += n;
 }

@@ -156,7 +156,7 @@ void client_clean_nick(const char *in, char *out, size_t cap)
         out[n++] = ok ? ch : '_';
     }
     if (n == 0)
-        n = (size_t)snprintf(out, cap, "guest");
+        snprintf(out, cap, "guest");
     else
         out[n] = '\0';
 }
@@ -181,7 +181,7 @@ int client_init(struct client *c, struct chatlog *log, struct status *st, const 
     c->st = st;
     client_clean_nick(nick, c->want_nick, sizeof(c->want_nick));
     snprintf(st->nick, sizeof(st->nick), "%s", c->want_nick);
-    linebuf_init(&c->lb, 2 * LINE_MAX_BYTES);
+    linebuf_init(&c->lb, (size_t)2 * LINE_MAX_BYTES);
     c->next_id = 1;
     c->ping_sent_ms = -1;
     c->tokens = CLIENT_RATE_BURST;
@@ -239,7 +239,7 @@ void client_on_connect(struct client *c)
     c->out_len = 0;
     c->out_done = 0;
     linebuf_free(&c->lb);
-    linebuf_init(&c->lb, 2 * LINE_MAX_BYTES);
+    linebuf_init(&c->lb, (size_t)2 * LINE_MAX_BYTES);
     c->online_ms = c->now_ms;
     c->ping_sent_ms = -1;
     c->st->state = CONN_CONNECTING;
@@ -530,9 +530,7 @@ static void feed_framed(struct client *c, const char *data, size_t len)
             on_framed_line(c, line, llen);
         else if (s == LINEBUF_OVERLONG)
             client_note(c, ENTRY_ERR, "the server sent an overlong line; it was dropped");
-        else if (s == LINEBUF_NOMEM)
-            break;
-        else if (s == LINEBUF_NEED_MORE && used == 0)
+        else if (s == LINEBUF_NOMEM || (s == LINEBUF_NEED_MORE && used == 0))
             break;
     }
 }
@@ -601,7 +599,7 @@ enum client_action client_on_bytes(struct client *c, const char *data, size_t le
         feed_plain(c, data, len);
     } else {
         /* Still deciding what the server is: keep its first bytes. */
-        size_t limit = 2 * LINE_MAX_BYTES;
+        size_t limit = (size_t)2 * LINE_MAX_BYTES;
         size_t take = len;
         if (c->rx_len + take > limit)
             take = limit - c->rx_len;
@@ -842,7 +840,6 @@ enum client_action client_paste(struct client *c, const char *text, size_t len, 
                 take--;
             if (!paste_push(c, s, take, &cap)) {
                 client_note(c, ENTRY_ERR, "paste too big: only its first lines are kept");
-                n = 0;
                 i = len;
                 break;
             }

@@ -3,6 +3,7 @@
 #include "editline.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -293,12 +294,10 @@ bool editline_complete(struct editline *ed, const char *const *cands, size_t n)
         return false;
     char word[128];
     const char *sep = (start == 0 && pick[0] != '/') ? ": " : " ";
-    size_t wl = strlen(pick);
-    if (wl + 3 > sizeof(word))
+    int wn = snprintf(word, sizeof word, "%s%s", pick, sep);
+    if (wn < 0 || (size_t)wn >= sizeof word)
         return false;
-    memcpy(word, pick, wl);
-    memcpy(word + wl, sep, strlen(sep) + 1);
-    wl = strlen(word);
+    size_t wl = (size_t)wn;
     if (ed->len - (ed->cur - start) + wl > EDITLINE_MAX)
         return false;
     /* Replace [start, cur) with the candidate. */

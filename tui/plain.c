@@ -54,11 +54,11 @@ struct plain {
 
 static void print_response(const char *s, size_t len)
 {
-    static char safe[SANITIZE_CAP(2 * LINE_MAX_BYTES)];
+    static char safe[SANITIZE_CAP((size_t)2 * LINE_MAX_BYTES)];
     if (len > 0 && s[len - 1] == '\r')
         len--;
-    if (len > 2 * LINE_MAX_BYTES)
-        len = 2 * LINE_MAX_BYTES;
+    if (len > (size_t)2 * LINE_MAX_BYTES)
+        len = (size_t)2 * LINE_MAX_BYTES;
     sanitize_text(safe, sizeof(safe), s, len);
     printf("Server response: %s\n", safe);
 }

@@ -95,7 +95,7 @@ int view_open(struct view *v, bool color, char *err, size_t errlen)
         use_default_colors();
         static const short nick[NICK_COLOURS] = {COLOR_RED,  COLOR_GREEN,   COLOR_YELLOW,
                                                  COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN};
-        for (short i = 0; i < NICK_COLOURS; i++)
+        for (int i = 0; i < NICK_COLOURS; i++)
             init_pair((short)(PAIR_NICK + i), nick[i], -1);
         init_pair(PAIR_ERR, COLOR_RED, -1);
         init_pair(PAIR_JOIN, COLOR_GREEN, -1);

@@ -212,6 +212,7 @@ START_TEST(test_encode_neutralises)
 
     n = msg_format_plain(enc, sizeof enc, &m);
     ck_assert_str_eq(enc, "<bob> hi  CHAT 1 alice forged \n");
+    ck_assert_int_eq(n, (int)strlen(enc));
 }
 END_TEST
 
