@@ -4,14 +4,16 @@
 #
 #   scripts/deps.sh build        compiler, cmake, ncursesw
 #   scripts/deps.sh test         build + Check, Python 3, tmux, ncat (the test suite)
-#   scripts/deps.sh ci           test + clang and its sanitizer/fuzzer runtime
+#   scripts/deps.sh ci           test + lint + clang and its sanitizer/fuzzer runtime
+#   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
 #   scripts/deps.sh bench        build + redis-server, ncat (bench/compare.sh)
 #   scripts/deps.sh screenshots  test + aha, chromium (screenshots/make.sh)
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libncurses-dev)
 test=("${build[@]}" check python3 tmux ncat procps valgrind)
-ci=("${test[@]}" clang libclang-rt-14-dev)
+lint=("${build[@]}" check clang-format clang-tidy cppcheck)
+ci=("${test[@]}" clang libclang-rt-14-dev clang-format clang-tidy cppcheck)
 bench=("${build[@]}" redis-server ncat procps python3 tmux)
 screenshots=("${test[@]}" aha chromium fonts-dejavu-core)
 
@@ -20,10 +22,11 @@ case "$set_name" in
 build) want=("${build[@]}") ;;
 test) want=("${test[@]}") ;;
 ci) want=("${ci[@]}") ;;
+lint) want=("${lint[@]}") ;;
 bench) want=("${bench[@]}") ;;
 screenshots) want=("${screenshots[@]}") ;;
 *)
-    echo "usage: $0 build|test|ci|bench|screenshots" >&2
+    echo "usage: $0 build|test|ci|lint|bench|screenshots" >&2
     exit 64
     ;;
 esac
