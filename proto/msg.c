@@ -28,7 +28,7 @@ static const struct msg_spec msg_specs[MSG_TYPE_COUNT] = {
     [MSG_NICK] = {"NICK", "nN"},        [MSG_OUT] = {"OUT", "T"},
     [MSG_ERR] = {"ERR", "wT"},          [MSG_NOTICE] = {"NOTICE", "T"},
     [MSG_PING] = {"PING", "o"},         [MSG_PONG] = {"PONG", "o"},
-    [MSG_SHUTDOWN] = {"SHUTDOWN", "T"},
+    [MSG_SHUTDOWN] = {"SHUTDOWN", "T"}, [MSG_SESSION] = {"SESSION", "w"},
 };
 
 enum { MSG_MAX_FIELDS = 4 };
@@ -427,6 +427,10 @@ int msg_format_plain(char *buf, size_t cap, const struct msg *m)
     case MSG_HELLO:
         w_str(&w, "*** hello from ");
         w_text(&w, nick);
+        break;
+    case MSG_SESSION: /* client to server only; rendered for completeness */
+        w_str(&w, "*** session ");
+        w_text(&w, word);
         break;
     case MSG_MSG:
     case MSG_OUT:

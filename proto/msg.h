@@ -9,6 +9,7 @@
  *   HELLO sockchat/1 NICK [PASS]    WELCOME NICK MODE USERS SERVERNAME
  *   MSG ID TEXT                     ACK ID
  *   PING [TOKEN]                    CHAT TIME NICK TEXT
+ *   SESSION TOKEN
  *                                   ACTION TIME NICK TEXT
  *                                   PRIV TIME FROM TO TEXT
  *                                   JOIN NICK USERS
@@ -51,6 +52,7 @@ enum msg_type {
     MSG_PING,
     MSG_PONG,
     MSG_SHUTDOWN,
+    MSG_SESSION, /* after HELLO: names the client process, so resent MSGs are seen as such */
     MSG_TYPE_COUNT
 };
 
@@ -62,7 +64,7 @@ struct msg {
     uint32_t users;    /* WELCOME, JOIN, LEAVE: users online after the event */
     const char *nick;  /* HELLO, WELCOME (yours), CHAT, ACTION, JOIN, LEAVE; PRIV from; NICK old */
     const char *nick2; /* PRIV to; NICK new */
-    const char *word;  /* HELLO tag; WELCOME mode; ERR code; PING/PONG token */
+    const char *word;  /* HELLO tag; WELCOME mode; ERR code; PING/PONG/SESSION token */
     const char *text;  /* the free text; HELLO password; for MSG_UNKNOWN the whole line */
 };
 

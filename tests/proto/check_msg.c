@@ -65,6 +65,7 @@ static const struct rt_case rt_cases[] = {
     {"PONG", M(MSG_PONG, 0, 0, 0, "", "", "", "")},
     {"SHUTDOWN operator stopped the server",
      M(MSG_SHUTDOWN, 0, 0, 0, "", "", "", "operator stopped the server")},
+    {"SESSION 9f86d081884c7d65", M(MSG_SESSION, 0, 0, 0, "", "", "9f86d081884c7d65", "")},
     {"TOPIC #c new topic", M(MSG_UNKNOWN, 0, 0, 0, "", "", "", "TOPIC #c new topic")},
     {"hello", M(MSG_UNKNOWN, 0, 0, 0, "", "", "", "hello")},
 };
@@ -161,6 +162,8 @@ static const struct bad_case bad_cases[] = {
     {"NICK old ", MSG_NICK},
     {"ERR", MSG_ERR},
     {"ERR  text", MSG_ERR},
+    {"SESSION", MSG_SESSION},
+    {"SESSION ", MSG_SESSION},
 };
 
 START_TEST(test_parse_malformed)
@@ -286,6 +289,7 @@ static const struct plain_case plain_cases[] = {
     {M(MSG_PONG, 0, 0, 0, "", "", "", ""), "pong\n"},
     {M(MSG_PING, 0, 0, 0, "", "", "t2", ""), "ping t2\n"},
     {M(MSG_SHUTDOWN, 0, 0, 0, "", "", "", "bye"), "*** server shutting down: bye\n"},
+    {M(MSG_SESSION, 0, 0, 0, "", "", "abcd1234", ""), "*** session abcd1234\n"},
     {M(MSG_UNKNOWN, 0, 0, 0, "", "", "", "TOPIC x"), "TOPIC x\n"},
     {M(MSG_MSG, 3, 0, 0, "", "", "", "typed text"), "typed text\n"},
     {M(MSG_HELLO, 0, 0, 0, "alice", "", "sockchat/1", "secret"), "*** hello from alice\n"},
