@@ -41,6 +41,7 @@ void server_init(struct server *srv, const struct config *cfg)
     pthread_mutex_init(&srv->reg_lock, NULL);
     history_init(&srv->hist, cfg->history);
     access_init(&srv->acc);
+    resume_init(&srv->resume);
     srv->nick_tab = &srv->nick_tab0;
     srv->nick_buckets = 1;
     srv->mono_ms = clock_mono_ms;
@@ -56,6 +57,7 @@ void server_free(struct server *srv)
     if (srv->nick_tab != &srv->nick_tab0)
         free(srv->nick_tab);
     access_free(&srv->acc);
+    resume_free(&srv->resume);
     pthread_mutex_destroy(&srv->reg_lock);
 }
 

@@ -137,6 +137,51 @@ void transcript_close(struct transcript *t);
 /* Loads the last h->cap records into h; a missing file is an empty one. */
 int transcript_load(const char *path, struct history *h, unsigned *loaded, char *err, size_t ecap);
 
+/* ---- resume.c: messages resent after a reconnect are not relayed twice ----
+ *
+ * Our client names itself with SESSION TOKEN after each HELLO (a random
+ * token per client process) and resends, with their first ids, messages
+ * whose ACK it never saw. If the connection died after we relayed one but
+ * before the ACK arrived, that resend is a duplicate: the entry for the
+ * token remembers which ids were taken, and a seen id is only ACKed again. Ids grow, but a resend
+ * can trail newer ids a little, so an entry keeps the highest id and a bitmap of the RESUME_WINDOW
+ * ids below it; an id older than that is relayed (twice rather than never). Entries outlive their
+ * connections; when the table is full the one unused longest goes. If two connections of one client
+ * race with the same id (the old one not yet seen dead), the second is ACKed while the first may
+ * still be relaying it: delivered once, a moment after that ACK. */
+
+enum { RESUME_TOKEN_MIN = 8, RESUME_TOKEN_MAX = 32, RESUME_SLOTS = 1024, RESUME_WINDOW = 64 };
+
+struct resume_entry {
+    char token[RESUME_TOKEN_MAX + 1]; /* "": a free slot */
+    uint64_t max_id;                  /* highest id acknowledged; 0: none */
+    uint64_t window;                  /* bit k: max_id - k was acknowledged */
+    unsigned attached;                /* connections using it now */
+    int64_t last_ms;                  /* last attach or detach */
+};
+
+struct resume {
+    pthread_mutex_t lock;
+    struct resume_entry *tab; /* RESUME_SLOTS, allocated on first use */
+};
+
+void resume_init(struct resume *rs);
+void resume_free(struct resume *rs);
+/* True when token is acceptable: RESUME_TOKEN_MIN..MAX letters and digits. */
+bool resume_token_ok(const char *token);
+/* The entry for token, made if new. NULL when out of memory or every slot
+ * is attached: the connection then simply has no duplicate check. */
+struct resume_entry *resume_attach(struct resume *rs, const char *token, int64_t now_ms);
+void resume_detach(struct resume *rs, struct resume_entry *e, int64_t now_ms);
+/* Claims id before its message is run: false when it was claimed before
+ * (a resend: ACK it again, do not run it). Check and claim are one step, so
+ * two connections of one client racing with the same id cannot both run it.
+ * True for a NULL entry (no check). */
+bool resume_claim(struct resume *rs, struct resume_entry *e, uint64_t id);
+/* Gives the claim back when the message was refused (slow-down, too long):
+ * its resend is then new. */
+void resume_unclaim(struct resume *rs, struct resume_entry *e, uint64_t id);
+
 /* ---- access.c: --allow, bans, --password ---- */
 
 enum {
@@ -220,6 +265,7 @@ struct client {
     bool authed;   /* gave the password (or none is needed) */
     bool closing_seen;
     int64_t linger_deadline_ms;
+    struct resume_entry *resume; /* named by SESSION; NULL: none */
 
     pthread_mutex_t lock; /* guards what follows */
     struct outq q;
@@ -292,6 +338,7 @@ struct server {
     FILE *logf;                    /* NULL: no log */
     struct transcript *transcript; /* NULL: none */
     struct access acc;
+    struct resume resume;
     int64_t started_ms;
     int64_t started_wall;
     atomic_bool stopping;
@@ -386,6 +433,7 @@ struct reply {
     size_t rawcap;
     bool raw_heap; /* raw was malloc()ed by raw_append */
     bool replied;
+    bool acked; /* an ACK went out: the message was taken */
 };
 void reply_msg(struct reply *r, const struct msg *m);
 void reply_out(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -4,6 +4,7 @@
  * with a fake clock and a notify hook that records. */
 #include "server.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,7 @@ void reply_err(struct reply *r, const char *code, const char *fmt, ...)
 
 void reply_ack(struct reply *r)
 {
+    r->acked = true;
     struct msg m = {.type = MSG_ACK, .id = r->id};
     reply_msg(r, &m);
 }
@@ -273,6 +275,8 @@ void session_end(struct client *c)
         snprintf(reason, sizeof reason, "lost connection");
     session_leave(c, reason);
     registry_remove(c->srv, c);
+    resume_detach(&c->srv->resume, c->resume, server_now_ms(c->srv));
+    c->resume = NULL;
     log_event(c->srv, c, "disconnected (%s)", reason);
 }
 
@@ -407,6 +411,16 @@ static void session_message(struct reply *r, const char *data, size_t len)
         free(text);
 }
 
+/* Frees what raw_append() allocated: only a raw-dialect reply has it, but
+ * every path that builds a reply ends here, so none can leak. */
+static void reply_release(struct reply *r)
+{
+    if (r->raw_heap)
+        free(r->raw);
+    r->raw = NULL;
+    r->raw_heap = false;
+}
+
 static void framed_line(struct client *c, char *line)
 {
     struct reply r = {.c = c};
@@ -414,12 +428,32 @@ static void framed_line(struct client *c, char *line)
 
     if (msg_parse(&m, line) < 0) {
         reply_err(&r, ERR_PROTOCOL, "malformed %s line", msg_type_name(m.type));
+        reply_release(&r);
         return;
     }
     switch (m.type) {
     case MSG_MSG:
         r.id = m.id;
+        if (!resume_claim(&c->srv->resume, c->resume, m.id)) {
+            /* Relayed before; only its ACK was lost with the connection. */
+            log_event(c->srv, c,
+                      "message %" PRIu64 " sent again after a reconnect: not relayed twice", m.id);
+            reply_ack(&r);
+            break;
+        }
         session_message(&r, m.text, strlen(m.text));
+        if (!r.acked)
+            resume_unclaim(&c->srv->resume, c->resume, m.id);
+        break;
+    case MSG_SESSION:
+        if (c->resume != NULL) {
+            reply_err(&r, ERR_PROTOCOL, "SESSION was already given");
+        } else if (!resume_token_ok(m.word)) {
+            reply_err(&r, ERR_USAGE, "SESSION token: %d to %d letters and digits", RESUME_TOKEN_MIN,
+                      RESUME_TOKEN_MAX);
+        } else {
+            c->resume = resume_attach(&c->srv->resume, m.word, server_now_ms(c->srv));
+        }
         break;
     case MSG_PING: {
         /* The token is echoed, so it is sanitised like any text we send: a
@@ -448,6 +482,7 @@ static void framed_line(struct client *c, char *line)
         reply_err(&r, ERR_PROTOCOL, "unexpected %s line", msg_type_name(m.type));
         break;
     }
+    reply_release(&r);
 }
 
 static void plain_line(struct client *c, char *line, size_t len)
@@ -539,8 +574,7 @@ static void raw_input(struct client *c, const char *data, size_t len)
         reply_ack(&r);
     raw_fit(&r);
     client_send(c, r.raw, r.rawlen);
-    if (r.raw_heap)
-        free(r.raw);
+    reply_release(&r);
 }
 
 void session_input(struct client *c, const char *data, size_t len)

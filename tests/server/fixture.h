@@ -40,5 +40,6 @@ Suite *session_suite(void);
 Suite *commands_suite(void);
 Suite *io_suite(void);
 Suite *access_suite(void);
+Suite *resume_suite(void);
 
 #endif
