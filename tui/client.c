@@ -227,6 +227,17 @@ int client_set_password(struct client *c, const char *password)
     return 0;
 }
 
+int client_set_session(struct client *c, const char *token)
+{
+    size_t n = strspn(token, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    if (token[n] != '\0' || n < 8 || n > CLIENT_SESSION_MAX) {
+        c->session[0] = '\0';
+        return -1;
+    }
+    memcpy(c->session, token, n + 1);
+    return 0;
+}
+
 void client_on_connect(struct client *c)
 {
     c->online = true;
@@ -373,6 +384,11 @@ static void on_welcome(struct client *c, const struct msg *m)
     if (strcasecmp(m->nick, c->want_nick) != 0)
         notef(c, ENTRY_LOCAL, "the nick %s was not available; you are %s", c->want_nick,
               c->st->nick);
+    /* Before anything is resent: the server checks resent ids against it. */
+    if (c->session[0]) {
+        struct msg s = {.type = MSG_SESSION, .word = c->session};
+        send_framed(c, &s);
+    }
     flush_pending(c);
 }
 

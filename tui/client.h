@@ -33,6 +33,7 @@ enum {
     CLIENT_RATE_PER_S = 8,       /* own pacing, under the server's 10/s */
     CLIENT_RATE_BURST = 16,
     CLIENT_PASSWORD_MAX = 512, /* bytes; the HELLO line must fit LINE_MAX_BYTES */
+    CLIENT_SESSION_MAX = 32,   /* SESSION token: 8 to 32 letters and digits */
 };
 
 enum client_dialect {
@@ -79,6 +80,7 @@ struct client {
     uint64_t next_id;
     char want_nick[NICK_MAX + 1];
     char password[CLIENT_PASSWORD_MAX + 1]; /* "" = none; sent in HELLO */
+    char session[CLIENT_SESSION_MAX + 1];   /* "" = none; sent after WELCOME */
     char *nicks[CLIENT_NICKS_MAX];
     size_t nnicks;
     int64_t now_ms; /* monotonic */
@@ -103,6 +105,11 @@ void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s);
  * Returns -1 (and keeps none) when it is too long or holds CR, LF or NUL,
  * which cannot travel in a line. */
 int client_set_password(struct client *c, const char *password);
+/* The token this client process names itself with after every WELCOME, so
+ * that a sockchat server does not relay twice a message resent after a
+ * reconnect whose ACK was lost. Random, made by the caller (the model does
+ * no I/O). Returns -1 (and keeps none) unless 8 to 32 letters and digits. */
+int client_set_session(struct client *c, const char *token);
 
 /* The transport is up: greet the server. */
 void client_on_connect(struct client *c);

@@ -93,6 +93,25 @@ static void app_clock(struct app *a)
     client_clock(&a->cl, a->now, (int64_t)time(NULL));
 }
 
+/* 16 hex digits from the kernel's random source, naming this process to
+ * the server (SESSION): another client must not guess it, or it could make
+ * the server drop our resent messages as duplicates. Without a random
+ * source there is no token, and resends may show twice. */
+static int session_token(char *out, size_t cap)
+{
+    unsigned char b[8];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, b, sizeof b);
+    close(fd);
+    if (n != (ssize_t)sizeof b || cap < 2 * sizeof b + 1)
+        return -1;
+    for (size_t i = 0; i < sizeof b; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    return 0;
+}
+
 static void set_server_text(struct app *a)
 {
     /* An IPv6 literal gets brackets so its port stays readable. */
@@ -596,6 +615,9 @@ int loop_run(const struct options *opt)
         app_free(a);
         return EX_USAGE;
     }
+    char token[17];
+    if (session_token(token, sizeof token) == 0)
+        client_set_session(&a->cl, token);
     net_init(&a->net);
     set_server_text(a);
     if (setup_signals() < 0) {

@@ -257,6 +257,35 @@ START_TEST(test_resend_after_reconnect)
 }
 END_TEST
 
+/* With a session token, every WELCOME is followed by SESSION before any
+ * resend, so the server can tell a resend from a new message. */
+START_TEST(test_session_before_resend)
+{
+    ck_assert_int_eq(client_set_session(&cl, "short"), -1);
+    ck_assert_int_eq(client_set_session(&cl, "bad-token-1"), -1);
+    ck_assert_int_eq(client_set_session(&cl, "0123456789abcdef"), 0);
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    feed("WELCOME alice threads 2 classroom\n");
+    ck_assert_str_eq(out(), "SESSION 0123456789abcdef\n");
+    client_submit(&cl, "one");
+    ck_assert_str_eq(out(), "MSG 1 one\n");
+    client_on_disconnect(&cl, "connection reset");
+    advance(2000);
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    feed("WELCOME alice threads 2 classroom\n");
+    ck_assert_str_eq(out(), "SESSION 0123456789abcdef\nMSG 1 one\n");
+    /* A plain server never hears of it. */
+    client_on_disconnect(&cl, "connection reset");
+    advance(2000);
+    client_on_connect(&cl);
+    out();
+    feed("Welcome to a line server\n");
+    ck_assert_ptr_null(strstr(out(), "SESSION"));
+}
+END_TEST
+
 START_TEST(test_pacing_and_slow_down)
 {
     connect_framed();
@@ -756,6 +785,7 @@ Suite *client_suite(void)
     tcase_add_checked_fixture(rec, setup, teardown);
     tcase_add_test(rec, test_pending_while_down);
     tcase_add_test(rec, test_resend_after_reconnect);
+    tcase_add_test(rec, test_session_before_resend);
     tcase_add_test(rec, test_pacing_and_slow_down);
     tcase_add_test(rec, test_ping_dead);
     suite_add_tcase(s, rec);
