@@ -2,6 +2,8 @@
  * and checks the client's promise: whatever a server sends, every log line
  * and the status bar the view would draw are valid UTF-8 free of control
  * characters. Byte 0 seeds how the input is chunked and when time passes. */
+#include "fuzz.h"
+
 #include "chatlog.h"
 #include "client.h"
 #include "sanitize.h"
@@ -10,14 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 static void require_safe(const char *s, size_t n)
 {

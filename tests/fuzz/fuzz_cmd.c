@@ -1,20 +1,14 @@
 /* Fuzzes command splitting and nickname checks: every pointer stays inside
  * the line, words are non-empty and blank-free, and the loop over words
  * ends. */
+#include "fuzz.h"
+
 #include "cmd.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,19 +1,13 @@
 /* Fuzzes the framing decoder against a reference model: the stream is
  * decoded in chunks chosen by the input, and the events must equal those of
  * a plain split on LF (strip one CR, overlong when longer than the limit). */
+#include "fuzz.h"
+
 #include "linebuf.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 /* An overlong segment reported before its LF is finished once its LF has
  * been consumed; the model then moves to the next segment. */

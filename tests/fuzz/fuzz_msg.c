@@ -4,6 +4,8 @@
  * - a message built from the input either fails to encode or encodes to one
  *   line without CR/LF that parses back to it;
  * - whatever parses renders as one plain line, safe once sanitised. */
+#include "fuzz.h"
+
 #include "msg.h"
 #include "sanitize.h"
 
@@ -11,14 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 enum { BIG = 3 * 8192 + 64 };
 

@@ -1,19 +1,13 @@
 /* Fuzzes the sanitiser and checks its promise on every output: valid UTF-8,
  * no C0, DEL, C1 or bidi override/isolate, within SANITIZE_CAP; a smaller
  * cap gives a prefix; sanitising the output again changes nothing. */
+#include "fuzz.h"
+
 #include "sanitize.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 static void check_safe(const char *out, size_t n)
 {

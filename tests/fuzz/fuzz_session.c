@@ -20,6 +20,8 @@
  * no C0 control but LF reaches any client (so no text can forge a line or
  * drive a terminal), a raw-dialect reply is at most 1024 bytes, and all of
  * it is valid UTF-8. Nothing may leak (LeakSanitizer) or crash. */
+#include "fuzz.h"
+
 #include "server.h"
 
 #include <stdint.h>
@@ -28,14 +30,6 @@
 #include <string.h>
 
 #include "sanitize.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                                 \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 enum { SLOTS = 4, RAW_WIRE_MAX = 1024 };
 
