@@ -165,3 +165,22 @@ void outq_consume(struct outq *q, size_t n)
         }
     }
 }
+
+size_t outq_take(struct outq *q, char *buf, size_t cap)
+{
+    size_t total = 0, copied = 0;
+    struct iovec iov[64];
+    int n;
+    while ((n = outq_iov(q, iov, 64)) > 0) {
+        size_t got = 0;
+        for (int i = 0; i < n; i++) {
+            size_t k = iov[i].iov_len < cap - copied ? iov[i].iov_len : cap - copied;
+            memcpy(buf + copied, iov[i].iov_base, k);
+            copied += k;
+            got += iov[i].iov_len;
+        }
+        outq_consume(q, got);
+        total += got;
+    }
+    return total;
+}

@@ -99,6 +99,10 @@ int outq_push_copy(struct outq *q, const char *data, size_t len);
 int outq_iov(const struct outq *q, struct iovec *iov, int max);
 /* Drops n written bytes from the front. */
 void outq_consume(struct outq *q, size_t n);
+/* Copies out and drops everything queued, as a write to a peer would:
+ * at most cap bytes are copied; returns the total, so total > cap says buf
+ * was too small. For the unit tests and the fuzzer, which have no socket. */
+size_t outq_take(struct outq *q, char *buf, size_t cap);
 static inline bool outq_empty(const struct outq *q)
 {
     return q->count == 0;

@@ -59,23 +59,12 @@ static void fake_notify(struct client *c)
 static void drain(struct client *c)
 {
     static char out[OUTQ_MAX_BYTES + 1];
-    size_t len = 0;
-    struct iovec iov[64];
-    int n;
 
     pthread_mutex_lock(&c->lock);
-    while ((n = outq_iov(&c->q, iov, 64)) > 0) {
-        size_t got = 0;
-        for (int i = 0; i < n; i++) {
-            REQUIRE(len + iov[i].iov_len < sizeof out);
-            memcpy(out + len, iov[i].iov_base, iov[i].iov_len);
-            len += iov[i].iov_len;
-            got += iov[i].iov_len;
-        }
-        outq_consume(&c->q, got);
-    }
+    size_t len = outq_take(&c->q, out, sizeof out);
     enum dialect d = c->dialect;
     pthread_mutex_unlock(&c->lock);
+    REQUIRE(len < sizeof out);
     if (len == 0)
         return;
     for (size_t i = 0; i < len; i++) {

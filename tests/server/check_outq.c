@@ -18,6 +18,32 @@ START_TEST(test_copy_coalesces)
 }
 END_TEST
 
+/* Everything comes out in order, across messages and after a partial
+ * write; a short buffer gets the front and the true total. */
+START_TEST(test_take)
+{
+    struct outq q;
+    outq_init(&q, 1024);
+    struct outmsg *m = outmsg_new("hello\n", 6);
+    ck_assert_int_eq(outq_push(&q, m), 0);
+    outmsg_unref(m);
+    ck_assert_int_eq(outq_push_copy(&q, "world\n", 6), 0);
+    outq_consume(&q, 2);
+    char buf[16];
+    ck_assert_uint_eq(outq_take(&q, buf, sizeof buf), 10);
+    ck_assert_mem_eq(buf, "llo\nworld\n", 10);
+    ck_assert(outq_empty(&q));
+    ck_assert_uint_eq(q.bytes, 0);
+
+    ck_assert_int_eq(outq_push_copy(&q, "abcdef", 6), 0);
+    ck_assert_uint_eq(outq_take(&q, buf, 4), 6);
+    ck_assert_mem_eq(buf, "abcd", 4);
+    ck_assert(outq_empty(&q));
+    ck_assert_uint_eq(outq_take(&q, buf, sizeof buf), 0);
+    outq_free(&q);
+}
+END_TEST
+
 START_TEST(test_shared_message)
 {
     struct outq a, b;
@@ -170,6 +196,7 @@ Suite *outq_suite(void)
     Suite *s = suite_create("outq");
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_copy_coalesces);
+    tcase_add_test(core, test_take);
     tcase_add_test(core, test_shared_message);
     tcase_add_test(core, test_partial_consume);
     tcase_add_test(core, test_ring_wraps_in_order);

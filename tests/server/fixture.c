@@ -104,25 +104,10 @@ void fx_feed(struct client *c, const char *s)
 const char *fx_drain(struct client *c)
 {
     static char out[4 * 1024 * 1024];
-    size_t len = 0;
-    struct iovec iov[64];
-    int n;
-
     pthread_mutex_lock(&c->lock);
-    while ((n = outq_iov(&c->q, iov, 64)) > 0) {
-        size_t got = 0;
-        for (int i = 0; i < n; i++) {
-            size_t k = iov[i].iov_len;
-            if (k > sizeof out - 1 - len)
-                k = sizeof out - 1 - len;
-            memcpy(out + len, iov[i].iov_base, k);
-            len += k;
-            got += iov[i].iov_len;
-        }
-        outq_consume(&c->q, got);
-    }
+    size_t len = outq_take(&c->q, out, sizeof out - 1);
     pthread_mutex_unlock(&c->lock);
-    out[len] = '\0';
+    out[len < sizeof out - 1 ? len : sizeof out - 1] = '\0';
     return out;
 }
 
