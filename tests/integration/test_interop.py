@@ -68,20 +68,25 @@ class TutorialClient:
             self.proc.kill()
             self.proc.wait()
 
+    def session(self, messages):
+        """Types each message at its prompt, waits for the client to exit
+        (the last message must make it) and returns its exit code."""
+        try:
+            for i, m in enumerate(messages, 1):
+                self.wait_prompt(i)
+                self.type(m)
+            return self.finish()
+        finally:
+            self.kill()
+
 
 def test_tutorial_client(ctx):
     """Each message gets 'Server response: Message received'; exit ends it."""
     with ctx.server() as srv:
         host, port = srv.addr
         c = TutorialClient(host, port)
-        try:
-            messages = ["hello", "second message", "héllo 日本 👍", "x" * 500, "EXIT"]
-            for i, m in enumerate(messages, 1):
-                c.wait_prompt(i)
-                c.type(m)
-            rc = c.finish()
-        finally:
-            c.kill()
+        messages = ["hello", "second message", "héllo 日本 👍", "x" * 500, "EXIT"]
+        rc = c.session(messages)
         assert rc == 0, f"tutorial client exit code {rc}"
         expected = b"".join(PROMPT + REPLY for _ in messages) + b"Exiting client.\n"
         assert c.out == expected, f"tutorial client transcript:\n{c.out!r}\nexpected:\n{expected!r}"
@@ -219,13 +224,7 @@ def test_tutorial_client_long_command_output(ctx):
         others[-1].sync()
         host, port = srv.addr
         c = TutorialClient(host, port)
-        try:
-            for i, m in enumerate(["/who", "/help", "hello", "exit"], 1):
-                c.wait_prompt(i)
-                c.type(m)
-            rc = c.finish()
-        finally:
-            c.kill()
+        rc = c.session(["/who", "/help", "hello", "exit"])
         assert rc == 0, rc
         parts = c.out.split(PROMPT)
         # parts[0] is empty; parts[i] is the response to message i

@@ -46,13 +46,7 @@ class TutorialServer:
 
 def _session(port, messages):
     c = TutorialClient("127.0.0.1", port)
-    try:
-        for i, m in enumerate(messages, 1):
-            c.wait_prompt(i)
-            c.type(m)
-        rc = c.finish()
-    finally:
-        c.kill()
+    rc = c.session(messages)
     assert rc == 0, rc
     assert c.out == b"".join(PROMPT + REPLY for _ in messages) + b"Exiting client.\n", c.out
 
