@@ -394,18 +394,30 @@ static void session_text(struct reply *r, const char *text)
     session_chat(r, MSG_CHAT, t);
 }
 
-/* One message of any dialect, sanitised first: invalid UTF-8 becomes
- * U+FFFD, controls and escape sequences go, and it is cut to TEXT_MAX. */
+/* s[0..n) sanitised (invalid UTF-8 becomes U+FFFD, controls and escape
+ * sequences go) and cut to fit max bytes: in small when it fits there, so
+ * most texts cost no allocation and little stack, else on the heap (free
+ * it unless it is small). NULL, and an error reply, when out of memory. */
+static char *sanitized(struct reply *r, char *small, size_t smallcap, const char *s, size_t n,
+                       size_t max)
+{
+    size_t cap = SANITIZE_CAP(n) < max ? SANITIZE_CAP(n) : max;
+    char *out = cap <= smallcap ? small : malloc(cap);
+    if (out == NULL) {
+        reply_err(r, "internal", "out of memory");
+        return NULL;
+    }
+    sanitize_text(out, cap, s, n);
+    return out;
+}
+
+/* One message of any dialect, sanitised first and cut to TEXT_MAX. */
 static void session_message(struct reply *r, const char *data, size_t len)
 {
-    char small[1024]; /* most messages: no allocation, and a small stack */
-    size_t cap = SANITIZE_CAP(len) <= sizeof small ? sizeof small : TEXT_MAX + 1;
-    char *text = cap == sizeof small ? small : malloc(cap);
-    if (text == NULL) {
-        reply_err(r, "internal", "out of memory");
+    char small[1024];
+    char *text = sanitized(r, small, sizeof small, data, len, TEXT_MAX + 1);
+    if (text == NULL)
         return;
-    }
-    sanitize_text(text, cap, data, len);
     session_text(r, text);
     if (text != small)
         free(text);
@@ -460,15 +472,10 @@ static void framed_line(struct client *c, char *line)
          * field may hold DEL, C1 bytes and invalid UTF-8. Our tokens
          * (digits) come back unchanged. */
         const char *tok = m.word ? m.word : "";
-        size_t n = strlen(tok);
         char small[256];
-        char *clean = SANITIZE_CAP(n) <= sizeof small ? small : malloc(SANITIZE_CAP(n));
-        if (clean == NULL) {
-            reply_err(&r, "internal", "out of memory");
+        char *clean = sanitized(&r, small, sizeof small, tok, strlen(tok), SIZE_MAX);
+        if (clean == NULL)
             break;
-        }
-        sanitize_text(clean, SANITIZE_CAP(n) <= sizeof small ? sizeof small : SANITIZE_CAP(n), tok,
-                      n);
         struct msg p = {.type = MSG_PONG, .word = clean};
         reply_msg(&r, &p);
         if (clean != small)
