@@ -244,7 +244,7 @@ static void *pool_worker(void *arg)
         for (int i = 0; i < n; i++) {
             void *p = ev[i].data.ptr;
             if (p == &TAG_LISTEN) {
-                if (!accept_batch(srv, w->lfd, NULL, pool_start)) {
+                if (!accept_batch(srv, w->lfd, pool_start)) {
                     pool_listen(w, false);
                     w->resume_ms = server_now_ms(srv) + 100;
                 }

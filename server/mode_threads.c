@@ -208,13 +208,10 @@ static void start_client(struct server *srv, int fd, const char *addr)
 
 /* Accepts what is waiting. Returns false when out of descriptors, so the
  * caller stops listening for a moment instead of spinning. */
-bool accept_batch(struct server *srv, int lfd, bool (*reserve)(struct server *),
-                  void (*start)(struct server *, int, const char *))
+bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *))
 {
     for (int i = 0; i < 64; i++) {
         char addr[ADDR_MAX];
-        if (reserve != NULL && !reserve(srv))
-            return false;
         int fd = net_accept(lfd, addr, sizeof addr);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -276,7 +273,7 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
             eventfd_drain(reaper.efd);
             reap();
         }
-        if (p[0].revents && !accept_batch(srv, rc->lfd, NULL, start_client))
+        if (p[0].revents && !accept_batch(srv, rc->lfd, start_client))
             resume_ms = server_now_ms(srv) + 100;
     }
     reap();

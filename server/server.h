@@ -520,11 +520,8 @@ size_t thread_stack_size(void);
  * client becomes visible to other threads. */
 struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker);
 /* Accepts up to 64 waiting connections, handing each to start(). False when
- * out of descriptors: the caller stops listening for a moment (no spin).
- * reserve (may be NULL) secures what start() will need before accepting;
- * when it cannot, the connection stays in the backlog. */
-bool accept_batch(struct server *srv, int lfd, bool (*reserve)(struct server *),
-                  void (*start)(struct server *, int, const char *));
+ * out of descriptors: the caller stops listening for a moment (no spin). */
+bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *));
 /* Drains rc->sigfd; true (and rc->signo set) when a stop was requested. */
 bool signal_drain(struct run_ctx *rc);
 
