@@ -33,6 +33,17 @@ static const struct msg_spec msg_specs[MSG_TYPE_COUNT] = {
 
 enum { MSG_MAX_FIELDS = 4 };
 
+bool msg_session_token_ok(const char *token)
+{
+    size_t n = 0;
+    for (const char *p = token; *p; p++, n++) {
+        char ch = *p;
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+            return false;
+    }
+    return n >= SESSION_TOKEN_MIN && n <= SESSION_TOKEN_MAX;
+}
+
 const char *msg_type_name(enum msg_type t)
 {
     if ((int)t < 0 || t >= MSG_TYPE_COUNT)

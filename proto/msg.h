@@ -24,6 +24,7 @@
 #ifndef SOCKCHAT_MSG_H
 #define SOCKCHAT_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,11 @@ struct msg {
     const char *word;  /* HELLO tag; WELCOME mode; ERR code; PING/PONG/SESSION token */
     const char *text;  /* the free text; HELLO password; for MSG_UNKNOWN the whole line */
 };
+
+/* SESSION's token: a client process's random name, the same on every
+ * reconnect, SESSION_TOKEN_MIN to _MAX ASCII letters and digits. */
+enum { SESSION_TOKEN_MIN = 8, SESSION_TOKEN_MAX = 32 };
+bool msg_session_token_ok(const char *token);
 
 /* Common ERR codes. */
 #define ERR_TOO_LONG "too-long"

@@ -20,20 +20,9 @@ void resume_free(struct resume *rs)
     pthread_mutex_destroy(&rs->lock);
 }
 
-bool resume_token_ok(const char *token)
-{
-    size_t n = 0;
-    for (const char *p = token; *p; p++, n++) {
-        char ch = *p;
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
-            return false;
-    }
-    return n >= RESUME_TOKEN_MIN && n <= RESUME_TOKEN_MAX;
-}
-
 struct resume_entry *resume_attach(struct resume *rs, const char *token, int64_t now_ms)
 {
-    if (!resume_token_ok(token))
+    if (!msg_session_token_ok(token))
         return NULL;
     pthread_mutex_lock(&rs->lock);
     if (rs->tab == NULL)

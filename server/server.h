@@ -143,25 +143,27 @@ int transcript_load(const char *path, struct history *h, unsigned *loaded, char 
 
 /* ---- resume.c: messages resent after a reconnect are not relayed twice ----
  *
- * Our client names itself with SESSION TOKEN after each HELLO (a random
+ * Our client names itself with SESSION TOKEN after each WELCOME (a random
  * token per client process) and resends, with their first ids, messages
  * whose ACK it never saw. If the connection died after we relayed one but
  * before the ACK arrived, that resend is a duplicate: the entry for the
- * token remembers which ids were taken, and a seen id is only ACKed again. Ids grow, but a resend
- * can trail newer ids a little, so an entry keeps the highest id and a bitmap of the RESUME_WINDOW
- * ids below it; an id older than that is relayed (twice rather than never). Entries outlive their
- * connections; when the table is full the one unused longest goes. If two connections of one client
- * race with the same id (the old one not yet seen dead), the second is ACKed while the first may
- * still be relaying it: delivered once, a moment after that ACK. */
+ * token remembers which ids were claimed, and a claimed id is only ACKed
+ * again. Ids grow, but a resend can trail newer ids a little, so an entry
+ * keeps the highest id and a bitmap of the RESUME_WINDOW ids below it; an
+ * id older than that is relayed (twice rather than never). Entries outlive
+ * their connections; when the table is full the one unused longest goes.
+ * If two connections of one client race with the same id (the old one not
+ * yet seen dead), the second is ACKed while the first may still be
+ * relaying it: delivered once, a moment after that ACK. */
 
-enum { RESUME_TOKEN_MIN = 8, RESUME_TOKEN_MAX = 32, RESUME_SLOTS = 1024, RESUME_WINDOW = 64 };
+enum { RESUME_SLOTS = 1024, RESUME_WINDOW = 64 };
 
 struct resume_entry {
-    char token[RESUME_TOKEN_MAX + 1]; /* "": a free slot */
-    uint64_t max_id;                  /* highest id acknowledged; 0: none */
-    uint64_t window;                  /* bit k: max_id - k was acknowledged */
-    unsigned attached;                /* connections using it now */
-    int64_t last_ms;                  /* last attach or detach */
+    char token[SESSION_TOKEN_MAX + 1]; /* "": a free slot */
+    uint64_t max_id;                   /* highest id claimed; 0: none */
+    uint64_t window;                   /* bit k: max_id - k is claimed */
+    unsigned attached;                 /* connections using it now */
+    int64_t last_ms;                   /* last attach or detach */
 };
 
 struct resume {
@@ -171,10 +173,8 @@ struct resume {
 
 void resume_init(struct resume *rs);
 void resume_free(struct resume *rs);
-/* True when token is acceptable: RESUME_TOKEN_MIN..MAX letters and digits. */
-bool resume_token_ok(const char *token);
-/* The entry for token, made if new. NULL when out of memory or every slot
- * is attached: the connection then simply has no duplicate check. */
+/* The entry for token, made if new. NULL when the token is not valid, out
+ * of memory or every slot is attached: the connection then simply has no duplicate check. */
 struct resume_entry *resume_attach(struct resume *rs, const char *token, int64_t now_ms);
 void resume_detach(struct resume *rs, struct resume_entry *e, int64_t now_ms);
 /* Claims id before its message is run: false when it was claimed before

@@ -460,9 +460,9 @@ static void framed_line(struct client *c, char *line)
     case MSG_SESSION:
         if (c->resume != NULL) {
             reply_err(&r, ERR_PROTOCOL, "SESSION was already given");
-        } else if (!resume_token_ok(m.word)) {
-            reply_err(&r, ERR_USAGE, "SESSION token: %d to %d letters and digits", RESUME_TOKEN_MIN,
-                      RESUME_TOKEN_MAX);
+        } else if (!msg_session_token_ok(m.word)) {
+            reply_err(&r, ERR_USAGE, "SESSION token: %d to %d letters and digits",
+                      SESSION_TOKEN_MIN, SESSION_TOKEN_MAX);
         } else {
             c->resume = resume_attach(&c->srv->resume, m.word, server_now_ms(c->srv));
         }

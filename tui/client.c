@@ -229,12 +229,11 @@ int client_set_password(struct client *c, const char *password)
 
 int client_set_session(struct client *c, const char *token)
 {
-    size_t n = strspn(token, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
-    if (token[n] != '\0' || n < 8 || n > CLIENT_SESSION_MAX) {
+    if (!msg_session_token_ok(token)) {
         c->session[0] = '\0';
         return -1;
     }
-    memcpy(c->session, token, n + 1);
+    memcpy(c->session, token, strlen(token) + 1);
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "chatlog.h"
 #include "cmd.h"
 #include "linebuf.h"
+#include "msg.h"
 #include "status.h"
 
 enum {
@@ -33,7 +34,6 @@ enum {
     CLIENT_RATE_PER_S = 8,       /* own pacing, under the server's 10/s */
     CLIENT_RATE_BURST = 16,
     CLIENT_PASSWORD_MAX = 512, /* bytes; the HELLO line must fit LINE_MAX_BYTES */
-    CLIENT_SESSION_MAX = 32,   /* SESSION token: 8 to 32 letters and digits */
 };
 
 enum client_dialect {
@@ -80,7 +80,7 @@ struct client {
     uint64_t next_id;
     char want_nick[NICK_MAX + 1];
     char password[CLIENT_PASSWORD_MAX + 1]; /* "" = none; sent in HELLO */
-    char session[CLIENT_SESSION_MAX + 1];   /* "" = none; sent after WELCOME */
+    char session[SESSION_TOKEN_MAX + 1];    /* "" = none; sent after WELCOME */
     char *nicks[CLIENT_NICKS_MAX];
     size_t nnicks;
     int64_t now_ms; /* monotonic */

@@ -306,6 +306,17 @@ START_TEST(test_format_plain)
 }
 END_TEST
 
+START_TEST(test_session_token_rules)
+{
+    ck_assert(msg_session_token_ok("abcd1234"));
+    ck_assert(msg_session_token_ok("ABCDEFabcdef0123456789abcdef0123")); /* 32 */
+    ck_assert(!msg_session_token_ok("abc1234"));                         /* 7 */
+    ck_assert(!msg_session_token_ok("ABCDEFabcdef0123456789abcdef01234"));
+    ck_assert(!msg_session_token_ok("abcd-1234"));
+    ck_assert(!msg_session_token_ok(""));
+}
+END_TEST
+
 START_TEST(test_type_names)
 {
     for (int t = 0; t < MSG_TYPE_COUNT; t++) {
@@ -338,6 +349,7 @@ Suite *msg_suite(void)
     tcase_add_loop_test(tc, test_format_plain, 0,
                         (int)(sizeof plain_cases / sizeof plain_cases[0]));
     tcase_add_test(tc, test_type_names);
+    tcase_add_test(tc, test_session_token_rules);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("msg-errors");

@@ -7,17 +7,6 @@
 
 #define TOKEN "abcdef0123456789"
 
-START_TEST(test_token_rules)
-{
-    ck_assert(resume_token_ok("abcd1234"));
-    ck_assert(resume_token_ok("ABCDEFabcdef0123456789abcdef0123")); /* 32 */
-    ck_assert(!resume_token_ok("abc1234"));                         /* 7 */
-    ck_assert(!resume_token_ok("ABCDEFabcdef0123456789abcdef01234"));
-    ck_assert(!resume_token_ok("abcd-1234"));
-    ck_assert(!resume_token_ok(""));
-}
-END_TEST
-
 START_TEST(test_window)
 {
     struct resume *rs = &fx_srv.resume;
@@ -165,7 +154,6 @@ Suite *resume_suite(void)
     Suite *s = suite_create("resume");
     TCase *t = tcase_create("table");
     tcase_add_checked_fixture(t, fx_setup, fx_teardown);
-    tcase_add_test(t, test_token_rules);
     tcase_add_test(t, test_window);
     tcase_add_test(t, test_table_full);
     suite_add_tcase(s, t);
