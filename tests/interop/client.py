@@ -6,10 +6,13 @@
 import socket
 import sys
 
-server_ip = socket.gethostbyname(socket.gethostname())
-server_port = 5000
+# The tutorial's default address, looked up only when none is given: a
+# machine whose own name does not resolve (a container) can still run tests.
 if len(sys.argv) > 1:
     server_ip = sys.argv[1]
+else:
+    server_ip = socket.gethostbyname(socket.gethostname())
+server_port = 5000
 if len(sys.argv) > 2:
     server_port = int(sys.argv[2])
 
