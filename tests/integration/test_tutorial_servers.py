@@ -36,12 +36,28 @@ class TutorialServer:
         m = re.match(rb"listening on (\S+):(\d+)", line)
         assert m, line
         self.port = int(m.group(2))
+        self.out = b""
+
+    def wait_disconnects(self, n):
+        """Reads stdout until it has told of n disconnects: the server
+        prints that after our client has already seen its last reply, so
+        killing it straight away could cut the line off."""
+        dl = deadline_in(T_SHORT)
+        fd = self.proc.stdout.fileno()
+        while self.out.count(b"has disconnected.\n") < n:
+            left = remaining(dl)
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise Timeout(f"server told of fewer than {n} disconnects: {self.out!r}")
+            b = os.read(fd, 4096)
+            if not b:
+                raise AssertionError(f"server exited: {self.out!r}")
+            self.out += b
 
     def stop(self):
         """Kills it (the tutorial's servers run forever) and returns stdout."""
         self.proc.send_signal(signal.SIGKILL)
-        out, _ = self.proc.communicate(timeout=T_SHORT)
-        return out.decode()
+        rest, _ = self.proc.communicate(timeout=T_SHORT)
+        return (self.out + rest).decode()
 
 
 def _session(port, messages):
@@ -56,6 +72,7 @@ def test_single_threaded():
     try:
         _session(s.port, ["hello", "exit"])
         _session(s.port, ["second client", "EXIT"])  # served after the first left
+        s.wait_disconnects(2)
     finally:
         out = s.stop()
     assert out.count("Connection established with ('127.0.0.1',") == 2, out
@@ -74,6 +91,7 @@ def test_multi_threaded():
         first.send(b"exit")
         assert first.recv_exact_text(b"Message received") == b"Message received"
         assert first.expect_eof() == []
+        s.wait_disconnects(2)
     finally:
         out = s.stop()
     assert re.search(r"Received message from client \('127\.0\.0\.1', \d+\): from the second",
