@@ -31,19 +31,30 @@ screenshots) want=("${screenshots[@]}") ;;
     ;;
 esac
 
+# The command a package must put on PATH: a package dpkg calls installed
+# whose program is gone (an image with files stripped) is reinstalled, else
+# a test that needs it would only skip.
+declare -A command_of=([cmake]=cmake [pkg-config]=pkg-config [python3]=python3
+    [tmux]=tmux [ncat]=ncat [valgrind]=valgrind [clang]=clang
+    [clang-format]=clang-format [clang-tidy]=clang-tidy [cppcheck]=cppcheck
+    [redis-server]=redis-server [aha]=aha [chromium]=chromium)
+
 missing=()
+reinstall=()
 for pkg in "${want[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
+    elif [ -n "${command_of[$pkg]:-}" ] && ! command -v "${command_of[$pkg]}" >/dev/null; then
+        reinstall+=("$pkg")
     fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && [ ${#reinstall[@]} -eq 0 ] && exit 0
 
-echo "deps.sh: installing ${missing[*]}" >&2
+echo "deps.sh:${missing[*]:+ installing ${missing[*]}}${reinstall[*]:+ reinstalling ${reinstall[*]}}" >&2
 as_root=()
 if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null || {
-        echo "deps.sh: need root or sudo to install: ${missing[*]}" >&2
+        echo "deps.sh: need root or sudo to install: ${missing[*]} ${reinstall[*]}" >&2
         exit 77
     }
     as_root=(sudo)
@@ -51,5 +62,15 @@ fi
 # Through env, not export: sudo resets the environment, and a debconf
 # question would then stop the install waiting for an answer.
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ${#reinstall[@]} -gt 0 ]; then
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends --reinstall "${reinstall[@]}" >/dev/null
+fi
+for pkg in "${reinstall[@]}"; do
+    command -v "${command_of[$pkg]}" >/dev/null ||
+        echo "deps.sh: $pkg is installed but ${command_of[$pkg]} is not on PATH ($PATH)" >&2
+done
