@@ -112,6 +112,21 @@ int net_listen(const char *host, const char *port, char *bound, size_t bcap, cha
     return fd;
 }
 
+/* A laptop that closes its lid or leaves the Wi-Fi sends no FIN: on an idle
+ * room its connection would hold a slot (and its nick) forever. Keepalive
+ * probes find it within NET_KEEPIDLE_S + NET_KEEPCNT * NET_KEEPINTVL_S
+ * seconds; the read then fails and it leaves as "lost connection". Best
+ * effort: a socket that refuses works as before. */
+static void net_keepalive(int fd)
+{
+    int on = 1, idle = NET_KEEPIDLE_S, intvl = NET_KEEPINTVL_S, cnt = NET_KEEPCNT;
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0)
+        return;
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
 int net_accept(int lfd, char *addr, size_t acap)
 {
     struct sockaddr_storage ss;
@@ -126,6 +141,7 @@ int net_accept(int lfd, char *addr, size_t acap)
     int one = 1;
     /* Chat lines and pongs are small: send them now, not after 40 ms. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    net_keepalive(fd);
     net_format((struct sockaddr *)&ss, addr, acap);
     return fd;
 }

@@ -467,8 +467,11 @@ void format_duration(char *buf, size_t cap, int64_t ms);
  * success, bound holds "ADDR:PORT" with the real port. */
 int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err,
                size_t ecap);
-/* Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY) and
- * formats its address. -1 with errno on failure. */
+/* TCP keepalive on every client: a peer that vanished without a FIN is
+ * found after about 60 + 4 * 15 = 120 s of silence. */
+enum { NET_KEEPIDLE_S = 60, NET_KEEPINTVL_S = 15, NET_KEEPCNT = 4 };
+/* Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY,
+ * keepalive) and formats its address. -1 with errno on failure. */
 int net_accept(int lfd, char *addr, size_t acap);
 void net_raise_nofile(void);
 /* Best effort, non-blocking: tells a refused connection why. */

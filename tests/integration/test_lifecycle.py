@@ -283,6 +283,47 @@ def test_nofile_limit_raised(ctx):
         assert soft == hard, f"soft {soft} != hard {hard}"
 
 
+def _tcp_timer(local_port, remote_port):
+    """The kernel's timer on the ESTABLISHED socket local_port -> remote_port,
+    from /proc/net/tcp{,6}: (kind, seconds left) or None if not listed.
+    Kinds: 0 none, 1 retransmit, 2 keepalive, 4 zero-window probe."""
+    hz = os.sysconf("SC_CLK_TCK")
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                local, remote, state, timer = fields[1], fields[2], fields[3], fields[5]
+                if (state == "01" and int(local.rsplit(":", 1)[1], 16) == local_port
+                        and int(remote.rsplit(":", 1)[1], 16) == remote_port):
+                    kind, when = timer.split(":")
+                    return int(kind, 16), int(when, 16) / hz
+    return None
+
+
+def test_keepalive_finds_vanished_peers(ctx):
+    """Every accepted connection has TCP keepalive armed, so a laptop that
+    vanishes without a FIN (lid closed, Wi-Fi gone) is found within about
+    two minutes instead of holding its slot forever. The test's own end has
+    no keepalive: it shows the timer field is read right."""
+    with ctx.server() as srv:
+        c = srv.framed("idle")
+        c.sync()
+        srv_port = srv.addr[1]
+        my_port = c.sock.getsockname()[1]
+        dl = deadline_in(T_SHORT)
+        while True:
+            theirs = _tcp_timer(srv_port, my_port)
+            mine = _tcp_timer(my_port, srv_port)
+            assert theirs is not None and mine is not None, "connection not in /proc/net/tcp*"
+            if theirs[0] == 2 or remaining(dl) <= 0:
+                break
+            time.sleep(0.05)  # a retransmit timer may still run just after the sync
+        assert theirs[0] == 2, f"server's socket has timer {theirs}, not keepalive"
+        assert 0 < theirs[1] <= 60, f"keepalive fires in {theirs[1]} s, not within 60"
+        assert mine[0] != 2, f"the test's own socket has keepalive: {mine}"
+
+
 def test_name_in_welcome(ctx):
     with ctx.server("--name", "classroom") as srv:
         f = srv.framed("kid")
