@@ -253,9 +253,11 @@ void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
         p->done = true;
         return;
     }
-    if (k == CLOSE_FLUSH && now_ms < hold) {
+    if (k == CLOSE_FLUSH && now_ms < hold && hold < deadline) {
         /* A wrong password: the error goes out now, the close comes later,
-         * so guessing costs time. Nothing is read meanwhile. */
+         * so guessing costs time. Nothing is read meanwhile. A shutdown
+         * moves the deadline before the hold's end, and the hold gives way:
+         * the server must not outwait a guesser to exit. */
         p->deadline_ms = hold;
         p->wr = out;
         return;

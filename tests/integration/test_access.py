@@ -6,6 +6,7 @@ such options.
 usage: test_access.py SERVER_BINARY [--mode M] [-k NAME]"""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -128,6 +129,32 @@ def test_console_ban(ctx):
         lines = c.expect_eof()
         assert b"Message received" not in lines, lines
 
+
+def test_sigterm_while_holding_a_guesser(ctx):
+    """A wrong password holds its connection open for a while (1 s, doubling
+    to 32 s) before closing it; a SIGTERM meanwhile must still end the server
+    within its flush deadline, with exit code 0."""
+    _need(ctx, "--password")
+    # Single mode serves the failures one after another, each held: stop at
+    # a 4 s hold there; elsewhere go on to the longest, 32 s.
+    n = 3 if ctx.mode == "single" else 6
+    hold_ms = 1000 << (n - 1)
+    with ctx.server("--password", PASS) as srv:
+        for i in range(n):
+            bad = srv.connect()
+            bad.sendline(f"HELLO sockchat/1 guesser{i} wrong{i}")
+            assert bad.readline().startswith(b"ERR auth")
+            if i < n - 1:
+                bad.abort()
+        srv.wait_log(rf"closing in {hold_ms} ms")
+        t0 = time.monotonic()
+        srv.send_signal(signal.SIGTERM)
+        rc = srv.wait(T_SHORT)
+        elapsed = time.monotonic() - t0
+        print(f"  exit {rc} {elapsed:.2f}s after SIGTERM, a {hold_ms} ms hold pending")
+        assert rc == 0, f"exit code {rc}:\n{srv.log_tail()}"
+        assert elapsed * 1000 < hold_ms, f"the server waited out the hold ({elapsed:.2f}s)"
+        bad.expect_eof()
 
 if __name__ == "__main__":
     run_tests(globals())
