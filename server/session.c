@@ -532,6 +532,11 @@ static enum dialect detect(const char *data, size_t len)
         return DIALECT_FRAMED; /* confirmed by hello_line */
     if (memchr(data, '\n', len) != NULL)
         return DIALECT_PLAIN;
+    /* A read filled to the brim is a line that has not ended yet: the
+     * tutorial's client types its messages, and one that long would be
+     * split by its own server's recv(1024) anyway. */
+    if (len >= READ_CHUNK)
+        return DIALECT_PLAIN;
     return DIALECT_RAW;
 }
 

@@ -93,6 +93,21 @@ def test_overlong_plain(ctx):
         assert p.readline() == b"Message received"
 
 
+def test_long_first_line_is_plain(ctx):
+    """A plain client whose very first line is long: its first read is full
+    and holds no LF, which must not pass for the tutorial's raw client."""
+    with ctx.server("--rate", "0") as srv:
+        p = srv.plain()
+        p.send(b"a" * 4096 + b"\n")  # the longest line allowed
+        assert p.readline() == b"Message received"
+        p.close()  # single mode serves one at a time
+        q = srv.plain()
+        q.send(b"b" * 20000 + b"\n")
+        q.read_until(lambda l: l.startswith(b"error: line longer than"))  # after the history
+        q.say("short")
+        assert q.readline() == b"Message received"
+
+
 def test_overlong_not_relayed(ctx):
     ctx.require_multi()
     with ctx.server("--rate", "0") as srv:
