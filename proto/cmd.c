@@ -49,6 +49,19 @@ bool cmd_is(const struct cmd *c, const char *name)
     return true;
 }
 
+bool cmd_is_exit(const char *line)
+{
+    static const char word[] = "exit";
+    while (is_blank(*line))
+        line++;
+    for (size_t i = 0; i < sizeof word - 1; i++, line++)
+        if (ascii_lower(*line) != word[i])
+            return false;
+    while (is_blank(*line))
+        line++;
+    return *line == '\0';
+}
+
 bool cmd_next_word(const char **args, const char **word, size_t *len)
 {
     const char *p = *args;

@@ -18,6 +18,11 @@ bool cmd_parse(const char *line, struct cmd *c);
 /* True when c names the command `name` (ASCII case-insensitive). */
 bool cmd_is(const struct cmd *c, const char *name);
 
+/* True when line is the tutorial's way out: "exit" in any ASCII case, with
+ * blanks around it. The server closes on it and the client quits on it:
+ * both ask here, so they cannot disagree. */
+bool cmd_is_exit(const char *line);
+
 /* Takes the next blank-separated word from *args: sets *word and *len, advances
  * *args past it and the blanks after it. Returns false when none is left. */
 bool cmd_next_word(const char **args, const char **word, size_t *len);

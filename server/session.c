@@ -332,16 +332,6 @@ static void session_quit(struct reply *r, const char *reason)
 
 /* ---- messages ---- */
 
-static bool is_exit(const char *s)
-{
-    while (*s == ' ')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == ' ')
-        n--;
-    return n == 4 && strncasecmp(s, "exit", 4) == 0;
-}
-
 static bool is_blank(const char *s)
 {
     return s[strspn(s, " ")] == '\0';
@@ -355,7 +345,7 @@ static void session_text(struct reply *r, const char *text)
     int64_t now = server_now_ms(srv);
 
     atomic_store(&c->active_ms, now);
-    if (is_exit(text)) {
+    if (cmd_is_exit(text)) {
         reply_ack(r);
         session_quit(r, "quit");
         return;

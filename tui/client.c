@@ -738,7 +738,7 @@ enum client_action client_submit(struct client *c, const char *line)
         len--;
     if (len == 0)
         return CLIENT_NONE;
-    if (len == 4 && strncasecmp(line, "exit", 4) == 0)
+    if (cmd_is_exit(line))
         return do_quit(c, "");
     if (!cmd_parse(line, &cmd)) {
         /* "//x" is the escape for chat text "/x": show what others see. */
@@ -797,10 +797,16 @@ enum client_action client_submit(struct client *c, const char *line)
 }
 
 /* Queues one pasted line as chat: a leading '/' is doubled so that the
- * server takes it as text ("//x" is not a command), and "exit" is just a
- * word here. */
+ * server takes it as text ("//x" is not a command). "exit" has no such
+ * escape (every server closes on it), so a pasted one is left out, and
+ * said so. */
 static void paste_line(struct client *c, const char *line)
 {
+    if (cmd_is_exit(line)) {
+        client_note(c, ENTRY_LOCAL, "a pasted \"exit\" line was not sent (it would end the "
+                                    "connection); type it to quit");
+        return;
+    }
     if (line[0] == '/' && c->dialect != DIALECT_PLAIN) {
         char wire[EDITLINE_MAX + 2];
         snprintf(wire, sizeof(wire), "/%s", line);

@@ -266,7 +266,7 @@ def _signal_case(opts, how):
     p.wait(r"half-typed")
     if how == "C-c":
         p.keys("C-c")
-    elif how in ("/quit", "exit"):
+    elif how in ("/quit", "exit", " Exit "):
         p.keys("C-u")
         p.line(how)
     else:
@@ -292,8 +292,9 @@ def t_sighup(opts):
 
 
 def t_quit(opts):
-    """/quit and exit end the client with status 0 and a clean terminal."""
-    for how in ("/quit", "exit"):
+    """/quit and exit end the client with status 0 and a clean terminal;
+    " Exit " too, since the server closes on it."""
+    for how in ("/quit", "exit", " Exit "):
         _signal_case(opts, how)
 
 
@@ -379,11 +380,12 @@ def t_paste(opts):
     srv = server(opts, args=["--rate", "0"])
     p = client(tm, opts, srv.port, "alice")
     peer = h.FramedClient(srv.port, "bob")
-    p.paste("one\ntwo\n/quit\nthree")
+    p.paste("one\ntwo\n/quit\nexit\nthree")
     for t in ("one", "two", "/quit", "three"):
         p.wait(acked("alice", t))
         peer.wait(r"^CHAT \d+ alice %s$" % re.escape(t))
-    h.check(p.dead() is None, "a pasted /quit ended the client", p.describe)
+    p.wait(r'pasted "exit" line was not sent')
+    h.check(p.dead() is None, "a pasted /quit or exit ended the client", p.describe)
     # Refused: nothing of it is sent (the next thing bob gets is the sentinel).
     p.paste("\n".join("no %d" % i for i in range(1, 8)))
     p.wait(r"(?i)7 pasted lines\?")

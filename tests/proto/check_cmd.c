@@ -72,6 +72,18 @@ START_TEST(test_is)
 }
 END_TEST
 
+START_TEST(test_is_exit)
+{
+    static const char *yes[] = {"exit", "EXIT", "Exit", " exit", "exit  ", "\t eXiT \t"};
+    static const char *no[] = {"", " ", "exi", "exits", "ex it", "exit now", "/exit",
+                               "'exit'", "exit\n", "\xc3\xa9xit"};
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        ck_assert_msg(cmd_is_exit(yes[i]), "\"%s\" is exit", yes[i]);
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        ck_assert_msg(!cmd_is_exit(no[i]), "\"%s\" is not exit", no[i]);
+}
+END_TEST
+
 START_TEST(test_next_word)
 {
     const char *args = "  one\ttwo   three ";
@@ -142,6 +154,7 @@ Suite *cmd_suite(void)
     tcase_set_timeout(tc, CHECK_PROTO_TIMEOUT);
     tcase_add_loop_test(tc, test_parse, 0, (int)(sizeof parse_cases / sizeof parse_cases[0]));
     tcase_add_test(tc, test_is);
+    tcase_add_test(tc, test_is_exit);
     tcase_add_test(tc, test_next_word);
     tcase_add_loop_test(tc, test_nick, 0, (int)(sizeof nick_cases / sizeof nick_cases[0]));
     tcase_add_test(tc, test_nick_len_not_string);

@@ -672,6 +672,10 @@ START_TEST(test_local_commands)
     ck_assert_int_eq(client_submit(&cl, "/quit see you"), CLIENT_QUIT);
     ck_assert_str_eq(out(), "MSG 5 /quit see you\n");
     ck_assert_int_eq(client_submit(&cl, "EXIT"), CLIENT_QUIT);
+    /* The server closes on " exit " too: the client must quit on it, not
+     * see its connection drop and reconnect. */
+    ck_assert_int_eq(client_submit(&cl, " exit "), CLIENT_QUIT);
+    ck_assert_int_eq(client_submit(&cl, "exit now"), CLIENT_NONE);
 }
 END_TEST
 
@@ -691,11 +695,13 @@ START_TEST(test_paste_small)
     client_tick(&cl);
     out();
     const char *p = "first line\r\n/quit\n\nexit\n  \n/nick mallory";
+    size_t notes = count_of(ENTRY_LOCAL);
     ck_assert_int_eq(client_paste(&cl, p, strlen(p), false), CLIENT_NONE);
-    /* Four messages, all chat: a pasted /command is escaped, exit is a
-     * word, blank lines are skipped. */
-    ck_assert_str_eq(out(), "MSG 1 first line\nMSG 2 //quit\nMSG 3 exit\nMSG 4 //nick mallory\n");
-    ck_assert_uint_eq(count_of(ENTRY_SELF), 4);
+    /* Three messages, all chat: a pasted /command is escaped, blank lines
+     * are skipped, and exit (which every server closes on) is not sent. */
+    ck_assert_str_eq(out(), "MSG 1 first line\nMSG 2 //quit\nMSG 3 //nick mallory\n");
+    ck_assert_uint_eq(count_of(ENTRY_SELF), 3);
+    ck_assert_uint_eq(count_of(ENTRY_LOCAL), notes + 1);
     ck_assert_str_eq(last()->text, "/nick mallory"); /* shown as pasted */
 }
 END_TEST
