@@ -803,8 +803,9 @@ enum client_action client_submit(struct client *c, const char *line)
 static void paste_line(struct client *c, const char *line)
 {
     if (cmd_is_exit(line)) {
-        client_note(c, ENTRY_LOCAL, "a pasted \"exit\" line was not sent (it would end the "
-                                    "connection); type it to quit");
+        client_note(c, ENTRY_LOCAL,
+                    "a pasted \"exit\" line was not sent (it would end the "
+                    "connection); type it to quit");
         return;
     }
     if (line[0] == '/' && c->dialect != DIALECT_PLAIN) {

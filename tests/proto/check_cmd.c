@@ -75,8 +75,8 @@ END_TEST
 START_TEST(test_is_exit)
 {
     static const char *yes[] = {"exit", "EXIT", "Exit", " exit", "exit  ", "\t eXiT \t"};
-    static const char *no[] = {"", " ", "exi", "exits", "ex it", "exit now", "/exit",
-                               "'exit'", "exit\n", "\xc3\xa9xit"};
+    static const char *no[] = {"",         " ",     "exi",    "exits",  "ex it",
+                               "exit now", "/exit", "'exit'", "exit\n", "\xc3\xa9xit"};
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
         ck_assert_msg(cmd_is_exit(yes[i]), "\"%s\" is exit", yes[i]);
     for (size_t i = 0; i < sizeof no / sizeof *no; i++)
