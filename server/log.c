@@ -1,10 +1,32 @@
 /* log: one timestamped line per event, readable on a projector:
  *   2026-11-25 15:30:01  127.0.0.1:40312  bob  says: hello
- * Peer text reaching here has been through sanitize_text(). */
+ * Peer text reaching here has been through sanitize_text().
+ *
+ * Lines are formatted into a bounded buffer and written out by a thread of
+ * their own. The log goes to a terminal or a pipe, and either can stop
+ * taking bytes (a teacher's Ctrl-S or scrolled tmux pane, a `| less` left
+ * open): a client must never wait for that. When the buffer is full, lines
+ * are dropped and counted, and the count is logged once writing resumes. */
 #include "server.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+struct logger {
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* lines to write, or stop */
+    pthread_cond_t done; /* the writer has finished */
+    pthread_t thread;
+    int fd;
+    char *fill; /* log_event appends here */
+    size_t fill_len;
+    char *spare; /* the writer writes from here, unlocked */
+    unsigned long dropped;
+    bool stop, finished;
+};
 
 void format_duration(char *buf, size_t cap, int64_t ms)
 {
@@ -21,28 +43,169 @@ void format_duration(char *buf, size_t cap, int64_t ms)
                  (long long)(s / 3600 % 24), (long long)(s / 60 % 60));
 }
 
-void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
+static void timestamp(char *buf, size_t cap)
 {
-    if (srv->logf == NULL)
-        return;
-    char when[32];
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-    /* Under the stream's lock, so lines from different threads never
-     * interleave (and no line-sized buffer on a small thread stack). The
-     * nick is read unlocked: only c's owner changes it, and only the owner
-     * (or the accepting thread, before the owner runs) logs about c. */
-    flockfile(srv->logf);
+    strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* Writes all of buf, or gives up on the first error: the log is best
+ * effort, and a closed stderr must not become a busy loop. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        buf += w;
+        len -= (size_t)w;
+    }
+}
+
+static void *logger_main(void *arg)
+{
+    struct logger *lg = arg;
+    pthread_mutex_lock(&lg->lock);
+    for (;;) {
+        while (lg->fill_len == 0 && lg->dropped == 0 && !lg->stop)
+            pthread_cond_wait(&lg->wake, &lg->lock);
+        if (lg->fill_len == 0 && lg->dropped == 0)
+            break; /* stopping, and all is written */
+        char *out = lg->fill;
+        size_t len = lg->fill_len;
+        unsigned long dropped = lg->dropped;
+        lg->fill = lg->spare;
+        lg->fill_len = 0;
+        lg->spare = out;
+        lg->dropped = 0;
+        pthread_mutex_unlock(&lg->lock);
+        write_all(lg->fd, out, len);
+        if (dropped > 0) {
+            char when[32], note[160];
+            timestamp(when, sizeof when);
+            int n = snprintf(note, sizeof note,
+                             "%s  %lu log line%s dropped: the log output was not being read\n",
+                             when, dropped, dropped == 1 ? "" : "s");
+            if (n > 0)
+                write_all(lg->fd, note, (size_t)n < sizeof note ? (size_t)n : sizeof note - 1);
+        }
+        pthread_mutex_lock(&lg->lock);
+    }
+    lg->finished = true;
+    pthread_cond_signal(&lg->done);
+    pthread_mutex_unlock(&lg->lock);
+    return NULL;
+}
+
+struct logger *logger_start(int fd)
+{
+    struct logger *lg = calloc(1, sizeof *lg);
+    if (lg == NULL)
+        return NULL;
+    lg->fd = fd;
+    lg->fill = malloc(LOG_BUF_BYTES);
+    lg->spare = malloc(LOG_BUF_BYTES);
+    pthread_condattr_t ca;
+    int err = lg->fill && lg->spare ? 0 : ENOMEM;
+    if (err == 0 && (err = pthread_condattr_init(&ca)) == 0) {
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&lg->done, &ca);
+        pthread_condattr_destroy(&ca);
+        pthread_cond_init(&lg->wake, NULL);
+        pthread_mutex_init(&lg->lock, NULL);
+        err = pthread_create(&lg->thread, NULL, logger_main, lg);
+        if (err != 0) {
+            pthread_cond_destroy(&lg->done);
+            pthread_cond_destroy(&lg->wake);
+            pthread_mutex_destroy(&lg->lock);
+        }
+    }
+    if (err != 0) {
+        free(lg->fill);
+        free(lg->spare);
+        free(lg);
+        errno = err;
+        return NULL;
+    }
+    return lg;
+}
+
+void logger_stop(struct logger *lg)
+{
+    if (lg == NULL)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += LOG_STOP_MS / 1000;
+    until.tv_nsec += (long)(LOG_STOP_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&lg->lock);
+    lg->stop = true;
+    pthread_cond_signal(&lg->wake);
+    while (!lg->finished)
+        if (pthread_cond_timedwait(&lg->done, &lg->lock, &until) == ETIMEDOUT)
+            break;
+    bool finished = lg->finished;
+    pthread_mutex_unlock(&lg->lock);
+    if (!finished) {
+        /* Stuck in write() on a stalled terminal or pipe: exiting must not
+         * wait for whoever stopped reading. The thread, and the memory it
+         * uses, end with the process. */
+        pthread_detach(lg->thread);
+        return;
+    }
+    pthread_join(lg->thread, NULL);
+    pthread_cond_destroy(&lg->done);
+    pthread_cond_destroy(&lg->wake);
+    pthread_mutex_destroy(&lg->lock);
+    free(lg->fill);
+    free(lg->spare);
+    free(lg);
+}
+
+void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
+{
+    struct logger *lg = srv->log;
+    if (lg == NULL)
+        return;
+    char when[32];
+    timestamp(when, sizeof when);
+    /* Formatted straight into the buffer, under its lock: lines from
+     * different threads never interleave, and no line-sized buffer sits on
+     * a small client thread's stack. The nick is read unlocked: only c's
+     * owner changes it, and only the owner (or the accepting thread, before
+     * the owner runs) logs about c. */
+    pthread_mutex_lock(&lg->lock);
+    size_t start = lg->fill_len, room = LOG_BUF_BYTES - start;
+    char *p = lg->fill + start;
+    int n;
     if (c != NULL)
-        fprintf(srv->logf, "%s  %-22s %-10s ", when, c->addr, c->nick);
+        n = snprintf(p, room, "%s  %-22s %-10s ", when, c->addr, c->nick);
     else
-        fprintf(srv->logf, "%s  ", when);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(srv->logf, fmt, ap);
-    va_end(ap);
-    fputc('\n', srv->logf);
-    funlockfile(srv->logf);
+        n = snprintf(p, room, "%s  ", when);
+    size_t used = n < 0 ? room : (size_t)n;
+    if (used < room) {
+        va_list ap;
+        va_start(ap, fmt);
+        n = vsnprintf(p + used, room - used, fmt, ap);
+        va_end(ap);
+        used = n < 0 ? room : used + (size_t)n;
+    }
+    if (used + 1 < room) { /* the LF, and vsnprintf's NUL before it */
+        p[used] = '\n';
+        lg->fill_len = start + used + 1;
+        if (start == 0)
+            pthread_cond_signal(&lg->wake);
+    } else {
+        lg->dropped++;
+        pthread_cond_signal(&lg->wake);
+    }
+    pthread_mutex_unlock(&lg->lock);
 }

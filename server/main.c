@@ -231,9 +231,8 @@ int main(int argc, char **argv)
 
     struct server srv;
     server_init(&srv, &cfg);
-    /* Line-buffered: one write per log line, whatever the threads do. */
+    /* Line-buffered: one write per error line (the log has its own writer). */
     setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
-    srv.logf = stderr;
     for (unsigned i = 0; i < nallow; i++)
         access_allow(&srv.acc, allow[i]);
     struct transcript tr;
@@ -246,6 +245,14 @@ int main(int argc, char **argv)
             return EX_CANTCREAT;
         }
         srv.transcript = &tr;
+    }
+    srv.log = logger_start(STDERR_FILENO);
+    if (srv.log == NULL) {
+        fprintf(stderr, "sockchat-server: log writer thread: %s\n", strerror(errno));
+        if (srv.transcript != NULL)
+            transcript_close(srv.transcript);
+        server_free(&srv);
+        return EX_OSERR;
     }
     struct console con;
     console_init(&con, isatty(STDIN_FILENO));
@@ -279,6 +286,7 @@ int main(int argc, char **argv)
               rc.signo == SIGINT    ? " (SIGINT)"
               : rc.signo == SIGTERM ? " (SIGTERM)"
                                     : "");
+    logger_stop(srv.log);
     console_free(&con);
     if (srv.transcript != NULL)
         transcript_close(srv.transcript);

@@ -12,7 +12,8 @@
  * Lock order: srv->reg_lock, then client->lock, then a pool worker's lock.
  * No lock is held across a call that can block: sockets are non-blocking,
  * wake-ups are eventfd writes or pthread_kill(), and logging happens after
- * unlocking.
+ * unlocking (the log's own lock is a leaf, and log_event() drops a line
+ * rather than wait for a stalled log).
  *
  * Every chat message is encoded once per dialect into a reference-counted
  * `struct outmsg`, queued by reference on every receiver inside one registry
@@ -339,7 +340,7 @@ struct server {
      * reg_lock held (by others) or by c's owner. */
     void (*notify)(struct client *c);
 
-    FILE *logf;                    /* NULL: no log */
+    struct logger *log;            /* NULL: no log */
     struct transcript *transcript; /* NULL: none */
     struct access acc;
     struct resume resume;
@@ -456,6 +457,18 @@ int commands_nick(struct reply *r, const char *nick, size_t len);
 
 /* ---- log.c ---- */
 
+/* The log is written by a thread of its own from a bounded buffer: while
+ * its terminal or pipe is not being read, lines are dropped and counted,
+ * and nobody else waits. */
+enum {
+    LOG_BUF_BYTES = 256 * 1024,
+    LOG_STOP_MS = 1000, /* at exit, how long to wait for a stalled log */
+};
+struct logger;
+/* Starts the writer thread for fd; NULL with errno set when it cannot. */
+struct logger *logger_start(int fd);
+/* Writes out what is left (waiting at most LOG_STOP_MS) and frees lg. */
+void logger_stop(struct logger *lg);
 void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Formats a duration like "1h02m03s". */

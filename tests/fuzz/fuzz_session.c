@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.srv.clock_arg = &f;
     f.srv.started_ms = f.mono_ms;
     f.srv.notify = fake_notify;
-    f.srv.logf = NULL;
+    f.srv.log = NULL;
     f.console_out = fopen("/dev/null", "w");
     REQUIRE(f.console_out);
 

@@ -75,7 +75,7 @@ class Server:
     test can wait for a log line with a deadline."""
 
     def __init__(self, binary, *args, mode=None, bind="127.0.0.1", port=0, env=None,
-                 expect_listen=True, timeout=None, tty=False, wrapper=None):
+                 expect_listen=True, timeout=None, tty=False, wrapper=None, stall_err=False):
         self.binary = binary
         self.argv = list(wrapper or []) + [binary]
         if bind is not None:
@@ -113,9 +113,15 @@ class Server:
         if tty:
             os.close(slave)
         self.pid = self.proc.pid
+        # stall_err=True: nothing reads stderr until unstall_err(), as with a
+        # paused terminal; the pipe fills and the server's log writes block.
+        self._err_go = threading.Event()
+        if not stall_err:
+            self._err_go.set()
         self._threads = [
             threading.Thread(target=self._drain, args=(self.proc.stdout, self.out), daemon=True),
-            threading.Thread(target=self._drain, args=(self.proc.stderr, self.err), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.err, self._err_go),
+                             daemon=True),
         ]
         for t in self._threads:
             t.start()
@@ -125,7 +131,9 @@ class Server:
         if expect_listen:
             self._wait_listening(timeout or T_SHORT)
 
-    def _drain(self, stream, sink):
+    def _drain(self, stream, sink, go=None):
+        if go is not None:
+            go.wait()
         for raw in iter(stream.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self.cond:
@@ -272,7 +280,11 @@ class Server:
             pass
         self.join_output()
 
+    def unstall_err(self):
+        self._err_go.set()
+
     def join_output(self):
+        self._err_go.set()
         for t in self._threads:
             t.join(timeout=T_SHORT)
 

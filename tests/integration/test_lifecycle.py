@@ -105,6 +105,42 @@ def test_sigterm_with_stuck_reader(ctx):
         stuck.close()
 
 
+def _flood_log(srv, n=4000):
+    """n logged messages (~170 bytes of log each, 680 KB in all: more than
+    a pipe and the server's log buffer hold); returns once all are ACKed."""
+    f = srv.framed("talker")
+    pad = b"z" * 120
+    f.send(b"".join(b"MSG %d %s\n" % (i, pad) for i in range(1, n + 1)))
+    f.next_id = n + 1
+    f.wait_type("ACK", timeout=T_SHORT, pred=lambda m: m.f(0) == str(n))
+    return f
+
+
+def test_stalled_log_does_not_stall_chat(ctx):
+    """Nobody reads the server's stderr (a paused terminal, a pipe left
+    full): chat goes on, log lines are dropped, and once the log is read
+    again it says how many."""
+    with ctx.server("--rate", "0", stall_err=True) as srv:
+        f = _flood_log(srv)
+        f.sync()
+        srv.unstall_err()
+        line = srv.wait_log(r"\d+ log lines? dropped: the log output was not being read",
+                            stream="err")
+        print(f"  {line}")
+        assert srv.stop() == 0
+
+
+def test_sigterm_with_stalled_log(ctx):
+    """SIGTERM while the log is not being read: the server still exits, 0."""
+    with ctx.server("--rate", "0", stall_err=True) as srv:
+        _flood_log(srv)
+        t0 = time.monotonic()
+        srv.send_signal(signal.SIGTERM)
+        rc = srv.wait(T_SHORT)
+        print(f"  exit {rc} {time.monotonic() - t0:.2f}s after SIGTERM, the log stalled")
+        assert rc == 0, rc
+
+
 def test_sigint_single_client(ctx):
     """SIGINT in any mode: the connected client is told, exit code 0."""
     with ctx.server() as srv:

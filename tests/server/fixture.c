@@ -44,7 +44,7 @@ void fx_setup_with(unsigned history, unsigned rate, unsigned max_clients)
     fx_srv.clock_arg = &fx_clock;
     fx_srv.started_ms = fx_clock.mono_ms;
     fx_srv.notify = fake_notify;
-    fx_srv.logf = NULL;
+    fx_srv.log = NULL;
 }
 
 void fx_setup(void)
