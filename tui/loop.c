@@ -133,20 +133,26 @@ static void schedule_retry(struct app *a, const char *reason)
     client_note(&a->cl, ENTRY_LOCAL, note);
 }
 
-static void start_connect(struct app *a)
+/* rc -2: retrying is pointless (no such name or service); -1: retry later. */
+static void connect_failed(struct app *a, int rc, const char *err)
 {
-    char err[200];
-    a->retry_at = -1;
-    a->st.state = CONN_CONNECTING;
-    int rc = net_start(&a->net, a->host, a->port, a->now, err, sizeof(err));
     if (rc == -2) {
         a->st.state = CONN_FAILED;
         status_set_reason(&a->st, err);
         client_note(&a->cl, ENTRY_ERR, err);
         return;
     }
+    schedule_retry(a, err);
+}
+
+static void start_connect(struct app *a)
+{
+    char err[200];
+    a->retry_at = -1;
+    a->st.state = CONN_CONNECTING;
+    int rc = net_start(&a->net, a->host, a->port, a->now, err, sizeof(err));
     if (rc < 0) {
-        schedule_retry(a, err);
+        connect_failed(a, rc, err);
         return;
     }
     if (!a->net.connecting)
@@ -210,12 +216,12 @@ static void on_socket(struct app *a, short revents)
 {
     char err[200];
     if (a->net.connecting) {
-        bool timed_out = !(revents & (POLLOUT | POLLERR | POLLHUP));
+        bool timed_out = !(revents & (POLLIN | POLLOUT | POLLERR | POLLHUP));
         int rc = net_finish(&a->net, a->now, timed_out, err, sizeof(err));
         if (rc == 1)
             client_on_connect(&a->cl);
         else if (rc < 0)
-            schedule_retry(a, err);
+            connect_failed(a, rc, err);
         return;
     }
     if (revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -662,9 +668,7 @@ int loop_run(const struct options *opt)
             {.fd = a->net.fd, .events = 0},
         };
         if (a->net.fd >= 0)
-            pfd[2].events = a->net.connecting
-                                ? POLLOUT
-                                : (short)(POLLIN | (outlen && !a->quit_shut ? POLLOUT : 0));
+            pfd[2].events = net_poll_events(&a->net, outlen && !a->quit_shut);
         int rc = poll(pfd, 3, (int)next_timeout(a));
         if (rc < 0 && errno != EINTR) {
             view_close();

@@ -5,20 +5,154 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* A name lookup on a thread of its own. The thread owns `wfd`; the loop
+ * polls `rfd` and collects the result once a byte arrives. A lookup given
+ * up on (a timeout, /connect elsewhere, quitting) cannot be cancelled:
+ * whichever side comes last frees the job. */
+struct net_lookup {
+    pthread_mutex_t lock;
+    pthread_t thread;
+    bool done, abandoned;
+    int rfd, wfd;
+    net_resolver *resolve;
+    int rc;
+    struct addrinfo *list;
+    char host[256], port[32];
+};
+
+static int lookup_run(net_resolver *resolve, const char *host, const char *port, int flags,
+                      struct addrinfo **out)
+{
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG | flags;
+    int rc = resolve(host, port, &hints, out);
+    if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY) {
+        /* AI_ADDRCONFIG hides ::1 on hosts with no IPv6 address. */
+        hints.ai_flags = flags;
+        rc = resolve(host, port, &hints, out);
+    }
+    if (rc != 0)
+        *out = NULL;
+    return rc;
+}
+
+static void lookup_free(struct net_lookup *j)
+{
+    if (j->list)
+        freeaddrinfo(j->list);
+    if (j->rfd >= 0)
+        close(j->rfd);
+    if (j->wfd >= 0)
+        close(j->wfd);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}
+
+static void *lookup_main(void *arg)
+{
+    struct net_lookup *j = arg;
+    struct addrinfo *list;
+    int rc = lookup_run(j->resolve, j->host, j->port, 0, &list);
+    pthread_mutex_lock(&j->lock);
+    j->rc = rc;
+    j->list = list;
+    j->done = true;
+    bool abandoned = j->abandoned;
+    pthread_mutex_unlock(&j->lock);
+    if (abandoned) {
+        lookup_free(j); /* the loop has closed rfd */
+        return NULL;
+    }
+    /* The loop joins before it closes rfd, so this cannot hit a closed
+     * pipe. */
+    char one = 1;
+    while (write(j->wfd, &one, 1) < 0 && errno == EINTR)
+        ;
+    return NULL;
+}
+
+static void lookup_abandon(struct net_lookup *j)
+{
+    pthread_mutex_lock(&j->lock);
+    j->abandoned = true;
+    bool done = j->done;
+    pthread_t t = j->thread;
+    if (!done) {
+        close(j->rfd);
+        j->rfd = -1; /* the rest is the thread's to free, maybe at once */
+    }
+    pthread_mutex_unlock(&j->lock);
+    if (done) {
+        pthread_join(t, NULL);
+        lookup_free(j);
+    } else {
+        pthread_detach(t);
+    }
+}
+
+/* Starts the lookup thread; -1 with errno set when it cannot. */
+static int lookup_start(struct net *n, const char *host, const char *port)
+{
+    struct net_lookup *j = calloc(1, sizeof(*j));
+    int fds[2];
+    if (j == NULL)
+        return -1;
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+        free(j);
+        return -1;
+    }
+    pthread_mutex_init(&j->lock, NULL);
+    j->rfd = fds[0];
+    j->wfd = fds[1];
+    j->resolve = n->resolve;
+    snprintf(j->host, sizeof(j->host), "%s", host);
+    snprintf(j->port, sizeof(j->port), "%s", port);
+    /* Signals are the loop's business: the thread must not take them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&j->thread, NULL, lookup_main, j);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        lookup_free(j);
+        errno = rc;
+        return -1;
+    }
+    n->lookup = j;
+    n->fd = j->rfd;
+    n->resolving = true;
+    n->connecting = true;
+    return 0;
+}
 
 void net_init(struct net *n)
 {
     memset(n, 0, sizeof(*n));
     n->fd = -1;
     n->backoff_s = 1;
+    n->resolve = getaddrinfo;
 }
 
 void net_close(struct net *n)
 {
+    if (n->resolving) {
+        lookup_abandon(n->lookup); /* it owns (or has closed) n->fd */
+        n->lookup = NULL;
+        n->resolving = false;
+        n->fd = -1;
+    }
     if (n->fd >= 0)
         close(n->fd);
     n->fd = -1;
@@ -65,31 +199,17 @@ static int try_next(struct net *n, int64_t now_ms)
     return -1;
 }
 
-int net_start(struct net *n, const char *host, const char *port, int64_t now_ms, char *err,
-              size_t errlen)
+static int resolve_error(const char *host, int rc, char *err, size_t errlen)
 {
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
+    snprintf(err, errlen, "resolve %s: %s", host, gai_strerror(rc));
+    /* A name that does not exist will not start existing by retrying; a
+     * DNS hiccup (EAI_AGAIN) might. */
+    return rc == EAI_NONAME || rc == EAI_SERVICE ? -2 : -1;
+}
 
-    net_close(n);
-    /* getaddrinfo blocks; for numeric addresses (the common case in a
-     * classroom) it returns at once, names pay one DNS round trip. */
-    int rc = getaddrinfo(host, port, &hints, &n->ai_list);
-    if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY) {
-        /* AI_ADDRCONFIG hides ::1 on hosts with no IPv6 address. */
-        hints.ai_flags = 0;
-        rc = getaddrinfo(host, port, &hints, &n->ai_list);
-    }
-    if (rc != 0) {
-        n->ai_list = NULL;
-        snprintf(err, errlen, "resolve %s: %s", host, gai_strerror(rc));
-        /* A name that does not exist will not start existing by retrying;
-         * a DNS hiccup (EAI_AGAIN) might. */
-        return rc == EAI_NONAME || rc == EAI_SERVICE ? -2 : -1;
-    }
+/* Connects to the first address of n->ai_list that takes an attempt. */
+static int start_addresses(struct net *n, int64_t now_ms, char *err, size_t errlen)
+{
     n->ai_next = n->ai_list;
     n->last_err[0] = '\0';
     if (try_next(n, now_ms) < 0) {
@@ -100,8 +220,72 @@ int net_start(struct net *n, const char *host, const char *port, int64_t now_ms,
     return 0;
 }
 
+int net_start(struct net *n, const char *host, const char *port, int64_t now_ms, char *err,
+              size_t errlen)
+{
+    net_close(n);
+    /* A numeric address (the common case in a classroom) needs no DNS:
+     * resolved here, at once. */
+    int rc = lookup_run(getaddrinfo, host, port, AI_NUMERICHOST, &n->ai_list);
+    if (rc == 0)
+        return start_addresses(n, now_ms, err, errlen);
+    if (rc != EAI_NONAME)
+        return resolve_error(host, rc, err, errlen);
+    if (lookup_start(n, host, port) < 0) {
+        snprintf(err, errlen, "resolve %s: cannot start a lookup: %s", host, strerror(errno));
+        return -1;
+    }
+    n->deadline_ms = now_ms + NET_RESOLVE_TIMEOUT_MS;
+    return 0;
+}
+
+/* The lookup thread has answered (or timed_out): take its addresses. */
+static int finish_lookup(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t errlen)
+{
+    struct net_lookup *j = n->lookup;
+    pthread_mutex_lock(&j->lock);
+    bool done = j->done;
+    pthread_mutex_unlock(&j->lock);
+    if (!done && !timed_out)
+        return 0; /* woken early: keep waiting */
+    char host[sizeof(j->host)];
+    snprintf(host, sizeof(host), "%s", j->host);
+    if (!done) {
+        net_close(n);
+        snprintf(err, errlen, "resolve %s: no answer in %d s", host, NET_RESOLVE_TIMEOUT_MS / 1000);
+        return -1;
+    }
+    pthread_join(j->thread, NULL);
+    int rc = j->rc;
+    n->ai_list = j->list;
+    j->list = NULL;
+    lookup_free(j); /* closes n->fd, the pipe */
+    n->lookup = NULL;
+    n->resolving = false;
+    n->connecting = false;
+    n->fd = -1;
+    if (rc != 0) {
+        net_close(n);
+        return resolve_error(host, rc, err, errlen);
+    }
+    if (start_addresses(n, now_ms, err, errlen) < 0)
+        return -1;
+    return n->connecting ? 0 : 1;
+}
+
+short net_poll_events(const struct net *n, bool want_write)
+{
+    if (n->resolving)
+        return POLLIN;
+    if (n->connecting)
+        return POLLOUT;
+    return (short)(POLLIN | (want_write ? POLLOUT : 0));
+}
+
 int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t errlen)
 {
+    if (n->resolving)
+        return finish_lookup(n, now_ms, timed_out, err, errlen);
     int soerr = 0;
     socklen_t sl = sizeof(soerr);
     if (timed_out) {

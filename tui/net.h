@@ -9,14 +9,26 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum { NET_CONNECT_TIMEOUT_MS = 5000, NET_BACKOFF_MAX_S = 30 };
+enum {
+    NET_CONNECT_TIMEOUT_MS = 5000,
+    NET_RESOLVE_TIMEOUT_MS = 10000,
+    NET_BACKOFF_MAX_S = 30,
+};
 
 struct addrinfo;
+struct net_lookup;
+
+/* getaddrinfo(3), or a stand-in from a test. */
+typedef int net_resolver(const char *host, const char *port, const struct addrinfo *hints,
+                         struct addrinfo **res);
 
 struct net {
     int fd;          /* -1 when closed */
-    bool connecting; /* connect() in progress: wait for POLLOUT */
+    bool connecting; /* not connected yet: wait for net_poll_events(), then net_finish() */
+    bool resolving;  /* ... the name is being looked up, and fd is the lookup's pipe */
     int64_t deadline_ms;
+    struct net_lookup *lookup; /* the lookup thread's job, while resolving */
+    net_resolver *resolve;     /* for names; numeric addresses never block */
     struct addrinfo *ai_list;
     struct addrinfo *ai_next; /* the address to try after the current one */
     char last_err[160];
@@ -25,17 +37,25 @@ struct net {
 
 void net_init(struct net *n);
 
-/* Resolves host/port and starts connecting to the first address.
- * Returns 0 when an attempt is under way (or done: check n->connecting),
- * -1 with err set when no address could even be tried, -2 when retrying
- * is pointless (the name or service does not exist). */
+/* Resolves host/port and starts connecting to the first address. A
+ * numeric address is resolved at once; a name is looked up by a thread of
+ * its own, since getaddrinfo blocks (for seconds when DNS is unreachable)
+ * and the terminal must stay live meanwhile. Returns 0 when an attempt is
+ * under way (or done: check n->connecting), -1 with err set when no address
+ * could even be tried, -2 when retrying is pointless (the name or service
+ * does not exist). */
 int net_start(struct net *n, const char *host, const char *port, int64_t now_ms, char *err,
               size_t errlen);
 
-/* After POLLOUT (or the deadline) while connecting: returns 1 when
- * connected, 0 when another address is being tried, -1 with err set when
- * all failed. */
+/* After n->fd is ready for net_poll_events() (or the deadline passed)
+ * while connecting: returns 1 when connected, 0 when the lookup ended and
+ * a connect started, or another address is being tried; -1 with err set
+ * when all failed, -2 when the name does not exist. */
 int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t errlen);
+
+/* What to poll n->fd for: the lookup's wake-up, connect's completion, or
+ * input (and output when want_write). */
+short net_poll_events(const struct net *n, bool want_write);
 
 void net_close(struct net *n);
 /* Half-closes: the peer reads EOF after everything sent so far. */

@@ -141,7 +141,7 @@ int plain_run(const struct options *opt)
         return EX_UNAVAILABLE;
     }
     while (p.net.connecting) {
-        struct pollfd pf = {.fd = p.net.fd, .events = POLLOUT};
+        struct pollfd pf = {.fd = p.net.fd, .events = net_poll_events(&p.net, false)};
         int64_t left = p.net.deadline_ms - loop_now_ms();
         int rc = poll(&pf, 1, left > 0 ? (int)left : 0);
         if (rc < 0 && errno == EINTR)
