@@ -274,6 +274,7 @@ void client_on_disconnect(struct client *c, const char *reason)
     c->out_len = 0;
     c->rx_len = 0;
     c->ping_sent_ms = -1;
+    c->replaying = false;
     for (size_t i = 0; i < c->npend; i++)
         c->pend[i].sent_ms = -1;
     if (was) {
@@ -391,6 +392,89 @@ static void on_welcome(struct client *c, const struct msg *m)
     flush_pending(c);
 }
 
+/* ---- history replay ----------------------------------------------------- */
+
+/* After every WELCOME the server sends its history, as ordinary CHAT and
+ * ACTION lines. After a reconnect most of them are already in the log, and
+ * showing them again would bury the conversation under copies. So, from
+ * the WELCOME on, each CHAT or ACTION line is looked for among the entries
+ * that were there before it: the first one from the newest end, the next
+ * ones after the last match, in order. The first line not found, or any
+ * other kind of line, ends the replay, and from there on everything is
+ * shown. A mismatch can only show a copy, never hide a new message: a
+ * match needs the same nick and text, and the same server time unless the
+ * entry is one's own (kept with this machine's time). */
+
+static bool replay_match(const struct entry *e, enum entry_kind kind, int64_t time,
+                         const char *nick, const char *text)
+{
+    if (e->nick == NULL || strcmp(e->text, text) != 0 || strcmp(e->nick, nick) != 0)
+        return false;
+    if (e->kind == ENTRY_SELF)
+        return kind == ENTRY_CHAT;
+    if (e->kind != kind || (kind != ENTRY_CHAT && kind != ENTRY_ACTION))
+        return false;
+    return e->time == time || e->delivery != DELIVERY_NONE;
+}
+
+/* The index of the first entry whose seq is at least seq (seqs grow). */
+static size_t index_of_seq(const struct chatlog *log, uint64_t seq)
+{
+    size_t lo = 0, hi = chatlog_count(log);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (chatlog_at(log, mid)->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void replay_end(struct client *c)
+{
+    if (!c->replaying)
+        return;
+    c->replaying = false;
+    if (c->replay_skipped > 0)
+        notef(c, ENTRY_LOCAL, "%u earlier message%s already shown above, not repeated",
+              c->replay_skipped, c->replay_skipped == 1 ? "" : "s");
+}
+
+/* True when the CHAT or ACTION line m is history the log already shows. */
+static bool replay_seen(struct client *c, enum entry_kind kind, const struct msg *m)
+{
+    if (!c->replaying)
+        return false;
+    /* Compared as add_entry() would keep them. */
+    static char text[SANITIZE_CAP(2 * LINE_MAX_BYTES + 64)];
+    char nick[SANITIZE_CAP(64)];
+    size_t tl = strlen(m->text), nl = strlen(m->nick);
+    sanitize_text(text, sizeof(text), m->text,
+                  tl > 2 * LINE_MAX_BYTES + 64 ? 2 * LINE_MAX_BYTES + 64 : tl);
+    sanitize_text(nick, sizeof(nick), m->nick, nl > 63 ? 63 : nl);
+    int64_t time = m->time;
+    const struct chatlog *log = c->log;
+    size_t end = index_of_seq(log, c->replay_floor);
+    struct entry *hit = NULL;
+    if (c->replay_from == 0) {
+        for (size_t i = end; i-- > 0 && hit == NULL;)
+            if (replay_match(chatlog_at(log, i), kind, time, nick, text))
+                hit = chatlog_at(log, i);
+    } else {
+        for (size_t i = index_of_seq(log, c->replay_from); i < end && hit == NULL; i++)
+            if (replay_match(chatlog_at(log, i), kind, time, nick, text))
+                hit = chatlog_at(log, i);
+    }
+    if (hit == NULL) {
+        replay_end(c);
+        return false;
+    }
+    c->replay_from = hit->seq + 1;
+    c->replay_skipped++;
+    return true;
+}
+
 static void on_framed_line(struct client *c, char *line, size_t len)
 {
     struct msg m;
@@ -407,8 +491,14 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         client_note(c, ENTRY_ERR, text);
         return;
     }
+    if (m.type != MSG_CHAT && m.type != MSG_ACTION)
+        replay_end(c); /* history comes first, in one run */
     switch (m.type) {
     case MSG_WELCOME:
+        c->replaying = true;
+        c->replay_floor = c->log->next_seq;
+        c->replay_from = 0;
+        c->replay_skipped = 0;
         on_welcome(c, &m);
         break;
     case MSG_ACK:
@@ -423,11 +513,13 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         break;
     case MSG_CHAT:
         nick_add(c, m.nick);
-        add_entry(c, ENTRY_CHAT, m.time, m.nick, m.text, strlen(m.text));
+        if (!replay_seen(c, ENTRY_CHAT, &m))
+            add_entry(c, ENTRY_CHAT, m.time, m.nick, m.text, strlen(m.text));
         break;
     case MSG_ACTION:
         nick_add(c, m.nick);
-        add_entry(c, ENTRY_ACTION, m.time, m.nick, m.text, strlen(m.text));
+        if (!replay_seen(c, ENTRY_ACTION, &m))
+            add_entry(c, ENTRY_ACTION, m.time, m.nick, m.text, strlen(m.text));
         break;
     case MSG_PRIV: {
         char who[160];

@@ -92,6 +92,12 @@ struct client {
     double tokens; /* pacing bucket */
     int64_t tokens_ms;
     int64_t hold_until_ms; /* after a slow-down from the server */
+    /* After a WELCOME the server replays its history, most of which this
+     * log may already show (a reconnect): see replay_seen() in client.c. */
+    bool replaying;
+    uint64_t replay_floor; /* entries from before the WELCOME have lower seqs */
+    uint64_t replay_from;  /* search on from this seq; 0: the first line is next */
+    unsigned replay_skipped;
     char **paste;
     size_t npaste;
     char connect_host[256];

@@ -212,6 +212,35 @@ def t_reconnect(opts):
     check_layout(p)
 
 
+def t_history_once(opts):
+    """After a reconnect the server's history repeats what the log shows:
+    it is not shown twice, and a note says so. (--transcript keeps the
+    history across the server's restart.)"""
+    tm = h.Tmux()
+    args = ["--transcript", os.path.join(tm.dir, "room.log")]
+    srv = server(opts, args=args)
+    port = srv.port
+    p = client(tm, opts, port, "alice")
+    peer = h.FramedClient(srv.port, "bob")
+    peer.msg("told before the restart")
+    p.wait(chat("bob", "told before the restart"))
+    p.line("my own line")
+    p.wait(acked("alice", "my own line"))
+    srv.stop()
+    p.wait_row(-2, ST_RETRY, 10)
+    srv2 = server(opts, port, args=args)
+    wait_connected(p, 40)
+    p.wait(r"2 earlier messages already shown above, not repeated")
+    peer2 = h.FramedClient(srv2.port, "bob")
+    peer2.msg("after the restart")
+    p.wait(chat("bob", "after the restart"))
+    scr = "\n".join(p.rows())
+    for text in ("told before the restart", "my own line"):
+        h.check(scr.count(text) == 1, "%r is on screen %d times" % (text, scr.count(text)),
+                p.describe)
+    check_layout(p)
+
+
 ATTACK = (b"before \x1b]2;PWNED\x07 \x1b[5mblink\x1b[0m \x1b[2J \x1b[?1049l "
           b"\x1b]52;c;UFdORUQ=\x07 \x1bP+q\x1b\\ ctl:\x01\x7f: \xc2\x9b31m after")
 
@@ -804,7 +833,7 @@ TESTS = {
     "modes": t_modes, "connect": t_connect, "pipe": t_pipe, "paste_long": t_paste_long,
     "too_small": t_too_small, "nick_colour": t_nick_colour,
     "kinds": t_kinds, "local_commands": t_local_commands,
-    "password": t_password, "terminal_gone": t_terminal_gone,
+    "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
 }
 
 if __name__ == "__main__":

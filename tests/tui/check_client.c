@@ -257,6 +257,55 @@ START_TEST(test_resend_after_reconnect)
 }
 END_TEST
 
+/* After a reconnect the server's history repeats what the log shows:
+ * those lines are left out, what is new is shown. */
+START_TEST(test_history_not_repeated)
+{
+    connect_framed();
+    feed("CHAT 1699990000 bob old one\nCHAT 1699990001 carol old two\n");
+    client_submit(&cl, "mine");
+    feed("ACK 1\n");
+    feed("ACTION 1699990010 bob waves\nCHAT 1699990020 bob hi\n");
+    size_t chats = count_of(ENTRY_CHAT), actions = count_of(ENTRY_ACTION);
+    ck_assert_uint_eq(chats, 3);
+    client_on_disconnect(&cl, "connection reset");
+    advance(2000);
+    connect_framed();
+    /* The server's history: its oldest line fell out of it, and one came
+     * while we were away. Our own line comes back with the server's time. */
+    feed("CHAT 1699990001 carol old two\nCHAT 1699990015 alice mine\n"
+         "ACTION 1699990010 bob waves\nCHAT 1699990020 bob hi\n"
+         "CHAT 1699990030 bob said while you were away\n");
+    ck_assert_uint_eq(count_of(ENTRY_CHAT), chats + 1);
+    ck_assert_uint_eq(count_of(ENTRY_ACTION), actions);
+    ck_assert_str_eq(last()->text, "said while you were away");
+    struct entry *note = chatlog_at(&tlog, chatlog_count(&tlog) - 2);
+    ck_assert_int_eq(note->kind, ENTRY_LOCAL);
+    ck_assert_str_eq(note->text, "4 earlier messages already shown above, not repeated");
+    /* After the replay everything is shown, even a line like an old one. */
+    feed("CHAT 1699990020 bob hi\n");
+    ck_assert_uint_eq(count_of(ENTRY_CHAT), chats + 2);
+}
+END_TEST
+
+START_TEST(test_history_replay_mismatch_shows)
+{
+    connect_framed();
+    feed("CHAT 1699990000 bob same words\n");
+    client_on_disconnect(&cl, "connection reset");
+    connect_framed();
+    /* Same nick and words at another time: another message. */
+    feed("CHAT 1699990000 bob same words\nCHAT 1699990005 bob same words\n");
+    ck_assert_uint_eq(count_of(ENTRY_CHAT), 2);
+    /* A cleared log has nothing to compare with: all of it is shown. */
+    client_submit(&cl, "/clear");
+    client_on_disconnect(&cl, "connection reset");
+    connect_framed();
+    feed("CHAT 1699990000 bob same words\nCHAT 1699990005 bob same words\n");
+    ck_assert_uint_eq(count_of(ENTRY_CHAT), 2);
+}
+END_TEST
+
 /* With a session token, every WELCOME is followed by SESSION before any
  * resend, so the server can tell a resend from a new message. */
 START_TEST(test_session_before_resend)
@@ -792,6 +841,8 @@ Suite *client_suite(void)
     tcase_add_test(rec, test_pending_while_down);
     tcase_add_test(rec, test_resend_after_reconnect);
     tcase_add_test(rec, test_session_before_resend);
+    tcase_add_test(rec, test_history_not_repeated);
+    tcase_add_test(rec, test_history_replay_mismatch_shows);
     tcase_add_test(rec, test_pacing_and_slow_down);
     tcase_add_test(rec, test_ping_dead);
     suite_add_tcase(s, rec);
