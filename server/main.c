@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "                     pool:    a few epoll threads, for thousands of clients\n"
             "  --workers N        pool mode: number of threads (default: one per core)\n"
             "  --max-clients N    connections at once; the next is refused (default %d)\n"
+            "                     unless one has not joined the room in 10 s\n"
             "  --name NAME        server name shown to clients (default sockchat)\n"
             "  --history N        chat messages sent to newcomers (default %d, max %d)\n"
             "  --rate MSGS_PER_S  per-client message rate, burst %d (default %d; 0 = off);\n"

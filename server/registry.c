@@ -15,10 +15,41 @@ bool announce_wanted(unsigned users)
     return users <= ANNOUNCE_MAX_USERS;
 }
 
+static bool registry_full_locked(const struct server *srv)
+{
+    return srv->nclients - srv->nevicted >= srv->cfg.max_clients;
+}
+
+/* The server is full: closes the connection that has been there longest
+ * without joining the room, if it has been so for UNJOINED_EVICT_MS. Its
+ * place counts as free at once; it leaves within the flush deadline. */
+static void evict_unjoined_locked(struct server *srv)
+{
+    int64_t now = server_now_ms(srv);
+    struct client *victim = NULL;
+    for (struct client *c = srv->clients; c; c = c->next)
+        if (!c->joined && !c->evicted && now - c->connected_ms >= UNJOINED_EVICT_MS &&
+            (victim == NULL || c->id < victim->id)) /* ids grow with arrival */
+            victim = c;
+    if (victim == NULL)
+        return;
+    victim->evicted = true;
+    srv->nevicted++;
+    if (victim->dialect == DIALECT_FRAMED || victim->dialect == DIALECT_PLAIN) {
+        struct msg m = {.type = MSG_NOTICE,
+                        .text = "the server is full and you had not joined: closing"};
+        client_send_msg(victim, &m);
+    }
+    client_request_close(victim, CLOSE_FLUSH, "not joined while the server was full",
+                         now + SHUTDOWN_FLUSH_MS);
+}
+
 int registry_add(struct server *srv, struct client *c)
 {
     pthread_mutex_lock(&srv->reg_lock);
-    if (srv->reg_closed || srv->nclients >= srv->cfg.max_clients) {
+    if (!srv->reg_closed && registry_full_locked(srv))
+        evict_unjoined_locked(srv);
+    if (srv->reg_closed || registry_full_locked(srv)) {
         pthread_mutex_unlock(&srv->reg_lock);
         return -1;
     }
@@ -49,6 +80,8 @@ void registry_remove(struct server *srv, struct client *c)
         c->prev = c->next = NULL;
         c->registered = false;
         srv->nclients--;
+        if (c->evicted)
+            srv->nevicted--;
     }
     pthread_mutex_unlock(&srv->reg_lock);
 }

@@ -51,6 +51,10 @@ enum {
     RATE_DEFAULT = 10, /* messages per second, per client */
     RATE_BURST = 20,
     MAX_CLIENTS_DEFAULT = 1000,
+    /* When the server is full, a connection that has not joined the room
+     * after this long (silent, or still owing the password) is closed to
+     * make room: otherwise a few idle sockets could lock a class out. */
+    UNJOINED_EVICT_MS = 10000,
     /* Joins and quits are announced only while the room has at most this
      * many people: announcing each of N arrivals to everyone costs O(N^2)
      * lines, which a room of thousands cannot afford. Leaves for "too slow"
@@ -258,6 +262,7 @@ struct client {
     enum dialect dialect;    /* written by the owner under reg_lock */
     bool joined;             /* in the room, receives broadcasts (reg_lock) */
     bool registered;         /* in the registry list (reg_lock) */
+    bool evicted;            /* closed to make room, not gone yet (reg_lock) */
     int64_t connected_ms;    /* monotonic; constant */
     atomic_llong active_ms;  /* last message received */
 
@@ -325,6 +330,7 @@ struct server {
     unsigned nick_buckets;    /* never 0: nick_tab0 until a table is allocated */
     struct client *nick_tab0; /* the one bucket that needs no allocation */
     unsigned nclients;        /* registered connections */
+    unsigned nevicted;        /* ... of which closing to make room */
     unsigned nroom;           /* of them, joined the room */
     bool reg_closed;          /* shutting down: no new registrations */
     uint64_t next_id;

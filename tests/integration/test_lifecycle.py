@@ -192,6 +192,42 @@ def test_max_clients(ctx):
         print(f"  a newcomer was served after {tries} attempt(s)")
 
 
+UNJOINED_EVICT_S = 10  # server.h UNJOINED_EVICT_MS
+
+
+def test_full_server_makes_room(ctx):
+    """Full, partly with connections that never joined (silent sockets):
+    once one has been there 10 s, the oldest is closed to make room for a
+    newcomer. Joined users are never touched."""
+    ctx.require_multi()
+    with ctx.server("--max-clients", "3") as srv:
+        alice = srv.framed("alice")
+        t0 = time.monotonic()
+        silent = [srv.connect() for _ in range(2)]
+        srv.wait_log(r"guest3\s+connected as guest3")
+        dl = deadline_in(T_SHORT + UNJOINED_EVICT_S)
+        tries = 0
+        while True:
+            tries += 1
+            c = srv.connect()
+            c.sendline("HELLO sockchat/1 newcomer")
+            line = c.readline()
+            if line is not None and line.startswith(b"WELCOME"):
+                break
+            assert line is not None and b"full" in line, line
+            c.close()
+            assert remaining(dl) > 0, "a full server of silent sockets made no room"
+            select.select([], [], [], 0.25)
+        waited = time.monotonic() - t0
+        print(f"  a newcomer was served after {waited:.1f}s ({tries} attempts)")
+        # (less 10 ms: the server counts whole milliseconds)
+        assert waited >= UNJOINED_EVICT_S - 0.01, f"a connection was closed after {waited:.2f}s"
+        silent[0].expect_eof()  # the oldest
+        srv.wait_log(r"guest2\s+disconnected \(not joined while the server was full\)")
+        alice.sync()
+        assert not any("guest3" in l and "disconnected" in l for l in srv.err), srv.log_tail()
+
+
 def test_port_in_use(ctx):
     """A port in use: one clear line on stderr and a non-zero exit."""
     with ctx.server() as srv:
