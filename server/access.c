@@ -142,26 +142,28 @@ const char *access_check(struct access *a, const char *addrport)
     return why;
 }
 
-int64_t access_auth_failed(struct access *a, const char *addrport, int64_t now_ms)
+/* The slot of peer's failures, or NULL. Under a->lock. */
+static struct auth_fail *fail_find(struct access *a, const struct cidr *peer)
 {
-    struct cidr peer;
-    if (addr_parse(addrport, &peer) < 0)
-        return AUTH_DELAY_MS;
-    pthread_mutex_lock(&a->lock);
-    struct auth_fail *slot = NULL, *oldest = &a->fails[0];
     for (unsigned i = 0; i < AUTH_FAIL_SLOTS; i++) {
         struct auth_fail *f = &a->fails[i];
-        if (f->count > 0 && f->who.family == peer.family &&
-            memcmp(f->who.addr, peer.addr, sizeof peer.addr) == 0) {
-            slot = f;
-            break;
-        }
-        if (f->last_ms < oldest->last_ms)
-            oldest = f;
+        if (f->count > 0 && f->who.family == peer->family &&
+            memcmp(f->who.addr, peer->addr, sizeof peer->addr) == 0)
+            return f;
     }
+    return NULL;
+}
+
+/* Records a failure of peer; returns the delay. Under a->lock. */
+static int64_t fail_record(struct access *a, const struct cidr *peer, int64_t now_ms)
+{
+    struct auth_fail *slot = fail_find(a, peer);
     if (slot == NULL) {
-        slot = oldest; /* forget the address that failed longest ago */
-        slot->who = peer;
+        slot = &a->fails[0]; /* forget the address that failed longest ago */
+        for (unsigned i = 1; i < AUTH_FAIL_SLOTS; i++)
+            if (a->fails[i].last_ms < slot->last_ms)
+                slot = &a->fails[i];
+        slot->who = *peer;
         slot->count = 0;
     } else if (now_ms - slot->last_ms > AUTH_FORGET_MS) {
         slot->count = 0;
@@ -169,7 +171,42 @@ int64_t access_auth_failed(struct access *a, const char *addrport, int64_t now_m
     slot->count++;
     slot->last_ms = now_ms;
     unsigned shift = slot->count > 5 ? 5 : slot->count - 1;
-    pthread_mutex_unlock(&a->lock);
     /* 1 s, 2 s, 4 s ... 32 s before the connection is closed. */
-    return (int64_t)AUTH_DELAY_MS << shift;
+    int64_t delay = (int64_t)AUTH_DELAY_MS << shift;
+    slot->locked_until_ms = now_ms + delay;
+    return delay;
+}
+
+int64_t access_auth_failed(struct access *a, const char *addrport, int64_t now_ms)
+{
+    struct cidr peer;
+    if (addr_parse(addrport, &peer) < 0)
+        return AUTH_DELAY_MS;
+    pthread_mutex_lock(&a->lock);
+    int64_t delay = fail_record(a, &peer, now_ms);
+    pthread_mutex_unlock(&a->lock);
+    return delay;
+}
+
+enum auth_verdict access_auth_judge(struct access *a, const char *addrport, bool right,
+                                    int64_t now_ms, int64_t *ms)
+{
+    struct cidr peer;
+    *ms = 0;
+    if (addr_parse(addrport, &peer) < 0) {
+        *ms = AUTH_DELAY_MS;
+        return right ? AUTH_OK : AUTH_WRONG;
+    }
+    pthread_mutex_lock(&a->lock);
+    enum auth_verdict v = AUTH_OK;
+    struct auth_fail *f = fail_find(a, &peer);
+    if (f != NULL && now_ms < f->locked_until_ms) {
+        v = AUTH_LOCKED;
+        *ms = f->locked_until_ms - now_ms;
+    } else if (!right) {
+        v = AUTH_WRONG;
+        *ms = fail_record(a, &peer, now_ms);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return v;
 }

@@ -209,6 +209,7 @@ struct auth_fail {
     struct cidr who;
     unsigned count;
     int64_t last_ms;
+    int64_t locked_until_ms; /* no attempt from `who` is judged before this */
 };
 
 struct access {
@@ -233,6 +234,15 @@ int access_ban(struct access *a, const char *cidr);
 const char *access_check(struct access *a, const char *addrport);
 /* Records a failed password; returns how long to wait before closing. */
 int64_t access_auth_failed(struct access *a, const char *addrport, int64_t now_ms);
+/* Judges a password attempt (`right`: the password matched) under the lock,
+ * so that parallel connections cannot each learn an answer: after a
+ * failure, an address is locked for the failure's delay, and its attempts
+ * meanwhile are not judged (AUTH_LOCKED, *ms = what is left of the lock).
+ * Else AUTH_OK, or AUTH_WRONG with the failure recorded and *ms = how long
+ * to hold the connection before closing it. */
+enum auth_verdict { AUTH_OK, AUTH_WRONG, AUTH_LOCKED };
+enum auth_verdict access_auth_judge(struct access *a, const char *addrport, bool right,
+                                    int64_t now_ms, int64_t *ms);
 
 /* ---- clients ---- */
 

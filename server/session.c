@@ -293,16 +293,37 @@ static void session_detect(struct client *c, enum dialect d)
     pthread_mutex_unlock(&c->srv->reg_lock);
 }
 
-static void auth_failed(struct client *c)
+/* Judges a password attempt; on anything but AUTH_OK, c is answered and
+ * closing. A wrong password is answered at once, and the close comes
+ * later (the hold), so guessing costs time; an attempt while the address
+ * is locked out is not judged at all. */
+static bool auth_judge(struct reply *r, const char *given)
 {
+    struct client *c = r->c;
     struct server *srv = c->srv;
-    int64_t now = server_now_ms(srv);
-    int64_t delay = access_auth_failed(&srv->acc, c->addr, now);
-    pthread_mutex_lock(&c->lock);
-    c->hold_until_ms = now + delay;
-    pthread_mutex_unlock(&c->lock);
-    client_request_close(c, CLOSE_FLUSH, "wrong password", now + delay + SHUTDOWN_FLUSH_MS);
-    log_event(srv, c, "wrong password; closing in %lld ms", (long long)delay);
+    int64_t now = server_now_ms(srv), ms;
+    bool right = password_equal(given, srv->cfg.password);
+    switch (access_auth_judge(&srv->acc, c->addr, right, now, &ms)) {
+    case AUTH_OK:
+        return true;
+    case AUTH_LOCKED:
+        reply_err(r, ERR_AUTH_WAIT,
+                  "too many wrong passwords from your address; try again in %lld s",
+                  (long long)((ms + 999) / 1000));
+        client_request_close(c, CLOSE_FLUSH, "locked out", now + SHUTDOWN_FLUSH_MS);
+        log_event(srv, c, "password attempt not judged: address locked out for %lld ms more",
+                  (long long)ms);
+        return false;
+    case AUTH_WRONG:
+    default:
+        reply_err(r, ERR_AUTH, "wrong password");
+        pthread_mutex_lock(&c->lock);
+        c->hold_until_ms = now + ms;
+        pthread_mutex_unlock(&c->lock);
+        client_request_close(c, CLOSE_FLUSH, "wrong password", now + ms + SHUTDOWN_FLUSH_MS);
+        log_event(srv, c, "wrong password; closing in %lld ms", (long long)ms);
+        return false;
+    }
 }
 
 /* "/auth PASSWORD" from a plain or raw client. */
@@ -314,11 +335,8 @@ static void session_auth(struct reply *r, const char *args)
         reply_out(r, "no password needed");
         return;
     }
-    if (!password_equal(args, want)) {
-        reply_err(r, ERR_AUTH, "wrong password");
-        auth_failed(c);
+    if (!auth_judge(r, args))
         return;
-    }
     c->authed = true;
     session_join(c, c->dialect, NULL);
     reply_out(r, "password accepted; you are %s", c->nick);
@@ -503,13 +521,11 @@ static void hello_line(struct client *c, char *line, size_t len)
         nick = m.nick;
         pass = m.text;
     } /* else a malformed hello from a client of ours: it gets guestN */
-    const char *want = c->srv->cfg.password;
-    if (want != NULL && !password_equal(pass, want)) {
+    if (c->srv->cfg.password != NULL) {
         struct reply r = {.c = c};
-        session_detect(c, DIALECT_FRAMED);
-        reply_err(&r, ERR_AUTH, "wrong password");
-        auth_failed(c);
-        return;
+        session_detect(c, DIALECT_FRAMED); /* the answer is framed, either way */
+        if (!auth_judge(&r, pass))
+            return;
     }
     c->authed = true;
     session_join(c, DIALECT_FRAMED, nick);

@@ -92,9 +92,41 @@ START_TEST(test_framed_password)
     ck_assert(!p.done);
     ck_assert(!p.rd);
     ck_assert_int_eq(p.deadline_ms, fx_clock.mono_ms + AUTH_DELAY_MS);
-    struct client *none = fx_client("127.0.0.1:3");
+    /* Meanwhile the address is locked out: even the right password is not
+     * judged, so parallel guesses learn nothing. */
+    struct client *eager = fx_client("127.0.0.1:3");
+    fx_feed(eager, "HELLO sockchat/1 bob sesame\n");
+    ck_assert_str_eq(fx_drain(eager),
+                     "ERR auth-wait too many wrong passwords from your address; try again in 1 s\n");
+    ck_assert(!eager->joined);
+    ck_assert_int_eq(client_close_state(eager, why, sizeof why), CLOSE_FLUSH);
+    ck_assert_str_eq(why, "locked out");
+    fx_clock.mono_ms += AUTH_DELAY_MS;
+    struct client *none = fx_client("127.0.0.1:4");
     fx_feed(none, "HELLO sockchat/1 eve\n");
     ck_assert_str_eq(fx_drain(none), "ERR auth wrong password\n");
+}
+END_TEST
+
+START_TEST(test_auth_lockout)
+{
+    struct access *a = &fx_srv.acc;
+    int64_t t = 5000, ms;
+    ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:1", true, t, &ms), AUTH_OK);
+    ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:1", false, t, &ms), AUTH_WRONG);
+    ck_assert_int_eq(ms, AUTH_DELAY_MS);
+    /* Locked for that long, right or wrong, from any port of the address. */
+    ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:2", true, t + 400, &ms), AUTH_LOCKED);
+    ck_assert_int_eq(ms, AUTH_DELAY_MS - 400);
+    ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:3", false, t + 999, &ms), AUTH_LOCKED);
+    ck_assert_int_eq(access_auth_judge(a, "2.2.2.2:1", true, t + 1, &ms), AUTH_OK); /* others */
+    /* Not judged, not counted: the next failure doubles only once. */
+    ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:4", false, t + 1000, &ms), AUTH_WRONG);
+    ck_assert_int_eq(ms, 2 * AUTH_DELAY_MS);
+    ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:5", true, t + 2999, &ms), AUTH_LOCKED);
+    ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:5", true, t + 3000, &ms), AUTH_OK);
+    ck_assert_int_eq(access_auth_judge(a, "[::1]:5", false, t, &ms), AUTH_WRONG);
+    ck_assert_int_eq(access_auth_judge(a, "[::1]:6", true, t, &ms), AUTH_LOCKED);
 }
 END_TEST
 
@@ -211,6 +243,7 @@ Suite *access_suite(void)
     tcase_add_test(core, test_password_equal);
     tcase_add_test(core, test_allow_and_ban);
     tcase_add_test(core, test_auth_failures_slow_down);
+    tcase_add_test(core, test_auth_lockout);
     tcase_add_test(core, test_framed_password);
     tcase_add_test(core, test_plain_and_raw_auth);
     suite_add_tcase(s, core);
