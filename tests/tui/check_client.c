@@ -568,6 +568,22 @@ START_TEST(test_wrong_password_gives_up)
 }
 END_TEST
 
+START_TEST(test_auth_wait_retries)
+{
+    /* Locked out for someone else's typo (one NAT address): not our
+     * password's fault, so the usual reconnect will try again. */
+    client_set_password(&cl, "right");
+    client_on_connect(&cl);
+    out();
+    ck_assert_int_eq(feed("ERR auth-wait too many wrong passwords from your address; try "
+                          "again in 1 s\n"),
+                     CLIENT_NONE);
+    ck_assert(!cl.refused);
+    ck_assert_int_ne(st.state, CONN_FAILED);
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "try again in 1 s"));
+}
+END_TEST
+
 START_TEST(test_password_missing)
 {
     client_on_connect(&cl);
@@ -860,6 +876,7 @@ Suite *client_suite(void)
     tcase_add_test(acc, test_hello_carries_password);
     tcase_add_test(acc, test_wrong_password_gives_up);
     tcase_add_test(acc, test_password_missing);
+    tcase_add_test(acc, test_auth_wait_retries);
     tcase_add_test(acc, test_other_errors_do_not_give_up);
     suite_add_tcase(s, acc);
 
