@@ -70,6 +70,10 @@ bool password_equal(const char *given, const char *want)
     /* Constant time in the secret: every byte of want is looked at, and a
      * length difference is folded in rather than returned early. */
     size_t gl = strlen(given), wl = strlen(want);
+    /* A password is one word: blanks after it are not part of it (a typed
+     * "/auth secret " must not fail for its trailing space). */
+    while (gl > 0 && (given[gl - 1] == ' ' || given[gl - 1] == '\t'))
+        gl--;
     unsigned char diff = (unsigned char)(gl != wl);
     for (size_t i = 0; i < wl; i++) {
         unsigned char g = i < gl ? (unsigned char)given[i] : 0;

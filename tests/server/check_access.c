@@ -39,6 +39,9 @@ START_TEST(test_password_equal)
     ck_assert(!password_equal("secret2", "secret"));
     ck_assert(!password_equal("secre", "secret"));
     ck_assert(!password_equal("", "secret"));
+    ck_assert(password_equal("secret \t ", "secret")); /* "/auth secret " */
+    ck_assert(!password_equal(" secret", "secret"));
+    ck_assert(!password_equal("secret x", "secret"));
 }
 END_TEST
 
