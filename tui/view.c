@@ -374,6 +374,10 @@ static void entry_styles(const struct view *v, const struct entry *e, struct sty
     case ENTRY_LEAVE:
         *tag = *body = style_of(v, A_NORMAL, PAIR_LEAVE);
         break;
+    case ENTRY_OUT:
+        /* Command output is for reading: only its "|" marks it. */
+        *tag = style_of(v, A_NORMAL, PAIR_LOCAL);
+        break;
     case ENTRY_ERR:
         *tag = *body = style_of(v, A_BOLD, PAIR_ERR);
         break;

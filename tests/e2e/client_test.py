@@ -716,6 +716,11 @@ def t_kinds(opts):
                 styles[line.split()[0]] = frozenset(term.sgr_attrs(lead) - {"0", "39", "49"})
     distinct = set(styles.values())
     h.check(len(distinct) >= 5, "entry kinds share too few colours: %r" % styles)
+    # Chat kinds colour the nick inside the tag; the others the marker.
+    loud = (b"ERR", b"NOTICE", b"JOIN", b"LEAVE", b"OUT")
+    h.check(all(styles[k] for k in loud) and len({styles[k] for k in loud}) == len(loud),
+            "errors, notices, joins, leaves and command output must each have a style of "
+            "their own: %r" % styles)
 
 
 def t_local_commands(opts):
