@@ -22,7 +22,8 @@ static const char *const help_lines[] = {
     "  Left/Right Ctrl-B/F move, Alt-B/F word, Home/End Ctrl-A/E line start/end,",
     "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end,",
     "  PgUp/PgDn scroll, Ctrl-Home/Ctrl-End (or Home/End on an empty line) top/bottom,",
-    "  mouse wheel scrolls, Ctrl-L redraw, Ctrl-C (or Ctrl-D on an empty line) quit.",
+    "  mouse wheel scrolls, Ctrl-L redraw, Ctrl-Z suspend (fg resumes),",
+    "  Ctrl-C (or Ctrl-D on an empty line) quit.",
     "client commands: /quit [reason] or exit, /clear, /connect HOST [PORT], /help",
 };
 

@@ -492,6 +492,9 @@ static void on_key(struct app *a, const struct tkey *k)
         case 'l':
             view_invalidate(&a->view);
             break;
+        case 'z':
+            view_suspend(&a->view);
+            break;
         case 'j': {
             struct tkey enter = {TK_ENTER, 0};
             on_key(a, &enter);

@@ -9,6 +9,7 @@
 #include "view.h"
 
 #include <curses.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,19 @@ int view_open(struct view *v, bool color, char *err, size_t errlen)
     getmaxyx(stdscr, v->rows, v->cols);
     v->full = true;
     return 0;
+}
+
+void view_suspend(struct view *v)
+{
+    fputs("\033[?2004l", stdout);
+    fflush(stdout);
+    endwin();
+    /* raw() made Ctrl-Z a key, so the stop is ours to ask for. */
+    raise(SIGTSTP);
+    /* Continued: curses takes the terminal back on the next refresh. */
+    fputs("\033[?2004h", stdout);
+    fflush(stdout);
+    view_resize(v); /* the terminal may have changed size meanwhile */
 }
 
 void view_resize(struct view *v)

@@ -79,6 +79,11 @@ void view_close(void);
 bool view_key(struct view *v, struct tkey *k);
 /* The terminal changed size (SIGWINCH): adopt the new size. */
 void view_resize(struct view *v);
+/* Ctrl-Z: gives the terminal back as it was found and stops the process
+ * (SIGTSTP); after the shell's `fg`, takes the terminal again and redraws
+ * in full. Without job control (an orphaned process group) the kernel
+ * ignores the stop, and this only redraws. */
+void view_suspend(struct view *v);
 /* Forces a full repaint on the next draw (Ctrl-L). */
 void view_invalidate(struct view *v);
 

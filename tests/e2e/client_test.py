@@ -241,6 +241,36 @@ def t_history_once(opts):
     check_layout(p)
 
 
+def t_suspend(opts):
+    """Ctrl-Z under a shell with job control: the client stops and leaves the
+    terminal as it found it; `fg` brings the screen back, half-typed input
+    included, still connected."""
+    tm = h.Tmux()
+    srv = server(opts)
+    sh = tm.pane(["bash", "--norc", "--noprofile", "-i"], 80, 24, name="shell")
+    sh.line("PS1='sh> '")
+    sh.wait(r"^sh>\s*$")
+    sh.line(" ".join(shlex.quote(a) for a in client_argv(opts, srv.port, "zed")))
+    wait_connected(sh)
+    sh.type("half typed")
+    sh.wait(r"^> half typed")
+    sh.keys("C-z")
+    sh.wait(r"Stopped")
+    m = term.modes(sh)
+    left = {k: v for k, v in m.items() if k in ("alternate_on", "mouse_any_flag",
+                                                 "mouse_button_flag", "keypad_cursor_flag")
+            and v != "0"}
+    h.check(not left, "modes left on while stopped: %r" % left, sh.describe)
+    sh.line("fg")
+    wait_connected(sh)
+    sh.wait(r"^> half typed")
+    sh.keys("C-u")
+    sh.line("/quit")
+    sh.wait(r"^sh>\s*$")
+    sh.line("echo status=$?")
+    sh.wait(r"^status=0\s*$")
+
+
 ATTACK = (b"before \x1b]2;PWNED\x07 \x1b[5mblink\x1b[0m \x1b[2J \x1b[?1049l "
           b"\x1b]52;c;UFdORUQ=\x07 \x1bP+q\x1b\\ ctl:\x01\x7f: \xc2\x9b31m after")
 
@@ -839,6 +869,7 @@ TESTS = {
     "too_small": t_too_small, "nick_colour": t_nick_colour,
     "kinds": t_kinds, "local_commands": t_local_commands,
     "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
+    "suspend": t_suspend,
 }
 
 if __name__ == "__main__":
