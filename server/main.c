@@ -288,6 +288,7 @@ int main(int argc, char **argv)
               : rc.signo == SIGTERM ? " (SIGTERM)"
                                     : "");
     logger_stop(srv.log);
+    srv.log = NULL; /* anything logged from here on is dropped, not a use after free */
     console_free(&con);
     if (srv.transcript != NULL)
         transcript_close(srv.transcript);

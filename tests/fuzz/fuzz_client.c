@@ -75,6 +75,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if ((seed >> 12) % 8 == 0)
             client_submit(&c, "hello from the fuzzer");
+        if ((seed >> 20) % 16 == 0) {
+            /* A reconnect: the next WELCOME starts a history replay
+             * against what the log already holds. */
+            client_on_disconnect(&c, "fuzz reconnect");
+            client_on_connect(&c);
+        }
         size_t olen;
         client_output(&c, &olen);
         client_consume(&c, olen);
