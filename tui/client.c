@@ -198,6 +198,13 @@ static void paste_drop(struct client *c)
     c->npaste = 0;
 }
 
+static void unanswered_drop(struct client *c)
+{
+    for (size_t i = 0; i < c->nunanswered; i++)
+        free(c->unanswered[i].wire);
+    c->nunanswered = 0;
+}
+
 void client_free(struct client *c)
 {
     linebuf_free(&c->lb);
@@ -205,6 +212,7 @@ void client_free(struct client *c)
     free(c->out);
     for (size_t i = 0; i < c->npend; i++)
         free(c->pend[i].wire);
+    unanswered_drop(c);
     for (size_t i = 0; i < c->nnicks; i++)
         free(c->nicks[i]);
     paste_drop(c);
@@ -244,6 +252,9 @@ void client_on_connect(struct client *c)
     c->dialect = DIALECT_UNKNOWN;
     c->raw = false;
     c->silent = false;
+    unanswered_drop(c);
+    c->silent_lines = 0;
+    c->swallow_errs = 0;
     c->refused = false;
     c->hello_reply_due = true;
     c->rx_len = 0;
@@ -305,6 +316,8 @@ static void refill(struct client *c)
 }
 
 /* Sends whatever pending messages may go now, in order. */
+static void pending_done(struct client *c, size_t i, enum delivery d);
+
 static void flush_pending(struct client *c)
 {
     if (!ready(c))
@@ -322,8 +335,15 @@ static void flush_pending(struct client *c)
                 return;
             c->tokens -= 1.0;
             send_msg(c, p->id, p->wire);
+            if (p->unacked) {
+                pending_done(c, i, DELIVERY_SENT); /* the next one moved to i */
+                i--; /* NOLINT: wraps to SIZE_MAX before i = 0 is retried */
+                continue;
+            }
         } else {
             send_plain(c, p->wire);
+            if (c->silent)
+                c->silent_lines++;
         }
         p->sent_ms = c->now_ms;
         p->out_end = c->out_done + c->out_len;
@@ -349,6 +369,7 @@ static void queue_own(struct client *c, enum entry_kind kind, const char *shown,
     p->seq = seq;
     p->wire = w;
     p->sent_ms = -1;
+    p->unacked = false;
     update_pending_status(c);
     flush_pending(c);
 }
@@ -490,6 +511,10 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         snprintf(text, sizeof(text), "malformed %s line from the server: %s", msg_type_name(m.type),
                  m.text);
         client_note(c, ENTRY_ERR, text);
+        return;
+    }
+    if (m.type == MSG_ERR && c->swallow_errs > 0 && strcmp(m.word, ERR_PROTOCOL) == 0) {
+        c->swallow_errs--; /* a text line of ours from before a late greeting */
         return;
     }
     if (m.type != MSG_CHAT && m.type != MSG_ACTION)
@@ -691,6 +716,44 @@ static void become_plain(struct client *c, bool raw, const char *why)
           raw ? ", one at a time, without newline" : " lines");
 }
 
+/* A server that sent no greeting for CLIENT_GREETING_MS, taken for a plain
+ * line server, greets after all: it is a sockchat server that was busy
+ * (single mode serves one client at a time; the others wait in its listen
+ * queue). It read our HELLO first, so it speaks framed to us; every text
+ * line we wrote meanwhile it refuses as a malformed line. Those refusals
+ * are not shown, and the messages are sent again, properly, after the
+ * WELCOME. */
+static void late_greeting(struct client *c)
+{
+    c->dialect = DIALECT_FRAMED;
+    c->silent = false;
+    c->raw = false;
+    c->hello_reply_due = false;
+    c->swallow_errs = c->silent_lines;
+    size_t n = c->nunanswered;
+    if (n > CLIENT_PENDING_MAX - c->npend)
+        n = CLIENT_PENDING_MAX - c->npend;
+    memmove(c->pend + n, c->pend, c->npend * sizeof(*c->pend));
+    memcpy(c->pend, c->unanswered + c->nunanswered - n, n * sizeof(*c->pend));
+    c->nunanswered -= n;
+    c->npend += n;
+    unanswered_drop(c); /* older than CLIENT_PENDING_MAX messages: let go */
+    for (size_t i = 0; i < c->npend; i++) {
+        /* Never seen as MSG by the server: new ids, in order. */
+        struct cmd cmd;
+        c->pend[i].id = c->next_id++;
+        c->pend[i].sent_ms = -1;
+        c->pend[i].unacked = cmd_parse(c->pend[i].wire, &cmd) && !cmd_is(&cmd, "me");
+        chatlog_set_delivery(c->log, c->pend[i].seq, DELIVERY_PENDING, 0);
+    }
+    update_pending_status(c);
+    if (c->npend)
+        notef(c, ENTRY_LOCAL,
+              "the server greeted after all (it was serving someone else): "
+              "%zu message%s sent again",
+              c->npend, c->npend == 1 ? "" : "s");
+}
+
 static bool is_prefix_of(const char *s, size_t len, const char *word)
 {
     size_t wl = strlen(word);
@@ -701,6 +764,9 @@ enum client_action client_on_bytes(struct client *c, const char *data, size_t le
 {
     if (!c->online || len == 0)
         return CLIENT_NONE;
+    if (c->dialect == DIALECT_PLAIN && c->silent && c->hello_reply_due && len >= 8 &&
+        memcmp(data, "WELCOME ", 8) == 0)
+        late_greeting(c);
     if (c->dialect == DIALECT_FRAMED) {
         feed_framed(c, data, len);
     } else if (c->dialect == DIALECT_PLAIN) {
@@ -756,7 +822,9 @@ enum client_action client_tick(struct client *c)
          * are still shown. */
         c->hello_reply_due = true;
         c->silent = true;
-        become_plain(c, false, "it sent no greeting");
+        become_plain(c, false,
+                     "no greeting in 3 s; a sockchat server serving someone else "
+                     "first would greet later");
     }
     if (c->dialect == DIALECT_FRAMED) {
         if (c->ping_sent_ms >= 0 && c->now_ms - c->ping_sent_ms >= CLIENT_PING_DEAD_MS)
@@ -1000,10 +1068,19 @@ void client_consume(struct client *c, size_t n)
     if (c->silent && c->dialect == DIALECT_PLAIN) {
         for (size_t i = 0; i < c->npend;) {
             struct pending_msg *p = &c->pend[i];
-            if (p->sent_ms >= 0 && p->out_end <= c->out_done)
+            if (p->sent_ms >= 0 && p->out_end <= c->out_done) {
+                if (c->nunanswered == CLIENT_PENDING_MAX) {
+                    free(c->unanswered[0].wire);
+                    memmove(c->unanswered, c->unanswered + 1,
+                            (CLIENT_PENDING_MAX - 1) * sizeof(*c->unanswered));
+                    c->nunanswered--;
+                }
+                c->unanswered[c->nunanswered++] = *p;
+                p->wire = NULL; /* kept there now */
                 pending_done(c, i, DELIVERY_SENT);
-            else
+            } else {
                 i++;
+            }
         }
     }
 }

@@ -58,6 +58,7 @@ struct pending_msg {
     char *wire;      /* the text as sent (after escaping) */
     int64_t sent_ms; /* -1: not sent on the current connection */
     size_t out_end;  /* silent server: sent once the output stream passes this */
+    bool unacked;    /* a /command other than /me: the server answers, never ACKs */
 };
 
 struct client {
@@ -77,6 +78,13 @@ struct client {
     size_t out_done; /* bytes written to the socket on this connection */
     struct pending_msg pend[CLIENT_PENDING_MAX];
     size_t npend;
+    /* Written to a server that had not greeted us (c->silent): kept in case
+     * it greets after all (a single-threaded sockchat server serving
+     * someone else first), when they are sent again properly. */
+    struct pending_msg unanswered[CLIENT_PENDING_MAX];
+    size_t nunanswered;
+    unsigned silent_lines; /* text lines written or queued while silent */
+    unsigned swallow_errs; /* ... that a late-greeting server will refuse */
     uint64_t next_id;
     char want_nick[NICK_MAX + 1];
     char password[CLIENT_PASSWORD_MAX + 1]; /* "" = none; sent in HELLO */

@@ -620,6 +620,28 @@ def t_modes(opts):
         srv.stop()
 
 
+def t_single_queue(opts):
+    """The teaching demo of --mode single: a second client waits in the
+    listen queue (no greeting), takes the server for a plain one, and when
+    the first leaves and it is served, becomes a sockchat client after all:
+    what it typed meanwhile is delivered, no protocol errors shown."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--mode", "single"])
+    first = client(tm, opts, srv.port, "first")
+    second = tm.pane(client_argv(opts, srv.port, "second"), 80, 24, name="second")
+    second.wait(r"plain server \(no greeting", 15)
+    second.line("am I in?")
+    second.wait(r"<second> am I in\?")
+    first.line("/quit")
+    second.wait(r"greeted after all", 15)
+    second.wait_row(-2, r"\| single\b")
+    second.wait(acked("second", "am I in?"))
+    second.line("/who")
+    second.wait(r"\|\s+second\s")
+    h.check("ERR" not in second.screen() and "protocol" not in second.screen(),
+            "a protocol error reached the screen", second.describe)
+
+
 def t_connect(opts):
     """/connect HOST PORT switches servers."""
     tm = h.Tmux()
@@ -869,7 +891,7 @@ TESTS = {
     "too_small": t_too_small, "nick_colour": t_nick_colour,
     "kinds": t_kinds, "local_commands": t_local_commands,
     "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
-    "suspend": t_suspend,
+    "suspend": t_suspend, "single_queue": t_single_queue,
 }
 
 if __name__ == "__main__":

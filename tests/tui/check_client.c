@@ -450,6 +450,46 @@ START_TEST(test_plain_line_server)
 }
 END_TEST
 
+/* A single-threaded sockchat server serving someone else greets only when
+ * it gets to us: the client first takes it for a silent line server, then
+ * must switch, resend what it wrote meanwhile, and hide the refusals. */
+START_TEST(test_late_greeting)
+{
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    advance(CLIENT_GREETING_MS);
+    client_tick(&cl);
+    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+    client_submit(&cl, "am I in?");
+    client_submit(&cl, "/who");
+    ck_assert_str_eq(out(), "am I in?\n/who\n");
+    ck_assert_int_eq(last_of(ENTRY_SELF)->delivery, DELIVERY_SENT);
+    client_submit(&cl, "still queued"); /* in the output buffer, not written */
+    size_t errs = count_of(ENTRY_ERR);
+    advance(10000);
+    feed("WELCOME alice single 1 srv\nCHAT 1699990000 bob from the history\n");
+    ck_assert_int_eq(cl.dialect, DIALECT_FRAMED);
+    ck_assert_str_eq(st.mode, "single");
+    ck_assert_uint_eq(st.pending, 2); /* /who is answered, never ACKed: sent is all */
+    ck_assert_int_eq(last_of(ENTRY_SELF)->delivery, DELIVERY_PENDING);
+    bool told = false;
+    for (size_t i = 0; i < chatlog_count(&tlog); i++)
+        told |= strstr(chatlog_at(&tlog, i)->text, "greeted after all") != NULL &&
+                strstr(chatlog_at(&tlog, i)->text, "3 messages sent again") != NULL;
+    ck_assert(told);
+    /* The queued text line still goes out (and is refused), then the MSGs. */
+    ck_assert_str_eq(out(), "still queued\nMSG 4 am I in?\nMSG 5 /who\nMSG 6 still queued\n");
+    feed("ERR protocol unexpected UNKNOWN line\nERR protocol unexpected UNKNOWN line\n"
+         "ERR protocol unexpected UNKNOWN line\nACK 4\nOUT 1 connected\nACK 6\n");
+    ck_assert_uint_eq(count_of(ENTRY_ERR), errs);
+    ck_assert_uint_eq(st.pending, 0);
+    ck_assert_int_eq(last_of(ENTRY_SELF)->delivery, DELIVERY_DONE);
+    /* Only as many refusals as lines written are hidden. */
+    feed("ERR protocol unexpected UNKNOWN line\n");
+    ck_assert_uint_eq(count_of(ENTRY_ERR), errs + 1);
+}
+END_TEST
+
 START_TEST(test_silent_server)
 {
     /* Typed while the server has not said anything yet. */
@@ -869,6 +909,7 @@ Suite *client_suite(void)
     tcase_add_test(dia, test_tutorial_server);
     tcase_add_test(dia, test_plain_line_server);
     tcase_add_test(dia, test_silent_server);
+    tcase_add_test(dia, test_late_greeting);
     suite_add_tcase(s, dia);
 
     TCase *acc = tcase_create("client-access");
