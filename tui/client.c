@@ -602,6 +602,12 @@ static void on_framed_line(struct client *c, char *line, size_t len)
             c->st->state = CONN_FAILED;
             status_set_reason(c->st,
                               c->password[0] ? "wrong password" : "the server needs a password");
+        } else if (strcmp(m.word, ERR_KICKED) == 0) {
+            /* The operator removed us: coming straight back would defeat
+             * the point. A person may, with /connect. */
+            c->refused = true;
+            c->st->state = CONN_FAILED;
+            status_set_reason(c->st, "removed by the operator");
         } else if (strcmp(m.word, ERR_TOO_LONG) == 0) {
             for (size_t i = 0; i < c->npend; i++) {
                 if (c->pend[i].sent_ms >= 0) {
@@ -612,7 +618,9 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         }
         snprintf(text, sizeof(text), "%s (%.40s)", m.text[0] ? m.text : "error", m.word);
         client_note(c, ENTRY_ERR, text);
-        if (c->refused)
+        if (c->refused && strcmp(m.word, ERR_KICKED) == 0)
+            client_note(c, ENTRY_LOCAL, "not reconnecting; /connect HOST [PORT] comes back");
+        else if (c->refused)
             notef(c, ENTRY_LOCAL,
                   "%s: not reconnecting, a retry would fail the same way (start sockchat "
                   "with SOCKCHAT_PASSWORD or --password-file FILE)",

@@ -642,6 +642,24 @@ def t_single_queue(opts):
             "a protocol error reached the screen", second.describe)
 
 
+def t_kick(opts):
+    """The operator's kick (typed at the server's console, here a tmux pane):
+    the client says why and stays out instead of reconnecting at once;
+    /connect brings it back."""
+    tm = h.Tmux()
+    srvp = tm.pane([h.need(opts.server, "sockchat-server"), "--bind", "127.0.0.1", "--port", "0"],
+                   120, 30, name="server")
+    port = int(srvp.wait(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+    p = client(tm, opts, port, "bob")
+    srvp.line("kick bob stop that")
+    p.wait(r"you were kicked by the operator: stop that")
+    p.wait(r"not reconnecting")
+    p.wait_row(-2, r"failed: removed by the operator")
+    p.line("/connect 127.0.0.1 %d" % port)
+    wait_connected(p)
+    srvp.line("quit")
+
+
 def t_connect(opts):
     """/connect HOST PORT switches servers."""
     tm = h.Tmux()
@@ -891,7 +909,7 @@ TESTS = {
     "too_small": t_too_small, "nick_colour": t_nick_colour,
     "kinds": t_kinds, "local_commands": t_local_commands,
     "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
-    "suspend": t_suspend, "single_queue": t_single_queue,
+    "suspend": t_suspend, "single_queue": t_single_queue, "kick": t_kick,
 }
 
 if __name__ == "__main__":

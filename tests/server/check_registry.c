@@ -72,12 +72,17 @@ START_TEST(test_kick)
     fx_drain(a);
     ck_assert_int_eq(registry_kick(&fx_srv, "nobody", ""), -1);
     ck_assert_int_eq(registry_kick(&fx_srv, "BOB", "spam"), 0);
-    ck_assert_str_eq(fx_drain(b), "NOTICE you were kicked by the operator: spam\n");
+    /* ERR kicked, so that our client does not come straight back. */
+    ck_assert_str_eq(fx_drain(b), "ERR kicked you were kicked by the operator: spam\n");
     char why[REASON_MAX];
     ck_assert_int_eq(client_close_state(b, why, sizeof why), CLOSE_FLUSH);
     ck_assert_str_eq(why, "kicked spam");
     fx_end(b);
     ck_assert_str_eq(fx_drain(a), "LEAVE bob 1 kicked spam\n");
+    struct client *p = fx_plain();
+    fx_drain(p);
+    ck_assert_int_eq(registry_kick(&fx_srv, p->nick, ""), 0);
+    ck_assert_str_eq(fx_drain(p), "*** notice: you were kicked by the operator\n");
 }
 END_TEST
 

@@ -624,6 +624,18 @@ START_TEST(test_auth_wait_retries)
 }
 END_TEST
 
+START_TEST(test_kicked_stays_out)
+{
+    connect_framed();
+    ck_assert_int_eq(feed("ERR kicked you were kicked by the operator: stop that\n"),
+                     CLIENT_GIVE_UP);
+    ck_assert_int_eq(st.state, CONN_FAILED);
+    ck_assert_str_eq(st.reason, "removed by the operator");
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "stop that"));
+    ck_assert_ptr_nonnull(strstr(last()->text, "/connect"));
+}
+END_TEST
+
 START_TEST(test_password_missing)
 {
     client_on_connect(&cl);
@@ -918,6 +930,7 @@ Suite *client_suite(void)
     tcase_add_test(acc, test_wrong_password_gives_up);
     tcase_add_test(acc, test_password_missing);
     tcase_add_test(acc, test_auth_wait_retries);
+    tcase_add_test(acc, test_kicked_stays_out);
     tcase_add_test(acc, test_other_errors_do_not_give_up);
     suite_add_tcase(s, acc);
 
