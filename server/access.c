@@ -210,6 +210,8 @@ enum auth_verdict access_auth_judge(struct access *a, const char *addrport, bool
     } else if (!right) {
         v = AUTH_WRONG;
         *ms = fail_record(a, &peer, now_ms);
+    } else if (f != NULL) {
+        f->count = 0; /* someone there knows it: a typo before is forgiven */
     }
     pthread_mutex_unlock(&a->lock);
     return v;

@@ -302,6 +302,13 @@ static bool auth_judge(struct reply *r, const char *given)
     struct client *c = r->c;
     struct server *srv = c->srv;
     int64_t now = server_now_ms(srv), ms;
+    if (given[strspn(given, " \t")] == '\0') {
+        /* No password at all is no guess: said so, closed, nobody locked
+         * out (a client started without one is a common slip). */
+        reply_err(r, ERR_AUTH, "this server needs a password");
+        client_request_close(c, CLOSE_FLUSH, "no password", now + SHUTDOWN_FLUSH_MS);
+        return false;
+    }
     bool right = password_equal(given, srv->cfg.password);
     switch (access_auth_judge(&srv->acc, c->addr, right, now, &ms)) {
     case AUTH_OK:
@@ -333,6 +340,10 @@ static void session_auth(struct reply *r, const char *args)
     const char *want = c->srv->cfg.password;
     if (want == NULL || c->authed) {
         reply_out(r, "no password needed");
+        return;
+    }
+    if (args[strspn(args, " \t")] == '\0') {
+        reply_err(r, ERR_USAGE, "usage: /auth PASSWORD");
         return;
     }
     if (!auth_judge(r, args))

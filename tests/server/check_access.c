@@ -99,15 +99,20 @@ START_TEST(test_framed_password)
      * judged, so parallel guesses learn nothing. */
     struct client *eager = fx_client("127.0.0.1:3");
     fx_feed(eager, "HELLO sockchat/1 bob sesame\n");
-    ck_assert_str_eq(fx_drain(eager),
-                     "ERR auth-wait too many wrong passwords from your address; try again in 1 s\n");
+    ck_assert_str_eq(
+        fx_drain(eager),
+        "ERR auth-wait too many wrong passwords from your address; try again in 1 s\n");
     ck_assert(!eager->joined);
     ck_assert_int_eq(client_close_state(eager, why, sizeof why), CLOSE_FLUSH);
     ck_assert_str_eq(why, "locked out");
     fx_clock.mono_ms += AUTH_DELAY_MS;
     struct client *none = fx_client("127.0.0.1:4");
     fx_feed(none, "HELLO sockchat/1 eve\n");
-    ck_assert_str_eq(fx_drain(none), "ERR auth wrong password\n");
+    ck_assert_str_eq(fx_drain(none), "ERR auth this server needs a password\n");
+    /* ... which is no guess: the address is not locked for it. */
+    struct client *next = fx_client("127.0.0.1:5");
+    fx_feed(next, "HELLO sockchat/1 eve sesame\n");
+    ck_assert_str_eq(fx_drain(next), "WELCOME eve threads 2 testsrv\n");
 }
 END_TEST
 
@@ -128,6 +133,9 @@ START_TEST(test_auth_lockout)
     ck_assert_int_eq(ms, 2 * AUTH_DELAY_MS);
     ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:5", true, t + 2999, &ms), AUTH_LOCKED);
     ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:5", true, t + 3000, &ms), AUTH_OK);
+    /* A success forgives: the next failure there waits 1 s again, not 4. */
+    ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:6", false, t + 3001, &ms), AUTH_WRONG);
+    ck_assert_int_eq(ms, AUTH_DELAY_MS);
     ck_assert_int_eq(access_auth_judge(a, "[::1]:5", false, t, &ms), AUTH_WRONG);
     ck_assert_int_eq(access_auth_judge(a, "[::1]:6", true, t, &ms), AUTH_LOCKED);
 }
@@ -154,6 +162,9 @@ START_TEST(test_plain_and_raw_auth)
     fx_feed(r, "/auth sesame");
     ck_assert_str_eq(fx_drain(r), "password accepted; you are guest3");
     struct client *w = fx_client("127.0.0.1:4");
+    fx_feed(w, "/auth \n");
+    ck_assert_str_eq(fx_drain(w), "error: usage: /auth PASSWORD\n");
+    ck_assert_int_eq(client_close_state(w, NULL, 0), CLOSE_NONE);
     fx_feed(w, "/auth nope\n");
     ck_assert_str_eq(fx_drain(w), "error: wrong password\n");
     ck_assert_int_eq(client_close_state(w, NULL, 0), CLOSE_FLUSH);
