@@ -427,16 +427,32 @@ static void on_welcome(struct client *c, const struct msg *m)
  * match needs the same nick and text, and the same server time unless the
  * entry is one's own (kept with this machine's time). */
 
+/* Own lines are kept with this machine's clock, the server's copies carry
+ * its clock: for the first match they must agree within this much. */
+enum { REPLAY_OWN_SKEW_S = 5, REPLAY_LOOKBACK = 8 };
+
 static bool replay_match(const struct entry *e, enum entry_kind kind, int64_t time,
-                         const char *nick, const char *text)
+                         const char *nick, const char *text, bool anchor)
 {
     if (e->nick == NULL || strcmp(e->text, text) != 0 || strcmp(e->nick, nick) != 0)
         return false;
-    if (e->kind == ENTRY_SELF)
-        return kind == ENTRY_CHAT;
-    if (e->kind != kind || (kind != ENTRY_CHAT && kind != ENTRY_ACTION))
-        return false;
-    return e->time == time || e->delivery != DELIVERY_NONE;
+    if (e->delivery != DELIVERY_NONE) {
+        /* One's own: SELF for chat, ACTION for /me; never a refused one. */
+        if ((e->kind == ENTRY_SELF ? ENTRY_CHAT : e->kind) != kind ||
+            e->delivery == DELIVERY_FAILED)
+            return false;
+        int64_t skew = e->time > time ? e->time - time : time - e->time;
+        return !anchor || skew <= REPLAY_OWN_SKEW_S;
+    }
+    return e->kind == kind && e->time == time;
+}
+
+static bool replay_used(const struct client *c, uint64_t seq)
+{
+    for (size_t i = 0; i < sizeof(c->replay_used) / sizeof(*c->replay_used); i++)
+        if (c->replay_used[i] == seq)
+            return true;
+    return false;
 }
 
 /* The index of the first entry whose seq is at least seq (seqs grow). */
@@ -481,18 +497,31 @@ static bool replay_seen(struct client *c, enum entry_kind kind, const struct msg
     struct entry *hit = NULL;
     if (c->replay_from == 0) {
         for (size_t i = end; i-- > 0 && hit == NULL;)
-            if (replay_match(chatlog_at(log, i), kind, time, nick, text))
+            if (replay_match(chatlog_at(log, i), kind, time, nick, text, true))
                 hit = chatlog_at(log, i);
+        if (hit != NULL)
+            c->replay_anchor = hit->seq;
     } else {
-        for (size_t i = index_of_seq(log, c->replay_from); i < end && hit == NULL; i++)
-            if (replay_match(chatlog_at(log, i), kind, time, nick, text))
-                hit = chatlog_at(log, i);
+        /* On from the last match, and a few entries back: an own line is
+         * logged when sent, the server orders it when it arrives, so it
+         * may come after lines that arrived here before its ACK. */
+        size_t i = index_of_seq(log, c->replay_from);
+        size_t first = index_of_seq(log, c->replay_anchor);
+        i = i > first + REPLAY_LOOKBACK ? i - REPLAY_LOOKBACK : first;
+        for (; i < end && hit == NULL; i++) {
+            struct entry *e = chatlog_at(log, i);
+            if (!replay_used(c, e->seq) && replay_match(e, kind, time, nick, text, false))
+                hit = e;
+        }
     }
     if (hit == NULL) {
         replay_end(c);
         return false;
     }
-    c->replay_from = hit->seq + 1;
+    if (hit->seq + 1 > c->replay_from)
+        c->replay_from = hit->seq + 1;
+    c->replay_used[c->replay_skipped % (sizeof(c->replay_used) / sizeof(*c->replay_used))] =
+        hit->seq;
     c->replay_skipped++;
     return true;
 }
@@ -524,6 +553,8 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         c->replaying = true;
         c->replay_floor = c->log->next_seq;
         c->replay_from = 0;
+        c->replay_anchor = 0;
+        memset(c->replay_used, 0, sizeof(c->replay_used));
         c->replay_skipped = 0;
         on_welcome(c, &m);
         break;

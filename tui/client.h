@@ -103,8 +103,10 @@ struct client {
     /* After a WELCOME the server replays its history, most of which this
      * log may already show (a reconnect): see replay_seen() in client.c. */
     bool replaying;
-    uint64_t replay_floor; /* entries from before the WELCOME have lower seqs */
-    uint64_t replay_from;  /* search on from this seq; 0: the first line is next */
+    uint64_t replay_floor;    /* entries from before the WELCOME have lower seqs */
+    uint64_t replay_from;     /* search on from this seq; 0: the first line is next */
+    uint64_t replay_anchor;   /* the first match: nothing before it is searched */
+    uint64_t replay_used[16]; /* the latest matches, each matched once (a ring) */
     unsigned replay_skipped;
     char **paste;
     size_t npaste;

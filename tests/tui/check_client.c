@@ -288,6 +288,46 @@ START_TEST(test_history_not_repeated)
 }
 END_TEST
 
+/* The server orders an own line when it arrives; the log, when it was
+ * sent: a line from someone else can sit between them. */
+START_TEST(test_history_replay_crossing)
+{
+    connect_framed();
+    feed("CHAT 1700000000 bob one\n");
+    client_submit(&cl, "mine");
+    feed("CHAT 1700000000 bob two\nACK 1\nCHAT 1700000001 bob three\n");
+    size_t chats = count_of(ENTRY_CHAT), selfs = count_of(ENTRY_SELF);
+    client_on_disconnect(&cl, "connection reset");
+    connect_framed();
+    feed("CHAT 1700000000 bob one\nCHAT 1700000000 bob two\nCHAT 1700000000 alice mine\n"
+         "CHAT 1700000001 bob three\nJOIN dave 3\n");
+    ck_assert_uint_eq(count_of(ENTRY_CHAT), chats);
+    ck_assert_uint_eq(count_of(ENTRY_SELF), selfs);
+    ck_assert_str_eq(chatlog_at(&tlog, chatlog_count(&tlog) - 2)->text,
+                     "4 earlier messages already shown above, not repeated");
+}
+END_TEST
+
+/* Someone else has a nick one had before (guest numbers start again after
+ * a server restart) and says the same words: a new message, shown. */
+START_TEST(test_history_replay_reused_nick)
+{
+    client_on_connect(&cl);
+    out();
+    feed("WELCOME guest3 threads 1 srv\n");
+    client_submit(&cl, "hello");
+    feed("ACK 1\n");
+    size_t chats = count_of(ENTRY_CHAT);
+    client_on_disconnect(&cl, "connection reset");
+    advance(600000);
+    client_on_connect(&cl);
+    out();
+    feed("WELCOME guest1 threads 2 srv\nCHAT 1700000600 guest3 hello\n"
+         "CHAT 1700000601 carol is anyone there?\n");
+    ck_assert_uint_eq(count_of(ENTRY_CHAT), chats + 2);
+}
+END_TEST
+
 START_TEST(test_history_replay_mismatch_shows)
 {
     connect_framed();
@@ -911,6 +951,8 @@ Suite *client_suite(void)
     tcase_add_test(rec, test_session_before_resend);
     tcase_add_test(rec, test_history_not_repeated);
     tcase_add_test(rec, test_history_replay_mismatch_shows);
+    tcase_add_test(rec, test_history_replay_crossing);
+    tcase_add_test(rec, test_history_replay_reused_nick);
     tcase_add_test(rec, test_pacing_and_slow_down);
     tcase_add_test(rec, test_ping_dead);
     suite_add_tcase(s, rec);
