@@ -10,6 +10,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,13 @@ static void write_all(int fd, const char *buf, size_t len)
         ssize_t w = write(fd, buf, len);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* A non-blocking stderr (inherited so): wait here, as a
+             * blocking one would; only this thread waits. */
+            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            poll(&pf, 1, -1);
+            continue;
+        }
         if (w <= 0)
             return;
         buf += w;

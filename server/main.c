@@ -165,8 +165,8 @@ int main(int argc, char **argv)
             cfg.quiet = true;
             break;
         case 'P':
-            if (optarg[0] == '\0' || strpbrk(optarg, " \r\n") != NULL)
-                die_usage("--password", "...", "a non-empty word without spaces");
+            if (optarg[0] == '\0' || strpbrk(optarg, " \t\r\n") != NULL)
+                die_usage("--password", "...", "a non-empty word without blanks");
             cfg.password = optarg;
             break;
         case 'A': {
@@ -197,8 +197,8 @@ int main(int argc, char **argv)
     if (cfg.password == NULL) {
         const char *env = getenv("SOCKCHAT_PASSWORD");
         if (env != NULL && env[0] != '\0') {
-            if (strpbrk(env, " \r\n") != NULL)
-                die_usage("SOCKCHAT_PASSWORD", "...", "a word without spaces");
+            if (strpbrk(env, " \t\r\n") != NULL)
+                die_usage("SOCKCHAT_PASSWORD", "...", "a word without blanks");
             cfg.password = env;
         }
     }

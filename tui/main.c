@@ -46,7 +46,8 @@ static void usage(FILE *f)
                "  --version     the version\n"
                "In the client: /help lists the keys; /quit or exit leaves.\n"
                "Exit status: 0 after /quit or exit, 77 when --plain's password is refused,\n"
-               "other sysexits.h codes (64-78) on errors.\n");
+               "75 when it was not judged (someone at this address just guessed wrong:\n"
+               "try again), other sysexits.h codes (64-78) on errors.\n");
 }
 
 static const char *env_or(const char *name, const char *fallback)

@@ -48,6 +48,7 @@ struct plain {
     bool prompt_due;
     bool auth_due; /* the next reply answers our /auth */
     bool refused;  /* ... and it was an error */
+    bool locked;   /* ... not about our password: the address is locked out */
     char in[LINE_MAX_BYTES + 2];
     size_t in_len;
 };
@@ -114,7 +115,9 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
         /* sockchat-server answers a wrong /auth with "error: wrong
          * password" (its plain rendering of ERR auth), then closes. */
         p->auth_due = false;
-        p->refused = len >= 6 && memcmp(data, "error:", 6) == 0;
+        static const char wait[] = "error: too many wrong passwords";
+        p->locked = len >= sizeof wait - 1 && memcmp(data, wait, sizeof wait - 1) == 0;
+        p->refused = !p->locked && len >= 6 && memcmp(data, "error:", 6) == 0;
     }
     for (size_t i = 0; i <= len; i++) {
         if (i < len && data[i] != '\n')
@@ -199,6 +202,15 @@ int plain_run(const struct options *opt)
             fflush(stdout);
             net_close(&p.net);
             return EX_NOPERM;
+        }
+        if (p.locked) {
+            /* Someone at our address guessed wrong: our password was not
+             * even tried. A later run will be. */
+            fprintf(stderr, "sockchat: the server is not judging passwords from this address "
+                            "for a few seconds; try again\n");
+            fflush(stdout);
+            net_close(&p.net);
+            return EX_TEMPFAIL;
         }
         if (p.exiting && !p.waiting) {
             printf("Exiting client.\n");

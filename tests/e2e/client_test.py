@@ -688,6 +688,32 @@ def t_pipe(opts):
     term.check_restored(p, d, statuses=(0,))
 
 
+def t_plain_password(opts):
+    """--plain with a password: accepted, refused (77), and, right after
+    someone at the same address guessed wrong, told to try again (75, not
+    77: its own password was never judged)."""
+    srv = server(opts, args=["--password", "s3cret"])
+
+    def run(pw, lines="hello\nexit\n"):
+        r = subprocess.run(client_argv(opts, srv.port, "plainpw", ["--plain"]),
+                           input=lines.encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30,
+                           env=dict(os.environ, SOCKCHAT_PASSWORD=pw))
+        return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+    rc, out, err = run("s3cret")
+    h.check(rc == 0 and "Server response: Message received" in out,
+            "right password: rc %d, %r, %r" % (rc, out, err))
+    rc, out, err = run("guess")
+    h.check(rc == 77 and "refused the password" in err, "wrong password: rc %d, %r" % (rc, err))
+    # The wrong one just now locked the address for 1 s.
+    rc, out, err = run("s3cret")
+    print("right password during the lockout: rc %d" % rc)
+    h.check(rc in (75, 0), "rc %d (77 would blame our password): %r" % (rc, err))
+    if rc == 75:
+        h.check("try again" in err, "no advice: %r" % err)
+
+
 def t_paste_long(opts):
     """A one-line paste longer than the input line's limit (4000 bytes) is
     kept whole (offered as several messages, as a long line inside a
@@ -910,6 +936,7 @@ TESTS = {
     "kinds": t_kinds, "local_commands": t_local_commands,
     "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
     "suspend": t_suspend, "single_queue": t_single_queue, "kick": t_kick,
+    "plain_password": t_plain_password,
 }
 
 if __name__ == "__main__":
