@@ -36,6 +36,7 @@
 #include "cmd.h"
 #include "linebuf.h"
 #include "msg.h"
+#include "telnet.h"
 
 enum {
     /* Slow consumers, as redis's client-output-buffer-limit: a client may
@@ -277,6 +278,7 @@ struct client {
     atomic_llong active_ms;  /* last message received */
 
     /* Owner only. */
+    struct telnet tn; /* plain dialect: telnet(1)'s commands (owner only) */
     struct linebuf lb;
     int64_t tokens; /* rate limiter, in thousandths of a message */
     int64_t tokens_ms;

@@ -549,6 +549,10 @@ static enum dialect detect(const char *data, size_t len)
         return DIALECT_FRAMED; /* confirmed by hello_line */
     if (memchr(data, '\n', len) != NULL)
         return DIALECT_PLAIN;
+    /* telnet(1), whose user pressed a special key first (Ctrl-C sends
+     * commands); the tutorial's client sends text, never this byte. */
+    if ((unsigned char)data[0] == TELNET_IAC)
+        return DIALECT_PLAIN;
     /* A read filled to the brim is a line that has not ended yet: the
      * tutorial's client types its messages, and one that long would be
      * split by its own server's recv(1024) anyway. */
@@ -606,12 +610,39 @@ static void raw_input(struct client *c, const char *data, size_t len)
     reply_release(&r);
 }
 
+static void session_feed(struct client *c, const char *data, size_t len, bool telnet);
+
+/* Input from telnet(1) holding telnet commands (rare: its special keys,
+ * e.g. Ctrl-C): answered, taken out, and the text goes on as usual. */
+static void telnet_input(struct client *c, const char *data, size_t len)
+{
+    char *buf = malloc(len + TELNET_REPLY_CAP(len));
+    if (buf == NULL) {
+        client_request_close(c, CLOSE_NOW, "out of memory", 0);
+        return;
+    }
+    char *reply = buf + len;
+    size_t rl;
+    memcpy(buf, data, len);
+    size_t n = telnet_filter(&c->tn, buf, len, reply, &rl);
+    if (rl > 0)
+        client_send(c, reply, rl);
+    if (n > 0)
+        session_feed(c, buf, n, false); /* an IAC IAC left a literal 0xFF */
+    free(buf);
+}
+
 void session_input(struct client *c, const char *data, size_t len)
 {
-    struct server *srv = c->srv;
+    atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
+    session_feed(c, data, len, true);
+}
+
+/* telnet: whether telnet commands may still be in data. */
+static void session_feed(struct client *c, const char *data, size_t len, bool telnet)
+{
     bool hello_pending = false;
 
-    atomic_fetch_add_explicit(&srv->st.bytes_in, len, memory_order_relaxed);
     if (c->dialect == DIALECT_NONE && c->lb.len == 0) {
         enum dialect d = detect(data, len);
         if (d == DIALECT_RAW || d == DIALECT_PLAIN)
@@ -620,6 +651,10 @@ void session_input(struct client *c, const char *data, size_t len)
     if (c->dialect == DIALECT_RAW) {
         if (client_close_state(c, NULL, 0) == CLOSE_NONE)
             raw_input(c, data, len);
+        return;
+    }
+    if (telnet && c->dialect == DIALECT_PLAIN && telnet_pending(&c->tn, data, len)) {
+        telnet_input(c, data, len);
         return;
     }
     hello_pending = c->dialect == DIALECT_NONE;

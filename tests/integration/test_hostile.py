@@ -108,6 +108,34 @@ def test_long_first_line_is_plain(ctx):
         q.read_until(lambda l: l == b"Message received")  # after p's leave, if it comes late
 
 
+def test_telnet_ctrl_c(ctx):
+    """telnet(1)'s Ctrl-C sends IAC IP, IAC DO TIMING-MARK and then shows
+    nothing until the mark is answered: the server answers it (IAC WILL
+    TIMING-MARK), and the command bytes do not reach the room as text."""
+    ctx.require_multi()
+    with ctx.server("--rate", "0") as srv:
+        w = srv.framed("watcher")
+        t = srv.plain()
+        t.say("hello from telnet")
+        t.read_until(lambda l: l == b"Message received")
+        t.send(b"\xff\xf4\xff\xfd\x06after ctrl-c\r\n")
+        line = t.readline()
+        assert line == b"\xff\xfb\x06Message received", line
+        m = w.wait_type("CHAT", pred=lambda m: m.text.endswith(b"after ctrl-c"))
+        assert m.text == b"after ctrl-c", m
+        # IAC IAC is a literal 0xFF (invalid UTF-8: shown as U+FFFD).
+        t.send(b"x\xff\xffy\n")
+        m = w.wait_type("CHAT", pred=lambda m: m.text.startswith(b"x"))
+        assert m.text == b"x" + FFFD + b"y", m
+    # Ctrl-C before anything else: still a telnet user, not the tutorial's.
+    with ctx.server("--rate", "0") as srv:
+        t = srv.plain()
+        t.send(b"\xff\xf4\xff\xfd\x06")
+        assert t.recv_exact_text(b"\xff\xfb\x06") == b"\xff\xfb\x06"
+        t.say("first line")
+        assert t.readline() == b"Message received"
+
+
 def test_overlong_not_relayed(ctx):
     ctx.require_multi()
     with ctx.server("--rate", "0") as srv:
@@ -132,8 +160,8 @@ def test_invalid_utf8(ctx):
         assert FFFD in m.text, m
         line = p.expect(lambda l: l.startswith(b"<sender> "))
         assert is_clean_text(line) and FFFD in line and line.endswith(b" end"), line
-        # A plain sender too.
-        p.say(b"plain \xff sent")
+        # A plain sender too (not 0xff there: that is telnet's IAC).
+        p.say(b"plain \xfe sent")
         p.expect(b"Message received")
         m = r.wait_type("CHAT")
         assert m.text == b"plain " + FFFD + b" sent", m

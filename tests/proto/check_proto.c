@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const suite_names[] = {"linebuf", "sanitize", "msg", "cmd"};
+static const char *const suite_names[] = {"linebuf", "sanitize", "msg", "cmd", "telnet"};
 
 static void print_per_suite(SRunner *sr)
 {
@@ -37,6 +37,7 @@ int main(void)
     srunner_add_suite(sr, sanitize_suite());
     srunner_add_suite(sr, msg_suite());
     srunner_add_suite(sr, cmd_suite());
+    srunner_add_suite(sr, telnet_suite());
     srunner_run_all(sr, CK_ENV);
     print_per_suite(sr);
     int failed = srunner_ntests_failed(sr);

@@ -322,7 +322,8 @@ START_TEST(test_escapes_and_bad_utf8)
     struct client *a = fx_framed("alice");
     struct client *p = fx_plain();
     fx_drain(a);
-    fx_feed(p, "red\x1b[31mtext\x1b]0;title\x07 \xff\xfe end\n");
+    /* (0xff would be telnet's IAC in a plain connection: see check_telnet.) */
+    fx_feed(p, "red\x1b[31mtext\x1b]0;title\x07 \xfe\xc0 end\n");
     const char *got = fx_drain(a);
     ck_assert_ptr_null(strchr(got, '\x1b'));
     ck_assert_ptr_null(strchr(got, '\x07'));
