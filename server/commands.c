@@ -122,7 +122,8 @@ static void cmd_msg(struct reply *r, const char *args)
     pthread_mutex_unlock(&srv->reg_lock);
     reply_msg(r, &m); /* the echo tells the sender it went out */
     if (!srv->cfg.quiet)
-        log_event(srv, c, "to %s (private): %s", to, args);
+        /* The log is often on a projector: who wrote to whom, not what. */
+        log_event(srv, c, "sent a private message to %s", to);
 }
 
 static void cmd_time(struct reply *r, const char *args)
