@@ -277,7 +277,19 @@ void registry_who(struct server *srv, int64_t now_ms, unsigned max,
     pthread_mutex_lock(&srv->reg_lock);
     unsigned total = srv->nclients;
     snprintf(lines[n++], sizeof lines[0], "%u connected (%u in the room):", total, srv->nroom);
-    for (struct client *c = srv->clients; c && n < max + 1; c = c->next) {
+    /* Oldest first (the list starts with the newest), in columns as wide
+     * as the longest nick and address shown: it must read at 80 columns. */
+    struct client *tail = srv->clients;
+    int nw = 4, aw = 4;
+    while (tail && tail->next)
+        tail = tail->next;
+    unsigned k = 0;
+    for (struct client *c = tail; c && k < max; c = c->prev, k++) {
+        int l = (int)strlen(c->nick), al = (int)strlen(c->addr);
+        nw = l > nw ? l : nw;
+        aw = al > aw ? al : aw;
+    }
+    for (struct client *c = tail; c && n < max + 1; c = c->prev) {
         char on[32], idle[32];
         format_duration(on, sizeof on, now_ms - c->connected_ms);
         format_duration(idle, sizeof idle, now_ms - atomic_load(&c->active_ms));
@@ -285,8 +297,8 @@ void registry_who(struct server *srv, int64_t now_ms, unsigned max,
                         : c->dialect == DIALECT_PLAIN ? "plain"
                         : c->dialect == DIALECT_RAW   ? "tutorial"
                                                       : "connecting";
-        snprintf(lines[n++], sizeof lines[0], "  %-24s %-40s on %s, idle %s (%s)", c->nick, c->addr,
-                 on, idle, d);
+        snprintf(lines[n++], sizeof lines[0], "  %-*s  %-*s  on %s, idle %s (%s)", nw, c->nick, aw,
+                 c->addr, on, idle, d);
     }
     if (total > max)
         snprintf(lines[n++], sizeof lines[0], "  ... and %u more", total - max);

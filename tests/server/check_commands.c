@@ -65,6 +65,13 @@ START_TEST(test_who)
     ck_assert_ptr_nonnull(strstr(out, "bob"));
     ck_assert_ptr_nonnull(strstr(out, "127.0.0.1:1000"));
     ck_assert_ptr_nonnull(strstr(out, "on 1m05s, idle 1m05s"));
+    /* Oldest first, in columns as wide as the longest nick and address:
+     * a line fits 80 columns with room to spare. */
+    const char *list = strstr(out, "OUT 2 connected");
+    ck_assert_msg(strstr(list, "alice") < strstr(list, "bob"), "%s", out);
+    const char *bob = strstr(out, "OUT   bob  ");
+    ck_assert_ptr_nonnull(bob);
+    ck_assert_int_lt((int)(strchr(bob, '\n') - bob), 72);
 }
 END_TEST
 
