@@ -17,14 +17,16 @@ static const char *const commands[] = {
     "/ping",  "/quit",    "/stats", "/time", "/uptime", "/who",
 };
 
+/* At most 72 columns each: with the time in front they fit 80. */
 static const char *const help_lines[] = {
-    "client keys: Enter send, Up/Down history, Tab complete nicks and /commands,",
-    "  Left/Right Ctrl-B/F move, Alt-B/F word, Home/End Ctrl-A/E line start/end,",
-    "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end,",
-    "  PgUp/PgDn scroll, Ctrl-Home/Ctrl-End (or Home/End on an empty line) top/bottom,",
-    "  mouse wheel scrolls, Ctrl-L redraw, Ctrl-Z suspend (fg resumes),",
-    "  Ctrl-C (or Ctrl-D on an empty line) quit.",
-    "client commands: /quit [reason] or exit, /clear, /connect HOST [PORT], /help",
+    "keys: Enter send, Up/Down history, Tab completes nicks and /commands",
+    "  Left/Right Ctrl-B/F move, Alt-B/F by word, Home/End Ctrl-A/E",
+    "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end",
+    "  PgUp/PgDn and mouse wheel scroll, Ctrl-Home/End top/bottom",
+    "  (Home/End on an empty line too), Ctrl-L redraw",
+    "  Ctrl-Z suspend (fg resumes), Ctrl-C or Ctrl-D (empty line) quit",
+    "client commands: /quit [reason] or exit, /clear, /help,",
+    "  /connect HOST [PORT]",
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -595,8 +597,18 @@ static void on_framed_line(struct client *c, char *line, size_t len)
     case MSG_LEAVE:
         nick_remove(c, m.nick);
         c->st->users = m.users;
-        snprintf(text, sizeof(text), "%.60s left (%.600s) (%u online)", m.nick,
-                 m.text[0] ? m.text : "quit", m.users);
+        {
+            /* "quit bye all", "kicked stop that": the reason, then the words
+             * the person gave, if any ("lost connection" is all reason). */
+            const char *why = m.text[0] ? m.text : "quit";
+            int wl = strncmp(why, "quit ", 5) == 0 ? 4 : strncmp(why, "kicked ", 7) == 0 ? 6 : 0;
+            if (wl > 0)
+                snprintf(text, sizeof(text), "%.60s left (%.*s: %.600s), %u online", m.nick, wl,
+                         why, why + wl + 1, m.users);
+            else
+                snprintf(text, sizeof(text), "%.60s left (%.600s), %u online", m.nick, why,
+                         m.users);
+        }
         client_note(c, ENTRY_LEAVE, text);
         break;
     case MSG_NICK:
@@ -647,7 +659,8 @@ static void on_framed_line(struct client *c, char *line, size_t len)
                 }
             }
         }
-        snprintf(text, sizeof(text), "%s (%.40s)", m.text[0] ? m.text : "error", m.word);
+        /* The code is for programs; a person reads the text. */
+        snprintf(text, sizeof(text), "%s", m.text[0] ? m.text : m.word);
         client_note(c, ENTRY_ERR, text);
         if (c->refused && strcmp(m.word, ERR_KICKED) == 0)
             client_note(c, ENTRY_LOCAL, "not reconnecting; /connect HOST [PORT] comes back");

@@ -727,8 +727,9 @@ int loop_run(const struct options *opt)
     /* Never lose a message silently: what the server did not take is
      * printed where the user will see it, on the restored terminal. */
     if (a->cl.npend > 0) {
-        fprintf(stderr, "sockchat: %zu message%s not delivered:\n", a->cl.npend,
-                a->cl.npend == 1 ? " was" : "s were");
+        fprintf(stderr, "sockchat: %zu message%s not acknowledged (%s may not have arrived):\n",
+                a->cl.npend, a->cl.npend == 1 ? " was" : "s were",
+                a->cl.npend == 1 ? "it" : "they");
         for (size_t i = 0; i < a->cl.npend; i++) {
             struct entry *e = chatlog_find(&a->log, a->cl.pend[i].seq);
             fprintf(stderr, "  %s\n", e ? e->text : a->cl.pend[i].wire);

@@ -171,14 +171,16 @@ START_TEST(test_events)
     ck_assert_str_eq(st.nick, "alicia");
     feed("LEAVE robert 2 quit bye all\n");
     ck_assert_int_eq(last()->kind, ENTRY_LEAVE);
-    ck_assert_str_eq(last()->text, "robert left (quit bye all) (2 online)");
+    ck_assert_str_eq(last()->text, "robert left (quit: bye all), 2 online");
     ck_assert_uint_eq(st.users, 2);
+    feed("LEAVE carol 1 lost connection\n");
+    ck_assert_str_eq(last()->text, "carol left (lost connection), 1 online");
     feed("OUT alice, carol\n");
     ck_assert_int_eq(last()->kind, ENTRY_OUT);
     ck_assert_str_eq(last()->text, "alice, carol");
     feed("ERR unknown-command unknown command /x (try /help)\n");
     ck_assert_int_eq(last()->kind, ENTRY_ERR);
-    ck_assert_str_eq(last()->text, "unknown command /x (try /help) (unknown-command)");
+    ck_assert_str_eq(last()->text, "unknown command /x (try /help)");
     feed("NOTICE class ends at 3\n");
     ck_assert_int_eq(last()->kind, ENTRY_NOTICE);
     feed("SHUTDOWN maintenance\n");
