@@ -280,7 +280,8 @@ struct client {
     /* Owner only. */
     struct telnet tn; /* plain dialect: telnet(1)'s commands (owner only) */
     struct linebuf lb;
-    int64_t tokens; /* rate limiter, in thousandths of a message */
+    int64_t tokens;   /* rate limiter, in thousandths of a message */
+    unsigned refused; /* messages refused by it since the last one it let through */
     int64_t tokens_ms;
     bool draining; /* we sent our last byte and shut down writing */
     bool eof;      /* the peer shut down its sending side */

@@ -31,7 +31,24 @@ bool rate_allow(struct client *c, int64_t now_ms)
     if (c->tokens < 1000)
         return false;
     c->tokens -= 1000;
+    if (c->refused > 0) {
+        /* The flood is over: the log says how big it was. */
+        log_event(c->srv, c, "slowed down: %u message%s refused", c->refused,
+                  c->refused == 1 ? " was" : "s were");
+        c->refused = 0;
+    }
     return true;
+}
+
+/* A message over the rate limit: refused, and the log (read by the
+ * teacher) says who floods, once per flood. */
+static void rate_refuse(struct reply *r)
+{
+    struct client *c = r->c;
+    reply_err(r, ERR_SLOW_DOWN, "slow down: at most %u messages per second", c->srv->cfg.rate);
+    if (c->refused++ == 0)
+        log_event(c->srv, c, "sending too fast (over %u messages per second): refusing",
+                  c->srv->cfg.rate);
 }
 
 /* ---- replies to the client whose input we are handling ---- */
@@ -392,7 +409,7 @@ static void session_text(struct reply *r, const char *text)
     if (is_cmd) {
         /* /ping measures latency and /quit must always work. */
         if (!cmd_is(&cmd, "ping") && !cmd_is(&cmd, "quit") && !rate_allow(c, now)) {
-            reply_err(r, ERR_SLOW_DOWN, "slow down: at most %u messages per second", srv->cfg.rate);
+            rate_refuse(r);
             return;
         }
         commands_run(r, &cmd);
@@ -407,7 +424,7 @@ static void session_text(struct reply *r, const char *text)
         return;
     }
     if (!rate_allow(c, now)) {
-        reply_err(r, ERR_SLOW_DOWN, "slow down: at most %u messages per second", srv->cfg.rate);
+        rate_refuse(r);
         return;
     }
     session_chat(r, MSG_CHAT, t);

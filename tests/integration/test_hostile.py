@@ -288,6 +288,9 @@ def test_flood_gets_slow_down(ctx):
         assert all(e.f(0) == "slow-down" for e in errs), errs[:3]
         assert 15 <= len(acked) < 45, f"{len(acked)} acknowledged (burst 20, 10/s)"
         _send_until_acked(s, "marker-4", deadline_in(T_SHORT))
+        # The teacher's log names the flooder once, and the size of the flood.
+        srv.wait_log(r"sender\s+slowed down: \d+ messages were refused", stream="err")
+        assert sum("sending too fast" in l for l in srv.err) == 1, srv.log_tail()
         if multi:
             got = _framed_chats_until(r, b"marker-4")
             ids = sorted(int(m.text.split()[1]) for m in got)
