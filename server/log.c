@@ -1,6 +1,8 @@
 /* log: one timestamped line per event, readable on a projector:
- *   2026-11-25 15:30:01  127.0.0.1:40312  bob  says: hello
- * Peer text reaching here has been through sanitize_text().
+ *   15:30:01  127.0.0.1:40312        bob        says: hello
+ * The date has a line of its own, first and whenever it changes, so that
+ * the message starts as far left as it can. Peer text reaching here has
+ * been through sanitize_text().
  *
  * Lines are formatted into a bounded buffer and written out by a thread of
  * their own. The log goes to a terminal or a pipe, and either can stop
@@ -26,6 +28,7 @@ struct logger {
     size_t fill_len;
     char *spare; /* the writer writes from here, unlocked */
     unsigned long dropped;
+    int day; /* of the last line: a new one gets a date line first */
     bool stop, finished;
 };
 
@@ -44,12 +47,17 @@ void format_duration(char *buf, size_t cap, int64_t ms)
                  (long long)(s / 3600 % 24), (long long)(s / 60 % 60));
 }
 
-static void timestamp(char *buf, size_t cap)
+/* The time of day into buf; returns the day (to notice it change) and,
+ * into date, its name. */
+static int timestamp(char *buf, size_t cap, char *date, size_t dcap)
 {
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
-    strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
+    strftime(buf, cap, "%H:%M:%S", &tm);
+    if (date != NULL)
+        strftime(date, dcap, "%Y-%m-%d, %A", &tm);
+    return tm.tm_year * 1000 + tm.tm_yday;
 }
 
 /* Writes all of buf, or gives up on the first error: the log is best
@@ -94,7 +102,7 @@ static void *logger_main(void *arg)
         write_all(lg->fd, out, len);
         if (dropped > 0) {
             char when[32], note[160];
-            timestamp(when, sizeof when);
+            timestamp(when, sizeof when, NULL, 0);
             int n = snprintf(note, sizeof note,
                              "%s  %lu log line%s dropped: the log output was not being read\n",
                              when, dropped, dropped == 1 ? "" : "s");
@@ -183,14 +191,22 @@ void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
     struct logger *lg = srv->log;
     if (lg == NULL)
         return;
-    char when[32];
-    timestamp(when, sizeof when);
+    char when[32], date[64];
+    int day = timestamp(when, sizeof when, date, sizeof date);
     /* Formatted straight into the buffer, under its lock: lines from
      * different threads never interleave, and no line-sized buffer sits on
      * a small client thread's stack. The nick is read unlocked: only c's
      * owner changes it, and only the owner (or the accepting thread, before
      * the owner runs) logs about c. */
     pthread_mutex_lock(&lg->lock);
+    if (day != lg->day) {
+        size_t room = LOG_BUF_BYTES - lg->fill_len;
+        int n = snprintf(lg->fill + lg->fill_len, room, "---- %s ----\n", date);
+        if (n > 0 && (size_t)n < room) {
+            lg->fill_len += (size_t)n;
+            lg->day = day;
+        }
+    }
     size_t start = lg->fill_len, room = LOG_BUF_BYTES - start;
     char *p = lg->fill + start;
     int n;
@@ -209,8 +225,7 @@ void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
     if (used + 1 < room) { /* the LF, and vsnprintf's NUL before it */
         p[used] = '\n';
         lg->fill_len = start + used + 1;
-        if (start == 0)
-            pthread_cond_signal(&lg->wake);
+        pthread_cond_signal(&lg->wake); /* cheap when nobody waits */
     } else {
         lg->dropped++;
         pthread_cond_signal(&lg->wake);

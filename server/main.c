@@ -262,6 +262,10 @@ int main(int argc, char **argv)
     fflush(stdout);
     log_event(&srv, NULL, "sockchat-server %s listening on %s (mode %s)%s", SOCKCHAT_VERSION, bound,
               mode_name(cfg.mode), con.enabled ? "; type help for commands" : "");
+    char reach[256];
+    net_reach(bound, reach, sizeof reach);
+    if (reach[0] != '\0')
+        log_event(&srv, NULL, "others connect to %s", reach);
     if (transcript_path != NULL)
         log_event(&srv, NULL, "transcript %s: %u messages loaded into history", transcript_path,
                   loaded);

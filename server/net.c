@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -170,4 +172,46 @@ void net_refuse(int fd, const char *line)
         n = send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     shutdown(fd, SHUT_WR);
+}
+
+void net_reach(const char *bound, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *colon = strrchr(bound, ':');
+    if (colon == NULL)
+        return;
+    const char *port = colon + 1;
+    bool any4 = strncmp(bound, "0.0.0.0:", 8) == 0, any6 = strncmp(bound, "[::]:", 5) == 0;
+    if (!any4 && !any6)
+        return; /* bound to one address: the listening line says it */
+    struct ifaddrs *ifs;
+    if (getifaddrs(&ifs) < 0)
+        return;
+    size_t len = 0;
+    unsigned n = 0;
+    for (struct ifaddrs *i = ifs; i != NULL && n < 4; i = i->ifa_next) {
+        if (i->ifa_addr == NULL || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+            continue;
+        char a[INET6_ADDRSTRLEN];
+        int fam = i->ifa_addr->sa_family;
+        if (fam == AF_INET) {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, a, sizeof a);
+        } else if (fam == AF_INET6 && any6) {
+            const struct in6_addr *a6 = &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
+            if (IN6_IS_ADDR_LINKLOCAL(a6))
+                continue; /* needs a %interface a student would not know */
+            inet_ntop(AF_INET6, a6, a, sizeof a);
+        } else {
+            continue;
+        }
+        int w = snprintf(out + len, cap - len, fam == AF_INET6 ? "%s[%s]:%s" : "%s%s:%s",
+                         n ? ", " : "", a, port);
+        if (w < 0 || (size_t)w >= cap - len)
+            break;
+        len += (size_t)w;
+        n++;
+    }
+    freeifaddrs(ifs);
+    if (n == 0)
+        snprintf(out, cap, "no network address found; 127.0.0.1:%s from this machine", port);
 }

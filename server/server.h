@@ -495,6 +495,10 @@ void format_duration(char *buf, size_t cap, int64_t ms);
 
 /* ---- net.c ---- */
 
+/* For a server bound to every address (0.0.0.0 or ::): the addresses
+ * others can reach it at ("10.0.2.15:5000, 192.168.1.7:5000"), up to four,
+ * for the teacher to tell the class; "" when bound to one address. */
+void net_reach(const char *bound, char *out, size_t cap);
 /* Opens a listening socket; on failure -1 and a "what: why" in err. On
  * success, bound holds "ADDR:PORT" with the real port. */
 int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err,

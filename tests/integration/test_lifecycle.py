@@ -5,6 +5,7 @@ ports and addresses, options.
 usage: test_lifecycle.py SERVER_BINARY [--mode M] [-k NAME]"""
 
 import os
+import re
 import select
 import signal
 import socket
@@ -312,6 +313,19 @@ def test_default_bind_all_interfaces(ctx):
         c = srv.connect()  # srv.addr maps 0.0.0.0 or :: to loopback
         c.send(b"hi\n")
         assert c.readline() == b"Message received"
+        # The teacher is told what the class should type: this machine's
+        # addresses (from getifaddrs, not looked up here), with the port.
+        line = srv.wait_log(r"others connect to ", stream="err")
+        print(f"  {line}")
+        assert re.search(r"others connect to (\S+:%d|no network address found)" % srv.port,
+                         line), line
+        assert "127.0.0.1:%d," % srv.port not in line, "loopback offered to others: " + line
+    with ctx.server() as srv:  # one address: nothing more to say
+        p = srv.plain()
+        p.say("hi")
+        p.expect(b"Message received")
+        srv.wait_log(r"joined as", stream="err")  # logged after the start lines
+        assert not any("others connect to" in l for l in srv.err), srv.err
 
 
 def test_help_lists_options(ctx):
@@ -344,6 +358,13 @@ def test_log_lines(ctx):
             log = "\n".join(srv.out + srv.err)
         assert "127.0.0.1" in log and "logged" in log, log
         assert ("a line for the log" in log) != quiet, f"--quiet={quiet}:\n{log}"
+        # Made to be read on a projector: the date once, on a line of its
+        # own; every event line starts with the time of day only.
+        assert re.match(r"---- \d{4}-\d\d-\d\d, \w+ ----$", srv.err[0]), srv.err[:2]
+        events = [l for l in srv.err if not l.startswith("----")]
+        assert all(re.match(r"\d\d:\d\d:\d\d  \S", l) for l in events), events
+        says = [l for l in events if "says: a line for the log" in l]
+        assert quiet or (says and says[0].index("says:") <= 45), says
 
 
 def test_nofile_limit_raised(ctx):
