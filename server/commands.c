@@ -54,8 +54,13 @@ static void cmd_nick(struct reply *r, const char *args)
 {
     const char *word;
     size_t len;
-    if (!cmd_next_word(&args, &word, &len) || *args != '\0') {
+    if (!cmd_next_word(&args, &word, &len)) {
         reply_err(r, ERR_USAGE, "usage: /nick NAME");
+        return;
+    }
+    if (*args != '\0') {
+        reply_err(r, ERR_BAD_NICK, "a nickname is one word of 1-%d letters, digits, _ or -",
+                  NICK_MAX);
         return;
     }
     commands_nick(r, word, len);

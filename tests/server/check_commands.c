@@ -32,6 +32,9 @@ START_TEST(test_nick_rules)
     fx_feed(b, "MSG 1 /nick Alice\n");
     ck_assert_str_eq(fx_drain(b), "ERR nick-taken Alice is already taken\n");
     fx_feed(b, "MSG 2 /nick no spaces\n");
+    ck_assert_str_eq(fx_drain(b),
+                     "ERR bad-nick a nickname is one word of 1-24 letters, digits, _ or -\n");
+    fx_feed(b, "MSG 21 /nick\n");
     ck_assert_str_eq(fx_drain(b), "ERR usage usage: /nick NAME\n");
     fx_feed(b, "MSG 3 /nick bad*name\n");
     ck_assert_str_eq(fx_drain(b), "ERR bad-nick a nickname is 1-24 letters, digits, _ or -\n");
