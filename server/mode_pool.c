@@ -354,7 +354,7 @@ int mode_pool_run(struct server *srv, struct run_ctx *rc)
             rc->stop = true;
     }
     log_event(srv, NULL, "shutting down: telling %u clients", registry_count(srv));
-    registry_shutdown(srv, "the server is stopping");
+    registry_shutdown(srv, shutdown_reason(rc));
     atomic_store(&srv->stopping, true);
     for (unsigned i = 0; i < started; i++)
         pool_poke(&ws[i]);

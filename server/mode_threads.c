@@ -114,11 +114,11 @@ void client_serve(struct client *c, struct run_ctx *rc)
         }
         if (rc && p[1].revents && signal_drain(rc) && !rc->stop) {
             rc->stop = true;
-            registry_shutdown(srv, "the server is stopping");
+            registry_shutdown(srv, shutdown_reason(rc));
         }
         if (rc && p[2].revents && console_readable(srv, rc->con) && !rc->stop) {
             rc->stop = true;
-            registry_shutdown(srv, "the operator stopped the server");
+            registry_shutdown(srv, shutdown_reason(rc));
         }
         if (!plan.rd && !plan.wr && (p[0].revents & (POLLHUP | POLLERR)))
             client_request_close(c, CLOSE_NOW, "lost connection", 0); /* or poll spins */
@@ -267,7 +267,7 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
             rc->stop = true;
             stop_deadline = server_now_ms(srv) + SHUTDOWN_FLUSH_MS + LINGER_MS + 2000;
             log_event(srv, NULL, "shutting down: telling %u clients", registry_count(srv));
-            registry_shutdown(srv, "the server is stopping");
+            registry_shutdown(srv, shutdown_reason(rc));
         }
         if (p[2].revents) {
             eventfd_drain(reaper.efd);

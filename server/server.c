@@ -1,6 +1,8 @@
 /* server: the shared state's life cycle, clocks, and admitting connections. */
 #include "server.h"
 
+#include <signal.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,4 +115,16 @@ bool signal_drain(struct run_ctx *rc)
             any = true;
         }
     return any;
+}
+
+const char *shutdown_reason(const struct run_ctx *rc)
+{
+    switch (rc->signo) {
+    case SIGINT:
+        return "the operator pressed Ctrl-C";
+    case SIGTERM:
+        return "it was told to stop (SIGTERM)";
+    default:
+        return "the operator typed quit";
+    }
 }

@@ -563,5 +563,7 @@ struct client *server_admit(struct server *srv, int fd, const char *addr, void *
 bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *));
 /* Drains rc->sigfd; true (and rc->signo set) when a stop was requested. */
 bool signal_drain(struct run_ctx *rc);
+/* Why the server stops, for the SHUTDOWN notice (rc->signo, or the console). */
+const char *shutdown_reason(const struct run_ctx *rc);
 
 #endif
