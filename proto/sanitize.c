@@ -298,3 +298,8 @@ size_t sanitize_text(char *dst, size_t cap, const char *src, size_t len)
         dst[o.len] = '\0';
     return o.len;
 }
+
+void utf8_cut(char *s)
+{
+    s[utf8_valid_prefix(s, strlen(s))] = '\0';
+}

@@ -33,4 +33,9 @@ size_t sanitize_line(char *s, size_t len);
 /* Number of bytes of the longest prefix of s[0..len) that is valid UTF-8. */
 size_t utf8_valid_prefix(const char *s, size_t len);
 
+/* Ends the NUL-terminated s before an invalid or cut-off UTF-8 sequence:
+ * after snprintf() shortened text at a byte count, it must not end in half
+ * a character. */
+void utf8_cut(char *s);
+
 #endif

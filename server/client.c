@@ -2,6 +2,8 @@
  * to its socket. */
 #include "server.h"
 
+#include "sanitize.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +156,10 @@ void client_request_close(struct client *c, enum close_kind kind, const char *re
                           int64_t deadline_ms)
 {
     pthread_mutex_lock(&c->lock);
-    if (c->close == CLOSE_NONE)
+    if (c->close == CLOSE_NONE) {
         snprintf(c->reason, sizeof c->reason, "%s", reason);
+        utf8_cut(c->reason);
+    }
     if (kind > c->close)
         c->close = kind;
     if (c->close_deadline_ms == 0 || deadline_ms < c->close_deadline_ms)

@@ -1,6 +1,8 @@
 /* commands: the /commands a chatter can type, one table row each. */
 #include "server.h"
 
+#include "sanitize.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -192,6 +194,7 @@ static void cmd_quit(struct reply *r, const char *args)
 {
     char reason[REASON_MAX];
     snprintf(reason, sizeof reason, "quit%s%s", *args ? " " : "", args);
+    utf8_cut(reason); /* the words may have been cut mid-character */
     reply_out(r, "bye");
     session_leave(r->c, reason);
     client_request_close(r->c, CLOSE_FLUSH, reason, server_now_ms(r->c->srv) + SHUTDOWN_FLUSH_MS);

@@ -5,6 +5,8 @@
  * receiver the same order costs little. */
 #include "server.h"
 
+#include "sanitize.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +217,7 @@ int registry_kick(struct server *srv, const char *nick, const char *reason)
     char why[REASON_MAX];
 
     snprintf(why, sizeof why, "kicked%s%s", reason && *reason ? " " : "", reason ? reason : "");
+    utf8_cut(why);
     pthread_mutex_lock(&srv->reg_lock);
     struct client *c = registry_find_locked(srv, nick);
     if (c == NULL) {
@@ -224,6 +227,7 @@ int registry_kick(struct server *srv, const char *nick, const char *reason)
     char text[REASON_MAX + 48];
     snprintf(text, sizeof text, "you were kicked by the operator%s%s",
              reason && *reason ? ": " : "", reason ? reason : "");
+    utf8_cut(text);
     tell_removed_locked(c, text);
     client_request_close(c, CLOSE_FLUSH, why, server_now_ms(srv) + SHUTDOWN_FLUSH_MS);
     pthread_mutex_unlock(&srv->reg_lock);

@@ -65,6 +65,22 @@ static void drain(struct client *c)
     enum dialect d = c->dialect;
     pthread_mutex_unlock(&c->lock);
     REQUIRE(len < sizeof out);
+    if (d == DIALECT_PLAIN) {
+        /* The one non-text a plain connection gets: answers to telnet's
+         * requests, IAC WILL/WONT/DONT OPTION (proto/telnet.c). */
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+            if ((unsigned char)out[i] == TELNET_IAC) {
+                REQUIRE(i + 2 < len);
+                unsigned char v = (unsigned char)out[i + 1];
+                REQUIRE(v == TELNET_WILL || v == TELNET_WONT || v == TELNET_DONT);
+                i += 2;
+                continue;
+            }
+            out[n++] = out[i];
+        }
+        len = n;
+    }
     if (len == 0)
         return;
     for (size_t i = 0; i < len; i++) {

@@ -183,6 +183,9 @@ START_TEST(test_valid_prefix)
     ck_assert_uint_eq(utf8_valid_prefix("\xed\xa0\x80", 3), 0);
     ck_assert_uint_eq(utf8_valid_prefix("\x1b[0m\x01", 5), 5); /* controls are valid UTF-8 */
     ck_assert_uint_eq(utf8_valid_prefix("", 0), 0);
+    char cut[] = "ab\xe4\xb8\xad\xe4\xb8";
+    utf8_cut(cut);
+    ck_assert_str_eq(cut, "ab\xe4\xb8\xad");
 }
 END_TEST
 

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanitize.h"
+
 #include "fixture.h"
 
 START_TEST(test_unknown_command)
@@ -160,6 +162,25 @@ START_TEST(test_ping_and_quit)
 }
 END_TEST
 
+/* A reason is cut to REASON_MAX bytes: at a character, never inside one
+ * (a fuzzer found the room receiving half a character in a LEAVE). */
+START_TEST(test_long_quit_reason_cut_at_a_character)
+{
+    struct client *a = fx_framed("alice");
+    struct client *p = fx_plain();
+    fx_drain(a);
+    char line[256] = "/quit x"; /* odd: REASON_MAX - 1 falls inside a character */
+    for (int i = 0; i < 60; i++)
+        strcat(line, "\xc3\xa9"); /* é */
+    strcat(line, "\n");
+    fx_feed(p, line);
+    fx_end(p);
+    const char *got = fx_drain(a);
+    ck_assert_ptr_nonnull(strstr(got, "LEAVE guest2 1 quit x\xc3\xa9"));
+    ck_assert_uint_eq(utf8_valid_prefix(got, strlen(got)), strlen(got));
+}
+END_TEST
+
 START_TEST(test_slash_escape)
 {
     struct client *a = fx_framed("alice");
@@ -219,6 +240,7 @@ Suite *commands_suite(void)
     tcase_add_test(core, test_msg);
     tcase_add_test(core, test_time_uptime_stats);
     tcase_add_test(core, test_ping_and_quit);
+    tcase_add_test(core, test_long_quit_reason_cut_at_a_character);
     tcase_add_test(core, test_slash_escape);
     suite_add_tcase(s, core);
     TCase *op = tcase_create("console");
