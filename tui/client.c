@@ -154,6 +154,8 @@ void client_clean_nick(const char *in, char *out, size_t cap)
     size_t n = 0;
     for (const char *p = in ? in : ""; *p && n < NICK_MAX && n + 1 < cap; p++) {
         char ch = *p;
+        if (((unsigned char)ch & 0xC0) == 0x80)
+            continue; /* one '_' per character, not per UTF-8 byte */
         bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
                   (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
         out[n++] = ok ? ch : '_';
@@ -184,6 +186,9 @@ int client_init(struct client *c, struct chatlog *log, struct status *st, const 
     c->st = st;
     client_clean_nick(nick, c->want_nick, sizeof(c->want_nick));
     snprintf(st->nick, sizeof(st->nick), "%s", c->want_nick);
+    if (nick != NULL && nick[0] != '\0' && strcmp(nick, c->want_nick) != 0)
+        notef(c, ENTRY_LOCAL, "a nickname is 1-%d ASCII letters, digits, _ or -: asking for %s",
+              NICK_MAX, c->want_nick);
     linebuf_init(&c->lb, (size_t)2 * LINE_MAX_BYTES);
     c->next_id = 1;
     c->ping_sent_ms = -1;
@@ -391,6 +396,15 @@ static void pending_done(struct client *c, size_t i, enum delivery d)
 
 /* ---- the framed dialect ----------------------------------------------- */
 
+/* guestN: a name the server hands out, never one to ask for (it gives a
+ * fresh one instead, which is no news). */
+static bool is_guest_nick(const char *nick)
+{
+    if (strncasecmp(nick, "guest", 5) != 0 || nick[5] == '\0')
+        return false;
+    return nick[5 + strspn(nick + 5, "0123456789")] == '\0';
+}
+
 static void on_welcome(struct client *c, const struct msg *m)
 {
     c->dialect = DIALECT_FRAMED;
@@ -405,9 +419,13 @@ static void on_welcome(struct client *c, const struct msg *m)
     snprintf(line, sizeof(line), "connected to %.200s as %s (%s mode, %u online)",
              m->text[0] ? m->text : "sockchat", m->nick, mode, m->users);
     client_note(c, ENTRY_LOCAL, line);
-    if (strcasecmp(m->nick, c->want_nick) != 0)
+    if (strcasecmp(m->nick, c->want_nick) != 0 && !is_guest_nick(c->want_nick))
         notef(c, ENTRY_LOCAL, "the nick %s was not available; you are %s", c->want_nick,
               c->st->nick);
+    /* From now on this is the name to ask for again: after a server
+     * restart, whoever reconnected first would otherwise get the nick its
+     * user asked for at the start, even if someone else had it. */
+    client_clean_nick(c->st->nick, c->want_nick, sizeof(c->want_nick));
     /* Before anything is resent: the server checks resent ids against it. */
     if (c->session[0]) {
         struct msg s = {.type = MSG_SESSION, .word = c->session};

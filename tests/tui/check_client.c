@@ -120,6 +120,15 @@ START_TEST(test_nick_taken)
     feed("WELCOME guest3 single 1 srv\n");
     ck_assert_str_eq(st.nick, "guest3");
     ck_assert_ptr_nonnull(strstr(last()->text, "alice was not available"));
+    /* After a reconnect (a server restart) it does not ask for alice again:
+     * the alice who had the name must get it back, not whoever is first. */
+    client_on_disconnect(&cl, "connection reset");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 guest3\n");
+    size_t n = chatlog_count(&tlog);
+    feed("WELCOME guest7 single 1 srv\n");
+    ck_assert_ptr_null(strstr(chatlog_at(&tlog, n)->text, "not available")); /* no news */
+    ck_assert_ptr_null(strstr(last()->text, "not available"));
 }
 END_TEST
 
@@ -928,6 +937,20 @@ START_TEST(test_clean_nick)
     ck_assert_uint_eq(strlen(n), NICK_MAX);
     client_clean_nick("bad nick\x1b", n, sizeof(n));
     ck_assert_str_eq(n, "bad_nick_");
+    client_clean_nick("Zo\xc3\xab \xe6\x97\xa5", n, sizeof(n)); /* one _ per character */
+    ck_assert_str_eq(n, "Zo___");
+    /* Said so at the start, not changed in silence. */
+    struct chatlog log2;
+    struct status st2;
+    struct client c2;
+    ck_assert_int_eq(chatlog_init(&log2, 10), 0);
+    status_init(&st2);
+    client_init(&c2, &log2, &st2, "Zo\xc3\xab");
+    ck_assert_str_eq(st2.nick, "Zo_");
+    ck_assert_uint_eq(chatlog_count(&log2), 1);
+    ck_assert_ptr_nonnull(strstr(chatlog_at(&log2, 0)->text, "asking for Zo_"));
+    client_free(&c2);
+    chatlog_free(&log2);
 }
 END_TEST
 
