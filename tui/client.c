@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "editline.h"
+#include "hostport.h"
 #include "msg.h"
 #include "sanitize.h"
 
@@ -990,14 +991,22 @@ enum client_action client_submit(struct client *c, const char *line)
     if (cmd_is(&cmd, "connect")) {
         const char *args = cmd.args, *w;
         size_t wl;
-        if (!cmd_next_word(&args, &w, &wl) || wl >= sizeof(c->connect_host)) {
+        char word[sizeof(c->connect_host)];
+        if (!cmd_next_word(&args, &w, &wl) || wl >= sizeof(word)) {
             client_note(c, ENTRY_ERR, "usage: /connect HOST [PORT]");
             return CLIENT_NONE;
         }
-        memcpy(c->connect_host, w, wl);
-        c->connect_host[wl] = '\0';
+        memcpy(word, w, wl);
+        word[wl] = '\0';
         snprintf(c->connect_port, sizeof(c->connect_port), "%d", PROTO_PORT);
-        if (cmd_next_word(&args, &w, &wl)) {
+        /* "10.0.2.15:5000", as the server's log prints it, works too. */
+        int hp = hostport_split(word, c->connect_host, sizeof(c->connect_host), c->connect_port,
+                                sizeof(c->connect_port));
+        if (hp < 0) {
+            client_note(c, ENTRY_ERR, "usage: /connect HOST [PORT] (or HOST:PORT, [IPV6]:PORT)");
+            return CLIENT_NONE;
+        }
+        if (hp == 0 && cmd_next_word(&args, &w, &wl)) {
             if (wl >= sizeof(c->connect_port)) {
                 client_note(c, ENTRY_ERR, "usage: /connect HOST [PORT]");
                 return CLIENT_NONE;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "hostport.h"
 #include "loop.h"
 #include "text.h"
 
@@ -31,7 +32,8 @@ static void usage(FILE *f)
                "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
                "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
                "127.0.0.1)\n"
-               "  PORT          server port (default $SOCKCHAT_PORT or 5000)\n"
+               "  PORT          server port (default $SOCKCHAT_PORT or 5000); HOST:PORT and\n"
+               "                [IPV6]:PORT work too\n"
                "  --nick NAME   nickname (default $SOCKCHAT_NICK or $USER)\n"
                "  --password-file FILE\n"
                "                the password of a server started with --password: the first\n"
@@ -161,6 +163,17 @@ int main(int argc, char **argv)
     }
     opt.host = pos[0] ? pos[0] : env_or("SOCKCHAT_HOST", "127.0.0.1");
     opt.port = pos[1] ? pos[1] : env_or("SOCKCHAT_PORT", "5000");
+    /* "10.0.2.15:5000" and "[::1]:5000", as the server's log prints them. */
+    static char host[256], port[8];
+    int hp = hostport_split(opt.host, host, sizeof(host), port, sizeof(port));
+    if (hp < 0 || (hp == 1 && pos[1] != NULL)) {
+        fprintf(stderr, "sockchat: bad host %s: want HOST, HOST:PORT or [IPV6]:PORT%s\n", opt.host,
+                hp == 1 ? ", or a PORT argument, not both" : "");
+        return EX_USAGE;
+    }
+    opt.host = host;
+    if (hp == 1)
+        opt.port = port;
     if (!opt.nick) {
         const char *n = getenv("SOCKCHAT_NICK");
         opt.nick_given = n && n[0];

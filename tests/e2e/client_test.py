@@ -566,7 +566,7 @@ def t_mouse(opts):
 
 
 def t_addresses(opts):
-    """HOST may be an IPv6 address or a name."""
+    """HOST may be an IPv6 address or a name, and may carry the port."""
     import socket
     try:
         with socket.socket(socket.AF_INET6) as s:
@@ -578,6 +578,13 @@ def t_addresses(opts):
     for host, nick in (("::1", "six"), ("localhost", "loc")):
         p = tm.pane([h.need(opts.client, "sockchat client"), host, str(srv.port), "--nick", nick],
                     80, 24, name=nick)
+        wait_connected(p)
+        p.line("via " + host)
+        p.wait(acked(nick, "via " + host))
+    # HOST:PORT and [V6]:PORT, as the server's log prints "others connect to".
+    for host, nick in (("127.0.0.1:%d" % srv.port, "colon"), ("[::1]:%d" % srv.port, "brack")):
+        p = tm.pane([h.need(opts.client, "sockchat client"), host, "--nick", nick], 80, 24,
+                    name=nick)
         wait_connected(p)
         p.line("via " + host)
         p.wait(acked(nick, "via " + host))

@@ -9,6 +9,7 @@
 
 #include "client.h"
 #include "editline.h"
+#include "hostport.h"
 #include "sanitize.h"
 
 static struct chatlog tlog;
@@ -833,6 +834,15 @@ START_TEST(test_local_commands)
     ck_assert_int_eq(client_submit(&cl, "/connect ::1"), CLIENT_CONNECT);
     ck_assert_str_eq(cl.connect_host, "::1");
     ck_assert_str_eq(cl.connect_port, "5000");
+    /* As the server's log prints addresses. */
+    ck_assert_int_eq(client_submit(&cl, "/connect 192.0.2.10:6001"), CLIENT_CONNECT);
+    ck_assert_str_eq(cl.connect_host, "192.0.2.10");
+    ck_assert_str_eq(cl.connect_port, "6001");
+    ck_assert_int_eq(client_submit(&cl, "/connect [fd00::2]:6002"), CLIENT_CONNECT);
+    ck_assert_str_eq(cl.connect_host, "fd00::2");
+    ck_assert_str_eq(cl.connect_port, "6002");
+    ck_assert_int_eq(client_submit(&cl, "/connect host:port"), CLIENT_NONE);
+    ck_assert_int_eq(last()->kind, ENTRY_ERR);
     ck_assert_int_eq(client_submit(&cl, "/connect"), CLIENT_NONE);
     ck_assert_int_eq(last()->kind, ENTRY_ERR);
     ck_assert_int_eq(client_submit(&cl, "/clear"), CLIENT_CLEAR);
@@ -924,6 +934,28 @@ START_TEST(test_paste_long_line_split)
 }
 END_TEST
 
+START_TEST(test_hostport)
+{
+    char h[64], p[8];
+    ck_assert_int_eq(hostport_split("example.org", h, sizeof h, p, sizeof p), 0);
+    ck_assert_str_eq(h, "example.org");
+    ck_assert_int_eq(hostport_split("10.0.2.15:5000", h, sizeof h, p, sizeof p), 1);
+    ck_assert_str_eq(h, "10.0.2.15");
+    ck_assert_str_eq(p, "5000");
+    ck_assert_int_eq(hostport_split("::1", h, sizeof h, p, sizeof p), 0); /* bare IPv6 */
+    ck_assert_str_eq(h, "::1");
+    ck_assert_int_eq(hostport_split("[::1]", h, sizeof h, p, sizeof p), 0);
+    ck_assert_str_eq(h, "::1");
+    ck_assert_int_eq(hostport_split("[fd00::2]:47", h, sizeof h, p, sizeof p), 1);
+    ck_assert_str_eq(h, "fd00::2");
+    ck_assert_str_eq(p, "47");
+    const char *bad[] = {"[::1", "[]:5", "h:", ":5", "h:x", "h:123456", "[::1]x", "[::1]:"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(hostport_split(bad[i], h, sizeof h, p, sizeof p) == -1, "%s", bad[i]);
+    ck_assert_int_eq(hostport_split("a-very-long-name.example.org", h, 8, p, sizeof p), -1);
+}
+END_TEST
+
 START_TEST(test_clean_nick)
 {
     char n[NICK_MAX + 1];
@@ -967,6 +999,7 @@ Suite *client_suite(void)
     tcase_add_test(core, test_local_commands);
     tcase_add_test(core, test_commands_while_down);
     tcase_add_test(core, test_clean_nick);
+    tcase_add_test(core, test_hostport);
     suite_add_tcase(s, core);
 
     TCase *rec = tcase_create("client-reconnect");
