@@ -203,7 +203,10 @@ int main(int argc, char **argv)
     opt.color = !no_color && !(nc && nc[0]);
     text_set_ascii(strcmp(nl_langinfo(CODESET), "UTF-8") != 0);
 
-    if (plain || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+    /* No terminal, or one that cannot draw a screen: the line client. */
+    const char *term = getenv("TERM");
+    if (plain || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || term == NULL ||
+        term[0] == '\0' || strcmp(term, "dumb") == 0)
         return plain_run(&opt);
     return loop_run(&opt);
 }

@@ -77,6 +77,16 @@ int view_open(struct view *v, bool color, char *err, size_t errlen)
                  getenv("TERM") ? getenv("TERM") : "");
         return -1;
     }
+    char *cup = tigetstr("cup");
+    if (cup == NULL || cup == (char *)-1) {
+        /* A terminal that cannot place the cursor (TERM=dumb, an editor's
+         * shell buffer) would get every row drawn on one line. */
+        endwin();
+        delscreen(scr);
+        snprintf(err, errlen, "terminal: TERM=%s cannot place the cursor (try --plain)",
+                 getenv("TERM") ? getenv("TERM") : "");
+        return -1;
+    }
     active = true;
     raw();
     noecho();

@@ -682,14 +682,23 @@ def t_connect(opts):
 
 
 def t_pipe(opts):
-    """With stdout not a terminal the client runs in plain mode by itself,
-    and leaves the terminal settings alone."""
+    """With stdout not a terminal, or TERM=dumb, the client runs in plain
+    mode by itself, and leaves the terminal settings alone."""
     tm = h.Tmux()
     srv = server(opts)
     cmd = " ".join(map(shlex.quote, client_argv(opts, srv.port, "piped"))) + " | cat"
     p, d = term.run_checked(tm, ["sh", "-c", cmd], 80, 24)
     p.wait(r"\(or 'exit' to quit\):")
     p.line("hi from a pipe")
+    p.wait(r"^Server response: Message received$")
+    p.line("exit")
+    term.check_restored(p, d, statuses=(0,))
+    # A terminal that cannot place the cursor gets the line client too
+    # (curses would draw every row on one line).
+    cmd = " ".join(map(shlex.quote, client_argv(opts, srv.port, "dumb")))
+    p, d = term.run_checked(tm, ["sh", "-c", "TERM=dumb " + cmd], 80, 24)
+    p.wait(r"\(or 'exit' to quit\):")
+    p.line("hi from a dumb terminal")
     p.wait(r"^Server response: Message received$")
     p.line("exit")
     term.check_restored(p, d, statuses=(0,))
