@@ -96,6 +96,20 @@ int view_open(struct view *v, bool color, char *err, size_t errlen)
     set_escdelay(25); /* Esc and Alt keys over ssh without a visible lag */
     define_key("\033[200~", KEYC_PASTE_BEGIN);
     define_key("\033[201~", KEYC_PASTE_END);
+    /* What terminals send for these keys whatever TERM says: a terminfo
+     * entry without them (vt100 has no PgUp, Home, End or Delete) would
+     * leave them dead. Only where the entry has nothing else bound. */
+    static const struct {
+        const char *seq;
+        int code;
+    } common[] = {
+        {"\033[5~", KEY_PPAGE}, {"\033[6~", KEY_NPAGE}, {"\033[3~", KEY_DC},
+        {"\033[1~", KEY_HOME},  {"\033[4~", KEY_END},   {"\033[H", KEY_HOME},
+        {"\033[F", KEY_END},    {"\033OH", KEY_HOME},   {"\033OF", KEY_END},
+    };
+    for (size_t i = 0; i < sizeof(common) / sizeof(*common); i++)
+        if (key_defined(common[i].seq) == 0)
+            define_key(common[i].seq, common[i].code);
     key_ctrl_home = key_code_of("kHOM5");
     key_ctrl_end = key_code_of("kEND5");
     mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);

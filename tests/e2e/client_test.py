@@ -410,6 +410,20 @@ def t_scrollback(opts):
     p.wait(chat("bob", "late 2"))
     p.wait_gone(r"\d+ unread")
     check_layout(p)
+    # vt100's terminfo has no PgUp, Home, End or Delete, but terminals send
+    # them anyway: they must still work there.
+    v = tm.pane(client_argv(opts, srv.port, "vt"), 80, 24, env={"TERM": "vt100"}, name="vt")
+    wait_connected(v)
+    for i in range(40):
+        peer.msg("more %02d" % i)
+    v.wait(chat("bob", "more 39"))
+    v.keys("PPage")
+    v.wait_gone(chat("bob", "more 39"))
+    v.keys("End")
+    v.wait(chat("bob", "more 39"))
+    v.type("abc def")
+    v.keys("Home", "DC")
+    v.wait(r"^> bc def")
 
 
 def t_no_color(opts):
