@@ -77,7 +77,12 @@ struct client *server_admit(struct server *srv, int fd, const char *addr, void *
 {
     const char *why = access_check(&srv->acc, addr);
     if (why != NULL) {
-        /* Closed at once, unanswered: nothing to learn from us. */
+        /* One line, then closed: a student on the wrong network, or banned,
+         * should know why, and ERR kicked keeps our client from retrying. */
+        net_refuse(fd, strcmp(why, "banned") == 0
+                           ? "ERR " ERR_KICKED " your address is banned from this server\n"
+                           : "ERR " ERR_KICKED " this server does not take connections from "
+                             "your address\n");
         close(fd);
         log_event(srv, NULL, "%s refused: %s", addr, why);
         return NULL;

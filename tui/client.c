@@ -669,7 +669,7 @@ static void on_framed_line(struct client *c, char *line, size_t len)
              * the point. A person may, with /connect. */
             c->refused = true;
             c->st->state = CONN_FAILED;
-            status_set_reason(c->st, "removed by the operator");
+            status_set_reason(c->st, m.text[0] ? m.text : "removed by the operator");
         } else if (strcmp(m.word, ERR_TOO_LONG) == 0) {
             for (size_t i = 0; i < c->npend; i++) {
                 if (c->pend[i].sent_ms >= 0) {

@@ -675,7 +675,7 @@ def t_kick(opts):
     srvp.line("kick bob stop that")
     p.wait(r"you were kicked by the operator: stop that")
     p.wait(r"not reconnecting")
-    p.wait_row(-2, r"failed: removed by the operator")
+    p.wait_row(-2, r"failed: you were kicked by the operator")
     p.line("/connect 127.0.0.1 %d" % port)
     wait_connected(p)
     srvp.line("quit")

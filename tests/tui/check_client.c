@@ -682,7 +682,7 @@ START_TEST(test_kicked_stays_out)
     ck_assert_int_eq(feed("ERR kicked you were kicked by the operator: stop that\n"),
                      CLIENT_GIVE_UP);
     ck_assert_int_eq(st.state, CONN_FAILED);
-    ck_assert_str_eq(st.reason, "removed by the operator");
+    ck_assert_str_eq(st.reason, "you were kicked by the operator: stop that");
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "stop that"));
     ck_assert_ptr_nonnull(strstr(last()->text, "/connect"));
 }
