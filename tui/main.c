@@ -49,7 +49,8 @@ static void usage(FILE *f)
                "In the client: /help lists the keys; /quit or exit leaves.\n"
                "Exit status: 0 after /quit or exit, 77 when --plain's password is refused,\n"
                "75 when it was not judged (someone at this address just guessed wrong:\n"
-               "try again), other sysexits.h codes (64-78) on errors.\n");
+               "try again), 69 when the server closed the connection before --plain was\n"
+               "done (full, banned, gone), other sysexits.h codes (64-78) on errors.\n");
 }
 
 static const char *env_or(const char *name, const char *fallback)

@@ -190,6 +190,7 @@ int plain_run(const struct options *opt)
     p.prompt_due = !p.waiting;
 
     int64_t close_deadline = -1;
+    int status = EX_OK;
     for (;;) {
         int64_t now = loop_now_ms();
         if (p.waiting && now >= p.wait_until) {
@@ -253,10 +254,14 @@ int plain_run(const struct options *opt)
                     fputs("\n", stdout); /* leave the prompt's line */
                 on_server_bytes(&p, buf, (size_t)r);
             } else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-                if (p.exiting)
+                if (p.exiting) {
                     printf("Exiting client.\n");
-                else if (close_deadline < 0)
+                } else if (close_deadline < 0) {
+                    /* Before we were done: refused (full, banned, no
+                     * password) or gone. A script must be able to tell. */
                     fprintf(stderr, "sockchat: the server closed the connection\n");
+                    status = EX_UNAVAILABLE;
+                }
                 break;
             }
         }
@@ -306,5 +311,5 @@ int plain_run(const struct options *opt)
     }
     fflush(stdout);
     net_close(&p.net);
-    return EX_OK;
+    return status;
 }

@@ -721,7 +721,8 @@ def t_pipe(opts):
 def t_plain_password(opts):
     """--plain with a password: accepted, refused (77), and, right after
     someone at the same address guessed wrong, told to try again (75, not
-    77: its own password was never judged)."""
+    77: its own password was never judged). Cut off by the server before
+    it was done (a full server): 69."""
     srv = server(opts, args=["--password", "s3cret"])
 
     def run(pw, lines="hello\nexit\n"):
@@ -742,6 +743,17 @@ def t_plain_password(opts):
     h.check(rc in (75, 0), "rc %d (77 would blame our password): %r" % (rc, err))
     if rc == 75:
         h.check("try again" in err, "no advice: %r" % err)
+    # Refused before it was done (a full server): not 0, so scripts can tell.
+    import socket
+    full = server(opts, args=["--max-clients", "1"])
+    with socket.create_connection(("127.0.0.1", full.port), timeout=10) as hold:
+        hold.sendall(b"holding the only place\n")
+        hold.recv(100)
+        r = subprocess.run(client_argv(opts, full.port, "late", ["--plain"]),
+                           input=b"hello\nexit\n", stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+    out = r.stdout.decode(errors="replace")
+    h.check(r.returncode == 69 and "full" in out, "full server: rc %d, %r" % (r.returncode, out))
 
 
 def t_paste_long(opts):
