@@ -122,7 +122,12 @@ bool console_readable(struct server *srv, struct console *con)
     if (n < 0)
         return false;
     if (n == 0) {
-        con->enabled = false; /* the terminal went away; keep serving */
+        /* Ctrl-D, or the terminal went away: keep serving, and say so (a
+         * teacher who pressed Ctrl-D to quit must not think it stopped). */
+        con->enabled = false;
+        log_event(srv, NULL,
+                  "console closed (end of input); the server keeps running, "
+                  "Ctrl-C stops it");
         return false;
     }
     size_t len = (size_t)n;

@@ -462,6 +462,18 @@ def test_operator_console(ctx):
         assert srv.wait() == 0
 
 
+def test_console_eof(ctx):
+    """Ctrl-D at the operator console: the server says it keeps running
+    (and does), instead of going deaf in silence."""
+    with ctx.server(tty=True) as srv:
+        os.write(srv.tty_master, b"\x04")  # Ctrl-D: end of input on the tty
+        srv.wait_log(r"console closed \(end of input\); the server keeps running", stream="err")
+        p = srv.plain()
+        p.say("still here?")
+        assert p.readline() == b"Message received"
+        assert srv.stop() == 0
+
+
 def test_kick_without_close(ctx):
     """A kicked client that does not close its end on EOF: the others still
     learn of the leave (once the server's linger time is over). In pool
