@@ -105,7 +105,7 @@ struct client *server_admit(struct server *srv, int fd, const char *addr, void *
         log_event(srv, NULL, "%s refused: server full", addr);
         return NULL;
     }
-    log_event(srv, c, "connected as %s", c->nick);
+    log_event(srv, c, "connected"); /* the nick column says guestN */
     return c;
 }
 

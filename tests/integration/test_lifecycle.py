@@ -205,7 +205,7 @@ def test_full_server_makes_room(ctx):
         alice = srv.framed("alice")
         t0 = time.monotonic()
         silent = [srv.connect() for _ in range(2)]
-        srv.wait_log(r"guest3\s+connected as guest3")
+        srv.wait_log(r"guest3\s+connected$")
         dl = deadline_in(T_SHORT + UNJOINED_EVICT_S)
         tries = 0
         while True:
