@@ -1014,6 +1014,10 @@ enum client_action client_submit(struct client *c, const char *line)
             memcpy(c->connect_port, w, wl);
             c->connect_port[wl] = '\0';
         }
+        /* Leave the current server politely: the tutorial's threaded
+         * server expects 'exit' (without it its thread dies on a broken
+         * pipe), ours logs a quit rather than a lost connection. */
+        (void)do_quit(c, "");
         return CLIENT_CONNECT;
     }
     if (cmd_is(&cmd, "me") && c->dialect != DIALECT_PLAIN) {

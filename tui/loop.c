@@ -168,6 +168,8 @@ static void drop_connection(struct app *a, const char *reason)
     schedule_retry(a, reason);
 }
 
+static void flush_output(struct app *a);
+
 static void do_action(struct app *a, enum client_action act)
 {
     switch (act) {
@@ -180,6 +182,7 @@ static void do_action(struct app *a, enum client_action act)
         snprintf(a->host, sizeof(a->host), "%s", a->cl.connect_host);
         snprintf(a->port, sizeof(a->port), "%s", a->cl.connect_port);
         if (a->net.fd >= 0) {
+            flush_output(a); /* the goodbye client_submit queued, if it fits now */
             net_close(&a->net);
             client_on_disconnect(&a->cl, "switching server");
         }

@@ -831,6 +831,10 @@ START_TEST(test_local_commands)
     ck_assert_int_eq(client_submit(&cl, "/connect example.org 6000"), CLIENT_CONNECT);
     ck_assert_str_eq(cl.connect_host, "example.org");
     ck_assert_str_eq(cl.connect_port, "6000");
+    /* It leaves the current server politely (the loop writes this before
+     * closing). */
+    ck_assert_str_eq(out(), "MSG 5 /quit\n");
+    client_on_disconnect(&cl, "switching server");
     ck_assert_int_eq(client_submit(&cl, "/connect ::1"), CLIENT_CONNECT);
     ck_assert_str_eq(cl.connect_host, "::1");
     ck_assert_str_eq(cl.connect_port, "5000");
@@ -847,8 +851,10 @@ START_TEST(test_local_commands)
     ck_assert_int_eq(last()->kind, ENTRY_ERR);
     ck_assert_int_eq(client_submit(&cl, "/clear"), CLIENT_CLEAR);
     ck_assert_uint_eq(chatlog_count(&tlog), 0);
+    connect_framed();
+    out();
     ck_assert_int_eq(client_submit(&cl, "/quit see you"), CLIENT_QUIT);
-    ck_assert_str_eq(out(), "MSG 5 /quit see you\n");
+    ck_assert_str_eq(out(), "MSG 6 /quit see you\n");
     ck_assert_int_eq(client_submit(&cl, "EXIT"), CLIENT_QUIT);
     /* The server closes on " exit " too: the client must quit on it, not
      * see its connection drop and reconnect. */
