@@ -290,6 +290,9 @@ void session_end(struct client *c)
 
     if (client_close_state(c, reason, sizeof reason) == CLOSE_NONE || reason[0] == '\0')
         snprintf(reason, sizeof reason, "lost connection");
+    if (c->refused > 0) /* it left in the middle of a flood */
+        log_event(c->srv, c, "slowed down: %u message%s refused", c->refused,
+                  c->refused == 1 ? " was" : "s were");
     session_leave(c, reason);
     registry_remove(c->srv, c);
     resume_detach(&c->srv->resume, c->resume, server_now_ms(c->srv));

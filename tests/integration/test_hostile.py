@@ -299,6 +299,19 @@ def test_flood_gets_slow_down(ctx):
             assert len(plain) == len(acked), (len(plain), len(acked))
 
 
+def test_flood_then_leave(ctx):
+    """A flooder that leaves while still being refused: the log still says
+    how many of its messages were refused."""
+    with ctx.server() as srv:
+        s = srv.framed("hitandrun")
+        n = 60
+        s.send(b"".join(b"MSG %d flood %d\n" % (i, i) for i in range(1, n + 1)))
+        s.next_id = n + 1
+        s.wait_type("ERR", pred=lambda m: m.f(0) == "slow-down")
+        s.close()
+        srv.wait_log(r"hitandrun\s+slowed down: \d+ messages were refused", stream="err")
+
+
 def test_ping_not_rate_limited(ctx):
     """/ping and PING never count against the rate limit, never broadcast."""
     with ctx.server() as srv:
