@@ -45,9 +45,17 @@ size_t telnet_filter(struct telnet *t, char *buf, size_t len, char *reply, size_
                 t->verb = b;
                 t->state = S_VERB;
             } else if (b == TELNET_SB) {
+                t->sb = 0;
                 t->state = S_SB;
-            } else {
+            } else if (b >= TELNET_SE) {
                 t->state = S_TEXT; /* IP, AO, AYT, EC, EL, NOP, ...: dropped */
+            } else {
+                /* Not a command: the 255 was text. It can be put back
+                 * unless it ended the previous read (out == i here). */
+                if (out < i)
+                    buf[out++] = (char)TELNET_IAC;
+                buf[out++] = (char)b;
+                t->state = S_TEXT;
             }
             break;
         case S_VERB:
@@ -57,6 +65,8 @@ size_t telnet_filter(struct telnet *t, char *buf, size_t len, char *reply, size_
         case S_SB:
             if (b == TELNET_IAC)
                 t->state = S_SB_IAC;
+            else if (++t->sb >= TELNET_SB_MAX)
+                t->state = S_TEXT; /* no telnet sends that much: it was text */
             break;
         case S_SB_IAC:
             t->state = b == TELNET_SE ? S_TEXT : S_SB;

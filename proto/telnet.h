@@ -8,7 +8,12 @@
  * the command bytes as text. So: commands are removed, DO TIMING-MARK is
  * answered WILL TIMING-MARK, other DO and WILL requests are declined (WONT,
  * DONT; we never ask for anything, so this cannot loop), and
- * subnegotiations are skipped. A command may be split across reads. */
+ * subnegotiations are skipped. A command may be split across reads.
+ *
+ * A byte 255 that is not followed by a command byte (240-255) is text: a
+ * Latin-1 'y' with diaeresis from nc is not telnet, and must not swallow
+ * the next byte (the LF that ends its line). Such text is invalid UTF-8
+ * and becomes U+FFFD as before; split across two reads, its 255 is lost. */
 #ifndef SOCKCHAT_TELNET_H
 #define SOCKCHAT_TELNET_H
 
@@ -31,9 +36,13 @@ enum {
  * have begun in the previous call. */
 #define TELNET_REPLY_CAP(len) ((len) + 2)
 
+/* How long a subnegotiation may run before it is taken for text after all. */
+enum { TELNET_SB_MAX = 64 };
+
 struct telnet {
     unsigned char state; /* inside a command: how far (0: in text) */
     unsigned char verb;  /* WILL, WONT, DO or DONT awaiting its option */
+    unsigned char sb;    /* bytes of the subnegotiation so far */
 };
 
 /* True when buf[0..len) holds a command byte, or t is inside a command:

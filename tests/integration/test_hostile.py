@@ -127,6 +127,12 @@ def test_telnet_ctrl_c(ctx):
         t.send(b"x\xff\xffy\n")
         m = w.wait_type("CHAT", pred=lambda m: m.text.startswith(b"x"))
         assert m.text == b"x" + FFFD + b"y", m
+        # Latin-1 from nc: 0xff is a letter there and must not eat the LF.
+        t.send(b"caf\xe9 \xff\nsecond line\n")
+        m = w.wait_type("CHAT", pred=lambda m: m.text.startswith(b"caf"))
+        assert m.text == b"caf" + FFFD + b" " + FFFD, m
+        m = w.wait_type("CHAT")
+        assert m.text == b"second line", m
     # Ctrl-C before anything else: still a telnet user, not the tutorial's.
     with ctx.server("--rate", "0") as srv:
         t = srv.plain()

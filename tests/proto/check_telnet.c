@@ -15,6 +15,7 @@ static void run(const char *in, size_t n, size_t step)
 {
     struct telnet t = {0};
     out_len = rep_len = 0;
+    ck_assert_uint_le(step, 64);
     for (size_t off = 0; off < n; off += step) {
         size_t k = n - off < step ? n - off : step;
         char buf[64], r[TELNET_REPLY_CAP(64)];
@@ -84,6 +85,29 @@ START_TEST(test_text_untouched)
 }
 END_TEST
 
+/* nc from a Latin-1 terminal: 0xff is a letter there, not a command. */
+START_TEST(test_latin1_not_telnet)
+{
+    static const char in[] = "caf\xe9 \xff\nnext\n";
+    run(in, sizeof in - 1, sizeof in - 1);
+    ck_assert_uint_eq(out_len, sizeof in - 1); /* untouched, the LF kept */
+    ck_assert(memcmp(out, in, out_len) == 0);
+    ck_assert_uint_eq(rep_len, 0);
+    /* Split right after the 0xff: the byte is lost, nothing else. */
+    run(in, sizeof in - 1, 6);
+    ck_assert_uint_eq(out_len, sizeof in - 2);
+    ck_assert(memcmp(out + 5, "\nnext\n", 6) == 0);
+    /* 0xff 0xfa reads as "subnegotiation"; one that never ends is text. */
+    char sb[3 + TELNET_SB_MAX + 8];
+    memcpy(sb, "\xff\xfa", 2);
+    memset(sb + 2, 'a', sizeof sb - 3);
+    sb[sizeof sb - 1] = '\n';
+    run(sb, sizeof sb, 32); /* run() reads at most 64 bytes a step */
+    ck_assert_uint_ge(out_len, 8);
+    ck_assert_int_eq(out[out_len - 1], '\n');
+}
+END_TEST
+
 START_TEST(test_reply_cap)
 {
     /* The worst case: a verb left over, then answers back to back. */
@@ -116,6 +140,7 @@ Suite *telnet_suite(void)
     tcase_add_test(tc, test_requests_declined);
     tcase_add_test(tc, test_text_untouched);
     tcase_add_test(tc, test_reply_cap);
+    tcase_add_test(tc, test_latin1_not_telnet);
     suite_add_tcase(s, tc);
     return s;
 }
