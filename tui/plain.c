@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "linebuf.h"
+#include "cmd.h"
 #include "loop.h"
 #include "net.h"
 #include "sanitize.h"
@@ -91,15 +92,17 @@ static int send_line(struct plain *p, char *line, size_t len)
     if (len > 0 && line[len - 1] == '\r')
         len--;
     line[len] = '\0';
+    struct cmd cmd;
+    /* The server closes next: that is the end asked for, not a failure. */
+    bool leaving = (len == 4 && strncasecmp(line, "exit", 4) == 0) ||
+                   (cmd_parse(line, &cmd) && cmd_is(&cmd, "quit"));
     if (!p->raw)
         line[len++] = '\n';
     if (send_all(p, line, len) < 0)
         return -1;
-    if (!p->raw)
-        len--;
     p->waiting = true;
     p->wait_until = loop_now_ms() + REPLY_WAIT_MS;
-    if (len == 4 && strncasecmp(line, "exit", 4) == 0)
+    if (leaving)
         p->exiting = true;
     return 0;
 }

@@ -735,6 +735,9 @@ def t_plain_password(opts):
     rc, out, err = run("s3cret")
     h.check(rc == 0 and "Server response: Message received" in out,
             "right password: rc %d, %r, %r" % (rc, out, err))
+    for i in range(5):  # the server closing after /quit is the end asked for (was a race)
+        rc, out, err = run("s3cret", lines="hello\n/quit\n")
+        h.check(rc == 0 and "Server response: bye" in out, "/quit: rc %d, %r" % (rc, err))
     rc, out, err = run("guess")
     h.check(rc == 77 and "refused the password" in err, "wrong password: rc %d, %r" % (rc, err))
     # The wrong one just now locked the address for 1 s.
