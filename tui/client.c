@@ -257,6 +257,7 @@ int client_set_session(struct client *c, const char *token)
 void client_on_connect(struct client *c)
 {
     c->online = true;
+    c->conn_no++;
     c->dialect = DIALECT_UNKNOWN;
     c->raw = false;
     c->silent = false;
@@ -324,8 +325,6 @@ static void refill(struct client *c)
 }
 
 /* Sends whatever pending messages may go now, in order. */
-static void pending_done(struct client *c, size_t i, enum delivery d);
-
 static void flush_pending(struct client *c)
 {
     if (!ready(c))
@@ -343,17 +342,14 @@ static void flush_pending(struct client *c)
                 return;
             c->tokens -= 1.0;
             send_msg(c, p->id, p->wire);
-            if (p->unacked) {
-                pending_done(c, i, DELIVERY_SENT); /* the next one moved to i */
-                i--; /* NOLINT: wraps to SIZE_MAX before i = 0 is retried */
-                continue;
-            }
         } else {
             send_plain(c, p->wire);
             if (c->silent)
                 c->silent_lines++;
         }
         p->sent_ms = c->now_ms;
+        if (p->first_conn == 0)
+            p->first_conn = c->conn_no;
         p->out_end = c->out_done + c->out_len;
         if (c->raw)
             return;
@@ -377,7 +373,7 @@ static void queue_own(struct client *c, enum entry_kind kind, const char *shown,
     p->seq = seq;
     p->wire = w;
     p->sent_ms = -1;
-    p->unacked = false;
+    p->first_conn = 0;
     update_pending_status(c);
     flush_pending(c);
 }
@@ -420,13 +416,20 @@ static void on_welcome(struct client *c, const struct msg *m)
     snprintf(line, sizeof(line), "connected to %.200s as %s (%s mode, %u online)",
              m->text[0] ? m->text : "sockchat", m->nick, mode, m->users);
     client_note(c, ENTRY_LOCAL, line);
-    if (strcasecmp(m->nick, c->want_nick) != 0 && !is_guest_nick(c->want_nick))
+    bool got = strcasecmp(m->nick, c->want_nick) == 0;
+    if (!got && !is_guest_nick(c->want_nick))
         notef(c, ENTRY_LOCAL, "the nick %s was not available; you are %s", c->want_nick,
               c->st->nick);
-    /* From now on this is the name to ask for again: after a server
-     * restart, whoever reconnected first would otherwise get the nick its
-     * user asked for at the start, even if someone else had it. */
-    client_clean_nick(c->st->nick, c->want_nick, sizeof(c->want_nick));
+    if (got) {
+        c->want_granted = true;
+    } else if (!c->want_granted) {
+        /* Never ours: someone else had it first. Asking for it on every
+         * reconnect would hand it to whoever reconnects first after a
+         * server restart, so ask for the name we have now. (A name we did
+         * have is still asked for: the one holding it is likely our own
+         * dead connection, and it comes back when that one leaves.) */
+        client_clean_nick(c->st->nick, c->want_nick, sizeof(c->want_nick));
+    }
     /* Before anything is resent: the server checks resent ids against it. */
     if (c->session[0]) {
         struct msg s = {.type = MSG_SESSION, .word = c->session};
@@ -452,15 +455,30 @@ static void on_welcome(struct client *c, const struct msg *m)
  * its clock: for the first match they must agree within this much. */
 enum { REPLAY_OWN_SKEW_S = 5, REPLAY_LOOKBACK = 8 };
 
-static bool replay_match(const struct entry *e, enum entry_kind kind, int64_t time,
-                         const char *nick, const char *text, bool anchor)
+/* An own entry the server can have had when it sent this history:
+ * acknowledged, or written on an earlier connection (its ACK may have been
+ * lost). Not one typed offline, even if it went out right after this
+ * WELCOME: the history was sent before the server read it. */
+static bool own_sent(const struct client *c, const struct entry *e)
+{
+    if (e->delivery == DELIVERY_DONE || e->delivery == DELIVERY_SENT)
+        return true;
+    for (size_t i = 0; i < c->npend; i++)
+        if (c->pend[i].seq == e->seq)
+            return c->pend[i].first_conn != 0 && c->pend[i].first_conn < c->conn_no;
+    return false;
+}
+
+static bool replay_match(const struct client *c, const struct entry *e, enum entry_kind kind,
+                         int64_t time, const char *nick, const char *text, bool anchor)
 {
     if (e->nick == NULL || strcmp(e->text, text) != 0 || strcmp(e->nick, nick) != 0)
         return false;
     if (e->delivery != DELIVERY_NONE) {
-        /* One's own: SELF for chat, ACTION for /me; never a refused one. */
-        if ((e->kind == ENTRY_SELF ? ENTRY_CHAT : e->kind) != kind ||
-            e->delivery == DELIVERY_FAILED)
+        /* One's own: SELF for chat, ACTION for /me, and only one the server
+         * can have (a line typed offline matching another user's must not
+         * hide it). */
+        if ((e->kind == ENTRY_SELF ? ENTRY_CHAT : e->kind) != kind || !own_sent(c, e))
             return false;
         int64_t skew = e->time > time ? e->time - time : time - e->time;
         return !anchor || skew <= REPLAY_OWN_SKEW_S;
@@ -518,7 +536,7 @@ static bool replay_seen(struct client *c, enum entry_kind kind, const struct msg
     struct entry *hit = NULL;
     if (c->replay_from == 0) {
         for (size_t i = end; i-- > 0 && hit == NULL;)
-            if (replay_match(chatlog_at(log, i), kind, time, nick, text, true))
+            if (replay_match(c, chatlog_at(log, i), kind, time, nick, text, true))
                 hit = chatlog_at(log, i);
         if (hit != NULL)
             c->replay_anchor = hit->seq;
@@ -531,7 +549,7 @@ static bool replay_seen(struct client *c, enum entry_kind kind, const struct msg
         i = i > first + REPLAY_LOOKBACK ? i - REPLAY_LOOKBACK : first;
         for (; i < end && hit == NULL; i++) {
             struct entry *e = chatlog_at(log, i);
-            if (!replay_used(c, e->seq) && replay_match(e, kind, time, nick, text, false))
+            if (!replay_used(c, e->seq) && replay_match(c, e, kind, time, nick, text, false))
                 hit = e;
         }
     }
@@ -629,6 +647,14 @@ static void on_framed_line(struct client *c, char *line, size_t len)
                          m.users);
         }
         client_note(c, ENTRY_LEAVE, text);
+        if (c->want_granted && strcasecmp(m.nick, c->want_nick) == 0 &&
+            strcasecmp(c->st->nick, c->want_nick) != 0) {
+            /* Our name is free again (its holder was most likely our own
+             * connection that died): take it back. */
+            char cmd[NICK_MAX + 8];
+            snprintf(cmd, sizeof(cmd), "/nick %s", c->want_nick);
+            send_msg(c, c->next_id++, cmd);
+        }
         break;
     case MSG_NICK:
         nick_remove(c, m.nick);
@@ -636,6 +662,7 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         if (strcasecmp(m.nick, c->st->nick) == 0) {
             sanitize_text(c->st->nick, sizeof(c->st->nick), m.nick2, strlen(m.nick2));
             snprintf(c->want_nick, sizeof(c->want_nick), "%s", m.nick2);
+            c->want_granted = true;
             snprintf(text, sizeof(text), "you are now known as %.60s", m.nick2);
         } else {
             snprintf(text, sizeof(text), "%.60s is now known as %.60s", m.nick, m.nick2);
@@ -810,12 +837,22 @@ static void late_greeting(struct client *c)
     c->npend += n;
     unanswered_drop(c); /* older than CLIENT_PENDING_MAX messages: let go */
     for (size_t i = 0; i < c->npend; i++) {
-        /* Never seen as MSG by the server: new ids, in order. */
+        /* Their ids stay: one may have gone out as MSG on an earlier
+         * connection, and SESSION must recognise it. What was typed to a
+         * "plain" server was text: a leading '/' is escaped, or a pasted
+         * "/quit is how you leave" would run. */
+        struct pending_msg *p = &c->pend[i];
         struct cmd cmd;
-        c->pend[i].id = c->next_id++;
-        c->pend[i].sent_ms = -1;
-        c->pend[i].unacked = cmd_parse(c->pend[i].wire, &cmd) && !cmd_is(&cmd, "me");
-        chatlog_set_delivery(c->log, c->pend[i].seq, DELIVERY_PENDING, 0);
+        char *esc;
+        if (cmd_parse(p->wire, &cmd) && (esc = malloc(strlen(p->wire) + 2)) != NULL) {
+            esc[0] = '/';
+            memcpy(esc + 1, p->wire, strlen(p->wire) + 1);
+            free(p->wire);
+            p->wire = esc;
+        }
+        p->sent_ms = -1;
+        p->first_conn = 0; /* as text, refused: never relayed */
+        chatlog_set_delivery(c->log, p->seq, DELIVERY_PENDING, 0);
     }
     update_pending_status(c);
     if (c->npend)

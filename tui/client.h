@@ -54,11 +54,11 @@ enum client_action {
 
 struct pending_msg {
     uint64_t id;
-    uint64_t seq;    /* its log entry */
-    char *wire;      /* the text as sent (after escaping) */
-    int64_t sent_ms; /* -1: not sent on the current connection */
-    size_t out_end;  /* silent server: sent once the output stream passes this */
-    bool unacked;    /* a /command other than /me: the server answers, never ACKs */
+    uint64_t seq;        /* its log entry */
+    char *wire;          /* the text as sent (after escaping) */
+    int64_t sent_ms;     /* -1: not sent on the current connection */
+    unsigned first_conn; /* the connection it was first written on (0: never) */
+    size_t out_end;      /* silent server: sent once the output stream passes this */
 };
 
 struct client {
@@ -87,6 +87,8 @@ struct client {
     unsigned swallow_errs; /* ... that a late-greeting server will refuse */
     uint64_t next_id;
     char want_nick[NICK_MAX + 1];
+    bool want_granted; /* the server gave us want_nick once: it is ours to ask back */
+    unsigned conn_no;  /* counts connections, from 1 */
     char password[CLIENT_PASSWORD_MAX + 1]; /* "" = none; sent in HELLO */
     char session[SESSION_TOKEN_MAX + 1];    /* "" = none; sent after WELCOME */
     char *nicks[CLIENT_NICKS_MAX];
