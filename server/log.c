@@ -192,13 +192,14 @@ void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
     if (lg == NULL)
         return;
     char when[32], date[64];
-    int day = timestamp(when, sizeof when, date, sizeof date);
     /* Formatted straight into the buffer, under its lock: lines from
      * different threads never interleave, and no line-sized buffer sits on
      * a small client thread's stack. The nick is read unlocked: only c's
      * owner changes it, and only the owner (or the accepting thread, before
      * the owner runs) logs about c. */
     pthread_mutex_lock(&lg->lock);
+    /* Read under the lock, so that lines around midnight come in order. */
+    int day = timestamp(when, sizeof when, date, sizeof date);
     if (day != lg->day) {
         size_t room = LOG_BUF_BYTES - lg->fill_len;
         int n = snprintf(lg->fill + lg->fill_len, room, "---- %s ----\n", date);

@@ -346,8 +346,10 @@ int mode_pool_run(struct server *srv, struct run_ctx *rc)
             {rc->sigfd, POLLIN, 0},
             {rc->con->enabled ? 0 : -1, POLLIN, 0},
         };
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        if (poll(p, 2, -1) < 0 && errno != EINTR) {
+            rc->signo = -1; /* for shutdown_reason(): neither signal nor console */
             break;
+        }
         if (p[0].revents && signal_drain(rc))
             rc->stop = true;
         if (p[1].revents && console_readable(srv, rc->con))

@@ -213,5 +213,5 @@ void net_reach(const char *bound, char *out, size_t cap)
     }
     freeifaddrs(ifs);
     if (n == 0)
-        snprintf(out, cap, "no network address found; 127.0.0.1:%s from this machine", port);
+        snprintf(out, cap, "127.0.0.1:%s, from this machine only (no network address found)", port);
 }

@@ -129,7 +129,9 @@ const char *shutdown_reason(const struct run_ctx *rc)
         return "the operator pressed Ctrl-C";
     case SIGTERM:
         return "it was told to stop (SIGTERM)";
-    default:
+    case 0:
         return "the operator typed quit";
+    default:
+        return "it hit an error (see its log)";
     }
 }
