@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sanitize.h"
 #include "text.h"
 
 void status_init(struct status *st)
@@ -14,7 +15,10 @@ void status_init(struct status *st)
 
 void status_set_reason(struct status *st, const char *reason)
 {
-    snprintf(st->reason, sizeof(st->reason), "%s", reason ? reason : "");
+    /* Reasons can come from the server (ERR kicked TEXT): drawn only after
+     * the sanitiser, like everything else a server says. */
+    const char *r = reason ? reason : "";
+    sanitize_text(st->reason, sizeof(st->reason), r, strlen(r));
 }
 
 size_t status_state_text(const struct status *st, char *buf, size_t cap)

@@ -40,6 +40,11 @@ START_TEST(test_states)
                      "disconnected, retrying in 8 s | 127.0.0.1:5000 | alice | 2 pending");
     st.state = CONN_FAILED;
     st.pending = 0;
+    /* A reason may be a server's words (ERR kicked TEXT): sanitised. */
+    status_set_reason(&st, "bye\x1b[31m red\xff");
+    ck_assert_ptr_null(strchr(st.reason, '\x1b'));
+    ck_assert_ptr_nonnull(strstr(st.reason, "bye"));
+    ck_assert_ptr_nonnull(strstr(st.reason, "\xef\xbf\xbd")); /* U+FFFD for the 0xff */
     status_set_reason(&st, "resolve nowhere: Name or service not known");
     ck_assert_str_eq(fmt(&st), "failed: resolve nowhere: Name or service not known | "
                                "127.0.0.1:5000 | alice");
