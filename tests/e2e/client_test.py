@@ -989,6 +989,57 @@ def t_password_prompt(opts):
     term.check_restored(p, d, statuses=(0, 130))
 
 
+def t_plain_prompt(opts):
+    """Issue 11 item 11, the line client (--plain): on a terminal, a server
+    that needs a password it was not given makes it ask, with the echo off;
+    a wrong one says so and asks again; the right one gets in (after the
+    lock-out the wrong one caused) and the line the server refused (/nick)
+    is sent again. The password never reaches the terminal. Ctrl-C at the
+    prompt leaves the terminal as it was found. Without a terminal it does
+    not ask: the refusal is printed, as before."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--password", "s3cret"])
+    prompt = r"^Password for 127\.0\.0\.1:%d:" % srv.port
+    p, d = term.run_checked(tm, client_argv(opts, srv.port, "plainy", ["--plain"]), 80, 24,
+                            record=True)
+    p.wait(r"^Server response: error: this server needs a password", 10)
+    p.wait(prompt)
+    p.line("wrongpw")
+    p.wait(r"^sockchat: wrong password$", 10)
+    h.poll_until("a second prompt", lambda: len(re.findall(prompt, p.screen(), re.M)) == 2, 10,
+                 p.describe)
+    p.line("s3cret")
+    p.wait(r"^Server response: password accepted", 15)
+    p.wait(r"^Server response: .*\bplainy\b", 10)  # the /nick, sent again
+    p.wait(r"\(or 'exit' to quit\):")
+    p.line("hello")
+    p.wait(r"^Server response: Message received$")
+    p.line("exit")
+    term.check_restored(p, d, statuses=(0,))
+    scr = p.screen()
+    h.check("s3cret" not in scr and "wrongpw" not in scr, "a password is on the screen",
+            p.describe)
+    raw = p.recorded()
+    h.check(b"s3cret" not in raw and b"wrongpw" not in raw,
+            "a password was written to the terminal")
+
+    # Ctrl-C at the prompt: the program ends as Ctrl-C ends it, echo on.
+    q, dq = term.run_checked(tm, client_argv(opts, srv.port, "quitter", ["--plain"]), 80, 24,
+                             record=True)
+    q.wait(prompt, 10)
+    q.type("abc")
+    q.keys("C-c")
+    term.check_restored(q, dq, statuses=(130,))
+
+    # No terminal: no prompt, and the server's refusal is shown as before.
+    r = subprocess.run(client_argv(opts, srv.port, "piped", ["--plain"]),
+                       input=b"hello\nexit\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    out = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    h.check("Password for" not in out and "needs a password" in out and r.returncode == 0,
+            "without a terminal: rc %d, %r" % (r.returncode, out))
+
+
 class Recorder:
     """A listener on 127.0.0.1 that answers nothing and keeps every byte
     each connection sent."""
@@ -1131,7 +1182,7 @@ TESTS = {
     "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
     "suspend": t_suspend, "single_queue": t_single_queue, "kick": t_kick,
     "plain_password": t_plain_password, "password_prompt": t_password_prompt,
-    "connect_password": t_connect_password,
+    "connect_password": t_connect_password, "plain_prompt": t_plain_prompt,
 }
 
 if __name__ == "__main__":
