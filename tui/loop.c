@@ -479,7 +479,8 @@ static void on_key(struct app *a, const struct tkey *k)
     if (page < 1)
         page = 1;
 
-    if (a->pw.active) {
+    /* A paste under way when the prompt came is chat: it goes on there. */
+    if (a->pw.active && !a->in_paste) {
         password_key(a, k);
         return;
     }

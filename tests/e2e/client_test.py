@@ -980,7 +980,9 @@ def t_password_prompt(opts):
             bob.describe)
     bob.line("/connect 127.0.0.1 %d" % srv.port)
     bob.wait_row(-1, _prompt_row(srv.port), 15)
-    bob.type("s3cret")
+    # Pasted, as from a password manager: it goes to the prompt, as stars.
+    bob.paste("s3cret")
+    h.poll_until("6 stars", lambda: bob.rows()[-1].endswith(": ******"), 5, bob.describe)
     bob.keys("Enter")
     wait_connected(bob, 20)
     bob.line("in at last")
