@@ -12,6 +12,7 @@
 #include "hostport.h"
 #include "msg.h"
 #include "sanitize.h"
+#include "secret.h"
 
 static const char *const commands[] = {
     "/clear", "/connect", "/help",  "/me",   "/msg",    "/nick",
@@ -66,21 +67,42 @@ static void notef(struct client *c, enum entry_kind kind, const char *fmt, ...)
     client_note(c, kind, buf);
 }
 
+/* Queues bytes for the server. Past CLIENT_OUT_MAX nothing more is queued
+ * and c->out_full says the connection must go (see client.h). */
 static bool out_put(struct client *c, const char *s, size_t n)
 {
+    if (c->out_full || n > CLIENT_OUT_MAX - c->out_len) {
+        c->out_full = true;
+        return false;
+    }
     if (c->out_len + n > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 4096;
         while (cap < c->out_len + n)
             cap *= 2;
-        char *p = realloc(c->out, cap);
+        /* Not realloc: the old block may hold a HELLO with a password,
+         * and is wiped before it is freed. */
+        char *p = malloc(cap);
         if (!p)
             return false;
+        if (c->out) {
+            memcpy(p, c->out, c->out_len);
+            secret_wipe(c->out, c->out_cap);
+            free(c->out);
+        }
         c->out = p;
         c->out_cap = cap;
     }
     memcpy(c->out + c->out_len, s, n);
     c->out_len += n;
     return true;
+}
+
+/* Drops what is queued, leaving none of it (a password) in memory. */
+static void out_drop(struct client *c)
+{
+    if (c->out)
+        secret_wipe(c->out, c->out_len);
+    c->out_len = 0;
 }
 
 static void send_framed(struct client *c, const struct msg *m)
@@ -217,6 +239,8 @@ void client_free(struct client *c)
 {
     linebuf_free(&c->lb);
     free(c->rx);
+    if (c->out)
+        secret_wipe(c->out, c->out_cap);
     free(c->out);
     for (size_t i = 0; i < c->npend; i++)
         free(c->pend[i].wire);
@@ -224,7 +248,7 @@ void client_free(struct client *c)
     for (size_t i = 0; i < c->nnicks; i++)
         free(c->nicks[i]);
     paste_drop(c);
-    memset(c, 0, sizeof(*c));
+    secret_wipe(c, sizeof(*c)); /* the passwords with the rest */
 }
 
 void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s)
@@ -233,15 +257,59 @@ void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s)
     c->wall = wall_s;
 }
 
-int client_set_password(struct client *c, const char *password)
+/* ---- passwords ------------------------------------------------------- */
+
+static void password_forget(struct client_password *pw)
+{
+    secret_wipe(pw, sizeof(*pw));
+}
+
+static int password_keep(struct client_password *pw, const char *password, const char *host,
+                         const char *port)
 {
     size_t n = strlen(password);
-    if (n > CLIENT_PASSWORD_MAX || strpbrk(password, "\r\n")) {
-        c->password[0] = '\0';
+    password_forget(pw);
+    if (n > CLIENT_PASSWORD_MAX || strpbrk(password, "\r\n") || strlen(host) >= sizeof(pw->host) ||
+        strlen(port) >= sizeof(pw->port))
         return -1;
-    }
-    memcpy(c->password, password, n + 1);
+    memcpy(pw->text, password, n + 1);
+    memcpy(pw->host, host, strlen(host) + 1);
+    memcpy(pw->port, port, strlen(port) + 1);
     return 0;
+}
+
+/* The same server as the password was given for: the host as typed
+ * (names are not case-sensitive; nothing is resolved, so "localhost" and
+ * "127.0.0.1" differ, as do a name and its address: a name can point
+ * elsewhere tomorrow) and the same port number ("5000" is "05000"). */
+static bool password_for(const struct client_password *pw, const char *host, const char *port)
+{
+    if (pw->text[0] == '\0' || strcasecmp(pw->host, host) != 0)
+        return false;
+    char *e1, *e2;
+    long a = strtol(pw->port, &e1, 10), b = strtol(port, &e2, 10);
+    if (*e1 != '\0' || *e2 != '\0' || pw->port[0] == '\0' || port[0] == '\0')
+        return strcmp(pw->port, port) == 0;
+    return a == b;
+}
+
+int client_set_password(struct client *c, const char *password, const char *host, const char *port)
+{
+    return password_keep(&c->given, password, host, port);
+}
+
+int client_set_typed_password(struct client *c, const char *password)
+{
+    return password_keep(&c->typed, password, c->host, c->port);
+}
+
+void client_set_server(struct client *c, const char *host, const char *port)
+{
+    snprintf(c->host, sizeof(c->host), "%s", host);
+    snprintf(c->port, sizeof(c->port), "%s", port);
+    /* A typed password belongs to the server that asked for it. */
+    if (c->typed.text[0] && !password_for(&c->typed, c->host, c->port))
+        password_forget(&c->typed);
 }
 
 int client_set_session(struct client *c, const char *token)
@@ -265,9 +333,15 @@ void client_on_connect(struct client *c)
     c->silent_lines = 0;
     c->swallow_errs = 0;
     c->refused = false;
+    c->ask_password = false;
+    c->auth_wait_s = 0;
+    c->drop_reason = NULL;
+    c->out_full = false;
+    c->out_blocked = false;
+    c->ping_refused = false;
     c->hello_reply_due = true;
     c->rx_len = 0;
-    c->out_len = 0;
+    out_drop(c);
     c->out_done = 0;
     linebuf_free(&c->lb);
     linebuf_init(&c->lb, (size_t)2 * LINE_MAX_BYTES);
@@ -279,12 +353,22 @@ void client_on_connect(struct client *c)
     c->st->mode[0] = '\0';
     /* The password rides in the HELLO (the server wants it before anything
      * else). A plain server that is not sockchat sees it too: it was given
-     * for this address, and there is no way to know the server first. */
-    struct msg m = {.type = MSG_HELLO,
-                    .word = PROTO_HELLO_TAG,
-                    .nick = c->want_nick,
-                    .text = c->password[0] ? c->password : NULL};
-    send_framed(c, &m);
+     * for this address, and there is no way to know the server first. It
+     * goes to no other address: after a /connect elsewhere the HELLO has
+     * none, and a server that wants one asks (CLIENT_ASK_PASSWORD). */
+    const char *pw = NULL;
+    c->hello_typed = password_for(&c->typed, c->host, c->port);
+    if (c->hello_typed)
+        pw = c->typed.text;
+    else if (password_for(&c->given, c->host, c->port))
+        pw = c->given.text;
+    c->hello_password = pw != NULL;
+    struct msg m = {.type = MSG_HELLO, .word = PROTO_HELLO_TAG, .nick = c->want_nick, .text = pw};
+    char line[LINE_MAX_BYTES + 64];
+    int n = msg_encode(line, sizeof(line), &m);
+    if (n > 0)
+        out_put(c, line, (size_t)n);
+    secret_wipe(line, sizeof(line));
 }
 
 void client_on_disconnect(struct client *c, const char *reason)
@@ -292,7 +376,9 @@ void client_on_disconnect(struct client *c, const char *reason)
     bool was = c->online;
     c->online = false;
     c->dialect = DIALECT_UNKNOWN;
-    c->out_len = 0;
+    out_drop(c);
+    c->out_full = false;
+    c->out_blocked = false;
     c->rx_len = 0;
     c->ping_sent_ms = -1;
     c->replaying = false;
@@ -336,6 +422,12 @@ static void flush_pending(struct client *c)
             if (c->raw)
                 return; /* a tutorial server: one message in flight at a time */
             continue;
+        }
+        if (c->out_len >= CLIENT_OUT_LOW) {
+            /* The server reads slowly: the rest follow as it does
+             * (client_consume), and never count towards CLIENT_OUT_MAX. */
+            c->out_blocked = true;
+            return;
         }
         if (c->dialect == DIALECT_FRAMED) {
             if (c->now_ms < c->hold_until_ms || c->tokens < 1.0)
@@ -686,11 +778,22 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         } else if (strcmp(m.word, ERR_AUTH) == 0) {
             /* A wrong or missing password. The server closes after a delay
              * that grows with every failure from our address, so retrying
-             * with the same password only gets slower: stop here. */
+             * with the same password only gets slower: stop here, and let
+             * the user type one. A typed one that was wrong is forgotten. */
             c->refused = true;
+            c->ask_password = true;
             c->st->state = CONN_FAILED;
             status_set_reason(c->st,
-                              c->password[0] ? "wrong password" : "the server needs a password");
+                              c->hello_password ? "wrong password" : "the server needs a password");
+            if (c->hello_typed)
+                password_forget(&c->typed);
+        } else if (strcmp(m.word, ERR_AUTH_WAIT) == 0) {
+            /* Not judged: someone at our address (maybe we) guessed wrong
+             * just now. The server closes; the reconnect waits as long as
+             * it says ("... try again in N s"). */
+            const char *p = strstr(m.text, "try again in ");
+            unsigned long s = p ? strtoul(p + 13, NULL, 10) : 0;
+            c->auth_wait_s = (unsigned)(s > CLIENT_AUTH_WAIT_MAX_S ? CLIENT_AUTH_WAIT_MAX_S : s);
         } else if (strcmp(m.word, ERR_KICKED) == 0) {
             /* The operator removed us: coming straight back would defeat
              * the point. A person may, with /connect. */
@@ -708,22 +811,23 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         /* The code is for programs; a person reads the text. */
         snprintf(text, sizeof(text), "%s", m.text[0] ? m.text : m.word);
         client_note(c, ENTRY_ERR, text);
+        /* After ERR auth the caller asks for the password and says so. */
         if (c->refused && strcmp(m.word, ERR_KICKED) == 0)
             client_note(c, ENTRY_LOCAL, "not reconnecting; /connect HOST [PORT] comes back");
-        else if (c->refused)
-            notef(c, ENTRY_LOCAL,
-                  "%s: not reconnecting, a retry would fail the same way (start sockchat "
-                  "with SOCKCHAT_PASSWORD or --password-file FILE)",
-                  c->st->reason);
         break;
     case MSG_NOTICE:
         add_entry(c, ENTRY_NOTICE, c->wall, NULL, m.text, strlen(m.text));
         break;
-    case MSG_PING: {
-        struct msg r = {.type = MSG_PONG, .word = m.word};
-        send_framed(c, &r);
+    case MSG_PING:
+        if (strlen(m.word) <= CLIENT_PING_TOKEN_MAX) {
+            struct msg r = {.type = MSG_PONG, .word = m.word};
+            send_framed(c, &r);
+        } else if (!c->ping_refused) {
+            c->ping_refused = true; /* once: a flood of them must not flood the log */
+            client_note(c, ENTRY_ERR,
+                        "the server sent a PING with a token over 64 bytes; not answered");
+        }
         break;
-    }
     case MSG_PONG: {
         char mine[32];
         snprintf(mine, sizeof(mine), "c%llu", (unsigned long long)c->ping_no);
@@ -862,6 +966,16 @@ static void late_greeting(struct client *c)
               c->npend, c->npend == 1 ? "" : "s");
 }
 
+/* CLIENT_DISCONNECT once the output passed CLIENT_OUT_MAX. Own messages
+ * stay pending (client_on_disconnect), as after any drop. */
+static enum client_action out_verdict(struct client *c)
+{
+    if (!c->out_full)
+        return CLIENT_NONE;
+    c->drop_reason = "the server is not reading what we send";
+    return CLIENT_DISCONNECT;
+}
+
 static bool is_prefix_of(const char *s, size_t len, const char *word)
 {
     size_t wl = strlen(word);
@@ -909,9 +1023,9 @@ enum client_action client_on_bytes(struct client *c, const char *data, size_t le
             client_on_bytes(c, data + take, len - take);
     }
     if (c->refused)
-        return CLIENT_GIVE_UP;
+        return c->ask_password ? CLIENT_ASK_PASSWORD : CLIENT_GIVE_UP;
     flush_pending(c);
-    return CLIENT_NONE;
+    return out_verdict(c);
 }
 
 /* ---- timers ----------------------------------------------------------- */
@@ -935,8 +1049,10 @@ enum client_action client_tick(struct client *c)
                      "first would greet later");
     }
     if (c->dialect == DIALECT_FRAMED) {
-        if (c->ping_sent_ms >= 0 && c->now_ms - c->ping_sent_ms >= CLIENT_PING_DEAD_MS)
+        if (c->ping_sent_ms >= 0 && c->now_ms - c->ping_sent_ms >= CLIENT_PING_DEAD_MS) {
+            c->drop_reason = "no answer from the server";
             return CLIENT_DISCONNECT;
+        }
         if (c->ping_sent_ms < 0 && c->now_ms >= c->next_ping_ms) {
             char tok[32];
             snprintf(tok, sizeof(tok), "c%llu", (unsigned long long)++c->ping_no);
@@ -947,7 +1063,7 @@ enum client_action client_tick(struct client *c)
         }
     }
     flush_pending(c);
-    return CLIENT_NONE;
+    return out_verdict(c);
 }
 
 int64_t client_next_timeout(const struct client *c)
@@ -1177,6 +1293,7 @@ const char *client_output(const struct client *c, size_t *len)
 
 void client_consume(struct client *c, size_t n)
 {
+    size_t was = c->out_len;
     if (n >= c->out_len) {
         c->out_done += c->out_len;
         c->out_len = 0;
@@ -1185,6 +1302,8 @@ void client_consume(struct client *c, size_t n)
         c->out_len -= n;
         c->out_done += n;
     }
+    if (c->out)
+        secret_wipe(c->out + c->out_len, was - c->out_len); /* the HELLO's password */
     if (c->silent && c->dialect == DIALECT_PLAIN) {
         for (size_t i = 0; i < c->npend;) {
             struct pending_msg *p = &c->pend[i];
@@ -1202,5 +1321,9 @@ void client_consume(struct client *c, size_t n)
                 i++;
             }
         }
+    }
+    if (c->out_blocked && c->out_len < CLIENT_OUT_LOW) {
+        c->out_blocked = false; /* the server read: the next own messages may go */
+        flush_pending(c);
     }
 }

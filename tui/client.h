@@ -21,6 +21,7 @@
 #include "cmd.h"
 #include "linebuf.h"
 #include "msg.h"
+#include "secret.h"
 #include "status.h"
 
 enum {
@@ -33,7 +34,23 @@ enum {
     CLIENT_GREETING_MS = 3000,   /* no first reply: assume a plain server */
     CLIENT_RATE_PER_S = 8,       /* own pacing, under the server's 10/s */
     CLIENT_RATE_BURST = 16,
-    CLIENT_PASSWORD_MAX = 512, /* bytes; the HELLO line must fit LINE_MAX_BYTES */
+    CLIENT_PASSWORD_MAX = SECRET_MAX, /* bytes; the HELLO line must fit LINE_MAX_BYTES */
+    /* A PING's token is echoed in our PONG. sockchat-server sends no PINGs,
+     * and a liveness probe needs no more than a counter or a clock, so a
+     * longer token is not answered: a server cannot make us echo 4000
+     * bytes for every line it sends. */
+    CLIENT_PING_TOKEN_MAX = 64,
+    /* Our own messages are queued for the socket only while less than
+     * this is waiting in c->out (the rest stay pending and follow as the
+     * server reads), so they never hold more than this plus one line. */
+    CLIENT_OUT_LOW = 256 * 1024,
+    /* Past this much unsent output the server has stopped reading while
+     * making us answer (PONGs to a PING flood): disconnect rather than
+     * grow. Four times what our own messages can take (CLIENT_OUT_LOW
+     * plus a line), so a slow but reading server never trips it, and
+     * small enough that a hostile one costs us at most 1 MiB. */
+    CLIENT_OUT_MAX = 1024 * 1024,
+    CLIENT_AUTH_WAIT_MAX_S = 300, /* the longest "try again in N s" obeyed */
 };
 
 enum client_dialect {
@@ -49,7 +66,20 @@ enum client_action {
     CLIENT_CLEAR,      /* the log was cleared: reset the view */
     CLIENT_ASK_PASTE,  /* a big paste waits for client_paste_answer() */
     CLIENT_DISCONNECT, /* the connection looks dead: drop and reconnect */
-    CLIENT_GIVE_UP,    /* the server refused us (ERR auth): drop, do NOT reconnect */
+    CLIENT_GIVE_UP,    /* the server refused us (ERR kicked): drop, do NOT reconnect */
+    /* ERR auth: the password was missing or wrong. Drop, do NOT reconnect;
+     * ask the user for the password (client_set_typed_password(), then
+     * connect again) or leave it until /connect. */
+    CLIENT_ASK_PASSWORD,
+};
+
+/* A password and the one server it may be sent to: the host as given
+ * (compared without regard to case, never resolved: "localhost" and
+ * "127.0.0.1" are different servers here) and the port (as a number). */
+struct client_password {
+    char text[CLIENT_PASSWORD_MAX + 1]; /* "" = none */
+    char host[256];
+    char port[16];
 };
 
 struct pending_msg {
@@ -68,8 +98,17 @@ struct client {
     bool online; /* the transport is up */
     bool raw;    /* plain server answering without LF: one message at a time, no LF */
     bool hello_reply_due;
-    bool silent;  /* a line server that answered nothing: written = sent */
-    bool refused; /* ERR auth: retrying would only fail again */
+    bool silent;          /* a line server that answered nothing: written = sent */
+    bool refused;         /* ERR auth or kicked: retrying would only fail again */
+    bool ask_password;    /* ... ERR auth: a typed password may do */
+    bool hello_password;  /* this connection's HELLO carried a password */
+    bool hello_typed;     /* ... the one typed at the prompt */
+    unsigned auth_wait_s; /* ERR auth-wait: not before this many seconds */
+    /* Set with CLIENT_DISCONNECT: why, for the log and the status bar. */
+    const char *drop_reason;
+    bool out_full;     /* output passed CLIENT_OUT_MAX: the connection must go */
+    bool out_blocked;  /* own messages wait for c->out to drain below CLIENT_OUT_LOW */
+    bool ping_refused; /* a PING with an overlong token was noted on this connection */
     struct linebuf lb;
     char *rx; /* bytes before the dialect is known */
     size_t rx_len;
@@ -89,8 +128,15 @@ struct client {
     char want_nick[NICK_MAX + 1];
     bool want_granted; /* the server gave us want_nick once: it is ours to ask back */
     unsigned conn_no;  /* counts connections, from 1 */
-    char password[CLIENT_PASSWORD_MAX + 1]; /* "" = none; sent in HELLO */
-    char session[SESSION_TOKEN_MAX + 1];    /* "" = none; sent after WELCOME */
+    /* Where the next connection goes (client_set_server), and the
+     * passwords that may be sent in its HELLO: the one given at start-up
+     * (SOCKCHAT_PASSWORD, --password-file) for the server given then, and
+     * one typed at the prompt, for the server that asked for it. */
+    char host[256];
+    char port[16];
+    struct client_password given;
+    struct client_password typed;
+    char session[SESSION_TOKEN_MAX + 1]; /* "" = none; sent after WELCOME */
     char *nicks[CLIENT_NICKS_MAX];
     size_t nnicks;
     int64_t now_ms; /* monotonic */
@@ -119,10 +165,19 @@ struct client {
 int client_init(struct client *c, struct chatlog *log, struct status *st, const char *nick);
 void client_free(struct client *c);
 void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s);
-/* The password for servers started with --password, sent in every HELLO.
+/* The password for a server started with --password, sent in the HELLO of
+ * every connection to host:port and to no other server (a /connect
+ * elsewhere sends none; if that server wants one, the user is asked).
  * Returns -1 (and keeps none) when it is too long or holds CR, LF or NUL,
  * which cannot travel in a line. */
-int client_set_password(struct client *c, const char *password);
+int client_set_password(struct client *c, const char *password, const char *host, const char *port);
+/* A password typed at the prompt after CLIENT_ASK_PASSWORD: for the server
+ * of client_set_server() only, and kept only while connections go there
+ * (wiped when another server is set, when the server refuses it, and by
+ * client_free()). Returns -1 (and keeps none) as client_set_password(). */
+int client_set_typed_password(struct client *c, const char *password);
+/* Where the next connection goes; called before every connect. */
+void client_set_server(struct client *c, const char *host, const char *port);
 /* The token this client process names itself with after every WELCOME, so
  * that a sockchat server does not relay twice a message resent after a
  * reconnect whose ACK was lost. Random, made by the caller (the model does
@@ -131,14 +186,17 @@ int client_set_session(struct client *c, const char *token);
 
 /* The transport is up: greet the server. */
 void client_on_connect(struct client *c);
-/* Bytes from the server (any split). Returns CLIENT_GIVE_UP after an
- * ERR auth (wrong or missing password): the status is then CONN_FAILED
- * with the reason, and the caller must close without reconnecting. */
+/* Bytes from the server (any split). Returns CLIENT_ASK_PASSWORD after an
+ * ERR auth (wrong or missing password) and CLIENT_GIVE_UP after ERR
+ * kicked: the status is then CONN_FAILED with the reason, and the caller
+ * must close without reconnecting. CLIENT_DISCONNECT (with drop_reason)
+ * when the server stopped reading what we owe it (CLIENT_OUT_MAX). */
 enum client_action client_on_bytes(struct client *c, const char *data, size_t len);
 /* The connection is gone (reason for the log, e.g. "connection refused").
  * Unacknowledged messages stay pending and are sent again later. */
 void client_on_disconnect(struct client *c, const char *reason);
-/* Timers: pings, the greeting timeout, pacing. */
+/* Timers: pings, the greeting timeout, pacing. CLIENT_DISCONNECT (with
+ * drop_reason) when the server stopped answering or reading. */
 enum client_action client_tick(struct client *c);
 /* Milliseconds until client_tick() has something to do (at most 1000). */
 int64_t client_next_timeout(const struct client *c);

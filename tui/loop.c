@@ -24,6 +24,7 @@
 #include "client.h"
 #include "editline.h"
 #include "net.h"
+#include "secret.h"
 #include "status.h"
 #include "text.h"
 #include "view.h"
@@ -66,6 +67,14 @@ struct app {
     /* A big paste waiting for y/n. */
     char ask[128];
     bool asking;
+    /* The password prompt, after the server asked for one (ERR auth). */
+    struct {
+        bool active;
+        bool in_paste;      /* a newline in a pasted password is not Enter */
+        struct secret text; /* never shown, never in the edit line's history */
+        char shown[400];    /* "Password for HOST:PORT: ****" */
+        unsigned version;   /* bumped as shown changes, for the redraw */
+    } pw;
 };
 
 static int sig_pipe[2] = {-1, -1};
@@ -124,6 +133,10 @@ static void set_server_text(struct app *a)
 static void schedule_retry(struct app *a, const char *reason)
 {
     unsigned d = net_backoff_next(&a->net);
+    /* A server that is not judging passwords from our address says for
+     * how long: an earlier attempt would only be turned away again. */
+    if (a->cl.auth_wait_s > d)
+        d = a->cl.auth_wait_s;
     a->retry_at = a->now + (int64_t)d * 1000;
     a->st.state = CONN_RETRY;
     a->st.retry_in = d;
@@ -150,6 +163,7 @@ static void start_connect(struct app *a)
     char err[200];
     a->retry_at = -1;
     a->st.state = CONN_CONNECTING;
+    client_set_server(&a->cl, a->host, a->port); /* whose password the HELLO may carry */
     int rc = net_start(&a->net, a->host, a->port, a->now, err, sizeof(err));
     if (rc < 0) {
         connect_failed(a, rc, err);
@@ -169,6 +183,7 @@ static void drop_connection(struct app *a, const char *reason)
 }
 
 static void flush_output(struct app *a);
+static void password_ask(struct app *a);
 
 static void do_action(struct app *a, enum client_action act)
 {
@@ -199,7 +214,7 @@ static void do_action(struct app *a, enum client_action act)
         snprintf(a->ask, sizeof(a->ask), "Send %zu pasted lines? (y/n)", a->cl.npaste);
         break;
     case CLIENT_DISCONNECT:
-        drop_connection(a, "no answer from the server");
+        drop_connection(a, a->cl.drop_reason ? a->cl.drop_reason : "no answer from the server");
         break;
     case CLIENT_GIVE_UP:
         /* The server refused the password: it would refuse it again, ever
@@ -208,6 +223,15 @@ static void do_action(struct app *a, enum client_action act)
         client_on_disconnect(&a->cl, a->st.reason);
         a->retry_at = -1;
         a->st.state = CONN_FAILED;
+        break;
+    case CLIENT_ASK_PASSWORD:
+        /* As above, but a password typed now may get in. */
+        net_close(&a->net);
+        client_on_disconnect(&a->cl, a->st.reason);
+        a->retry_at = -1;
+        a->st.state = CONN_FAILED;
+        if (!a->quitting)
+            password_ask(a);
         break;
     case CLIENT_NONE:
     default:
@@ -264,6 +288,113 @@ static void flush_output(struct app *a)
         snprintf(err, sizeof(err), "send: %s", strerror(errno));
         drop_connection(a, err);
     }
+}
+
+/* ---- the password prompt ---------------------------------------------- */
+
+/* The server wants a password we do not have (or refused ours): it is
+ * typed on the input line, shown as stars, and goes from there to the
+ * model (client_set_typed_password) for this server only. It never enters
+ * the edit line, so never its history, and is wiped as soon as it is
+ * handed over or the prompt is cancelled. */
+
+static void password_show(struct app *a)
+{
+    char stars[33];
+    size_t n = secret_chars(&a->pw.text);
+    n = n < sizeof(stars) - 1 ? n : sizeof(stars) - 1;
+    memset(stars, '*', n);
+    stars[n] = '\0';
+    snprintf(a->pw.shown, sizeof(a->pw.shown), "Password for %s: %s", a->st.server, stars);
+    a->pw.version++;
+}
+
+static void password_ask(struct app *a)
+{
+    bool wrong = strcmp(a->st.reason, "wrong password") == 0;
+    char note[400];
+    snprintf(note, sizeof(note),
+             "%s %s: type it below (it is not shown); Enter connects, Esc cancels",
+             wrong ? "wrong password for" : "a password is needed for", a->st.server);
+    client_note(&a->cl, ENTRY_LOCAL, note);
+    a->pw.active = true;
+    a->pw.in_paste = false;
+    secret_clear(&a->pw.text);
+    password_show(a);
+}
+
+static void password_end(struct app *a)
+{
+    secret_clear(&a->pw.text);
+    a->pw.active = false;
+    a->pw.in_paste = false;
+    a->pw.version++;
+}
+
+static void password_submit(struct app *a)
+{
+    if (a->pw.text.len == 0)
+        return; /* nothing typed yet: an empty password is no answer */
+    int rc = client_set_typed_password(&a->cl, a->pw.text.buf);
+    password_end(a);
+    if (rc < 0) {
+        client_note(&a->cl, ENTRY_ERR, "password: too long; not sent");
+        return;
+    }
+    net_backoff_reset(&a->net);
+    start_connect(a);
+}
+
+static void password_cancel(struct app *a)
+{
+    password_end(a);
+    char note[400];
+    snprintf(note, sizeof(note), "no password given: not connected (/connect %s %s tries again)",
+             a->host, a->port);
+    client_note(&a->cl, ENTRY_LOCAL, note);
+}
+
+static void password_key(struct app *a, const struct tkey *k)
+{
+    char u[4];
+    switch (k->type) {
+    case TK_CHAR:
+        secret_insert(&a->pw.text, u, text_encode(k->ch, u)); /* full: the rest is dropped */
+        break;
+    case TK_BACKSPACE:
+        secret_backspace(&a->pw.text);
+        break;
+    case TK_PASTE_BEGIN:
+        a->pw.in_paste = true;
+        break;
+    case TK_PASTE_END:
+        a->pw.in_paste = false;
+        break;
+    case TK_ENTER:
+        if (!a->pw.in_paste)
+            password_submit(a);
+        return;
+    case TK_ESC:
+        password_cancel(a);
+        return;
+    case TK_CTRL:
+        if (k->ch == 'j' && !a->pw.in_paste)
+            password_submit(a);
+        else if (k->ch == 'c' || (k->ch == 'd' && a->pw.text.len == 0))
+            password_cancel(a);
+        else if (k->ch == 'u')
+            secret_clear(&a->pw.text);
+        else if (k->ch == 'l')
+            view_invalidate(&a->view);
+        else if (k->ch == 'z')
+            view_suspend(&a->view);
+        if (!a->pw.active)
+            return;
+        break;
+    default:
+        break; /* no history, no completion, no editing keys */
+    }
+    password_show(a);
 }
 
 /* ---- keys ------------------------------------------------------------- */
@@ -348,6 +479,11 @@ static void on_key(struct app *a, const struct tkey *k)
     if (page < 1)
         page = 1;
 
+    /* A paste under way when the prompt came is chat: it goes on there. */
+    if (a->pw.active && !a->in_paste) {
+        password_key(a, k);
+        return;
+    }
     if (a->in_paste) {
         if (k->type == TK_PASTE_END)
             paste_end(a);
@@ -599,6 +735,7 @@ static void app_free(struct app *a)
 {
     net_close(&a->net);
     client_free(&a->cl);
+    secret_clear(&a->pw.text);
     editline_free(&a->ed);
     chatlog_free(&a->log);
     free(a->paste);
@@ -622,7 +759,7 @@ int loop_run(const struct options *opt)
     status_init(&a->st);
     editline_init(&a->ed);
     client_init(&a->cl, &a->log, &a->st, opt->nick);
-    if (opt->password && client_set_password(&a->cl, opt->password) < 0) {
+    if (opt->password && client_set_password(&a->cl, opt->password, opt->host, opt->port) < 0) {
         fprintf(stderr, "sockchat: password: longer than %d bytes\n", CLIENT_PASSWORD_MAX);
         app_free(a);
         return EX_USAGE;
@@ -651,7 +788,11 @@ int loop_run(const struct options *opt)
     for (;;) {
         app_clock(a);
         account_new_entries(a);
-        struct screen scr = {&a->log, &a->lv, &a->st, &a->ed, a->asking ? a->ask : NULL};
+        struct screen scr = {&a->log, &a->lv, &a->st, &a->ed, a->asking ? a->ask : NULL, 0};
+        if (a->pw.active) {
+            scr.ask = a->pw.shown;
+            scr.ask_version = a->pw.version;
+        }
         view_draw(&a->view, &scr);
 
         size_t outlen;

@@ -22,6 +22,7 @@
 #include "client.h"
 #include "hostport.h"
 #include "loop.h"
+#include "secret.h"
 #include "text.h"
 
 static void usage(FILE *f)
@@ -37,9 +38,12 @@ static void usage(FILE *f)
                "  --nick NAME   nickname (default $SOCKCHAT_NICK or $USER)\n"
                "  --password-file FILE\n"
                "                the password of a server started with --password: the first\n"
-               "                line of FILE (default $SOCKCHAT_PASSWORD). There is no\n"
-               "                --password: other users could read it in ps. A wrong password\n"
-               "                is reported and not retried.\n"
+               "                line of FILE (default $SOCKCHAT_PASSWORD), sent only to the\n"
+               "                HOST and PORT given here, never after /connect elsewhere.\n"
+               "                There is no --password: other users could read it in ps.\n"
+               "                A server that wants one the client does not have (or\n"
+               "                refuses it) gets a prompt, echo off; --plain asks only on\n"
+               "                a terminal, and only when it was given none.\n"
                "  --plain       line mode like the tutorial's client (automatic without a "
                "terminal);\n"
                "                with a password it sends /auth PASSWORD first\n"
@@ -47,10 +51,11 @@ static void usage(FILE *f)
                "  --help        this text\n"
                "  --version     the version\n"
                "In the client: /help lists the keys; /quit or exit leaves.\n"
-               "Exit status: 0 after /quit or exit, 77 when --plain's password is refused,\n"
-               "75 when it was not judged (someone at this address just guessed wrong:\n"
-               "try again), 69 when the server closed the connection before --plain was\n"
-               "done (full, banned, gone), other sysexits.h codes (64-78) on errors.\n");
+               "Exit status: 0 after /quit or exit, 77 when --plain's password is refused\n"
+               "(a typed one three times) or none was typed at its prompt, 75 when it was\n"
+               "not judged (someone at this address just guessed wrong: try again), 69\n"
+               "when the server closed the connection before --plain was done (full,\n"
+               "banned, gone), other sysexits.h codes (64-78) on errors.\n");
 }
 
 static const char *env_or(const char *name, const char *fallback)
@@ -92,7 +97,7 @@ static int password_read(const char *path, char *buf, size_t cap)
         memcpy(buf, line, (size_t)n + 1);
     }
     if (line)
-        memset(line, 0, lcap); /* no copy of the secret left in freed memory */
+        secret_wipe(line, lcap); /* no copy of the secret left in freed memory */
     free(line);
     return rc;
 }

@@ -11,7 +11,9 @@
  * With a password (SOCKCHAT_PASSWORD or --password-file) the first line is
  * "/auth PASSWORD", as the server asks of line clients; a refusal ends the
  * client with EX_NOPERM instead of typing into a connection that is about
- * to close. */
+ * to close. Without one, on a terminal, a server that says it needs one is
+ * asked for it with the echo off (plain_ask_password()); without a
+ * terminal its refusals are printed like any reply. */
 #undef _XOPEN_SOURCE /* ncursesw.pc may set 600 */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
@@ -29,10 +31,15 @@
 #include "loop.h"
 #include "net.h"
 #include "sanitize.h"
+#include "secret.h"
+#include "ttyask.h"
 
 enum {
     REPLY_WAIT_MS = 2000, /* how long a line waits for its reply */
     CLOSE_WAIT_MS = 3000, /* after stdin ends, for the server to finish */
+    PASSWORD_TRIES = 3,   /* typed passwords refused before giving up, as sudo */
+    LOCK_WAITS = 3,       /* "try again in N s" waited out before giving up */
+    LOCK_WAIT_MAX_S = 60, /* the longest such wait obeyed */
 };
 
 #define PROMPT "Enter a message to send to the server (or 'exit' to quit): "
@@ -52,6 +59,18 @@ struct plain {
     bool locked;   /* ... not about our password: the address is locked out */
     char in[LINE_MAX_BYTES + 2];
     size_t in_len;
+    /* The password prompt: a reply said the server needs a password, and
+     * none was given. The line it refused is sent again once one is
+     * accepted; the typed password is kept (for a retry after a lock-out)
+     * until then, and wiped. */
+    bool need_password;
+    bool typed; /* pw holds a typed password, sent in the last /auth */
+    struct secret pw;
+    unsigned tries, lock_waits, wait_s;
+    char last[LINE_MAX_BYTES + 2]; /* the last line sent (never an /auth) */
+    size_t last_len;
+    char resend[LINE_MAX_BYTES + 2]; /* the line the server refused */
+    size_t resend_len;
 };
 
 static void print_response(const char *s, size_t len)
@@ -96,6 +115,8 @@ static int send_line(struct plain *p, char *line, size_t len)
     /* The server closes next: that is the end asked for, not a failure. */
     bool leaving = (len == 4 && strncasecmp(line, "exit", 4) == 0) ||
                    (cmd_parse(line, &cmd) && cmd_is(&cmd, "quit"));
+    memcpy(p->last, line, len + 1);
+    p->last_len = len;
     if (!p->raw)
         line[len++] = '\n';
     if (send_all(p, line, len) < 0)
@@ -105,6 +126,32 @@ static int send_line(struct plain *p, char *line, size_t len)
     if (leaving)
         p->exiting = true;
     return 0;
+}
+
+/* The seconds in "... try again in N s" (the server's lock-out), or 0. */
+static unsigned wait_seconds(const char *data, size_t len)
+{
+    static const char key[] = "try again in ";
+    for (size_t i = 0; i + sizeof key - 1 < len; i++) {
+        if (memcmp(data + i, key, sizeof key - 1) != 0)
+            continue;
+        unsigned n = 0;
+        for (i += sizeof key - 1; i < len && data[i] >= '0' && data[i] <= '9' && n < 100000; i++)
+            n = n * 10 + (unsigned)(data[i] - '0');
+        return n;
+    }
+    return 0;
+}
+
+/* A line of the reply is the server's refusal of a connection that owes
+ * it the password (section 7.1 of docs/PROTOCOL.md). */
+static bool needs_password(const char *data, size_t len)
+{
+    static const char key[] = "error: this server needs a password";
+    for (size_t i = 0; i + sizeof key - 1 <= len; i++)
+        if ((i == 0 || data[i - 1] == '\n') && memcmp(data + i, key, sizeof key - 1) == 0)
+            return true;
+    return false;
 }
 
 static void on_server_bytes(struct plain *p, const char *data, size_t len)
@@ -121,6 +168,9 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
         static const char wait[] = "error: too many wrong passwords";
         p->locked = len >= sizeof wait - 1 && memcmp(data, wait, sizeof wait - 1) == 0;
         p->refused = !p->locked && len >= 6 && memcmp(data, "error:", 6) == 0;
+        p->wait_s = p->locked ? wait_seconds(data, len) : 0;
+    } else if (needs_password(data, len)) {
+        p->need_password = true;
     }
     for (size_t i = 0; i <= len; i++) {
         if (i < len && data[i] != '\n')
@@ -134,46 +184,142 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
     fflush(stdout);
 }
 
-int plain_run(const struct options *opt)
+/* Connects (blocking, with net.c's timeout); returns 0 or a sysexits code
+ * after saying what failed. */
+static int plain_connect(struct plain *p, const struct options *opt)
 {
-    struct plain p;
     char err[200];
-    memset(&p, 0, sizeof(p));
-    net_init(&p.net);
-    p.tty = isatty(STDIN_FILENO);
-
-    if (net_start(&p.net, opt->host, opt->port, loop_now_ms(), err, sizeof(err)) < 0) {
+    if (net_start(&p->net, opt->host, opt->port, loop_now_ms(), err, sizeof(err)) < 0) {
         fprintf(stderr, "sockchat: %s\n", err);
         return EX_UNAVAILABLE;
     }
-    while (p.net.connecting) {
-        struct pollfd pf = {.fd = p.net.fd, .events = net_poll_events(&p.net, false)};
-        int64_t left = p.net.deadline_ms - loop_now_ms();
+    while (p->net.connecting) {
+        struct pollfd pf = {.fd = p->net.fd, .events = net_poll_events(&p->net, false)};
+        int64_t left = p->net.deadline_ms - loop_now_ms();
         int rc = poll(&pf, 1, left > 0 ? (int)left : 0);
         if (rc < 0 && errno == EINTR)
             continue;
-        if (net_finish(&p.net, loop_now_ms(), rc == 0, err, sizeof(err)) < 0) {
+        if (net_finish(&p->net, loop_now_ms(), rc == 0, err, sizeof(err)) < 0) {
             fprintf(stderr, "sockchat: connect to %s port %s: %s\n", opt->host, opt->port, err);
             return EX_UNAVAILABLE;
         }
     }
+    return EX_OK;
+}
+
+/* Sends "/auth PASSWORD": before anything else, as the server relays
+ * nothing of ours until then. The line is sent, never printed, and wiped.
+ * Returns 0 or a sysexits code after saying what failed. */
+static int plain_send_auth(struct plain *p, const char *password)
+{
+    static char line[LINE_MAX_BYTES + 2];
+    int n = snprintf(line, LINE_MAX_BYTES, "/auth %s", password);
+    int rc = EX_OK;
+    if (n < 0 || n >= LINE_MAX_BYTES) {
+        fprintf(stderr, "sockchat: password: too long\n");
+        rc = EX_USAGE;
+    } else if (send_line(p, line, (size_t)n) < 0) {
+        fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
+        rc = EX_IOERR;
+    }
+    secret_wipe(line, sizeof(line));
+    secret_wipe(p->last, sizeof(p->last)); /* the copy send_line kept */
+    p->last_len = 0;
+    p->auth_due = rc == EX_OK;
+    return rc;
+}
+
+/* The server needs a password and none was given: ask on the terminal,
+ * echo off, and send it. Returns 0 or a sysexits code after saying what
+ * failed (EX_NOPERM when the user gave none). */
+static int plain_ask_password(struct plain *p, const struct options *opt)
+{
+    char prompt[300];
+    bool v6 = strchr(opt->host, ':') != NULL;
+    snprintf(prompt, sizeof(prompt), "Password for %s%s%s:%s: ", v6 ? "[" : "", opt->host,
+             v6 ? "]" : "", opt->port);
+    fflush(stdout);
+    for (;;) {
+        int rc = ttyask_secret(STDIN_FILENO, STDERR_FILENO, prompt, p->pw.buf, sizeof(p->pw.buf));
+        if (rc == 0 && p->pw.buf[0] == '\0')
+            continue; /* just Enter: the server would only answer "usage" */
+        if (rc == 0)
+            break;
+        if (rc < 0 && errno == E2BIG) {
+            fprintf(stderr, "sockchat: a password is at most %d bytes\n", SECRET_MAX);
+            continue;
+        }
+        if (rc < 0 && errno != EINTR)
+            fprintf(stderr, "sockchat: password prompt: %s\n", strerror(errno));
+        else
+            fprintf(stderr, "sockchat: no password given\n");
+        return EX_NOPERM;
+    }
+    p->pw.len = strlen(p->pw.buf);
+    p->typed = true;
+    p->tries++;
+    return plain_send_auth(p, p->pw.buf);
+}
+
+/* The typed password was refused, or not judged (the address is locked
+ * out for a while after a wrong one): the server closes, so connect again
+ * and ask again, or wait as long as it says and try the same one. Returns
+ * 0 or a sysexits code after saying why it gives up. */
+static int plain_retry_password(struct plain *p, const struct options *opt)
+{
+    bool wrong = p->refused;
+    unsigned wait_s = p->wait_s ? p->wait_s : 1;
+    p->refused = p->locked = false;
+    p->waiting = false;
+    net_close(&p->net);
+    if (wrong) {
+        secret_clear(&p->pw);
+        p->typed = false;
+        if (p->tries >= PASSWORD_TRIES) {
+            fprintf(stderr, "sockchat: the server refused the password %u times\n", p->tries);
+            return EX_NOPERM;
+        }
+        fprintf(stderr, "sockchat: wrong password\n");
+    } else {
+        if (p->lock_waits++ >= LOCK_WAITS) {
+            fprintf(stderr, "sockchat: the server is not judging passwords from this address; "
+                            "try again later\n");
+            return EX_TEMPFAIL;
+        }
+        if (wait_s > LOCK_WAIT_MAX_S)
+            wait_s = LOCK_WAIT_MAX_S;
+        fprintf(stderr,
+                "sockchat: the server is not judging passwords from this address for %u s; "
+                "waiting\n",
+                wait_s);
+        /* The server's own deadline, not a stand-in for an event. */
+        int64_t until = loop_now_ms() + (int64_t)wait_s * 1000;
+        for (int64_t left; (left = until - loop_now_ms()) > 0;)
+            poll(NULL, 0, (int)left);
+    }
+    int rc = plain_connect(p, opt);
+    if (rc != EX_OK)
+        return rc;
+    p->first_reply_seen = false;
+    return wrong ? plain_ask_password(p, opt) : plain_send_auth(p, p->pw.buf);
+}
+
+int plain_run(const struct options *opt)
+{
+    struct plain p;
+    memset(&p, 0, sizeof(p));
+    net_init(&p.net);
+    p.tty = isatty(STDIN_FILENO);
+
+    int crc = plain_connect(&p, opt);
+    if (crc != EX_OK)
+        return crc;
     if (opt->password) {
-        /* Before anything else: the server relays nothing of ours until
-         * then. The line is sent, never printed. */
-        static char line[LINE_MAX_BYTES + 2];
-        int n = snprintf(line, LINE_MAX_BYTES, "/auth %s", opt->password);
-        if (n < 0 || n >= LINE_MAX_BYTES) {
-            fprintf(stderr, "sockchat: password: too long\n");
+        crc = plain_send_auth(&p, opt->password);
+        if (crc != EX_OK) {
             net_close(&p.net);
-            return EX_USAGE;
+            return crc;
         }
-        if (send_line(&p, line, (size_t)n) < 0) {
-            fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
-            net_close(&p.net);
-            return EX_IOERR;
-        }
-        memset(line, 0, sizeof(line));
-        p.auth_due = true;
     }
     if (opt->nick_given) {
         if (p.waiting) {
@@ -200,6 +346,40 @@ int plain_run(const struct options *opt)
             p.waiting = false; /* no reply: move on, as client.py would not */
             p.auth_due = false;
             p.prompt_due = true;
+        }
+        if ((p.refused || p.locked) && p.typed) {
+            int rc = plain_retry_password(&p, opt);
+            if (rc != EX_OK) {
+                net_close(&p.net);
+                secret_clear(&p.pw);
+                return rc;
+            }
+            continue;
+        }
+        if (p.typed && !p.auth_due && !p.waiting) {
+            secret_clear(&p.pw); /* accepted: not needed any more */
+            p.typed = false;
+        }
+        if (p.need_password && p.tty && !opt->password && !p.waiting && !p.auth_due) {
+            /* The line it refused goes again once the password is in. */
+            p.need_password = false;
+            memcpy(p.resend, p.last, p.last_len + 1);
+            p.resend_len = p.last_len;
+            int rc = plain_ask_password(&p, opt);
+            if (rc != EX_OK) {
+                net_close(&p.net);
+                return rc;
+            }
+            continue;
+        }
+        if (p.resend_len > 0 && !p.waiting && !p.auth_due) {
+            size_t n = p.resend_len;
+            p.resend_len = 0;
+            if (send_line(&p, p.resend, n) < 0) {
+                fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
+                break;
+            }
+            continue;
         }
         if (p.refused) {
             fprintf(stderr, "sockchat: the server refused the password\n");

@@ -565,7 +565,8 @@ void view_draw(struct view *v, const struct screen *s)
     status_format_fit(s->st, status, sizeof(status), (size_t)v->cols - 1);
     bool log_dirty = v->full || v->log_version != s->log->version || v->log_scroll != s->lv->scroll;
     bool status_dirty = v->full || strcmp(status, v->status_line) != 0;
-    bool input_dirty = v->full || v->ed_version != s->ed->version || v->ask != s->ask;
+    bool input_dirty = v->full || v->ed_version != s->ed->version || v->ask != s->ask ||
+                       v->ask_version != s->ask_version;
 
     if (v->full)
         erase();
@@ -580,6 +581,7 @@ void view_draw(struct view *v, const struct screen *s)
     v->log_scroll = s->lv->scroll;
     v->ed_version = s->ed->version;
     v->ask = s->ask;
+    v->ask_version = s->ask_version;
     if (v->full)
         clearok(curscr, TRUE);
     v->full = false;

@@ -55,7 +55,8 @@ struct screen {
     struct logview *lv;
     struct status *st;
     struct editline *ed;
-    const char *ask; /* a question shown instead of the edit line, or NULL */
+    const char *ask;      /* a question shown instead of the edit line, or NULL */
+    unsigned ask_version; /* changes when the text at ask changes in place */
 };
 
 struct view {
@@ -67,6 +68,7 @@ struct view {
     unsigned ed_version;
     char status_line[512];
     const char *ask;
+    unsigned ask_version;
     bool full; /* everything must be redrawn */
 };
 

@@ -911,6 +911,208 @@ def t_password(opts):
             "the client tried the wrong password again", bad.describe)
 
 
+def _prompt_row(port):
+    return r"^Password for 127\.0\.0\.1:%d: ?(\**)$" % port
+
+
+def t_password_prompt(opts):
+    """Issue 11 item 11: a server that wants a password the client was not
+    given: a prompt appears on the input line, typed characters show as
+    stars, a wrong password says so and asks again, the right one joins
+    the room (after the lock-out the wrong one caused, as long as the
+    server says). The password never reaches the screen, nor the terminal
+    at all, nor the input history. Esc and Ctrl-C cancel (the client stays,
+    disconnected, and says how to retry); /connect asks again."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--password", "s3cret"])
+    p, d = term.run_checked(tm, client_argv(opts, srv.port, "alice"), 80, 24, record=True)
+    p.wait_row(-1, _prompt_row(srv.port), 15)
+    p.wait(r"a password is needed for 127\.0\.0\.1:%d: type it below" % srv.port)
+    p.wait_row(-2, r"failed: the server needs a password")
+    p.type("wrongpw")
+    m = p.wait_row(-1, _prompt_row(srv.port))
+    h.poll_until("7 stars", lambda: p.rows()[-1].endswith(": *******"), 5, p.describe)
+    p.keys("BSpace")
+    h.poll_until("6 stars", lambda: p.rows()[-1].endswith(": ******"), 5, p.describe)
+    p.type("w")
+    p.keys("Enter")
+    p.wait(r"wrong password for 127\.0\.0\.1:%d: type it below" % srv.port, 15)
+    m = p.wait_row(-1, _prompt_row(srv.port))
+    h.check(m.group(1) == "", "the new prompt is not empty: %r" % p.rows()[-1], p.describe)
+    p.wait_row(-2, r"failed: wrong password")
+    p.type("s3cret")
+    p.keys("Enter")
+    # The wrong one locked our address for a second: the client waits it
+    # out (ERR auth-wait says how long) and gets in.
+    wait_connected(p, 20)
+    p.wait(r"connected to sockchat as alice")
+    # No history yet: Up brings back nothing, certainly not the password.
+    p.keys("Up")
+    p.wait_row(-1, r"^>$")
+    p.line("hello room")
+    p.wait(acked("alice", "hello room"))
+    p.keys("Up", "Up", "Up")
+    p.wait_row(-1, r"^> hello room$")
+    p.keys("C-u")
+    scr = p.screen()
+    h.check("s3cret" not in scr and "wrongp" not in scr, "a password is on the screen",
+            p.describe)
+    raw = p.recorded()
+    h.check(b"s3cret" not in raw and b"wrongp" not in raw,
+            "a password was written to the terminal")
+
+    # Esc and Ctrl-C at the prompt cancel; /connect asks again.
+    bob = tm.pane(client_argv(opts, srv.port, "bob"), 80, 24, name="bob")
+    bob.wait_row(-1, _prompt_row(srv.port), 15)
+    bob.type("abc")
+    bob.keys("Escape")
+    bob.wait(r"no password given: not connected \(/connect 127\.0\.0\.1 %d tries again\)"
+             % srv.port)
+    bob.wait_row(-1, r"^>$")
+    bob.wait_row(-2, r"failed: the server needs a password")
+    bob.line("/connect 127.0.0.1 %d" % srv.port)
+    bob.wait_row(-1, _prompt_row(srv.port), 15)
+    bob.type("xyz")
+    bob.keys("C-c")
+    bob.wait_row(-1, r"^>$")
+    h.check(bob.dead() is None, "Ctrl-C at the prompt quit the client", bob.describe)
+    h.check(len(re.findall(r"no password given", bob.screen())) == 2, "no second note",
+            bob.describe)
+    bob.line("/connect 127.0.0.1 %d" % srv.port)
+    bob.wait_row(-1, _prompt_row(srv.port), 15)
+    # Pasted, as from a password manager: it goes to the prompt, as stars.
+    bob.paste("s3cret")
+    h.poll_until("6 stars", lambda: bob.rows()[-1].endswith(": ******"), 5, bob.describe)
+    bob.keys("Enter")
+    wait_connected(bob, 20)
+    bob.line("in at last")
+    p.wait(chat("bob", "in at last"))
+    p.keys("C-c")
+    term.check_restored(p, d, statuses=(0, 130))
+
+
+def t_plain_prompt(opts):
+    """Issue 11 item 11, the line client (--plain): on a terminal, a server
+    that needs a password it was not given makes it ask, with the echo off;
+    a wrong one says so and asks again; the right one gets in (after the
+    lock-out the wrong one caused) and the line the server refused (/nick)
+    is sent again. The password never reaches the terminal. Ctrl-C at the
+    prompt leaves the terminal as it was found. Without a terminal it does
+    not ask: the refusal is printed, as before."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--password", "s3cret"])
+    prompt = r"^Password for 127\.0\.0\.1:%d:" % srv.port
+    p, d = term.run_checked(tm, client_argv(opts, srv.port, "plainy", ["--plain"]), 80, 24,
+                            record=True)
+    p.wait(r"^Server response: error: this server needs a password", 10)
+    p.wait(prompt)
+    p.line("wrongpw")
+    p.wait(r"^sockchat: wrong password$", 10)
+    h.poll_until("a second prompt", lambda: len(re.findall(prompt, p.screen(), re.M)) == 2, 10,
+                 p.describe)
+    p.line("s3cret")
+    p.wait(r"^Server response: password accepted", 15)
+    p.wait(r"^Server response: .*\bplainy\b", 10)  # the /nick, sent again
+    p.wait(r"\(or 'exit' to quit\):")
+    p.line("hello")
+    p.wait(r"^Server response: Message received$")
+    p.line("exit")
+    term.check_restored(p, d, statuses=(0,))
+    scr = p.screen()
+    h.check("s3cret" not in scr and "wrongpw" not in scr, "a password is on the screen",
+            p.describe)
+    raw = p.recorded()
+    h.check(b"s3cret" not in raw and b"wrongpw" not in raw,
+            "a password was written to the terminal")
+
+    # Ctrl-C at the prompt: the program ends as Ctrl-C ends it, echo on.
+    q, dq = term.run_checked(tm, client_argv(opts, srv.port, "quitter", ["--plain"]), 80, 24,
+                             record=True)
+    q.wait(prompt, 10)
+    q.type("abc")
+    q.keys("C-c")
+    term.check_restored(q, dq, statuses=(130,))
+
+    # No terminal: no prompt, and the server's refusal is shown as before.
+    r = subprocess.run(client_argv(opts, srv.port, "piped", ["--plain"]),
+                       input=b"hello\nexit\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    out = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    h.check("Password for" not in out and "needs a password" in out and r.returncode == 0,
+            "without a terminal: rc %d, %r" % (r.returncode, out))
+
+
+class Recorder:
+    """A listener on 127.0.0.1 that answers nothing and keeps every byte
+    each connection sent."""
+
+    def __init__(self):
+        import socket
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.port = self.lsock.getsockname()[1]
+        self.data = b""
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._read, args=(c,), daemon=True).start()
+
+    def _read(self, c):
+        with c:
+            while True:
+                try:
+                    d = c.recv(65536)
+                except OSError:
+                    return
+                if not d:
+                    return
+                with self.lock:
+                    self.data += d
+
+    def got(self):
+        with self.lock:
+            return self.data
+
+
+def t_connect_password(opts):
+    """Issue 11 item 10: the password from SOCKCHAT_PASSWORD goes to the
+    host and port it was given for, never to another server after /connect
+    (a raw listener records what it gets), again to the same host and port,
+    and not to "localhost" for "127.0.0.1" (nothing is resolved): that one
+    asks."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--password", "s3cret"])
+    rec = Recorder()
+    p = client(tm, opts, srv.port, "alice", env={"SOCKCHAT_PASSWORD": "s3cret"})
+    p.line("/connect 127.0.0.1 %d" % rec.port)
+    h.poll_until("the HELLO at the other server", lambda: b"HELLO" in rec.got(), 10,
+                 p.describe)
+    # Silent to our HELLO: taken for a line server after 3 s; what it got
+    # until then is all the client will send it unasked.
+    p.wait(r"plain server \(no greeting", 10)
+    got = rec.got()
+    print("the other server got: %r" % got)
+    h.check(b"s3cret" not in got, "the password went to another server: %r" % got)
+    h.check(got.startswith(b"HELLO sockchat/1 alice\n"), "unexpected: %r" % got)
+    # The same host and port again: it goes, and we are in.
+    p.line("/connect 127.0.0.1 %d" % srv.port)
+    p.wait(r"connected to sockchat as alice", 10)
+    wait_connected(p)
+    # The same server by another name is another server: asked, not sent.
+    p.line("/connect localhost %d" % srv.port)
+    p.wait_row(-1, r"^Password for localhost:%d:$" % srv.port, 15)
+    p.keys("Escape")
+    p.wait_row(-1, r"^>$")
+    h.check(b"s3cret" not in rec.got(), "the password went to another server later")
+
+
 def t_status_narrow(opts):
     """At 40x10 the status bar still shows what matters most: the state,
     and while scrolled back the unread count; while down, the state (the
@@ -981,7 +1183,8 @@ TESTS = {
     "kinds": t_kinds, "local_commands": t_local_commands,
     "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
     "suspend": t_suspend, "single_queue": t_single_queue, "kick": t_kick,
-    "plain_password": t_plain_password,
+    "plain_password": t_plain_password, "password_prompt": t_password_prompt,
+    "connect_password": t_connect_password, "plain_prompt": t_plain_prompt,
 }
 
 if __name__ == "__main__":

@@ -464,10 +464,13 @@ class FramedClient:
 class FakeServer:
     """A listening socket on 127.0.0.1; every accepted connection runs
     script(conn, n) in a thread (n = 0 for the first connection). Whatever
-    the client sends is read and thrown away, so it never blocks."""
+    the client sends is read and thrown away, so it never blocks; with
+    drain=False nothing past the HELLO is read but by the script (a server
+    that stops reading)."""
 
-    def __init__(self, script):
+    def __init__(self, script, drain=True):
         self.script = script
+        self.drain = drain
         self.lsock = socket.socket()
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind(("127.0.0.1", 0))
@@ -498,7 +501,8 @@ class FakeServer:
                 if not d:
                     return
                 hello += d
-            threading.Thread(target=self._drain, args=(c,), daemon=True).start()
+            if self.drain:
+                threading.Thread(target=self._drain, args=(c,), daemon=True).start()
             self.script(c, n)
         except OSError as e:
             self.errors.append(e)

@@ -344,9 +344,80 @@ def t_resize_storm(opts):
     finish(p, d, alt)
 
 
+def _vm(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"%s:\s+(\d+)" % field, f.read()).group(1))
+
+
+FLOOD_MAX = 128 << 20  # bytes of PINGs at most; the client must give up long before
+
+
+def t_ping_flood(opts):
+    """Issue 11 item 13: a server that floods PINGs and never reads our
+    PONGs. The client answers no PING with a token over 64 bytes, keeps its
+    unsent output bounded, disconnects saying why ("the server is not
+    reading what we send"), and keeps the message the user typed: it goes
+    to the next connection. Its peak RSS stays within 32 MB of what it was
+    before the flood (without the cap it grew by the whole flood)."""
+    go = threading.Event()
+    flood = {"sent": 0, "why": None, "done": threading.Event()}
+
+    def script(c, n):
+        if n > 0:
+            # The reconnect: a server that reads, and acknowledges.
+            welcome(c)
+            buf = b""
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    return
+                buf += d
+                m = re.search(rb"^MSG (\d+) keep me$", buf, re.M)
+                if m:
+                    c.sendall(b"ACK %s\n" % m.group(1))
+                    threading.Event().wait(60)
+                    return
+        welcome(c)
+        go.wait(30)
+        c.sendall(b"PING " + b"L" * 4000 + b"\n")
+        block = b"".join(b"PING %s\n" % (b"%064d" % i) for i in range(16000))  # 1.1 MB
+        try:
+            while flood["sent"] < FLOOD_MAX:
+                c.sendall(block)
+                flood["sent"] += len(block)
+            flood["why"] = "sent it all"
+        except OSError as e:
+            flood["why"] = str(e)  # the client closed: what we want
+        flood["done"].set()
+        threading.Event().wait(60)
+
+    fake = h.FakeServer(script, drain=False)
+    tm = h.Tmux()
+    p, d = start_client(tm, fake.port, opts)
+    alt = _alt_after_start(p)
+    p.wait_row(-2, ST_CONNECTED, 10)
+    p.line("keep me")
+    p.wait(pending("alice", "keep me"))
+    pid = term.program_pid(p)
+    before = _vm(pid, "VmRSS")
+    go.set()
+    h.check(flood["done"].wait(60), "the flood did not end in 60 s", p.describe)
+    hwm = _vm(pid, "VmHWM")
+    print("flood: %d MB sent (%s); client RSS %d kB before, peak %d kB"
+          % (flood["sent"] >> 20, flood["why"], before, hwm))
+    h.check(hwm - before < 32 * 1024, "client RSS grew from %d to %d kB" % (before, hwm))
+    h.check(flood["sent"] < FLOOD_MAX, "the client took the whole flood", p.describe)
+    p.wait(r"the server is not reading what we send", 10)
+    p.wait(r"PING with a token over 64 bytes; not answered")
+    # Nothing lost: the message goes out again on the next connection.
+    p.wait(acked("alice", "keep me"), 20)
+    finish(p, d, alt)
+
+
 TESTS = {"big_line": t_big_line, "garbage": t_garbage, "escapes": t_escapes,
          "fields": t_fields, "flood": t_flood, "plain_escapes": t_plain_escapes,
-         "server_dies": t_server_dies, "resize_storm": t_resize_storm}
+         "server_dies": t_server_dies, "resize_storm": t_resize_storm,
+         "ping_flood": t_ping_flood}
 
 if __name__ == "__main__":
     sys.exit(h.main(TESTS))

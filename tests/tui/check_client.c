@@ -22,6 +22,7 @@ static void setup(void)
     ck_assert_int_eq(chatlog_init(&tlog, 100), 0);
     status_init(&st);
     client_init(&cl, &tlog, &st, "alice");
+    client_set_server(&cl, "127.0.0.1", "5000");
     now = 1000;
     client_clock(&cl, now, 1700000000);
 }
@@ -641,7 +642,7 @@ END_TEST
 
 START_TEST(test_hello_carries_password)
 {
-    ck_assert_int_eq(client_set_password(&cl, "open sesame"), 0);
+    ck_assert_int_eq(client_set_password(&cl, "open sesame", "127.0.0.1", "5000"), 0);
     client_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice open sesame\n");
     feed("WELCOME alice threads 1 s\n");
@@ -651,36 +652,35 @@ START_TEST(test_hello_carries_password)
     client_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice open sesame\n");
     /* What cannot travel in one line is refused, and none is kept. */
-    ck_assert_int_eq(client_set_password(&cl, "a\nb"), -1);
-    ck_assert_str_eq(cl.password, "");
+    ck_assert_int_eq(client_set_password(&cl, "a\nb", "127.0.0.1", "5000"), -1);
+    ck_assert_str_eq(cl.given.text, "");
     char big[CLIENT_PASSWORD_MAX + 2];
     memset(big, 'p', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    ck_assert_int_eq(client_set_password(&cl, big), -1);
+    ck_assert_int_eq(client_set_password(&cl, big, "127.0.0.1", "5000"), -1);
     big[CLIENT_PASSWORD_MAX] = '\0';
-    ck_assert_int_eq(client_set_password(&cl, big), 0);
+    ck_assert_int_eq(client_set_password(&cl, big, "127.0.0.1", "5000"), 0);
     client_on_disconnect(&cl, "x");
     client_on_connect(&cl);
     ck_assert_uint_eq(strlen(out()), strlen("HELLO sockchat/1 alice \n") + CLIENT_PASSWORD_MAX);
 }
 END_TEST
 
-START_TEST(test_wrong_password_gives_up)
+START_TEST(test_wrong_password_asks)
 {
-    client_set_password(&cl, "guess");
+    client_set_password(&cl, "guess", "127.0.0.1", "5000");
     client_submit(&cl, "waiting");
     client_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice guess\n");
     /* The error line may come in pieces, and the close right after it. */
     ck_assert_int_eq(feed("ERR au"), CLIENT_NONE);
-    ck_assert_int_eq(feed("th wrong password\n"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(feed("th wrong password\n"), CLIENT_ASK_PASSWORD);
     ck_assert_int_eq(st.state, CONN_FAILED);
     char bar[256];
     status_state_text(&st, bar, sizeof(bar));
     ck_assert_str_eq(bar, "failed: wrong password");
     ck_assert_ptr_nonnull(last_of(ENTRY_ERR));
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "wrong password"));
-    ck_assert_ptr_nonnull(strstr(last()->text, "not reconnecting"));
     /* Nothing was sent past the HELLO; the message stays pending. */
     ck_assert_str_eq(out(), "");
     ck_assert_uint_eq(st.pending, 1);
@@ -691,7 +691,7 @@ START_TEST(test_wrong_password_gives_up)
     ck_assert_int_eq(client_tick(&cl), CLIENT_NONE);
     ck_assert_str_eq(out(), "");
     /* /connect starts afresh: the new attempt is not refused in advance. */
-    client_set_password(&cl, "right");
+    client_set_password(&cl, "right", "127.0.0.1", "5000");
     client_on_connect(&cl);
     ck_assert(!cl.refused);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice right\n");
@@ -700,11 +700,131 @@ START_TEST(test_wrong_password_gives_up)
 }
 END_TEST
 
+/* Issue 11 item 10: the password given at start-up goes to the server it
+ * was given for, and nowhere else: not to another host after /connect,
+ * not to "localhost" for "127.0.0.1" (nothing is resolved), not to another
+ * port. The same host and port again (its port spelled "05000", the host
+ * in capitals) gets it. */
+START_TEST(test_password_only_for_its_server)
+{
+    ck_assert_int_eq(client_set_password(&cl, "s3cret", "127.0.0.1", "5000"), 0);
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice s3cret\n");
+    feed("WELCOME alice threads 1 s\n");
+    out();
+    ck_assert_int_eq(client_submit(&cl, "/connect evil.example 5000"), CLIENT_CONNECT);
+    out(); /* the goodbye */
+    client_on_disconnect(&cl, "switching server");
+    /* What the event loop does on CLIENT_CONNECT. */
+    client_set_server(&cl, cl.connect_host, cl.connect_port);
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    static const char *const others[][2] = {
+        {"localhost", "5000"}, {"127.0.0.1", "5001"}, {"127.0.0.2", "5000"}, {"::1", "5000"}};
+    for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++) {
+        client_on_disconnect(&cl, "x");
+        client_set_server(&cl, others[i][0], others[i][1]);
+        client_on_connect(&cl);
+        ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    }
+    /* Back where it was given: it goes again. */
+    client_on_disconnect(&cl, "x");
+    client_set_server(&cl, "127.0.0.1", "05000");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice s3cret\n");
+    client_on_disconnect(&cl, "x");
+    ck_assert_int_eq(client_set_password(&cl, "n4me", "Chat.Example", "5000"), 0);
+    client_set_server(&cl, "chat.example", "5000");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice n4me\n");
+    /* A server without a password of ours that wants one: the user is
+     * asked, not sent another server's. */
+    client_on_disconnect(&cl, "x");
+    client_set_server(&cl, "elsewhere", "5000");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_int_eq(feed("ERR auth this server needs a password\n"), CLIENT_ASK_PASSWORD);
+    ck_assert_str_eq(st.reason, "the server needs a password");
+}
+END_TEST
+
+static bool log_contains(const char *s)
+{
+    for (size_t i = 0; i < chatlog_count(&tlog); i++)
+        if (strstr(chatlog_at(&tlog, i)->text, s))
+            return true;
+    return false;
+}
+
+/* Issue 11 item 11: a password typed at the prompt is sent to the server
+ * that asked, again after a drop, is forgotten when that server refuses it
+ * or when another server is chosen, wins over a given one for the same
+ * server, and never shows in the log. */
+START_TEST(test_typed_password)
+{
+    client_submit(&cl, "typed offline");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_int_eq(feed("ERR auth this server needs a password\n"), CLIENT_ASK_PASSWORD);
+    client_on_disconnect(&cl, st.reason);
+    ck_assert_int_eq(client_set_typed_password(&cl, "tYped-1"), 0);
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-1\n");
+    ck_assert_int_eq(feed("ERR auth wrong password\n"), CLIENT_ASK_PASSWORD);
+    ck_assert_str_eq(st.reason, "wrong password");
+    ck_assert_str_eq(cl.typed.text, ""); /* wrong: never sent again */
+    client_on_disconnect(&cl, st.reason);
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    client_on_disconnect(&cl, "x");
+    ck_assert_int_eq(client_set_typed_password(&cl, "tYped-2"), 0);
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
+    /* The address is locked for a while after the wrong one: not judged,
+     * so kept, and the reconnect waits as long as the server says. */
+    ck_assert_int_eq(feed("ERR auth-wait too many wrong passwords from your address; try "
+                          "again in 3 s\n"),
+                     CLIENT_NONE);
+    ck_assert_uint_eq(cl.auth_wait_s, 3);
+    client_on_disconnect(&cl, "connection closed by the server");
+    client_on_connect(&cl);
+    ck_assert_uint_eq(cl.auth_wait_s, 0);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
+    ck_assert_int_eq(feed("WELCOME alice threads 1 s\n"), CLIENT_NONE);
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    ck_assert_str_eq(out(), "MSG 1 typed offline\n");
+    /* A drop: the same server gets it again. */
+    client_on_disconnect(&cl, "reset");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
+    /* It beats a given one for the same server, which is kept for later. */
+    client_set_password(&cl, "given", "127.0.0.1", "5000");
+    client_on_disconnect(&cl, "reset");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
+    /* Another server: the typed one is forgotten, not sent there nor back. */
+    client_on_disconnect(&cl, "switching server");
+    client_set_server(&cl, "10.1.1.1", "5000");
+    ck_assert_str_eq(cl.typed.text, "");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    client_on_disconnect(&cl, "switching server");
+    client_set_server(&cl, "127.0.0.1", "5000");
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice given\n");
+    ck_assert(!log_contains("tYped"));
+    ck_assert(!log_contains("given"));
+    /* A hostile server's wait is bounded. */
+    feed("ERR auth-wait try again in 99999999999 s\n");
+    ck_assert_uint_eq(cl.auth_wait_s, CLIENT_AUTH_WAIT_MAX_S);
+}
+END_TEST
+
 START_TEST(test_auth_wait_retries)
 {
     /* Locked out for someone else's typo (one NAT address): not our
      * password's fault, so the usual reconnect will try again. */
-    client_set_password(&cl, "right");
+    client_set_password(&cl, "right", "127.0.0.1", "5000");
     client_on_connect(&cl);
     out();
     ck_assert_int_eq(feed("ERR auth-wait too many wrong passwords from your address; try "
@@ -733,10 +853,10 @@ START_TEST(test_password_missing)
     client_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     /* Bytes after the error (the server closes soon anyway) change nothing. */
-    ck_assert_int_eq(feed("ERR auth wrong password\nNOTICE x\n"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(feed("ERR auth this server needs a password\nNOTICE x\n"),
+                     CLIENT_ASK_PASSWORD);
     ck_assert_int_eq(st.state, CONN_FAILED);
     ck_assert_str_eq(st.reason, "the server needs a password");
-    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_LOCAL)->text, "SOCKCHAT_PASSWORD"));
 }
 END_TEST
 
@@ -816,6 +936,109 @@ START_TEST(test_hostile_plain)
     feed("line\x1b[31m two\r\n\x9b\xff\n");
     assert_all_safe();
     ck_assert_ptr_null(strstr(chatlog_at(&tlog, 1)->text, "PWNED"));
+}
+END_TEST
+
+/* Issue 11 item 13: a server that floods PINGs and never reads our PONGs
+ * grows our output to CLIENT_OUT_MAX and no further: then the client
+ * disconnects, saying why, and the user's pending message is kept for the
+ * reconnect. A PING with an overlong token is not answered at all. */
+START_TEST(test_output_cap)
+{
+    connect_framed();
+    out();
+    feed("PING c\n"); /* short tokens are answered */
+    ck_assert_str_eq(out(), "PONG c\n");
+    char *big = malloc(4100 * 16);
+    size_t bl = 0;
+    for (int i = 0; i < 16; i++) {
+        memcpy(big + bl, "PING ", 5);
+        memset(big + bl + 5, 'T', 4000);
+        big[bl + 4005] = '\n';
+        bl += 4006;
+    }
+    ck_assert_int_eq(client_on_bytes(&cl, big, bl), CLIENT_NONE);
+    ck_assert_str_eq(out(), "");
+    ck_assert_uint_eq(count_of(ENTRY_ERR), 1); /* said once, not 16 times */
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "not answered"));
+    free(big);
+
+    client_submit(&cl, "keep me");
+    ck_assert_str_eq(out(), "MSG 1 keep me\n");
+    /* 64-byte tokens, 70 bytes a line: about 15,000 PINGs fill 1 MiB. */
+    enum { PER = 1000 };
+    char *chunk = malloc((size_t)PER * 70);
+    for (int i = 0; i < PER; i++) {
+        memcpy(chunk + (size_t)i * 70, "PING ", 5);
+        memset(chunk + (size_t)i * 70 + 5, 'a' + i % 26, 64);
+        chunk[(size_t)i * 70 + 69] = '\n';
+    }
+    enum client_action act = CLIENT_NONE;
+    int rounds = 0;
+    size_t before = 0;
+    while (act == CLIENT_NONE && rounds < 100) {
+        size_t len;
+        client_output(&cl, &before);
+        act = client_on_bytes(&cl, chunk, (size_t)PER * 70);
+        client_output(&cl, &len);
+        ck_assert_uint_le(len, CLIENT_OUT_MAX);
+        rounds++;
+    }
+    free(chunk);
+    ck_assert_int_eq(act, CLIENT_DISCONNECT);
+    ck_assert_int_gt(rounds, (int)(CLIENT_OUT_MAX / (PER * 70)) - 1);
+    ck_assert_uint_gt(before, CLIENT_OUT_MAX - PER * 70); /* it was full, not cut early */
+    ck_assert_str_eq(cl.drop_reason, "the server is not reading what we send");
+    /* Further bytes and ticks change nothing until the caller drops it. */
+    ck_assert_int_eq(client_tick(&cl), CLIENT_DISCONNECT);
+    client_on_disconnect(&cl, cl.drop_reason);
+    ck_assert_ptr_nonnull(strstr(last()->text, "the server is not reading what we send"));
+    ck_assert_ptr_nonnull(strstr(last()->text, "1 message will be sent again"));
+    ck_assert_uint_eq(st.pending, 1);
+    size_t len;
+    client_output(&cl, &len);
+    ck_assert_uint_eq(len, 0);
+    /* The next connection starts afresh and resends it. */
+    client_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    feed("WELCOME alice threads 1 s\n");
+    ck_assert_str_eq(out(), "MSG 1 keep me\n");
+    feed("PING again\n");
+    ck_assert_str_eq(out(), "PONG again\n");
+}
+END_TEST
+
+/* Our own messages never fill the output towards CLIENT_OUT_MAX: to a
+ * plain server (unpaced) 500 long lines are queued as it reads, never more
+ * than CLIENT_OUT_LOW and a line at a time, and all of them go. */
+START_TEST(test_own_output_follows_reads)
+{
+    client_on_connect(&cl);
+    out();
+    feed("unknown command HELLO\n");
+    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+    char line[EDITLINE_MAX + 1];
+    memset(line, 'm', EDITLINE_MAX);
+    line[EDITLINE_MAX] = '\0';
+    for (int i = 0; i < CLIENT_PENDING_MAX; i++) {
+        ck_assert_int_eq(client_submit(&cl, line), CLIENT_NONE);
+        size_t len;
+        client_output(&cl, &len);
+        ck_assert_uint_le(len, CLIENT_OUT_LOW + EDITLINE_MAX + 1);
+    }
+    ck_assert_uint_eq(st.pending, CLIENT_PENDING_MAX);
+    ck_assert_int_eq(client_tick(&cl), CLIENT_NONE);
+    /* The server reads: the rest follow, each line once. */
+    size_t total = 0;
+    for (int i = 0; i < 100; i++) {
+        size_t len;
+        client_output(&cl, &len);
+        if (len == 0)
+            break;
+        total += len;
+        client_consume(&cl, len);
+    }
+    ck_assert_uint_eq(total, (size_t)CLIENT_PENDING_MAX * (EDITLINE_MAX + 1));
 }
 END_TEST
 
@@ -1075,9 +1298,11 @@ Suite *client_suite(void)
     TCase *acc = tcase_create("client-access");
     tcase_add_checked_fixture(acc, setup, teardown);
     tcase_add_test(acc, test_hello_carries_password);
-    tcase_add_test(acc, test_wrong_password_gives_up);
+    tcase_add_test(acc, test_wrong_password_asks);
     tcase_add_test(acc, test_password_missing);
     tcase_add_test(acc, test_auth_wait_retries);
+    tcase_add_test(acc, test_password_only_for_its_server);
+    tcase_add_test(acc, test_typed_password);
     tcase_add_test(acc, test_kicked_stays_out);
     tcase_add_test(acc, test_other_errors_do_not_give_up);
     suite_add_tcase(s, acc);
@@ -1087,6 +1312,8 @@ Suite *client_suite(void)
     tcase_add_test(hos, test_hostile_framed);
     tcase_add_test(hos, test_hostile_plain);
     tcase_add_test(hos, test_overlong_line);
+    tcase_add_test(hos, test_output_cap);
+    tcase_add_test(hos, test_own_output_follows_reads);
     suite_add_tcase(s, hos);
 
     TCase *pas = tcase_create("client-paste");

@@ -10,5 +10,7 @@ Suite *editline_suite(void);
 Suite *status_suite(void);
 Suite *client_suite(void);
 Suite *net_suite(void);
+Suite *secret_suite(void);
+Suite *ttyask_suite(void);
 
 #endif
