@@ -643,16 +643,23 @@ def t_modes(opts):
 
 def t_single_queue(opts):
     """The teaching demo of --mode single: a second client waits in the
-    listen queue (no greeting), takes the server for a plain one, and when
-    the first leaves and it is served, becomes a sockchat client after all:
-    what it typed meanwhile is delivered, no protocol errors shown."""
+    listen queue (no greeting) and says so honestly (issue 10 item 7): not
+    "plain server", not "connected", what it types stays pending, not
+    "sent", since nobody has read it. When the first leaves and it is
+    served, it becomes a sockchat client after all: what it typed meanwhile
+    is delivered, no protocol errors shown."""
     tm = h.Tmux()
     srv = server(opts, args=["--mode", "single"])
     first = client(tm, opts, srv.port, "first")
     second = tm.pane(client_argv(opts, srv.port, "second"), 80, 24, name="second")
-    second.wait(r"plain server \(no greeting", 15)
+    second.wait_row(-2, r"^\s*waiting: no greeting yet \|", 15)
+    second.wait(r"no greeting in 3 s: the server may be busy with someone else")
     second.line("am I in?")
-    second.wait(r"<second> am I in\?")
+    second.wait(pending("second", "am I in?"))
+    second.wait_row(-2, r"\b1 pending\b")
+    scr = second.screen()
+    h.check("plain server" not in scr and "sent" not in scr,
+            "a waiting client claims a plain server or a sent message", second.describe)
     first.line("/quit")
     second.wait(r"greeted after all", 15)
     second.wait_row(-2, r"\| single\b")
@@ -661,6 +668,97 @@ def t_single_queue(opts):
     second.wait(r"\|\s+second\s")
     h.check("ERR" not in second.screen() and "protocol" not in second.screen(),
             "a protocol error reached the screen", second.describe)
+
+
+def t_reconnect_now(opts):
+    """At "retrying in N s" the user need not wait out the backoff (issue 10
+    item 6): typing a message tries at once, and so does /reconnect."""
+    tm = h.Tmux()
+    port = h.free_port()
+    p = tm.pane(client_argv(opts, port, "early"), 80, 24, name="early")
+    p.wait_row(-2, r"retrying in 8 s", 15)  # refused after 1, 2 and 4 s
+    p.line("typed while waiting")
+    p.wait(pending("early", "typed while waiting"))
+    # tried, and refused, at once: long before the 8 s were up
+    p.wait(r"refused; retrying in 16 s$", 3)
+    srv = server(opts, port)
+    p.wait_row(-2, ST_RETRY)
+    p.line("/reconnect")
+    p.wait(r"connecting to 127\.0\.0\.1:%d again" % port)
+    wait_connected(p, 3)  # the next retry was 16 s away
+    p.wait(acked("early", "typed while waiting"))
+    peer = h.FramedClient(srv.port, "bob")
+    peer.wait(r"^CHAT \d+ early typed while waiting$")
+
+
+class _SshLike:
+    """A listening socket that answers like an SSH server: its banner, and
+    after the client's line a complaint and a close. Counts connections."""
+
+    def __init__(self):
+        import socket
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.count = 0
+        h._cleanups.append(self.lsock.close)
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            self.count += 1
+            try:
+                c.settimeout(10)
+                c.sendall(b"SSH-2.0-OpenSSH_9.2p1\r\n")
+                c.recv(4096)
+                c.sendall(b"Invalid SSH identification string.\r\n")
+            except OSError:
+                pass
+            c.close()
+
+
+def t_not_chat_server(opts):
+    """A port that answers like SSH or HTTP is named once, and not retried
+    for ever (issue 10 item 6); /reconnect tries again, /connect goes on.
+    The tutorial's servers and nc stay plain servers (interop tests)."""
+    import http.server
+    ssh = _SshLike()
+    web = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    h._cleanups.append(web.server_close)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    h._cleanups.append(web.shutdown)
+    tm = h.Tmux()
+    p = tm.pane(client_argv(opts, ssh.port, "alice"), 100, 24, name="alice")
+    said = r'127\.0\.0\.1:%d is not a chat server: it said "SSH-2\.0-OpenSSH_9\.2p1"' % ssh.port
+    p.wait(said)
+    p.wait_row(-2, r"failed: not a chat server")
+    p.wait(r"not reconnecting; /reconnect tries again")
+    # Not retried: the backoff would have come back after 1 s, then 2 s.
+    end = time.monotonic() + 3.5
+    while time.monotonic() < end:
+        h.check(ssh.count == 1, "the client connected %d times to an SSH server" % ssh.count,
+                p.describe)
+        time.sleep(h.POLL)
+    # A message waits, and says how to go on, without a retry.
+    p.line("anyone?")
+    p.wait(pending("alice", "anyone?"))
+    p.wait(r"not connected \(not a chat server\); /reconnect tries again")
+    h.check(ssh.count == 1, "typing retried a server that is no chat server", p.describe)
+    p.line("/reconnect")
+    h.poll_until("a second connection", lambda: ssh.count == 2, 5, p.describe)
+    p.wait(r"(?s)%s.*%s" % (said, said))
+    p.line("/connect 127.0.0.1 %d" % web.server_address[1])
+    # Python's server, like most, answers a request line without an HTTP
+    # version with the error page alone, as HTTP/0.9 did.
+    p.wait(r'127\.0\.0\.1:%d is not a chat server: it (said "HTTP/1\.[01] 400 |sent a web page)'
+           % web.server_address[1])
+    p.wait_row(-2, r"failed: not a chat server")
+    check_layout(p)
 
 
 def t_kick(opts):
@@ -981,7 +1079,8 @@ TESTS = {
     "kinds": t_kinds, "local_commands": t_local_commands,
     "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
     "suspend": t_suspend, "single_queue": t_single_queue, "kick": t_kick,
-    "plain_password": t_plain_password,
+    "plain_password": t_plain_password, "reconnect_now": t_reconnect_now,
+    "not_chat_server": t_not_chat_server,
 }
 
 if __name__ == "__main__":
