@@ -24,7 +24,7 @@ static const char *const help_lines[] = {
     "keys: Enter send, Up/Down history, Tab completes nicks and /commands",
     "  Left/Right Ctrl-B/F move, Alt-B/F by word, Home/End Ctrl-A/E",
     "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end",
-    "  PgUp/PgDn and mouse wheel scroll, Ctrl-Home/End top/bottom",
+    "  PgUp/PgDn scroll (the wheel with --mouse), Ctrl-Home/End top/bottom",
     "  (Home/End on an empty line too), Ctrl-L redraw",
     "  Ctrl-Z suspend (fg resumes), Ctrl-C or Ctrl-D (empty line) quit",
     "client commands: /quit [reason] or exit, /clear, /help,",

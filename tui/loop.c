@@ -684,7 +684,7 @@ int loop_run(const struct options *opt)
         app_free(a);
         return EX_OSERR;
     }
-    if (view_open(&a->view, opt->color, err, sizeof(err)) < 0) {
+    if (view_open(&a->view, opt->color, opt->mouse, err, sizeof(err)) < 0) {
         fprintf(stderr, "sockchat: %s\n", err);
         app_free(a);
         return EX_UNAVAILABLE;

@@ -1,7 +1,7 @@
 /* main: sockchat's command line, then the curses client or the line client.
  *
  *   sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]
- *            [--no-color] [--help] [--version]
+ *            [--mouse] [--no-color] [--help] [--version]
  *
  * SOCKCHAT_HOST, SOCKCHAT_PORT and SOCKCHAT_NICK give defaults; otherwise
  * 127.0.0.1, 5000 and $USER. The password for a server started with
@@ -27,7 +27,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]\n"
-               "                [--no-color] [--help] [--version]\n"
+               "                [--mouse] [--no-color] [--help] [--version]\n"
                "\n"
                "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
                "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
@@ -43,6 +43,8 @@ static void usage(FILE *f)
                "  --plain       line mode like the tutorial's client (automatic without a "
                "terminal);\n"
                "                with a password it sends /auth PASSWORD first\n"
+               "  --mouse       the mouse wheel scrolls the log; the terminal then no longer\n"
+               "                selects text on a plain drag (Shift-drag does in most)\n"
                "  --no-color    no colours (so does a non-empty NO_COLOR)\n"
                "  --help        this text\n"
                "  --version     the version\n"
@@ -124,6 +126,8 @@ int main(int argc, char **argv)
             return EX_OK;
         } else if (strcmp(a, "--plain") == 0) {
             plain = true;
+        } else if (strcmp(a, "--mouse") == 0) {
+            opt.mouse = true;
         } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
             no_color = true;
         } else if (strcmp(a, "--nick") == 0 || strcmp(a, "-n") == 0) {

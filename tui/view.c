@@ -40,6 +40,7 @@ enum {
 };
 
 static bool active;
+static bool mouse_on; /* --mouse: wheel reports asked for */
 static int key_ctrl_home = -1, key_ctrl_end = -1;
 
 void view_close(void)
@@ -50,7 +51,9 @@ void view_close(void)
     /* Bracketed paste and mouse reporting off, then curses' own reset. */
     fputs("\033[?2004l", stdout);
     fflush(stdout);
-    mousemask(0, NULL);
+    if (mouse_on)
+        mousemask(0, NULL);
+    mouse_on = false;
     endwin();
 }
 
@@ -63,7 +66,7 @@ static int key_code_of(const char *capname)
     return code > 0 ? code : -1;
 }
 
-int view_open(struct view *v, bool color, char *err, size_t errlen)
+int view_open(struct view *v, bool color, bool mouse, char *err, size_t errlen)
 {
     memset(v, 0, sizeof(*v));
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -112,8 +115,15 @@ int view_open(struct view *v, bool color, char *err, size_t errlen)
             define_key(common[i].seq, common[i].code);
     key_ctrl_home = key_code_of("kHOM5");
     key_ctrl_end = key_code_of("kEND5");
-    mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
-    mouseinterval(0);
+    /* Mouse reports only when asked (--mouse): while a program takes them,
+     * the terminal no longer selects text on a drag, and copying a line of
+     * the chat is what most people do with the mouse. ncurses asks for
+     * none until mousemask() is called. */
+    if (mouse) {
+        mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+        mouseinterval(0);
+        mouse_on = true;
+    }
     v->color = color && has_colors();
     if (v->color) {
         start_color();

@@ -559,11 +559,41 @@ def t_editing(opts):
     check_layout(p)
 
 
-def t_mouse(opts):
-    """The mouse wheel scrolls the log where the terminal reports it."""
+MOUSE_ON = (b"\x1b[?9h", b"\x1b[?1000h", b"\x1b[?1001h", b"\x1b[?1002h", b"\x1b[?1003h",
+            b"\x1b[?1005h", b"\x1b[?1006h", b"\x1b[?1015h")
+
+
+def t_mouse_off(opts):
+    """By default the client asks for no mouse reports (issue 10): a plain
+    drag selects text to copy, as in any terminal. PgUp/PgDn still scroll."""
     tm = h.Tmux()
     srv = server(opts, args=["--rate", "0"])
-    p = client(tm, opts, srv.port, "alice")
+    p, d = term.run_checked(tm, client_argv(opts, srv.port, "alice"), 80, 24, record=True)
+    wait_connected(p)
+    peer = h.FramedClient(srv.port, "bob")
+    for i in range(40):
+        peer.msg("line %02d" % i)
+    p.wait(chat("bob", "line 39"))
+    m = term.modes(p)
+    on = {k: v for k, v in m.items() if k.startswith("mouse_") and v != "0"}
+    h.check(not on, "mouse tracking is on by default: %r" % on, p.describe)
+    raw = p.recorded()
+    h.check(b"\x1b[?2004h" in raw, "the recording missed the client's start: %r" % raw[:200])
+    sent = [s for s in MOUSE_ON if s in raw]
+    h.check(not sent, "the client asked for mouse reports: %r" % sent)
+    p.keys("PPage")
+    p.wait_gone(chat("bob", "line 39"))
+    p.keys("NPage")
+    p.wait(chat("bob", "line 39"))
+    p.keys("C-c")
+    term.check_restored(p, d, statuses=(0, 130))
+
+
+def t_mouse(opts):
+    """With --mouse the wheel scrolls the log where the terminal reports it."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--rate", "0"])
+    p = client(tm, opts, srv.port, "alice", extra=["--mouse"])
     peer = h.FramedClient(srv.port, "bob")
     for i in range(60):
         peer.msg("line %02d" % i)
@@ -1080,7 +1110,7 @@ TESTS = {
     "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
     "suspend": t_suspend, "single_queue": t_single_queue, "kick": t_kick,
     "plain_password": t_plain_password, "reconnect_now": t_reconnect_now,
-    "not_chat_server": t_not_chat_server,
+    "not_chat_server": t_not_chat_server, "mouse_off": t_mouse_off,
 }
 
 if __name__ == "__main__":
