@@ -55,6 +55,24 @@ static void usage(FILE *f)
                "done (full, banned, gone), other sysexits.h codes (64-78) on errors.\n");
 }
 
+/* The locale from the environment. When none is set at all (LC_ALL,
+ * LC_CTYPE and LANG unset or empty: common over ssh and after su -), the C
+ * locale would make the client draw every é and 中 as '?', although the
+ * terminal very likely speaks UTF-8: C.UTF-8 is tried for the character
+ * type first. A system without it keeps the C locale (and ASCII). */
+static void locale_init(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+    setlocale(LC_ALL, "");
+    for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && v[0])
+            return; /* the user's choice, even "C" */
+    }
+    if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+        setlocale(LC_CTYPE, "");
+}
+
 static const char *env_or(const char *name, const char *fallback)
 {
     const char *v = getenv(name);
@@ -115,7 +133,7 @@ int main(int argc, char **argv)
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
 
-    setlocale(LC_ALL, "");
+    locale_init();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

@@ -791,6 +791,29 @@ def t_not_chat_server(opts):
     check_layout(p)
 
 
+def t_no_locale(opts):
+    """With no locale variable at all (LANG, LC_ALL, LC_CTYPE unset, as over
+    ssh or after su -) é and 中文 show as themselves, not '?' (issue 10)."""
+    probe = subprocess.run([sys.executable, "-c",
+                            "import locale; locale.setlocale(locale.LC_CTYPE, 'C.UTF-8')"],
+                           stderr=subprocess.DEVNULL)
+    if probe.returncode != 0:
+        raise h.Skip("this system has no C.UTF-8 locale")
+    tm = h.Tmux()
+    srv = server(opts)
+    argv = ["env", "-u", "LANG", "-u", "LC_ALL", "-u", "LC_CTYPE"] + client_argv(opts, srv.port,
+                                                                                 "alice")
+    p = tm.pane(argv, 80, 24, name="alice")
+    wait_connected(p)
+    peer = h.FramedClient(srv.port, "bob")
+    peer.msg("café 中文")
+    p.wait(chat("bob", "café 中文"))
+    p.line("é 中文 back")
+    p.wait(r"<alice> é 中文 back ✓ \d+ ms")
+    peer.wait(r"^CHAT \d+ alice é 中文 back$")
+    check_layout(p)
+
+
 def t_kick(opts):
     """The operator's kick (typed at the server's console, here a tmux pane):
     the client says why and stays out instead of reconnecting at once;
@@ -1110,7 +1133,7 @@ TESTS = {
     "password": t_password, "terminal_gone": t_terminal_gone, "history_once": t_history_once,
     "suspend": t_suspend, "single_queue": t_single_queue, "kick": t_kick,
     "plain_password": t_plain_password, "reconnect_now": t_reconnect_now,
-    "not_chat_server": t_not_chat_server, "mouse_off": t_mouse_off,
+    "not_chat_server": t_not_chat_server, "mouse_off": t_mouse_off, "no_locale": t_no_locale,
 }
 
 if __name__ == "__main__":
