@@ -814,6 +814,41 @@ def t_no_locale(opts):
     check_layout(p)
 
 
+PROMPT_RX = r"Enter a message to send to the server \(or 'exit' to quit\):"
+
+
+def t_plain_chat(opts):
+    """--plain keeps the tutorial's "Server response: ..." for replies to
+    one's own lines, prints other people's lines as chat, on a line of
+    their own, and prints the prompt again after them (issue 10). What was
+    typed before they came stays visible above, and is sent on Enter."""
+    tm = h.Tmux()
+    srv = server(opts)
+    p = tm.pane(client_argv(opts, srv.port, "pat", ["--plain"]), 100, 30, name="pat")
+    p.wait(PROMPT_RX + r"\s*$")
+    p.line("hello")
+    p.wait(r"^Server response: Message received\n%s\s*$" % PROMPT_RX)
+    peer = h.FramedClient(srv.port, "bob")
+    p.wait(r"^\*\*\* bob joined \(2 online\)\n%s\s*$" % PROMPT_RX)
+    peer.msg("hi pat")
+    p.wait(r"^<bob> hi pat\n%s\s*$" % PROMPT_RX)
+    peer.msg("/me waves")
+    p.wait(r"^\* bob waves\n%s\s*$" % PROMPT_RX)
+    # Typing, not entered yet, when a line arrives.
+    p.type("half")
+    p.wait(PROMPT_RX + r" half$")
+    peer.msg("interrupting")
+    p.wait(r"%s half\n<bob> interrupting\n%s\s*$" % (PROMPT_RX, PROMPT_RX))
+    p.line(" done")
+    peer.wait(r"^CHAT \d+ pat half done$")
+    p.wait(r"^Server response: Message received\n%s\s*$" % PROMPT_RX)
+    scr = p.screen()
+    h.check("Server response: <" not in scr and "Server response: *" not in scr,
+            "others' lines shown as a response to ours", p.describe)
+    p.line("exit")
+    p.wait_dead()
+
+
 def t_kick(opts):
     """The operator's kick (typed at the server's console, here a tmux pane):
     the client says why and stays out instead of reconnecting at once;
@@ -1134,6 +1169,7 @@ TESTS = {
     "suspend": t_suspend, "single_queue": t_single_queue, "kick": t_kick,
     "plain_password": t_plain_password, "reconnect_now": t_reconnect_now,
     "not_chat_server": t_not_chat_server, "mouse_off": t_mouse_off, "no_locale": t_no_locale,
+    "plain_chat": t_plain_chat,
 }
 
 if __name__ == "__main__":
