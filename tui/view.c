@@ -550,19 +550,43 @@ static void draw_input(struct view *v, const struct screen *s)
     move(y, 2 + (int)ccol);
 }
 
+/* The too-small note in the rows and columns there are: the first of
+ * these layouts, most telling first, whose rows all fit whole (a size cut
+ * in half, "have 20x", tells nothing). All ASCII: bytes are columns. */
+static void draw_too_small(const struct view *v)
+{
+    enum { ROWS = 3 };
+    static const char big[] = "terminal too small", small[] = "too small";
+    char need[32], have[32], both[72], big1[128], small1[128], small2[64];
+    snprintf(need, sizeof(need), "need %dx%d", VIEW_MIN_COLS, VIEW_MIN_ROWS);
+    snprintf(have, sizeof(have), "have %dx%d", v->cols, v->rows);
+    snprintf(both, sizeof(both), "%s, %s", need, have);
+    snprintf(big1, sizeof(big1), "%s: %s", big, both);
+    snprintf(small1, sizeof(small1), "%s: %s", small, both);
+    snprintf(small2, sizeof(small2), "%s: %s", small, need);
+    const char *const layouts[][ROWS] = {
+        {big, both, NULL},    {big1, NULL, NULL},  {big, need, have},    {small, need, have},
+        {small1, NULL, NULL}, {small, need, NULL}, {small2, NULL, NULL}, {small, NULL, NULL},
+    };
+    size_t n = sizeof(layouts) / sizeof(*layouts), pick = n - 1;
+    for (size_t i = 0; i < n && pick == n - 1; i++) {
+        bool fits = true;
+        for (int r = 0; r < ROWS && layouts[i][r]; r++)
+            fits = fits && r < v->rows && strlen(layouts[i][r]) <= (size_t)v->cols;
+        if (fits)
+            pick = i;
+    }
+    for (int r = 0; r < ROWS && r < v->rows && layouts[pick][r]; r++)
+        mvaddnstr(r, 0, layouts[pick][r], v->cols);
+}
+
 void view_draw(struct view *v, const struct screen *s)
 {
     if (v->rows < VIEW_MIN_ROWS || v->cols < VIEW_MIN_COLS) {
         if (!v->full)
             return;
         erase();
-        const char *a = "terminal too small";
-        char b[64];
-        snprintf(b, sizeof(b), "need %dx%d, have %dx%d", VIEW_MIN_COLS, VIEW_MIN_ROWS, v->cols,
-                 v->rows);
-        mvaddnstr(0, 0, a, v->cols);
-        if (v->rows > 1)
-            mvaddnstr(1, 0, b, v->cols);
+        draw_too_small(v);
         v->full = false;
         /* A terminal that shrinks moves or keeps its old content as it
          * likes (tmux keeps the bottom rows), so curses' copy of the

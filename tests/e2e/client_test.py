@@ -967,14 +967,16 @@ def t_paste_long(opts):
 
 def t_too_small(opts):
     """Below 40x10 the screen shows the "too small" note and nothing stale:
-    no leftover log rows, no status bar from the previous size."""
+    no leftover log rows, no status bar from the previous size. The note
+    fits whole, down to 10x3 (it was cut to "need 40x10, have 20x")."""
     tm = h.Tmux()
     srv = server(opts)
     p = client(tm, opts, srv.port, "alice")
-    for w, ht in ((39, 10), (30, 20), (40, 9)):
+    for w, ht in ((39, 10), (30, 20), (40, 9), (20, 5), (10, 3)):
         p.resize(w, ht)
         p.wait_size(w, ht)
         p.wait(TOO_SMALL)
+        p.wait(r"need 40x10\b")
         p.wait(r"have %dx%d\s*$" % (w, ht))
         h.check(not re.search(r"connected \||<alice>|sockchat 0", p.screen()),
                 "stale rows under the too-small note at %dx%d" % (w, ht), p.describe)
