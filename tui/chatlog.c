@@ -195,9 +195,6 @@ size_t entry_format(const struct entry *e, char *buf, size_t cap, struct entry_s
         put(buf, cap, &len, s);
     } else if (e->delivery == DELIVERY_FAILED) {
         put(buf, cap, &len, ascii ? " (not delivered)" : " \xe2\x9c\x97 not delivered");
-    } else if (e->delivery == DELIVERY_SENT) {
-        /* Not a tick: nobody acknowledged it. */
-        put(buf, cap, &len, ascii ? " (sent)" : " \xe2\x86\x92 sent");
     }
     return len;
 }

@@ -35,7 +35,6 @@ enum delivery {
     DELIVERY_PENDING, /* typed, not acknowledged yet */
     DELIVERY_DONE,    /* acknowledged; rtt_ms is set */
     DELIVERY_FAILED,  /* refused by the server */
-    DELIVERY_SENT,    /* written to a server that never answers: no more to know */
 };
 
 struct entry {

@@ -9,14 +9,15 @@
 #include <sys/types.h>
 
 #include "editline.h"
+#include "foreign.h"
 #include "hostport.h"
 #include "msg.h"
 #include "sanitize.h"
 #include "secret.h"
 
 static const char *const commands[] = {
-    "/clear", "/connect", "/help",  "/me",   "/msg",    "/nick",
-    "/ping",  "/quit",    "/stats", "/time", "/uptime", "/who",
+    "/clear", "/connect",   "/help",  "/me",   "/msg",    "/nick", "/ping",
+    "/quit",  "/reconnect", "/stats", "/time", "/uptime", "/who",
 };
 
 /* At most 72 columns each: with the time in front they fit 80. */
@@ -24,11 +25,11 @@ static const char *const help_lines[] = {
     "keys: Enter send, Up/Down history, Tab completes nicks and /commands",
     "  Left/Right Ctrl-B/F move, Alt-B/F by word, Home/End Ctrl-A/E",
     "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end",
-    "  PgUp/PgDn and mouse wheel scroll, Ctrl-Home/End top/bottom",
+    "  PgUp/PgDn scroll (the wheel with --mouse), Ctrl-Home/End top/bottom",
     "  (Home/End on an empty line too), Ctrl-L redraw",
     "  Ctrl-Z suspend (fg resumes), Ctrl-C or Ctrl-D (empty line) quit",
     "client commands: /quit [reason] or exit, /clear, /help,",
-    "  /connect HOST [PORT]",
+    "  /connect HOST [PORT], /reconnect (now, to the same server)",
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -228,13 +229,6 @@ static void paste_drop(struct client *c)
     c->npaste = 0;
 }
 
-static void unanswered_drop(struct client *c)
-{
-    for (size_t i = 0; i < c->nunanswered; i++)
-        free(c->unanswered[i].wire);
-    c->nunanswered = 0;
-}
-
 void client_free(struct client *c)
 {
     linebuf_free(&c->lb);
@@ -244,7 +238,6 @@ void client_free(struct client *c)
     free(c->out);
     for (size_t i = 0; i < c->npend; i++)
         free(c->pend[i].wire);
-    unanswered_drop(c);
     for (size_t i = 0; i < c->nnicks; i++)
         free(c->nicks[i]);
     paste_drop(c);
@@ -329,7 +322,6 @@ void client_on_connect(struct client *c)
     c->dialect = DIALECT_UNKNOWN;
     c->raw = false;
     c->silent = false;
-    unanswered_drop(c);
     c->silent_lines = 0;
     c->swallow_errs = 0;
     c->refused = false;
@@ -342,7 +334,6 @@ void client_on_connect(struct client *c)
     c->hello_reply_due = true;
     c->rx_len = 0;
     out_drop(c);
-    c->out_done = 0;
     linebuf_free(&c->lb);
     linebuf_init(&c->lb, (size_t)2 * LINE_MAX_BYTES);
     c->online_ms = c->now_ms;
@@ -371,8 +362,14 @@ void client_on_connect(struct client *c)
     secret_wipe(line, sizeof(line));
 }
 
+static void first_reply(struct client *c, bool complete);
+
 void client_on_disconnect(struct client *c, const char *reason)
 {
+    /* Bytes held back for a decision (a line that never ended) are what the
+     * server last said: an SSH server closing after its banner, a reply. */
+    if (c->online && c->dialect == DIALECT_UNKNOWN && c->rx_len > 0)
+        first_reply(c, true);
     bool was = c->online;
     c->online = false;
     c->dialect = DIALECT_UNKNOWN;
@@ -442,7 +439,6 @@ static void flush_pending(struct client *c)
         p->sent_ms = c->now_ms;
         if (p->first_conn == 0)
             p->first_conn = c->conn_no;
-        p->out_end = c->out_done + c->out_len;
         if (c->raw)
             return;
     }
@@ -553,7 +549,7 @@ enum { REPLAY_OWN_SKEW_S = 5, REPLAY_LOOKBACK = 8 };
  * WELCOME: the history was sent before the server read it. */
 static bool own_sent(const struct client *c, const struct entry *e)
 {
-    if (e->delivery == DELIVERY_DONE || e->delivery == DELIVERY_SENT)
+    if (e->delivery == DELIVERY_DONE)
         return true;
     for (size_t i = 0; i < c->npend; i++)
         if (c->pend[i].seq == e->seq)
@@ -918,13 +914,35 @@ static void become_plain(struct client *c, bool raw, const char *why)
           raw ? ", one at a time, without newline" : " lines");
 }
 
-/* A server that sent no greeting for CLIENT_GREETING_MS, taken for a plain
- * line server, greets after all: it is a sockchat server that was busy
- * (single mode serves one client at a time; the others wait in its listen
- * queue). It read our HELLO first, so it speaks framed to us; every text
- * line we wrote meanwhile it refuses as a malformed line. Those refusals
- * are not shown, and the messages are sent again, properly, after the
- * WELCOME. */
+/* No greeting in CLIENT_GREETING_MS (see client.h): a sockchat server busy
+ * with someone else, or a line server that does not answer (nc -l, a
+ * logger). Which, nobody can tell yet, so the status says so, messages are
+ * written as text lines (a silent line server does get them) and stay
+ * pending until an answer says they were read. */
+static void no_greeting(struct client *c)
+{
+    c->dialect = DIALECT_PLAIN;
+    c->raw = false;
+    c->silent = true;
+    c->hello_reply_due = true;
+    c->st->state = CONN_NO_GREETING;
+    c->st->mode[0] = '\0';
+    c->st->users = 0;
+    notef(c, ENTRY_LOCAL,
+          "no greeting in %d s: the server may be busy with someone else (a sockchat server "
+          "in single mode serves one person at a time), or be a plain server that does not "
+          "answer",
+          CLIENT_GREETING_MS / 1000);
+    client_note(c, ENTRY_LOCAL,
+                "what you type is written to it as text, and stays pending until it answers");
+}
+
+/* A server that sent no greeting for CLIENT_GREETING_MS greets after all:
+ * it is a sockchat server that was busy (single mode serves one client at
+ * a time; the others wait in its listen queue). It read our HELLO first, so
+ * it speaks framed to us; every text line we wrote meanwhile it refuses as
+ * a malformed line. Those refusals are not shown, and the messages are
+ * sent again, properly, after the WELCOME. */
 static void late_greeting(struct client *c)
 {
     c->dialect = DIALECT_FRAMED;
@@ -932,19 +950,12 @@ static void late_greeting(struct client *c)
     c->raw = false;
     c->hello_reply_due = false;
     c->swallow_errs = c->silent_lines;
-    size_t n = c->nunanswered;
-    if (n > CLIENT_PENDING_MAX - c->npend)
-        n = CLIENT_PENDING_MAX - c->npend;
-    memmove(c->pend + n, c->pend, c->npend * sizeof(*c->pend));
-    memcpy(c->pend, c->unanswered + c->nunanswered - n, n * sizeof(*c->pend));
-    c->nunanswered -= n;
-    c->npend += n;
-    unanswered_drop(c); /* older than CLIENT_PENDING_MAX messages: let go */
+    size_t resent = 0;
     for (size_t i = 0; i < c->npend; i++) {
         /* Their ids stay: one may have gone out as MSG on an earlier
          * connection, and SESSION must recognise it. What was typed to a
-         * "plain" server was text: a leading '/' is escaped, or a pasted
-         * "/quit is how you leave" would run. */
+         * server without a greeting was text: a leading '/' is escaped, or
+         * a pasted "/quit is how you leave" would run. */
         struct pending_msg *p = &c->pend[i];
         struct cmd cmd;
         char *esc;
@@ -954,16 +965,52 @@ static void late_greeting(struct client *c)
             free(p->wire);
             p->wire = esc;
         }
+        if (p->sent_ms >= 0)
+            resent++;
         p->sent_ms = -1;
-        p->first_conn = 0; /* as text, refused: never relayed */
-        chatlog_set_delivery(c->log, p->seq, DELIVERY_PENDING, 0);
+        if (p->first_conn == c->conn_no)
+            p->first_conn = 0; /* as text here, refused: never relayed */
     }
-    update_pending_status(c);
-    if (c->npend)
+    if (resent)
         notef(c, ENTRY_LOCAL,
               "the server greeted after all (it was serving someone else): "
               "%zu message%s sent again",
-              c->npend, c->npend == 1 ? "" : "s");
+              resent, resent == 1 ? "" : "s");
+}
+
+/* A server that sent no greeting answers with something else: a plain
+ * server that was slow or busy (the tutorial's server.py serves one client
+ * at a time too). A line server answers line by line, the first answer
+ * being the one to our HELLO line, then one per message in order. A server
+ * answering without newline (the tutorial's) read everything written so
+ * far in one recv() and answers it all at once: that answer acknowledges
+ * every message written before it. */
+static void plain_after_silence(struct client *c, bool raw)
+{
+    c->silent = false;
+    become_plain(c, raw, "it answered without a greeting");
+    if (!raw)
+        return;
+    c->hello_reply_due = false;
+    for (size_t i = 0; i < c->npend;) {
+        if (c->pend[i].sent_ms >= 0)
+            pending_done(c, i, DELIVERY_DONE);
+        else
+            i++;
+    }
+}
+
+/* The first bytes show no chat server (foreign.h): say what answered, and
+ * stop; retrying would get the same answer. */
+static void not_chat_server(struct client *c, const char *said)
+{
+    c->refused = true;
+    c->st->state = CONN_FAILED;
+    status_set_reason(c->st, "not a chat server");
+    notef(c, ENTRY_ERR, "%s is not a chat server: %s",
+          c->st->server[0] ? c->st->server : "the server", said);
+    client_note(c, ENTRY_LOCAL,
+                "not reconnecting; /reconnect tries again, /connect HOST [PORT] goes elsewhere");
 }
 
 /* CLIENT_DISCONNECT once the output passed CLIENT_OUT_MAX. Own messages
@@ -982,13 +1029,62 @@ static bool is_prefix_of(const char *s, size_t len, const char *word)
     return len < wl ? memcmp(s, word, len) == 0 : memcmp(s, word, wl) == 0;
 }
 
+/* Decides what the server is from its first bytes, held in c->rx. complete:
+ * no more are coming for this decision (the connection closed, the greeting
+ * time ran out). Until then a line that may be WELCOME, ERR or a telltale
+ * of another protocol is waited for whole. */
+static void first_reply(struct client *c, bool complete)
+{
+    size_t limit = (size_t)2 * LINE_MAX_BYTES;
+    bool has_lf = memchr(c->rx, '\n', c->rx_len) != NULL;
+    complete = complete || c->rx_len >= limit;
+    bool framed =
+        is_prefix_of(c->rx, c->rx_len, "WELCOME ") || is_prefix_of(c->rx, c->rx_len, "ERR ");
+    if (framed && !has_lf && !complete)
+        return; /* wait for the rest of the line */
+    char said[SANITIZE_CAP(FOREIGN_QUOTE_MAX) + 64];
+    enum foreign_verdict v =
+        framed ? FOREIGN_NO : foreign_check(c->rx, c->rx_len, complete, said, sizeof(said));
+    if (v == FOREIGN_MORE)
+        return;
+    if (framed) {
+        c->dialect = DIALECT_FRAMED;
+        c->hello_reply_due = false;
+        feed_framed(c, c->rx, c->rx_len);
+    } else if (v == FOREIGN_YES) {
+        not_chat_server(c, said);
+    } else {
+        become_plain(c, !has_lf, "its first reply is not WELCOME");
+        feed_plain(c, c->rx, c->rx_len);
+    }
+    c->rx_len = 0;
+}
+
+/* The first bytes after a silence: a late WELCOME, no chat server, or a
+ * plain server's answer (see no_greeting). Returns false when the
+ * connection is to be given up. */
+static bool first_after_silence(struct client *c, const char *data, size_t len)
+{
+    if (len >= 8 && memcmp(data, "WELCOME ", 8) == 0) {
+        late_greeting(c);
+        return true;
+    }
+    char said[SANITIZE_CAP(FOREIGN_QUOTE_MAX) + 64];
+    if (foreign_check(data, len, true, said, sizeof(said)) == FOREIGN_YES) {
+        not_chat_server(c, said);
+        return false;
+    }
+    plain_after_silence(c, memchr(data, '\n', len) == NULL);
+    return true;
+}
+
 enum client_action client_on_bytes(struct client *c, const char *data, size_t len)
 {
     if (!c->online || len == 0)
         return CLIENT_NONE;
-    if (c->dialect == DIALECT_PLAIN && c->silent && c->hello_reply_due && len >= 8 &&
-        memcmp(data, "WELCOME ", 8) == 0)
-        late_greeting(c);
+    if (c->dialect == DIALECT_PLAIN && c->silent && c->hello_reply_due &&
+        !first_after_silence(c, data, len))
+        return CLIENT_GIVE_UP;
     if (c->dialect == DIALECT_FRAMED) {
         feed_framed(c, data, len);
     } else if (c->dialect == DIALECT_PLAIN) {
@@ -1005,21 +1101,8 @@ enum client_action client_on_bytes(struct client *c, const char *data, size_t le
         c->rx = p;
         memcpy(c->rx + c->rx_len, data, take);
         c->rx_len += take;
-        bool framed =
-            is_prefix_of(c->rx, c->rx_len, "WELCOME ") || is_prefix_of(c->rx, c->rx_len, "ERR ");
-        bool has_lf = memchr(c->rx, '\n', c->rx_len) != NULL;
-        if (framed && !has_lf && c->rx_len < limit)
-            return CLIENT_NONE; /* wait for the rest of the line */
-        if (framed) {
-            c->dialect = DIALECT_FRAMED;
-            c->hello_reply_due = false;
-            feed_framed(c, c->rx, c->rx_len);
-        } else {
-            become_plain(c, !has_lf, "its first reply is not WELCOME");
-            feed_plain(c, c->rx, c->rx_len);
-        }
-        c->rx_len = 0;
-        if (take < len)
+        first_reply(c, false);
+        if (c->dialect != DIALECT_UNKNOWN && !c->refused && take < len)
             client_on_bytes(c, data + take, len - take);
     }
     if (c->refused)
@@ -1035,18 +1118,12 @@ enum client_action client_tick(struct client *c)
     if (!c->online)
         return CLIENT_NONE;
     if (c->dialect == DIALECT_UNKNOWN && c->now_ms - c->online_ms >= CLIENT_GREETING_MS) {
-        /* Silent to our HELLO: a line server that does not answer lines
-         * (nc -l, a logger, a relay). Waiting for replies that never come
-         * would leave every message "pending" forever and list it as not
-         * delivered on quit, though the other end got it. So here a message
-         * counts as sent once the socket took all of it (client_consume):
-         * that is all this kind of server can tell us. Replies that do come
-         * are still shown. */
-        c->hello_reply_due = true;
-        c->silent = true;
-        become_plain(c, false,
-                     "no greeting in 3 s; a sockchat server serving someone else "
-                     "first would greet later");
+        if (c->rx_len > 0)
+            first_reply(c, true); /* the start of a line that never ended */
+        if (c->refused)
+            return CLIENT_GIVE_UP;
+        if (c->dialect == DIALECT_UNKNOWN)
+            no_greeting(c);
     }
     if (c->dialect == DIALECT_FRAMED) {
         if (c->ping_sent_ms >= 0 && c->now_ms - c->ping_sent_ms >= CLIENT_PING_DEAD_MS) {
@@ -1129,7 +1206,7 @@ enum client_action client_submit(struct client *c, const char *line)
         /* "//x" is the escape for chat text "/x": show what others see. */
         bool esc = line[0] == '/' && line[1] == '/' && c->dialect != DIALECT_PLAIN;
         queue_own(c, ENTRY_SELF, esc ? line + 1 : line, line);
-        return CLIENT_NONE;
+        return c->online ? CLIENT_NONE : CLIENT_RETRY_NOW;
     }
     if (cmd_is(&cmd, "quit"))
         return do_quit(c, cmd.args);
@@ -1173,6 +1250,15 @@ enum client_action client_submit(struct client *c, const char *line)
         (void)do_quit(c, "");
         return CLIENT_CONNECT;
     }
+    if (cmd_is(&cmd, "reconnect")) {
+        if (cmd.args[0] != '\0') {
+            client_note(c, ENTRY_ERR,
+                        "usage: /reconnect (to the same server; /connect HOST [PORT] for another)");
+            return CLIENT_NONE;
+        }
+        (void)do_quit(c, ""); /* a polite goodbye, as for /connect */
+        return CLIENT_RECONNECT;
+    }
     if (cmd_is(&cmd, "me") && c->dialect != DIALECT_PLAIN) {
         /* /me is acknowledged like chat, so it can wait for a connection. */
         if (cmd.args[0] == '\0') {
@@ -1180,7 +1266,7 @@ enum client_action client_submit(struct client *c, const char *line)
             return CLIENT_NONE;
         }
         queue_own(c, ENTRY_ACTION, cmd.args, line);
-        return CLIENT_NONE;
+        return c->online ? CLIENT_NONE : CLIENT_RETRY_NOW;
     }
     if (!ready(c)) {
         notef(c, ENTRY_ERR, "not connected; not sent: %.200s", line);
@@ -1269,7 +1355,7 @@ enum client_action client_paste(struct client *c, const char *text, size_t len, 
     if (c->npaste > CLIENT_PASTE_ASK || (confirm && c->npaste > 0))
         return CLIENT_ASK_PASTE;
     client_paste_answer(c, true);
-    return CLIENT_NONE;
+    return c->online || c->npend == 0 ? CLIENT_NONE : CLIENT_RETRY_NOW;
 }
 
 void client_paste_answer(struct client *c, bool send)
@@ -1295,33 +1381,13 @@ void client_consume(struct client *c, size_t n)
 {
     size_t was = c->out_len;
     if (n >= c->out_len) {
-        c->out_done += c->out_len;
         c->out_len = 0;
     } else {
         memmove(c->out, c->out + n, c->out_len - n);
         c->out_len -= n;
-        c->out_done += n;
     }
     if (c->out)
         secret_wipe(c->out + c->out_len, was - c->out_len); /* the HELLO's password */
-    if (c->silent && c->dialect == DIALECT_PLAIN) {
-        for (size_t i = 0; i < c->npend;) {
-            struct pending_msg *p = &c->pend[i];
-            if (p->sent_ms >= 0 && p->out_end <= c->out_done) {
-                if (c->nunanswered == CLIENT_PENDING_MAX) {
-                    free(c->unanswered[0].wire);
-                    memmove(c->unanswered, c->unanswered + 1,
-                            (CLIENT_PENDING_MAX - 1) * sizeof(*c->unanswered));
-                    c->nunanswered--;
-                }
-                c->unanswered[c->nunanswered++] = *p;
-                p->wire = NULL; /* kept there now */
-                pending_done(c, i, DELIVERY_SENT);
-            } else {
-                i++;
-            }
-        }
-    }
     if (c->out_blocked && c->out_len < CLIENT_OUT_LOW) {
         c->out_blocked = false; /* the server read: the next own messages may go */
         flush_pending(c);

@@ -9,7 +9,22 @@
  * It speaks the framed sockchat dialect, and falls back to a plain server
  * (anything whose first reply is not WELCOME, such as the tutorial's Python
  * server answering "Message received" without a newline): then every line,
- * or every chunk without a newline, received is one response. */
+ * or every chunk without a newline, received is one response.
+ *
+ * A server that says nothing at all is ambiguous: a sockchat server in
+ * single mode busy with someone else (we wait in its listen queue, and it
+ * greets when it gets to us) looks exactly like nc -l or a line server that
+ * never answers. So after CLIENT_GREETING_MS without a greeting the status is
+ * "waiting: no greeting yet", what the user types is written as text lines
+ * (a silent plain server does receive them) and stays pending, never "sent":
+ * nobody has said it was read. A later WELCOME (late_greeting in client.c)
+ * sends those messages again as MSG; a later reply makes it a plain server;
+ * against a server that never answers they stay pending, and are listed as
+ * not acknowledged on quitting.
+ *
+ * A server whose first bytes show it is no chat server at all (an SSH
+ * banner, an HTTP response, binary data: see foreign.h) is named in the log
+ * and not reconnected to: CLIENT_GIVE_UP. */
 #ifndef SOCKCHAT_TUI_CLIENT_H
 #define SOCKCHAT_TUI_CLIENT_H
 
@@ -31,7 +46,7 @@ enum {
     CLIENT_PASTE_MAX = 1000,     /* lines in one paste */
     CLIENT_PING_MS = 5000,       /* latency probe interval */
     CLIENT_PING_DEAD_MS = 30000, /* no PONG for this long: reconnect */
-    CLIENT_GREETING_MS = 3000,   /* no first reply: assume a plain server */
+    CLIENT_GREETING_MS = 3000,   /* no first reply: say "no greeting yet", write as text */
     CLIENT_RATE_PER_S = 8,       /* own pacing, under the server's 10/s */
     CLIENT_RATE_BURST = 16,
     CLIENT_PASSWORD_MAX = SECRET_MAX, /* bytes; the HELLO line must fit LINE_MAX_BYTES */
@@ -66,11 +81,15 @@ enum client_action {
     CLIENT_CLEAR,      /* the log was cleared: reset the view */
     CLIENT_ASK_PASTE,  /* a big paste waits for client_paste_answer() */
     CLIENT_DISCONNECT, /* the connection looks dead: drop and reconnect */
-    CLIENT_GIVE_UP,    /* the server refused us (ERR kicked): drop, do NOT reconnect */
+    /* Refused (ERR kicked) or not a chat server: drop, do NOT reconnect. */
+    CLIENT_GIVE_UP,
     /* ERR auth: the password was missing or wrong. Drop, do NOT reconnect;
      * ask the user for the password (client_set_typed_password(), then
      * connect again) or leave it until /connect. */
     CLIENT_ASK_PASSWORD,
+    CLIENT_RECONNECT, /* /reconnect: drop the connection, if any, and connect again now */
+    CLIENT_RETRY_NOW, /* a message was queued while offline: a retry waiting out its backoff
+                         may start now */
 };
 
 /* A password and the one server it may be sent to: the host as given
@@ -88,7 +107,6 @@ struct pending_msg {
     char *wire;          /* the text as sent (after escaping) */
     int64_t sent_ms;     /* -1: not sent on the current connection */
     unsigned first_conn; /* the connection it was first written on (0: never) */
-    size_t out_end;      /* silent server: sent once the output stream passes this */
 };
 
 struct client {
@@ -98,8 +116,8 @@ struct client {
     bool online; /* the transport is up */
     bool raw;    /* plain server answering without LF: one message at a time, no LF */
     bool hello_reply_due;
-    bool silent;          /* a line server that answered nothing: written = sent */
-    bool refused;         /* ERR auth or kicked: retrying would only fail again */
+    bool silent;          /* no greeting yet, and no reply: written as text, still pending */
+    bool refused;         /* ERR auth, kicked, not a chat server: retrying would only fail again */
     bool ask_password;    /* ... ERR auth: a typed password may do */
     bool hello_password;  /* this connection's HELLO carried a password */
     bool hello_typed;     /* ... the one typed at the prompt */
@@ -114,14 +132,8 @@ struct client {
     size_t rx_len;
     char *out; /* bytes to send */
     size_t out_len, out_cap;
-    size_t out_done; /* bytes written to the socket on this connection */
     struct pending_msg pend[CLIENT_PENDING_MAX];
     size_t npend;
-    /* Written to a server that had not greeted us (c->silent): kept in case
-     * it greets after all (a single-threaded sockchat server serving
-     * someone else first), when they are sent again properly. */
-    struct pending_msg unanswered[CLIENT_PENDING_MAX];
-    size_t nunanswered;
     unsigned silent_lines; /* text lines written or queued while silent */
     unsigned swallow_errs; /* ... that a late-greeting server will refuse */
     uint64_t next_id;
@@ -188,25 +200,32 @@ int client_set_session(struct client *c, const char *token);
 void client_on_connect(struct client *c);
 /* Bytes from the server (any split). Returns CLIENT_ASK_PASSWORD after an
  * ERR auth (wrong or missing password) and CLIENT_GIVE_UP after ERR
- * kicked: the status is then CONN_FAILED with the reason, and the caller
- * must close without reconnecting. CLIENT_DISCONNECT (with drop_reason)
- * when the server stopped reading what we owe it (CLIENT_OUT_MAX). */
+ * kicked or when the server is no chat server: the status is then
+ * CONN_FAILED with the reason, and the caller must close without
+ * reconnecting. CLIENT_DISCONNECT (with drop_reason) when the server
+ * stopped reading what we owe it (CLIENT_OUT_MAX). */
 enum client_action client_on_bytes(struct client *c, const char *data, size_t len);
 /* The connection is gone (reason for the log, e.g. "connection refused").
- * Unacknowledged messages stay pending and are sent again later. */
+ * Unacknowledged messages stay pending and are sent again later. When what
+ * the server sent before closing shows it is no chat server, c->refused is
+ * set (and the status CONN_FAILED): the caller must not reconnect. */
 void client_on_disconnect(struct client *c, const char *reason);
 /* Timers: pings, the greeting timeout, pacing. CLIENT_DISCONNECT (with
- * drop_reason) when the server stopped answering or reading. */
+ * drop_reason) when the server stopped answering or reading; CLIENT_GIVE_UP
+ * as client_on_bytes() when bytes held back for a decision show no chat
+ * server. */
 enum client_action client_tick(struct client *c);
 /* Milliseconds until client_tick() has something to do (at most 1000). */
 int64_t client_next_timeout(const struct client *c);
 
-/* A line the user typed (Enter). */
+/* A line the user typed (Enter). CLIENT_RETRY_NOW when it was a message
+ * queued while offline; CLIENT_RECONNECT for /reconnect. */
 enum client_action client_submit(struct client *c, const char *line);
 /* A bracketed paste (the edit line's text around it included): every line
  * becomes one chat message, never a command; a line longer than a message
  * becomes several. More than CLIENT_PASTE_ASK messages, or any number with
- * confirm set, return CLIENT_ASK_PASTE and wait for client_paste_answer(). */
+ * confirm set, return CLIENT_ASK_PASTE and wait for client_paste_answer();
+ * CLIENT_RETRY_NOW when the lines were queued while offline. */
 enum client_action client_paste(struct client *c, const char *text, size_t len, bool confirm);
 void client_paste_answer(struct client *c, bool send);
 

@@ -179,11 +179,55 @@ static void drop_connection(struct app *a, const char *reason)
     if (a->quitting)
         return; /* the end we asked for: no reconnecting */
     client_on_disconnect(&a->cl, reason);
+    if (a->cl.refused) {
+        /* What it said before closing shows no chat server: the client
+         * said so; the status stays "failed" until /reconnect or /connect. */
+        a->retry_at = -1;
+        a->st.state = CONN_FAILED;
+        return;
+    }
     schedule_retry(a, reason);
 }
 
 static void flush_output(struct app *a);
 static void password_ask(struct app *a);
+
+/* Leaves the current connection on the user's word (/connect, /reconnect):
+ * the goodbye client_submit queued goes out if it fits now. */
+static void leave_connection(struct app *a, const char *reason)
+{
+    if (a->net.fd < 0)
+        return;
+    flush_output(a);
+    net_close(&a->net);
+    client_on_disconnect(&a->cl, reason);
+}
+
+/* The user acted (typed a message) while offline. A retry waiting out its
+ * backoff, up to 30 s, starts now: the server may well be back, and the
+ * user is looking. The backoff goes on growing if it is not. After a
+ * refusal (kicked, wrong password, not a chat server) nothing is retried
+ * by itself; the message waits, and the user is told how to go on. */
+static void retry_now(struct app *a)
+{
+    if (a->retry_at >= 0 && a->cl.auth_wait_s > 0) {
+        /* The server said when it will judge a password from us again:
+         * an earlier try would only be turned away. */
+        char note[120];
+        snprintf(note, sizeof(note), "the server asked to wait; trying again in %u s",
+                 a->st.retry_in);
+        client_note(&a->cl, ENTRY_LOCAL, note);
+    } else if (a->retry_at >= 0) {
+        start_connect(a);
+    } else if (a->st.state == CONN_FAILED && a->net.fd < 0) {
+        char note[300];
+        snprintf(note, sizeof(note),
+                 "not connected (%s); /reconnect tries again, /connect HOST [PORT] goes "
+                 "elsewhere",
+                 a->st.reason[0] ? a->st.reason : "failed");
+        client_note(&a->cl, ENTRY_LOCAL, note);
+    }
+}
 
 static void do_action(struct app *a, enum client_action act)
 {
@@ -196,14 +240,22 @@ static void do_action(struct app *a, enum client_action act)
     case CLIENT_CONNECT:
         snprintf(a->host, sizeof(a->host), "%s", a->cl.connect_host);
         snprintf(a->port, sizeof(a->port), "%s", a->cl.connect_port);
-        if (a->net.fd >= 0) {
-            flush_output(a); /* the goodbye client_submit queued, if it fits now */
-            net_close(&a->net);
-            client_on_disconnect(&a->cl, "switching server");
-        }
+        leave_connection(a, "switching server");
         set_server_text(a);
         net_backoff_reset(&a->net);
         start_connect(a);
+        break;
+    case CLIENT_RECONNECT: {
+        leave_connection(a, "reconnecting");
+        char note[400];
+        snprintf(note, sizeof(note), "connecting to %s again", a->st.server);
+        client_note(&a->cl, ENTRY_LOCAL, note);
+        net_backoff_reset(&a->net);
+        start_connect(a);
+        break;
+    }
+    case CLIENT_RETRY_NOW:
+        retry_now(a);
         break;
     case CLIENT_CLEAR:
         logview_bottom(&a->lv);
@@ -499,6 +551,8 @@ static void on_key(struct app *a, const struct tkey *k)
         if (k->type == TK_CHAR && (k->ch == 'y' || k->ch == 'Y')) {
             a->asking = false;
             client_paste_answer(&a->cl, true);
+            if (!a->cl.online && a->cl.npend > 0)
+                retry_now(a); /* the pasted lines wait for a connection */
         } else if ((k->type == TK_CHAR && (k->ch == 'n' || k->ch == 'N')) || k->type == TK_ESC ||
                    (k->type == TK_CTRL && k->ch == 'c')) {
             a->asking = false;
@@ -774,7 +828,7 @@ int loop_run(const struct options *opt)
         app_free(a);
         return EX_OSERR;
     }
-    if (view_open(&a->view, opt->color, err, sizeof(err)) < 0) {
+    if (view_open(&a->view, opt->color, opt->mouse, err, sizeof(err)) < 0) {
         fprintf(stderr, "sockchat: %s\n", err);
         app_free(a);
         return EX_UNAVAILABLE;

@@ -12,6 +12,7 @@ struct options {
     const char *nick;
     const char *password; /* NULL: none (from SOCKCHAT_PASSWORD or --password-file) */
     bool color;
+    bool mouse;      /* --mouse: the wheel scrolls, a drag no longer selects text */
     bool nick_given; /* --nick or SOCKCHAT_NICK: plain mode then asks for it */
 };
 

@@ -1,7 +1,7 @@
 /* main: sockchat's command line, then the curses client or the line client.
  *
  *   sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]
- *            [--no-color] [--help] [--version]
+ *            [--mouse] [--no-color] [--help] [--version]
  *
  * SOCKCHAT_HOST, SOCKCHAT_PORT and SOCKCHAT_NICK give defaults; otherwise
  * 127.0.0.1, 5000 and $USER. The password for a server started with
@@ -28,7 +28,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]\n"
-               "                [--no-color] [--help] [--version]\n"
+               "                [--mouse] [--no-color] [--help] [--version]\n"
                "\n"
                "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
                "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
@@ -47,6 +47,8 @@ static void usage(FILE *f)
                "  --plain       line mode like the tutorial's client (automatic without a "
                "terminal);\n"
                "                with a password it sends /auth PASSWORD first\n"
+               "  --mouse       the mouse wheel scrolls the log; the terminal then no longer\n"
+               "                selects text on a plain drag (Shift-drag does in most)\n"
                "  --no-color    no colours (so does a non-empty NO_COLOR)\n"
                "  --help        this text\n"
                "  --version     the version\n"
@@ -56,6 +58,24 @@ static void usage(FILE *f)
                "not judged (someone at this address just guessed wrong: try again), 69\n"
                "when the server closed the connection before --plain was done (full,\n"
                "banned, gone), other sysexits.h codes (64-78) on errors.\n");
+}
+
+/* The locale from the environment. When none is set at all (LC_ALL,
+ * LC_CTYPE and LANG unset or empty: common over ssh and after su -), the C
+ * locale would make the client draw every é and 中 as '?', although the
+ * terminal very likely speaks UTF-8: C.UTF-8 is tried for the character
+ * type first. A system without it keeps the C locale (and ASCII). */
+static void locale_init(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+    setlocale(LC_ALL, "");
+    for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && v[0])
+            return; /* the user's choice, even "C" */
+    }
+    if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+        setlocale(LC_CTYPE, "");
 }
 
 static const char *env_or(const char *name, const char *fallback)
@@ -118,7 +138,7 @@ int main(int argc, char **argv)
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
 
-    setlocale(LC_ALL, "");
+    locale_init();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -129,6 +149,8 @@ int main(int argc, char **argv)
             return EX_OK;
         } else if (strcmp(a, "--plain") == 0) {
             plain = true;
+        } else if (strcmp(a, "--mouse") == 0) {
+            opt.mouse = true;
         } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
             no_color = true;
         } else if (strcmp(a, "--nick") == 0 || strcmp(a, "-n") == 0) {

@@ -5,8 +5,20 @@
  * speaks the server's plain dialect (lines), and adapts to a tutorial-style
  * server that answers without newlines by sending bare text as client.py
  * does. Unlike client.py it never blocks on recv(): lines from other users
- * are printed as they come, and it waits for a reply (up to a deadline)
- * before sending the next line, so a raw server never sees two at once.
+ * are printed as they come, as chat ("<bob> hi", "* bob waves", "*** ..."),
+ * not as a response to anything; and it waits for a reply (up to a
+ * deadline) before sending the next line, so a raw server never sees two
+ * at once.
+ *
+ * The terminal stays in canonical mode (the line discipline edits the
+ * line, as for client.py, and screen readers follow it), so what the user
+ * has typed but not entered cannot be seen from here. A line that arrives
+ * while the prompt is shown is printed on a fresh line below it, leaving
+ * the prompt and the typing visible above, and the prompt is printed
+ * again; the typed text is still in the line and is sent with whatever is
+ * typed next on Enter. The terminal's reprint key (Ctrl-R, `stty rprnt`)
+ * shows it again. Redrawing it ourselves would need raw mode and our own
+ * line editor.
  *
  * With a password (SOCKCHAT_PASSWORD or --password-file) the first line is
  * "/auth PASSWORD", as the server asks of line clients; a refusal ends the
@@ -54,9 +66,10 @@ struct plain {
     bool stdin_done;
     bool exiting; /* "exit" was sent */
     bool prompt_due;
-    bool auth_due; /* the next reply answers our /auth */
-    bool refused;  /* ... and it was an error */
-    bool locked;   /* ... not about our password: the address is locked out */
+    bool prompt_shown; /* the prompt is on the screen's last line, maybe with typing after it */
+    bool auth_due;     /* the next reply answers our /auth */
+    bool refused;      /* ... and it was an error */
+    bool locked;       /* ... not about our password: the address is locked out */
     char in[LINE_MAX_BYTES + 2];
     size_t in_len;
     /* The password prompt: a reply said the server needs a password, and
@@ -73,7 +86,33 @@ struct plain {
     size_t resend_len;
 };
 
-static void print_response(const char *s, size_t len)
+/* A line of the room (PROTOCOL.md 5): someone's chat "<NICK> TEXT", an
+ * action "* NICK TEXT", "[private] ...", or "*** ..." (joins, leaves,
+ * renames, notices). Anything else (Message received, error: ..., command
+ * output) answers what we sent. */
+static bool room_line(const char *s, size_t len)
+{
+    if (len >= 4 && memcmp(s, "*** ", 4) == 0)
+        return true;
+    if (len >= 10 && memcmp(s, "[private] ", 10) == 0)
+        return true;
+    const char *end = NULL;
+    if (len >= 2 && s[0] == '<')
+        end = memchr(s + 1, '>', len - 1);
+    else if (len >= 2 && s[0] == '*' && s[1] == ' ')
+        end = memchr(s + 2, ' ', len - 2);
+    if (end == NULL)
+        return false;
+    const char *nick = s + (s[0] == '<' ? 1 : 2);
+    size_t after = (size_t)(end - s) + (s[0] == '<' ? 1 : 0);
+    return nick_valid(nick, (size_t)(end - nick)) &&
+           (s[0] != '<' || (after < len && s[after] == ' '));
+}
+
+/* Prints one line from the server: others' lines as they are, replies with
+ * the tutorial's "Server response: ". A raw server (the tutorial's) only
+ * ever answers. */
+static void print_line(const struct plain *p, const char *s, size_t len)
 {
     static char safe[SANITIZE_CAP((size_t)2 * LINE_MAX_BYTES)];
     if (len > 0 && s[len - 1] == '\r')
@@ -81,7 +120,10 @@ static void print_response(const char *s, size_t len)
     if (len > (size_t)2 * LINE_MAX_BYTES)
         len = (size_t)2 * LINE_MAX_BYTES;
     sanitize_text(safe, sizeof(safe), s, len);
-    printf("Server response: %s\n", safe);
+    if (!p->raw && room_line(s, len))
+        printf("%s\n", safe);
+    else
+        printf("Server response: %s\n", safe);
 }
 
 static int send_all(struct plain *p, const char *s, size_t len)
@@ -176,7 +218,7 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
         if (i < len && data[i] != '\n')
             continue;
         if (i > start)
-            print_response(data + start, i - start);
+            print_line(p, data + start, i - start);
         start = i + 1;
     }
     p->waiting = false;
@@ -411,6 +453,7 @@ int plain_run(const struct options *opt)
             fputs(PROMPT, stdout);
             fflush(stdout);
             p.prompt_due = false;
+            p.prompt_shown = true;
         }
 
         struct pollfd pf[2] = {
@@ -433,8 +476,9 @@ int plain_run(const struct options *opt)
             char buf[4096];
             ssize_t r = net_read(&p.net, buf, sizeof(buf));
             if (r > 0) {
-                if (p.tty && !p.waiting)
-                    fputs("\n", stdout); /* leave the prompt's line */
+                if (p.prompt_shown)
+                    fputs("\n", stdout); /* leave the prompt's line, typing and all */
+                p.prompt_shown = false;
                 on_server_bytes(&p, buf, (size_t)r);
             } else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
                 if (p.exiting) {
@@ -460,6 +504,8 @@ int plain_run(const struct options *opt)
                 continue;
             }
             p.in_len += (size_t)r;
+            if (p.in[p.in_len - 1] == '\n')
+                p.prompt_shown = false; /* Enter: the terminal is on a fresh line */
             /* Send the first complete line (or a full buffer); the rest
              * waits for its reply. */
             char *lf = memchr(p.in, '\n', p.in_len);

@@ -34,6 +34,9 @@ size_t status_state_text(const struct status *st, char *buf, size_t cap)
     case CONN_CONNECTED:
         n = snprintf(buf, cap, "connected");
         break;
+    case CONN_NO_GREETING:
+        n = snprintf(buf, cap, "waiting: no greeting yet");
+        break;
     case CONN_RETRY:
         n = snprintf(buf, cap, "disconnected, retrying in %u s", st->retry_in);
         break;

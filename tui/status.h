@@ -13,8 +13,10 @@ enum conn_state {
     CONN_IDLE,       /* not started yet */
     CONN_CONNECTING, /* resolving, connecting or waiting for WELCOME */
     CONN_CONNECTED,
-    CONN_RETRY,  /* dropped; a new attempt starts in retry_in seconds */
-    CONN_FAILED, /* given up; reason says why */
+    CONN_NO_GREETING, /* connected, but the server has said nothing for a while: busy with
+                         someone else, or a server that does not answer (client.h) */
+    CONN_RETRY,       /* dropped; a new attempt starts in retry_in seconds */
+    CONN_FAILED,      /* given up; reason says why */
 };
 
 struct status {
@@ -34,7 +36,8 @@ void status_init(struct status *st);
 void status_set_reason(struct status *st, const char *reason);
 
 /* The state word(s) alone: "connecting", "connected",
- * "disconnected, retrying in 4 s", "failed: REASON". */
+ * "waiting: no greeting yet", "disconnected, retrying in 4 s",
+ * "failed: REASON". */
 size_t status_state_text(const struct status *st, char *buf, size_t cap);
 
 /* The whole bar as one line, fields joined by " | ". */

@@ -40,6 +40,7 @@ enum {
 };
 
 static bool active;
+static bool mouse_on; /* --mouse: wheel reports asked for */
 static int key_ctrl_home = -1, key_ctrl_end = -1;
 
 void view_close(void)
@@ -50,7 +51,9 @@ void view_close(void)
     /* Bracketed paste and mouse reporting off, then curses' own reset. */
     fputs("\033[?2004l", stdout);
     fflush(stdout);
-    mousemask(0, NULL);
+    if (mouse_on)
+        mousemask(0, NULL);
+    mouse_on = false;
     endwin();
 }
 
@@ -63,7 +66,7 @@ static int key_code_of(const char *capname)
     return code > 0 ? code : -1;
 }
 
-int view_open(struct view *v, bool color, char *err, size_t errlen)
+int view_open(struct view *v, bool color, bool mouse, char *err, size_t errlen)
 {
     memset(v, 0, sizeof(*v));
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -112,8 +115,15 @@ int view_open(struct view *v, bool color, char *err, size_t errlen)
             define_key(common[i].seq, common[i].code);
     key_ctrl_home = key_code_of("kHOM5");
     key_ctrl_end = key_code_of("kEND5");
-    mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
-    mouseinterval(0);
+    /* Mouse reports only when asked (--mouse): while a program takes them,
+     * the terminal no longer selects text on a drag, and copying a line of
+     * the chat is what most people do with the mouse. ncurses asks for
+     * none until mousemask() is called. */
+    if (mouse) {
+        mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+        mouseinterval(0);
+        mouse_on = true;
+    }
     v->color = color && has_colors();
     if (v->color) {
         start_color();
@@ -540,19 +550,43 @@ static void draw_input(struct view *v, const struct screen *s)
     move(y, 2 + (int)ccol);
 }
 
+/* The too-small note in the rows and columns there are: the first of
+ * these layouts, most telling first, whose rows all fit whole (a size cut
+ * in half, "have 20x", tells nothing). All ASCII: bytes are columns. */
+static void draw_too_small(const struct view *v)
+{
+    enum { ROWS = 3 };
+    static const char big[] = "terminal too small", small[] = "too small";
+    char need[32], have[32], both[72], big1[128], small1[128], small2[64];
+    snprintf(need, sizeof(need), "need %dx%d", VIEW_MIN_COLS, VIEW_MIN_ROWS);
+    snprintf(have, sizeof(have), "have %dx%d", v->cols, v->rows);
+    snprintf(both, sizeof(both), "%s, %s", need, have);
+    snprintf(big1, sizeof(big1), "%s: %s", big, both);
+    snprintf(small1, sizeof(small1), "%s: %s", small, both);
+    snprintf(small2, sizeof(small2), "%s: %s", small, need);
+    const char *const layouts[][ROWS] = {
+        {big, both, NULL},    {big1, NULL, NULL},  {big, need, have},    {small, need, have},
+        {small1, NULL, NULL}, {small, need, NULL}, {small2, NULL, NULL}, {small, NULL, NULL},
+    };
+    size_t n = sizeof(layouts) / sizeof(*layouts), pick = n - 1;
+    for (size_t i = 0; i < n && pick == n - 1; i++) {
+        bool fits = true;
+        for (int r = 0; r < ROWS && layouts[i][r]; r++)
+            fits = fits && r < v->rows && strlen(layouts[i][r]) <= (size_t)v->cols;
+        if (fits)
+            pick = i;
+    }
+    for (int r = 0; r < ROWS && r < v->rows && layouts[pick][r]; r++)
+        mvaddnstr(r, 0, layouts[pick][r], v->cols);
+}
+
 void view_draw(struct view *v, const struct screen *s)
 {
     if (v->rows < VIEW_MIN_ROWS || v->cols < VIEW_MIN_COLS) {
         if (!v->full)
             return;
         erase();
-        const char *a = "terminal too small";
-        char b[64];
-        snprintf(b, sizeof(b), "need %dx%d, have %dx%d", VIEW_MIN_COLS, VIEW_MIN_ROWS, v->cols,
-                 v->rows);
-        mvaddnstr(0, 0, a, v->cols);
-        if (v->rows > 1)
-            mvaddnstr(1, 0, b, v->cols);
+        draw_too_small(v);
         v->full = false;
         /* A terminal that shrinks moves or keeps its old content as it
          * likes (tmux keeps the bottom rows), so curses' copy of the

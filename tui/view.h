@@ -72,8 +72,13 @@ struct view {
     bool full; /* everything must be redrawn */
 };
 
-/* Starts curses on the terminal; returns -1 with err set on failure. */
-int view_open(struct view *v, bool color, char *err, size_t errlen);
+/* Starts curses on the terminal; returns -1 with err set on failure. With
+ * mouse, the terminal reports the wheel (TK_WHEEL_UP/DOWN) and no longer
+ * selects text on a plain drag (Shift-drag does in most terminals).
+ * Without it, a terminal that turns the wheel into Up/Down keys in a
+ * full-screen program sends exactly what the arrow keys send: those
+ * arrive as TK_UP/TK_DOWN, which cannot be told apart. */
+int view_open(struct view *v, bool color, bool mouse, char *err, size_t errlen);
 /* Restores the terminal; safe to call twice and from atexit(). */
 void view_close(void);
 

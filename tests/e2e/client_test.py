@@ -559,11 +559,41 @@ def t_editing(opts):
     check_layout(p)
 
 
-def t_mouse(opts):
-    """The mouse wheel scrolls the log where the terminal reports it."""
+MOUSE_ON = (b"\x1b[?9h", b"\x1b[?1000h", b"\x1b[?1001h", b"\x1b[?1002h", b"\x1b[?1003h",
+            b"\x1b[?1005h", b"\x1b[?1006h", b"\x1b[?1015h")
+
+
+def t_mouse_off(opts):
+    """By default the client asks for no mouse reports (issue 10): a plain
+    drag selects text to copy, as in any terminal. PgUp/PgDn still scroll."""
     tm = h.Tmux()
     srv = server(opts, args=["--rate", "0"])
-    p = client(tm, opts, srv.port, "alice")
+    p, d = term.run_checked(tm, client_argv(opts, srv.port, "alice"), 80, 24, record=True)
+    wait_connected(p)
+    peer = h.FramedClient(srv.port, "bob")
+    for i in range(40):
+        peer.msg("line %02d" % i)
+    p.wait(chat("bob", "line 39"))
+    m = term.modes(p)
+    on = {k: v for k, v in m.items() if k.startswith("mouse_") and v != "0"}
+    h.check(not on, "mouse tracking is on by default: %r" % on, p.describe)
+    raw = p.recorded()
+    h.check(b"\x1b[?2004h" in raw, "the recording missed the client's start: %r" % raw[:200])
+    sent = [s for s in MOUSE_ON if s in raw]
+    h.check(not sent, "the client asked for mouse reports: %r" % sent)
+    p.keys("PPage")
+    p.wait_gone(chat("bob", "line 39"))
+    p.keys("NPage")
+    p.wait(chat("bob", "line 39"))
+    p.keys("C-c")
+    term.check_restored(p, d, statuses=(0, 130))
+
+
+def t_mouse(opts):
+    """With --mouse the wheel scrolls the log where the terminal reports it."""
+    tm = h.Tmux()
+    srv = server(opts, args=["--rate", "0"])
+    p = client(tm, opts, srv.port, "alice", extra=["--mouse"])
     peer = h.FramedClient(srv.port, "bob")
     for i in range(60):
         peer.msg("line %02d" % i)
@@ -643,16 +673,23 @@ def t_modes(opts):
 
 def t_single_queue(opts):
     """The teaching demo of --mode single: a second client waits in the
-    listen queue (no greeting), takes the server for a plain one, and when
-    the first leaves and it is served, becomes a sockchat client after all:
-    what it typed meanwhile is delivered, no protocol errors shown."""
+    listen queue (no greeting) and says so honestly (issue 10 item 7): not
+    "plain server", not "connected", what it types stays pending, not
+    "sent", since nobody has read it. When the first leaves and it is
+    served, it becomes a sockchat client after all: what it typed meanwhile
+    is delivered, no protocol errors shown."""
     tm = h.Tmux()
     srv = server(opts, args=["--mode", "single"])
     first = client(tm, opts, srv.port, "first")
     second = tm.pane(client_argv(opts, srv.port, "second"), 80, 24, name="second")
-    second.wait(r"plain server \(no greeting", 15)
+    second.wait_row(-2, r"^\s*waiting: no greeting yet \|", 15)
+    second.wait(r"no greeting in 3 s: the server may be busy with someone else")
     second.line("am I in?")
-    second.wait(r"<second> am I in\?")
+    second.wait(pending("second", "am I in?"))
+    second.wait_row(-2, r"\b1 pending\b")
+    scr = second.screen()
+    h.check("plain server" not in scr and "sent" not in scr,
+            "a waiting client claims a plain server or a sent message", second.describe)
     first.line("/quit")
     second.wait(r"greeted after all", 15)
     second.wait_row(-2, r"\| single\b")
@@ -661,6 +698,155 @@ def t_single_queue(opts):
     second.wait(r"\|\s+second\s")
     h.check("ERR" not in second.screen() and "protocol" not in second.screen(),
             "a protocol error reached the screen", second.describe)
+
+
+def t_reconnect_now(opts):
+    """At "retrying in N s" the user need not wait out the backoff (issue 10
+    item 6): typing a message tries at once, and so does /reconnect."""
+    tm = h.Tmux()
+    port = h.free_port()
+    p = tm.pane(client_argv(opts, port, "early"), 80, 24, name="early")
+    p.wait_row(-2, r"retrying in 8 s", 15)  # refused after 1, 2 and 4 s
+    p.line("typed while waiting")
+    p.wait(pending("early", "typed while waiting"))
+    # tried, and refused, at once: long before the 8 s were up
+    p.wait(r"refused; retrying in 16 s$", 3)
+    srv = server(opts, port)
+    p.wait_row(-2, ST_RETRY)
+    p.line("/reconnect")
+    p.wait(r"connecting to 127\.0\.0\.1:%d again" % port)
+    wait_connected(p, 3)  # the next retry was 16 s away
+    p.wait(acked("early", "typed while waiting"))
+    peer = h.FramedClient(srv.port, "bob")
+    peer.wait(r"^CHAT \d+ early typed while waiting$")
+
+
+class _SshLike:
+    """A listening socket that answers like an SSH server: its banner, and
+    after the client's line a complaint and a close. Counts connections."""
+
+    def __init__(self):
+        import socket
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.count = 0
+        h._cleanups.append(self.lsock.close)
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            self.count += 1
+            try:
+                c.settimeout(10)
+                c.sendall(b"SSH-2.0-OpenSSH_9.2p1\r\n")
+                c.recv(4096)
+                c.sendall(b"Invalid SSH identification string.\r\n")
+            except OSError:
+                pass
+            c.close()
+
+
+def t_not_chat_server(opts):
+    """A port that answers like SSH or HTTP is named once, and not retried
+    for ever (issue 10 item 6); /reconnect tries again, /connect goes on.
+    The tutorial's servers and nc stay plain servers (interop tests)."""
+    import http.server
+    ssh = _SshLike()
+    web = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    h._cleanups.append(web.server_close)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    h._cleanups.append(web.shutdown)
+    tm = h.Tmux()
+    p = tm.pane(client_argv(opts, ssh.port, "alice"), 100, 24, name="alice")
+    said = r'127\.0\.0\.1:%d is not a chat server: it said "SSH-2\.0-OpenSSH_9\.2p1"' % ssh.port
+    p.wait(said)
+    p.wait_row(-2, r"failed: not a chat server")
+    p.wait(r"not reconnecting; /reconnect tries again")
+    # Not retried: the backoff would have come back after 1 s, then 2 s.
+    end = time.monotonic() + 3.5
+    while time.monotonic() < end:
+        h.check(ssh.count == 1, "the client connected %d times to an SSH server" % ssh.count,
+                p.describe)
+        time.sleep(h.POLL)
+    # A message waits, and says how to go on, without a retry.
+    p.line("anyone?")
+    p.wait(pending("alice", "anyone?"))
+    p.wait(r"not connected \(not a chat server\); /reconnect tries again")
+    h.check(ssh.count == 1, "typing retried a server that is no chat server", p.describe)
+    p.line("/reconnect")
+    h.poll_until("a second connection", lambda: ssh.count == 2, 5, p.describe)
+    p.wait(r"(?s)%s.*%s" % (said, said))
+    p.line("/connect 127.0.0.1 %d" % web.server_address[1])
+    # Python's server, like most, answers a request line without an HTTP
+    # version with the error page alone, as HTTP/0.9 did.
+    p.wait(r'127\.0\.0\.1:%d is not a chat server: it (said "HTTP/1\.[01] 400 |sent a web page)'
+           % web.server_address[1])
+    p.wait_row(-2, r"failed: not a chat server")
+    check_layout(p)
+
+
+def t_no_locale(opts):
+    """With no locale variable at all (LANG, LC_ALL, LC_CTYPE unset, as over
+    ssh or after su -) é and 中文 show as themselves, not '?' (issue 10)."""
+    probe = subprocess.run([sys.executable, "-c",
+                            "import locale; locale.setlocale(locale.LC_CTYPE, 'C.UTF-8')"],
+                           stderr=subprocess.DEVNULL)
+    if probe.returncode != 0:
+        raise h.Skip("this system has no C.UTF-8 locale")
+    tm = h.Tmux()
+    srv = server(opts)
+    argv = ["env", "-u", "LANG", "-u", "LC_ALL", "-u", "LC_CTYPE"] + client_argv(opts, srv.port,
+                                                                                 "alice")
+    p = tm.pane(argv, 80, 24, name="alice")
+    wait_connected(p)
+    peer = h.FramedClient(srv.port, "bob")
+    peer.msg("café 中文")
+    p.wait(chat("bob", "café 中文"))
+    p.line("é 中文 back")
+    p.wait(r"<alice> é 中文 back ✓ \d+ ms")
+    peer.wait(r"^CHAT \d+ alice é 中文 back$")
+    check_layout(p)
+
+
+PROMPT_RX = r"Enter a message to send to the server \(or 'exit' to quit\):"
+
+
+def t_plain_chat(opts):
+    """--plain keeps the tutorial's "Server response: ..." for replies to
+    one's own lines, prints other people's lines as chat, on a line of
+    their own, and prints the prompt again after them (issue 10). What was
+    typed before they came stays visible above, and is sent on Enter."""
+    tm = h.Tmux()
+    srv = server(opts)
+    p = tm.pane(client_argv(opts, srv.port, "pat", ["--plain"]), 100, 30, name="pat")
+    p.wait(PROMPT_RX + r"\s*$")
+    p.line("hello")
+    p.wait(r"^Server response: Message received\n%s\s*$" % PROMPT_RX)
+    peer = h.FramedClient(srv.port, "bob")
+    p.wait(r"^\*\*\* bob joined \(2 online\)\n%s\s*$" % PROMPT_RX)
+    peer.msg("hi pat")
+    p.wait(r"^<bob> hi pat\n%s\s*$" % PROMPT_RX)
+    peer.msg("/me waves")
+    p.wait(r"^\* bob waves\n%s\s*$" % PROMPT_RX)
+    # Typing, not entered yet, when a line arrives.
+    p.type("half")
+    p.wait(PROMPT_RX + r" half$")
+    peer.msg("interrupting")
+    p.wait(r"%s half\n<bob> interrupting\n%s\s*$" % (PROMPT_RX, PROMPT_RX))
+    p.line(" done")
+    peer.wait(r"^CHAT \d+ pat half done$")
+    p.wait(r"^Server response: Message received\n%s\s*$" % PROMPT_RX)
+    scr = p.screen()
+    h.check("Server response: <" not in scr and "Server response: *" not in scr,
+            "others' lines shown as a response to ours", p.describe)
+    p.line("exit")
+    p.wait_dead()
 
 
 def t_kick(opts):
@@ -781,14 +967,16 @@ def t_paste_long(opts):
 
 def t_too_small(opts):
     """Below 40x10 the screen shows the "too small" note and nothing stale:
-    no leftover log rows, no status bar from the previous size."""
+    no leftover log rows, no status bar from the previous size. The note
+    fits whole, down to 10x3 (it was cut to "need 40x10, have 20x")."""
     tm = h.Tmux()
     srv = server(opts)
     p = client(tm, opts, srv.port, "alice")
-    for w, ht in ((39, 10), (30, 20), (40, 9)):
+    for w, ht in ((39, 10), (30, 20), (40, 9), (20, 5), (10, 3)):
         p.resize(w, ht)
         p.wait_size(w, ht)
         p.wait(TOO_SMALL)
+        p.wait(r"need 40x10\b")
         p.wait(r"have %dx%d\s*$" % (w, ht))
         h.check(not re.search(r"connected \||<alice>|sockchat 0", p.screen()),
                 "stale rows under the too-small note at %dx%d" % (w, ht), p.describe)
@@ -1012,7 +1200,7 @@ def t_plain_prompt(opts):
                  p.describe)
     p.line("s3cret")
     p.wait(r"^Server response: password accepted", 15)
-    p.wait(r"^Server response: .*\bplainy\b", 10)  # the /nick, sent again
+    p.wait(r"^(Server response: |\*\*\* ).*\bplainy\b", 10)  # the /nick, sent again
     p.wait(r"\(or 'exit' to quit\):")
     p.line("hello")
     p.wait(r"^Server response: Message received$")
@@ -1094,9 +1282,9 @@ def t_connect_password(opts):
     p.line("/connect 127.0.0.1 %d" % rec.port)
     h.poll_until("the HELLO at the other server", lambda: b"HELLO" in rec.got(), 10,
                  p.describe)
-    # Silent to our HELLO: taken for a line server after 3 s; what it got
+    # Silent to our HELLO: "no greeting yet" after 3 s; what it got
     # until then is all the client will send it unasked.
-    p.wait(r"plain server \(no greeting", 10)
+    p.wait(r"no greeting in 3 s", 10)
     got = rec.got()
     print("the other server got: %r" % got)
     h.check(b"s3cret" not in got, "the password went to another server: %r" % got)
@@ -1185,6 +1373,8 @@ TESTS = {
     "suspend": t_suspend, "single_queue": t_single_queue, "kick": t_kick,
     "plain_password": t_plain_password, "password_prompt": t_password_prompt,
     "connect_password": t_connect_password, "plain_prompt": t_plain_prompt,
+    "reconnect_now": t_reconnect_now, "not_chat_server": t_not_chat_server,
+    "mouse_off": t_mouse_off, "no_locale": t_no_locale, "plain_chat": t_plain_chat,
 }
 
 if __name__ == "__main__":

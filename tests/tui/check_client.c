@@ -249,8 +249,9 @@ END_TEST
 
 START_TEST(test_pending_while_down)
 {
-    /* Typed before any connection: kept, not lost. */
-    ck_assert_int_eq(client_submit(&cl, "early bird"), CLIENT_NONE);
+    /* Typed before any connection: kept, not lost; and a retry waiting
+     * out its backoff may start now (issue 10 item 6). */
+    ck_assert_int_eq(client_submit(&cl, "early bird"), CLIENT_RETRY_NOW);
     ck_assert_str_eq(out(), "");
     ck_assert_uint_eq(st.pending, 1);
     uint64_t seq = last()->seq;
@@ -550,11 +551,20 @@ START_TEST(test_late_greeting)
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     advance(CLIENT_GREETING_MS);
     client_tick(&cl);
-    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+    /* Not "plain server", not "connected": nobody knows yet (issue 10
+     * item 7). */
+    ck_assert_int_eq(st.state, CONN_NO_GREETING);
+    ck_assert_str_eq(st.mode, "");
+    char bar[256];
+    status_format(&st, bar, sizeof(bar));
+    ck_assert_ptr_nonnull(strstr(bar, "waiting: no greeting yet"));
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_LOCAL)->text, "stays pending"));
     client_submit(&cl, "am I in?");
     client_submit(&cl, "/who");
     ck_assert_str_eq(out(), "am I in?\n/who\n");
-    ck_assert_int_eq(last_of(ENTRY_SELF)->delivery, DELIVERY_SENT);
+    /* Written, but nobody has read it: pending, not "sent". */
+    ck_assert_int_eq(last_of(ENTRY_SELF)->delivery, DELIVERY_PENDING);
+    ck_assert_uint_eq(st.pending, 2);
     client_submit(&cl, "still queued"); /* in the output buffer, not written */
     size_t errs = count_of(ENTRY_ERR);
     advance(10000);
@@ -596,45 +606,213 @@ START_TEST(test_silent_server)
     ck_assert_int_eq(early->delivery, DELIVERY_PENDING);
     advance(1);
     client_tick(&cl);
-    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
-    ck_assert_str_eq(st.mode, "plain server");
-    ck_assert_int_eq(st.state, CONN_CONNECTED);
-    /* A server that answers nothing: a message is "sent" once the socket
-     * took all of it, never stuck pending. */
-    size_t len;
-    client_output(&cl, &len);
-    ck_assert_uint_eq(len, strlen("early\n"));
-    client_consume(&cl, 2); /* a partial write: not sent yet */
+    ck_assert_int_eq(st.state, CONN_NO_GREETING);
+    ck_assert_str_eq(st.mode, "");
+    /* A server that answers nothing (nc -l): the message is written, so
+     * that such a server gets it, but stays pending: nobody said it was
+     * read (a busy single-mode server has not read it). */
+    ck_assert_str_eq(out(), "early\n");
     ck_assert_int_eq(early->delivery, DELIVERY_PENDING);
     ck_assert_uint_eq(st.pending, 1);
-    client_consume(&cl, len - 2);
-    ck_assert_int_eq(early->delivery, DELIVERY_SENT);
-    ck_assert_uint_eq(st.pending, 0);
     client_submit(&cl, "anyone?");
     struct entry *any = last_of(ENTRY_SELF);
-    ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
     ck_assert_str_eq(out(), "anyone?\n");
-    ck_assert_int_eq(any->delivery, DELIVERY_SENT);
-    ck_assert_uint_eq(st.pending, 0);
-    /* Whatever it says later is shown, and changes nothing sent. */
-    feed("someone typed this\n");
+    ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
+    ck_assert_uint_eq(st.pending, 2);
+    /* It answers after all: a line server, line by line, the first answer
+     * being the one to the HELLO line. */
+    feed("what?\n");
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    ck_assert_str_eq(st.mode, "plain server");
     ck_assert_int_eq(last()->kind, ENTRY_REPLY);
-    ck_assert_str_eq(last()->text, "someone typed this");
-    ck_assert_int_eq(any->delivery, DELIVERY_SENT);
+    ck_assert_str_eq(last()->text, "what?");
+    ck_assert_int_eq(early->delivery, DELIVERY_PENDING);
+    feed("ok early\n");
+    ck_assert_int_eq(early->delivery, DELIVERY_DONE);
+    ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
     /* Written but lost with the connection: stays pending, is sent again. */
-    client_submit(&cl, "lost");
-    struct entry *lost = last_of(ENTRY_SELF);
     client_on_disconnect(&cl, "connection closed by the server");
-    ck_assert_int_eq(lost->delivery, DELIVERY_PENDING);
+    ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
     ck_assert_uint_eq(st.pending, 1);
-    /* A server that answers lines is not "silent": replies acknowledge. */
     client_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     feed("what?\n");
-    ck_assert_str_eq(out(), "lost\n");
-    ck_assert_int_eq(lost->delivery, DELIVERY_PENDING);
+    ck_assert_str_eq(out(), "anyone?\n");
+    ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
     feed("ok\n");
-    ck_assert_int_eq(lost->delivery, DELIVERY_DONE);
+    ck_assert_int_eq(any->delivery, DELIVERY_DONE);
+}
+END_TEST
+
+/* The tutorial's server.py serves one client at a time too: a second
+ * client waits without a greeting, then gets one "Message received" (no
+ * newline) for everything written meanwhile, read in one recv(). */
+START_TEST(test_tutorial_server_busy)
+{
+    client_on_connect(&cl);
+    out();
+    advance(CLIENT_GREETING_MS);
+    client_tick(&cl);
+    client_submit(&cl, "one");
+    client_submit(&cl, "two");
+    ck_assert_str_eq(out(), "one\ntwo\n");
+    ck_assert_uint_eq(st.pending, 2);
+    advance(5);
+    feed("Message received");
+    ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+    ck_assert(cl.raw);
+    ck_assert_uint_eq(st.pending, 0);
+    ck_assert_int_eq(last_of(ENTRY_SELF)->delivery, DELIVERY_DONE);
+    /* From now on as the tutorial's client: one at a time, no newline. */
+    client_submit(&cl, "three");
+    client_submit(&cl, "four");
+    ck_assert_str_eq(out(), "three");
+    feed("Message received");
+    ck_assert_str_eq(out(), "four");
+}
+END_TEST
+
+/* ---- servers that are no chat server (issue 10 item 6) ---------------- */
+
+START_TEST(test_not_chat_ssh)
+{
+    snprintf(st.server, sizeof(st.server), "127.0.0.1:22");
+    client_on_connect(&cl);
+    out();
+    client_submit(&cl, "hello?");
+    /* The banner may come in pieces: the line is waited for whole. */
+    ck_assert_int_eq(feed("SSH-2.0-Open"), CLIENT_NONE);
+    ck_assert_int_eq(cl.dialect, DIALECT_UNKNOWN);
+    ck_assert_int_eq(feed("SSH_9.2p1\r\nInvalid SSH identification string.\r\n"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(st.state, CONN_FAILED);
+    ck_assert_str_eq(st.reason, "not a chat server");
+    bool told = false;
+    for (size_t i = 0; i < chatlog_count(&tlog); i++)
+        told |= strcmp(chatlog_at(&tlog, i)->text,
+                       "127.0.0.1:22 is not a chat server: it said \"SSH-2.0-OpenSSH_9.2p1\"") == 0;
+    ck_assert(told);
+    ck_assert_ptr_nonnull(strstr(last()->text, "/reconnect"));
+    ck_assert_str_eq(out(), ""); /* nothing of ours went to it */
+    client_on_disconnect(&cl, "not a chat server");
+    ck_assert_uint_eq(st.pending, 1); /* kept for a later /connect */
+    /* /reconnect asks the loop to try again; a new connection starts clean. */
+    ck_assert_int_eq(client_submit(&cl, "/reconnect"), CLIENT_RECONNECT);
+    ck_assert_int_eq(client_submit(&cl, "/reconnect now"), CLIENT_NONE);
+    ck_assert_int_eq(last()->kind, ENTRY_ERR);
+    connect_framed();
+    ck_assert_int_eq(cl.refused, false);
+}
+END_TEST
+
+START_TEST(test_not_chat_http)
+{
+    snprintf(st.server, sizeof(st.server), "127.0.0.1:8000");
+    client_on_connect(&cl);
+    out();
+    ck_assert_int_eq(feed("HTTP/1.0 400 Bad request version ('alice')\r\n"
+                          "Content-Type: text/html\r\n\r\n<html>\x1b[2J</html>"),
+                     CLIENT_GIVE_UP);
+    ck_assert_str_eq(last_of(ENTRY_ERR)->text, "127.0.0.1:8000 is not a chat server: it said "
+                                               "\"HTTP/1.0 400 Bad request version ('alice')\"");
+    /* Most web servers take our HELLO line for a request without an HTTP
+     * version, and answer as to HTTP/0.9: the page alone. */
+    client_on_disconnect(&cl, "x");
+    client_on_connect(&cl);
+    out();
+    ck_assert_int_eq(feed("<!DOCTYPE HTML>\n<html lang=\"en\">\n<head>\n"
+                          "<title>Error response</title>\n"),
+                     CLIENT_GIVE_UP);
+    ck_assert_str_eq(last_of(ENTRY_ERR)->text, "127.0.0.1:8000 is not a chat server: it sent a "
+                                               "web page titled \"Error response\"");
+    client_on_disconnect(&cl, "x");
+    client_on_connect(&cl);
+    out();
+    ck_assert_int_eq(feed("<html>"), CLIENT_NONE); /* the line is waited for */
+    ck_assert_int_eq(feed("\r\n<head><title>400 Bad Request</title></head>\r\n"), CLIENT_GIVE_UP);
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "web page titled \"400 Bad Request\""));
+}
+END_TEST
+
+START_TEST(test_not_chat_binary)
+{
+    snprintf(st.server, sizeof(st.server), "127.0.0.1:443");
+    client_on_connect(&cl);
+    out();
+    /* A TLS alert: what a TLS server answers a plain-text line with. */
+    static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32};
+    ck_assert_int_eq(client_on_bytes(&cl, alert, sizeof(alert)), CLIENT_GIVE_UP);
+    ck_assert_str_eq(last_of(ENTRY_ERR)->text, "127.0.0.1:443 is not a chat server: it sent 7 "
+                                               "bytes of binary data (15 03 03 00 02 02 32)");
+    /* telnetd's option negotiation: no NUL, but no text either. */
+    client_on_disconnect(&cl, "x");
+    client_on_connect(&cl);
+    out();
+    ck_assert_int_eq(feed("\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"), CLIENT_GIVE_UP);
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "12 bytes of binary data (ff fd 18"));
+}
+END_TEST
+
+/* An SSH server that closes before its banner's line ended, or a late
+ * HTTP answer to a connection already waiting without a greeting. */
+START_TEST(test_not_chat_late)
+{
+    client_on_connect(&cl);
+    out();
+    ck_assert_int_eq(feed("SSH-1.99-old"), CLIENT_NONE);
+    client_on_disconnect(&cl, "connection closed by the server");
+    ck_assert(cl.refused);
+    ck_assert_int_eq(st.state, CONN_FAILED);
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "it said \"SSH-1.99-old\""));
+
+    client_on_connect(&cl);
+    out();
+    advance(CLIENT_GREETING_MS);
+    client_tick(&cl);
+    ck_assert_int_eq(st.state, CONN_NO_GREETING);
+    ck_assert_int_eq(feed("HTTP/1.1 408 Request Timeout\r\n\r\n"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(st.state, CONN_FAILED);
+
+    /* A telltale start that never ends is judged when the greeting time
+     * runs out. */
+    client_on_disconnect(&cl, "x");
+    client_on_connect(&cl);
+    out();
+    ck_assert_int_eq(feed("HTTP/1.1 200 OK"), CLIENT_NONE);
+    advance(CLIENT_GREETING_MS);
+    ck_assert_int_eq(client_tick(&cl), CLIENT_GIVE_UP);
+}
+END_TEST
+
+/* What a chat server, or a person, can say first is not judged foreign:
+ * the tutorial's reply, a line server, nc with a person typing, escapes (a
+ * hostile but textual server), Latin-1, a refusal before closing. */
+START_TEST(test_chat_servers_not_foreign)
+{
+    static const char *const firsts[] = {
+        "Message received",
+        "unknown command HELLO\r\n",
+        "SSH-ing into the lab is not allowed here\n",
+        "HTTP/ is not a version\n",
+        "\x1b[2JMessage \x1b]0;PWNED\x07received\x07",
+        "caf\xe9 ouvert\n",
+        "error: server full, try again later\n",
+        "<html> hi, my nick is html\n", /* a plain chat server's history */
+        "<bob> <!doctype html> is how a page starts\n",
+        "\xe6\x97\xa5\xe6\x9c\xac\xe8", /* UTF-8 cut at the end of a read */
+        "S",
+    };
+    for (size_t i = 0; i < sizeof(firsts) / sizeof(*firsts); i++) {
+        client_on_connect(&cl);
+        out();
+        ck_assert_int_eq(feed(firsts[i]), CLIENT_NONE);
+        if (cl.dialect == DIALECT_UNKNOWN) /* "S" may start "SSH-": waited for */
+            client_on_disconnect(&cl, "closed");
+        else
+            ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
+        ck_assert_msg(!cl.refused, "%s taken for no chat server", firsts[i]);
+        client_on_disconnect(&cl, "next");
+    }
+    ck_assert_str_eq(last_of(ENTRY_REPLY)->text, "S"); /* shown, not lost */
 }
 END_TEST
 
@@ -1293,6 +1471,12 @@ Suite *client_suite(void)
     tcase_add_test(dia, test_plain_line_server);
     tcase_add_test(dia, test_silent_server);
     tcase_add_test(dia, test_late_greeting);
+    tcase_add_test(dia, test_tutorial_server_busy);
+    tcase_add_test(dia, test_not_chat_ssh);
+    tcase_add_test(dia, test_not_chat_http);
+    tcase_add_test(dia, test_not_chat_binary);
+    tcase_add_test(dia, test_not_chat_late);
+    tcase_add_test(dia, test_chat_servers_not_foreign);
     suite_add_tcase(s, dia);
 
     TCase *acc = tcase_create("client-access");
