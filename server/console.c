@@ -55,13 +55,13 @@ bool console_run(struct server *srv, const char *line, FILE *out)
         unsigned now = srv->nclients, room = srv->nroom;
         pthread_mutex_unlock(&srv->reg_lock);
         char up[32];
+        unsigned long long msgs = atomic_load(&srv->st.messages);
         format_duration(up, sizeof up, server_now_ms(srv) - srv->started_ms);
         fprintf(out,
-                "mode %s, up %s, %u clients now (%u in the room), %llu served, %llu messages, "
+                "mode %s, up %s, %u client%s now (%u in the room), %llu served, %llu message%s, "
                 "%llu bytes in, %llu bytes out\n",
-                mode_name(srv->cfg.mode), up, now, room,
-                (unsigned long long)atomic_load(&srv->st.served),
-                (unsigned long long)atomic_load(&srv->st.messages),
+                mode_name(srv->cfg.mode), up, now, plural_s(now), room,
+                (unsigned long long)atomic_load(&srv->st.served), msgs, plural_s(msgs),
                 (unsigned long long)atomic_load(&srv->st.bytes_in),
                 (unsigned long long)atomic_load(&srv->st.bytes_out));
     } else if (cmd_is(&c, "say")) {

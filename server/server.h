@@ -490,6 +490,11 @@ struct logger *logger_start(int fd);
 void logger_stop(struct logger *lg);
 void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* "s" unless n is 1: "1 client", "2 clients". */
+static inline const char *plural_s(unsigned long long n)
+{
+    return n == 1 ? "" : "s";
+}
 /* Formats a duration like "1h02m03s". */
 void format_duration(char *buf, size_t cap, int64_t ms);
 
