@@ -351,13 +351,14 @@ int mode_pool_run(struct server *srv, struct run_ctx *rc)
             break;
         }
         if (p[0].revents && signal_drain(rc))
-            rc->stop = true;
-        if (p[1].revents && console_readable(srv, rc->con))
-            rc->stop = true;
+            server_shutdown(srv, rc);
+        if (!rc->stop && p[1].revents && console_readable(srv, rc->con))
+            server_shutdown(srv, rc);
     }
-    log_event(srv, NULL, "shutting down: telling %u clients", registry_count(srv));
-    registry_shutdown(srv, shutdown_reason(rc));
-    atomic_store(&srv->stopping, true);
+    /* Also after a failed start or poll. It sets srv->stopping before it
+     * shuts the listener down: a worker woken by that (EPOLLHUP) sees the
+     * flag on its next round and drops the listener from its epoll set. */
+    server_shutdown(srv, rc);
     for (unsigned i = 0; i < started; i++)
         pool_poke(&ws[i]);
     for (unsigned i = 0; i < started; i++)

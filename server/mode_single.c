@@ -30,9 +30,9 @@ int mode_single_run(struct server *srv, struct run_ctx *rc)
             return 71; /* EX_OSERR */
         }
         if (p[1].revents && signal_drain(rc))
-            rc->stop = true;
-        if (p[2].revents && console_readable(srv, rc->con))
-            rc->stop = true;
+            server_shutdown(srv, rc);
+        if (!rc->stop && p[2].revents && console_readable(srv, rc->con))
+            server_shutdown(srv, rc);
         if (rc->stop || !p[0].revents)
             continue;
 

@@ -535,7 +535,7 @@ bool console_run(struct server *srv, const char *line, FILE *out);
 
 struct run_ctx {
     int lfd;
-    int sigfd; /* signalfd: readable when SIGINT/SIGTERM arrived */
+    int sigfd; /* signalfd: readable when SIGINT/SIGTERM/SIGHUP arrived */
     int signo; /* the last of them, for the log */
     struct console *con;
     bool stop; /* set by the driver when a signal or the console asked */
@@ -570,5 +570,8 @@ bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, in
 bool signal_drain(struct run_ctx *rc);
 /* Why the server stops, for the SHUTDOWN notice (rc->signo, or the console). */
 const char *shutdown_reason(const struct run_ctx *rc);
+/* Every driver's first step of a shutdown, once (sets rc->stop): the
+ * listener stops taking connections, the log says so, everyone is told. */
+void server_shutdown(struct server *srv, struct run_ctx *rc);
 
 #endif
