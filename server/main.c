@@ -58,8 +58,9 @@ static void usage(FILE *out)
             "at all, is disconnected as \"too slow\". Joins and quits are\n"
             "announced while at most %d people are in the room (a room of thousands\n"
             "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
-            "When stdin is a terminal, type help for the operator console\n"
-            "(who, stats, say, kick, ban, quit).\n"
+            "When stdin is its terminal, type help for the operator console\n"
+            "(who, stats, say, kick, ban, quit). It reads only while the server is in the\n"
+            "foreground: started with &, the server leaves the terminal to the shell.\n"
             "SIGINT, SIGTERM and SIGHUP (its terminal was closed): new connections are\n"
             "refused, clients are told, queues get %d s to drain, exit status 0. To keep\n"
             "it running after logout: nohup (SIGHUP ignored at start stays ignored),\n"
@@ -240,6 +241,12 @@ int main(int argc, char **argv)
         close(lfd);
         return EX_OSERR;
     }
+    /* A background job that touches its terminal gets SIGTTIN (a read) or,
+     * with `stty tostop`, SIGTTOU (a write, our log), and is stopped: the
+     * whole chat would freeze. Ignored, a read fails with EIO instead (the
+     * console then waits for `fg`) and the log is written. */
+    signal(SIGTTIN, SIG_IGN);
+    signal(SIGTTOU, SIG_IGN);
 
     struct server srv;
     server_init(&srv, &cfg);
@@ -267,12 +274,13 @@ int main(int argc, char **argv)
         return EX_OSERR;
     }
     struct console con;
-    console_init(&con, isatty(STDIN_FILENO));
+    console_init(&con);
 
     printf("listening on %s (mode %s)\n", bound, mode_name(cfg.mode));
     fflush(stdout);
-    log_event(&srv, NULL, "sockchat-server %s listening on %s (mode %s)%s", SOCKCHAT_VERSION, bound,
-              mode_name(cfg.mode), con.enabled ? "; type help for commands" : "");
+    log_event(&srv, NULL, "sockchat-server %s listening on %s (mode %s)", SOCKCHAT_VERSION, bound,
+              mode_name(cfg.mode));
+    console_start(&srv, &con);
     if (hup_ignored)
         log_event(&srv, NULL, "SIGHUP is ignored (nohup): closing the terminal does not stop it");
     char reach[256];

@@ -344,9 +344,9 @@ int mode_pool_run(struct server *srv, struct run_ctx *rc)
     while (status == 0 && !rc->stop) {
         struct pollfd p[2] = {
             {rc->sigfd, POLLIN, 0},
-            {rc->con->enabled ? 0 : -1, POLLIN, 0},
+            {console_fd(srv, rc->con), POLLIN, 0},
         };
-        if (poll(p, 2, -1) < 0 && errno != EINTR) {
+        if (poll(p, 2, console_timeout(srv, rc->con, -1)) < 0 && errno != EINTR) {
             rc->signo = -1; /* for shutdown_reason(): neither signal nor console */
             break;
         }

@@ -21,9 +21,9 @@ int mode_single_run(struct server *srv, struct run_ctx *rc)
         struct pollfd p[3] = {
             {listening ? rc->lfd : -1, POLLIN, 0},
             {rc->sigfd, POLLIN, 0},
-            {rc->con->enabled ? 0 : -1, POLLIN, 0},
+            {console_fd(srv, rc->con), POLLIN, 0},
         };
-        if (poll(p, 3, listening ? -1 : 100) < 0) {
+        if (poll(p, 3, console_timeout(srv, rc->con, listening ? -1 : 100)) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "sockchat-server: poll: %s\n", strerror(errno));

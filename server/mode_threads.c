@@ -95,8 +95,12 @@ void client_serve(struct client *c, struct run_ctx *rc)
         struct pollfd p[3] = {
             {c->fd, (short)((plan.rd ? POLLIN : 0) | (plan.wr ? POLLOUT : 0)), 0},
             {rc ? rc->sigfd : -1, POLLIN, 0},
-            {rc && !rc->stop && rc->con->enabled ? 0 : -1, POLLIN, 0},
+            {rc && !rc->stop ? console_fd(srv, rc->con) : -1, POLLIN, 0},
         };
+        /* Single mode: a backgrounded console looks for `fg` now and then. */
+        int con_ms = rc && !rc->stop ? console_timeout(srv, rc->con, -1) : -1;
+        if (con_ms >= 0 && (!plan.deadline_ms || now + con_ms < plan.deadline_ms))
+            plan.deadline_ms = now + con_ms;
         struct timespec ts, *tp = NULL;
         if (plan.deadline_ms) {
             int64_t left = plan.deadline_ms - now;
@@ -249,9 +253,9 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
             {listening ? rc->lfd : -1, POLLIN, 0},
             {rc->sigfd, POLLIN, 0},
             {reaper.efd, POLLIN, 0},
-            {rc->con->enabled && !rc->stop ? 0 : -1, POLLIN, 0},
+            {rc->stop ? -1 : console_fd(srv, rc->con), POLLIN, 0},
         };
-        int timeout = rc->stop || !listening ? 100 : -1;
+        int timeout = rc->stop || !listening ? 100 : console_timeout(srv, rc->con, -1);
         if (poll(p, 4, timeout) < 0 && errno != EINTR)
             break;
         bool stop = false;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Server lifecycle: single mode's queueing, SIGTERM/SIGHUP with clients,
-the listener at shutdown, limits, ports and addresses, options.
+"""Server lifecycle: single mode's queueing, SIGTERM/SIGHUP with clients, a
+background job, the listener at shutdown, limits, ports and addresses,
+options.
 
 usage: test_lifecycle.py SERVER_BINARY [--mode M] [-k NAME]"""
 
@@ -20,6 +21,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chatlib import (T_SHORT, TIMEOUT_SCALE, Conn, Server, Skip, deadline_in,  # noqa: E402
                      remaining, run_tests)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def test_single_mode_queues_second_client(ctx):
@@ -493,6 +496,64 @@ def test_kick_without_close(ctx):
         b.expect_eof()  # and keep the socket open
         m = a.wait_type("LEAVE", pred=lambda m: m.nick == "bob")
         assert m.text.startswith(b"kicked"), m
+
+
+def _proc_state(pid):
+    """The state letter of /proc/PID/stat: R, S, T (stopped), Z..."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def _cpu_seconds(pid):
+    """User + system CPU time pid has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_background_job(ctx):
+    """Started as a background job (`sockchat-server &` in an interactive
+    shell: stdin the terminal, another process group in its foreground),
+    with the shell's input pending on that terminal: the server serves and
+    is never stopped (the old console read it and got SIGTTIN), does not
+    spin on the pending input, takes operator commands once brought to the
+    foreground, and exits 0 on SIGTERM within a couple of seconds."""
+    with ctx.server(tty=True, wrapper=[sys.executable, os.path.join(HERE, "bgjob.py")]) as srv:
+        pid = int(re.search(r"job (\d+)", srv.wait_log(r"^bgjob: job \d+ in the background",
+                                                       stream="err")).group(1))
+        srv.console("echo typed to the shell")  # pending: nobody reads it
+        p = srv.plain()
+        for i in range(3):
+            srv.console(f"ls {i}")
+            p.say(f"hello {i}")
+            assert p.readline() == b"Message received", f"message {i} not answered"
+            assert _proc_state(pid) != "T", "the server was stopped"
+        # The pending input stays readable: a console that polled it while
+        # in the background would spin. Measured over a second (one look
+        # for `fg` falls inside it).
+        cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+        select.select([], [], [], 1.0)
+        cpu, wall = _cpu_seconds(pid) - cpu0, time.monotonic() - t0
+        print(f"  {cpu:.2f} s of CPU in {wall:.2f} s in the background, input pending")
+        assert cpu < 0.5 * wall, f"{cpu:.2f} s of CPU in {wall:.2f} s: spinning"
+        assert not any("stopped by signal" in l for l in srv.err), srv.err
+        srv.wait_log(r"console: in the background; it reads once in the foreground \(fg\)",
+                     stream="err")
+        p.close()  # single mode: let the console's stats count no one
+
+        os.kill(srv.pid, signal.SIGUSR1)  # fg
+        srv.wait_log(r"console: in the foreground", stream="err")
+        srv.console("stats")
+        srv.wait_log(r"^mode " + ctx.mode + r", up ", stream="out")
+        t0 = time.monotonic()
+        srv.send_signal(signal.SIGTERM)  # bgjob passes it on
+        rc = srv.wait(T_SHORT)
+        elapsed = time.monotonic() - t0
+        print(f"  exit {rc} {elapsed:.2f}s after SIGTERM")
+        assert rc == 0, rc
+        assert elapsed < 2.0 * TIMEOUT_SCALE, f"SIGTERM took {elapsed:.2f}s"
+        srv.join_output()
+        assert any(re.search(r"stopped \(SIGTERM\)$", l) for l in srv.err), srv.log_tail()
 
 
 def test_sighup_is_a_clean_stop(ctx):
