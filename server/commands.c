@@ -164,11 +164,11 @@ static void cmd_stats(struct reply *r, const char *args)
     now = srv->nclients;
     room = srv->nroom;
     pthread_mutex_unlock(&srv->reg_lock);
-    reply_out(r, "mode %s, %u clients now (%u in the room), %llu served in total",
-              mode_name(srv->cfg.mode), now, room,
+    reply_out(r, "mode %s, %u client%s now (%u in the room), %llu served in total",
+              mode_name(srv->cfg.mode), now, plural_s(now), room,
               (unsigned long long)atomic_load(&srv->st.served));
-    reply_out(r, "%llu messages, %llu bytes in, %llu bytes out",
-              (unsigned long long)atomic_load(&srv->st.messages),
+    unsigned long long msgs = atomic_load(&srv->st.messages);
+    reply_out(r, "%llu message%s, %llu bytes in, %llu bytes out", msgs, plural_s(msgs),
               (unsigned long long)atomic_load(&srv->st.bytes_in),
               (unsigned long long)atomic_load(&srv->st.bytes_out));
 }

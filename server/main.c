@@ -58,9 +58,13 @@ static void usage(FILE *out)
             "at all, is disconnected as \"too slow\". Joins and quits are\n"
             "announced while at most %d people are in the room (a room of thousands\n"
             "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
-            "When stdin is a terminal, type help for the operator console\n"
-            "(who, stats, say, kick, ban, quit). SIGINT/SIGTERM: clients are told, queues get\n"
-            "%d s to drain, exit status 0.\n",
+            "When stdin is its terminal, type help for the operator console\n"
+            "(who, stats, say, kick, ban, quit). It reads only while the server is in the\n"
+            "foreground: started with &, the server leaves the terminal to the shell.\n"
+            "SIGINT, SIGTERM and SIGHUP (its terminal was closed): new connections are\n"
+            "refused, clients are told, queues get %d s to drain, exit status 0. To keep\n"
+            "it running after logout: nohup (SIGHUP ignored at start stays ignored),\n"
+            "setsid, or a tmux or screen session.\n",
             PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, RATE_BURST, RATE_DEFAULT,
             TRANSCRIPT_SYNC_MS, OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20,
             ANNOUNCE_MAX_USERS, SHUTDOWN_FLUSH_MS / 1000);
@@ -213,15 +217,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "sockchat-server: %s\n", err);
         return strncmp(err, "bad address", 11) == 0 ? EX_USAGE : EX_UNAVAILABLE;
     }
-    /* SIGINT and SIGTERM are blocked (every thread inherits that) and read
-     * from a signalfd that the drivers poll next to the listening socket: no
-     * asynchronous handler at all, so nothing to get wrong in one, and
-     * nothing for ThreadSanitizer's deferred delivery to lose (it did, about
-     * once in a hundred starts, leaving the server deaf to SIGTERM). */
+    /* SIGINT, SIGTERM and SIGHUP are blocked (every thread inherits that)
+     * and read from a signalfd that the drivers poll next to the listening
+     * socket: no asynchronous handler at all, so nothing to get wrong in one,
+     * and nothing for ThreadSanitizer's deferred delivery to lose (it did,
+     * about once in a hundred starts, leaving the server deaf to SIGTERM).
+     * SIGHUP (the terminal or ssh session that started us was closed) is a
+     * clean stop like SIGTERM, unless it was ignored when we started: that
+     * is how nohup(1) asks a program to outlive its terminal, and a blocked
+     * signal is queued even when ignored, so it must stay out of the set. */
+    struct sigaction hup;
+    bool hup_ignored = sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN;
     sigset_t stopset;
     sigemptyset(&stopset);
     sigaddset(&stopset, SIGINT);
     sigaddset(&stopset, SIGTERM);
+    if (!hup_ignored)
+        sigaddset(&stopset, SIGHUP);
     int sigfd = -1;
     if (pthread_sigmask(SIG_BLOCK, &stopset, NULL) != 0 ||
         (sigfd = signalfd(-1, &stopset, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
@@ -229,6 +241,12 @@ int main(int argc, char **argv)
         close(lfd);
         return EX_OSERR;
     }
+    /* A background job that touches its terminal gets SIGTTIN (a read) or,
+     * with `stty tostop`, SIGTTOU (a write, our log), and is stopped: the
+     * whole chat would freeze. Ignored, a read fails with EIO instead (the
+     * console then waits for `fg`) and the log is written. */
+    signal(SIGTTIN, SIG_IGN);
+    signal(SIGTTOU, SIG_IGN);
 
     struct server srv;
     server_init(&srv, &cfg);
@@ -256,12 +274,15 @@ int main(int argc, char **argv)
         return EX_OSERR;
     }
     struct console con;
-    console_init(&con, isatty(STDIN_FILENO));
+    console_init(&con);
 
     printf("listening on %s (mode %s)\n", bound, mode_name(cfg.mode));
     fflush(stdout);
-    log_event(&srv, NULL, "sockchat-server %s listening on %s (mode %s)%s", SOCKCHAT_VERSION, bound,
-              mode_name(cfg.mode), con.enabled ? "; type help for commands" : "");
+    log_event(&srv, NULL, "sockchat-server %s listening on %s (mode %s)", SOCKCHAT_VERSION, bound,
+              mode_name(cfg.mode));
+    console_start(&srv, &con);
+    if (hup_ignored)
+        log_event(&srv, NULL, "SIGHUP is ignored (nohup): closing the terminal does not stop it");
     char reach[256];
     net_reach(bound, reach, sizeof reach);
     if (reach[0] != '\0')
@@ -290,6 +311,7 @@ int main(int argc, char **argv)
     log_event(&srv, NULL, "stopped%s",
               rc.signo == SIGINT    ? " (SIGINT)"
               : rc.signo == SIGTERM ? " (SIGTERM)"
+              : rc.signo == SIGHUP  ? " (SIGHUP)"
                                     : "");
     logger_stop(srv.log);
     srv.log = NULL; /* anything logged from here on is dropped, not a use after free */

@@ -344,20 +344,21 @@ int mode_pool_run(struct server *srv, struct run_ctx *rc)
     while (status == 0 && !rc->stop) {
         struct pollfd p[2] = {
             {rc->sigfd, POLLIN, 0},
-            {rc->con->enabled ? 0 : -1, POLLIN, 0},
+            {console_fd(srv, rc->con), POLLIN, 0},
         };
-        if (poll(p, 2, -1) < 0 && errno != EINTR) {
+        if (poll(p, 2, console_timeout(srv, rc->con, -1)) < 0 && errno != EINTR) {
             rc->signo = -1; /* for shutdown_reason(): neither signal nor console */
             break;
         }
         if (p[0].revents && signal_drain(rc))
-            rc->stop = true;
-        if (p[1].revents && console_readable(srv, rc->con))
-            rc->stop = true;
+            server_shutdown(srv, rc);
+        if (!rc->stop && p[1].revents && console_readable(srv, rc->con))
+            server_shutdown(srv, rc);
     }
-    log_event(srv, NULL, "shutting down: telling %u clients", registry_count(srv));
-    registry_shutdown(srv, shutdown_reason(rc));
-    atomic_store(&srv->stopping, true);
+    /* Also after a failed start or poll. It sets srv->stopping before it
+     * shuts the listener down: a worker woken by that (EPOLLHUP) sees the
+     * flag on its next round and drops the listener from its epoll set. */
+    server_shutdown(srv, rc);
     for (unsigned i = 0; i < started; i++)
         pool_poke(&ws[i]);
     for (unsigned i = 0; i < started; i++)

@@ -21,18 +21,18 @@ int mode_single_run(struct server *srv, struct run_ctx *rc)
         struct pollfd p[3] = {
             {listening ? rc->lfd : -1, POLLIN, 0},
             {rc->sigfd, POLLIN, 0},
-            {rc->con->enabled ? 0 : -1, POLLIN, 0},
+            {console_fd(srv, rc->con), POLLIN, 0},
         };
-        if (poll(p, 3, listening ? -1 : 100) < 0) {
+        if (poll(p, 3, console_timeout(srv, rc->con, listening ? -1 : 100)) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "sockchat-server: poll: %s\n", strerror(errno));
             return 71; /* EX_OSERR */
         }
         if (p[1].revents && signal_drain(rc))
-            rc->stop = true;
-        if (p[2].revents && console_readable(srv, rc->con))
-            rc->stop = true;
+            server_shutdown(srv, rc);
+        if (!rc->stop && p[2].revents && console_readable(srv, rc->con))
+            server_shutdown(srv, rc);
         if (rc->stop || !p[0].revents)
             continue;
 

@@ -95,8 +95,12 @@ void client_serve(struct client *c, struct run_ctx *rc)
         struct pollfd p[3] = {
             {c->fd, (short)((plan.rd ? POLLIN : 0) | (plan.wr ? POLLOUT : 0)), 0},
             {rc ? rc->sigfd : -1, POLLIN, 0},
-            {rc && rc->con->enabled ? 0 : -1, POLLIN, 0},
+            {rc && !rc->stop ? console_fd(srv, rc->con) : -1, POLLIN, 0},
         };
+        /* Single mode: a backgrounded console looks for `fg` now and then. */
+        int con_ms = rc && !rc->stop ? console_timeout(srv, rc->con, -1) : -1;
+        if (con_ms >= 0 && (!plan.deadline_ms || now + con_ms < plan.deadline_ms))
+            plan.deadline_ms = now + con_ms;
         struct timespec ts, *tp = NULL;
         if (plan.deadline_ms) {
             int64_t left = plan.deadline_ms - now;
@@ -112,14 +116,10 @@ void client_serve(struct client *c, struct run_ctx *rc)
             client_request_close(c, CLOSE_NOW, "internal error", 0);
             continue;
         }
-        if (rc && p[1].revents && signal_drain(rc) && !rc->stop) {
-            rc->stop = true;
-            registry_shutdown(srv, shutdown_reason(rc));
-        }
-        if (rc && p[2].revents && console_readable(srv, rc->con) && !rc->stop) {
-            rc->stop = true;
-            registry_shutdown(srv, shutdown_reason(rc));
-        }
+        if (rc && p[1].revents && signal_drain(rc))
+            server_shutdown(srv, rc);
+        if (rc && !rc->stop && p[2].revents && console_readable(srv, rc->con))
+            server_shutdown(srv, rc);
         if (!plan.rd && !plan.wr && (p[0].revents & (POLLHUP | POLLERR)))
             client_request_close(c, CLOSE_NOW, "lost connection", 0); /* or poll spins */
         if (plan.rd && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -253,27 +253,25 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
             {listening ? rc->lfd : -1, POLLIN, 0},
             {rc->sigfd, POLLIN, 0},
             {reaper.efd, POLLIN, 0},
-            {rc->con->enabled && !rc->stop ? 0 : -1, POLLIN, 0},
+            {rc->stop ? -1 : console_fd(srv, rc->con), POLLIN, 0},
         };
-        int timeout = rc->stop || !listening ? 100 : -1;
+        int timeout = rc->stop || !listening ? 100 : console_timeout(srv, rc->con, -1);
         if (poll(p, 4, timeout) < 0 && errno != EINTR)
             break;
         bool stop = false;
         if (p[1].revents && signal_drain(rc))
             stop = true;
-        if (p[3].revents && console_readable(srv, rc->con))
+        if (!rc->stop && p[3].revents && console_readable(srv, rc->con))
             stop = true;
         if (stop && !rc->stop) {
-            rc->stop = true;
             stop_deadline = server_now_ms(srv) + SHUTDOWN_FLUSH_MS + LINGER_MS + 2000;
-            log_event(srv, NULL, "shutting down: telling %u clients", registry_count(srv));
-            registry_shutdown(srv, shutdown_reason(rc));
+            server_shutdown(srv, rc);
         }
         if (p[2].revents) {
             eventfd_drain(reaper.efd);
             reap();
         }
-        if (p[0].revents && !accept_batch(srv, rc->lfd, start_client))
+        if (!rc->stop && p[0].revents && !accept_batch(srv, rc->lfd, start_client))
             resume_ms = server_now_ms(srv) + 100;
     }
     reap();

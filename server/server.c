@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 const char *mode_name(enum mode m)
@@ -129,9 +130,33 @@ const char *shutdown_reason(const struct run_ctx *rc)
         return "the operator pressed Ctrl-C";
     case SIGTERM:
         return "it was told to stop (SIGTERM)";
+    case SIGHUP:
+        return "its terminal was closed";
     case 0:
         return "the operator typed quit";
     default:
         return "it hit an error (see its log)";
     }
+}
+
+void server_shutdown(struct server *srv, struct run_ctx *rc)
+{
+    if (rc->stop)
+        return;
+    rc->stop = true;
+    atomic_store(&srv->stopping, true); /* pool workers drop the listener */
+    /* Stop listening before the drain, or the kernel would go on completing
+     * handshakes into the backlog for up to SHUTDOWN_FLUSH_MS, and each of
+     * those clients would get a reset (and back off longer) instead of a
+     * refusal. shutdown(SHUT_RD), not close(): on Linux it takes a listening
+     * socket out of service at once (new connections are refused, those in
+     * the backlog reset) while the descriptor stays valid. Pool workers may
+     * be inside accept() or epoll_ctl() on it right now: they get EINVAL or
+     * an EPOLLHUP, never a reused descriptor number, and main() closes it
+     * only after every driver thread is gone. */
+    if (shutdown(rc->lfd, SHUT_RD) < 0)
+        log_event(srv, NULL, "shutdown of the listening socket: %s", strerror(errno));
+    unsigned n = registry_count(srv);
+    log_event(srv, NULL, "shutting down: telling %u client%s", n, plural_s(n));
+    registry_shutdown(srv, shutdown_reason(rc));
 }

@@ -490,6 +490,11 @@ struct logger *logger_start(int fd);
 void logger_stop(struct logger *lg);
 void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* "s" unless n is 1: "1 client", "2 clients". */
+static inline const char *plural_s(unsigned long long n)
+{
+    return n == 1 ? "" : "s";
+}
 /* Formats a duration like "1h02m03s". */
 void format_duration(char *buf, size_t cap, int64_t ms);
 
@@ -515,13 +520,30 @@ void net_refuse(int fd, const char *line);
 
 /* ---- console.c ---- */
 
+/* The console reads the terminal the server was started from, which it
+ * shares with the shell: only while the server is that terminal's
+ * foreground process group, never blocking (see console.c). */
+enum { CONSOLE_RECHECK_MS = 1000 }; /* backgrounded: how often to look for `fg` */
 struct console {
-    bool enabled;
+    bool enabled;    /* a terminal we may read; off for good after EOF or an error */
+    bool foreground; /* at the last look, the server was its foreground group */
+    int fd;          /* our own, non-blocking descriptor of the terminal; -1: none */
+    int64_t look_ms; /* backgrounded: when to look again */
     struct linebuf lb;
 };
-void console_init(struct console *con, bool enabled);
+void console_init(struct console *con);
 void console_free(struct console *con);
-/* Reads stdin and runs what was typed; true when the operator said quit. */
+/* Turns the console on when stdin is this process's controlling terminal;
+ * logs what it found. */
+void console_start(struct server *srv, struct console *con);
+/* Before each poll: the descriptor to wait on for operator input, or -1
+ * (none, or the server is a background job). */
+int console_fd(struct server *srv, struct console *con);
+/* A poll timeout (ms, -1: none) lowered so that a backgrounded console
+ * looks for `fg` again in time. */
+int console_timeout(struct server *srv, const struct console *con, int timeout_ms);
+/* console_fd() was readable: reads and runs what was typed; true when the
+ * operator said quit. */
 bool console_readable(struct server *srv, struct console *con);
 /* Runs one console line, output to out; true on quit. */
 bool console_run(struct server *srv, const char *line, FILE *out);
@@ -530,7 +552,7 @@ bool console_run(struct server *srv, const char *line, FILE *out);
 
 struct run_ctx {
     int lfd;
-    int sigfd; /* signalfd: readable when SIGINT/SIGTERM arrived */
+    int sigfd; /* signalfd: readable when SIGINT/SIGTERM/SIGHUP arrived */
     int signo; /* the last of them, for the log */
     struct console *con;
     bool stop; /* set by the driver when a signal or the console asked */
@@ -565,5 +587,8 @@ bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, in
 bool signal_drain(struct run_ctx *rc);
 /* Why the server stops, for the SHUTDOWN notice (rc->signo, or the console). */
 const char *shutdown_reason(const struct run_ctx *rc);
+/* Every driver's first step of a shutdown, once (sets rc->stop): the
+ * listener stops taking connections, the log says so, everyone is told. */
+void server_shutdown(struct server *srv, struct run_ctx *rc);
 
 #endif

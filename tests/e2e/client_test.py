@@ -1359,6 +1359,56 @@ def t_terminal_gone(opts):
             pass
 
 
+def _proc_state(pid):
+    """R, S, T (stopped)... from /proc/PID/stat; None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def t_background(opts):
+    """The server started as a background job of an interactive shell
+    (`sockchat-server ... &`): the shell is used meanwhile, and the chat goes
+    on (the server used to read the terminal, got SIGTTIN and froze
+    everyone); SIGTERM ends it with status 0."""
+    binary = h.need(opts.server, "sockchat-server")
+    tm = h.Tmux()
+    sh = tm.pane(["bash", "--norc", "--noprofile", "-i"], 100, 30, name="shell")
+    sh.line("PS1='sh> '")
+    sh.wait(r"^sh>\s*$")
+    out, err = os.path.join(tm.dir, "server.out"), os.path.join(tm.dir, "server.err")
+    sh.line("%s --bind 127.0.0.1 --port 0 >%s 2>%s & echo pid=$!"
+            % (shlex.quote(binary), shlex.quote(out), shlex.quote(err)))
+    pid = int(sh.wait(r"^pid=(\d+)").group(1))
+    h._cleanups.append(lambda: _proc_state(pid) and os.kill(pid, signal.SIGKILL))
+
+    def listening():
+        with open(out) as f:
+            return re.search(r"listening on 127\.0\.0\.1:(\d+)", f.read())
+    port = int(h.poll_until("the server's listening line", listening, 10).group(1))
+    peer = h.FramedClient(port, "bob")
+    p = client(tm, opts, port, "alice")
+    for i in range(4):
+        sh.line("echo marker%d" % i)
+        sh.wait(r"^marker%d\s*$" % i)
+        p.line("from alice %d" % i)
+        p.wait(acked("alice", "from alice %d" % i))
+        peer.wait(r"^CHAT \d+ alice from alice %d$" % i)
+        n = peer.msg("from bob %d" % i)
+        peer.wait(r"^ACK %d\b" % n)
+        p.wait(chat("bob", "from bob %d" % i))
+        state = _proc_state(pid)
+        h.check(state not in ("T", "t", None), "the server is in state %r" % state, sh.describe)
+    sh.line("wait %d; echo status=$?" % pid)
+    os.kill(pid, signal.SIGTERM)
+    sh.wait(r"^status=0\s*$")
+    with open(err) as f:
+        log = f.read()
+    h.check(re.search(r"stopped \(SIGTERM\)$", log, re.M), "no 'stopped (SIGTERM)' in:\n" + log)
+
+
 TESTS = {
     "chat": t_chat, "two_clients": t_two_clients, "unicode": t_unicode, "resize": t_resize,
     "reconnect": t_reconnect, "escape": t_escape, "ctrl_c": t_ctrl_c, "sigterm": t_sigterm,
@@ -1375,6 +1425,7 @@ TESTS = {
     "connect_password": t_connect_password, "plain_prompt": t_plain_prompt,
     "reconnect_now": t_reconnect_now, "not_chat_server": t_not_chat_server,
     "mouse_off": t_mouse_off, "no_locale": t_no_locale, "plain_chat": t_plain_chat,
+    "background": t_background,
 }
 
 if __name__ == "__main__":

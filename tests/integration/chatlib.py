@@ -16,6 +16,7 @@ Environment:
   SOCKCHAT_TEST_VERBOSE  1: print server logs even when a test passes
 """
 
+import fcntl
 import os
 import re
 import select
@@ -23,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import termios
 import threading
 import time
 import traceback
@@ -67,6 +69,13 @@ def remaining(deadline):
 # The server process
 
 
+def _take_terminal():
+    """In the child, after setsid(): stdin (a pty) becomes the controlling
+    terminal of the new session. (Modules imported before the fork: the
+    import lock may be held by another thread at that moment.)"""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Server:
     """The real server on --port 0, its output drained by threads.
 
@@ -101,7 +110,9 @@ class Server:
         if env:
             penv.update(env)
         # tty=True: stdin is a pseudo-terminal, which enables the operator
-        # console; console() types on it.
+        # console; console() types on it. As in a terminal window, it is the
+        # controlling terminal of a session the server leads, so the server
+        # is its foreground process group (the console reads only then).
         self.tty_master = None
         stdin = subprocess.DEVNULL
         if tty:
@@ -109,7 +120,8 @@ class Server:
             self.tty_master, slave = pty.openpty()
             stdin = slave
         self.proc = subprocess.Popen(self.argv, stdin=stdin, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=penv)
+                                     stderr=subprocess.PIPE, env=penv, start_new_session=tty,
+                                     preexec_fn=_take_terminal if tty else None)
         if tty:
             os.close(slave)
         self.pid = self.proc.pid

@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
-"""Server lifecycle: single mode's queueing, SIGTERM with clients, limits,
-ports and addresses, options.
+"""Server lifecycle: single mode's queueing, SIGTERM/SIGHUP with clients, a
+background job, the listener at shutdown, limits, ports and addresses,
+options.
 
 usage: test_lifecycle.py SERVER_BINARY [--mode M] [-k NAME]"""
 
+import fcntl
 import os
 import re
 import select
+import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chatlib import (T_SHORT, TIMEOUT_SCALE, Conn, Server, Skip, deadline_in,  # noqa: E402
                      remaining, run_tests)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def test_single_mode_queues_second_client(ctx):
@@ -489,6 +496,179 @@ def test_kick_without_close(ctx):
         b.expect_eof()  # and keep the socket open
         m = a.wait_type("LEAVE", pred=lambda m: m.nick == "bob")
         assert m.text.startswith(b"kicked"), m
+
+
+def _proc_state(pid):
+    """The state letter of /proc/PID/stat: R, S, T (stopped), Z..."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def _cpu_seconds(pid):
+    """User + system CPU time pid has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_background_job(ctx):
+    """Started as a background job (`sockchat-server &` in an interactive
+    shell: stdin the terminal, another process group in its foreground),
+    with the shell's input pending on that terminal: the server serves and
+    is never stopped (the old console read it and got SIGTTIN), does not
+    spin on the pending input, takes operator commands once brought to the
+    foreground, and exits 0 on SIGTERM within a couple of seconds."""
+    with ctx.server(tty=True, wrapper=[sys.executable, os.path.join(HERE, "bgjob.py")]) as srv:
+        pid = int(re.search(r"job (\d+)", srv.wait_log(r"^bgjob: job \d+ in the background",
+                                                       stream="err")).group(1))
+        srv.console("echo typed to the shell")  # pending: nobody reads it
+        p = srv.plain()
+        for i in range(3):
+            srv.console(f"ls {i}")
+            p.say(f"hello {i}")
+            assert p.readline() == b"Message received", f"message {i} not answered"
+            assert _proc_state(pid) != "T", "the server was stopped"
+        # The pending input stays readable: a console that polled it while
+        # in the background would spin. Measured over a second (one look
+        # for `fg` falls inside it).
+        cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+        select.select([], [], [], 1.0)
+        cpu, wall = _cpu_seconds(pid) - cpu0, time.monotonic() - t0
+        print(f"  {cpu:.2f} s of CPU in {wall:.2f} s in the background, input pending")
+        assert cpu < 0.5 * wall, f"{cpu:.2f} s of CPU in {wall:.2f} s: spinning"
+        assert not any("stopped by signal" in l for l in srv.err), srv.err
+        srv.wait_log(r"console: in the background; it reads once in the foreground \(fg\)",
+                     stream="err")
+        p.close()  # single mode: let the console's stats count no one
+
+        os.kill(srv.pid, signal.SIGUSR1)  # fg
+        srv.wait_log(r"console: in the foreground", stream="err")
+        srv.console("stats")
+        srv.wait_log(r"^mode " + ctx.mode + r", up ", stream="out")
+        t0 = time.monotonic()
+        srv.send_signal(signal.SIGTERM)  # bgjob passes it on
+        rc = srv.wait(T_SHORT)
+        elapsed = time.monotonic() - t0
+        print(f"  exit {rc} {elapsed:.2f}s after SIGTERM")
+        assert rc == 0, rc
+        assert elapsed < 2.0 * TIMEOUT_SCALE, f"SIGTERM took {elapsed:.2f}s"
+        srv.join_output()
+        assert any(re.search(r"stopped \(SIGTERM\)$", l) for l in srv.err), srv.log_tail()
+
+
+def test_sighup_is_a_clean_stop(ctx):
+    """SIGHUP (the terminal or ssh session that started the server closed):
+    like SIGTERM, every client is told why, the transcript holds what was
+    acknowledged, exit status 0 and `stopped (SIGHUP)` in the log."""
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                        f"sockchat-hup-{os.getpid()}-{ctx.mode}.log")
+    try:
+        with ctx.server("--transcript", path) as srv:
+            f = srv.framed("ada")
+            f.chat("written before the hang-up")
+            plain = srv.plain() if ctx.mode != "single" else None
+            if plain:
+                plain.say("/ping here")
+                plain.expect(b"pong here")
+            srv.send_signal(signal.SIGHUP)
+            lines = f.expect_eof()
+            assert b"SHUTDOWN its terminal was closed" in lines, lines
+            if plain:
+                lines = plain.expect_eof()
+                assert b"*** server shutting down: its terminal was closed" in lines, lines
+            rc = srv.wait()
+            assert rc == 0, f"exit code {rc} after SIGHUP"
+            srv.join_output()
+            assert any(re.search(r"stopped \(SIGHUP\)$", l) for l in srv.err), srv.log_tail()
+        with open(path, "rb") as t:
+            assert b" ada written before the hang-up\n" in t.read()
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def test_sighup_ignored_under_nohup(ctx):
+    """Under nohup(1) SIGHUP is ignored when the server starts: it stays
+    ignored (a blocked signal would be queued for the signalfd even so), the
+    log says so, and the server keeps serving after a SIGHUP."""
+    nohup = shutil.which("nohup")
+    if nohup is None:
+        raise Skip("no nohup here")
+    with ctx.server(wrapper=[nohup]) as srv:
+        srv.wait_log(r"SIGHUP is ignored \(nohup\)", stream="err")
+        with open(f"/proc/{srv.pid}/status") as st:
+            ign = next(int(l.split()[1], 16) for l in st if l.startswith("SigIgn:"))
+        assert ign & (1 << (signal.SIGHUP - 1)), f"SIGHUP not ignored: SigIgn {ign:x}"
+        srv.send_signal(signal.SIGHUP)  # discarded at once: it is ignored
+        f = srv.framed("night")
+        f.chat("still here")
+        srv.send_signal(signal.SIGTERM)
+        assert b"SHUTDOWN it was told to stop (SIGTERM)" in f.expect_eof()
+        assert srv.wait() == 0
+
+
+def _unsent(sock):
+    """Bytes in sock's send queue that the peer has not acknowledged yet."""
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
+def test_shutdown_refuses_new_connections(ctx):
+    """While the shutdown drains (here: a client that never reads has
+    megabytes queued, which keeps the server at it for up to 2 s), a new
+    connection is refused instead of accepted by the kernel's backlog and
+    reset later, which reconnecting clients took as a failure to back off."""
+    with ctx.server("--rate", "0", "--quiet") as srv:
+        stuck = srv.framed("stuck", rcvbuf=4096)
+        token = b"t" * 1000
+        # ~2.5 MB of PONGs to a reader that never reads: past what the
+        # kernel buffers, under the 4 MiB cut.
+        stuck.send(b"".join(b"PING %s%d\n" % (token, i) for i in range(2500)))
+        # sendall() returns once our kernel holds the bytes: wait until the
+        # server's has them all, so that its queue for us is long.
+        dl = deadline_in(T_SHORT)
+        while _unsent(stuck.sock) > 0:
+            assert remaining(dl) > 0, f"the server stopped reading: {_unsent(stuck.sock)} unsent"
+            select.select([], [], [], 0.01)
+        srv.send_signal(signal.SIGTERM)
+        srv.wait_log(r"shutting down", stream="err")
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(T_SHORT)
+        try:
+            s.connect(srv.addr)
+            s.close()
+            raise AssertionError("a connection was accepted during the shutdown drain")
+        except ConnectionRefusedError:
+            pass
+        assert srv.alive(), "the server had already exited: nothing was draining"
+        assert srv.wait(T_SHORT) == 0
+        stuck.close()
+
+
+def test_shutdown_log_line(ctx):
+    """Every mode logs the same line when it starts shutting down, with the
+    count in the right number."""
+    for sig, clients in ((signal.SIGINT, 1), (signal.SIGTERM, 0)):
+        with ctx.server() as srv:
+            if clients:
+                p = srv.plain()
+                p.say("/ping ready")
+                p.expect(b"pong ready")
+            srv.send_signal(sig)
+            want = "1 client" if clients else "0 clients"
+            srv.wait_log(r"shutting down: telling %s$" % want, stream="err")
+            assert srv.wait() == 0
+
+
+def test_stats_wording(ctx):
+    """/stats and the console's stats with one client: `1 client`."""
+    with ctx.server(tty=True) as srv:
+        f = srv.framed("solo")
+        lines = f.command("/stats")
+        outs = [m.text for m in lines if m.type == "OUT"]
+        assert any(re.search(rb", 1 client now \(1 in the room\)", t) for t in outs), outs
+        srv.console("stats")
+        line = srv.wait_log(r"^mode .* now \(", stream="out")
+        assert re.search(r", 1 client now \(1 in the room\)", line), line
 
 
 if __name__ == "__main__":

@@ -144,8 +144,12 @@ START_TEST(test_time_uptime_stats)
     fx_drain(a);
     fx_feed(a, "MSG 4 /stats\n");
     const char *out = fx_drain(a);
-    ck_assert_ptr_nonnull(strstr(out, "OUT mode threads, 1 clients now (1 in the room), 1 served"));
-    ck_assert_ptr_nonnull(strstr(out, "OUT 1 messages, "));
+    ck_assert_ptr_nonnull(strstr(out, "OUT mode threads, 1 client now (1 in the room), 1 served"));
+    ck_assert_ptr_nonnull(strstr(out, "OUT 1 message, "));
+    fx_feed(a, "MSG 5 more chat\n");
+    fx_drain(a);
+    fx_feed(a, "MSG 6 /stats\n");
+    ck_assert_ptr_nonnull(strstr(fx_drain(a), "OUT 2 messages, "));
 }
 END_TEST
 
@@ -214,6 +218,7 @@ START_TEST(test_console)
     ck_assert_ptr_nonnull(strstr(console("help"), "kick NICK"));
     ck_assert_ptr_nonnull(strstr(console("who"), "bob"));
     ck_assert_ptr_nonnull(strstr(console("stats"), "2 clients now"));
+    ck_assert_ptr_nonnull(strstr(console("stats"), ", 0 messages, "));
     console("say hello \x1b[2Jclass");
     ck_assert_str_eq(fx_drain(a), "NOTICE hello class\n");
     ck_assert_str_eq(console("kick nobody"), "no such nick: nobody\n");
@@ -223,6 +228,17 @@ START_TEST(test_console)
     FILE *f = tmpfile();
     ck_assert(console_run(&fx_srv, "quit", f));
     fclose(f);
+}
+END_TEST
+
+/* Read on a projector: "1 client", "1 message", not "1 clients". */
+START_TEST(test_console_stats_counts)
+{
+    struct client *a = fx_framed("alice");
+    ck_assert_ptr_nonnull(strstr(console("stats"), ", 1 client now (1 in the room), "));
+    fx_feed(a, "MSG 1 hello\n");
+    fx_drain(a);
+    ck_assert_ptr_nonnull(strstr(console("stats"), ", 1 message, "));
 }
 END_TEST
 
@@ -246,6 +262,7 @@ Suite *commands_suite(void)
     TCase *op = tcase_create("console");
     tcase_add_checked_fixture(op, fx_setup, fx_teardown);
     tcase_add_test(op, test_console);
+    tcase_add_test(op, test_console_stats_counts);
     suite_add_tcase(s, op);
     return s;
 }
