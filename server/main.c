@@ -27,7 +27,9 @@ static void usage(FILE *out)
             "  --max-clients N    connections at once; the next is refused (default %d)\n"
             "                     unless one has not joined the room in 10 s\n"
             "  --name NAME        server name shown to clients (default sockchat)\n"
-            "  --history N        chat messages sent to newcomers (default %d, max %d)\n"
+            "  --history N        chat messages sent to newcomers (default %d, max %d);\n"
+            "                     at most the newest %d KiB of them, and a note of how\n"
+            "                     many older ones are not shown\n"
             "  --rate MSGS_PER_S  per-client message rate, burst %d (default %d; 0 = off);\n"
             "                     /ping is never limited\n"
             "  --quiet            do not log every message (connections are still logged)\n"
@@ -65,9 +67,10 @@ static void usage(FILE *out)
             "refused, clients are told, queues get %d s to drain, exit status 0. To keep\n"
             "it running after logout: nohup (SIGHUP ignored at start stays ignored),\n"
             "setsid, or a tmux or screen session.\n",
-            PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, RATE_BURST, RATE_DEFAULT,
-            TRANSCRIPT_SYNC_MS, OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20,
-            ANNOUNCE_MAX_USERS, SHUTDOWN_FLUSH_MS / 1000);
+            PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, HISTORY_BYTES >> 10,
+            RATE_BURST, RATE_DEFAULT, TRANSCRIPT_SYNC_MS, OUTQ_SOFT_BYTES >> 20,
+            OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20, ANNOUNCE_MAX_USERS,
+            SHUTDOWN_FLUSH_MS / 1000);
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned *out)

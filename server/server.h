@@ -49,6 +49,10 @@ enum {
     OUTQ_PRIVATE_MIN = 256,     /* smallest private (coalescing) buffer */
     HISTORY_DEFAULT = 20,
     HISTORY_MAX = 10000,
+    /* What a newcomer is sent of the history, at most, in its dialect: a
+     * quarter of OUTQ_SOFT_BYTES, so that no --history can make the replay
+     * trip the slow-consumer limit. Older entries are dropped. */
+    HISTORY_BYTES = 256 << 10,
     RATE_DEFAULT = 10, /* messages per second, per client */
     RATE_BURST = 20,
     MAX_CLIENTS_DEFAULT = 1000,
@@ -120,13 +124,22 @@ struct history {
     struct outmsg **framed; /* each entry encoded once per dialect */
     struct outmsg **plain;
     unsigned cap, head, count;
+    size_t bytes;    /* the longer encoding of each entry, summed: <= HISTORY_BYTES */
+    uint64_t pushed; /* entries ever pushed, for history_omitted() */
 };
 
 void history_init(struct history *h, unsigned cap);
 void history_free(struct history *h);
+/* Keeps the entry; drops the oldest while there are more than cap, or
+ * more than HISTORY_BYTES in either dialect. */
 void history_push(struct history *h, struct outmsg *framed, struct outmsg *plain);
 /* The i-th oldest entry (0 <= i < count). */
 struct outmsg *history_get(const struct history *h, unsigned i, bool framed);
+/* Counts n messages older than any pushed so far without keeping them (a
+ * transcript's records that are too old to be kept, for history_omitted). */
+void history_count_older(struct history *h, uint64_t n);
+/* How many of the last cap messages were dropped for HISTORY_BYTES. */
+uint64_t history_omitted(const struct history *h);
 
 /* ---- transcript.c: chat appended to a file before it is acknowledged ---- */
 

@@ -228,6 +228,26 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     }
 }
 
+/* With reg_lock held: the history for a newcomer. The ring holds at most
+ * HISTORY_BYTES (history_push), far under the slow-consumer limit, so no
+ * --history can cut a newcomer off. What that bound dropped of the last
+ * --history messages is said first: after the WELCOME and before the CHAT
+ * lines, where sockchat's replay de-duplication expects it. */
+static void session_history_locked(struct client *c, enum dialect d)
+{
+    const struct history *h = &c->srv->hist;
+    uint64_t omitted = history_omitted(h);
+    if (omitted > 0) {
+        char text[128];
+        snprintf(text, sizeof text, "%llu older message%s not shown (history is limited to %d KiB)",
+                 (unsigned long long)omitted, omitted == 1 ? "" : "s", HISTORY_BYTES >> 10);
+        struct msg n = {.type = MSG_NOTICE, .text = text};
+        client_send_msg(c, &n);
+    }
+    for (unsigned i = 0; i < h->count; i++)
+        client_send_ref(c, history_get(h, i, d == DIALECT_FRAMED));
+}
+
 static void session_join(struct client *c, enum dialect d, const char *want)
 {
     struct server *srv = c->srv;
@@ -254,8 +274,7 @@ static void session_join(struct client *c, enum dialect d, const char *want)
         client_send_msg(c, &w);
     }
     if (d == DIALECT_FRAMED || d == DIALECT_PLAIN)
-        for (unsigned i = 0; i < srv->hist.count; i++)
-            client_send_ref(c, history_get(&srv->hist, i, d == DIALECT_FRAMED));
+        session_history_locked(c, d);
     if (announce_wanted(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
         deliver_locked(srv, &j, c);
