@@ -45,7 +45,16 @@ static void usage(FILE *out)
             "                     each, before acknowledging it; load the last --history\n"
             "                     of them at start (default: none). Each is written before\n"
             "                     its ACK, so it survives a crash of the server; fdatasync\n"
-            "                     at most every %d ms, so a power cut may lose that much\n"
+            "                     at most every %d ms, so a power cut may lose that much.\n"
+            "                     A failed write is cut back out of FILE and the message\n"
+            "                     refused. FILE deleted or replaced while running is\n"
+            "                     noticed at the next fdatasync (or at shutdown) and\n"
+            "                     written again: the history, and what was acknowledged\n"
+            "                     meanwhile; a warning is logged\n"
+            "  --transcript-max SIZE  past SIZE bytes, FILE is renamed FILE.1 (replacing\n"
+            "                     the one before) and a new FILE begun; loading reads\n"
+            "                     both. SIZE as 64M, 1G, 512K or bytes; at least 512K,\n"
+            "                     or 0: never (default 64M)\n"
             "  --help             this text\n"
             "  --version          print the version\n"
             "\n"
@@ -86,6 +95,43 @@ static bool parse_uint(const char *s, unsigned long max, unsigned *out)
     return true;
 }
 
+/* A size: bytes, or with a K, M or G suffix (powers of 1024). */
+static bool parse_size(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0)
+        return false;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    case '\0':
+        break;
+    default:
+        return false;
+    }
+    if (shift > 0 && *++end != '\0')
+        return false;
+    if (v > (unsigned long long)(INT64_MAX >> shift))
+        return false;
+    *out = (int64_t)(v << shift);
+    return true;
+}
+
 static void die_usage(const char *what, const char *arg, const char *want)
 {
     fprintf(stderr, "sockchat-server: bad %s '%s': want %s (try --help)\n", what, arg, want);
@@ -107,6 +153,7 @@ int main(int argc, char **argv)
         {"password", required_argument, NULL, 'P'},
         {"allow", required_argument, NULL, 'A'},
         {"transcript", required_argument, NULL, 'T'},
+        {"transcript-max", required_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -123,6 +170,7 @@ int main(int argc, char **argv)
     unsigned port;
     int ch;
     const char *transcript_path = NULL;
+    int64_t transcript_max = TRANSCRIPT_MAX_DEFAULT;
     const char *allow[64];
     unsigned nallow = 0;
 
@@ -187,6 +235,12 @@ int main(int argc, char **argv)
         }
         case 'T':
             transcript_path = optarg;
+            break;
+        case 'X':
+            if (!parse_size(optarg, &transcript_max) ||
+                (transcript_max != 0 && transcript_max < TRANSCRIPT_MAX_MIN))
+                die_usage("--transcript-max", optarg,
+                          "a size of at least 512K (e.g. 64M, 1G, 524288), or 0 for never");
             break;
         case 'h':
             usage(stdout);
@@ -260,12 +314,18 @@ int main(int argc, char **argv)
     struct transcript tr;
     unsigned loaded = 0;
     if (transcript_path != NULL) {
-        if (transcript_load(transcript_path, &srv.hist, &loaded, err, sizeof err) < 0 ||
-            transcript_open(&tr, transcript_path, err, sizeof err) < 0) {
+        /* A file size limit (ulimit -f) must cost a refused message, which
+         * the transcript repairs, not the process. */
+        signal(SIGXFSZ, SIG_IGN);
+        if (transcript_open(&tr, transcript_path, transcript_max, &srv.hist, &loaded, err,
+                            sizeof err) < 0) {
             fprintf(stderr, "sockchat-server: %s\n", err);
             server_free(&srv);
             return EX_CANTCREAT;
         }
+        /* Set before the first append, so before the syncer can call it. */
+        tr.on_lost = session_transcript_repair;
+        tr.on_lost_arg = &srv;
         srv.transcript = &tr;
     }
     srv.log = logger_start(STDERR_FILENO);
@@ -311,6 +371,9 @@ int main(int argc, char **argv)
         break;
     }
     close(lfd);
+    /* Before the log stops: the syncer's last check may repair and log. */
+    if (srv.transcript != NULL)
+        transcript_close(srv.transcript);
     log_event(&srv, NULL, "stopped%s",
               rc.signo == SIGINT    ? " (SIGINT)"
               : rc.signo == SIGTERM ? " (SIGTERM)"
@@ -319,8 +382,6 @@ int main(int argc, char **argv)
     logger_stop(srv.log);
     srv.log = NULL; /* anything logged from here on is dropped, not a use after free */
     console_free(&con);
-    if (srv.transcript != NULL)
-        transcript_close(srv.transcript);
     server_free(&srv);
     close(sigfd);
     return status;

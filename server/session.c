@@ -186,8 +186,10 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     struct client *c = r->c;
     struct server *srv = c->srv;
     char nick[NICK_MAX + 1];
+    char tnote[TRANSCRIPT_NOTE_MAX];
     bool lost = false;
 
+    tnote[0] = '\0';
     pthread_mutex_lock(&srv->reg_lock);
     if (!c->joined) {
         pthread_mutex_unlock(&srv->reg_lock);
@@ -198,9 +200,14 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     encode_pair(&m, &framed, &plain);
     /* The transcript is written under the lock so its order is everyone's
      * order; the write goes to the page cache (the fsync is elsewhere). */
-    if (type == MSG_CHAT && srv->transcript && framed &&
-        transcript_append(srv->transcript, framed->data, framed->len) < 0)
-        lost = true;
+    if (type == MSG_CHAT && srv->transcript && framed) {
+        if (transcript_append(srv->transcript, &srv->hist, framed->data, framed->len) < 0)
+            lost = true;
+        /* What the append had to repair (a torn write cut back, the file
+         * deleted and written again, a rotation): logged after unlocking. */
+        if (srv->transcript->note[0] != '\0')
+            memcpy(tnote, srv->transcript->note, sizeof tnote);
+    }
     if (!lost) {
         deliver_pair_locked(srv, framed, plain, c);
         if (type == MSG_CHAT && framed && plain)
@@ -211,6 +218,8 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     outmsg_unref(framed);
     outmsg_unref(plain);
 
+    if (tnote[0] != '\0')
+        log_event(srv, NULL, "%s", tnote);
     if (lost) {
         /* Not kept, so not relayed and not acknowledged. */
         reply_err(r, "transcript", "message not sent: the server cannot save it");
@@ -246,6 +255,19 @@ static void session_history_locked(struct client *c, enum dialect d)
     }
     for (unsigned i = 0; i < h->count; i++)
         client_send_ref(c, history_get(h, i, d == DIALECT_FRAMED));
+}
+
+void session_transcript_repair(void *arg)
+{
+    struct server *srv = arg;
+    char note[TRANSCRIPT_NOTE_MAX];
+    pthread_mutex_lock(&srv->reg_lock);
+    srv->transcript->note[0] = '\0';
+    transcript_repair(srv->transcript, &srv->hist);
+    memcpy(note, srv->transcript->note, sizeof note);
+    pthread_mutex_unlock(&srv->reg_lock);
+    if (note[0] != '\0')
+        log_event(srv, NULL, "%s", note);
 }
 
 static void session_join(struct client *c, enum dialect d, const char *want)
