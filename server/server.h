@@ -49,6 +49,10 @@ enum {
     OUTQ_PRIVATE_MIN = 256,     /* smallest private (coalescing) buffer */
     HISTORY_DEFAULT = 20,
     HISTORY_MAX = 10000,
+    /* What a newcomer is sent of the history, at most, in its dialect: a
+     * quarter of OUTQ_SOFT_BYTES, so that no --history can make the replay
+     * trip the slow-consumer limit. Older entries are dropped. */
+    HISTORY_BYTES = 256 << 10,
     RATE_DEFAULT = 10, /* messages per second, per client */
     RATE_BURST = 20,
     MAX_CLIENTS_DEFAULT = 1000,
@@ -120,31 +124,96 @@ struct history {
     struct outmsg **framed; /* each entry encoded once per dialect */
     struct outmsg **plain;
     unsigned cap, head, count;
+    size_t bytes;    /* the longer encoding of each entry, summed: <= HISTORY_BYTES */
+    uint64_t pushed; /* entries ever pushed, for history_omitted() */
 };
 
 void history_init(struct history *h, unsigned cap);
 void history_free(struct history *h);
+/* Keeps the entry; drops the oldest while there are more than cap, or
+ * more than HISTORY_BYTES in either dialect. */
 void history_push(struct history *h, struct outmsg *framed, struct outmsg *plain);
 /* The i-th oldest entry (0 <= i < count). */
 struct outmsg *history_get(const struct history *h, unsigned i, bool framed);
+/* Counts n messages older than any pushed so far without keeping them (a
+ * transcript's records that are too old to be kept, for history_omitted). */
+void history_count_older(struct history *h, uint64_t n);
+/* How many of the last cap messages were dropped for HISTORY_BYTES. */
+uint64_t history_omitted(const struct history *h);
 
 /* ---- transcript.c: chat appended to a file before it is acknowledged ---- */
 
-enum { TRANSCRIPT_SYNC_MS = 200 };
+enum {
+    TRANSCRIPT_SYNC_MS = 200,
+    TRANSCRIPT_NOTE_MAX = 384,
+};
+/* --transcript-max: the default, and the least accepted (other than 0,
+ * never rotate): FILE.1 then always holds at least HISTORY_BYTES of the
+ * newest records, so a rotation never shortens the history a restart
+ * loads. */
+#define TRANSCRIPT_MAX_DEFAULT ((int64_t)64 << 20)
+#define TRANSCRIPT_MAX_MIN ((int64_t)512 << 10)
+
+/* How FILE was found lost by a check (the syncer's, before each fdatasync). */
+enum transcript_lost {
+    TRANSCRIPT_OK,
+    TRANSCRIPT_DELETED,  /* no FILE at the path: deleted, or renamed away */
+    TRANSCRIPT_REPLACED, /* another file at the path */
+    TRANSCRIPT_ROTATED,  /* ours is FILE.1 now: rotated, by us or by logrotate */
+};
 
 struct transcript {
-    int fd;
-    pthread_mutex_t lock;
+    char *path;  /* FILE */
+    char *path1; /* FILE.1: the one older file kept by a rotation */
+    int64_t max; /* rotate before a record would take FILE past it; 0: never */
+
+    /* Owned by the appender (appends and repairs are serialised by the
+     * caller: reg_lock). */
+    unsigned nfile;     /* records in FILE as far as we know (for rewriting it) */
+    bool cut_pending;   /* a failed write is not cut back yet: refuse until it is */
+    bool rotate_failed; /* said once, tried again with each record */
+    /* What the last append or repair did that the operator must hear of;
+     * "" if nothing. The caller logs it after unlocking. */
+    char note[TRANSCRIPT_NOTE_MAX];
+
+    /* The syncer's hook, called (no lock held) when its check finds FILE
+     * lost: it should take the appenders' lock and transcript_repair().
+     * NULL: the next append repairs. */
+    void (*on_lost)(void *arg);
+    void *on_lost_arg;
+
+    pthread_mutex_t lock; /* guards what follows; the appender writes them under it */
+    int fd;               /* the appender reads it unlocked: it alone changes it */
+    dev_t dev;            /* what fd is, to notice FILE deleted or replaced */
+    ino_t ino;
+    unsigned gen;      /* bumped with each new fd: a check of an old one is void */
+    off_t end;         /* the end of the last whole record in fd */
+    off_t checked_end; /* records before it were seen in FILE by a check */
+    enum transcript_lost lost;
     pthread_cond_t cond;
     pthread_t thread;
     bool dirty, stop;
 };
 
-int transcript_open(struct transcript *t, const char *path, char *err, size_t ecap);
-/* Appends one record (a framed CHAT line with its LF); -1 when it failed. */
-int transcript_append(struct transcript *t, const char *line, size_t len);
+/* Loads the last h->cap records of FILE.1 and FILE into h (*loaded: how
+ * many it holds), then opens FILE for appending, cutting off a torn last
+ * record. max: as --transcript-max (0: never rotate). */
+int transcript_open(struct transcript *t, const char *path, int64_t max, struct history *h,
+                    unsigned *loaded, char *err, size_t ecap);
+/* Appends one record (a framed CHAT line with its LF); -1 when it was not
+ * saved (nothing of it is left in the file). h is the history so far, for
+ * a repair. Sets t->note. */
+int transcript_append(struct transcript *t, const struct history *h, const char *line, size_t len);
+/* The syncer's check, also for the tests: is fd still FILE? Returns what
+ * it newly found (TRANSCRIPT_OK: nothing new). */
+enum transcript_lost transcript_verify(struct transcript *t);
+/* With the appenders' lock: when a check found FILE lost, writes FILE
+ * again from h and from the records fd got since the last good check;
+ * -1 (messages are refused) while it cannot. Sets t->note. */
+int transcript_repair(struct transcript *t, const struct history *h);
+/* Stops the syncer after a last check and sync (on_lost may run). */
 void transcript_close(struct transcript *t);
-/* Loads the last h->cap records into h; a missing file is an empty one. */
+/* What transcript_open loads, without opening: a missing file is an empty one. */
 int transcript_load(const char *path, struct history *h, unsigned *loaded, char *err, size_t ecap);
 
 /* ---- resume.c: messages resent after a reconnect are not relayed twice ----
@@ -466,6 +535,9 @@ void reply_err(struct reply *r, const char *code, const char *fmt, ...)
 void reply_ack(struct reply *r);
 /* Relays a chat text (already sanitised) from c to everyone; ACKs it. */
 void session_chat(struct reply *r, enum msg_type type, const char *text);
+/* The transcript's on_lost hook (arg: the server): repairs it under
+ * reg_lock, as appends are made, and logs what was done. */
+void session_transcript_repair(void *arg);
 
 /* ---- commands.c ---- */
 

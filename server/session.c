@@ -186,8 +186,10 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     struct client *c = r->c;
     struct server *srv = c->srv;
     char nick[NICK_MAX + 1];
+    char tnote[TRANSCRIPT_NOTE_MAX];
     bool lost = false;
 
+    tnote[0] = '\0';
     pthread_mutex_lock(&srv->reg_lock);
     if (!c->joined) {
         pthread_mutex_unlock(&srv->reg_lock);
@@ -198,9 +200,14 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     encode_pair(&m, &framed, &plain);
     /* The transcript is written under the lock so its order is everyone's
      * order; the write goes to the page cache (the fsync is elsewhere). */
-    if (type == MSG_CHAT && srv->transcript && framed &&
-        transcript_append(srv->transcript, framed->data, framed->len) < 0)
-        lost = true;
+    if (type == MSG_CHAT && srv->transcript && framed) {
+        if (transcript_append(srv->transcript, &srv->hist, framed->data, framed->len) < 0)
+            lost = true;
+        /* What the append had to repair (a torn write cut back, the file
+         * deleted and written again, a rotation): logged after unlocking. */
+        if (srv->transcript->note[0] != '\0')
+            memcpy(tnote, srv->transcript->note, sizeof tnote);
+    }
     if (!lost) {
         deliver_pair_locked(srv, framed, plain, c);
         if (type == MSG_CHAT && framed && plain)
@@ -211,6 +218,8 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     outmsg_unref(framed);
     outmsg_unref(plain);
 
+    if (tnote[0] != '\0')
+        log_event(srv, NULL, "%s", tnote);
     if (lost) {
         /* Not kept, so not relayed and not acknowledged. */
         reply_err(r, "transcript", "message not sent: the server cannot save it");
@@ -226,6 +235,39 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
         else
             log_event(srv, c, "says: %s", text);
     }
+}
+
+/* With reg_lock held: the history for a newcomer. The ring holds at most
+ * HISTORY_BYTES (history_push), far under the slow-consumer limit, so no
+ * --history can cut a newcomer off. What that bound dropped of the last
+ * --history messages is said first: after the WELCOME and before the CHAT
+ * lines, where sockchat's replay de-duplication expects it. */
+static void session_history_locked(struct client *c, enum dialect d)
+{
+    const struct history *h = &c->srv->hist;
+    uint64_t omitted = history_omitted(h);
+    if (omitted > 0) {
+        char text[128];
+        snprintf(text, sizeof text, "%llu older message%s not shown (history is limited to %d KiB)",
+                 (unsigned long long)omitted, omitted == 1 ? "" : "s", HISTORY_BYTES >> 10);
+        struct msg n = {.type = MSG_NOTICE, .text = text};
+        client_send_msg(c, &n);
+    }
+    for (unsigned i = 0; i < h->count; i++)
+        client_send_ref(c, history_get(h, i, d == DIALECT_FRAMED));
+}
+
+void session_transcript_repair(void *arg)
+{
+    struct server *srv = arg;
+    char note[TRANSCRIPT_NOTE_MAX];
+    pthread_mutex_lock(&srv->reg_lock);
+    srv->transcript->note[0] = '\0';
+    transcript_repair(srv->transcript, &srv->hist);
+    memcpy(note, srv->transcript->note, sizeof note);
+    pthread_mutex_unlock(&srv->reg_lock);
+    if (note[0] != '\0')
+        log_event(srv, NULL, "%s", note);
 }
 
 static void session_join(struct client *c, enum dialect d, const char *want)
@@ -254,8 +296,7 @@ static void session_join(struct client *c, enum dialect d, const char *want)
         client_send_msg(c, &w);
     }
     if (d == DIALECT_FRAMED || d == DIALECT_PLAIN)
-        for (unsigned i = 0; i < srv->hist.count; i++)
-            client_send_ref(c, history_get(&srv->hist, i, d == DIALECT_FRAMED));
+        session_history_locked(c, d);
     if (announce_wanted(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
         deliver_locked(srv, &j, c);

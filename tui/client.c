@@ -673,8 +673,12 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         c->swallow_errs--; /* a text line of ours from before a late greeting */
         return;
     }
-    if (m.type != MSG_CHAT && m.type != MSG_ACTION)
-        replay_end(c); /* history comes first, in one run */
+    /* History comes first, in one run; anything else ends it. But for a
+     * NOTICE before the first history line: the server's note of the
+     * older messages it does not send comes right after the WELCOME. */
+    if (m.type != MSG_CHAT && m.type != MSG_ACTION &&
+        !(m.type == MSG_NOTICE && c->replaying && c->replay_from == 0))
+        replay_end(c);
     switch (m.type) {
     case MSG_WELCOME:
         c->replaying = true;

@@ -190,7 +190,9 @@ START_TEST(test_transcript_roundtrip)
 {
     struct transcript t;
     char err[256];
-    ck_assert_int_eq(transcript_open(&t, tpath, err, sizeof err), 0);
+    unsigned loaded;
+    ck_assert_int_eq(transcript_open(&t, tpath, 0, &fx_srv.hist, &loaded, err, sizeof err), 0);
+    ck_assert_uint_eq(loaded, 0);
     fx_srv.transcript = &t;
     struct client *a = fx_framed("alice");
     char line[64];
@@ -208,7 +210,6 @@ START_TEST(test_transcript_roundtrip)
     close(fd);
 
     struct history h;
-    unsigned loaded;
     history_init(&h, 5);
     ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
     ck_assert_uint_eq(loaded, 5);
@@ -220,9 +221,12 @@ START_TEST(test_transcript_roundtrip)
     history_free(&h);
 
     /* Reopening cuts the torn record off: it was never acknowledged. */
-    ck_assert_int_eq(transcript_open(&t, tpath, err, sizeof err), 0);
-    transcript_append(&t, "CHAT 1700000001 bob next\n", 25);
+    history_init(&h, 2);
+    ck_assert_int_eq(transcript_open(&t, tpath, 0, &h, &loaded, err, sizeof err), 0);
+    ck_assert_uint_eq(loaded, 2);
+    ck_assert_int_eq(transcript_append(&t, &h, "CHAT 1700000001 bob next\n", 25), 0);
     transcript_close(&t);
+    history_free(&h);
     history_init(&h, 2);
     ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
     m = history_get(&h, 1, true);
@@ -243,7 +247,10 @@ START_TEST(test_transcript_missing_file)
     ck_assert_uint_eq(loaded, 0);
     history_free(&h);
     struct transcript t;
-    ck_assert_int_eq(transcript_open(&t, "/nonexistent-dir/x", err, sizeof err), -1);
+    history_init(&h, 5);
+    ck_assert_int_eq(transcript_open(&t, "/nonexistent-dir/x", 0, &h, &loaded, err, sizeof err),
+                     -1);
+    history_free(&h);
     ck_assert(strncmp(err, "transcript /nonexistent-dir/x: ", 31) == 0);
 }
 END_TEST
