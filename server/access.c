@@ -6,6 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An IPv4 address in IPv6 clothing (::ffff:a.b.c.d, a dual-stack socket's
+ * view of a v4 peer) is the IPv4 address: peers are shown and matched so
+ * (net_format), and a ban typed either way must hold the same people. */
+static void cidr_unmap(struct cidr *c)
+{
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (c->family != 6 || c->bits < 96 || memcmp(c->addr, prefix, sizeof prefix) != 0)
+        return;
+    memmove(c->addr, c->addr + 12, 4);
+    memset(c->addr + 4, 0, 12);
+    c->family = 4;
+    c->bits -= 96;
+}
+
 int cidr_parse(const char *s, struct cidr *c)
 {
     char host[INET6_ADDRSTRLEN + 8];
@@ -26,17 +40,33 @@ int cidr_parse(const char *s, struct cidr *c)
         return -1;
     }
     if (slash) {
-        char *end;
-        unsigned long b = strtoul(slash + 1, &end, 10);
-        if (slash[1] == '\0' || *end != '\0' || b > c->bits)
+        /* Digits only: strtoul would take "+8", " 8" and "-0". */
+        const char *d = slash + 1;
+        size_t nd = strspn(d, "0123456789");
+        if (nd == 0 || nd > 3 || d[nd] != '\0')
             return -1;
-        c->bits = (unsigned)b;
+        unsigned b = (unsigned)strtoul(d, NULL, 10);
+        if (b > c->bits)
+            return -1;
+        c->bits = b;
     }
+    cidr_unmap(c);
     return 0;
 }
 
 bool cidr_match(const struct cidr *c, const struct cidr *a)
 {
+    struct cidr mapped;
+    if (c->family == 6 && a->family == 4) {
+        /* An IPv6 network (::/0, ::ffff:0:0/95) can hold v4-mapped
+         * addresses: compare the peer in that form. */
+        memset(&mapped, 0, sizeof mapped);
+        mapped.family = 6;
+        mapped.bits = 128;
+        mapped.addr[10] = mapped.addr[11] = 0xff;
+        memcpy(mapped.addr + 12, a->addr, 4);
+        a = &mapped;
+    }
     if (c->family != a->family)
         return false;
     unsigned full = c->bits / 8, rest = c->bits % 8;
@@ -46,6 +76,22 @@ bool cidr_match(const struct cidr *c, const struct cidr *a)
         return true;
     uint8_t mask = (uint8_t)(0xff << (8 - rest));
     return (c->addr[full] & mask) == (a->addr[full] & mask);
+}
+
+bool cidr_equal(const struct cidr *a, const struct cidr *b)
+{
+    return a->family == b->family && a->bits == b->bits && cidr_match(a, b);
+}
+
+void cidr_format(const struct cidr *c, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+    if (inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr, host, sizeof host) == NULL)
+        snprintf(host, sizeof host, "?");
+    if (c->bits == (c->family == 4 ? 32u : 128u))
+        snprintf(buf, cap, "%s", host);
+    else
+        snprintf(buf, cap, "%s/%u", host, c->bits);
 }
 
 int addr_parse(const char *addrport, struct cidr *out)

@@ -222,8 +222,16 @@ struct access {
     struct auth_fail fails[AUTH_FAIL_SLOTS];
 };
 
+/* "ADDR" or "ADDR/BITS" (BITS: digits only). A v4-mapped IPv6 address
+ * (::ffff:1.2.3.4, /96 and longer) is taken as the IPv4 address, as peers
+ * are shown. */
 int cidr_parse(const char *s, struct cidr *c);
+/* Whether addr is in net; an IPv4 addr is in an IPv6 net that holds its
+ * v4-mapped form. */
 bool cidr_match(const struct cidr *net, const struct cidr *addr);
+bool cidr_equal(const struct cidr *a, const struct cidr *b);
+/* "10.0.0.0/8", "::1": as cidr_parse reads it back. */
+void cidr_format(const struct cidr *c, char *buf, size_t cap);
 /* The host part of "1.2.3.4:5" or "[::1]:5". */
 int addr_parse(const char *addrport, struct cidr *out);
 bool password_equal(const char *given, const char *want);

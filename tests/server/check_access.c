@@ -32,6 +32,52 @@ START_TEST(test_cidr)
 }
 END_TEST
 
+/* strtoul would have taken these. */
+static const char *const BAD_CIDRS[] = {
+    "127.0.0.0/+8",  "127.0.0.0/ 8", "127.0.0.0/-0", "127.0.0.0/8 ", "::1/0x10",
+    "10.0.0.0/0008", " 10.0.0.1",    "10.0.0.1/8/8", "::1/129",
+};
+
+START_TEST(test_cidr_refuses_signs_and_blanks)
+{
+    struct cidr net;
+    ck_assert_msg(cidr_parse(BAD_CIDRS[_i], &net) == -1, "%s accepted", BAD_CIDRS[_i]);
+}
+END_TEST
+
+START_TEST(test_cidr_v4_mapped)
+{
+    /* Peers are shown (and matched) as IPv4 when they come through a
+     * dual-stack socket: a v4-mapped ban must be the IPv4 one. */
+    struct cidr net, peer;
+    char buf[64];
+    ck_assert_int_eq(cidr_parse("::ffff:127.0.0.1", &net), 0);
+    ck_assert_int_eq(net.family, 4);
+    cidr_format(&net, buf, sizeof buf);
+    ck_assert_str_eq(buf, "127.0.0.1");
+    ck_assert_int_eq(addr_parse("127.0.0.1:4000", &peer), 0);
+    ck_assert(cidr_match(&net, &peer));
+    ck_assert_int_eq(cidr_parse("::FFFF:10.0.0.0/104", &net), 0);
+    cidr_format(&net, buf, sizeof buf);
+    ck_assert_str_eq(buf, "10.0.0.0/8");
+    ck_assert_int_eq(addr_parse("10.1.2.3:1", &peer), 0);
+    ck_assert(cidr_match(&net, &peer));
+    /* An IPv6 network holding the mapped range holds IPv4 peers. */
+    ck_assert_int_eq(cidr_parse("::/0", &net), 0);
+    ck_assert(cidr_match(&net, &peer));
+    ck_assert_int_eq(cidr_parse("::1", &net), 0);
+    ck_assert(!cidr_match(&net, &peer));
+    cidr_format(&net, buf, sizeof buf);
+    ck_assert_str_eq(buf, "::1");
+    struct cidr a, b;
+    ck_assert_int_eq(cidr_parse("10.0.0.0/8", &a), 0);
+    ck_assert_int_eq(cidr_parse("10.9.9.9/8", &b), 0);
+    ck_assert(cidr_equal(&a, &b));
+    ck_assert_int_eq(cidr_parse("10.0.0.0/9", &b), 0);
+    ck_assert(!cidr_equal(&a, &b));
+}
+END_TEST
+
 START_TEST(test_password_equal)
 {
     ck_assert(password_equal("secret", "secret"));
@@ -254,6 +300,9 @@ Suite *access_suite(void)
     TCase *core = tcase_create("core");
     tcase_add_checked_fixture(core, fx_setup, fx_teardown);
     tcase_add_test(core, test_cidr);
+    tcase_add_loop_test(core, test_cidr_refuses_signs_and_blanks, 0,
+                        (int)(sizeof BAD_CIDRS / sizeof BAD_CIDRS[0]));
+    tcase_add_test(core, test_cidr_v4_mapped);
     tcase_add_test(core, test_password_equal);
     tcase_add_test(core, test_allow_and_ban);
     tcase_add_test(core, test_auth_failures_slow_down);
