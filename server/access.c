@@ -1,5 +1,6 @@
-/* access: who may connect (--allow, console ban) and who may talk
- * (--password), with failed logins from one address slowed down. */
+/* access: who may connect (--allow) and who may talk (--password), with
+ * failed logins from one address slowed down. The operator's bans are
+ * moderation.c's. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -137,7 +138,6 @@ void access_init(struct access *a)
 void access_free(struct access *a)
 {
     free(a->allow);
-    free(a->bans);
     pthread_mutex_destroy(&a->lock);
 }
 
@@ -154,42 +154,17 @@ int access_allow(struct access *a, const char *cidr)
     return 0;
 }
 
-int access_ban(struct access *a, const char *cidr)
-{
-    struct cidr c;
-    if (cidr_parse(cidr, &c) < 0)
-        return -1;
-    pthread_mutex_lock(&a->lock);
-    struct cidr *n = realloc(a->bans, (a->nbans + 1) * sizeof *n);
-    if (n == NULL) {
-        pthread_mutex_unlock(&a->lock);
-        return -1;
-    }
-    a->bans = n;
-    a->bans[a->nbans++] = c;
-    pthread_mutex_unlock(&a->lock);
-    return 0;
-}
-
 const char *access_check(struct access *a, const char *addrport)
 {
+    if (a->nallow == 0)
+        return NULL;
     struct cidr peer;
     if (addr_parse(addrport, &peer) < 0)
-        return a->nallow ? "not allowed" : NULL;
-    if (a->nallow > 0) {
-        bool ok = false;
-        for (unsigned i = 0; i < a->nallow && !ok; i++)
-            ok = cidr_match(&a->allow[i], &peer);
-        if (!ok)
-            return "not allowed";
-    }
-    const char *why = NULL;
-    pthread_mutex_lock(&a->lock);
-    for (unsigned i = 0; i < a->nbans && !why; i++)
-        if (cidr_match(&a->bans[i], &peer))
-            why = "banned";
-    pthread_mutex_unlock(&a->lock);
-    return why;
+        return "not allowed";
+    for (unsigned i = 0; i < a->nallow; i++)
+        if (cidr_match(&a->allow[i], &peer))
+            return NULL;
+    return "not allowed";
 }
 
 /* The slot of peer's failures, or NULL. Under a->lock. */

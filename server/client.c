@@ -24,6 +24,7 @@ struct client *client_new(struct server *srv, int fd, const char *addr)
     snprintf(c->addr, sizeof c->addr, "%s", addr);
     c->connected_ms = server_now_ms(srv);
     atomic_init(&c->active_ms, c->connected_ms);
+    atomic_init(&c->muted_until_ms, 0);
     atomic_init(&c->wake_pending, false);
     atomic_init(&c->thread_ready, false);
     linebuf_init(&c->lb, LINE_MAX_BYTES);

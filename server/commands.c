@@ -32,6 +32,21 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
         reply_err(r, ERR_BAD_NICK, "guestN names are given by the server; pick another");
         return -1;
     }
+    /* A nick change is said to the room: a muted person keeps quiet. */
+    if (session_muted(r))
+        return -1;
+    /* A kicked or banned nick stays with its owner: whoever types it now
+     * is most likely that person back as a new guest. Only the name is
+     * refused (a namesake would lose nothing else). */
+    struct mod_entry held;
+    if (strcasecmp(want, c->nick) != 0 &&
+        mod_find(&srv->mod, MOD_KICK | MOD_BAN, want, NULL, NULL, server_now_ms(srv), &held)) {
+        char left[48];
+        mod_format_left(&held, server_now_ms(srv), left, sizeof left);
+        reply_err(r, ERR_NICK_TAKEN, "%s is %s by the operator (%s); pick another", want,
+                  held.kind == MOD_BAN ? "banned" : "kicked", left);
+        return -1;
+    }
 
     pthread_mutex_lock(&srv->reg_lock);
     struct client *other = registry_find_locked(srv, want);
@@ -49,6 +64,8 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
 
     reply_msg(r, &m);
     log_event(srv, c, "%s is now known as %s", old, want);
+    if (c->joined)
+        operator_mute_arrival(c, want, NULL); /* a mute follows the nick */
     return 0;
 }
 
@@ -90,7 +107,7 @@ static void cmd_me(struct reply *r, const char *args)
         reply_err(r, ERR_USAGE, "usage: /me ACTION");
         return;
     }
-    session_chat(r, MSG_ACTION, args);
+    session_chat(r, MSG_ACTION, args); /* refused there when muted */
 }
 
 static void cmd_msg(struct reply *r, const char *args)
@@ -105,6 +122,8 @@ static void cmd_msg(struct reply *r, const char *args)
         reply_err(r, ERR_USAGE, "usage: /msg NICK TEXT");
         return;
     }
+    if (session_muted(r))
+        return;
     if (!nick_valid(word, len)) {
         reply_err(r, ERR_NO_SUCH_NICK, "no such nick");
         return;

@@ -58,8 +58,10 @@ static void usage(FILE *out)
             "at all, is disconnected as \"too slow\". Joins and quits are\n"
             "announced while at most %d people are in the room (a room of thousands\n"
             "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
-            "When stdin is a terminal, type help for the operator console\n"
-            "(who, stats, say, kick, ban, quit). SIGINT/SIGTERM: clients are told, queues get\n"
+            "When stdin is a terminal, type help for the operator console (who, stats,\n"
+            "say, kick, ban, unban, mute, unmute, bans, quit): kick and ban take a nick and\n"
+            "hold that person (sockchat's session token, the nick), not the address,\n"
+            "which a class on one machine shares. SIGINT/SIGTERM: clients are told, queues get\n"
             "%d s to drain, exit status 0.\n",
             PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, RATE_BURST, RATE_DEFAULT,
             TRANSCRIPT_SYNC_MS, OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20,

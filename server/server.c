@@ -43,6 +43,7 @@ void server_init(struct server *srv, const struct config *cfg)
     pthread_mutex_init(&srv->reg_lock, NULL);
     history_init(&srv->hist, cfg->history);
     access_init(&srv->acc);
+    mod_init(&srv->mod);
     resume_init(&srv->resume);
     srv->nick_tab = &srv->nick_tab0;
     srv->nick_buckets = 1;
@@ -59,6 +60,7 @@ void server_free(struct server *srv)
     if (srv->nick_tab != &srv->nick_tab0)
         free(srv->nick_tab);
     access_free(&srv->acc);
+    mod_free(&srv->mod);
     resume_free(&srv->resume);
     pthread_mutex_destroy(&srv->reg_lock);
 }
@@ -76,6 +78,10 @@ int64_t server_wall(struct server *srv)
 struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker)
 {
     const char *why = access_check(&srv->acc, addr);
+    struct cidr peer;
+    if (why == NULL && addr_parse(addr, &peer) == 0 &&
+        mod_find(&srv->mod, MOD_BAN, NULL, NULL, &peer, server_now_ms(srv), NULL))
+        why = "banned";
     if (why != NULL) {
         /* One line, then closed: a student on the wrong network, or banned,
          * should know why, and ERR kicked keeps our client from retrying. */

@@ -181,12 +181,39 @@ void registry_broadcast_locked(struct server *srv, const struct msg *m, const st
     deliver_locked(srv, m, except);
 }
 
+bool session_muted(struct reply *r)
+{
+    struct client *c = r->c;
+    long long until = atomic_load(&c->muted_until_ms);
+    if (until == 0)
+        return false;
+    int64_t now = server_now_ms(c->srv);
+    if (until != INT64_MAX && now >= until) {
+        /* Over (no timer says so: the person was told how long it lasts).
+         * Cleared unless the operator muted again meanwhile. */
+        atomic_compare_exchange_strong(&c->muted_until_ms, &until, 0);
+        return false;
+    }
+    if (until == INT64_MAX) {
+        reply_err(r, ERR_MUTED,
+                  "you are muted until the operator unmutes you: you can read, not write");
+    } else {
+        char left[32];
+        format_duration(left, sizeof left, ((int64_t)until - now + 999) / 1000 * 1000);
+        reply_err(r, ERR_MUTED, "you are muted (%s left): you can read, not write", left);
+    }
+    return true;
+}
+
 void session_chat(struct reply *r, enum msg_type type, const char *text)
 {
     struct client *c = r->c;
     struct server *srv = c->srv;
     char nick[NICK_MAX + 1];
     bool lost = false;
+
+    if (session_muted(r))
+        return;
 
     pthread_mutex_lock(&srv->reg_lock);
     if (!c->joined) {
@@ -265,6 +292,7 @@ static void session_join(struct client *c, enum dialect d, const char *want)
 
     static const char *const names[] = {"?", "sockchat", "plain", "tutorial"};
     log_event(srv, c, "joined as %s (%s client, %u online)", nick, names[d], users);
+    operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
 }
 
 void session_leave(struct client *c, const char *reason)
@@ -300,17 +328,21 @@ void session_end(struct client *c)
     log_event(c->srv, c, "disconnected (%s)", reason);
 }
 
+static void session_set_dialect(struct client *c, enum dialect d)
+{
+    pthread_mutex_lock(&c->srv->reg_lock);
+    c->dialect = d;
+    pthread_mutex_unlock(&c->srv->reg_lock);
+}
+
 /* The connection's dialect is known: it joins the room, unless it still
  * owes us the password. */
 static void session_detect(struct client *c, enum dialect d)
 {
-    if (c->authed) {
+    if (c->authed)
         session_join(c, d, NULL);
-        return;
-    }
-    pthread_mutex_lock(&c->srv->reg_lock);
-    c->dialect = d;
-    pthread_mutex_unlock(&c->srv->reg_lock);
+    else
+        session_set_dialect(c, d);
 }
 
 /* Judges a password attempt; on anything but AUTH_OK, c is answered and
@@ -497,13 +529,20 @@ static void framed_line(struct client *c, char *line)
             resume_unclaim(&c->srv->resume, c->resume, m.id);
         break;
     case MSG_SESSION:
-        if (c->resume != NULL) {
+        if (c->session[0] != '\0') {
             reply_err(&r, ERR_PROTOCOL, "SESSION was already given");
         } else if (!msg_session_token_ok(m.word)) {
             reply_err(&r, ERR_USAGE, "SESSION token: %d to %d letters and digits",
                       SESSION_TOKEN_MIN, SESSION_TOKEN_MAX);
         } else {
             c->resume = resume_attach(&c->srv->resume, m.word, server_now_ms(c->srv));
+            pthread_mutex_lock(&c->srv->reg_lock); /* the console reads it */
+            snprintf(c->session, sizeof c->session, "%s", m.word);
+            pthread_mutex_unlock(&c->srv->reg_lock);
+            /* Our client, back after a kick (a /connect, a restart with the
+             * same token): it joined a moment ago and leaves now. */
+            if (!operator_refuse_arrival(c, NULL, c->session))
+                operator_mute_arrival(c, NULL, c->session);
         }
         break;
     case MSG_PING: {
@@ -559,6 +598,14 @@ static void hello_line(struct client *c, char *line, size_t len)
             return;
     }
     c->authed = true;
+    /* A kicked or banned nick asked for: refused before it joins (no
+     * JOIN, no history), with the time left. Its token, if it is our
+     * client, comes after the WELCOME (SESSION) and is checked then. */
+    if (nick != NULL && nick_valid(nick, strlen(nick)) && !nick_reserved(nick)) {
+        session_set_dialect(c, DIALECT_FRAMED);
+        if (operator_refuse_arrival(c, nick, NULL))
+            return;
+    }
     session_join(c, DIALECT_FRAMED, nick);
 }
 

@@ -14,7 +14,8 @@
  *   end              the connection is lost (RST)
  *   tick N           the fake clock moves N x 16 ms (rate limits, idle)
  *   console LEN TEXT a line typed at the operator console (kick, ban,
- *                    say, quit: then the server shuts down)
+ *                    mute, unban, unmute, bans, say; quit: then the server
+ *                    shuts down)
  *
  * Checked after every step, on everything queued for every connection:
  * no C0 control but LF reaches any client (so no text can forge a line or
