@@ -72,6 +72,12 @@ int registry_add(struct server *srv, struct client *c)
 void registry_remove(struct server *srv, struct client *c)
 {
     pthread_mutex_lock(&srv->reg_lock);
+    if (c->refusal_counted) {
+        c->refusal_counted = false;
+        srv->nrefusing--;
+        if (c->refuse_until_ms != 0) /* single mode: the time it took */
+            srv->refuse_credit_ms -= server_now_ms(srv) - c->connected_ms;
+    }
     if (c->registered) {
         if (c->prev)
             c->prev->next = c->next;

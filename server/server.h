@@ -344,6 +344,25 @@ enum dialect {
     DIALECT_RAW,    /* the tutorial's client.py: one read = one message */
 };
 
+/* Why a connection is refused at accept. It is not turned away at once:
+ * its dialect is not known yet, and nc, telnet and the tutorial's client
+ * should read the refusal in their own form. So it is served, outside the
+ * registry (it holds no slot and never joins), until its first bytes show
+ * its dialect or REFUSE_WAIT_MS pass (then it is told as a line client);
+ * then answered and closed. At most REFUSING_MAX wait so at once; past
+ * that a refusal is one framed ERR line, as our client needs it. */
+enum refusal { REFUSE_NONE, REFUSE_NOT_ALLOWED, REFUSE_BANNED, REFUSE_FULL };
+enum { REFUSE_WAIT_MS = 1000, REFUSING_MAX = 64 };
+/* In --mode single the one thread serves a refused connection too, and
+ * everyone waits meanwhile (up to REFUSE_WAIT_MS, then the close's linger),
+ * so a flood of silent refused connections would shut the door on
+ * everyone else. Their time comes from a credit: REFUSE_SINGLE_CREDIT_MS
+ * at most, refilled at one part in REFUSE_SINGLE_SHARE of the time that
+ * passes, charged with the time each one was served. Without credit one
+ * gets REFUSE_FLOOR_MS in all: enough for bytes sent with the connect (our
+ * client's HELLO) to be read and answered. */
+enum { REFUSE_SINGLE_CREDIT_MS = 2000, REFUSE_SINGLE_SHARE = 10, REFUSE_FLOOR_MS = 10 };
+
 enum close_kind {
     CLOSE_NONE,
     CLOSE_FLUSH, /* send what is queued (within a deadline), then close */
@@ -368,6 +387,8 @@ struct client {
     atomic_llong active_ms;              /* last message received */
     char session[SESSION_TOKEN_MAX + 1]; /* its SESSION token, "": none (owner, under reg_lock) */
     atomic_llong muted_until_ms;         /* 0: may write; INT64_MAX: until unmute */
+    enum refusal refusal;                /* constant after server_admit */
+    bool refusal_counted;                /* in srv->nrefusing (reg_lock) */
 
     /* Owner only. */
     struct telnet tn; /* plain dialect: telnet(1)'s commands (owner only) */
@@ -379,6 +400,9 @@ struct client {
     bool eof;      /* the peer shut down its sending side */
     bool authed;   /* gave the password (or none is needed) */
     bool closing_seen;
+    bool refusal_told;          /* the refusal went out */
+    int64_t refuse_deadline_ms; /* told as a line client then */
+    int64_t refuse_until_ms;    /* single mode: closed by then; 0: no such limit */
     int64_t linger_deadline_ms;
     struct resume_entry *resume; /* named by SESSION; NULL: none */
 
@@ -437,6 +461,9 @@ struct server {
     unsigned nclients;        /* registered connections */
     unsigned nevicted;        /* ... of which closing to make room */
     unsigned nroom;           /* of them, joined the room */
+    unsigned nrefusing;       /* refused, being told so (not registered) */
+    int64_t refuse_credit_ms; /* single mode: see REFUSE_SINGLE_CREDIT_MS */
+    int64_t refuse_credit_at; /* when it was last refilled */
     bool reg_closed;          /* shutting down: no new registrations */
     uint64_t next_id;
     struct history hist;
@@ -549,6 +576,9 @@ void session_input(struct client *c, const char *data, size_t len);
 void session_leave(struct client *c, const char *reason);
 /* The owner's last step: leave, unregister, log. Does not free. */
 void session_end(struct client *c);
+/* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_NONE:
+ * it sent nothing: as a line client), and asks to close it. */
+void session_refuse(struct client *c, enum dialect d);
 /* Token bucket: true when c may send one more message at now_ms. */
 bool rate_allow(struct client *c, int64_t now_ms);
 
@@ -664,10 +694,16 @@ void client_on_read(struct client *c, const char *data, ssize_t n, int err);
 /* Stack size for our threads: small on purpose (RSS per client). */
 size_t thread_stack_size(void);
 
-/* Shared by the drivers: the accepted connection turned into a client (or
- * refused, fd closed: NULL). The driver's field (worker) is set before the
- * client becomes visible to other threads. */
+/* Shared by the drivers: the accepted connection turned into a client,
+ * which the driver serves like any other. A refused one (--allow, a ban, a
+ * full server) is a client too, with c->refusal set: it is told in its own
+ * dialect and closed (see enum refusal). NULL, fd closed: refused at once.
+ * The driver's field (worker) is set before the client becomes visible to
+ * other threads. */
 struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker);
+/* The ERR code and text of a refusal. */
+void refusal_describe(const struct server *srv, enum refusal why, const char **code, char *text,
+                      size_t cap);
 /* Accepts up to 64 waiting connections, handing each to start(). False when
  * out of descriptors: the caller stops listening for a moment (no spin). */
 bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *));

@@ -312,10 +312,30 @@ void session_leave(struct client *c, const char *reason)
     pthread_mutex_unlock(&srv->reg_lock);
 }
 
+/* The log's one line about a refused connection. */
+static void session_end_refused(struct client *c)
+{
+    static const char *const why[] = {[REFUSE_NONE] = "?",
+                                      [REFUSE_NOT_ALLOWED] = "not in --allow",
+                                      [REFUSE_BANNED] = "banned address",
+                                      [REFUSE_FULL] = "server full"};
+    static const char *const how[] = {[DIALECT_NONE] = "it sent nothing: told as a line client",
+                                      [DIALECT_FRAMED] = "told as a sockchat client",
+                                      [DIALECT_PLAIN] = "told as a plain client",
+                                      [DIALECT_RAW] = "told as a tutorial client"};
+    registry_remove(c->srv, c); /* its place among the refusing */
+    log_event(c->srv, NULL, "%s refused: %s (%s)", c->addr, why[c->refusal],
+              c->refusal_told ? how[c->dialect] : "it left before being told");
+}
+
 void session_end(struct client *c)
 {
     char reason[REASON_MAX];
 
+    if (c->refusal != REFUSE_NONE) {
+        session_end_refused(c);
+        return;
+    }
     if (client_close_state(c, reason, sizeof reason) == CLOSE_NONE || reason[0] == '\0')
         snprintf(reason, sizeof reason, "lost connection");
     if (c->refused > 0) /* it left in the middle of a flood */
@@ -699,9 +719,41 @@ static void telnet_input(struct client *c, const char *data, size_t len)
     free(buf);
 }
 
+void session_refuse(struct client *c, enum dialect d)
+{
+    const char *code;
+    char text[128];
+    refusal_describe(c->srv, c->refusal, &code, text, sizeof text);
+    struct msg m = {.type = MSG_ERR, .word = code, .text = text};
+    /* Not in the registry: nobody else reads its dialect. NONE (it sent
+     * nothing) encodes as plain: a line for nc, and for the tutorial's
+     * client the reply its first message will read. */
+    c->dialect = d;
+    if (d == DIALECT_RAW) {
+        char raw[256];
+        int n = dialect_encode(DIALECT_RAW, raw, sizeof raw, &m);
+        if (n > 0)
+            client_send(c, raw, (size_t)n - 1); /* one reply, no newline */
+    } else {
+        client_send_msg(c, &m);
+    }
+    c->refusal_told = true;
+    int64_t now = server_now_ms(c->srv), until = now + SHUTDOWN_FLUSH_MS;
+    if (c->refuse_until_ms != 0) /* single mode: within its share */
+        until =
+            c->refuse_until_ms > now + REFUSE_FLOOR_MS ? c->refuse_until_ms : now + REFUSE_FLOOR_MS;
+    client_request_close(c, CLOSE_FLUSH, "refused", until);
+}
+
 void session_input(struct client *c, const char *data, size_t len)
 {
     atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
+    if (c->refusal != REFUSE_NONE) {
+        /* Its first bytes tell its dialect; the rest is not read. */
+        if (!c->refusal_told && len > 0)
+            session_refuse(c, detect(data, len));
+        return;
+    }
     session_feed(c, data, len, true);
 }
 
