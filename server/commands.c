@@ -98,7 +98,7 @@ static void cmd_who(struct reply *r, const char *args)
 {
     (void)args;
     struct who_ctx w = {r};
-    registry_who(r->c->srv, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, &w);
+    registry_who(r->c->srv, r->c, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, &w);
 }
 
 static void cmd_me(struct reply *r, const char *args)
@@ -236,7 +236,8 @@ static const struct command COMMANDS[] = {
 static void cmd_help(struct reply *r, const char *args)
 {
     (void)args;
-    reply_out(r, "commands:");
+    /* The tutorial's client learns its guestN nowhere else. */
+    reply_out(r, "you are %s; commands:", r->c->nick);
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         reply_out(r, "  %-16s %s", COMMANDS[i].usage, COMMANDS[i].help);
     reply_out(r, "  exit             leave, as in the tutorial; //text sends /text");

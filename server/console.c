@@ -40,7 +40,7 @@ typedef bool console_fn(struct server *srv, const char *args, FILE *out);
 static bool con_who(struct server *srv, const char *args, FILE *out)
 {
     (void)args;
-    registry_who(srv, server_now_ms(srv), 1000, console_line, out);
+    registry_who(srv, NULL, server_now_ms(srv), 1000, console_line, out);
     return false;
 }
 

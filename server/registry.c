@@ -219,7 +219,7 @@ unsigned registry_count(struct server *srv)
     return n;
 }
 
-void registry_who(struct server *srv, int64_t now_ms, unsigned max,
+void registry_who(struct server *srv, const struct client *self, int64_t now_ms, unsigned max,
                   void (*out)(void *arg, const char *line), void *arg)
 {
     /* Lines are built under the lock but handed out after it: out() may
@@ -253,8 +253,8 @@ void registry_who(struct server *srv, int64_t now_ms, unsigned max,
                         : c->dialect == DIALECT_PLAIN ? "plain"
                         : c->dialect == DIALECT_RAW   ? "tutorial"
                                                       : "connecting";
-        snprintf(lines[n++], sizeof lines[0], "  %-*s  %-*s  on %s, idle %s (%s)", nw, c->nick, aw,
-                 c->addr, on, idle, d);
+        snprintf(lines[n++], sizeof lines[0], "  %-*s  %-*s  on %s, idle %s (%s%s)", nw, c->nick,
+                 aw, c->addr, on, idle, d, c == self ? ", you" : "");
     }
     if (total > max)
         snprintf(lines[n++], sizeof lines[0], "  ... and %u more", total - max);

@@ -546,8 +546,9 @@ void registry_broadcast_locked(struct server *srv, const struct msg *m,
 void registry_shutdown(struct server *srv, const char *text);
 void registry_notice(struct server *srv, const char *text);
 unsigned registry_count(struct server *srv);
-/* Writes "/who"-style lines through out(); at most max lines of users. */
-void registry_who(struct server *srv, int64_t now_ms, unsigned max,
+/* Writes "/who"-style lines through out(); at most max lines of users.
+ * self's row (NULL: none, the console) is marked "you". */
+void registry_who(struct server *srv, const struct client *self, int64_t now_ms, unsigned max,
                   void (*out)(void *arg, const char *line), void *arg);
 bool announce_wanted(unsigned users);
 

@@ -280,9 +280,17 @@ static void session_join(struct client *c, enum dialect d, const char *want)
                         .text = srv->cfg.name};
         client_send_msg(c, &w);
     }
-    if (d == DIALECT_FRAMED || d == DIALECT_PLAIN)
+    if (d == DIALECT_FRAMED || d == DIALECT_PLAIN) {
         for (unsigned i = 0; i < srv->hist.count; i++)
             client_send_ref(c, history_get(&srv->hist, i, d == DIALECT_FRAMED));
+        /* After the history, so that it does not scroll away: an nc user
+         * learns their guestN nowhere else. (The tutorial's client reads
+         * only replies: /help and /who tell it.) */
+        char you[NICK_MAX + 48];
+        snprintf(you, sizeof you, "you are %s; /nick NAME to change it", c->nick);
+        struct msg y = {.type = MSG_OUT, .text = you};
+        client_send_msg(c, &y);
+    }
     if (announce_wanted(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
         deliver_locked(srv, &j, c);

@@ -40,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 INTEROP = os.path.join(os.path.dirname(HERE), "interop")
 
 LOAD_RE = re.compile(rb"^load(\d+):(\d+)$")
+YOU_ARE_RE = re.compile(rb"^you are (\S+); /nick NAME to change it$")
 LISTEN_RE = re.compile(r"^listening on (.+):(\d+) \(mode (\S+)\)")
 
 
@@ -472,6 +473,14 @@ class Conn:
             if line is None:
                 return lines
             lines.append(line)
+
+    def expect_you(self, timeout=None):
+        """The line a plain client gets when it joins, after the history:
+        'you are guestN; /nick NAME to change it'. Returns the nick."""
+        line = self.readline(timeout)
+        m = YOU_ARE_RE.match(line or b"")
+        assert m, f"not told who it is: {line!r}"
+        return m.group(1).decode()
 
     def expect_silence(self, window):
         """Asserts that nothing arrives within `window` seconds."""

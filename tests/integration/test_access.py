@@ -158,6 +158,7 @@ def test_allow(ctx):
     with ctx.server("--allow", "10.0.0.0/8", "--allow", "127.0.0.1/32") as srv:
         c = srv.plain()
         c.say("hi")
+        c.expect_you()
         assert c.readline() == b"Message received"
 
 

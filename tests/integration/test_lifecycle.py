@@ -14,8 +14,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import (T_SHORT, TIMEOUT_SCALE, Conn, Server, Skip, deadline_in,  # noqa: E402
-                     remaining, run_tests)
+from chatlib import (T_SHORT, TIMEOUT_SCALE, YOU_ARE_RE, Conn, Server, Skip,  # noqa: E402
+                     deadline_in, remaining, run_tests)
 
 
 def test_single_mode_queues_second_client(ctx):
@@ -24,6 +24,7 @@ def test_single_mode_queues_second_client(ctx):
     with ctx.server() as srv:
         a = srv.plain()
         a.say("first")
+        a.expect_you()
         assert a.readline() == b"Message received"
         b = srv.plain()  # connect() succeeds: it waits in the backlog
         b.say("second")
@@ -36,8 +37,9 @@ def test_single_mode_queues_second_client(ctx):
         a.expect_eof()
         a.close()  # as the tutorial's client does when it exits
         line, before = b.read_until(lambda l: l == b"Message received", T_SHORT)
-        # Only history (the first client's line) may come before the reply.
-        assert before in ([], [b"<guest1> first"]), before
+        # Only history (the first client's line) and who it is come before
+        # the reply.
+        assert before == [b"<guest1> first", b"you are guest2; /nick NAME to change it"], before
         b.say("exit")
         assert b.readline() == b"Message received"
         b.expect_eof()
@@ -273,6 +275,7 @@ def test_bind_ipv6_loopback(ctx):
         assert srv.host == "::1", srv.host
         c = srv.plain(family=socket.AF_INET6)
         c.say("over ipv6")
+        c.expect_you()
         assert c.readline() == b"Message received"
         c.close()  # single mode serves the next one only then
         f = srv.framed("six", family=socket.AF_INET6)
@@ -288,6 +291,7 @@ def test_bind_ipv6_any_dual_stack(ctx):
         c6 = Conn.connect(("::1", srv.port))
         srv.conns.append(c6)
         c6.send(b"six\n")
+        c6.expect_you()
         assert c6.readline() == b"Message received"
         c6.close()  # single mode serves the next one only then
         try:
@@ -303,7 +307,7 @@ def test_bind_ipv6_any_dual_stack(ctx):
         c4.send(b"four\n")
         # The first client's leave may be announced after we joined.
         _, before = c4.read_until(lambda l: l == b"Message received")
-        assert all(l.startswith(b"*** ") for l in before), before
+        assert all(l.startswith(b"*** ") or YOU_ARE_RE.match(l) for l in before), before
 
 
 def test_default_bind_all_interfaces(ctx):
@@ -312,6 +316,7 @@ def test_default_bind_all_interfaces(ctx):
     with ctx.server(bind=None) as srv:
         c = srv.connect()  # srv.addr maps 0.0.0.0 or :: to loopback
         c.send(b"hi\n")
+        c.expect_you()
         assert c.readline() == b"Message received"
         # The teacher is told what the class should type: this machine's
         # addresses (from getifaddrs, not looked up here), with the port.
@@ -471,6 +476,7 @@ def test_console_eof(ctx):
         srv.wait_log(r"console closed \(end of input\); the server keeps running", stream="err")
         p = srv.plain()
         p.say("still here?")
+        p.expect_you()
         assert p.readline() == b"Message received"
         assert srv.stop() == 0
 

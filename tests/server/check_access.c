@@ -283,7 +283,8 @@ START_TEST(test_framed_password)
     fx_srv.cfg.password = "sesame";
     struct client *ok = fx_client("127.0.0.1:1");
     fx_feed(ok, "HELLO sockchat/1 alice sesame\n");
-    ck_assert_str_eq(fx_drain(ok), "WELCOME alice threads 1 testsrv\n");
+    ck_assert_str_eq(fx_drain(ok), "WELCOME alice threads 1 testsrv\n"
+                                   "OUT you are alice; /nick NAME to change it\n");
     struct client *bad = fx_client("127.0.0.1:2");
     fx_feed(bad, "HELLO sockchat/1 mallory guess\nMSG 1 let me in\n");
     ck_assert_str_eq(fx_drain(bad), "ERR auth wrong password\n");
@@ -315,7 +316,8 @@ START_TEST(test_framed_password)
     /* ... which is no guess: the address is not locked for it. */
     struct client *next = fx_client("127.0.0.1:5");
     fx_feed(next, "HELLO sockchat/1 eve sesame\n");
-    ck_assert_str_eq(fx_drain(next), "WELCOME eve threads 2 testsrv\n");
+    ck_assert_str_eq(fx_drain(next), "WELCOME eve threads 2 testsrv\n"
+                                     "OUT you are eve; /nick NAME to change it\n");
 }
 END_TEST
 
@@ -357,7 +359,8 @@ START_TEST(test_plain_and_raw_auth)
                      "error: this server needs a password: send /auth PASSWORD first\n");
     ck_assert_str_eq(fx_drain(a), "");
     fx_feed(p, "/ping x\n/auth sesame\nnow I talk\n");
-    ck_assert_str_eq(fx_drain(p), "pong x\npassword accepted; you are guest2\nMessage received\n");
+    ck_assert_str_eq(fx_drain(p), "pong x\nyou are guest2; /nick NAME to change it\n"
+                                  "password accepted; you are guest2\nMessage received\n");
     ck_assert_str_eq(fx_drain(a), "JOIN guest2 2\nCHAT 1700000000 guest2 now I talk\n");
     struct client *r = fx_client("127.0.0.1:3");
     fx_feed(r, "hi");
