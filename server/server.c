@@ -168,7 +168,8 @@ struct client *server_admit(struct server *srv, int fd, const char *addr, void *
         why = REFUSE_FULL;
     if (why != REFUSE_NONE)
         return server_refuse(srv, c, why);
-    log_event(srv, c, "connected"); /* the nick column says guestN */
+    /* Not logged yet: the log has one line per arrival, when it joins
+     * (with the nick it ends up with), or when it leaves without. */
     return c;
 }
 

@@ -400,6 +400,7 @@ struct client {
     bool eof;      /* the peer shut down its sending side */
     bool authed;   /* gave the password (or none is needed) */
     bool closing_seen;
+    bool ever_joined;           /* for the log: it left, or left before joining */
     bool refusal_told;          /* the refusal went out */
     int64_t refuse_deadline_ms; /* told as a line client then */
     int64_t refuse_until_ms;    /* single mode: closed by then; 0: no such limit */

@@ -271,6 +271,7 @@ static void session_join(struct client *c, enum dialect d, const char *want)
         return; /* shutting down: its SHUTDOWN is already queued */
     }
     registry_enter_locked(srv, c);
+    c->ever_joined = true;
     users = srv->nroom;
     if (d == DIALECT_FRAMED) {
         struct msg w = {.type = MSG_WELCOME,
@@ -298,8 +299,10 @@ static void session_join(struct client *c, enum dialect d, const char *want)
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
 
+    /* One line per arrival, with the nick it ends up with (the nick
+     * column) and its address. */
     static const char *const names[] = {"?", "sockchat", "plain", "tutorial"};
-    log_event(srv, c, "joined as %s (%s client, %u online)", nick, names[d], users);
+    log_event(srv, c, "joined (%s client, %u online)", names[d], users);
     operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
 }
 
@@ -353,7 +356,10 @@ void session_end(struct client *c)
     registry_remove(c->srv, c);
     resume_detach(&c->srv->resume, c->resume, server_now_ms(c->srv));
     c->resume = NULL;
-    log_event(c->srv, c, "disconnected (%s)", reason);
+    if (c->ever_joined)
+        log_event(c->srv, c, "disconnected (%s)", reason);
+    else
+        log_event(c->srv, c, "left before joining (%s)", reason);
 }
 
 static void session_set_dialect(struct client *c, enum dialect d)
