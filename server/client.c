@@ -24,6 +24,7 @@ struct client *client_new(struct server *srv, int fd, const char *addr)
     snprintf(c->addr, sizeof c->addr, "%s", addr);
     c->connected_ms = server_now_ms(srv);
     atomic_init(&c->active_ms, c->connected_ms);
+    atomic_init(&c->muted_until_ms, 0);
     atomic_init(&c->wake_pending, false);
     atomic_init(&c->thread_ready, false);
     linebuf_init(&c->lb, LINE_MAX_BYTES);
@@ -245,6 +246,10 @@ void client_on_read(struct client *c, const char *data, ssize_t n, int err)
 
 void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
 {
+    /* A refused connection that sent nothing in time: a person at nc or
+     * telnet who has not typed yet. Told as a line client. */
+    if (c->refusal != REFUSE_NONE && !c->refusal_told && now_ms >= c->refuse_deadline_ms)
+        session_refuse(c, DIALECT_NONE);
     pthread_mutex_lock(&c->lock);
     enum close_kind k = c->close;
     bool out = !outq_empty(&c->q);
@@ -291,6 +296,8 @@ void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
         }
         p->deadline_ms = deadline;
     }
+    if (k == CLOSE_NONE && c->refusal != REFUSE_NONE && !c->refusal_told)
+        p->deadline_ms = c->refuse_deadline_ms;
     p->rd = !c->eof && (k == CLOSE_NONE || c->draining);
     p->wr = out;
 }

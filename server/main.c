@@ -57,7 +57,11 @@ static void usage(FILE *out)
             "                     or 0: never (default 64M)\n"
             "  --help             this text\n"
             "  --version          print the version\n"
-            "\n"
+            "\n",
+            PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, HISTORY_BYTES >> 10,
+            RATE_BURST, RATE_DEFAULT, TRANSCRIPT_SYNC_MS);
+    /* Two calls: one string literal of all of it is over what C99 promises. */
+    fprintf(out,
             "Clients are told apart by their first bytes: sockchat's HELLO line; a line\n"
             "(nc, telnet: each line a message, \"Message received\" for each); or, with\n"
             "no newline, the tutorial's client.py (one reply per message, no newline).\n"
@@ -69,16 +73,17 @@ static void usage(FILE *out)
             "at all, is disconnected as \"too slow\". Joins and quits are\n"
             "announced while at most %d people are in the room (a room of thousands\n"
             "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
-            "When stdin is its terminal, type help for the operator console\n"
-            "(who, stats, say, kick, ban, quit). It reads only while the server is in the\n"
-            "foreground: started with &, the server leaves the terminal to the shell.\n"
+            "When stdin is its terminal, type help for the operator console (who,\n"
+            "stats, say, kick, ban, unban, mute, unmute, bans, quit): kick and ban take a\n"
+            "nick and hold that person (sockchat's session token, the nick), not the\n"
+            "address, which a class on one machine shares. The console reads only while\n"
+            "the server is in the foreground: started with &, the server leaves the\n"
+            "terminal to the shell.\n"
             "SIGINT, SIGTERM and SIGHUP (its terminal was closed): new connections are\n"
             "refused, clients are told, queues get %d s to drain, exit status 0. To keep\n"
             "it running after logout: nohup (SIGHUP ignored at start stays ignored),\n"
             "setsid, or a tmux or screen session.\n",
-            PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, HISTORY_BYTES >> 10,
-            RATE_BURST, RATE_DEFAULT, TRANSCRIPT_SYNC_MS, OUTQ_SOFT_BYTES >> 20,
-            OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20, ANNOUNCE_MAX_USERS,
+            OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20, ANNOUNCE_MAX_USERS,
             SHUTDOWN_FLUSH_MS / 1000);
 }
 

@@ -727,8 +727,9 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         nick_remove(c, m.nick);
         c->st->users = m.users;
         {
-            /* "quit bye all", "kicked stop that": the reason, then the words
-             * the person gave, if any ("lost connection" is all reason). */
+            /* "quit bye all", "kicked stop that" (older servers; ours say
+             * "kicked: stop that", shown as it is): the reason, then the
+             * words the person gave, if any ("lost connection" is all reason). */
             const char *why = m.text[0] ? m.text : "quit";
             int wl = strncmp(why, "quit ", 5) == 0 ? 4 : strncmp(why, "kicked ", 7) == 0 ? 6 : 0;
             if (wl > 0)
@@ -800,7 +801,8 @@ static void on_framed_line(struct client *c, char *line, size_t len)
             c->refused = true;
             c->st->state = CONN_FAILED;
             status_set_reason(c->st, m.text[0] ? m.text : "removed by the operator");
-        } else if (strcmp(m.word, ERR_TOO_LONG) == 0) {
+        } else if (strcmp(m.word, ERR_TOO_LONG) == 0 || strcmp(m.word, ERR_MUTED) == 0) {
+            /* Refused for good (a mute outlasts any retry): not pending. */
             for (size_t i = 0; i < c->npend; i++) {
                 if (c->pend[i].sent_ms >= 0) {
                     pending_done(c, i, DELIVERY_FAILED);

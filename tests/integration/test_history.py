@@ -9,7 +9,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import run_tests  # noqa: E402
+from chatlib import YOU_ARE_RE, run_tests  # noqa: E402
 
 
 def _send_all(f, texts, batch=64):
@@ -53,8 +53,9 @@ def test_long_history_newcomer(ctx):
                 line, before = p.read_until(lambda l: l == b"pong x")
                 assert before[0] == (f"*** notice: {1100 - shown} older messages not shown "
                                      f"(history is limited to 256 KiB)").encode(), before[0]
-                assert before[1:] == [b"<alice> " + t.encode() for t in texts[-shown:]], \
-                    f"plain history: {len(before) - 1} lines"
+                assert before[1:-1] == [b"<alice> " + t.encode() for t in texts[-shown:]], \
+                    f"plain history: {len(before) - 2} lines"
+                assert YOU_ARE_RE.match(before[-1]), before[-1]  # after the history
                 p.close()
                 assert not any("too slow" in line for line in srv.err), srv.log_tail()
 

@@ -48,7 +48,9 @@ def _history(srv, nick="reader"):
     f.close()
     notes = [m.text for m in lines if m.type == "NOTICE"]
     chats = [m.text for m in lines if m.type == "CHAT"]
-    others = [m for m in lines if m.type not in ("NOTICE", "CHAT", "JOIN", "LEAVE")]
+    # After the history: "you are NICK; /nick NAME to change it".
+    others = [m for m in lines if m.type not in ("NOTICE", "CHAT", "JOIN", "LEAVE")
+              and not (m.type == "OUT" and m.text.startswith(b"you are "))]
     assert not others, f"unexpected lines in the history: {others[:3]}"
     return notes, chats
 

@@ -43,5 +43,6 @@ Suite *access_suite(void);
 Suite *resume_suite(void);
 Suite *history_limits_suite(void);
 Suite *transcript_suite(void);
+Suite *moderation_suite(void);
 
 #endif

@@ -1041,6 +1041,28 @@ START_TEST(test_auth_wait_retries)
 }
 END_TEST
 
+START_TEST(test_muted_message_fails)
+{
+    /* A muted person's message is refused for good: not left pending (to
+     * be sent again on every reconnect), and the reason is shown. */
+    connect_framed();
+    client_tick(&cl);
+    out();
+    client_submit(&cl, "can I talk");
+    struct entry *e = last();
+    ck_assert_int_eq(e->delivery, DELIVERY_PENDING);
+    feed("ERR muted you are muted (9m00s left): you can read, not write\n");
+    ck_assert_int_eq(e->delivery, DELIVERY_FAILED);
+    ck_assert_uint_eq(st.pending, 0);
+    ck_assert_str_eq(last_of(ENTRY_ERR)->text,
+                     "you are muted (9m00s left): you can read, not write");
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    /* The leave of a kicked person, as this server words it. */
+    feed("LEAVE bob 1 kicked: spamming the room\n");
+    ck_assert_str_eq(last()->text, "bob left (kicked: spamming the room), 1 online");
+}
+END_TEST
+
 START_TEST(test_kicked_stays_out)
 {
     connect_framed();
@@ -1516,6 +1538,7 @@ Suite *client_suite(void)
     tcase_add_test(acc, test_password_only_for_its_server);
     tcase_add_test(acc, test_typed_password);
     tcase_add_test(acc, test_kicked_stays_out);
+    tcase_add_test(acc, test_muted_message_fails);
     tcase_add_test(acc, test_other_errors_do_not_give_up);
     suite_add_tcase(s, acc);
 
