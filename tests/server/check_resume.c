@@ -90,9 +90,13 @@ START_TEST(test_resend_after_lost_ack)
     fx_end(a); /* the connection dies; the client never saw ACK 1 */
     fx_drain(bob);
 
-    struct client *a2 = fx_framed("alice");
+    /* Back, as our client comes back: its SESSION right behind the HELLO
+     * (which gives it its nick, held for that token). */
+    struct client *a2 = fx_client("127.0.0.1:1001");
+    fx_feed(a2, "HELLO sockchat/1 alice\nSESSION " TOKEN "\n");
+    ck_assert(strncmp(fx_drain(a2), "WELCOME alice ", 14) == 0);
     fx_drain(bob);
-    fx_feed(a2, "SESSION " TOKEN "\nMSG 1 hello\nMSG 2 more\n");
+    fx_feed(a2, "MSG 1 hello\nMSG 2 more\n");
     ck_assert_str_eq(fx_drain(a2), "ACK 1\nACK 2\n");
     ck_assert_str_eq(fx_drain(bob), "CHAT 1700000000 alice more\n");
     fx_end(a2);
