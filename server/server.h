@@ -760,6 +760,17 @@ void logger_stop(struct logger *lg);
 bool logger_same_file(const struct logger *lg, int fd);
 void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A log line wider than the terminal is broken by us, not by the terminal
+ * (where padding could make a forged line start a row): rows of at most
+ * width - 1 columns, after a blank where one is near, each further row
+ * starting with LOG_CONT. Terminals narrower than LOG_WRAP_MIN are left
+ * alone. */
+#define LOG_CONT "          ... "
+enum { LOG_WRAP_MIN = 40 };
+/* line[0..len) broken for a terminal of width columns into out (cap
+ * bytes, not NUL-terminated); its length, or 0 when it fits as it is or
+ * does not fit in out. */
+size_t log_wrap(const char *line, size_t len, char *out, size_t cap, unsigned width);
 /* "s" unless n is 1: "1 client", "2 clients". */
 static inline const char *plural_s(unsigned long long n)
 {

@@ -45,5 +45,6 @@ Suite *history_limits_suite(void);
 Suite *transcript_suite(void);
 Suite *moderation_suite(void);
 Suite *nickhold_suite(void);
+Suite *log_suite(void);
 
 #endif
