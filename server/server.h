@@ -227,12 +227,16 @@ int transcript_load(const char *path, struct history *h, unsigned *loaded, char 
  * again. Ids grow, but a resend can trail newer ids a little, so an entry
  * keeps the highest id and a bitmap of the RESUME_WINDOW ids below it; an
  * id older than that is relayed (twice rather than never). Entries outlive
- * their connections; when the table is full the one unused longest goes.
+ * their connections. An entry in use by a connection is never given away;
+ * of the others, an address (IPv4, or IPv6 /64) keeps RESUME_PER_ADDR at
+ * most (its own oldest makes room for its next token), and when the table
+ * is full the one unused longest goes: a flood of throwaway tokens pushes
+ * out only its own address's entries, until it comes from many addresses.
  * If two connections of one client race with the same id (the old one not
  * yet seen dead), the second is ACKed while the first may still be
  * relaying it: delivered once, a moment after that ACK. */
 
-enum { RESUME_SLOTS = 1024, RESUME_WINDOW = 64 };
+enum { RESUME_SLOTS = 1024, RESUME_WINDOW = 64, RESUME_PER_ADDR = 8 };
 
 struct resume_entry {
     char token[SESSION_TOKEN_MAX + 1]; /* "": a free slot */
@@ -240,6 +244,7 @@ struct resume_entry {
     uint64_t window;                   /* bit k: max_id - k is claimed */
     unsigned attached;                 /* connections using it now */
     int64_t last_ms;                   /* last attach or detach */
+    char who[ADDR_MAX];                /* the address that last named it (resume.c) */
 };
 
 struct resume {
@@ -249,9 +254,11 @@ struct resume {
 
 void resume_init(struct resume *rs);
 void resume_free(struct resume *rs);
-/* The entry for token, made if new. NULL when the token is not valid, out
- * of memory or every slot is attached: the connection then simply has no duplicate check. */
-struct resume_entry *resume_attach(struct resume *rs, const char *token, int64_t now_ms);
+/* The entry for token, named by a connection from addrport ("ADDR:PORT"),
+ * made if new. NULL when the token is not valid, out of memory or every
+ * slot is attached: the connection then simply has no duplicate check. */
+struct resume_entry *resume_attach(struct resume *rs, const char *token, const char *addrport,
+                                   int64_t now_ms);
 void resume_detach(struct resume *rs, struct resume_entry *e, int64_t now_ms);
 /* Claims id before its message is run: false when it was claimed before
  * (a resend: ACK it again, do not run it). Check and claim are one step, so

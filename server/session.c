@@ -678,7 +678,7 @@ static void framed_line(struct client *c, char *line)
             reply_err(&r, ERR_USAGE, "SESSION token: %d to %d letters and digits",
                       SESSION_TOKEN_MIN, SESSION_TOKEN_MAX);
         } else {
-            c->resume = resume_attach(&c->srv->resume, m.word, server_now_ms(c->srv));
+            c->resume = resume_attach(&c->srv->resume, m.word, c->addr, server_now_ms(c->srv));
             pthread_mutex_lock(&c->srv->reg_lock); /* the console reads it */
             snprintf(c->session, sizeof c->session, "%s", m.word);
             pthread_mutex_unlock(&c->srv->reg_lock);
