@@ -12,7 +12,7 @@ void nickhold_free(struct nick_holds *h)
 {
     free(h->tab);
     h->tab = NULL;
-    h->n = 0;
+    h->n = h->cap = 0;
 }
 
 /* Drops the holds that have run out. */
@@ -38,14 +38,22 @@ void nickhold_put(struct nick_holds *h, const char *nick, const char *token, int
     char skel[NICK_SKELETON_CAP];
     if (nick_skeleton(nick, strlen(nick), skel, sizeof skel) == 0)
         return;
-    if (h->tab == NULL)
-        h->tab = calloc(NICK_HOLD_MAX, sizeof *h->tab);
-    if (h->tab == NULL)
-        return; /* out of memory: the nick is simply free, as before holds */
     nickhold_purge(h, now_ms);
     struct nick_hold *e = nickhold_lookup(h, skel);
-    if (e == NULL && h->n < NICK_HOLD_MAX) {
+    if (e == NULL && h->n == h->cap && h->cap < NICK_HOLD_MAX) {
+        /* Grown as departures come: a class holds a few dozen. */
+        unsigned cap = h->cap == 0 ? 64 : h->cap * 2;
+        cap = cap < NICK_HOLD_MAX ? cap : NICK_HOLD_MAX;
+        struct nick_hold *tab = realloc(h->tab, cap * sizeof *tab);
+        if (tab != NULL) {
+            h->tab = tab;
+            h->cap = cap;
+        }
+    }
+    if (e == NULL && h->n < h->cap) {
         e = &h->tab[h->n++];
+    } else if (e == NULL && h->n == 0) {
+        return; /* out of memory: the nick is simply free, as before holds */
     } else if (e == NULL) {
         /* Full (a flood of departures): the one nearest its end goes. */
         e = &h->tab[0];

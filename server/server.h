@@ -293,8 +293,8 @@ struct nick_hold {
 };
 
 struct nick_holds {
-    struct nick_hold *tab; /* NICK_HOLD_MAX, allocated on first use */
-    unsigned n;
+    struct nick_hold *tab; /* grown on use, up to NICK_HOLD_MAX */
+    unsigned n, cap;
 };
 
 void nickhold_free(struct nick_holds *h);
