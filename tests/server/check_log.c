@@ -46,7 +46,7 @@ START_TEST(test_wrap)
     ck_assert(forged[-1] != '\n');
     /* Everything is still there, in order: only blanks and our marks
      * differ. */
-    char a[1024], b[1024];
+    char a[1024] = "", b[1024] = "";
     size_t na = 0, nb = 0, cl = strlen(LOG_CONT);
     for (int i = 0; i < n; i++)
         if (line[i] != ' ')
