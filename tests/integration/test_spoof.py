@@ -149,8 +149,10 @@ def test_name_must_be_printable(ctx):
     for name in ("class\x1b[2J", "tab\there", "caf\udce9", " lead", "trail "):
         arg = name.encode("utf-8", "surrogateescape")
         srv = Server(ctx.binary, "--name", os.fsdecode(arg), expect_listen=False)
-        rc = srv.wait()
-        srv.join_output()
+        try:
+            rc = srv.wait()
+        finally:
+            srv.kill()  # a server that took the name must not outlive the test
         assert rc == 64, (name, rc, srv.err)
         assert any("bad --name" in e for e in srv.err), srv.err
         assert not any("\x1b" in e for e in srv.err), srv.err
