@@ -87,10 +87,64 @@ bool nick_valid(const char *nick, size_t len)
 {
     if (len == 0 || len > NICK_MAX)
         return false;
+    /* A leading '-' or '_' would pass for the client's own markers ("--",
+     * "-!-") at the start of a row. */
+    if (!is_alpha(nick[0]) && !(nick[0] >= '0' && nick[0] <= '9'))
+        return false;
     for (size_t i = 0; i < len; i++) {
         char c = nick[i];
         if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '_' && c != '-')
             return false;
     }
     return true;
+}
+
+/* One representative per class of characters a reader cannot tell apart
+ * at a glance: I, l and 1 (and i, I's lower case); O and 0; '-' and '_'. */
+static char skeleton_char(char c)
+{
+    c = ascii_lower(c);
+    switch (c) {
+    case 'i':
+    case '1':
+        return 'l';
+    case '0':
+        return 'o';
+    case '-':
+        return '_';
+    default:
+        return c;
+    }
+}
+
+size_t nick_skeleton(const char *nick, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    size_t i = 0;
+    while (i < len && skeleton_char(nick[i]) == '_')
+        i++;
+    for (; i < len && n + 1 < cap; i++)
+        out[n++] = skeleton_char(nick[i]);
+    while (n > 0 && out[n - 1] == '_')
+        n--;
+    out[n] = '\0';
+    return n;
+}
+
+static size_t bounded_len(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n < max && s[n] != '\0')
+        n++;
+    return n;
+}
+
+bool nick_same(const char *a, const char *b)
+{
+    char sa[NICK_SKELETON_CAP], sb[NICK_SKELETON_CAP];
+    nick_skeleton(a, bounded_len(a, NICK_MAX + 1), sa, sizeof sa);
+    nick_skeleton(b, bounded_len(b, NICK_MAX + 1), sb, sizeof sb);
+    return strcmp(sa, sb) == 0;
 }

@@ -27,8 +27,20 @@ bool cmd_is_exit(const char *line);
  * *args past it and the blanks after it. Returns false when none is left. */
 bool cmd_next_word(const char **args, const char **word, size_t *len);
 
-/* A nickname is 1-24 ASCII letters, digits, '_' or '-'. */
+/* A nickname is 1-24 ASCII letters, digits, '_' or '-', and starts with a
+ * letter or a digit. */
 enum { NICK_MAX = 24 };
 bool nick_valid(const char *nick, size_t len);
+
+/* The form under which two nicks are the same nick: ASCII case folded, I,
+ * i, l and 1 taken as one letter, O and 0 as another, '-' as '_', and the
+ * '_' and '-' at either end left out ("aIice", "ALICE_" and "alice" are
+ * one nick). Written to out (cut to cap - 1 bytes, NUL-terminated when cap
+ * > 0); returns its length. Pure: any bytes are accepted. */
+enum { NICK_SKELETON_CAP = NICK_MAX + 1 };
+size_t nick_skeleton(const char *nick, size_t len, char *out, size_t cap);
+/* Whether the NUL-terminated a and b are the same nick (their skeletons
+ * are equal; only the first NICK_MAX + 1 bytes of each are looked at). */
+bool nick_same(const char *a, const char *b);
 
 #endif

@@ -4,6 +4,8 @@
  * its fields, so parse and encode cannot disagree about a message. */
 #include "msg.h"
 
+#include "sanitize.h"
+
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
@@ -239,6 +241,19 @@ static void w_text(struct wbuf *w, const char *s)
     }
 }
 
+/* A person's words in the plain dialect (chat, an action, a private
+ * message, a quit reason): runs of blanks collapsed, so that padding
+ * cannot push a forged line to the start of nc's next row. Our own
+ * columns (/who, /help) are OUT lines and keep theirs. */
+static void w_words(struct wbuf *w, const char *s)
+{
+    size_t start = w->len;
+
+    w_text(w, s);
+    if (!w->bad)
+        w->len = start + sanitize_blank_runs(w->buf + start, w->len - start);
+}
+
 /* Decimal numbers, written by hand: a printf wrapper would need a
  * non-literal format string. */
 static void w_u64(struct wbuf *w, uint64_t v)
@@ -374,13 +389,13 @@ int msg_format_plain(char *buf, size_t cap, const struct msg *m)
         w_str(&w, "<");
         w_text(&w, nick);
         w_str(&w, "> ");
-        w_text(&w, text);
+        w_words(&w, text);
         break;
     case MSG_ACTION:
         w_str(&w, "* ");
         w_text(&w, nick);
         w_str(&w, " ");
-        w_text(&w, text);
+        w_words(&w, text);
         break;
     case MSG_PRIV:
         w_str(&w, "[private] ");
@@ -388,7 +403,7 @@ int msg_format_plain(char *buf, size_t cap, const struct msg *m)
         w_str(&w, " -> ");
         w_text(&w, nick2);
         w_str(&w, ": ");
-        w_text(&w, text);
+        w_words(&w, text);
         break;
     case MSG_JOIN:
         w_str(&w, "*** ");
@@ -403,7 +418,7 @@ int msg_format_plain(char *buf, size_t cap, const struct msg *m)
         w_str(&w, " left");
         if (text[0] != '\0') {
             w_str(&w, ": ");
-            w_text(&w, text);
+            w_words(&w, text);
         }
         w_str(&w, " (");
         w_u64(&w, m->users);

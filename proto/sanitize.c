@@ -303,3 +303,60 @@ void utf8_cut(char *s)
 {
     s[utf8_valid_prefix(s, strlen(s))] = '\0';
 }
+
+/* What a terminal shows as blank columns: the space, the other Unicode
+ * spaces (Zs) and the fillers that fonts draw as nothing. */
+static bool is_blank_cp(int32_t cp)
+{
+    return cp == ' ' || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x2800 ||
+           cp == 0x3000 || cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0;
+}
+
+/* Takes no column at all (Unicode's default-ignorable code points): between
+ * blanks it must not end their run, or " \u200b \u200b ..." would pad. */
+static bool is_invisible_cp(int32_t cp)
+{
+    return cp == 0xad || cp == 0x34f || cp == 0x61c || cp == 0x17b4 || cp == 0x17b5 ||
+           (cp >= 0x180b && cp <= 0x180f) || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+           (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0xfeff || (cp >= 0xfff0 && cp <= 0xfff8) ||
+           (cp >= 0x1bca0 && cp <= 0x1bca3) || (cp >= 0x1d173 && cp <= 0x1d17a) ||
+           (cp >= 0xe0000 && cp <= 0xe0fff);
+}
+
+size_t sanitize_blank_runs(char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t r = 0, w = 0;
+
+    while (r < len) {
+        /* A run: blanks and invisible characters, from a blank on. */
+        size_t start = r, blanks = 0, end = r;
+        while (end < len) {
+            int32_t cp;
+            size_t n = utf8_decode(u + end, len - end, &cp);
+            if (is_blank_cp(cp))
+                blanks++;
+            else if (!(blanks > 0 && is_invisible_cp(cp)))
+                break;
+            end += n;
+        }
+        if (blanks > BLANK_RUN_MAX) {
+            memset(s + w, ' ', BLANK_RUN_MAX);
+            w += BLANK_RUN_MAX;
+            r = end;
+            continue;
+        }
+        if (end == start) { /* not a blank: copied as it is */
+            int32_t cp;
+            end = start + utf8_decode(u + start, len - start, &cp);
+        }
+        memmove(s + w, s + start, end - start);
+        w += end - start;
+        r = end;
+    }
+    if (w < len)
+        s[w] = '\0';
+    return w;
+}

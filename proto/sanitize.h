@@ -30,6 +30,18 @@ size_t sanitize_text(char *dst, size_t cap, const char *src, size_t len);
  * text field before relaying. */
 size_t sanitize_line(char *s, size_t len);
 
+/* Collapses, in place, each run of more than BLANK_RUN_MAX blank
+ * characters in s[0..len) into BLANK_RUN_MAX spaces, and returns the new
+ * length (NUL-terminating s when it shrank). Blanks are the space, the
+ * other Unicode spaces (U+00A0, U+2000-U+200A, U+3000, ...) and fillers
+ * that fonts draw as nothing (U+2800, U+3164, ...); zero-width characters
+ * between them belong to the run. A message padded with blanks to the
+ * width of a terminal would otherwise show a forged line of its own after
+ * the wrap (a "*** alice left" at nc's 80 columns, a "says:" line in the
+ * server's log). For text that went through sanitize_text(). */
+enum { BLANK_RUN_MAX = 3 };
+size_t sanitize_blank_runs(char *s, size_t len);
+
 /* Number of bytes of the longest prefix of s[0..len) that is valid UTF-8. */
 size_t utf8_valid_prefix(const char *s, size_t len);
 

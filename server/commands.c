@@ -5,7 +5,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 struct command {
     const char *name;
@@ -23,12 +22,14 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     char want[NICK_MAX + 1], old[NICK_MAX + 1];
 
     if (!nick_valid(nick, len)) {
-        reply_err(r, ERR_BAD_NICK, "a nickname is 1-%d letters, digits, _ or -", NICK_MAX);
+        reply_err(r, ERR_BAD_NICK,
+                  "a nickname is 1-%d letters, digits, _ or -, starting with a letter or digit",
+                  NICK_MAX);
         return -1;
     }
     memcpy(want, nick, len);
     want[len] = '\0';
-    if (nick_reserved(want) && strcasecmp(want, c->nick) != 0) {
+    if (nick_reserved(want) && !nick_same(want, c->nick)) {
         reply_err(r, ERR_BAD_NICK, "guestN names are given by the server; pick another");
         return -1;
     }
@@ -39,7 +40,7 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
      * is most likely that person back as a new guest. Only the name is
      * refused (a namesake would lose nothing else). */
     struct mod_entry held;
-    if (strcasecmp(want, c->nick) != 0 &&
+    if (!nick_same(want, c->nick) &&
         mod_find(&srv->mod, MOD_KICK | MOD_BAN, want, NULL, NULL, server_now_ms(srv), &held)) {
         char left[48];
         mod_format_left(&held, server_now_ms(srv), left, sizeof left);
@@ -49,12 +50,25 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     }
 
     pthread_mutex_lock(&srv->reg_lock);
-    struct client *other = registry_find_locked(srv, want);
-    if (other != NULL && other != c) {
+    char holder[NICK_MAX + 1];
+    int64_t left_ms = 0;
+    enum nick_verdict v =
+        registry_nick_check_locked(srv, c, want, server_now_ms(srv), holder, &left_ms);
+    if (v != NICK_FREE) {
         pthread_mutex_unlock(&srv->reg_lock);
-        reply_err(r, ERR_NICK_TAKEN, "%s is already taken", want);
+        /* Another case or confusable letters are one nick to a reader:
+         * say which one it looks like. */
+        char like[NICK_MAX + 32] = "";
+        if (strcmp(holder, want) != 0)
+            snprintf(like, sizeof like, " (%s looks the same)", want);
+        if (v == NICK_TAKEN)
+            reply_err(r, ERR_NICK_TAKEN, "%s is already taken%s", holder, like);
+        else
+            reply_err(r, ERR_NICK_TAKEN, "%s is held for its owner for %lld s%s; pick another",
+                      holder, (long long)((left_ms + 999) / 1000), like);
         return -1;
     }
+
     memcpy(old, c->nick, sizeof old);
     registry_rename_locked(srv, c, want);
     struct msg m = {.type = MSG_NICK, .nick = old, .nick2 = want};

@@ -2,7 +2,10 @@
  *   15:30:01  127.0.0.1:40312        bob        says: hello
  * The date has a line of its own, first and whenever it changes, so that
  * the message starts as far left as it can. Peer text reaching here has
- * been through sanitize_text().
+ * been through sanitize_text(). On a terminal, a line wider than it is
+ * broken into rows, the further ones indented and marked:
+ *   15:30:01  127.0.0.1:40312        bob        says: a long message that
+ *             ... goes on here
  *
  * Lines are formatted into a bounded buffer and written out by a thread of
  * their own. The log goes to a terminal or a pipe, and either can stop
@@ -16,8 +19,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "sanitize.h"
 
 struct logger {
     pthread_mutex_t lock;
@@ -29,7 +35,8 @@ struct logger {
     size_t fill_len;
     char *spare; /* the writer writes from here, unlocked */
     unsigned long dropped;
-    int day; /* of the last line: a new one gets a date line first */
+    int day;  /* of the last line: a new one gets a date line first */
+    bool tty; /* fd is a terminal: lines are broken at its width */
     bool stop, finished;
 };
 
@@ -124,6 +131,7 @@ struct logger *logger_start(int fd)
     if (lg == NULL)
         return NULL;
     lg->fd = fd;
+    lg->tty = isatty(fd) == 1;
     lg->fill = malloc(LOG_BUF_BYTES);
     lg->spare = malloc(LOG_BUF_BYTES);
     pthread_condattr_t ca;
@@ -195,6 +203,76 @@ bool logger_same_file(const struct logger *lg, int fd)
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* Columns a character may take, at most: 1 for ASCII, 2 for anything
+ * else (wide CJK and emoji take 2; an accent counted 2 only breaks a row a
+ * little early). No locale is needed, and a row is never wider than we
+ * think: a terminal never wraps it. Sets *n to its length in bytes. */
+static size_t col_width(const unsigned char *s, size_t len, size_t *n)
+{
+    size_t k = 1;
+    if (s[0] >= 0xc0)
+        while (k < len && (s[k] & 0xc0) == 0x80)
+            k++;
+    *n = k;
+    return s[0] < 0x80 ? 1 : 2;
+}
+
+size_t log_wrap(const char *line, size_t len, char *out, size_t cap, unsigned width)
+{
+    static const char cont[] = LOG_CONT;
+    const size_t cont_len = sizeof cont - 1;
+    const unsigned char *u = (const unsigned char *)line;
+    if (width < LOG_WRAP_MIN)
+        return 0;
+    /* One column of slack: a row exactly as wide as the terminal makes
+     * some terminals wrap before the LF. */
+    size_t limit = width - 1, o = 0, i = 0;
+    bool first = true, wrapped = false;
+    while (i < len) {
+        size_t room = first ? limit : limit - cont_len;
+        size_t col = 0, j = i, brk = len, blank = 0;
+        while (j < len) {
+            size_t n, w = col_width(u + j, len - j, &n);
+            if (col + w > room) {
+                brk = j;
+                break;
+            }
+            col += w;
+            j += n;
+            if (u[j - 1] == ' ' && col > room / 2)
+                blank = j; /* a break after a blank reads better */
+        }
+        if (brk < len && blank > i)
+            brk = blank;
+        size_t row = brk - i;
+        if (o + row + 1 + cont_len >= cap)
+            return 0; /* no room to break it: left as it is */
+        if (!first) {
+            out[o++] = '\n';
+            memcpy(out + o, cont, cont_len);
+            o += cont_len;
+        }
+        memcpy(out + o, line + i, row);
+        o += row;
+        i = brk;
+        while (i < len && u[i] == ' ')
+            i++;
+        wrapped = wrapped || i < len;
+        first = false;
+    }
+    return wrapped ? o : 0;
+}
+
+/* The terminal's width, when the log is one; 0: not a terminal (or its
+ * width unknown): nothing is broken. */
+static unsigned log_width(const struct logger *lg)
+{
+    struct winsize ws;
+    if (!lg->tty || ioctl(lg->fd, TIOCGWINSZ, &ws) < 0)
+        return 0;
+    return ws.ws_col;
+}
+
 void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
 {
     struct logger *lg = srv->log;
@@ -230,7 +308,22 @@ void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
         va_start(ap, fmt);
         n = vsnprintf(p + used, room - used, fmt, ap);
         va_end(ap);
-        used = n < 0 ? room : used + (size_t)n;
+        if (n >= 0 && used + (size_t)n < room) {
+            /* Padding cannot push a forged line to the start of a row:
+             * runs of blanks are collapsed, and on a terminal a line
+             * wider than it is broken here, its further rows indented
+             * and marked (LOG_CONT), so no row but ours starts a line. */
+            size_t msg = used;
+            used = msg + sanitize_blank_runs(p + msg, (size_t)n);
+            unsigned width = log_width(lg);
+            size_t w = width ? log_wrap(p, used, p + used, room - used, width) : 0;
+            if (w > 0) {
+                memmove(p, p + used, w);
+                used = w;
+            }
+        } else {
+            used = room;
+        }
     }
     if (used + 1 < room) { /* the LF, and vsnprintf's NUL before it */
         p[used] = '\n';

@@ -1,6 +1,8 @@
 /* sockchat-server: options, start-up, signals; then one driver per mode. */
 #include "server.h"
 
+#include "sanitize.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,7 +28,8 @@ static void usage(FILE *out)
             "  --workers N        pool mode: number of threads (default: one per core)\n"
             "  --max-clients N    connections at once; the next is refused (default %d)\n"
             "                     unless one has not joined the room in 10 s\n"
-            "  --name NAME        server name shown to clients (default sockchat)\n"
+            "  --name NAME        server name shown to clients (default sockchat): 1-63\n"
+            "                     bytes of printable UTF-8, no blanks at either end\n"
             "  --history N        chat messages sent to newcomers (default %d, max %d);\n"
             "                     at most the newest %d KiB of them, and a note of how\n"
             "                     many older ones are not shown\n"
@@ -207,12 +210,22 @@ int main(int argc, char **argv)
             if (!parse_uint(optarg, 1000000, &cfg.max_clients) || cfg.max_clients == 0)
                 die_usage("--max-clients", optarg, "1-1000000");
             break;
-        case 'n':
-            if (optarg[0] == '\0' || strlen(optarg) >= sizeof cfg.name ||
-                strpbrk(optarg, "\r\n") != NULL)
-                die_usage("--name", optarg, "1-63 bytes on one line");
+        case 'n': {
+            /* Sent to every client in WELCOME and shown by them: text that
+             * sanitize_text() would change (a control character, an escape
+             * sequence, invalid UTF-8, a tab) is refused, not sent raw,
+             * and so are blanks at either end. The error shows it safely. */
+            size_t len = strlen(optarg);
+            char shown[SANITIZE_CAP(NAME_MAX_BYTES)];
+            sanitize_text(shown, sizeof shown, optarg, len < NAME_MAX_BYTES ? len : NAME_MAX_BYTES);
+            if (len == 0 || len >= sizeof cfg.name || strcmp(shown, optarg) != 0 ||
+                optarg[0] == ' ' || optarg[len - 1] == ' ')
+                die_usage("--name", shown,
+                          "1-63 bytes of printable UTF-8, no control characters, tabs or "
+                          "blanks at either end");
             snprintf(cfg.name, sizeof cfg.name, "%s", optarg);
             break;
+        }
         case 'H':
             if (!parse_uint(optarg, HISTORY_MAX, &cfg.history))
                 die_usage("--history", optarg, "0-10000");

@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "sanitize.h"
 
@@ -49,9 +48,11 @@ static void mod_purge_locked(struct moderation *m, int64_t now_ms)
     m->n = k;
 }
 
+/* Two nicks of one person: any case, and letters that look alike
+ * (nick_same), as the room tells nicks apart. */
 static bool same_word(const char *a, const char *b)
 {
-    return a[0] != '\0' && b[0] != '\0' && strcasecmp(a, b) == 0;
+    return a[0] != '\0' && b[0] != '\0' && nick_same(a, b);
 }
 
 /* Whether a and b are about the same person or network. */

@@ -96,20 +96,23 @@ void registry_remove(struct server *srv, struct client *c)
 
 bool nick_reserved(const char *nick)
 {
-    if (strncasecmp(nick, "guest", 5) != 0 || nick[5] == '\0')
+    /* On the skeleton: "guestl2" looks like guest12, which the server may
+     * hand out any time. Digits of a skeleton are 2-9, 'l' (1) and 'o' (0). */
+    char skel[NICK_SKELETON_CAP];
+    nick_skeleton(nick, strlen(nick), skel, sizeof skel);
+    if (strncmp(skel, "guest", 5) != 0 || skel[5] == '\0')
         return false;
-    return nick[5 + strspn(nick + 5, "0123456789")] == '\0';
+    return skel[5 + strspn(skel + 5, "23456789lo")] == '\0';
 }
 
-static unsigned nick_hash(const char *s)
+/* FNV-1a over the skeleton: nicks that look the same share a bucket. */
+static unsigned nick_hash(const char *nick)
 {
-    uint32_t h = 2166136261u; /* FNV-1a over the lower-cased nick */
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (unsigned char)(ch - 'A' + 'a');
-        h = (h ^ ch) * 16777619u;
-    }
+    char skel[NICK_SKELETON_CAP];
+    nick_skeleton(nick, strlen(nick), skel, sizeof skel);
+    uint32_t h = 2166136261u;
+    for (const char *s = skel; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
     return h;
 }
 
@@ -153,9 +156,30 @@ static void nick_remove(struct server *srv, struct client *c)
 struct client *registry_find_locked(struct server *srv, const char *nick)
 {
     for (struct client *c = srv->nick_tab[nick_hash(nick) % srv->nick_buckets]; c; c = c->hnext)
-        if (strcasecmp(c->nick, nick) == 0)
+        if (nick_same(c->nick, nick))
             return c;
     return NULL;
+}
+
+enum nick_verdict registry_nick_check_locked(struct server *srv, const struct client *c,
+                                             const char *nick, int64_t now_ms, char *holder,
+                                             int64_t *left_ms)
+{
+    const struct client *other = registry_find_locked(srv, nick);
+    if (other != NULL && other != c) {
+        if (holder != NULL)
+            memcpy(holder, other->nick, sizeof other->nick);
+        return NICK_TAKEN;
+    }
+    const struct nick_hold *h = nickhold_find(&srv->holds, nick, now_ms);
+    if (h != NULL && !nickhold_owned(h, c->session)) {
+        if (holder != NULL)
+            memcpy(holder, h->nick, sizeof h->nick);
+        if (left_ms != NULL)
+            *left_ms = h->until_ms - now_ms;
+        return NICK_HELD;
+    }
+    return NICK_FREE;
 }
 
 void registry_enter_locked(struct server *srv, struct client *c)
@@ -165,6 +189,8 @@ void registry_enter_locked(struct server *srv, struct client *c)
     c->joined = true;
     srv->nroom++;
     nick_insert(srv, c);
+    /* Whoever gets here with a held nick was let: its owner is back. */
+    nickhold_drop(&srv->holds, c->nick);
 }
 
 void registry_leave_locked(struct server *srv, struct client *c)
@@ -181,8 +207,10 @@ void registry_rename_locked(struct server *srv, struct client *c, const char *ni
     if (c->joined)
         nick_remove(srv, c);
     snprintf(c->nick, sizeof c->nick, "%s", nick);
-    if (c->joined)
+    if (c->joined) {
         nick_insert(srv, c);
+        nickhold_drop(&srv->holds, c->nick);
+    }
 }
 
 void registry_shutdown(struct server *srv, const char *text)

@@ -65,6 +65,7 @@ void server_free(struct server *srv)
     access_free(&srv->acc);
     mod_free(&srv->mod);
     resume_free(&srv->resume);
+    nickhold_free(&srv->holds);
     pthread_mutex_destroy(&srv->reg_lock);
 }
 

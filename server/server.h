@@ -227,12 +227,16 @@ int transcript_load(const char *path, struct history *h, unsigned *loaded, char 
  * again. Ids grow, but a resend can trail newer ids a little, so an entry
  * keeps the highest id and a bitmap of the RESUME_WINDOW ids below it; an
  * id older than that is relayed (twice rather than never). Entries outlive
- * their connections; when the table is full the one unused longest goes.
+ * their connections. An entry in use by a connection is never given away;
+ * of the others, an address (IPv4, or IPv6 /64) keeps RESUME_PER_ADDR at
+ * most (its own oldest makes room for its next token), and when the table
+ * is full the one unused longest goes: a flood of throwaway tokens pushes
+ * out only its own address's entries, until it comes from many addresses.
  * If two connections of one client race with the same id (the old one not
  * yet seen dead), the second is ACKed while the first may still be
  * relaying it: delivered once, a moment after that ACK. */
 
-enum { RESUME_SLOTS = 1024, RESUME_WINDOW = 64 };
+enum { RESUME_SLOTS = 1024, RESUME_WINDOW = 64, RESUME_PER_ADDR = 8 };
 
 struct resume_entry {
     char token[SESSION_TOKEN_MAX + 1]; /* "": a free slot */
@@ -240,6 +244,7 @@ struct resume_entry {
     uint64_t window;                   /* bit k: max_id - k is claimed */
     unsigned attached;                 /* connections using it now */
     int64_t last_ms;                   /* last attach or detach */
+    char who[ADDR_MAX];                /* the address that last named it (resume.c) */
 };
 
 struct resume {
@@ -249,9 +254,11 @@ struct resume {
 
 void resume_init(struct resume *rs);
 void resume_free(struct resume *rs);
-/* The entry for token, made if new. NULL when the token is not valid, out
- * of memory or every slot is attached: the connection then simply has no duplicate check. */
-struct resume_entry *resume_attach(struct resume *rs, const char *token, int64_t now_ms);
+/* The entry for token, named by a connection from addrport ("ADDR:PORT"),
+ * made if new. NULL when the token is not valid, out of memory or every
+ * slot is attached: the connection then simply has no duplicate check. */
+struct resume_entry *resume_attach(struct resume *rs, const char *token, const char *addrport,
+                                   int64_t now_ms);
 void resume_detach(struct resume *rs, struct resume_entry *e, int64_t now_ms);
 /* Claims id before its message is run: false when it was claimed before
  * (a resend: ACK it again, do not run it). Check and claim are one step, so
@@ -261,6 +268,45 @@ bool resume_claim(struct resume *rs, struct resume_entry *e, uint64_t id);
 /* Gives the claim back when the message was refused (slow-down, too long):
  * its resend is then new. */
 void resume_unclaim(struct resume *rs, struct resume_entry *e, uint64_t id);
+
+/* ---- nickhold.c: a nick given up is held for its owner a while ----
+ *
+ * Whoever takes a nick the moment its owner leaves gets the private
+ * messages meant for them and the trust the name carries. So the nick of
+ * someone who leaves the room is held for NICK_HOLD_MS: meanwhile only a
+ * connection that named the same SESSION token (our client, back after a
+ * dropped connection) may take it; anyone else gets ERR nick-taken with the
+ * time left. Without a token (nc, telnet, the tutorial's client) nobody can
+ * show they are the owner, so the nick is held against everyone, its owner
+ * too: /msg to it fails rather than reach a stranger. guestN nicks are
+ * never held (never given twice). Holds are keyed by skeleton
+ * (nick_skeleton), kept under reg_lock, at most NICK_HOLD_MAX at once
+ * (past that, the one nearest its end is given up early), and end with
+ * the server. */
+enum { NICK_HOLD_MS = 120000, NICK_HOLD_MAX = 4096 };
+
+struct nick_hold {
+    char skel[NICK_SKELETON_CAP];
+    char nick[NICK_MAX + 1];           /* as its owner had it */
+    char token[SESSION_TOKEN_MAX + 1]; /* the owner; "": nobody can take it back */
+    int64_t until_ms;
+};
+
+struct nick_holds {
+    struct nick_hold *tab; /* grown on use, up to NICK_HOLD_MAX */
+    unsigned n, cap;
+};
+
+void nickhold_free(struct nick_holds *h);
+/* Holds nick for token (NULL or "": for nobody) until now + NICK_HOLD_MS,
+ * replacing a hold on the same skeleton. */
+void nickhold_put(struct nick_holds *h, const char *nick, const char *token, int64_t now_ms);
+/* The hold on nick's skeleton in force at now_ms, or NULL. */
+const struct nick_hold *nickhold_find(struct nick_holds *h, const char *nick, int64_t now_ms);
+/* Ends the hold on nick's skeleton, if any (its owner took the nick back). */
+void nickhold_drop(struct nick_holds *h, const char *nick);
+/* Whether e is held for the owner of token. */
+bool nickhold_owned(const struct nick_hold *e, const char *token);
 
 /* ---- access.c: --allow, --password ---- */
 
@@ -475,6 +521,11 @@ struct client {
     int64_t refuse_until_ms;    /* single mode: closed by then; 0: no such limit */
     int64_t linger_deadline_ms;
     struct resume_entry *resume; /* named by SESSION; NULL: none */
+    /* Framed: its HELLO asked for `asked`, held for a token, and was told
+     * it has it; until its next line shows the token, it is in the room
+     * unannounced under its guestN (session.c). */
+    char asked[NICK_MAX + 1];
+    bool provisional;
 
     pthread_mutex_t lock; /* guards what follows */
     struct outq q;
@@ -525,7 +576,7 @@ struct server {
     struct config cfg;
     pthread_mutex_t reg_lock; /* guards the registry, the room and history */
     struct client *clients;
-    struct client **nick_tab; /* joined clients by nick, case-insensitive */
+    struct client **nick_tab; /* joined clients by nick skeleton (nick_skeleton) */
     unsigned nick_buckets;    /* never 0: nick_tab0 until a table is allocated */
     struct client *nick_tab0; /* the one bucket that needs no allocation */
     unsigned nclients;        /* registered connections */
@@ -553,6 +604,7 @@ struct server {
     struct access acc;
     struct moderation mod;
     struct resume resume;
+    struct nick_holds holds; /* under reg_lock */
     int64_t started_ms;
     int64_t started_wall;
     atomic_bool stopping;
@@ -597,16 +649,27 @@ void client_send_msg(struct client *c, const struct msg *m);
 /* Adds c; -1 when full (>= max_clients) or shutting down. */
 int registry_add(struct server *srv, struct client *c);
 void registry_remove(struct server *srv, struct client *c);
-/* With reg_lock held: the joined client with this nick (case-insensitive),
- * or NULL. A hash lookup: a room of thousands must not cost O(N) a join. */
+/* With reg_lock held: the joined client with this nick or one that looks
+ * the same (nick_same), or NULL. A hash lookup on the skeleton: a room of
+ * thousands must not cost O(N) a join. */
 struct client *registry_find_locked(struct server *srv, const char *nick);
+/* With reg_lock held: whether c may take nick at now_ms (valid and not a
+ * guestN: the caller's checks). NICK_TAKEN: someone else in the room has
+ * it or one that looks the same; NICK_HELD: held for someone else
+ * (nickhold.c), *left_ms to go (if not NULL). Either way the nick as they
+ * have or had it goes into holder (NICK_MAX + 1 bytes), if not NULL. */
+enum nick_verdict { NICK_FREE, NICK_TAKEN, NICK_HELD };
+enum nick_verdict registry_nick_check_locked(struct server *srv, const struct client *c,
+                                             const char *nick, int64_t now_ms, char *holder,
+                                             int64_t *left_ms);
 /* With reg_lock held: c enters or leaves the room (and the nick table), or
  * changes its nick. */
 void registry_enter_locked(struct server *srv, struct client *c);
 void registry_leave_locked(struct server *srv, struct client *c);
 void registry_rename_locked(struct server *srv, struct client *c, const char *nick);
-/* "guest" followed by digits: given by the server, never chosen, so a
- * default nick can never collide. */
+/* "guest" followed by digits, or a nick that looks the same (its skeleton
+ * is one): given by the server, never chosen, so a default nick can never
+ * collide. */
 bool nick_reserved(const char *nick);
 /* With reg_lock held: queues m on every joined client except `except`.
  * Encodes at most once per dialect. */
@@ -704,6 +767,17 @@ void logger_stop(struct logger *lg);
 bool logger_same_file(const struct logger *lg, int fd);
 void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A log line wider than the terminal is broken by us, not by the terminal
+ * (where padding could make a forged line start a row): rows of at most
+ * width - 1 columns, after a blank where one is near, each further row
+ * starting with LOG_CONT. Terminals narrower than LOG_WRAP_MIN are left
+ * alone. */
+#define LOG_CONT "          ... "
+enum { LOG_WRAP_MIN = 40 };
+/* line[0..len) broken for a terminal of width columns into out (cap
+ * bytes, not NUL-terminated); its length, or 0 when it fits as it is or
+ * does not fit in out. */
+size_t log_wrap(const char *line, size_t len, char *out, size_t cap, unsigned width);
 /* "s" unless n is 1: "1 client", "2 clients". */
 static inline const char *plural_s(unsigned long long n)
 {

@@ -296,27 +296,42 @@ void session_transcript_repair(void *arg)
         log_event(srv, NULL, "%s", note);
 }
 
+static const char *const DIALECT_NAMES[] = {"?", "sockchat", "plain", "tutorial"};
+
 static void session_join(struct client *c, enum dialect d, const char *want)
 {
     struct server *srv = c->srv;
     char nick[NICK_MAX + 1];
     unsigned users;
+    int64_t now = server_now_ms(srv);
 
     pthread_mutex_lock(&srv->reg_lock);
     c->dialect = d;
-    if (want && nick_valid(want, strlen(want)) && !nick_reserved(want) &&
-        registry_find_locked(srv, want) == NULL)
-        snprintf(c->nick, sizeof c->nick, "%s", want);
+    /* A nick taken, or held for someone else (nickhold.c), gives guestN.
+     * But our client's token comes after the WELCOME: one held for a
+     * token may be its owner's, back after a dropped connection. It is
+     * told it has the nick; the room hears of it when its next line
+     * (its SESSION) shows whose it is (session_settle). */
+    if (want && nick_valid(want, strlen(want)) && !nick_reserved(want)) {
+        enum nick_verdict v = registry_nick_check_locked(srv, c, want, now, NULL, NULL);
+        const struct nick_hold *h = v == NICK_HELD ? nickhold_find(&srv->holds, want, now) : NULL;
+        if (v == NICK_FREE) {
+            snprintf(c->nick, sizeof c->nick, "%s", want);
+        } else if (d == DIALECT_FRAMED && h != NULL && h->token[0] != '\0') {
+            c->provisional = true;
+            snprintf(c->asked, sizeof c->asked, "%s", want);
+        }
+    }
     if (srv->reg_closed) {
         pthread_mutex_unlock(&srv->reg_lock);
         return; /* shutting down: its SHUTDOWN is already queued */
     }
     registry_enter_locked(srv, c);
-    c->ever_joined = true;
     users = srv->nroom;
+    const char *told = c->provisional ? c->asked : c->nick;
     if (d == DIALECT_FRAMED) {
         struct msg w = {.type = MSG_WELCOME,
-                        .nick = c->nick,
+                        .nick = told,
                         .word = mode_name(srv->cfg.mode),
                         .users = users,
                         .text = srv->cfg.name};
@@ -328,10 +343,15 @@ static void session_join(struct client *c, enum dialect d, const char *want)
          * learns their guestN nowhere else. (The tutorial's client reads
          * only replies: /help and /who tell it.) */
         char you[NICK_MAX + 48];
-        snprintf(you, sizeof you, "you are %s; /nick NAME to change it", c->nick);
+        snprintf(you, sizeof you, "you are %s; /nick NAME to change it", told);
         struct msg y = {.type = MSG_OUT, .text = you};
         client_send_msg(c, &y);
     }
+    if (c->provisional) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return; /* announced, logged and judged by session_settle */
+    }
+    c->ever_joined = true;
     if (announce_wanted(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
         deliver_locked(srv, &j, c);
@@ -341,9 +361,55 @@ static void session_join(struct client *c, enum dialect d, const char *want)
 
     /* One line per arrival, with the nick it ends up with (the nick
      * column) and its address. */
-    static const char *const names[] = {"?", "sockchat", "plain", "tutorial"};
-    log_event(srv, c, "joined (%s client, %u online)", names[d], users);
+    log_event(srv, c, "joined (%s client, %u online)", DIALECT_NAMES[d], users);
     operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
+}
+
+/* The first line after a WELCOME that gave c, on trust, a nick held for
+ * a token (session_join): its SESSION, read just before, or any other
+ * line (then it has no token, or not yet). With the owner's token the
+ * nick is c's; else c is told it is its guestN, and why. Then the room is
+ * told that c joined, under the nick it has. */
+static void session_settle(struct client *c)
+{
+    struct server *srv = c->srv;
+    char holder[NICK_MAX + 1], nick[NICK_MAX + 1];
+    int64_t now = server_now_ms(srv), left_ms = 0;
+
+    if (client_close_state(c, NULL, 0) != CLOSE_NONE)
+        return; /* its SESSION was kicked: it leaves unannounced */
+    if (operator_refuse_arrival(c, c->asked, NULL))
+        return; /* the nick was kicked meanwhile */
+    pthread_mutex_lock(&srv->reg_lock);
+    c->provisional = false;
+    if (!c->joined) { /* shutting down */
+        pthread_mutex_unlock(&srv->reg_lock);
+        return;
+    }
+    bool own = registry_nick_check_locked(srv, c, c->asked, now, holder, &left_ms) == NICK_FREE;
+    if (own) {
+        registry_rename_locked(srv, c, c->asked);
+    } else {
+        struct msg m = {.type = MSG_NICK, .nick = c->asked, .nick2 = c->nick};
+        client_send_msg(c, &m);
+    }
+    c->ever_joined = true;
+    unsigned users = srv->nroom;
+    if (announce_wanted(users)) {
+        struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
+        deliver_locked(srv, &j, c);
+    }
+    memcpy(nick, c->nick, sizeof nick);
+    pthread_mutex_unlock(&srv->reg_lock);
+
+    if (!own) {
+        struct reply r = {.c = c};
+        reply_err(&r, ERR_NICK_TAKEN, "%s is held for its owner for %lld s; you are %s", holder,
+                  (long long)((left_ms + 999) / 1000), nick);
+    }
+    log_event(srv, c, "joined (%s client, %u online)%s", DIALECT_NAMES[DIALECT_FRAMED], users,
+              own ? ": its nick, held for its session token" : "");
+    operator_mute_arrival(c, nick, NULL);
 }
 
 void session_leave(struct client *c, const char *reason)
@@ -353,9 +419,12 @@ void session_leave(struct client *c, const char *reason)
     pthread_mutex_lock(&srv->reg_lock);
     if (c->joined) {
         registry_leave_locked(srv, c);
+        if (!nick_reserved(c->nick))
+            nickhold_put(&srv->holds, c->nick, c->session, server_now_ms(srv));
         unsigned users = srv->nroom;
         bool always = strncmp(reason, "too slow", 8) == 0 || strncmp(reason, "kicked", 6) == 0;
-        if (always || announce_wanted(users + 1)) {
+        /* A provisional join was never announced (session_join). */
+        if (!c->provisional && (always || announce_wanted(users + 1))) {
             struct msg m = {.type = MSG_LEAVE, .nick = c->nick, .users = users, .text = reason};
             deliver_locked(srv, &m, c);
         }
@@ -609,7 +678,7 @@ static void framed_line(struct client *c, char *line)
             reply_err(&r, ERR_USAGE, "SESSION token: %d to %d letters and digits",
                       SESSION_TOKEN_MIN, SESSION_TOKEN_MAX);
         } else {
-            c->resume = resume_attach(&c->srv->resume, m.word, server_now_ms(c->srv));
+            c->resume = resume_attach(&c->srv->resume, m.word, c->addr, server_now_ms(c->srv));
             pthread_mutex_lock(&c->srv->reg_lock); /* the console reads it */
             snprintf(c->session, sizeof c->session, "%s", m.word);
             pthread_mutex_unlock(&c->srv->reg_lock);
@@ -857,6 +926,11 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
                 continue;
             }
         }
+        /* A nick given on trust is settled by the next line: a SESSION
+         * line names the token first. */
+        bool session = st == LINEBUF_LINE && strncmp(line, "SESSION ", 8) == 0;
+        if (c->provisional && !session)
+            session_settle(c);
         struct reply r = {.c = c};
         if (st == LINEBUF_OVERLONG) {
             reply_err(&r, ERR_TOO_LONG, "line longer than %d bytes, discarded", LINE_MAX_BYTES);
@@ -867,6 +941,8 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
             framed_line(c, line);
         else if (n > 0)
             plain_line(c, line, n);
+        if (c->provisional)
+            session_settle(c);
     }
     /* An idle connection should hold no line buffer. */
     if (c->lb.len == 0 && c->lb.cap > 256)

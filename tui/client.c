@@ -180,9 +180,11 @@ void client_clean_nick(const char *in, char *out, size_t cap)
         char ch = *p;
         if (((unsigned char)ch & 0xC0) == 0x80)
             continue; /* one '_' per character, not per UTF-8 byte */
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-        out[n++] = ok ? ch : '_';
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (n == 0 && !alnum)
+            continue; /* a nick starts with a letter or digit (nick_valid) */
+        out[n++] = alnum || ch == '_' || ch == '-' ? ch : '_';
     }
     if (n == 0)
         snprintf(out, cap, "guest");

@@ -1,6 +1,7 @@
 /* Fuzzes command splitting and nickname checks: every pointer stays inside
  * the line, words are non-empty and blank-free, and the loop over words
- * ends. */
+ * ends; a nick's skeleton is a fixed point of nick_skeleton and the same
+ * nick as the nick. */
 #include "fuzz.h"
 
 #include "cmd.h"
@@ -21,6 +22,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     bool valid = nick_valid((const char *)data, size);
     REQUIRE(!valid || (size >= 1 && size <= NICK_MAX));
+    REQUIRE(!valid || (data[0] != '_' && data[0] != '-'));
+
+    /* The skeleton: within its buffer, no '_' at either end, no upper
+     * case, no I/1/0/'-'; the same for a nick and its skeleton (one nick);
+     * never longer than the input. A cap from the input cuts it. */
+    char skel[NICK_SKELETON_CAP], again[NICK_SKELETON_CAP];
+    size_t sl = nick_skeleton((const char *)data, size, skel, sizeof skel);
+    REQUIRE(sl < sizeof skel && skel[sl] == '\0' && sl <= size);
+    REQUIRE(sl == 0 || (skel[0] != '_' && skel[sl - 1] != '_'));
+    for (size_t i = 0; i < sl; i++)
+        REQUIRE(!(skel[i] >= 'A' && skel[i] <= 'Z') &&
+                (skel[i] == '\0' || strchr("i10-", skel[i]) == NULL));
+    REQUIRE(nick_skeleton(skel, sl, again, sizeof again) == sl && memcmp(skel, again, sl) == 0);
+    size_t cap = size ? data[0] % sizeof skel : 0;
+    char *small = malloc(cap ? cap : 1);
+    REQUIRE(small);
+    size_t cl = nick_skeleton((const char *)data, size, small, cap);
+    REQUIRE(cap == 0 ? cl == 0 : cl < cap && small[cl] == '\0');
+    free(small);
+    if (valid) {
+        char nick[NICK_MAX + 1];
+        memcpy(nick, data, size);
+        nick[size] = '\0';
+        REQUIRE(nick_same(nick, nick));
+        REQUIRE(sl == 0 || nick_same(nick, skel));
+    }
 
     struct cmd c;
     if (cmd_parse(line, &c)) {

@@ -1,6 +1,7 @@
 /* Fuzzes the sanitiser and checks its promise on every output: valid UTF-8,
  * no C0, DEL, C1 or bidi override/isolate, within SANITIZE_CAP; a smaller
- * cap gives a prefix; sanitising the output again changes nothing. */
+ * cap gives a prefix; sanitising the output again changes nothing; blank
+ * runs collapse to at most BLANK_RUN_MAX spaces, for good. */
 #include "fuzz.h"
 
 #include "sanitize.h"
@@ -58,6 +59,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < size; i++)
         REQUIRE(line[i] != '\0' && line[i] != '\r' && line[i] != '\n');
     REQUIRE(utf8_valid_prefix(in, size) <= size);
+
+    /* Blank runs: only shorter, still safe, at most BLANK_RUN_MAX spaces
+     * in a row, and collapsing again changes nothing. */
+    memcpy(again, out, n + 1);
+    size_t b = sanitize_blank_runs(again, n);
+    REQUIRE(b <= n);
+    check_safe(again, b);
+    for (size_t i = 0, run = 0; i < b; i++) {
+        run = again[i] == ' ' ? run + 1 : 0;
+        REQUIRE(run <= BLANK_RUN_MAX);
+    }
+    char *twice = malloc(b + 1);
+    REQUIRE(twice);
+    memcpy(twice, again, b + 1);
+    REQUIRE(sanitize_blank_runs(twice, b) == b && memcmp(twice, again, b) == 0);
+    free(twice);
 
     free(line);
     free(again);

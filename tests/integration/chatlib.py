@@ -85,7 +85,8 @@ class Server:
     test can wait for a log line with a deadline."""
 
     def __init__(self, binary, *args, mode=None, bind="127.0.0.1", port=0, env=None,
-                 expect_listen=True, timeout=None, tty=False, wrapper=None, stall_err=False):
+                 expect_listen=True, timeout=None, tty=False, wrapper=None, stall_err=False,
+                 err_cols=None):
         self.binary = binary
         self.argv = list(wrapper or []) + [binary]
         if bind is not None:
@@ -120,11 +121,28 @@ class Server:
             import pty
             self.tty_master, slave = pty.openpty()
             stdin = slave
+        # err_cols=N: stderr (the log) is a pseudo-terminal N columns wide,
+        # as when the server runs in a terminal window.
+        stderr = subprocess.PIPE
+        err_master = None
+        if err_cols:
+            import pty
+            import struct
+            err_master, err_slave = pty.openpty()
+            fcntl.ioctl(err_slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, err_cols, 0, 0))
+            attrs = termios.tcgetattr(err_slave)
+            attrs[1] &= ~termios.ONLCR  # LF as written, not CR LF
+            termios.tcsetattr(err_slave, termios.TCSANOW, attrs)
+            stderr = err_slave
         self.proc = subprocess.Popen(self.argv, stdin=stdin, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=penv, start_new_session=tty,
+                                     stderr=stderr, env=penv, start_new_session=tty,
                                      preexec_fn=take_terminal if tty else None)
         if tty:
             os.close(slave)
+        err_stream = self.proc.stderr
+        if err_master is not None:
+            os.close(err_slave)
+            err_stream = os.fdopen(err_master, "rb")
         self.pid = self.proc.pid
         # stall_err=True: nothing reads stderr until unstall_err(), as with a
         # paused terminal; the pipe fills and the server's log writes block.
@@ -133,7 +151,7 @@ class Server:
             self._err_go.set()
         self._threads = [
             threading.Thread(target=self._drain, args=(self.proc.stdout, self.out), daemon=True),
-            threading.Thread(target=self._drain, args=(self.proc.stderr, self.err, self._err_go),
+            threading.Thread(target=self._drain, args=(err_stream, self.err, self._err_go),
                              daemon=True),
         ]
         for t in self._threads:
@@ -147,11 +165,14 @@ class Server:
     def _drain(self, stream, sink, go=None):
         if go is not None:
             go.wait()
-        for raw in iter(stream.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            with self.cond:
-                sink.append(line)
-                self.cond.notify_all()
+        try:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                with self.cond:
+                    sink.append(line)
+                    self.cond.notify_all()
+        except OSError:
+            pass  # a pseudo-terminal's end: EIO once the server has gone
         with self.cond:
             self.closed_streams += 1
             self.cond.notify_all()
@@ -350,11 +371,15 @@ class Conn:
         self.reset = False
 
     @classmethod
-    def connect(cls, addr, timeout=None, rcvbuf=None, family=None):
+    def connect(cls, addr, timeout=None, rcvbuf=None, family=None, source=None):
+        """source: the local address to connect from (127.0.0.2: another
+        machine, as far as the server can tell)."""
         host, port = addr
         if family is None:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
         s = socket.socket(family, socket.SOCK_STREAM)
+        if source is not None:
+            s.bind((source, 0))
         if rcvbuf is not None:
             # Before connect, so the window is small from the start.
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)

@@ -117,7 +117,14 @@ static const struct nick_case nick_cases[] = {
     {"alice", true},
     {"A", true},
     {"guest12", true},
-    {"_under-score_", true},
+    {"under-score_", true},
+    {"x_-_", true},
+    {"9lives", true},
+    /* A leading '_' or '-' would pass for the client's own "--" markers. */
+    {"_under-score_", false},
+    {"-", false},
+    {"--", false},
+    {"-alice", false},
     {"123", true},
     {"abcdefghijklmnopqrstuvwx", true},   /* 24 */
     {"abcdefghijklmnopqrstuvwxy", false}, /* 25 */
@@ -147,6 +154,69 @@ START_TEST(test_nick_len_not_string)
 }
 END_TEST
 
+struct skel_case {
+    const char *a, *b;
+    bool same;
+};
+
+/* Pairs a reader cannot tell apart at a glance are one nick; others not. */
+static const struct skel_case skel_cases[] = {
+    {"alice", "alice", true},
+    {"alice", "ALICE", true},
+    {"alice", "aIice", true}, /* capital I for l */
+    {"alice", "a1ice", true}, /* digit 1 for l */
+    {"alice", "aiice", true}, /* i: capital I in another case */
+    {"alice", "ALICE_", true},
+    {"alice", "alice-", true},
+    {"alice", "alice__-", true},
+    {"bob", "B0B", true}, /* zero for O */
+    {"bob", "bOb", true},
+    {"al_ice", "al-ice", true},
+    {"guest12", "gueSTl2", true},
+    {"alice", "alicia", false},
+    {"alice", "alice2", false},
+    {"alice", "al_ice", false}, /* a '_' inside is seen */
+    {"bob", "bo", false},
+    {"rn", "m", false}, /* two letters for one: not this function's business */
+    {"abcdefghijklmnopqrstuvwx", "ABCDEFGHIJKLMNOPQRSTUVWX", true},
+};
+
+START_TEST(test_nick_same)
+{
+    const struct skel_case *c = &skel_cases[_i];
+    ck_assert_msg(nick_same(c->a, c->b) == c->same, "%s %s", c->a, c->b);
+    ck_assert_msg(nick_same(c->b, c->a) == c->same, "%s %s", c->b, c->a);
+}
+END_TEST
+
+START_TEST(test_nick_skeleton)
+{
+    char out[NICK_SKELETON_CAP];
+    /* I is i in another case, and i, l and 1 are one letter. */
+    ck_assert_uint_eq(nick_skeleton("aIice_", 6, out, sizeof out), 5);
+    ck_assert_str_eq(out, "allce");
+    ck_assert_uint_eq(nick_skeleton("B0B-1", 5, out, sizeof out), 5);
+    ck_assert_str_eq(out, "bob_l");
+    /* '_' and '-' at either end go, however many; none left is "". */
+    ck_assert_uint_eq(nick_skeleton("-_x_-", 5, out, sizeof out), 1);
+    ck_assert_str_eq(out, "x");
+    ck_assert_uint_eq(nick_skeleton("__--", 4, out, sizeof out), 0);
+    ck_assert_str_eq(out, "");
+    ck_assert_uint_eq(nick_skeleton("", 0, out, sizeof out), 0);
+    ck_assert_str_eq(out, "");
+    /* The length decides, and the output is cut to fit. */
+    ck_assert_uint_eq(nick_skeleton("carol bob", 5, out, sizeof out), 5);
+    ck_assert_str_eq(out, "carol");
+    char small[4];
+    ck_assert_uint_eq(nick_skeleton("abcdef", 6, small, sizeof small), 3);
+    ck_assert_str_eq(small, "abc");
+    ck_assert_uint_eq(nick_skeleton("abc", 3, small, 0), 0);
+    /* Bytes that are no nick's pass through (the caller validates). */
+    ck_assert_uint_eq(nick_skeleton("\xc3\xa9", 2, out, sizeof out), 2);
+    ck_assert_str_eq(out, "\xc3\xa9");
+}
+END_TEST
+
 Suite *cmd_suite(void)
 {
     Suite *s = suite_create("cmd");
@@ -158,6 +228,8 @@ Suite *cmd_suite(void)
     tcase_add_test(tc, test_next_word);
     tcase_add_loop_test(tc, test_nick, 0, (int)(sizeof nick_cases / sizeof nick_cases[0]));
     tcase_add_test(tc, test_nick_len_not_string);
+    tcase_add_loop_test(tc, test_nick_same, 0, (int)(sizeof skel_cases / sizeof skel_cases[0]));
+    tcase_add_test(tc, test_nick_skeleton);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -293,6 +293,17 @@ static const struct plain_case plain_cases[] = {
     {M(MSG_UNKNOWN, 0, 0, 0, "", "", "", "TOPIC x"), "TOPIC x\n"},
     {M(MSG_MSG, 3, 0, 0, "", "", "", "typed text"), "typed text\n"},
     {M(MSG_HELLO, 0, 0, 0, "alice", "", "sockchat/1", "secret"), "*** hello from alice\n"},
+    /* A person's words padded to push a forged line to nc's next row:
+     * runs of blanks are collapsed (our own columns, in OUT, are not). */
+    {M(MSG_CHAT, 0, 1, 0, "eve", "", "",
+       "ok                                                                    *** alice left"),
+     "<eve> ok   *** alice left\n"},
+    {M(MSG_ACTION, 0, 1, 0, "eve", "", "", "x     y"), "* eve x   y\n"},
+    {M(MSG_PRIV, 0, 1, 0, "eve", "bob", "", "x\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0y"),
+     "[private] eve -> bob: x   y\n"},
+    {M(MSG_LEAVE, 0, 0, 2, "eve", "", "", "quit        bye"),
+     "*** eve left: quit   bye (2 online)\n"},
+    {M(MSG_OUT, 0, 0, 0, "", "", "", "  alice       127.0.0.1"), "  alice       127.0.0.1\n"},
 };
 
 START_TEST(test_format_plain)

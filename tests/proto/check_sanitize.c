@@ -266,6 +266,40 @@ START_TEST(test_idempotent)
 }
 END_TEST
 
+struct blank_case {
+    const char *in, *out;
+};
+
+static const struct blank_case blank_cases[] = {
+    {"", ""},
+    {"a b  c   d", "a b  c   d"}, /* up to three: kept */
+    {"a    b", "a   b"},
+    {"ok                                        *** alice left", "ok   *** alice left"},
+    {"    lead and trail    ", "   lead and trail   "},
+    {"x\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0y", "x   y"},                 /* NO-BREAK SPACE */
+    {"x\xe3\x80\x80\xe3\x80\x80\xe3\x80\x80\xe3\x80\x80y", "x   y"}, /* IDEOGRAPHIC */
+    {"x\xe2\x80\x83 \xe2\xa0\x80 y", "x   y"},                       /* EM SPACE, BRAILLE BLANK */
+    {"x \xe2\x80\x8b \xe2\x80\x8b \xe2\x80\x8b \xe2\x80\x8by", "x   y"}, /* ZWSP between */
+    {"x \xe2\x80\x8b y", "x \xe2\x80\x8b y"}, /* a short run keeps them */
+    {"\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8bz",
+     "\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8bz"},
+    {"\xe4\xb8\xad    \xe6\x96\x87", "\xe4\xb8\xad   \xe6\x96\x87"},
+    {"a . . . . b", "a . . . . b"}, /* visible characters: not blanks */
+};
+
+START_TEST(test_blank_runs)
+{
+    const struct blank_case *c = &blank_cases[_i];
+    char buf[256];
+    size_t len = strlen(c->in);
+    memcpy(buf, c->in, len + 1);
+    size_t n = sanitize_blank_runs(buf, len);
+    ck_assert_uint_eq(n, strlen(c->out));
+    ck_assert_mem_eq(buf, c->out, n);
+    ck_assert_uint_eq(sanitize_blank_runs(buf, n), n); /* idempotent */
+}
+END_TEST
+
 Suite *sanitize_suite(void)
 {
     Suite *s = suite_create("sanitize");
@@ -275,6 +309,7 @@ Suite *sanitize_suite(void)
     tcase_add_test(tc, test_sanitize_line);
     tcase_add_test(tc, test_valid_prefix);
     tcase_add_test(tc, test_idempotent);
+    tcase_add_loop_test(tc, test_blank_runs, 0, (int)(sizeof blank_cases / sizeof blank_cases[0]));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sanitize-limits");

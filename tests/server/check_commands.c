@@ -32,14 +32,15 @@ START_TEST(test_nick_rules)
     struct client *b = fx_framed("bob");
     fx_drain(a);
     fx_feed(b, "MSG 1 /nick Alice\n");
-    ck_assert_str_eq(fx_drain(b), "ERR nick-taken Alice is already taken\n");
+    ck_assert_str_eq(fx_drain(b), "ERR nick-taken alice is already taken (Alice looks the same)\n");
     fx_feed(b, "MSG 2 /nick no spaces\n");
     ck_assert_str_eq(fx_drain(b),
                      "ERR bad-nick a nickname is one word of 1-24 letters, digits, _ or -\n");
     fx_feed(b, "MSG 21 /nick\n");
     ck_assert_str_eq(fx_drain(b), "ERR usage usage: /nick NAME\n");
     fx_feed(b, "MSG 3 /nick bad*name\n");
-    ck_assert_str_eq(fx_drain(b), "ERR bad-nick a nickname is 1-24 letters, digits, _ or -\n");
+    ck_assert_str_eq(fx_drain(b), "ERR bad-nick a nickname is 1-24 letters, digits, _ or -, "
+                                  "starting with a letter or digit\n");
     fx_feed(b, "MSG 4 /nick abcdefghijklmnopqrstuvwxy\n"); /* 25 */
     ck_assert(strncmp(fx_drain(b), "ERR bad-nick", 12) == 0);
     fx_feed(b, "MSG 41 /nick Guest12\n"); /* guestN is the server's */

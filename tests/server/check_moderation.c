@@ -440,6 +440,29 @@ START_TEST(test_mute_follows_the_nick)
 }
 END_TEST
 
+/* A nick that looks like a banned or muted one (another case, I for l,
+ * 0 for O, a '_' at the end) is that nick: the ban holds it too. */
+START_TEST(test_look_alikes_held)
+{
+    struct client *t = fx_framed("teacher");
+    ck_assert_int_eq(act(MOD_BAN, "mallory trolling"), 0);
+    struct client *f = fx_client("127.0.0.1:4100");
+    fx_feed(f, "HELLO sockchat/1 MaIIory\n");
+    ck_assert_str_eq(fx_drain(f), "ERR kicked you are banned from this server: trolling\n");
+    ck_assert(!f->joined);
+    fx_end(f);
+    struct client *p = fx_plain();
+    fx_feed(p, "/nick ma1l0ry_\n");
+    ck_assert_str_eq(fx_drain(p),
+                     "error: ma1l0ry_ is banned by the operator (until unban); pick another\n");
+    ck_assert_int_eq(act(MOD_MUTE, "eve"), 0);
+    fx_feed(p, "/nick EVE-\n");
+    ck_assert_ptr_nonnull(strstr(fx_drain(p), "you are still muted"));
+    ck_assert_int_eq(operator_lift(&fx_srv, MOD_KICK | MOD_BAN, "MALL0RY", msg, sizeof msg), 0);
+    fx_drain(t);
+}
+END_TEST
+
 /* ---- the console ---- */
 
 static char *run_console(const char *line)
@@ -507,6 +530,7 @@ Suite *moderation_suite(void)
     tcase_add_test(people, test_ban_address);
     tcase_add_test(people, test_mute);
     tcase_add_test(people, test_mute_follows_the_nick);
+    tcase_add_test(people, test_look_alikes_held);
     tcase_add_test(people, test_console_commands);
     suite_add_tcase(s, people);
     return s;

@@ -10,7 +10,7 @@
 START_TEST(test_window)
 {
     struct resume *rs = &fx_srv.resume;
-    struct resume_entry *e = resume_attach(rs, TOKEN, 0);
+    struct resume_entry *e = resume_attach(rs, TOKEN, "1.2.3.4:5", 0);
     ck_assert_ptr_nonnull(e);
     for (uint64_t id = 1; id <= 5; id++)
         ck_assert(resume_claim(rs, e, id));
@@ -48,26 +48,66 @@ START_TEST(test_table_full)
     /* Every slot attached: the next client gets no entry (and no check). */
     for (int i = 0; i < RESUME_SLOTS; i++) {
         snprintf(tok, sizeof tok, "tok%08d", i);
-        ck_assert_ptr_nonnull(resume_attach(&fx_srv.resume, tok, i));
+        ck_assert_ptr_nonnull(resume_attach(&fx_srv.resume, tok, "1.2.3.4:5", i));
     }
-    ck_assert_ptr_null(resume_attach(&fx_srv.resume, "another1", 5000));
+    ck_assert_ptr_null(resume_attach(&fx_srv.resume, "another1", "1.2.3.4:5", 5000));
 
     /* Detached entries are kept until their slot is needed, oldest first. */
-    struct resume_entry *first = resume_attach(&fx_srv.resume, "tok00000000", 6000);
+    struct resume_entry *first = resume_attach(&fx_srv.resume, "tok00000000", "1.2.3.4:5", 6000);
     ck_assert(resume_claim(&fx_srv.resume, first, 7));
     resume_detach(&fx_srv.resume, first, 6001);
     resume_detach(&fx_srv.resume, first, 6001);
-    struct resume_entry *second = resume_attach(&fx_srv.resume, "tok00000001", 6002);
+    struct resume_entry *second = resume_attach(&fx_srv.resume, "tok00000001", "1.2.3.4:5", 6002);
     ck_assert(resume_claim(&fx_srv.resume, second, 3));
     resume_detach(&fx_srv.resume, second, 6003);
     resume_detach(&fx_srv.resume, second, 6003);
 
-    struct resume_entry *n = resume_attach(&fx_srv.resume, "another1", 7000);
+    struct resume_entry *n = resume_attach(&fx_srv.resume, "another1", "1.2.3.4:5", 7000);
     ck_assert_ptr_eq(n, first);                    /* the one unused longest made room */
     ck_assert(resume_claim(&fx_srv.resume, n, 7)); /* a fresh entry */
-    struct resume_entry *again = resume_attach(&fx_srv.resume, "tok00000001", 7001);
+    struct resume_entry *again = resume_attach(&fx_srv.resume, "tok00000001", "1.2.3.4:5", 7001);
     ck_assert_ptr_eq(again, second);
     ck_assert(!resume_claim(&fx_srv.resume, again, 3)); /* still remembered */
+}
+END_TEST
+
+/* Throwaway tokens from one address push out only that address's own
+ * entries, never another's, and never one a connection is using. */
+START_TEST(test_flood_from_one_address)
+{
+    struct resume *rs = &fx_srv.resume;
+    struct resume_entry *victim = resume_attach(rs, "victim0001", "10.0.0.1:4000", 1);
+    ck_assert(resume_claim(rs, victim, 7));
+    resume_detach(rs, victim, 2); /* its connection died before ACK 7 */
+    struct resume_entry *live = resume_attach(rs, "liveclient1", "10.0.0.1:4001", 3);
+    char tok[32];
+    for (int i = 0; i < 3 * RESUME_SLOTS; i++) {
+        snprintf(tok, sizeof tok, "flood%08d", i);
+        struct resume_entry *e = resume_attach(rs, tok, "10.0.0.2:5000", 10 + i);
+        ck_assert_ptr_nonnull(e);
+        resume_detach(rs, e, 10 + i);
+    }
+    /* The flooder kept its last RESUME_PER_ADDR tokens, no more. */
+    unsigned flood = 0;
+    for (unsigned i = 0; i < RESUME_SLOTS; i++)
+        flood += strncmp(rs->tab[i].token, "flood", 5) == 0;
+    ck_assert_uint_eq(flood, RESUME_PER_ADDR);
+    struct resume_entry *back = resume_attach(rs, "victim0001", "10.0.0.1:4002", 9000);
+    ck_assert_ptr_eq(back, victim);
+    ck_assert(!resume_claim(rs, back, 7)); /* its resend: not relayed twice */
+    ck_assert(resume_attach(rs, "liveclient1", "10.0.0.1:4001", 9001) == live);
+
+    /* IPv6: one /64 is one address. */
+    for (int i = 0; i < 2 * RESUME_PER_ADDR; i++) {
+        snprintf(tok, sizeof tok, "six%08d", i);
+        char addr[64];
+        snprintf(addr, sizeof addr, "[2001:db8::%x]:5", i + 1);
+        resume_detach(rs, resume_attach(rs, tok, addr, 10000 + i), 10000 + i);
+    }
+    unsigned six = 0;
+    for (unsigned i = 0; i < RESUME_SLOTS; i++)
+        six += strncmp(rs->tab[i].token, "six", 3) == 0;
+    ck_assert_uint_eq(six, RESUME_PER_ADDR);
 }
 END_TEST
 
@@ -90,9 +130,13 @@ START_TEST(test_resend_after_lost_ack)
     fx_end(a); /* the connection dies; the client never saw ACK 1 */
     fx_drain(bob);
 
-    struct client *a2 = fx_framed("alice");
+    /* Back, as our client comes back: its SESSION right behind the HELLO
+     * (which gives it its nick, held for that token). */
+    struct client *a2 = fx_client("127.0.0.1:1001");
+    fx_feed(a2, "HELLO sockchat/1 alice\nSESSION " TOKEN "\n");
+    ck_assert(strncmp(fx_drain(a2), "WELCOME alice ", 14) == 0);
     fx_drain(bob);
-    fx_feed(a2, "SESSION " TOKEN "\nMSG 1 hello\nMSG 2 more\n");
+    fx_feed(a2, "MSG 1 hello\nMSG 2 more\n");
     ck_assert_str_eq(fx_drain(a2), "ACK 1\nACK 2\n");
     ck_assert_str_eq(fx_drain(bob), "CHAT 1700000000 alice more\n");
     fx_end(a2);
@@ -156,6 +200,7 @@ Suite *resume_suite(void)
     tcase_add_checked_fixture(t, fx_setup, fx_teardown);
     tcase_add_test(t, test_window);
     tcase_add_test(t, test_table_full);
+    tcase_add_test(t, test_flood_from_one_address);
     suite_add_tcase(s, t);
     TCase *f = tcase_create("framed");
     tcase_add_checked_fixture(f, fx_setup, fx_teardown);

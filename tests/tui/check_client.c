@@ -1467,6 +1467,13 @@ START_TEST(test_clean_nick)
     ck_assert_str_eq(n, "bad_nick_");
     client_clean_nick("Zo\xc3\xab \xe6\x97\xa5", n, sizeof(n)); /* one _ per character */
     ck_assert_str_eq(n, "Zo___");
+    /* A nick starts with a letter or digit: "-" would pass for our marks. */
+    client_clean_nick("_build-bot", n, sizeof(n));
+    ck_assert_str_eq(n, "build-bot");
+    client_clean_nick("--", n, sizeof(n));
+    ck_assert_str_eq(n, "guest");
+    client_clean_nick("\xc3\xa9lodie", n, sizeof(n));
+    ck_assert_str_eq(n, "lodie");
     /* Said so at the start, not changed in silence. */
     struct chatlog log2;
     struct status st2;
