@@ -652,10 +652,44 @@ static void telnet_input(struct client *c, const char *data, size_t len)
     free(buf);
 }
 
+/* Keeps input for later, after what already waits. */
+static void backlog_add(struct client *c, const char *data, size_t len, bool telnet)
+{
+    char *b = realloc(c->backlog, c->backlog_len + len);
+    if (b == NULL) {
+        client_request_close(c, CLOSE_NOW, "out of memory", 0);
+        return;
+    }
+    memcpy(b + c->backlog_len, data, len);
+    if (c->backlog_len == 0)
+        c->backlog_telnet = telnet;
+    c->backlog = b;
+    c->backlog_len += len;
+}
+
 void session_input(struct client *c, const char *data, size_t len)
 {
     atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
+    if (c->backlog_len > 0) {
+        /* The drivers read nothing while input waits; kept in order anyway. */
+        backlog_add(c, data, len, true);
+        return;
+    }
     session_feed(c, data, len, true);
+}
+
+bool session_resume(struct client *c)
+{
+    if (c->backlog_len == 0 || client_input_gate(c) != INPUT_OPEN)
+        return false;
+    char *data = c->backlog;
+    size_t len = c->backlog_len;
+    bool telnet = c->backlog_telnet;
+    c->backlog = NULL;
+    c->backlog_len = 0;
+    session_feed(c, data, len, telnet); /* may keep a rest again */
+    free(data);
+    return true;
 }
 
 /* telnet: whether telnet commands may still be in data. */
@@ -680,8 +714,14 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
     hello_pending = c->dialect == DIALECT_NONE;
 
     while (len > 0) {
-        if (client_close_state(c, NULL, 0) != CLOSE_NONE)
+        enum input_gate gate = client_input_gate(c);
+        if (gate == INPUT_CLOSED)
             return; /* after exit, /quit or a kick, the rest is not read */
+        if (gate == INPUT_PAUSED) {
+            /* Its answers wait unread: the rest waits until they are. */
+            backlog_add(c, data, len, telnet);
+            return;
+        }
         size_t used = 0;
         char *line;
         size_t n;
