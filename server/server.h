@@ -75,6 +75,10 @@ enum {
     ADDR_MAX = 64,
     REASON_MAX = 96,
     NAME_MAX_BYTES = 64,
+    PING_TOKEN_MAX = 64, /* bytes; a longer /ping or PING token is refused */
+    /* Before the password, messages get only an error; after this many the
+     * connection is closed, so refusals cannot pile up unread either. */
+    PREAUTH_REFUSALS_MAX = 10,
 };
 
 /* ---- outq.c: reference-counted messages and bounded per-client queues ---- */

@@ -353,6 +353,19 @@ static bool auth_judge(struct reply *r, const char *given)
     }
 }
 
+/* A message refused before the password (only /auth, /quit and exit are
+ * taken then). Each refusal is output, and a connection that never reads
+ * must not pile them up: after PREAUTH_REFUSALS_MAX it is closed. */
+static void preauth_charge(struct reply *r)
+{
+    struct client *c = r->c;
+    if (++c->preauth_refused < PREAUTH_REFUSALS_MAX)
+        return;
+    reply_err(r, ERR_AUTH, "%d messages without the password; closing", PREAUTH_REFUSALS_MAX);
+    client_request_close(c, CLOSE_FLUSH, "no password", server_now_ms(c->srv) + SHUTDOWN_FLUSH_MS);
+    log_event(c->srv, c, "closed after %d messages without the password", PREAUTH_REFUSALS_MAX);
+}
+
 /* "/auth PASSWORD" from a plain or raw client. */
 static void session_auth(struct reply *r, const char *args)
 {
@@ -364,6 +377,7 @@ static void session_auth(struct reply *r, const char *args)
     }
     if (args[strspn(args, " \t")] == '\0') {
         reply_err(r, ERR_USAGE, "usage: /auth PASSWORD");
+        preauth_charge(r);
         return;
     }
     if (!auth_judge(r, args))
@@ -405,8 +419,9 @@ static void session_text(struct reply *r, const char *text)
         session_auth(r, cmd.args);
         return;
     }
-    if (!c->authed && !(is_cmd && (cmd_is(&cmd, "ping") || cmd_is(&cmd, "quit")))) {
+    if (!c->authed && !(is_cmd && cmd_is(&cmd, "quit"))) {
         reply_err(r, ERR_AUTH, "this server needs a password: send /auth PASSWORD first");
+        preauth_charge(r);
         return;
     }
     if (is_cmd) {
