@@ -526,14 +526,19 @@ static void framed_line(struct client *c, char *line)
          * field may hold DEL, C1 bytes and invalid UTF-8. Our tokens
          * (digits) come back unchanged. */
         const char *tok = m.word ? m.word : "";
-        char small[256];
-        char *clean = sanitized(&r, small, sizeof small, tok, strlen(tok), SIZE_MAX);
-        if (clean == NULL)
+        size_t n = strlen(tok);
+        char clean[SANITIZE_CAP(PING_TOKEN_MAX)];
+        if (n <= PING_TOKEN_MAX) {
+            sanitize_text(clean, sizeof clean, tok, n);
+            n = strlen(clean);
+        }
+        /* Bounded, as what we echo costs our memory until it is read. */
+        if (n > PING_TOKEN_MAX) {
+            reply_err(&r, ERR_USAGE, "PING token longer than %d bytes", PING_TOKEN_MAX);
             break;
+        }
         struct msg p = {.type = MSG_PONG, .word = clean};
         reply_msg(&r, &p);
-        if (clean != small)
-            free(clean);
         break;
     }
     case MSG_HELLO:
