@@ -531,6 +531,18 @@ int net_listen(const char *host, const char *port, char *bound, size_t bcap, cha
 /* TCP keepalive on every client: a peer that vanished without a FIN is
  * found after about 60 + 4 * 15 = 120 s of silence. */
 enum { NET_KEEPIDLE_S = 60, NET_KEEPINTVL_S = 15, NET_KEEPCNT = 4 };
+/* Socket buffers of every client connection, set on the listening socket
+ * (accepted ones inherit them; the kernel doubles each for its overhead).
+ * Left to the kernel, a peer that never reads can grow our send buffer to
+ * tcp_wmem's maximum (4 MiB) and one we stopped reading our receive buffer
+ * to tcp_rmem's (6 MiB or more), per connection. */
+enum { NET_SNDBUF = 64 << 10, NET_RCVBUF = 32 << 10 };
+/* At most what a connection that never reads makes us hold, as --help and
+ * docs/PROTOCOL.md state it (tests/stress/stress_hold.py measures it): its
+ * queue (OUTQ_PAUSE_BYTES and one answer), one read not yet handled, a
+ * partial line, its state and thread; and its socket buffers (twice
+ * NET_SNDBUF + NET_RCVBUF, and a segment more). */
+enum { CONN_HOLD_KIB = 160, CONN_SOCKBUF_KIB = 256 };
 /* Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY,
  * keepalive) and formats its address. -1 with errno on failure. */
 int net_accept(int lfd, char *addr, size_t acap);
