@@ -86,6 +86,7 @@ bool msg_session_token_ok(const char *token);
 #define ERR_AUTH "auth"
 #define ERR_AUTH_WAIT "auth-wait"
 #define ERR_KICKED "kicked"
+#define ERR_MUTED "muted"
 #define ERR_PROTOCOL "protocol"
 
 const char *msg_type_name(enum msg_type t);

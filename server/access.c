@@ -1,10 +1,25 @@
-/* access: who may connect (--allow, console ban) and who may talk
- * (--password), with failed logins from one address slowed down. */
+/* access: who may connect (--allow) and who may talk (--password), with
+ * failed logins from one address slowed down. The operator's bans are
+ * moderation.c's. */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* An IPv4 address in IPv6 clothing (::ffff:a.b.c.d, a dual-stack socket's
+ * view of a v4 peer) is the IPv4 address: peers are shown and matched so
+ * (net_format), and a ban typed either way must hold the same people. */
+static void cidr_unmap(struct cidr *c)
+{
+    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (c->family != 6 || c->bits < 96 || memcmp(c->addr, prefix, sizeof prefix) != 0)
+        return;
+    memmove(c->addr, c->addr + 12, 4);
+    memset(c->addr + 4, 0, 12);
+    c->family = 4;
+    c->bits -= 96;
+}
 
 int cidr_parse(const char *s, struct cidr *c)
 {
@@ -26,17 +41,33 @@ int cidr_parse(const char *s, struct cidr *c)
         return -1;
     }
     if (slash) {
-        char *end;
-        unsigned long b = strtoul(slash + 1, &end, 10);
-        if (slash[1] == '\0' || *end != '\0' || b > c->bits)
+        /* Digits only: strtoul would take "+8", " 8" and "-0". */
+        const char *d = slash + 1;
+        size_t nd = strspn(d, "0123456789");
+        if (nd == 0 || nd > 3 || d[nd] != '\0')
             return -1;
-        c->bits = (unsigned)b;
+        unsigned b = (unsigned)strtoul(d, NULL, 10);
+        if (b > c->bits)
+            return -1;
+        c->bits = b;
     }
+    cidr_unmap(c);
     return 0;
 }
 
 bool cidr_match(const struct cidr *c, const struct cidr *a)
 {
+    struct cidr mapped;
+    if (c->family == 6 && a->family == 4) {
+        /* An IPv6 network (::/0, ::ffff:0:0/95) can hold v4-mapped
+         * addresses: compare the peer in that form. */
+        memset(&mapped, 0, sizeof mapped);
+        mapped.family = 6;
+        mapped.bits = 128;
+        mapped.addr[10] = mapped.addr[11] = 0xff;
+        memcpy(mapped.addr + 12, a->addr, 4);
+        a = &mapped;
+    }
     if (c->family != a->family)
         return false;
     unsigned full = c->bits / 8, rest = c->bits % 8;
@@ -46,6 +77,22 @@ bool cidr_match(const struct cidr *c, const struct cidr *a)
         return true;
     uint8_t mask = (uint8_t)(0xff << (8 - rest));
     return (c->addr[full] & mask) == (a->addr[full] & mask);
+}
+
+bool cidr_equal(const struct cidr *a, const struct cidr *b)
+{
+    return a->family == b->family && a->bits == b->bits && cidr_match(a, b);
+}
+
+void cidr_format(const struct cidr *c, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+    if (inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr, host, sizeof host) == NULL)
+        snprintf(host, sizeof host, "?");
+    if (c->bits == (c->family == 4 ? 32u : 128u))
+        snprintf(buf, cap, "%s", host);
+    else
+        snprintf(buf, cap, "%s/%u", host, c->bits);
 }
 
 int addr_parse(const char *addrport, struct cidr *out)
@@ -91,7 +138,6 @@ void access_init(struct access *a)
 void access_free(struct access *a)
 {
     free(a->allow);
-    free(a->bans);
     pthread_mutex_destroy(&a->lock);
 }
 
@@ -108,42 +154,17 @@ int access_allow(struct access *a, const char *cidr)
     return 0;
 }
 
-int access_ban(struct access *a, const char *cidr)
-{
-    struct cidr c;
-    if (cidr_parse(cidr, &c) < 0)
-        return -1;
-    pthread_mutex_lock(&a->lock);
-    struct cidr *n = realloc(a->bans, (a->nbans + 1) * sizeof *n);
-    if (n == NULL) {
-        pthread_mutex_unlock(&a->lock);
-        return -1;
-    }
-    a->bans = n;
-    a->bans[a->nbans++] = c;
-    pthread_mutex_unlock(&a->lock);
-    return 0;
-}
-
 const char *access_check(struct access *a, const char *addrport)
 {
+    if (a->nallow == 0)
+        return NULL;
     struct cidr peer;
     if (addr_parse(addrport, &peer) < 0)
-        return a->nallow ? "not allowed" : NULL;
-    if (a->nallow > 0) {
-        bool ok = false;
-        for (unsigned i = 0; i < a->nallow && !ok; i++)
-            ok = cidr_match(&a->allow[i], &peer);
-        if (!ok)
-            return "not allowed";
-    }
-    const char *why = NULL;
-    pthread_mutex_lock(&a->lock);
-    for (unsigned i = 0; i < a->nbans && !why; i++)
-        if (cidr_match(&a->bans[i], &peer))
-            why = "banned";
-    pthread_mutex_unlock(&a->lock);
-    return why;
+        return "not allowed";
+    for (unsigned i = 0; i < a->nallow; i++)
+        if (cidr_match(&a->allow[i], &peer))
+            return NULL;
+    return "not allowed";
 }
 
 /* The slot of peer's failures, or NULL. Under a->lock. */

@@ -24,6 +24,7 @@ struct client *client_new(struct server *srv, int fd, const char *addr)
     snprintf(c->addr, sizeof c->addr, "%s", addr);
     c->connected_ms = server_now_ms(srv);
     atomic_init(&c->active_ms, c->connected_ms);
+    atomic_init(&c->muted_until_ms, 0);
     atomic_init(&c->wake_pending, false);
     atomic_init(&c->thread_ready, false);
     linebuf_init(&c->lb, LINE_MAX_BYTES);
@@ -266,6 +267,10 @@ enum input_gate client_input_gate(struct client *c)
 
 void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
 {
+    /* A refused connection that sent nothing in time: a person at nc or
+     * telnet who has not typed yet. Told as a line client. */
+    if (c->refusal != REFUSE_NONE && !c->refusal_told && now_ms >= c->refuse_deadline_ms)
+        session_refuse(c, DIALECT_NONE);
     pthread_mutex_lock(&c->lock);
     if (c->close == CLOSE_NONE && c->soft_since_ms != 0 && client_soft_limit_locked(c, now_ms))
         client_overflow_locked(c);
@@ -316,8 +321,13 @@ void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
         }
         p->deadline_ms = deadline;
     }
-    if (k == CLOSE_NONE && soft != 0)
-        p->deadline_ms = soft + OUTQ_SOFT_MS + 1; /* judged again then */
+    if (k == CLOSE_NONE && c->refusal != REFUSE_NONE && !c->refusal_told)
+        p->deadline_ms = c->refuse_deadline_ms;
+    if (k == CLOSE_NONE && soft != 0) {
+        int64_t judge = soft + OUTQ_SOFT_MS + 1; /* judged again then */
+        if (p->deadline_ms == 0 || judge < p->deadline_ms)
+            p->deadline_ms = judge;
+    }
     /* Not read while its queue is full or earlier input waits: a client
      * that does not read our answers cannot make us hold more of them. */
     bool paused = k == CLOSE_NONE && (full || c->backlog_len > 0);

@@ -32,6 +32,21 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
         reply_err(r, ERR_BAD_NICK, "guestN names are given by the server; pick another");
         return -1;
     }
+    /* A nick change is said to the room: a muted person keeps quiet. */
+    if (session_muted(r))
+        return -1;
+    /* A kicked or banned nick stays with its owner: whoever types it now
+     * is most likely that person back as a new guest. Only the name is
+     * refused (a namesake would lose nothing else). */
+    struct mod_entry held;
+    if (strcasecmp(want, c->nick) != 0 &&
+        mod_find(&srv->mod, MOD_KICK | MOD_BAN, want, NULL, NULL, server_now_ms(srv), &held)) {
+        char left[48];
+        mod_format_left(&held, server_now_ms(srv), left, sizeof left);
+        reply_err(r, ERR_NICK_TAKEN, "%s is %s by the operator (%s); pick another", want,
+                  held.kind == MOD_BAN ? "banned" : "kicked", left);
+        return -1;
+    }
 
     pthread_mutex_lock(&srv->reg_lock);
     struct client *other = registry_find_locked(srv, want);
@@ -49,6 +64,8 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
 
     reply_msg(r, &m);
     log_event(srv, c, "%s is now known as %s", old, want);
+    if (c->joined)
+        operator_mute_arrival(c, want, NULL); /* a mute follows the nick */
     return 0;
 }
 
@@ -81,7 +98,7 @@ static void cmd_who(struct reply *r, const char *args)
 {
     (void)args;
     struct who_ctx w = {r};
-    registry_who(r->c->srv, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, &w);
+    registry_who(r->c->srv, r->c, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, &w);
 }
 
 static void cmd_me(struct reply *r, const char *args)
@@ -90,7 +107,7 @@ static void cmd_me(struct reply *r, const char *args)
         reply_err(r, ERR_USAGE, "usage: /me ACTION");
         return;
     }
-    session_chat(r, MSG_ACTION, args);
+    session_chat(r, MSG_ACTION, args); /* refused there when muted */
 }
 
 static void cmd_msg(struct reply *r, const char *args)
@@ -105,6 +122,8 @@ static void cmd_msg(struct reply *r, const char *args)
         reply_err(r, ERR_USAGE, "usage: /msg NICK TEXT");
         return;
     }
+    if (session_muted(r))
+        return;
     if (!nick_valid(word, len)) {
         reply_err(r, ERR_NO_SUCH_NICK, "no such nick");
         return;
@@ -218,7 +237,8 @@ static const struct command COMMANDS[] = {
 static void cmd_help(struct reply *r, const char *args)
 {
     (void)args;
-    reply_out(r, "commands:");
+    /* The tutorial's client learns its guestN nowhere else. */
+    reply_out(r, "you are %s; commands:", r->c->nick);
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         reply_out(r, "  %-16s %s", COMMANDS[i].usage, COMMANDS[i].help);
     reply_out(r, "  exit             leave, as in the tutorial; //text sends /text");

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct logger {
@@ -184,6 +185,14 @@ void logger_stop(struct logger *lg)
     free(lg->fill);
     free(lg->spare);
     free(lg);
+}
+
+bool logger_same_file(const struct logger *lg, int fd)
+{
+    struct stat a, b;
+    if (lg == NULL || fstat(lg->fd, &a) < 0 || fstat(fd, &b) < 0)
+        return false;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 void log_event(struct server *srv, const struct client *c, const char *fmt, ...)

@@ -27,7 +27,9 @@ static void usage(FILE *out)
             "  --max-clients N    connections at once; the next is refused (default %d)\n"
             "                     unless one has not joined the room in 10 s\n"
             "  --name NAME        server name shown to clients (default sockchat)\n"
-            "  --history N        chat messages sent to newcomers (default %d, max %d)\n"
+            "  --history N        chat messages sent to newcomers (default %d, max %d);\n"
+            "                     at most the newest %d KiB of them, and a note of how\n"
+            "                     many older ones are not shown\n"
             "  --rate MSGS_PER_S  per-client message rate, burst %d (default %d; 0 = off);\n"
             "                     /ping is never limited\n"
             "  --quiet            do not log every message (connections are still logged)\n"
@@ -45,10 +47,23 @@ static void usage(FILE *out)
             "                     each, before acknowledging it; load the last --history\n"
             "                     of them at start (default: none). Each is written before\n"
             "                     its ACK, so it survives a crash of the server; fdatasync\n"
-            "                     at most every %d ms, so a power cut may lose that much\n"
+            "                     at most every %d ms, so a power cut may lose that much.\n"
+            "                     A failed write is cut back out of FILE and the message\n"
+            "                     refused. FILE deleted or replaced while running is\n"
+            "                     noticed at the next fdatasync (or at shutdown) and\n"
+            "                     written again: the history, and what was acknowledged\n"
+            "                     meanwhile; a warning is logged\n"
+            "  --transcript-max SIZE  past SIZE bytes, FILE is renamed FILE.1 (replacing\n"
+            "                     the one before) and a new FILE begun; loading reads\n"
+            "                     both. SIZE as 64M, 1G, 512K or bytes; at least 512K,\n"
+            "                     or 0: never (default 64M)\n"
             "  --help             this text\n"
             "  --version          print the version\n"
-            "\n"
+            "\n",
+            PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, HISTORY_BYTES >> 10,
+            RATE_BURST, RATE_DEFAULT, PREAUTH_REFUSALS_MAX, TRANSCRIPT_SYNC_MS);
+    /* Two calls: one string literal of all of it is over what C99 promises. */
+    fprintf(out,
             "Clients are told apart by their first bytes: sockchat's HELLO line; a line\n"
             "(nc, telnet: each line a message, \"Message received\" for each); or, with\n"
             "no newline, the tutorial's client.py (one reply per message, no newline).\n"
@@ -63,17 +78,19 @@ static void usage(FILE *out)
             "token is at most %d bytes. Joins and quits are\n"
             "announced while at most %d people are in the room (a room of thousands\n"
             "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
-            "When stdin is its terminal, type help for the operator console\n"
-            "(who, stats, say, kick, ban, quit). It reads only while the server is in the\n"
-            "foreground: started with &, the server leaves the terminal to the shell.\n"
+            "When stdin is its terminal, type help for the operator console (who,\n"
+            "stats, say, kick, ban, unban, mute, unmute, bans, quit): kick and ban take a\n"
+            "nick and hold that person (sockchat's session token, the nick), not the\n"
+            "address, which a class on one machine shares. The console reads only while\n"
+            "the server is in the foreground: started with &, the server leaves the\n"
+            "terminal to the shell.\n"
             "SIGINT, SIGTERM and SIGHUP (its terminal was closed): new connections are\n"
             "refused, clients are told, queues get %d s to drain, exit status 0. To keep\n"
             "it running after logout: nohup (SIGHUP ignored at start stays ignored),\n"
             "setsid, or a tmux or screen session.\n",
-            PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, RATE_BURST, RATE_DEFAULT,
-            PREAUTH_REFUSALS_MAX, TRANSCRIPT_SYNC_MS, OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000,
-            OUTQ_MAX_BYTES >> 20, OUTQ_PAUSE_BYTES >> 10, CONN_HOLD_KIB, CONN_SOCKBUF_KIB,
-            PING_TOKEN_MAX, ANNOUNCE_MAX_USERS, SHUTDOWN_FLUSH_MS / 1000);
+            OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20,
+            OUTQ_PAUSE_BYTES >> 10, CONN_HOLD_KIB, CONN_SOCKBUF_KIB, PING_TOKEN_MAX,
+            ANNOUNCE_MAX_USERS, SHUTDOWN_FLUSH_MS / 1000);
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned *out)
@@ -86,6 +103,43 @@ static bool parse_uint(const char *s, unsigned long max, unsigned *out)
     if (errno != 0 || *end != '\0' || v > max)
         return false;
     *out = (unsigned)v;
+    return true;
+}
+
+/* A size: bytes, or with a K, M or G suffix (powers of 1024). */
+static bool parse_size(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0)
+        return false;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    case '\0':
+        break;
+    default:
+        return false;
+    }
+    if (shift > 0 && *++end != '\0')
+        return false;
+    if (v > (unsigned long long)(INT64_MAX >> shift))
+        return false;
+    *out = (int64_t)(v << shift);
     return true;
 }
 
@@ -110,6 +164,7 @@ int main(int argc, char **argv)
         {"password", required_argument, NULL, 'P'},
         {"allow", required_argument, NULL, 'A'},
         {"transcript", required_argument, NULL, 'T'},
+        {"transcript-max", required_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -126,6 +181,7 @@ int main(int argc, char **argv)
     unsigned port;
     int ch;
     const char *transcript_path = NULL;
+    int64_t transcript_max = TRANSCRIPT_MAX_DEFAULT;
     const char *allow[64];
     unsigned nallow = 0;
 
@@ -190,6 +246,12 @@ int main(int argc, char **argv)
         }
         case 'T':
             transcript_path = optarg;
+            break;
+        case 'X':
+            if (!parse_size(optarg, &transcript_max) ||
+                (transcript_max != 0 && transcript_max < TRANSCRIPT_MAX_MIN))
+                die_usage("--transcript-max", optarg,
+                          "a size of at least 512K (e.g. 64M, 1G, 524288), or 0 for never");
             break;
         case 'h':
             usage(stdout);
@@ -263,12 +325,18 @@ int main(int argc, char **argv)
     struct transcript tr;
     unsigned loaded = 0;
     if (transcript_path != NULL) {
-        if (transcript_load(transcript_path, &srv.hist, &loaded, err, sizeof err) < 0 ||
-            transcript_open(&tr, transcript_path, err, sizeof err) < 0) {
+        /* A file size limit (ulimit -f) must cost a refused message, which
+         * the transcript repairs, not the process. */
+        signal(SIGXFSZ, SIG_IGN);
+        if (transcript_open(&tr, transcript_path, transcript_max, &srv.hist, &loaded, err,
+                            sizeof err) < 0) {
             fprintf(stderr, "sockchat-server: %s\n", err);
             server_free(&srv);
             return EX_CANTCREAT;
         }
+        /* Set before the first append, so before the syncer can call it. */
+        tr.on_lost = session_transcript_repair;
+        tr.on_lost_arg = &srv;
         srv.transcript = &tr;
     }
     srv.log = logger_start(STDERR_FILENO);
@@ -314,6 +382,9 @@ int main(int argc, char **argv)
         break;
     }
     close(lfd);
+    /* Before the log stops: the syncer's last check may repair and log. */
+    if (srv.transcript != NULL)
+        transcript_close(srv.transcript);
     log_event(&srv, NULL, "stopped%s",
               rc.signo == SIGINT    ? " (SIGINT)"
               : rc.signo == SIGTERM ? " (SIGTERM)"
@@ -322,8 +393,6 @@ int main(int argc, char **argv)
     logger_stop(srv.log);
     srv.log = NULL; /* anything logged from here on is dropped, not a use after free */
     console_free(&con);
-    if (srv.transcript != NULL)
-        transcript_close(srv.transcript);
     server_free(&srv);
     close(sigfd);
     return status;

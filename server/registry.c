@@ -72,6 +72,12 @@ int registry_add(struct server *srv, struct client *c)
 void registry_remove(struct server *srv, struct client *c)
 {
     pthread_mutex_lock(&srv->reg_lock);
+    if (c->refusal_counted) {
+        c->refusal_counted = false;
+        srv->nrefusing--;
+        if (c->refuse_until_ms != 0) /* single mode: the time it took */
+            srv->refuse_credit_ms -= server_now_ms(srv) - c->connected_ms;
+    }
     if (c->registered) {
         if (c->prev)
             c->prev->next = c->next;
@@ -197,66 +203,12 @@ void registry_shutdown(struct server *srv, const char *text)
     pthread_mutex_unlock(&srv->reg_lock);
 }
 
-/* Tells c why the operator removes it: `ERR kicked` for our client, so it
- * does not reconnect by itself (a person may, with /connect), a NOTICE for
- * nc and telnet, nothing for the tutorial's client, which reads only the
- * answers to its own messages. */
-static void tell_removed_locked(struct client *c, const char *text)
-{
-    struct msg m = {.type = MSG_NOTICE, .text = text};
-    if (c->dialect == DIALECT_FRAMED) {
-        m.type = MSG_ERR;
-        m.word = ERR_KICKED;
-    }
-    if (c->dialect == DIALECT_FRAMED || c->dialect == DIALECT_PLAIN)
-        client_send_msg(c, &m);
-}
-
-int registry_kick(struct server *srv, const char *nick, const char *reason)
-{
-    char why[REASON_MAX];
-
-    snprintf(why, sizeof why, "kicked%s%s", reason && *reason ? " " : "", reason ? reason : "");
-    utf8_cut(why);
-    pthread_mutex_lock(&srv->reg_lock);
-    struct client *c = registry_find_locked(srv, nick);
-    if (c == NULL) {
-        pthread_mutex_unlock(&srv->reg_lock);
-        return -1;
-    }
-    char text[REASON_MAX + 48];
-    snprintf(text, sizeof text, "you were kicked by the operator%s%s",
-             reason && *reason ? ": " : "", reason ? reason : "");
-    utf8_cut(text);
-    tell_removed_locked(c, text);
-    client_request_close(c, CLOSE_FLUSH, why, server_now_ms(srv) + SHUTDOWN_FLUSH_MS);
-    pthread_mutex_unlock(&srv->reg_lock);
-    return 0;
-}
-
 void registry_notice(struct server *srv, const char *text)
 {
     struct msg m = {.type = MSG_NOTICE, .text = text};
     pthread_mutex_lock(&srv->reg_lock);
     registry_broadcast_locked(srv, &m, NULL);
     pthread_mutex_unlock(&srv->reg_lock);
-}
-
-unsigned registry_kick_addr(struct server *srv, const struct cidr *net, const char *reason)
-{
-    unsigned n = 0;
-    int64_t deadline = server_now_ms(srv) + SHUTDOWN_FLUSH_MS;
-    pthread_mutex_lock(&srv->reg_lock);
-    for (struct client *c = srv->clients; c; c = c->next) {
-        struct cidr a;
-        if (addr_parse(c->addr, &a) == 0 && cidr_match(net, &a)) {
-            tell_removed_locked(c, "you were banned by the operator");
-            client_request_close(c, CLOSE_FLUSH, reason, deadline);
-            n++;
-        }
-    }
-    pthread_mutex_unlock(&srv->reg_lock);
-    return n;
 }
 
 unsigned registry_count(struct server *srv)
@@ -267,7 +219,7 @@ unsigned registry_count(struct server *srv)
     return n;
 }
 
-void registry_who(struct server *srv, int64_t now_ms, unsigned max,
+void registry_who(struct server *srv, const struct client *self, int64_t now_ms, unsigned max,
                   void (*out)(void *arg, const char *line), void *arg)
 {
     /* Lines are built under the lock but handed out after it: out() may
@@ -301,8 +253,8 @@ void registry_who(struct server *srv, int64_t now_ms, unsigned max,
                         : c->dialect == DIALECT_PLAIN ? "plain"
                         : c->dialect == DIALECT_RAW   ? "tutorial"
                                                       : "connecting";
-        snprintf(lines[n++], sizeof lines[0], "  %-*s  %-*s  on %s, idle %s (%s)", nw, c->nick, aw,
-                 c->addr, on, idle, d);
+        snprintf(lines[n++], sizeof lines[0], "  %-*s  %-*s  on %s, idle %s (%s%s)", nw, c->nick,
+                 aw, c->addr, on, idle, d, c == self ? ", you" : "");
     }
     if (total > max)
         snprintf(lines[n++], sizeof lines[0], "  ... and %u more", total - max);

@@ -44,6 +44,7 @@ void server_init(struct server *srv, const struct config *cfg)
     pthread_mutex_init(&srv->reg_lock, NULL);
     history_init(&srv->hist, cfg->history);
     access_init(&srv->acc);
+    mod_init(&srv->mod);
     resume_init(&srv->resume);
     srv->nick_tab = &srv->nick_tab0;
     srv->nick_buckets = 1;
@@ -52,6 +53,8 @@ void server_init(struct server *srv, const struct config *cfg)
     atomic_init(&srv->stopping, false);
     srv->started_ms = server_now_ms(srv);
     srv->started_wall = server_wall(srv);
+    srv->refuse_credit_ms = REFUSE_SINGLE_CREDIT_MS;
+    srv->refuse_credit_at = srv->started_ms;
 }
 
 void server_free(struct server *srv)
@@ -60,6 +63,7 @@ void server_free(struct server *srv)
     if (srv->nick_tab != &srv->nick_tab0)
         free(srv->nick_tab);
     access_free(&srv->acc);
+    mod_free(&srv->mod);
     resume_free(&srv->resume);
     pthread_mutex_destroy(&srv->reg_lock);
 }
@@ -74,20 +78,85 @@ int64_t server_wall(struct server *srv)
     return srv->wall(srv->clock_arg);
 }
 
+void refusal_describe(const struct server *srv, enum refusal why, const char **code, char *text,
+                      size_t cap)
+{
+    *code = ERR_KICKED; /* our client does not retry these */
+    switch (why) {
+    case REFUSE_FULL:
+        *code = ERR_FULL;
+        snprintf(text, cap, "server full (%u connection%s), try again later", srv->cfg.max_clients,
+                 srv->cfg.max_clients == 1 ? "" : "s");
+        break;
+    case REFUSE_BANNED:
+        snprintf(text, cap, "your address is banned from this server");
+        break;
+    case REFUSE_NOT_ALLOWED:
+    case REFUSE_NONE:
+    default:
+        snprintf(text, cap, "this server does not take connections from your address");
+        break;
+    }
+}
+
+/* c is refused: it is served until it is told so in its own dialect (see
+ * server.h). Too many refusals at once (a flood) are told at once instead,
+ * in one framed line, and c is freed: NULL. */
+static struct client *server_refuse(struct server *srv, struct client *c, enum refusal why)
+{
+    c->refusal = why;
+    int64_t allow = REFUSE_WAIT_MS;
+    pthread_mutex_lock(&srv->reg_lock);
+    bool wait = !srv->reg_closed && srv->nrefusing < REFUSING_MAX;
+    if (wait) {
+        srv->nrefusing++;
+        c->refusal_counted = true;
+    }
+    if (wait && srv->cfg.mode == MODE_SINGLE) {
+        int64_t now = c->connected_ms;
+        if (now > srv->refuse_credit_at)
+            srv->refuse_credit_ms += (now - srv->refuse_credit_at) / REFUSE_SINGLE_SHARE;
+        srv->refuse_credit_at = now;
+        if (srv->refuse_credit_ms > REFUSE_SINGLE_CREDIT_MS)
+            srv->refuse_credit_ms = REFUSE_SINGLE_CREDIT_MS;
+        allow = srv->refuse_credit_ms;
+        if (allow > REFUSE_WAIT_MS + LINGER_MS)
+            allow = REFUSE_WAIT_MS + LINGER_MS;
+        if (allow < REFUSE_FLOOR_MS)
+            allow = REFUSE_FLOOR_MS;
+        c->refuse_until_ms = c->connected_ms + allow;
+    }
+    pthread_mutex_unlock(&srv->reg_lock);
+    if (wait) {
+        c->refuse_deadline_ms = c->connected_ms + (allow < REFUSE_WAIT_MS ? allow : REFUSE_WAIT_MS);
+        /* Pool mode: its worker must look at it (and at its deadline)
+         * even if it never sends a byte. */
+        if (srv->notify)
+            srv->notify(c);
+        return c;
+    }
+    const char *code;
+    char text[128], line[192];
+    refusal_describe(srv, why, &code, text, sizeof text);
+    struct msg m = {.type = MSG_ERR, .word = code, .text = text};
+    if (msg_encode(line, sizeof line, &m) > 0)
+        net_refuse(c->fd, line);
+    close(c->fd);
+    log_event(srv, NULL, "%s refused: %s (told at once: %u others are being refused)", c->addr,
+              text, REFUSING_MAX);
+    client_free(c);
+    return NULL;
+}
+
 struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker)
 {
-    const char *why = access_check(&srv->acc, addr);
-    if (why != NULL) {
-        /* One line, then closed: a student on the wrong network, or banned,
-         * should know why, and ERR kicked keeps our client from retrying. */
-        net_refuse(fd, strcmp(why, "banned") == 0
-                           ? "ERR " ERR_KICKED " your address is banned from this server\n"
-                           : "ERR " ERR_KICKED " this server does not take connections from "
-                             "your address\n");
-        close(fd);
-        log_event(srv, NULL, "%s refused: %s", addr, why);
-        return NULL;
-    }
+    enum refusal why = REFUSE_NONE;
+    struct cidr peer;
+    if (access_check(&srv->acc, addr) != NULL)
+        why = REFUSE_NOT_ALLOWED;
+    else if (addr_parse(addr, &peer) == 0 &&
+             mod_find(&srv->mod, MOD_BAN, NULL, NULL, &peer, server_now_ms(srv), NULL))
+        why = REFUSE_BANNED;
     struct client *c = client_new(srv, fd, addr);
     if (c == NULL) {
         net_refuse(fd, "ERR full server out of memory, try again later\n");
@@ -96,17 +165,12 @@ struct client *server_admit(struct server *srv, int fd, const char *addr, void *
         return NULL;
     }
     c->worker = worker;
-    if (registry_add(srv, c) < 0) {
-        char line[128];
-        snprintf(line, sizeof line, "ERR " ERR_FULL " server full (%u clients), try again later\n",
-                 srv->cfg.max_clients);
-        net_refuse(fd, line);
-        close(fd);
-        client_free(c);
-        log_event(srv, NULL, "%s refused: server full", addr);
-        return NULL;
-    }
-    log_event(srv, c, "connected"); /* the nick column says guestN */
+    if (why == REFUSE_NONE && registry_add(srv, c) < 0)
+        why = REFUSE_FULL;
+    if (why != REFUSE_NONE)
+        return server_refuse(srv, c, why);
+    /* Not logged yet: the log has one line per arrival, when it joins
+     * (with the nick it ends up with), or when it leaves without. */
     return c;
 }
 

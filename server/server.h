@@ -10,6 +10,7 @@
  * client that has left the registry can no longer be reached by anyone.
  *
  * Lock order: srv->reg_lock, then client->lock, then a pool worker's lock.
+ * The moderation table's lock is a leaf, like the log's.
  * No lock is held across a call that can block: sockets are non-blocking,
  * wake-ups are eventfd writes or pthread_kill(), and logging happens after
  * unlocking (the log's own lock is a leaf, and log_event() drops a line
@@ -54,6 +55,10 @@ enum {
     OUTQ_PRIVATE_BIG = 4096, /* ... once this much is queued */
     HISTORY_DEFAULT = 20,
     HISTORY_MAX = 10000,
+    /* What a newcomer is sent of the history, at most, in its dialect: a
+     * quarter of OUTQ_SOFT_BYTES, so that no --history can make the replay
+     * trip the slow-consumer limit. Older entries are dropped. */
+    HISTORY_BYTES = 256 << 10,
     RATE_DEFAULT = 10, /* messages per second, per client */
     RATE_BURST = 20,
     MAX_CLIENTS_DEFAULT = 1000,
@@ -129,31 +134,96 @@ struct history {
     struct outmsg **framed; /* each entry encoded once per dialect */
     struct outmsg **plain;
     unsigned cap, head, count;
+    size_t bytes;    /* the longer encoding of each entry, summed: <= HISTORY_BYTES */
+    uint64_t pushed; /* entries ever pushed, for history_omitted() */
 };
 
 void history_init(struct history *h, unsigned cap);
 void history_free(struct history *h);
+/* Keeps the entry; drops the oldest while there are more than cap, or
+ * more than HISTORY_BYTES in either dialect. */
 void history_push(struct history *h, struct outmsg *framed, struct outmsg *plain);
 /* The i-th oldest entry (0 <= i < count). */
 struct outmsg *history_get(const struct history *h, unsigned i, bool framed);
+/* Counts n messages older than any pushed so far without keeping them (a
+ * transcript's records that are too old to be kept, for history_omitted). */
+void history_count_older(struct history *h, uint64_t n);
+/* How many of the last cap messages were dropped for HISTORY_BYTES. */
+uint64_t history_omitted(const struct history *h);
 
 /* ---- transcript.c: chat appended to a file before it is acknowledged ---- */
 
-enum { TRANSCRIPT_SYNC_MS = 200 };
+enum {
+    TRANSCRIPT_SYNC_MS = 200,
+    TRANSCRIPT_NOTE_MAX = 384,
+};
+/* --transcript-max: the default, and the least accepted (other than 0,
+ * never rotate): FILE.1 then always holds at least HISTORY_BYTES of the
+ * newest records, so a rotation never shortens the history a restart
+ * loads. */
+#define TRANSCRIPT_MAX_DEFAULT ((int64_t)64 << 20)
+#define TRANSCRIPT_MAX_MIN ((int64_t)512 << 10)
+
+/* How FILE was found lost by a check (the syncer's, before each fdatasync). */
+enum transcript_lost {
+    TRANSCRIPT_OK,
+    TRANSCRIPT_DELETED,  /* no FILE at the path: deleted, or renamed away */
+    TRANSCRIPT_REPLACED, /* another file at the path */
+    TRANSCRIPT_ROTATED,  /* ours is FILE.1 now: rotated, by us or by logrotate */
+};
 
 struct transcript {
-    int fd;
-    pthread_mutex_t lock;
+    char *path;  /* FILE */
+    char *path1; /* FILE.1: the one older file kept by a rotation */
+    int64_t max; /* rotate before a record would take FILE past it; 0: never */
+
+    /* Owned by the appender (appends and repairs are serialised by the
+     * caller: reg_lock). */
+    unsigned nfile;     /* records in FILE as far as we know (for rewriting it) */
+    bool cut_pending;   /* a failed write is not cut back yet: refuse until it is */
+    bool rotate_failed; /* said once, tried again with each record */
+    /* What the last append or repair did that the operator must hear of;
+     * "" if nothing. The caller logs it after unlocking. */
+    char note[TRANSCRIPT_NOTE_MAX];
+
+    /* The syncer's hook, called (no lock held) when its check finds FILE
+     * lost: it should take the appenders' lock and transcript_repair().
+     * NULL: the next append repairs. */
+    void (*on_lost)(void *arg);
+    void *on_lost_arg;
+
+    pthread_mutex_t lock; /* guards what follows; the appender writes them under it */
+    int fd;               /* the appender reads it unlocked: it alone changes it */
+    dev_t dev;            /* what fd is, to notice FILE deleted or replaced */
+    ino_t ino;
+    unsigned gen;      /* bumped with each new fd: a check of an old one is void */
+    off_t end;         /* the end of the last whole record in fd */
+    off_t checked_end; /* records before it were seen in FILE by a check */
+    enum transcript_lost lost;
     pthread_cond_t cond;
     pthread_t thread;
     bool dirty, stop;
 };
 
-int transcript_open(struct transcript *t, const char *path, char *err, size_t ecap);
-/* Appends one record (a framed CHAT line with its LF); -1 when it failed. */
-int transcript_append(struct transcript *t, const char *line, size_t len);
+/* Loads the last h->cap records of FILE.1 and FILE into h (*loaded: how
+ * many it holds), then opens FILE for appending, cutting off a torn last
+ * record. max: as --transcript-max (0: never rotate). */
+int transcript_open(struct transcript *t, const char *path, int64_t max, struct history *h,
+                    unsigned *loaded, char *err, size_t ecap);
+/* Appends one record (a framed CHAT line with its LF); -1 when it was not
+ * saved (nothing of it is left in the file). h is the history so far, for
+ * a repair. Sets t->note. */
+int transcript_append(struct transcript *t, const struct history *h, const char *line, size_t len);
+/* The syncer's check, also for the tests: is fd still FILE? Returns what
+ * it newly found (TRANSCRIPT_OK: nothing new). */
+enum transcript_lost transcript_verify(struct transcript *t);
+/* With the appenders' lock: when a check found FILE lost, writes FILE
+ * again from h and from the records fd got since the last good check;
+ * -1 (messages are refused) while it cannot. Sets t->note. */
+int transcript_repair(struct transcript *t, const struct history *h);
+/* Stops the syncer after a last check and sync (on_lost may run). */
 void transcript_close(struct transcript *t);
-/* Loads the last h->cap records into h; a missing file is an empty one. */
+/* What transcript_open loads, without opening: a missing file is an empty one. */
 int transcript_load(const char *path, struct history *h, unsigned *loaded, char *err, size_t ecap);
 
 /* ---- resume.c: messages resent after a reconnect are not relayed twice ----
@@ -201,7 +271,7 @@ bool resume_claim(struct resume *rs, struct resume_entry *e, uint64_t id);
  * its resend is then new. */
 void resume_unclaim(struct resume *rs, struct resume_entry *e, uint64_t id);
 
-/* ---- access.c: --allow, bans, --password ---- */
+/* ---- access.c: --allow, --password ---- */
 
 enum {
     AUTH_DELAY_MS = 1000,    /* a wrong password: closed after this, doubling per failure */
@@ -225,22 +295,27 @@ struct auth_fail {
 struct access {
     struct cidr *allow; /* fixed after start-up */
     unsigned nallow;
-    pthread_mutex_t lock; /* bans and fails */
-    struct cidr *bans;
-    unsigned nbans;
+    pthread_mutex_t lock; /* fails */
     struct auth_fail fails[AUTH_FAIL_SLOTS];
 };
 
+/* "ADDR" or "ADDR/BITS" (BITS: digits only). A v4-mapped IPv6 address
+ * (::ffff:1.2.3.4, /96 and longer) is taken as the IPv4 address, as peers
+ * are shown. */
 int cidr_parse(const char *s, struct cidr *c);
+/* Whether addr is in net; an IPv4 addr is in an IPv6 net that holds its
+ * v4-mapped form. */
 bool cidr_match(const struct cidr *net, const struct cidr *addr);
+bool cidr_equal(const struct cidr *a, const struct cidr *b);
+/* "10.0.0.0/8", "::1": as cidr_parse reads it back. */
+void cidr_format(const struct cidr *c, char *buf, size_t cap);
 /* The host part of "1.2.3.4:5" or "[::1]:5". */
 int addr_parse(const char *addrport, struct cidr *out);
 bool password_equal(const char *given, const char *want);
 void access_init(struct access *a);
 void access_free(struct access *a);
 int access_allow(struct access *a, const char *cidr);
-int access_ban(struct access *a, const char *cidr);
-/* NULL when addrport may connect, else why not ("not allowed", "banned"). */
+/* NULL when --allow lets addrport connect, else "not allowed". */
 const char *access_check(struct access *a, const char *addrport);
 /* Records a failed password; returns how long to wait before closing. */
 int64_t access_auth_failed(struct access *a, const char *addrport, int64_t now_ms);
@@ -254,6 +329,90 @@ enum auth_verdict { AUTH_OK, AUTH_WRONG, AUTH_LOCKED };
 enum auth_verdict access_auth_judge(struct access *a, const char *addrport, bool right,
                                     int64_t now_ms, int64_t *ms);
 
+/* ---- moderation.c: the operator's kicks, bans and mutes ----
+ *
+ * On a shared VM or behind one NAT everyone has the same address, so a
+ * person is recognised by what is theirs alone: the SESSION token of our
+ * client (random per process, sent after every WELCOME) and the nick. An
+ * entry for a person holds both as they were when the operator acted; a
+ * connection falls under it when its token or its nick (any case) is the
+ * same. A guestN nick is never given twice and cannot be chosen, so it
+ * recognises nobody new: a guest without a token (nc, telnet, the
+ * tutorial's client) is held only while that connection lasts. Address
+ * entries (a CIDR) are for networks where an address is one person's.
+ *
+ * The table is small (the operator types every entry), bounded (MOD_MAX)
+ * and scanned. Timed entries end by themselves: each call purges them
+ * with the caller's clock, so the tests use a fake one. The lock is a
+ * leaf: taken with or without reg_lock held, never while taking another. */
+
+enum mod_kind { MOD_KICK = 1, MOD_BAN = 2, MOD_MUTE = 4 }; /* bits: masks of kinds */
+
+enum {
+    MOD_MAX = 256,
+    MOD_KICK_DEFAULT_MS = 5 * 60 * 1000,
+    MOD_DURATION_MAX_MS = 7 * 24 * 3600 * 1000, /* longer: ban */
+    MOD_REASON_MAX = 80,
+    MOD_TARGET_MAX = 64, /* a nick, or ADDR[/BITS] as typed */
+};
+
+struct mod_entry {
+    enum mod_kind kind;
+    bool by_addr; /* an address or network: net; else a person */
+    struct cidr net;
+    char nick[NICK_MAX + 1];           /* "" none */
+    char token[SESSION_TOKEN_MAX + 1]; /* "" none */
+    int64_t until_ms;                  /* monotonic; 0: until unban/unmute */
+    char reason[MOD_REASON_MAX];       /* sanitised; "" none */
+};
+
+struct moderation {
+    pthread_mutex_t lock;
+    struct mod_entry *tab; /* MOD_MAX, allocated on first use */
+    unsigned n;
+};
+
+/* What the operator typed after kick, ban or mute. */
+struct mod_request {
+    enum mod_kind kind;
+    char target[MOD_TARGET_MAX];
+    bool by_addr; /* ban only: target is ADDR[/BITS], in net */
+    struct cidr net;
+    int64_t duration_ms; /* 0: until unban/unmute */
+    char reason[MOD_REASON_MAX];
+};
+
+void mod_init(struct moderation *m);
+void mod_free(struct moderation *m);
+/* Adds e, replacing the entry of its kind for the same person or network
+ * (a ban also ends that person's kick). -1 when MOD_MAX are in force. */
+int mod_add(struct moderation *m, const struct mod_entry *e, int64_t now_ms);
+/* Ends the entries of the kinds in mask named by who: a nick (any case) or
+ * an address/CIDR (as cidr_parse reads it). Returns how many. */
+unsigned mod_remove(struct moderation *m, unsigned mask, const char *who, int64_t now_ms);
+/* Whether e holds someone with this nick and/or token (either may be NULL
+ * or ""), or from this address (NULL: not known). */
+bool mod_entry_matches(const struct mod_entry *e, const char *nick, const char *token,
+                       const struct cidr *addr);
+/* The entry of a kind in mask in force at now_ms that holds them (a ban
+ * before a kick, then the one lasting longest), copied to *out. */
+bool mod_find(struct moderation *m, unsigned mask, const char *nick, const char *token,
+              const struct cidr *addr, int64_t now_ms, struct mod_entry *out);
+/* The console's `bans`: one line per entry in force, through out(). */
+void mod_list(struct moderation *m, int64_t now_ms, void (*out)(void *arg, const char *line),
+              void *arg);
+/* "30s", "10m", "2h", "1d", "1h30m": 0 and the milliseconds in *ms; -1
+ * when s[0..len) is not one or is 0 or over MOD_DURATION_MAX_MS. */
+int mod_parse_duration(const char *s, size_t len, int64_t *ms);
+/* Parses the arguments of kick and mute (NICK [DURATION] [REASON]) or ban
+ * (NICK|ADDR[/BITS] [REASON]); 0, or -1 with what is wrong in err. A kick
+ * lasts MOD_KICK_DEFAULT_MS unless given a DURATION; a mute, until unmute. */
+int mod_parse_request(enum mod_kind kind, const char *args, struct mod_request *rq, char *err,
+                      size_t ecap);
+/* "4m12s left", "until unban", "until unmute". */
+void mod_format_left(const struct mod_entry *e, int64_t now_ms, char *buf, size_t cap);
+const char *mod_kind_name(enum mod_kind k);
+
 /* ---- clients ---- */
 
 enum dialect {
@@ -262,6 +421,25 @@ enum dialect {
     DIALECT_PLAIN,  /* lines: nc, telnet */
     DIALECT_RAW,    /* the tutorial's client.py: one read = one message */
 };
+
+/* Why a connection is refused at accept. It is not turned away at once:
+ * its dialect is not known yet, and nc, telnet and the tutorial's client
+ * should read the refusal in their own form. So it is served, outside the
+ * registry (it holds no slot and never joins), until its first bytes show
+ * its dialect or REFUSE_WAIT_MS pass (then it is told as a line client);
+ * then answered and closed. At most REFUSING_MAX wait so at once; past
+ * that a refusal is one framed ERR line, as our client needs it. */
+enum refusal { REFUSE_NONE, REFUSE_NOT_ALLOWED, REFUSE_BANNED, REFUSE_FULL };
+enum { REFUSE_WAIT_MS = 1000, REFUSING_MAX = 64 };
+/* In --mode single the one thread serves a refused connection too, and
+ * everyone waits meanwhile (up to REFUSE_WAIT_MS, then the close's linger),
+ * so a flood of silent refused connections would shut the door on
+ * everyone else. Their time comes from a credit: REFUSE_SINGLE_CREDIT_MS
+ * at most, refilled at one part in REFUSE_SINGLE_SHARE of the time that
+ * passes, charged with the time each one was served. Without credit one
+ * gets REFUSE_FLOOR_MS in all: enough for bytes sent with the connect (our
+ * client's HELLO) to be read and answered. */
+enum { REFUSE_SINGLE_CREDIT_MS = 2000, REFUSE_SINGLE_SHARE = 10, REFUSE_FLOOR_MS = 10 };
 
 enum close_kind {
     CLOSE_NONE,
@@ -277,14 +455,18 @@ struct client {
     struct client *hnext;       /* nick table chain (reg_lock) */
     uint64_t id;
     int fd;
-    char addr[ADDR_MAX];     /* "1.2.3.4:5678" or "[::1]:5678"; constant */
-    char nick[NICK_MAX + 1]; /* written by the owner under reg_lock */
-    enum dialect dialect;    /* written by the owner under reg_lock */
-    bool joined;             /* in the room, receives broadcasts (reg_lock) */
-    bool registered;         /* in the registry list (reg_lock) */
-    bool evicted;            /* closed to make room, not gone yet (reg_lock) */
-    int64_t connected_ms;    /* monotonic; constant */
-    atomic_llong active_ms;  /* last message received */
+    char addr[ADDR_MAX];                 /* "1.2.3.4:5678" or "[::1]:5678"; constant */
+    char nick[NICK_MAX + 1];             /* written by the owner under reg_lock */
+    enum dialect dialect;                /* written by the owner under reg_lock */
+    bool joined;                         /* in the room, receives broadcasts (reg_lock) */
+    bool registered;                     /* in the registry list (reg_lock) */
+    bool evicted;                        /* closed to make room, not gone yet (reg_lock) */
+    int64_t connected_ms;                /* monotonic; constant */
+    atomic_llong active_ms;              /* last message received */
+    char session[SESSION_TOKEN_MAX + 1]; /* its SESSION token, "": none (owner, under reg_lock) */
+    atomic_llong muted_until_ms;         /* 0: may write; INT64_MAX: until unmute */
+    enum refusal refusal;                /* constant after server_admit */
+    bool refusal_counted;                /* in srv->nrefusing (reg_lock) */
 
     /* Owner only. */
     struct telnet tn; /* plain dialect: telnet(1)'s commands (owner only) */
@@ -301,7 +483,11 @@ struct client {
      * more is read. */
     char *backlog;
     size_t backlog_len;
-    bool backlog_telnet; /* it may still hold telnet commands */
+    bool backlog_telnet;        /* it may still hold telnet commands */
+    bool ever_joined;           /* for the log: it left, or left before joining */
+    bool refusal_told;          /* the refusal went out */
+    int64_t refuse_deadline_ms; /* told as a line client then */
+    int64_t refuse_until_ms;    /* single mode: closed by then; 0: no such limit */
     int64_t linger_deadline_ms;
     struct resume_entry *resume; /* named by SESSION; NULL: none */
 
@@ -361,6 +547,9 @@ struct server {
     unsigned nclients;        /* registered connections */
     unsigned nevicted;        /* ... of which closing to make room */
     unsigned nroom;           /* of them, joined the room */
+    unsigned nrefusing;       /* refused, being told so (not registered) */
+    int64_t refuse_credit_ms; /* single mode: see REFUSE_SINGLE_CREDIT_MS */
+    int64_t refuse_credit_at; /* when it was last refilled */
     bool reg_closed;          /* shutting down: no new registrations */
     uint64_t next_id;
     struct history hist;
@@ -378,6 +567,7 @@ struct server {
     struct logger *log;            /* NULL: no log */
     struct transcript *transcript; /* NULL: none */
     struct access acc;
+    struct moderation mod;
     struct resume resume;
     int64_t started_ms;
     int64_t started_wall;
@@ -440,17 +630,29 @@ void registry_broadcast_locked(struct server *srv, const struct msg *m,
                                const struct client *except);
 /* Announces SHUTDOWN to everyone and asks every client to close. */
 void registry_shutdown(struct server *srv, const char *text);
-/* Operator actions; 0 on success, -1 when no such nick. */
-int registry_kick(struct server *srv, const char *nick, const char *reason);
 void registry_notice(struct server *srv, const char *text);
-/* Closes every client whose address is in net; returns how many. */
-struct cidr;
-unsigned registry_kick_addr(struct server *srv, const struct cidr *net, const char *reason);
 unsigned registry_count(struct server *srv);
-/* Writes "/who"-style lines through out(); at most max lines of users. */
-void registry_who(struct server *srv, int64_t now_ms, unsigned max,
+/* Writes "/who"-style lines through out(); at most max lines of users.
+ * self's row (NULL: none, the console) is marked "you". */
+void registry_who(struct server *srv, const struct client *self, int64_t now_ms, unsigned max,
                   void (*out)(void *arg, const char *line), void *arg);
 bool announce_wanted(unsigned users);
+
+/* ---- operator.c: kicks, bans and mutes applied to people ---- */
+
+/* Records rq and applies it to everyone online it holds (told; a kick or
+ * ban closes them, a mute silences them). 0 and what was done in msg, for
+ * the console, or -1 and why not. */
+int operator_act(struct server *srv, const struct mod_request *rq, char *msg, size_t cap);
+/* unban (mask MOD_KICK | MOD_BAN) or unmute (MOD_MUTE) who, a nick or an
+ * address; whoever that unmutes is told. 0 or -1, with msg as above. */
+int operator_lift(struct server *srv, unsigned mask, const char *who, char *msg, size_t cap);
+/* c asks for nick (framed HELLO) or names its token (SESSION): when a kick
+ * or ban holds it, it is told (`ERR kicked`, with the time left) and
+ * closing: true. The owner calls it. */
+bool operator_refuse_arrival(struct client *c, const char *nick, const char *token);
+/* Same, for a mute: c is muted again, and told. */
+void operator_mute_arrival(struct client *c, const char *nick, const char *token);
 
 /* ---- session.c: bytes in, actions out ---- */
 
@@ -465,6 +667,9 @@ bool session_resume(struct client *c);
 void session_leave(struct client *c, const char *reason);
 /* The owner's last step: leave, unregister, log. Does not free. */
 void session_end(struct client *c);
+/* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_NONE:
+ * it sent nothing: as a line client), and asks to close it. */
+void session_refuse(struct client *c, enum dialect d);
 /* Token bucket: true when c may send one more message at now_ms. */
 bool rate_allow(struct client *c, int64_t now_ms);
 
@@ -484,8 +689,15 @@ void reply_out(struct reply *r, const char *fmt, ...) __attribute__((format(prin
 void reply_err(struct reply *r, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void reply_ack(struct reply *r);
-/* Relays a chat text (already sanitised) from c to everyone; ACKs it. */
+/* Relays a chat text (already sanitised) from c to everyone; ACKs it.
+ * Refused (ERR muted) while c is muted. */
 void session_chat(struct reply *r, enum msg_type type, const char *text);
+/* The transcript's on_lost hook (arg: the server): repairs it under
+ * reg_lock, as appends are made, and logs what was done. */
+void session_transcript_repair(void *arg);
+/* True, with ERR muted replied, when r->c is muted now: it may read and
+ * run commands, not write to anyone (chat, /me, /msg, /nick). */
+bool session_muted(struct reply *r);
 
 /* ---- commands.c ---- */
 
@@ -508,6 +720,8 @@ struct logger;
 struct logger *logger_start(int fd);
 /* Writes out what is left (waiting at most LOG_STOP_MS) and frees lg. */
 void logger_stop(struct logger *lg);
+/* Whether the log goes to the same file or terminal as fd. */
+bool logger_same_file(const struct logger *lg, int fd);
 void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* "s" unless n is 1: "1 client", "2 clients". */
@@ -618,10 +832,16 @@ void client_on_read(struct client *c, const char *data, ssize_t n, int err);
 /* Stack size for our threads: small on purpose (RSS per client). */
 size_t thread_stack_size(void);
 
-/* Shared by the drivers: the accepted connection turned into a client (or
- * refused, fd closed: NULL). The driver's field (worker) is set before the
- * client becomes visible to other threads. */
+/* Shared by the drivers: the accepted connection turned into a client,
+ * which the driver serves like any other. A refused one (--allow, a ban, a
+ * full server) is a client too, with c->refusal set: it is told in its own
+ * dialect and closed (see enum refusal). NULL, fd closed: refused at once.
+ * The driver's field (worker) is set before the client becomes visible to
+ * other threads. */
 struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker);
+/* The ERR code and text of a refusal. */
+void refusal_describe(const struct server *srv, enum refusal why, const char **code, char *text,
+                      size_t cap);
 /* Accepts up to 64 waiting connections, handing each to start(). False when
  * out of descriptors: the caller stops listening for a moment (no spin). */
 bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *));

@@ -181,13 +181,41 @@ void registry_broadcast_locked(struct server *srv, const struct msg *m, const st
     deliver_locked(srv, m, except);
 }
 
+bool session_muted(struct reply *r)
+{
+    struct client *c = r->c;
+    long long until = atomic_load(&c->muted_until_ms);
+    if (until == 0)
+        return false;
+    int64_t now = server_now_ms(c->srv);
+    if (until != INT64_MAX && now >= until) {
+        /* Over (no timer says so: the person was told how long it lasts).
+         * Cleared unless the operator muted again meanwhile. */
+        atomic_compare_exchange_strong(&c->muted_until_ms, &until, 0);
+        return false;
+    }
+    if (until == INT64_MAX) {
+        reply_err(r, ERR_MUTED,
+                  "you are muted until the operator unmutes you: you can read, not write");
+    } else {
+        char left[32];
+        format_duration(left, sizeof left, ((int64_t)until - now + 999) / 1000 * 1000);
+        reply_err(r, ERR_MUTED, "you are muted (%s left): you can read, not write", left);
+    }
+    return true;
+}
+
 void session_chat(struct reply *r, enum msg_type type, const char *text)
 {
     struct client *c = r->c;
     struct server *srv = c->srv;
     char nick[NICK_MAX + 1];
+    char tnote[TRANSCRIPT_NOTE_MAX];
     bool lost = false;
 
+    if (session_muted(r))
+        return;
+    tnote[0] = '\0';
     pthread_mutex_lock(&srv->reg_lock);
     if (!c->joined) {
         pthread_mutex_unlock(&srv->reg_lock);
@@ -198,9 +226,14 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     encode_pair(&m, &framed, &plain);
     /* The transcript is written under the lock so its order is everyone's
      * order; the write goes to the page cache (the fsync is elsewhere). */
-    if (type == MSG_CHAT && srv->transcript && framed &&
-        transcript_append(srv->transcript, framed->data, framed->len) < 0)
-        lost = true;
+    if (type == MSG_CHAT && srv->transcript && framed) {
+        if (transcript_append(srv->transcript, &srv->hist, framed->data, framed->len) < 0)
+            lost = true;
+        /* What the append had to repair (a torn write cut back, the file
+         * deleted and written again, a rotation): logged after unlocking. */
+        if (srv->transcript->note[0] != '\0')
+            memcpy(tnote, srv->transcript->note, sizeof tnote);
+    }
     if (!lost) {
         deliver_pair_locked(srv, framed, plain, c);
         if (type == MSG_CHAT && framed && plain)
@@ -211,6 +244,8 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
     outmsg_unref(framed);
     outmsg_unref(plain);
 
+    if (tnote[0] != '\0')
+        log_event(srv, NULL, "%s", tnote);
     if (lost) {
         /* Not kept, so not relayed and not acknowledged. */
         reply_err(r, "transcript", "message not sent: the server cannot save it");
@@ -226,6 +261,39 @@ void session_chat(struct reply *r, enum msg_type type, const char *text)
         else
             log_event(srv, c, "says: %s", text);
     }
+}
+
+/* With reg_lock held: the history for a newcomer. The ring holds at most
+ * HISTORY_BYTES (history_push), far under the slow-consumer limit, so no
+ * --history can cut a newcomer off. What that bound dropped of the last
+ * --history messages is said first: after the WELCOME and before the CHAT
+ * lines, where sockchat's replay de-duplication expects it. */
+static void session_history_locked(struct client *c, enum dialect d)
+{
+    const struct history *h = &c->srv->hist;
+    uint64_t omitted = history_omitted(h);
+    if (omitted > 0) {
+        char text[128];
+        snprintf(text, sizeof text, "%llu older message%s not shown (history is limited to %d KiB)",
+                 (unsigned long long)omitted, omitted == 1 ? "" : "s", HISTORY_BYTES >> 10);
+        struct msg n = {.type = MSG_NOTICE, .text = text};
+        client_send_msg(c, &n);
+    }
+    for (unsigned i = 0; i < h->count; i++)
+        client_send_ref(c, history_get(h, i, d == DIALECT_FRAMED));
+}
+
+void session_transcript_repair(void *arg)
+{
+    struct server *srv = arg;
+    char note[TRANSCRIPT_NOTE_MAX];
+    pthread_mutex_lock(&srv->reg_lock);
+    srv->transcript->note[0] = '\0';
+    transcript_repair(srv->transcript, &srv->hist);
+    memcpy(note, srv->transcript->note, sizeof note);
+    pthread_mutex_unlock(&srv->reg_lock);
+    if (note[0] != '\0')
+        log_event(srv, NULL, "%s", note);
 }
 
 static void session_join(struct client *c, enum dialect d, const char *want)
@@ -244,6 +312,7 @@ static void session_join(struct client *c, enum dialect d, const char *want)
         return; /* shutting down: its SHUTDOWN is already queued */
     }
     registry_enter_locked(srv, c);
+    c->ever_joined = true;
     users = srv->nroom;
     if (d == DIALECT_FRAMED) {
         struct msg w = {.type = MSG_WELCOME,
@@ -253,9 +322,16 @@ static void session_join(struct client *c, enum dialect d, const char *want)
                         .text = srv->cfg.name};
         client_send_msg(c, &w);
     }
-    if (d == DIALECT_FRAMED || d == DIALECT_PLAIN)
-        for (unsigned i = 0; i < srv->hist.count; i++)
-            client_send_ref(c, history_get(&srv->hist, i, d == DIALECT_FRAMED));
+    if (d == DIALECT_FRAMED || d == DIALECT_PLAIN) {
+        session_history_locked(c, d);
+        /* After the history, so that it does not scroll away: an nc user
+         * learns their guestN nowhere else. (The tutorial's client reads
+         * only replies: /help and /who tell it.) */
+        char you[NICK_MAX + 48];
+        snprintf(you, sizeof you, "you are %s; /nick NAME to change it", c->nick);
+        struct msg y = {.type = MSG_OUT, .text = you};
+        client_send_msg(c, &y);
+    }
     if (announce_wanted(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
         deliver_locked(srv, &j, c);
@@ -263,8 +339,11 @@ static void session_join(struct client *c, enum dialect d, const char *want)
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
 
+    /* One line per arrival, with the nick it ends up with (the nick
+     * column) and its address. */
     static const char *const names[] = {"?", "sockchat", "plain", "tutorial"};
-    log_event(srv, c, "joined as %s (%s client, %u online)", nick, names[d], users);
+    log_event(srv, c, "joined (%s client, %u online)", names[d], users);
+    operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
 }
 
 void session_leave(struct client *c, const char *reason)
@@ -284,10 +363,30 @@ void session_leave(struct client *c, const char *reason)
     pthread_mutex_unlock(&srv->reg_lock);
 }
 
+/* The log's one line about a refused connection. */
+static void session_end_refused(struct client *c)
+{
+    static const char *const why[] = {[REFUSE_NONE] = "?",
+                                      [REFUSE_NOT_ALLOWED] = "not in --allow",
+                                      [REFUSE_BANNED] = "banned address",
+                                      [REFUSE_FULL] = "server full"};
+    static const char *const how[] = {[DIALECT_NONE] = "it sent nothing: told as a line client",
+                                      [DIALECT_FRAMED] = "told as a sockchat client",
+                                      [DIALECT_PLAIN] = "told as a plain client",
+                                      [DIALECT_RAW] = "told as a tutorial client"};
+    registry_remove(c->srv, c); /* its place among the refusing */
+    log_event(c->srv, NULL, "%s refused: %s (%s)", c->addr, why[c->refusal],
+              c->refusal_told ? how[c->dialect] : "it left before being told");
+}
+
 void session_end(struct client *c)
 {
     char reason[REASON_MAX];
 
+    if (c->refusal != REFUSE_NONE) {
+        session_end_refused(c);
+        return;
+    }
     if (client_close_state(c, reason, sizeof reason) == CLOSE_NONE || reason[0] == '\0')
         snprintf(reason, sizeof reason, "lost connection");
     if (c->refused > 0) /* it left in the middle of a flood */
@@ -297,20 +396,27 @@ void session_end(struct client *c)
     registry_remove(c->srv, c);
     resume_detach(&c->srv->resume, c->resume, server_now_ms(c->srv));
     c->resume = NULL;
-    log_event(c->srv, c, "disconnected (%s)", reason);
+    if (c->ever_joined)
+        log_event(c->srv, c, "disconnected (%s)", reason);
+    else
+        log_event(c->srv, c, "left before joining (%s)", reason);
+}
+
+static void session_set_dialect(struct client *c, enum dialect d)
+{
+    pthread_mutex_lock(&c->srv->reg_lock);
+    c->dialect = d;
+    pthread_mutex_unlock(&c->srv->reg_lock);
 }
 
 /* The connection's dialect is known: it joins the room, unless it still
  * owes us the password. */
 static void session_detect(struct client *c, enum dialect d)
 {
-    if (c->authed) {
+    if (c->authed)
         session_join(c, d, NULL);
-        return;
-    }
-    pthread_mutex_lock(&c->srv->reg_lock);
-    c->dialect = d;
-    pthread_mutex_unlock(&c->srv->reg_lock);
+    else
+        session_set_dialect(c, d);
 }
 
 /* Judges a password attempt; on anything but AUTH_OK, c is answered and
@@ -512,13 +618,20 @@ static void framed_line(struct client *c, char *line)
             resume_unclaim(&c->srv->resume, c->resume, m.id);
         break;
     case MSG_SESSION:
-        if (c->resume != NULL) {
+        if (c->session[0] != '\0') {
             reply_err(&r, ERR_PROTOCOL, "SESSION was already given");
         } else if (!msg_session_token_ok(m.word)) {
             reply_err(&r, ERR_USAGE, "SESSION token: %d to %d letters and digits",
                       SESSION_TOKEN_MIN, SESSION_TOKEN_MAX);
         } else {
             c->resume = resume_attach(&c->srv->resume, m.word, server_now_ms(c->srv));
+            pthread_mutex_lock(&c->srv->reg_lock); /* the console reads it */
+            snprintf(c->session, sizeof c->session, "%s", m.word);
+            pthread_mutex_unlock(&c->srv->reg_lock);
+            /* Our client, back after a kick (a /connect, a restart with the
+             * same token): it joined a moment ago and leaves now. */
+            if (!operator_refuse_arrival(c, NULL, c->session))
+                operator_mute_arrival(c, NULL, c->session);
         }
         break;
     case MSG_PING: {
@@ -579,6 +692,14 @@ static void hello_line(struct client *c, char *line, size_t len)
             return;
     }
     c->authed = true;
+    /* A kicked or banned nick asked for: refused before it joins (no
+     * JOIN, no history), with the time left. Its token, if it is our
+     * client, comes after the WELCOME (SESSION) and is checked then. */
+    if (nick != NULL && nick_valid(nick, strlen(nick)) && !nick_reserved(nick)) {
+        session_set_dialect(c, DIALECT_FRAMED);
+        if (operator_refuse_arrival(c, nick, NULL))
+            return;
+    }
     session_join(c, DIALECT_FRAMED, nick);
 }
 
@@ -672,6 +793,32 @@ static void telnet_input(struct client *c, const char *data, size_t len)
     free(buf);
 }
 
+void session_refuse(struct client *c, enum dialect d)
+{
+    const char *code;
+    char text[128];
+    refusal_describe(c->srv, c->refusal, &code, text, sizeof text);
+    struct msg m = {.type = MSG_ERR, .word = code, .text = text};
+    /* Not in the registry: nobody else reads its dialect. NONE (it sent
+     * nothing) encodes as plain: a line for nc, and for the tutorial's
+     * client the reply its first message will read. */
+    c->dialect = d;
+    if (d == DIALECT_RAW) {
+        char raw[256];
+        int n = dialect_encode(DIALECT_RAW, raw, sizeof raw, &m);
+        if (n > 0)
+            client_send(c, raw, (size_t)n - 1); /* one reply, no newline */
+    } else {
+        client_send_msg(c, &m);
+    }
+    c->refusal_told = true;
+    int64_t now = server_now_ms(c->srv), until = now + SHUTDOWN_FLUSH_MS;
+    if (c->refuse_until_ms != 0) /* single mode: within its share */
+        until =
+            c->refuse_until_ms > now + REFUSE_FLOOR_MS ? c->refuse_until_ms : now + REFUSE_FLOOR_MS;
+    client_request_close(c, CLOSE_FLUSH, "refused", until);
+}
+
 /* Keeps input for later, after what already waits. */
 static void backlog_add(struct client *c, const char *data, size_t len, bool telnet)
 {
@@ -690,6 +837,12 @@ static void backlog_add(struct client *c, const char *data, size_t len, bool tel
 void session_input(struct client *c, const char *data, size_t len)
 {
     atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
+    if (c->refusal != REFUSE_NONE) {
+        /* Its first bytes tell its dialect; the rest is not read. */
+        if (!c->refusal_told && len > 0)
+            session_refuse(c, detect(data, len));
+        return;
+    }
     if (c->backlog_len > 0) {
         /* The drivers read nothing while input waits; kept in order anyway. */
         backlog_add(c, data, len, true);

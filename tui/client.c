@@ -673,8 +673,12 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         c->swallow_errs--; /* a text line of ours from before a late greeting */
         return;
     }
-    if (m.type != MSG_CHAT && m.type != MSG_ACTION)
-        replay_end(c); /* history comes first, in one run */
+    /* History comes first, in one run; anything else ends it. But for a
+     * NOTICE before the first history line: the server's note of the
+     * older messages it does not send comes right after the WELCOME. */
+    if (m.type != MSG_CHAT && m.type != MSG_ACTION &&
+        !(m.type == MSG_NOTICE && c->replaying && c->replay_from == 0))
+        replay_end(c);
     switch (m.type) {
     case MSG_WELCOME:
         c->replaying = true;
@@ -723,8 +727,9 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         nick_remove(c, m.nick);
         c->st->users = m.users;
         {
-            /* "quit bye all", "kicked stop that": the reason, then the words
-             * the person gave, if any ("lost connection" is all reason). */
+            /* "quit bye all", "kicked stop that" (older servers; ours say
+             * "kicked: stop that", shown as it is): the reason, then the
+             * words the person gave, if any ("lost connection" is all reason). */
             const char *why = m.text[0] ? m.text : "quit";
             int wl = strncmp(why, "quit ", 5) == 0 ? 4 : strncmp(why, "kicked ", 7) == 0 ? 6 : 0;
             if (wl > 0)
@@ -796,7 +801,8 @@ static void on_framed_line(struct client *c, char *line, size_t len)
             c->refused = true;
             c->st->state = CONN_FAILED;
             status_set_reason(c->st, m.text[0] ? m.text : "removed by the operator");
-        } else if (strcmp(m.word, ERR_TOO_LONG) == 0) {
+        } else if (strcmp(m.word, ERR_TOO_LONG) == 0 || strcmp(m.word, ERR_MUTED) == 0) {
+            /* Refused for good (a mute outlasts any retry): not pending. */
             for (size_t i = 0; i < c->npend; i++) {
                 if (c->pend[i].sent_ms >= 0) {
                     pending_done(c, i, DELIVERY_FAILED);

@@ -852,16 +852,21 @@ def t_plain_chat(opts):
 def t_kick(opts):
     """The operator's kick (typed at the server's console, here a tmux pane):
     the client says why and stays out instead of reconnecting at once;
-    /connect brings it back."""
+    /connect is refused while the kick lasts, with the time left, and works
+    again once the operator says unban."""
     tm = h.Tmux()
     srvp = tm.pane([h.need(opts.server, "sockchat-server"), "--bind", "127.0.0.1", "--port", "0"],
                    120, 30, name="server")
     port = int(srvp.wait(r"listening on 127\.0\.0\.1:(\d+)").group(1))
     p = client(tm, opts, port, "bob")
     srvp.line("kick bob stop that")
-    p.wait(r"you were kicked by the operator: stop that")
+    p.wait(r"you were kicked by the operator for 5m00s: stop that")
     p.wait(r"not reconnecting")
     p.wait_row(-2, r"failed: you were kicked by the operator")
+    p.line("/connect 127.0.0.1 %d" % port)
+    p.wait(r"you are still kicked \((5m00|4m[0-5]\d)s left\): stop that")
+    srvp.line("unban bob")
+    srvp.wait(r"unbanned bob")
     p.line("/connect 127.0.0.1 %d" % port)
     wait_connected(p)
     srvp.line("quit")

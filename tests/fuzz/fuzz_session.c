@@ -15,7 +15,8 @@
  *   end              the connection is lost (RST)
  *   tick N           the fake clock moves N x 16 ms (rate limits, idle)
  *   console LEN TEXT a line typed at the operator console (kick, ban,
- *                    say, quit: then the server shuts down)
+ *                    mute, unban, unmute, bans, say; quit: then the server
+ *                    shuts down)
  *
  * Checked after every step, on everything queued for every connection:
  * no C0 control but LF reaches any client (so no text can forge a line or
@@ -115,12 +116,11 @@ static struct client *get_slot(struct fuzz *f, int i)
     static const char *const addrs[SLOTS] = {"127.0.0.1:1000", "127.0.0.1:1001", "[::1]:1002",
                                              "10.0.0.7:1003"};
     if (f->slot[i] == NULL) {
-        struct client *c = client_new(&f->srv, -1, addrs[i]);
-        REQUIRE(c);
-        if (registry_add(&f->srv, c) < 0) {
-            client_free(c); /* shutting down: a driver refuses it */
+        /* As the drivers admit it: refused ones (banned, full) are served
+         * until they are told so; NULL: told at once (no fd here). */
+        struct client *c = server_admit(&f->srv, -1, addrs[i], NULL);
+        if (c == NULL)
             return NULL;
-        }
         f->slot[i] = c;
     }
     return f->slot[i];

@@ -42,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 INTEROP = os.path.join(os.path.dirname(HERE), "interop")
 
 LOAD_RE = re.compile(rb"^load(\d+):(\d+)$")
+YOU_ARE_RE = re.compile(rb"^you are (\S+); /nick NAME to change it$")
 LISTEN_RE = re.compile(r"^listening on (.+):(\d+) \(mode (\S+)\)")
 
 
@@ -69,7 +70,7 @@ def remaining(deadline):
 # The server process
 
 
-def _take_terminal():
+def take_terminal():
     """In the child, after setsid(): stdin (a pty) becomes the controlling
     terminal of the new session. (Modules imported before the fork: the
     import lock may be held by another thread at that moment.)"""
@@ -121,7 +122,7 @@ class Server:
             stdin = slave
         self.proc = subprocess.Popen(self.argv, stdin=stdin, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=penv, start_new_session=tty,
-                                     preexec_fn=_take_terminal if tty else None)
+                                     preexec_fn=take_terminal if tty else None)
         if tty:
             os.close(slave)
         self.pid = self.proc.pid
@@ -484,6 +485,14 @@ class Conn:
             if line is None:
                 return lines
             lines.append(line)
+
+    def expect_you(self, timeout=None):
+        """The line a plain client gets when it joins, after the history:
+        'you are guestN; /nick NAME to change it'. Returns the nick."""
+        line = self.readline(timeout)
+        m = YOU_ARE_RE.match(line or b"")
+        assert m, f"not told who it is: {line!r}"
+        return m.group(1).decode()
 
     def expect_silence(self, window):
         """Asserts that nothing arrives within `window` seconds."""

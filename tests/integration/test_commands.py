@@ -44,6 +44,7 @@ def test_unknown_command(ctx):
         p = srv.plain() if ctx.mode != "single" else None
         if p:
             p.say("/frobnicate")
+            p.expect_you()
             line = p.readline()
             assert line.startswith(b"error: ") and b"/help" in line, line
         # "//text" is chat, not a command

@@ -89,6 +89,7 @@ def test_overlong_plain(ctx):
         # A first line decides the dialect (a first read without LF would be
         # the tutorial's raw dialect, and 4096 bytes fill one read).
         p.say("hi")
+        p.expect_you()
         assert p.readline() == b"Message received"
         p.say("a" * 4096)
         assert p.readline() == b"Message received", "a 4096-byte plain line was refused"
@@ -105,6 +106,7 @@ def test_long_first_line_is_plain(ctx):
     with ctx.server("--rate", "0") as srv:
         p = srv.plain()
         p.send(b"a" * 4096 + b"\n")  # the longest line allowed
+        p.expect_you()
         assert p.readline() == b"Message received"
         p.close()  # single mode serves one at a time
         q = srv.plain()
@@ -143,6 +145,7 @@ def test_telnet_ctrl_c(ctx):
     with ctx.server("--rate", "0") as srv:
         t = srv.plain()
         t.send(b"\xff\xf4\xff\xfd\x06")
+        t.expect_you()  # it joined with those bytes
         assert t.recv_exact_text(b"\xff\xfb\x06") == b"\xff\xfb\x06"
         t.say("first line")
         assert t.readline() == b"Message received"

@@ -5,6 +5,7 @@ real nc/ncat when installed, and the three dialects talking to each other.
 usage: test_interop.py SERVER_BINARY [--mode M] [-k NAME]"""
 
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -142,8 +143,10 @@ def test_plain_lf_client(ctx):
     """nc-style: LF lines, 'Message received' + LF each, exit closes."""
     with ctx.server() as srv:
         c = srv.plain()
-        for text in ("hello", "héllo 日本", "exit-not-really"):
+        for i, text in enumerate(("hello", "héllo 日本", "exit-not-really")):
             c.say(text)
+            if i == 0:
+                assert c.expect_you().startswith("guest")  # told once, when it joins
             line = c.readline()
             assert line == b"Message received", line
         c.say("exit")
@@ -158,6 +161,7 @@ def test_plain_crlf_client(ctx):
         watcher = srv.framed("watcher")
         c = srv.plain()
         c.say("hello telnet", end=b"\r\n")
+        c.expect_you()
         assert c.readline() == b"Message received"
         m = watcher.wait_type("CHAT")
         assert m.text == b"hello telnet", m
@@ -171,6 +175,7 @@ def test_plain_single_client_crlf(ctx):
     with ctx.server() as srv:
         c = srv.plain()
         c.say("hello", end=b"\r\n")
+        c.expect_you()
         assert c.readline() == b"Message received"
         c.say("exit", end=b"\r\n")
         assert c.readline() == b"Message received"
@@ -210,7 +215,9 @@ def test_real_nc(ctx):
         host, port = srv.addr
         for tool in tools:
             r = _run_nc([tool, host, str(port)], b"hello from nc\nexit\n")
-            assert r.stdout == b"Message received\nMessage received\n", (tool, r.stdout, r.stderr)
+            assert re.fullmatch(rb"you are guest\d+; /nick NAME to change it\n"
+                                rb"Message received\nMessage received\n", r.stdout), \
+                (tool, r.stdout, r.stderr)
 
 
 def test_tutorial_client_long_command_output(ctx):

@@ -19,8 +19,8 @@ import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chatlib import (T_SHORT, TIMEOUT_SCALE, Conn, Server, Skip, deadline_in,  # noqa: E402
-                     remaining, run_tests)
+from chatlib import (T_SHORT, TIMEOUT_SCALE, YOU_ARE_RE, Conn, Server, Skip,  # noqa: E402
+                     deadline_in, remaining, run_tests)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -31,6 +31,7 @@ def test_single_mode_queues_second_client(ctx):
     with ctx.server() as srv:
         a = srv.plain()
         a.say("first")
+        a.expect_you()
         assert a.readline() == b"Message received"
         b = srv.plain()  # connect() succeeds: it waits in the backlog
         b.say("second")
@@ -43,8 +44,9 @@ def test_single_mode_queues_second_client(ctx):
         a.expect_eof()
         a.close()  # as the tutorial's client does when it exits
         line, before = b.read_until(lambda l: l == b"Message received", T_SHORT)
-        # Only history (the first client's line) may come before the reply.
-        assert before in ([], [b"<guest1> first"]), before
+        # Only history (the first client's line) and who it is come before
+        # the reply.
+        assert before == [b"<guest1> first", b"you are guest2; /nick NAME to change it"], before
         b.say("exit")
         assert b.readline() == b"Message received"
         b.expect_eof()
@@ -212,7 +214,10 @@ def test_full_server_makes_room(ctx):
         alice = srv.framed("alice")
         t0 = time.monotonic()
         silent = [srv.connect() for _ in range(2)]
-        srv.wait_log(r"guest3\s+connected$")
+        # Both admitted (a silent connection is logged only when it leaves).
+        dl = deadline_in(T_SHORT)
+        while not any(m.text.startswith(b"3 connected") for m in alice.command("/who")):
+            assert remaining(dl) > 0, "the silent connections were not admitted"
         dl = deadline_in(T_SHORT + UNJOINED_EVICT_S)
         tries = 0
         while True:
@@ -231,9 +236,10 @@ def test_full_server_makes_room(ctx):
         # (less 10 ms: the server counts whole milliseconds)
         assert waited >= UNJOINED_EVICT_S - 0.01, f"a connection was closed after {waited:.2f}s"
         silent[0].expect_eof()  # the oldest
-        srv.wait_log(r"guest2\s+disconnected \(not joined while the server was full\)")
+        # Logged once, when it leaves, as one that never joined.
+        srv.wait_log(r"guest2\s+left before joining \(not joined while the server was full\)")
         alice.sync()
-        assert not any("guest3" in l and "disconnected" in l for l in srv.err), srv.log_tail()
+        assert not any("guest3" in l and "left" in l for l in srv.err), srv.log_tail()
 
 
 def test_port_in_use(ctx):
@@ -280,6 +286,7 @@ def test_bind_ipv6_loopback(ctx):
         assert srv.host == "::1", srv.host
         c = srv.plain(family=socket.AF_INET6)
         c.say("over ipv6")
+        c.expect_you()
         assert c.readline() == b"Message received"
         c.close()  # single mode serves the next one only then
         f = srv.framed("six", family=socket.AF_INET6)
@@ -295,6 +302,7 @@ def test_bind_ipv6_any_dual_stack(ctx):
         c6 = Conn.connect(("::1", srv.port))
         srv.conns.append(c6)
         c6.send(b"six\n")
+        c6.expect_you()
         assert c6.readline() == b"Message received"
         c6.close()  # single mode serves the next one only then
         try:
@@ -310,7 +318,7 @@ def test_bind_ipv6_any_dual_stack(ctx):
         c4.send(b"four\n")
         # The first client's leave may be announced after we joined.
         _, before = c4.read_until(lambda l: l == b"Message received")
-        assert all(l.startswith(b"*** ") for l in before), before
+        assert all(l.startswith(b"*** ") or YOU_ARE_RE.match(l) for l in before), before
 
 
 def test_default_bind_all_interfaces(ctx):
@@ -319,6 +327,7 @@ def test_default_bind_all_interfaces(ctx):
     with ctx.server(bind=None) as srv:
         c = srv.connect()  # srv.addr maps 0.0.0.0 or :: to loopback
         c.send(b"hi\n")
+        c.expect_you()
         assert c.readline() == b"Message received"
         # The teacher is told what the class should type: this machine's
         # addresses (from getifaddrs, not looked up here), with the port.
@@ -332,7 +341,7 @@ def test_default_bind_all_interfaces(ctx):
         p = srv.plain()
         p.say("hi")
         p.expect(b"Message received")
-        srv.wait_log(r"joined as", stream="err")  # logged after the start lines
+        srv.wait_log(r"joined \(plain client", stream="err")  # logged after the start lines
         assert not any("others connect to" in l for l in srv.err), srv.err
 
 
@@ -373,6 +382,30 @@ def test_log_lines(ctx):
         assert all(re.match(r"\d\d:\d\d:\d\d  \S", l) for l in events), events
         says = [l for l in events if "says: a line for the log" in l]
         assert quiet or (says and says[0].index("says:") <= 45), says
+
+
+def test_log_one_line_per_arrival(ctx):
+    """One line per arrival, at the join, with the nick it ends up with and
+    its address ("guest1 connected", then "ada joined as ada" read badly on a
+    projector); a connection that never joins is logged once, when it
+    leaves; a kick's reason reads 'kicked: REASON'."""
+    ctx.require_multi()
+    with ctx.server(tty=True) as srv:
+        ada = srv.framed("ada")
+        ada.sync()
+        srv.wait_log(r"^\d\d:\d\d:\d\d  127\.0\.0\.1:\d+\s+ada\s+"
+                     r"joined \(sockchat client, 1 online\)$", stream="err")
+        silent = srv.connect()
+        silent.shutdown_write()
+        silent.expect_eof()
+        srv.wait_log(r"127\.0\.0\.1:\d+\s+guest2\s+left before joining \(quit\)$", stream="err")
+        srv.console("kick ada spamming the room")
+        ada.expect_eof()
+        srv.wait_log(r"\bada\s+disconnected \(kicked: spamming the room\)$", stream="err")
+        events = [l for l in srv.err if not l.startswith("----")]
+        assert not [l for l in events if re.search(r"\bconnected$|joined as", l)], events
+        assert len([l for l in events if "guest2" in l]) == 1, events
+        assert len([l for l in events if re.search(r"\bada\s+joined", l)]) == 1, events
 
 
 def test_nofile_limit_raised(ctx):
@@ -478,6 +511,7 @@ def test_console_eof(ctx):
         srv.wait_log(r"console closed \(end of input\); the server keeps running", stream="err")
         p = srv.plain()
         p.say("still here?")
+        p.expect_you()
         assert p.readline() == b"Message received"
         assert srv.stop() == 0
 
@@ -526,6 +560,8 @@ def test_background_job(ctx):
         for i in range(3):
             srv.console(f"ls {i}")
             p.say(f"hello {i}")
+            if i == 0:
+                p.expect_you()  # joined with its first line
             assert p.readline() == b"Message received", f"message {i} not answered"
             assert _proc_state(pid) != "T", "the server was stopped"
         # The pending input stays readable: a console that polled it while

@@ -32,6 +32,52 @@ START_TEST(test_cidr)
 }
 END_TEST
 
+/* strtoul would have taken these. */
+static const char *const BAD_CIDRS[] = {
+    "127.0.0.0/+8",  "127.0.0.0/ 8", "127.0.0.0/-0", "127.0.0.0/8 ", "::1/0x10",
+    "10.0.0.0/0008", " 10.0.0.1",    "10.0.0.1/8/8", "::1/129",
+};
+
+START_TEST(test_cidr_refuses_signs_and_blanks)
+{
+    struct cidr net;
+    ck_assert_msg(cidr_parse(BAD_CIDRS[_i], &net) == -1, "%s accepted", BAD_CIDRS[_i]);
+}
+END_TEST
+
+START_TEST(test_cidr_v4_mapped)
+{
+    /* Peers are shown (and matched) as IPv4 when they come through a
+     * dual-stack socket: a v4-mapped ban must be the IPv4 one. */
+    struct cidr net, peer;
+    char buf[64];
+    ck_assert_int_eq(cidr_parse("::ffff:127.0.0.1", &net), 0);
+    ck_assert_int_eq(net.family, 4);
+    cidr_format(&net, buf, sizeof buf);
+    ck_assert_str_eq(buf, "127.0.0.1");
+    ck_assert_int_eq(addr_parse("127.0.0.1:4000", &peer), 0);
+    ck_assert(cidr_match(&net, &peer));
+    ck_assert_int_eq(cidr_parse("::FFFF:10.0.0.0/104", &net), 0);
+    cidr_format(&net, buf, sizeof buf);
+    ck_assert_str_eq(buf, "10.0.0.0/8");
+    ck_assert_int_eq(addr_parse("10.1.2.3:1", &peer), 0);
+    ck_assert(cidr_match(&net, &peer));
+    /* An IPv6 network holding the mapped range holds IPv4 peers. */
+    ck_assert_int_eq(cidr_parse("::/0", &net), 0);
+    ck_assert(cidr_match(&net, &peer));
+    ck_assert_int_eq(cidr_parse("::1", &net), 0);
+    ck_assert(!cidr_match(&net, &peer));
+    cidr_format(&net, buf, sizeof buf);
+    ck_assert_str_eq(buf, "::1");
+    struct cidr a, b;
+    ck_assert_int_eq(cidr_parse("10.0.0.0/8", &a), 0);
+    ck_assert_int_eq(cidr_parse("10.9.9.9/8", &b), 0);
+    ck_assert(cidr_equal(&a, &b));
+    ck_assert_int_eq(cidr_parse("10.0.0.0/9", &b), 0);
+    ck_assert(!cidr_equal(&a, &b));
+}
+END_TEST
+
 START_TEST(test_password_equal)
 {
     ck_assert(password_equal("secret", "secret"));
@@ -45,7 +91,7 @@ START_TEST(test_password_equal)
 }
 END_TEST
 
-START_TEST(test_allow_and_ban)
+START_TEST(test_allow)
 {
     struct access *a = &fx_srv.acc;
     ck_assert_ptr_null(access_check(a, "8.8.8.8:1")); /* no --allow: everyone */
@@ -54,9 +100,166 @@ START_TEST(test_allow_and_ban)
     ck_assert_ptr_null(access_check(a, "127.0.0.1:1"));
     ck_assert_ptr_null(access_check(a, "[::1]:1"));
     ck_assert_str_eq(access_check(a, "8.8.8.8:1"), "not allowed");
-    access_ban(a, "127.0.0.2");
-    ck_assert_str_eq(access_check(a, "127.0.0.2:9"), "banned");
-    ck_assert_ptr_null(access_check(a, "127.0.0.1:9"));
+}
+END_TEST
+
+/* A refused connection, as a driver admits it. */
+static struct client *refused(const char *addr, enum refusal want)
+{
+    struct client *c = server_admit(&fx_srv, -1, addr, NULL);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(c->refusal, want);
+    ck_assert(!c->registered);
+    return c;
+}
+
+static void ban(const char *what)
+{
+    struct mod_request rq;
+    char msg[256];
+    ck_assert_int_eq(mod_parse_request(MOD_BAN, what, &rq, msg, sizeof msg), 0);
+    ck_assert_int_eq(operator_act(&fx_srv, &rq, msg, sizeof msg), 0);
+}
+
+START_TEST(test_refusal_in_each_dialect)
+{
+    ban("127.0.0.2");
+    struct client *f = refused("127.0.0.2:1", REFUSE_BANNED);
+    fx_feed(f, "HELLO sockchat/1 bob\nMSG 1 hi\n");
+    ck_assert_str_eq(fx_drain(f), "ERR kicked your address is banned from this server\n");
+    ck_assert_int_eq(client_close_state(f, NULL, 0), CLOSE_FLUSH);
+    fx_feed(f, "MSG 2 more\n"); /* not read */
+    ck_assert_str_eq(fx_drain(f), "");
+    fx_end(f);
+    struct client *p = refused("127.0.0.2:2", REFUSE_BANNED);
+    fx_feed(p, "hello\n");
+    ck_assert_str_eq(fx_drain(p), "error: your address is banned from this server\n");
+    fx_end(p);
+    struct client *r = refused("127.0.0.2:3", REFUSE_BANNED);
+    fx_feed(r, "hello");
+    ck_assert_str_eq(fx_drain(r), "error: your address is banned from this server");
+    fx_end(r);
+    /* telnet, whose first bytes may be a command: a line client. */
+    struct client *t = refused("127.0.0.2:4", REFUSE_BANNED);
+    fx_feed(t, "\xff\xf4\xff\xfd\x06");
+    ck_assert_str_eq(fx_drain(t), "error: your address is banned from this server\n");
+    fx_end(t);
+    access_allow(&fx_srv.acc, "10.0.0.0/8");
+    struct client *n = refused("127.0.0.1:5", REFUSE_NOT_ALLOWED);
+    fx_feed(n, "hi\n");
+    ck_assert_str_eq(fx_drain(n),
+                     "error: this server does not take connections from your address\n");
+    fx_end(n); /* not in the registry: the teardown would not end it */
+}
+END_TEST
+
+START_TEST(test_refusal_of_a_silent_connection)
+{
+    ban("127.0.0.0/8");
+    struct client *c = refused("127.0.0.1:1", REFUSE_BANNED);
+    struct client_plan p;
+    int64_t t0 = fx_clock.mono_ms;
+    client_plan(c, t0, &p);
+    ck_assert(!p.done);
+    ck_assert(p.rd);
+    ck_assert_int_eq(p.deadline_ms, t0 + REFUSE_WAIT_MS); /* a bounded wait */
+    ck_assert_str_eq(fx_drain(c), "");
+    /* nc's user has not typed: told as a line client, then closed. */
+    client_plan(c, t0 + REFUSE_WAIT_MS, &p);
+    ck_assert_str_eq(fx_drain(c), "error: your address is banned from this server\n");
+    ck_assert_int_eq(client_close_state(c, NULL, 0), CLOSE_FLUSH);
+    fx_end(c);
+}
+END_TEST
+
+START_TEST(test_refusal_when_full_holds_no_slot)
+{
+    struct client *a = fx_framed("alice");
+    struct client *waiting[3];
+    for (int i = 0; i < 3; i++)
+        waiting[i] = refused("127.0.0.1:2", REFUSE_FULL);
+    ck_assert_uint_eq(registry_count(&fx_srv), 1);
+    fx_feed(waiting[0], "HELLO sockchat/1 bob\n");
+    ck_assert_str_eq(fx_drain(waiting[0]),
+                     "ERR full server full (1 connection), try again later\n");
+    fx_feed(waiting[1], "hi");
+    ck_assert_str_eq(fx_drain(waiting[1]), "error: server full (1 connection), try again later");
+    /* The refused hold no place: once alice leaves, the next one is in,
+     * while they are still being told. */
+    fx_end(a);
+    struct client *b = server_admit(&fx_srv, -1, "127.0.0.1:3", NULL);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(b->refusal, REFUSE_NONE);
+    for (int i = 0; i < 3; i++)
+        fx_end(waiting[i]);
+    ck_assert_uint_eq(fx_srv.nrefusing, 0);
+}
+END_TEST
+
+/* Ends a refused connection at `when`, as its driver would. */
+static void refused_end_at(struct client *c, int64_t when)
+{
+    fx_clock.mono_ms = when;
+    fx_end(c);
+}
+
+START_TEST(test_single_mode_refusals_share_a_credit)
+{
+    /* One thread serves everyone there: silent refused connections must
+     * not shut the door on the rest for long. */
+    fx_srv.cfg.mode = MODE_SINGLE;
+    ban("127.0.0.9");
+    int64_t t0 = fx_clock.mono_ms;
+    struct client *a = refused("127.0.0.9:1", REFUSE_BANNED);
+    struct client_plan p;
+    client_plan(a, t0, &p);
+    ck_assert_int_eq(p.deadline_ms, t0 + REFUSE_WAIT_MS); /* the full wait, on credit */
+    client_plan(a, t0 + REFUSE_WAIT_MS, &p);
+    ck_assert_str_eq(fx_drain(a), "error: your address is banned from this server\n");
+    /* Its close (the linger for the peer's EOF) ends within its share. */
+    ck_assert_int_le(p.deadline_ms, t0 + REFUSE_WAIT_MS + LINGER_MS);
+    refused_end_at(a, t0 + REFUSE_SINGLE_CREDIT_MS); /* it took all the credit */
+    /* What came back meanwhile: a tenth of those 2 s. */
+    struct client *b = refused("127.0.0.9:2", REFUSE_BANNED);
+    int64_t t1 = fx_clock.mono_ms, back = REFUSE_SINGLE_CREDIT_MS / REFUSE_SINGLE_SHARE;
+    client_plan(b, t1, &p);
+    ck_assert_int_eq(p.deadline_ms, t1 + back);
+    refused_end_at(b, t1 + 2 * back); /* in debt */
+    /* Spent: the next gets the floor, for bytes sent with the connect
+     * (our client's HELLO), and no more. */
+    struct client *c = refused("127.0.0.9:3", REFUSE_BANNED);
+    int64_t t2 = fx_clock.mono_ms;
+    client_plan(c, t2, &p);
+    ck_assert_int_eq(p.deadline_ms, t2 + REFUSE_FLOOR_MS);
+    fx_feed(c, "HELLO sockchat/1 bob\n");
+    ck_assert_str_eq(fx_drain(c), "ERR kicked your address is banned from this server\n");
+    client_plan(c, t2, &p);
+    ck_assert_int_le(p.deadline_ms, t2 + REFUSE_FLOOR_MS);
+    refused_end_at(c, t2 + REFUSE_FLOOR_MS);
+    /* Refilled with a tenth of the time that passes. */
+    fx_clock.mono_ms += (int64_t)REFUSE_SINGLE_SHARE * (REFUSE_WAIT_MS + back + REFUSE_FLOOR_MS);
+    struct client *d = refused("127.0.0.9:4", REFUSE_BANNED);
+    client_plan(d, fx_clock.mono_ms, &p);
+    ck_assert_int_eq(p.deadline_ms, fx_clock.mono_ms + REFUSE_WAIT_MS);
+    fx_end(d);
+}
+END_TEST
+
+START_TEST(test_refusals_are_bounded)
+{
+    ban("127.0.0.1");
+    struct client *c[REFUSING_MAX];
+    for (int i = 0; i < REFUSING_MAX; i++)
+        c[i] = refused("127.0.0.1:1", REFUSE_BANNED);
+    ck_assert_uint_eq(fx_srv.nrefusing, REFUSING_MAX);
+    /* A flood: told at once in one line (net_refuse), holding nothing. */
+    ck_assert_ptr_null(server_admit(&fx_srv, -1, "127.0.0.1:2", NULL));
+    fx_end(c[0]);
+    struct client *d = refused("127.0.0.1:3", REFUSE_BANNED);
+    fx_end(d);
+    for (int i = 1; i < REFUSING_MAX; i++)
+        fx_end(c[i]);
+    ck_assert_uint_eq(fx_srv.nrefusing, 0);
 }
 END_TEST
 
@@ -80,7 +283,8 @@ START_TEST(test_framed_password)
     fx_srv.cfg.password = "sesame";
     struct client *ok = fx_client("127.0.0.1:1");
     fx_feed(ok, "HELLO sockchat/1 alice sesame\n");
-    ck_assert_str_eq(fx_drain(ok), "WELCOME alice threads 1 testsrv\n");
+    ck_assert_str_eq(fx_drain(ok), "WELCOME alice threads 1 testsrv\n"
+                                   "OUT you are alice; /nick NAME to change it\n");
     struct client *bad = fx_client("127.0.0.1:2");
     fx_feed(bad, "HELLO sockchat/1 mallory guess\nMSG 1 let me in\n");
     ck_assert_str_eq(fx_drain(bad), "ERR auth wrong password\n");
@@ -112,7 +316,8 @@ START_TEST(test_framed_password)
     /* ... which is no guess: the address is not locked for it. */
     struct client *next = fx_client("127.0.0.1:5");
     fx_feed(next, "HELLO sockchat/1 eve sesame\n");
-    ck_assert_str_eq(fx_drain(next), "WELCOME eve threads 2 testsrv\n");
+    ck_assert_str_eq(fx_drain(next), "WELCOME eve threads 2 testsrv\n"
+                                     "OUT you are eve; /nick NAME to change it\n");
 }
 END_TEST
 
@@ -156,6 +361,7 @@ START_TEST(test_plain_and_raw_auth)
     /* Not even /ping before the password: every answer costs memory. */
     fx_feed(p, "/ping x\n/auth sesame\nnow I talk\n");
     ck_assert_str_eq(fx_drain(p), "error: this server needs a password: send /auth PASSWORD first\n"
+                                  "you are guest2; /nick NAME to change it\n"
                                   "password accepted; you are guest2\nMessage received\n");
     ck_assert_str_eq(fx_drain(a), "JOIN guest2 2\nCHAT 1700000000 guest2 now I talk\n");
     struct client *r = fx_client("127.0.0.1:3");
@@ -235,6 +441,11 @@ START_TEST(test_framed_ping_needs_the_password)
 }
 END_TEST
 
+static void full_setup(void)
+{
+    fx_setup_with(HISTORY_DEFAULT, RATE_DEFAULT, 1);
+}
+
 static char tpath[64];
 
 static void tx_setup(void)
@@ -254,7 +465,9 @@ START_TEST(test_transcript_roundtrip)
 {
     struct transcript t;
     char err[256];
-    ck_assert_int_eq(transcript_open(&t, tpath, err, sizeof err), 0);
+    unsigned loaded;
+    ck_assert_int_eq(transcript_open(&t, tpath, 0, &fx_srv.hist, &loaded, err, sizeof err), 0);
+    ck_assert_uint_eq(loaded, 0);
     fx_srv.transcript = &t;
     struct client *a = fx_framed("alice");
     char line[64];
@@ -272,7 +485,6 @@ START_TEST(test_transcript_roundtrip)
     close(fd);
 
     struct history h;
-    unsigned loaded;
     history_init(&h, 5);
     ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
     ck_assert_uint_eq(loaded, 5);
@@ -284,9 +496,12 @@ START_TEST(test_transcript_roundtrip)
     history_free(&h);
 
     /* Reopening cuts the torn record off: it was never acknowledged. */
-    ck_assert_int_eq(transcript_open(&t, tpath, err, sizeof err), 0);
-    transcript_append(&t, "CHAT 1700000001 bob next\n", 25);
+    history_init(&h, 2);
+    ck_assert_int_eq(transcript_open(&t, tpath, 0, &h, &loaded, err, sizeof err), 0);
+    ck_assert_uint_eq(loaded, 2);
+    ck_assert_int_eq(transcript_append(&t, &h, "CHAT 1700000001 bob next\n", 25), 0);
     transcript_close(&t);
+    history_free(&h);
     history_init(&h, 2);
     ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
     m = history_get(&h, 1, true);
@@ -307,7 +522,10 @@ START_TEST(test_transcript_missing_file)
     ck_assert_uint_eq(loaded, 0);
     history_free(&h);
     struct transcript t;
-    ck_assert_int_eq(transcript_open(&t, "/nonexistent-dir/x", err, sizeof err), -1);
+    history_init(&h, 5);
+    ck_assert_int_eq(transcript_open(&t, "/nonexistent-dir/x", 0, &h, &loaded, err, sizeof err),
+                     -1);
+    history_free(&h);
     ck_assert(strncmp(err, "transcript /nonexistent-dir/x: ", 31) == 0);
 }
 END_TEST
@@ -318,8 +536,11 @@ Suite *access_suite(void)
     TCase *core = tcase_create("core");
     tcase_add_checked_fixture(core, fx_setup, fx_teardown);
     tcase_add_test(core, test_cidr);
+    tcase_add_loop_test(core, test_cidr_refuses_signs_and_blanks, 0,
+                        (int)(sizeof BAD_CIDRS / sizeof BAD_CIDRS[0]));
+    tcase_add_test(core, test_cidr_v4_mapped);
     tcase_add_test(core, test_password_equal);
-    tcase_add_test(core, test_allow_and_ban);
+    tcase_add_test(core, test_allow);
     tcase_add_test(core, test_auth_failures_slow_down);
     tcase_add_test(core, test_auth_lockout);
     tcase_add_test(core, test_framed_password);
@@ -327,6 +548,17 @@ Suite *access_suite(void)
     tcase_add_test(core, test_preauth_refusals_bounded);
     tcase_add_test(core, test_framed_ping_needs_the_password);
     suite_add_tcase(s, core);
+    TCase *refusal = tcase_create("refusal");
+    tcase_add_checked_fixture(refusal, fx_setup, fx_teardown);
+    tcase_add_test(refusal, test_refusal_in_each_dialect);
+    tcase_add_test(refusal, test_refusal_of_a_silent_connection);
+    tcase_add_test(refusal, test_refusals_are_bounded);
+    tcase_add_test(refusal, test_single_mode_refusals_share_a_credit);
+    suite_add_tcase(s, refusal);
+    TCase *full = tcase_create("full");
+    tcase_add_checked_fixture(full, full_setup, fx_teardown);
+    tcase_add_test(full, test_refusal_when_full_holds_no_slot);
+    suite_add_tcase(s, full);
     TCase *tx = tcase_create("transcript");
     tcase_add_checked_fixture(tx, tx_setup, tx_teardown);
     tcase_add_test(tx, test_transcript_roundtrip);

@@ -77,6 +77,23 @@ START_TEST(test_who)
     const char *bob = strstr(out, "OUT   bob  ");
     ck_assert_ptr_nonnull(bob);
     ck_assert_int_lt((int)(strchr(bob, '\n') - bob), 72);
+    /* Your own row says so; nobody else's does. */
+    const char *me = strstr(out, "OUT   alice");
+    ck_assert_ptr_nonnull(me);
+    ck_assert(strncmp(strchr(me, '\n') - 15, "(sockchat, you)", 15) == 0);
+    ck_assert(strncmp(strchr(bob, '\n') - 10, "(sockchat)", 10) == 0);
+}
+END_TEST
+
+START_TEST(test_tutorial_client_learns_its_nick)
+{
+    /* It gets no history and no line of its own: /help and /who tell it. */
+    struct client *r = fx_raw();
+    fx_feed(r, "/help");
+    const char *out = fx_drain(r);
+    ck_assert_msg(strncmp(out, "you are guest1; commands:\n", 26) == 0, "%s", out);
+    fx_feed(r, "/who");
+    ck_assert_ptr_nonnull(strstr(fx_drain(r), "(tutorial, you)"));
 }
 END_TEST
 
@@ -288,6 +305,7 @@ Suite *commands_suite(void)
     tcase_add_test(core, test_help_lists_all);
     tcase_add_test(core, test_nick_rules);
     tcase_add_test(core, test_who);
+    tcase_add_test(core, test_tutorial_client_learns_its_nick);
     tcase_add_test(core, test_who_is_bounded);
     tcase_add_test(core, test_me);
     tcase_add_test(core, test_msg);

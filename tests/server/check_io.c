@@ -37,7 +37,8 @@ START_TEST(test_flush_writes_everything)
     ssize_t n = read(pair[1], buf, sizeof buf - 1);
     ck_assert_int_gt(n, 0);
     buf[n] = '\0';
-    ck_assert_str_eq(buf, "WELCOME alice threads 1 testsrv\nPONG 1\n");
+    ck_assert_str_eq(buf, "WELCOME alice threads 1 testsrv\n"
+                          "OUT you are alice; /nick NAME to change it\nPONG 1\n");
     ck_assert_uint_eq(atomic_load(&fx_srv.st.bytes_out), (unsigned long long)n);
     fx_end(c);
     pair_close();

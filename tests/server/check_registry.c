@@ -65,24 +65,35 @@ START_TEST(test_shutdown_tells_everyone)
 }
 END_TEST
 
+/* The console's kick, as operator_act does it. */
+static int kick(const char *args, char *msg, size_t cap)
+{
+    struct mod_request rq;
+    if (mod_parse_request(MOD_KICK, args, &rq, msg, cap) < 0)
+        return -1;
+    return operator_act(&fx_srv, &rq, msg, cap);
+}
+
 START_TEST(test_kick)
 {
+    char msg[512];
     struct client *a = fx_framed("alice");
     struct client *b = fx_framed("bob");
     fx_drain(a);
-    ck_assert_int_eq(registry_kick(&fx_srv, "nobody", ""), -1);
-    ck_assert_int_eq(registry_kick(&fx_srv, "BOB", "spam"), 0);
+    ck_assert_int_eq(kick("nobody", msg, sizeof msg), -1);
+    ck_assert_str_eq(msg, "no such nick: nobody");
+    ck_assert_int_eq(kick("BOB spam", msg, sizeof msg), 0);
     /* ERR kicked, so that our client does not come straight back. */
-    ck_assert_str_eq(fx_drain(b), "ERR kicked you were kicked by the operator: spam\n");
+    ck_assert_str_eq(fx_drain(b), "ERR kicked you were kicked by the operator for 5m00s: spam\n");
     char why[REASON_MAX];
     ck_assert_int_eq(client_close_state(b, why, sizeof why), CLOSE_FLUSH);
-    ck_assert_str_eq(why, "kicked spam");
+    ck_assert_str_eq(why, "kicked: spam");
     fx_end(b);
-    ck_assert_str_eq(fx_drain(a), "LEAVE bob 1 kicked spam\n");
+    ck_assert_str_eq(fx_drain(a), "LEAVE bob 1 kicked: spam\n");
     struct client *p = fx_plain();
     fx_drain(p);
-    ck_assert_int_eq(registry_kick(&fx_srv, p->nick, ""), 0);
-    ck_assert_str_eq(fx_drain(p), "*** notice: you were kicked by the operator\n");
+    ck_assert_int_eq(kick(p->nick, msg, sizeof msg), 0);
+    ck_assert_str_eq(fx_drain(p), "*** notice: you were kicked by the operator for 5m00s\n");
 }
 END_TEST
 

@@ -92,7 +92,9 @@ START_TEST(test_plain_line_client)
     struct client *c = fx_client("127.0.0.1:1");
     fx_feed(c, "hello\n");
     ck_assert_int_eq(c->dialect, DIALECT_PLAIN);
-    ck_assert_str_eq(fx_drain(c), "Message received\n");
+    /* Told its nick once, when it joins (after the history, of which
+     * there is none here). */
+    ck_assert_str_eq(fx_drain(c), "you are guest1; /nick NAME to change it\nMessage received\n");
     fx_feed(c, "telnet line\r\nand a half");
     ck_assert_str_eq(fx_drain(c), "Message received\n");
     fx_feed(c, " line\n\n");
@@ -108,7 +110,8 @@ START_TEST(test_framed_hello)
     struct client *c = fx_client("127.0.0.1:1");
     fx_feed(c, "HELLO sockchat/1 alice\n");
     ck_assert_int_eq(c->dialect, DIALECT_FRAMED);
-    ck_assert_str_eq(fx_drain(c), "WELCOME alice threads 1 testsrv\n");
+    ck_assert_str_eq(fx_drain(c), "WELCOME alice threads 1 testsrv\n"
+                                  "OUT you are alice; /nick NAME to change it\n");
     fx_feed(c, "MSG 7 hi\n");
     ck_assert_str_eq(fx_drain(c), "ACK 7\n");
     fx_feed(c, "PING tok\nPING\n");
@@ -129,7 +132,8 @@ START_TEST(test_framed_split_anywhere)
     session_input(c, in, 6);
     for (size_t i = 6; in[i]; i++)
         session_input(c, in + i, 1);
-    ck_assert_str_eq(fx_drain(c), "WELCOME bob threads 1 testsrv\nACK 1\nACK 2\n");
+    ck_assert_str_eq(fx_drain(c), "WELCOME bob threads 1 testsrv\n"
+                                  "OUT you are bob; /nick NAME to change it\nACK 1\nACK 2\n");
 }
 END_TEST
 
@@ -151,10 +155,12 @@ START_TEST(test_hello_with_taken_or_bad_nick)
     fx_framed("alice");
     struct client *c = fx_client("127.0.0.1:1");
     fx_feed(c, "HELLO sockchat/1 ALICE\n");
-    ck_assert_str_eq(fx_drain(c), "WELCOME guest2 threads 2 testsrv\n");
+    ck_assert_str_eq(fx_drain(c), "WELCOME guest2 threads 2 testsrv\n"
+                                  "OUT you are guest2; /nick NAME to change it\n");
     struct client *d = fx_client("127.0.0.1:1");
     fx_feed(d, "HELLO sockchat/1 bad!nick\n");
-    ck_assert_str_eq(fx_drain(d), "WELCOME guest3 threads 3 testsrv\n");
+    ck_assert_str_eq(fx_drain(d), "WELCOME guest3 threads 3 testsrv\n"
+                                  "OUT you are guest3; /nick NAME to change it\n");
 }
 END_TEST
 
@@ -165,7 +171,7 @@ START_TEST(test_hello_typed_by_a_human)
     struct client *c = fx_client("127.0.0.1:1");
     fx_feed(c, "HELLO everyone\n");
     ck_assert_int_eq(c->dialect, DIALECT_PLAIN);
-    ck_assert_str_eq(fx_drain(c), "Message received\n");
+    ck_assert_str_eq(fx_drain(c), "you are guest2; /nick NAME to change it\nMessage received\n");
     ck_assert_str_eq(fx_drain(a), "JOIN guest2 2\nCHAT 1700000000 guest2 HELLO everyone\n");
 }
 END_TEST
@@ -230,12 +236,15 @@ START_TEST(test_history_for_newcomers)
         snprintf(line, sizeof line, "CHAT 1700000000 alice m%d\n", i);
         strcat(want, line);
     }
+    /* Who they are comes after the history, where it does not scroll away. */
+    strcat(want, "OUT you are bob; /nick NAME to change it\n");
     ck_assert_str_eq(fx_drain(b), want);
     struct client *p = fx_client("1.1.1.1:2");
     fx_feed(p, "hi\n");
     const char *got = fx_drain(p);
     ck_assert(strncmp(got, "<alice> m5\n", 11) == 0);
-    ck_assert_ptr_nonnull(strstr(got, "<alice> m24\nMessage received\n"));
+    ck_assert_ptr_nonnull(
+        strstr(got, "<alice> m24\nyou are guest3; /nick NAME to change it\nMessage received\n"));
 }
 END_TEST
 

@@ -41,5 +41,8 @@ Suite *commands_suite(void);
 Suite *io_suite(void);
 Suite *access_suite(void);
 Suite *resume_suite(void);
+Suite *history_limits_suite(void);
+Suite *transcript_suite(void);
+Suite *moderation_suite(void);
 
 #endif

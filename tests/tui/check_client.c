@@ -323,6 +323,33 @@ START_TEST(test_history_not_repeated)
 }
 END_TEST
 
+/* A server whose history was too long for its byte bound says so in a
+ * NOTICE between the WELCOME and the history: shown, and the lines after
+ * it are still recognised as already shown. A NOTICE after the first
+ * history line ends the replay as any other line does. */
+START_TEST(test_history_replay_after_note)
+{
+    connect_framed();
+    feed("CHAT 1700000000 bob one\nCHAT 1700000001 bob two\n");
+    size_t chats = count_of(ENTRY_CHAT), notices = count_of(ENTRY_NOTICE);
+    client_on_disconnect(&cl, "connection reset");
+    connect_framed();
+    feed("NOTICE 40 older messages not shown (history is limited to 256 KiB)\n"
+         "CHAT 1700000000 bob one\nCHAT 1700000001 bob two\nJOIN dave 3\n");
+    ck_assert_uint_eq(count_of(ENTRY_CHAT), chats);
+    ck_assert_uint_eq(count_of(ENTRY_NOTICE), notices + 1);
+    ck_assert_str_eq(last_of(ENTRY_NOTICE)->text,
+                     "40 older messages not shown (history is limited to 256 KiB)");
+    ck_assert_str_eq(chatlog_at(&tlog, chatlog_count(&tlog) - 2)->text,
+                     "2 earlier messages already shown above, not repeated");
+
+    client_on_disconnect(&cl, "connection reset");
+    connect_framed();
+    feed("CHAT 1700000000 bob one\nNOTICE the operator says hi\nCHAT 1700000001 bob two\n");
+    ck_assert_uint_eq(count_of(ENTRY_CHAT), chats + 1);
+}
+END_TEST
+
 /* The server orders an own line when it arrives; the log, when it was
  * sent: a line from someone else can sit between them. */
 START_TEST(test_history_replay_crossing)
@@ -1014,6 +1041,28 @@ START_TEST(test_auth_wait_retries)
 }
 END_TEST
 
+START_TEST(test_muted_message_fails)
+{
+    /* A muted person's message is refused for good: not left pending (to
+     * be sent again on every reconnect), and the reason is shown. */
+    connect_framed();
+    client_tick(&cl);
+    out();
+    client_submit(&cl, "can I talk");
+    struct entry *e = last();
+    ck_assert_int_eq(e->delivery, DELIVERY_PENDING);
+    feed("ERR muted you are muted (9m00s left): you can read, not write\n");
+    ck_assert_int_eq(e->delivery, DELIVERY_FAILED);
+    ck_assert_uint_eq(st.pending, 0);
+    ck_assert_str_eq(last_of(ENTRY_ERR)->text,
+                     "you are muted (9m00s left): you can read, not write");
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    /* The leave of a kicked person, as this server words it. */
+    feed("LEAVE bob 1 kicked: spamming the room\n");
+    ck_assert_str_eq(last()->text, "bob left (kicked: spamming the room), 1 online");
+}
+END_TEST
+
 START_TEST(test_kicked_stays_out)
 {
     connect_framed();
@@ -1458,6 +1507,7 @@ Suite *client_suite(void)
     tcase_add_test(rec, test_history_not_repeated);
     tcase_add_test(rec, test_history_replay_mismatch_shows);
     tcase_add_test(rec, test_history_replay_crossing);
+    tcase_add_test(rec, test_history_replay_after_note);
     tcase_add_test(rec, test_history_replay_reused_nick);
     tcase_add_test(rec, test_history_replay_offline_line);
     tcase_add_test(rec, test_pacing_and_slow_down);
@@ -1488,6 +1538,7 @@ Suite *client_suite(void)
     tcase_add_test(acc, test_password_only_for_its_server);
     tcase_add_test(acc, test_typed_password);
     tcase_add_test(acc, test_kicked_stays_out);
+    tcase_add_test(acc, test_muted_message_fails);
     tcase_add_test(acc, test_other_errors_do_not_give_up);
     suite_add_tcase(s, acc);
 
