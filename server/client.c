@@ -41,6 +41,7 @@ void client_free(struct client *c)
         return;
     linebuf_free(&c->lb);
     outq_free(&c->q);
+    free(c->backlog);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -100,14 +101,15 @@ static void client_overflow_locked(struct client *c)
     }
 }
 
-/* With c->lock held, after a push: has c been too far behind for too long? */
-static bool client_soft_limit_locked(struct client *c)
+/* With c->lock held: has c been too far behind for too long? After a push
+ * and, from client_plan(), by the clock: a client that stopped reading
+ * may never be sent anything again. */
+static bool client_soft_limit_locked(struct client *c, int64_t now)
 {
     if (c->q.bytes <= OUTQ_SOFT_BYTES) {
         c->soft_since_ms = 0;
         return false;
     }
-    int64_t now = server_now_ms(c->srv);
     if (c->soft_since_ms == 0) {
         c->soft_since_ms = now;
         return false;
@@ -125,10 +127,15 @@ void client_send(struct client *c, const char *data, size_t len)
         return;
     }
     wake = outq_empty(&c->q);
-    if (outq_push_copy(&c->q, data, len) < 0 || client_soft_limit_locked(c)) {
+    bool was_behind = c->soft_since_ms != 0;
+    if (outq_push_copy(&c->q, data, len) < 0 ||
+        client_soft_limit_locked(c, server_now_ms(c->srv))) {
         client_overflow_locked(c);
         wake = true;
     }
+    /* Just went past the soft limit: its owner must learn the deadline. */
+    if (!was_behind && c->soft_since_ms != 0)
+        wake = true;
     pthread_mutex_unlock(&c->lock);
     if (wake && c->srv->notify)
         c->srv->notify(c);
@@ -144,10 +151,14 @@ void client_send_ref(struct client *c, struct outmsg *m)
         return;
     }
     wake = outq_empty(&c->q);
-    if (outq_push(&c->q, m) < 0 || client_soft_limit_locked(c)) {
+    bool was_behind = c->soft_since_ms != 0;
+    if (outq_push(&c->q, m) < 0 || client_soft_limit_locked(c, server_now_ms(c->srv))) {
         client_overflow_locked(c);
         wake = true;
     }
+    /* Just went past the soft limit: its owner must learn the deadline. */
+    if (!was_behind && c->soft_since_ms != 0)
+        wake = true;
     pthread_mutex_unlock(&c->lock);
     if (wake && c->srv->notify)
         c->srv->notify(c);
@@ -244,6 +255,16 @@ void client_on_read(struct client *c, const char *data, ssize_t n, int err)
     client_request_close(c, CLOSE_NOW, "lost connection", 0);
 }
 
+enum input_gate client_input_gate(struct client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    enum input_gate g = c->close != CLOSE_NONE           ? INPUT_CLOSED
+                        : c->q.bytes >= OUTQ_PAUSE_BYTES ? INPUT_PAUSED
+                                                         : INPUT_OPEN;
+    pthread_mutex_unlock(&c->lock);
+    return g;
+}
+
 void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
 {
     /* A refused connection that sent nothing in time: a person at nc or
@@ -251,8 +272,12 @@ void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
     if (c->refusal != REFUSE_NONE && !c->refusal_told && now_ms >= c->refuse_deadline_ms)
         session_refuse(c, DIALECT_NONE);
     pthread_mutex_lock(&c->lock);
+    if (c->close == CLOSE_NONE && c->soft_since_ms != 0 && client_soft_limit_locked(c, now_ms))
+        client_overflow_locked(c);
     enum close_kind k = c->close;
     bool out = !outq_empty(&c->q);
+    bool full = c->q.bytes >= OUTQ_PAUSE_BYTES;
+    int64_t soft = c->soft_since_ms;
     int64_t deadline = c->close_deadline_ms;
     int64_t hold = c->hold_until_ms;
     pthread_mutex_unlock(&c->lock);
@@ -298,6 +323,14 @@ void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
     }
     if (k == CLOSE_NONE && c->refusal != REFUSE_NONE && !c->refusal_told)
         p->deadline_ms = c->refuse_deadline_ms;
-    p->rd = !c->eof && (k == CLOSE_NONE || c->draining);
+    if (k == CLOSE_NONE && soft != 0) {
+        int64_t judge = soft + OUTQ_SOFT_MS + 1; /* judged again then */
+        if (p->deadline_ms == 0 || judge < p->deadline_ms)
+            p->deadline_ms = judge;
+    }
+    /* Not read while its queue is full or earlier input waits: a client
+     * that does not read our answers cannot make us hold more of them. */
+    bool paused = k == CLOSE_NONE && (full || c->backlog_len > 0);
+    p->rd = !c->eof && (k == CLOSE_NONE || c->draining) && !paused;
     p->wr = out;
 }

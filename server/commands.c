@@ -210,17 +210,18 @@ static void cmd_ping(struct reply *r, const char *args)
 {
     const char *word = "";
     size_t len = 0;
-    char small[128];
+    char token[PING_TOKEN_MAX + 1];
     cmd_next_word(&args, &word, &len);
-    char *token = len < sizeof small ? small : malloc(len + 1);
-    if (token == NULL)
+    /* Bounded, as what we echo costs our memory until it is read. */
+    if (len > PING_TOKEN_MAX) {
+        reply_err(r, ERR_USAGE, "usage: /ping [TOKEN]: a token of at most %d bytes",
+                  PING_TOKEN_MAX);
         return;
+    }
     memcpy(token, word, len);
     token[len] = '\0';
     struct msg m = {.type = MSG_PONG, .word = token};
     reply_msg(r, &m);
-    if (token != small)
-        free(token);
 }
 
 static void cmd_quit(struct reply *r, const char *args)

@@ -39,7 +39,9 @@ static void usage(FILE *out)
             "  --password PASS    clients must give it (default: none; the environment\n"
             "                     variable SOCKCHAT_PASSWORD keeps it out of ps). sockchat\n"
             "                     sends it in its hello; nc/telnet users type /auth PASS\n"
-            "                     first (so can the tutorial's client, as a message).\n"
+            "                     first (so can the tutorial's client, as a message);\n"
+            "                     before it only /auth, /quit and exit are taken, and\n"
+            "                     after %d other messages the connection is closed.\n"
             "                     A wrong one: an error, and the connection closes after\n"
             "                     1 s, doubling per failure from that address (max 32 s)\n"
             "  --allow CIDR       only these addresses may connect (repeatable, e.g.\n"
@@ -62,7 +64,7 @@ static void usage(FILE *out)
             "  --version          print the version\n"
             "\n",
             PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, HISTORY_BYTES >> 10,
-            RATE_BURST, RATE_DEFAULT, TRANSCRIPT_SYNC_MS);
+            RATE_BURST, RATE_DEFAULT, PREAUTH_REFUSALS_MAX, TRANSCRIPT_SYNC_MS);
     /* Two calls: one string literal of all of it is over what C99 promises. */
     fprintf(out,
             "Clients are told apart by their first bytes: sockchat's HELLO line; a line\n"
@@ -73,7 +75,10 @@ static void usage(FILE *out)
             "The first line on stdout is \"listening on ADDR:PORT (mode M)\". The log\n"
             "(connects, disconnects with reason, nick changes, messages) goes to stderr.\n"
             "A client that falls %d MiB behind (unread output) for over %d s, or %d MiB\n"
-            "at all, is disconnected as \"too slow\". Joins and quits are\n"
+            "at all, is disconnected as \"too slow\". Nothing more is read from a client\n"
+            "while %d KiB of its output waits: a connection that never reads holds at\n"
+            "most %d KiB of the server's memory and %d KiB of socket buffers. A /ping\n"
+            "token is at most %d bytes. Joins and quits are\n"
             "announced while at most %d people are in the room (a room of thousands\n"
             "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
             "When stdin is its terminal, type help for the operator console (who,\n"
@@ -86,8 +91,9 @@ static void usage(FILE *out)
             "refused, clients are told, queues get %d s to drain, exit status 0. To keep\n"
             "it running after logout: nohup (SIGHUP ignored at start stays ignored),\n"
             "setsid, or a tmux or screen session.\n",
-            OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20, ANNOUNCE_MAX_USERS,
-            SHUTDOWN_FLUSH_MS / 1000);
+            OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20,
+            OUTQ_PAUSE_BYTES >> 10, CONN_HOLD_KIB, CONN_SOCKBUF_KIB, PING_TOKEN_MAX,
+            ANNOUNCE_MAX_USERS, SHUTDOWN_FLUSH_MS / 1000);
 }
 
 static bool parse_uint(const char *s, unsigned long max, unsigned *out)

@@ -41,7 +41,9 @@ struct worker {
 
     struct client *clients; /* owner only */
     unsigned nclients;
-    unsigned nclosing;
+    /* Clients with a deadline (closing, or past the slow-consumer soft
+     * limit): few and brief, so a sweep over all clients finds them. */
+    unsigned ntimed;
     char rbuf[POOL_READ];
 };
 
@@ -103,8 +105,8 @@ static void pool_finish(struct worker *w, struct client *c)
     if (c->wnext)
         c->wnext->wprev = c->wprev;
     w->nclients--;
-    if (c->closing_seen)
-        w->nclosing--;
+    if (c->timed)
+        w->ntimed--;
     client_free(c);
 }
 
@@ -115,14 +117,21 @@ static void pool_service(struct worker *w, struct client *c, int64_t now)
 
     if (client_has_output(c) && client_flush(c) == FLUSH_ERROR)
         client_request_close(c, CLOSE_NOW, "lost connection", 0);
+    /* Input left waiting while the queue was full; its answers are
+     * flushed when we come back (it put c on our pending list). */
+    session_resume(c);
     client_plan(c, now, &plan);
     if (plan.done) {
         pool_finish(w, c);
         return;
     }
-    if (plan.deadline_ms && !c->closing_seen) {
-        c->closing_seen = true;
-        w->nclosing++;
+    bool timed = plan.deadline_ms != 0;
+    if (timed != c->timed) {
+        c->timed = timed;
+        if (timed)
+            w->ntimed++;
+        else
+            w->ntimed--;
     }
     uint32_t want = (plan.rd ? EPOLLIN : 0u) | (plan.wr ? EPOLLOUT : 0u);
     if (want != c->events) {
@@ -192,6 +201,12 @@ static void pool_start(struct server *srv, int fd, const char *addr)
 
 static void pool_read(struct worker *w, struct client *c)
 {
+    if (c->backlog_len > 0) {
+        /* Earlier input waits (an event from before the interest changed):
+         * nothing more is read until it is handled. */
+        pool_notify(c);
+        return;
+    }
     /* Until we know better, read as the tutorial's client writes: one
      * message per read, at most READ_CHUNK. */
     size_t want =
@@ -235,9 +250,9 @@ static void *pool_worker(void *arg)
         /* Work we queued for ourselves last round (a LEAVE from the
          * closing sweep below, or more than pool_run_pending's rounds)
          * runs now: nothing else would wake us for it. */
-        int timeout = pool_has_pending(w)                            ? 0
-                      : w->nclosing || w->stop_seen || !w->listening ? 100
-                                                                     : -1;
+        int timeout = pool_has_pending(w)                          ? 0
+                      : w->ntimed || w->stop_seen || !w->listening ? 100
+                                                                   : -1;
         int n = epoll_wait(w->ep, ev, POOL_EVENTS, timeout);
         if (n < 0 && errno != EINTR)
             break;
@@ -266,13 +281,14 @@ static void *pool_worker(void *arg)
             }
         }
         pool_run_pending(w);
-        if (w->nclosing > 0) {
-            /* Deadlines of closing clients: few, and only while closing. */
+        if (w->ntimed > 0) {
+            /* Deadlines: of closing clients, and of those past the soft
+             * limit, judged again even if nothing new is queued for them. */
             now = server_now_ms(srv);
             struct client *next;
             for (struct client *c = w->clients; c; c = next) {
                 next = c->wnext;
-                if (c->closing_seen)
+                if (c->timed)
                     pool_service(w, c, now);
             }
         }

@@ -136,6 +136,7 @@ void client_serve(struct client *c, struct run_ctx *rc)
         }
         if (client_has_output(c) && client_flush(c) == FLUSH_ERROR)
             client_request_close(c, CLOSE_NOW, "lost connection", 0);
+        session_resume(c); /* input left waiting while the queue was full */
     }
 }
 

@@ -70,6 +70,11 @@ int net_listen(const char *host, const char *port, char *bound, size_t bcap, cha
         /* "::" serves IPv4 too where the system allows it. */
         if (ai->ai_family == AF_INET6)
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        /* Before listen(), so the handshake offers a window that fits;
+         * best effort: a socket that refuses works with the defaults. */
+        int snd = NET_SNDBUF, rcv = NET_RCVBUF;
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
             saved = errno;
             what = "bind";

@@ -112,7 +112,11 @@ int outq_push_copy(struct outq *q, const char *data, size_t len)
     }
     if (outq_grow(q) < 0)
         return -1;
-    struct outmsg *m = outmsg_alloc(len < OUTQ_PRIVATE_MIN ? OUTQ_PRIVATE_MIN : len);
+    /* A client that is behind gets bigger buffers: its small replies then
+     * cost little more than their bytes (no half-used 256-byte buffers,
+     * no malloc header each). */
+    size_t cap = q->bytes >= OUTQ_PRIVATE_BIG ? OUTQ_PRIVATE_BIG : OUTQ_PRIVATE_MIN;
+    struct outmsg *m = outmsg_alloc(len < cap ? cap : len);
     if (m == NULL)
         return -1;
     m->priv = true;

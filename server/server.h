@@ -47,7 +47,12 @@ enum {
     OUTQ_SOFT_BYTES = 1 << 20,
     OUTQ_SOFT_MS = 2000,
     OUTQ_MAX_ENTRIES = 1 << 16, /* same, counted in queued messages */
-    OUTQ_PRIVATE_MIN = 256,     /* smallest private (coalescing) buffer */
+    /* A client whose queue holds this much is not read (what it sent waits
+     * in the kernel) until it catches up: replies to its own requests can
+     * then never pile up past this plus one message's answer. */
+    OUTQ_PAUSE_BYTES = 64 << 10,
+    OUTQ_PRIVATE_MIN = 256,  /* smallest private (coalescing) buffer */
+    OUTQ_PRIVATE_BIG = 4096, /* ... once this much is queued */
     HISTORY_DEFAULT = 20,
     HISTORY_MAX = 10000,
     /* What a newcomer is sent of the history, at most, in its dialect: a
@@ -75,6 +80,10 @@ enum {
     ADDR_MAX = 64,
     REASON_MAX = 96,
     NAME_MAX_BYTES = 64,
+    PING_TOKEN_MAX = 64, /* bytes; a longer /ping or PING token is refused */
+    /* Before the password, messages get only an error; after this many the
+     * connection is closed, so refusals cannot pile up unread either. */
+    PREAUTH_REFUSALS_MAX = 10,
 };
 
 /* ---- outq.c: reference-counted messages and bounded per-client queues ---- */
@@ -511,10 +520,16 @@ struct client {
     int64_t tokens;   /* rate limiter, in thousandths of a message */
     unsigned refused; /* messages refused by it since the last one it let through */
     int64_t tokens_ms;
-    bool draining; /* we sent our last byte and shut down writing */
-    bool eof;      /* the peer shut down its sending side */
-    bool authed;   /* gave the password (or none is needed) */
-    bool closing_seen;
+    bool draining;            /* we sent our last byte and shut down writing */
+    bool eof;                 /* the peer shut down its sending side */
+    bool authed;              /* gave the password (or none is needed) */
+    unsigned preauth_refused; /* messages refused for want of the password */
+    /* Input read but not handled yet: the queue reached OUTQ_PAUSE_BYTES
+     * in the middle of a read. Handled (session_resume) before anything
+     * more is read. */
+    char *backlog;
+    size_t backlog_len;
+    bool backlog_telnet;        /* it may still hold telnet commands */
     bool ever_joined;           /* for the log: it left, or left before joining */
     bool refusal_told;          /* the refusal went out */
     int64_t refuse_deadline_ms; /* told as a line client then */
@@ -546,6 +561,7 @@ struct client {
     bool sched;                   /* pool: on that list (worker lock) */
     struct client *wprev, *wnext; /* pool: worker's own list (owner only) */
     uint32_t events;              /* pool: epoll interest (owner only) */
+    bool timed;                   /* pool: has a deadline, swept (owner only) */
 };
 
 /* ---- the server ---- */
@@ -704,8 +720,12 @@ void operator_mute_arrival(struct client *c, const char *nick, const char *token
 /* ---- session.c: bytes in, actions out ---- */
 
 /* The owner hands every chunk it reads to session_input. Afterwards c may
- * have output queued and/or a close request. */
+ * have output queued and/or a close request, and part of the chunk may
+ * wait in c->backlog (the queue filled up). */
 void session_input(struct client *c, const char *data, size_t len);
+/* The owner, after each flush: handles the backlog once the queue has room
+ * again. True when it handled some. */
+bool session_resume(struct client *c);
 /* Leaves the room (announcing it when the policy says so). Idempotent. */
 void session_leave(struct client *c, const char *reason);
 /* The owner's last step: leave, unregister, log. Does not free. */
@@ -799,6 +819,18 @@ int net_listen(const char *host, const char *port, char *bound, size_t bcap, cha
 /* TCP keepalive on every client: a peer that vanished without a FIN is
  * found after about 60 + 4 * 15 = 120 s of silence. */
 enum { NET_KEEPIDLE_S = 60, NET_KEEPINTVL_S = 15, NET_KEEPCNT = 4 };
+/* Socket buffers of every client connection, set on the listening socket
+ * (accepted ones inherit them; the kernel doubles each for its overhead).
+ * Left to the kernel, a peer that never reads can grow our send buffer to
+ * tcp_wmem's maximum (4 MiB) and one we stopped reading our receive buffer
+ * to tcp_rmem's (6 MiB or more), per connection. */
+enum { NET_SNDBUF = 64 << 10, NET_RCVBUF = 32 << 10 };
+/* At most what a connection that never reads makes us hold, as --help and
+ * docs/PROTOCOL.md state it (tests/stress/stress_hold.py measures it): its
+ * queue (OUTQ_PAUSE_BYTES and one answer), one read not yet handled, a
+ * partial line, its state and thread; and its socket buffers (twice
+ * NET_SNDBUF + NET_RCVBUF, and a segment more). */
+enum { CONN_HOLD_KIB = 160, CONN_SOCKBUF_KIB = 256 };
 /* Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY,
  * keepalive) and formats its address. -1 with errno on failure. */
 int net_accept(int lfd, char *addr, size_t acap);
@@ -852,13 +884,23 @@ int mode_pool_run(struct server *srv, struct run_ctx *rc);
 /* The blocking drivers' per-client loop (threads, single): serves c until
  * it is to be closed. rc (single mode) adds the signalfd and console. */
 void client_serve(struct client *c, struct run_ctx *rc);
-/* What the owner should wait for next. */
+/* What the owner should wait for next. It also judges the slow-consumer
+ * limit by the clock: a client past OUTQ_SOFT_BYTES gets a deadline (when
+ * its grace time ends) even if nothing new is ever queued for it, so the
+ * owner must call this again by then. */
 struct client_plan {
     bool done; /* close it now */
     bool rd, wr;
     int64_t deadline_ms; /* 0: none */
 };
 void client_plan(struct client *c, int64_t now_ms, struct client_plan *p);
+/* Whether the owner may handle more of c's input now. */
+enum input_gate {
+    INPUT_OPEN,
+    INPUT_PAUSED, /* the queue holds OUTQ_PAUSE_BYTES: wait until it drains */
+    INPUT_CLOSED, /* closing: the rest is not read */
+};
+enum input_gate client_input_gate(struct client *c);
 /* The owner's read handling shared by every driver: data read, or EOF/error. */
 void client_on_read(struct client *c, const char *data, ssize_t n, int err);
 /* Stack size for our threads: small on purpose (RSS per client). */

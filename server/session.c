@@ -528,6 +528,19 @@ static bool auth_judge(struct reply *r, const char *given)
     }
 }
 
+/* A message refused before the password (only /auth, /quit and exit are
+ * taken then). Each refusal is output, and a connection that never reads
+ * must not pile them up: after PREAUTH_REFUSALS_MAX it is closed. */
+static void preauth_charge(struct reply *r)
+{
+    struct client *c = r->c;
+    if (++c->preauth_refused < PREAUTH_REFUSALS_MAX)
+        return;
+    reply_err(r, ERR_AUTH, "%d messages without the password; closing", PREAUTH_REFUSALS_MAX);
+    client_request_close(c, CLOSE_FLUSH, "no password", server_now_ms(c->srv) + SHUTDOWN_FLUSH_MS);
+    log_event(c->srv, c, "closed after %d messages without the password", PREAUTH_REFUSALS_MAX);
+}
+
 /* "/auth PASSWORD" from a plain or raw client. */
 static void session_auth(struct reply *r, const char *args)
 {
@@ -539,6 +552,7 @@ static void session_auth(struct reply *r, const char *args)
     }
     if (args[strspn(args, " \t")] == '\0') {
         reply_err(r, ERR_USAGE, "usage: /auth PASSWORD");
+        preauth_charge(r);
         return;
     }
     if (!auth_judge(r, args))
@@ -580,8 +594,9 @@ static void session_text(struct reply *r, const char *text)
         session_auth(r, cmd.args);
         return;
     }
-    if (!c->authed && !(is_cmd && (cmd_is(&cmd, "ping") || cmd_is(&cmd, "quit")))) {
+    if (!c->authed && !(is_cmd && cmd_is(&cmd, "quit"))) {
         reply_err(r, ERR_AUTH, "this server needs a password: send /auth PASSWORD first");
+        preauth_charge(r);
         return;
     }
     if (is_cmd) {
@@ -693,14 +708,19 @@ static void framed_line(struct client *c, char *line)
          * field may hold DEL, C1 bytes and invalid UTF-8. Our tokens
          * (digits) come back unchanged. */
         const char *tok = m.word ? m.word : "";
-        char small[256];
-        char *clean = sanitized(&r, small, sizeof small, tok, strlen(tok), SIZE_MAX);
-        if (clean == NULL)
+        size_t n = strlen(tok);
+        char clean[SANITIZE_CAP(PING_TOKEN_MAX)];
+        if (n <= PING_TOKEN_MAX) {
+            sanitize_text(clean, sizeof clean, tok, n);
+            n = strlen(clean);
+        }
+        /* Bounded, as what we echo costs our memory until it is read. */
+        if (n > PING_TOKEN_MAX) {
+            reply_err(&r, ERR_USAGE, "PING token longer than %d bytes", PING_TOKEN_MAX);
             break;
+        }
         struct msg p = {.type = MSG_PONG, .word = clean};
         reply_msg(&r, &p);
-        if (clean != small)
-            free(clean);
         break;
     }
     case MSG_HELLO:
@@ -868,6 +888,21 @@ void session_refuse(struct client *c, enum dialect d)
     client_request_close(c, CLOSE_FLUSH, "refused", until);
 }
 
+/* Keeps input for later, after what already waits. */
+static void backlog_add(struct client *c, const char *data, size_t len, bool telnet)
+{
+    char *b = realloc(c->backlog, c->backlog_len + len);
+    if (b == NULL) {
+        client_request_close(c, CLOSE_NOW, "out of memory", 0);
+        return;
+    }
+    memcpy(b + c->backlog_len, data, len);
+    if (c->backlog_len == 0)
+        c->backlog_telnet = telnet;
+    c->backlog = b;
+    c->backlog_len += len;
+}
+
 void session_input(struct client *c, const char *data, size_t len)
 {
     atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
@@ -877,7 +912,26 @@ void session_input(struct client *c, const char *data, size_t len)
             session_refuse(c, detect(data, len));
         return;
     }
+    if (c->backlog_len > 0) {
+        /* The drivers read nothing while input waits; kept in order anyway. */
+        backlog_add(c, data, len, true);
+        return;
+    }
     session_feed(c, data, len, true);
+}
+
+bool session_resume(struct client *c)
+{
+    if (c->backlog_len == 0 || client_input_gate(c) != INPUT_OPEN)
+        return false;
+    char *data = c->backlog;
+    size_t len = c->backlog_len;
+    bool telnet = c->backlog_telnet;
+    c->backlog = NULL;
+    c->backlog_len = 0;
+    session_feed(c, data, len, telnet); /* may keep a rest again */
+    free(data);
+    return true;
 }
 
 /* telnet: whether telnet commands may still be in data. */
@@ -902,8 +956,14 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
     hello_pending = c->dialect == DIALECT_NONE;
 
     while (len > 0) {
-        if (client_close_state(c, NULL, 0) != CLOSE_NONE)
+        enum input_gate gate = client_input_gate(c);
+        if (gate == INPUT_CLOSED)
             return; /* after exit, /quit or a kick, the rest is not read */
+        if (gate == INPUT_PAUSED) {
+            /* Its answers wait unread: the rest waits until they are. */
+            backlog_add(c, data, len, telnet);
+            return;
+        }
         size_t used = 0;
         char *line;
         size_t n;

@@ -9,8 +9,9 @@
  *                    fuzzer chose, so every dialect and every /command is
  *                    reachable (the connection is created on first use)
  *   eof              the peer shut down its side (read() returned 0)
- *   plan             the driver's step: flush, and end the connection
- *                    when client_plan() says it is done
+ *   plan             the driver's step: flush, handle input left waiting
+ *                    while the queue was full (session_resume), and end the
+ *                    connection when client_plan() says it is done
  *   end              the connection is lost (RST)
  *   tick N           the fake clock moves N x 16 ms (rate limits, idle)
  *   console LEN TEXT a line typed at the operator console (kick, ban,
@@ -179,6 +180,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4:
             if (f.slot[i]) {
                 struct client_plan plan;
+                drain(f.slot[i]);
+                session_resume(f.slot[i]);
                 drain(f.slot[i]);
                 client_plan(f.slot[i], f.mono_ms, &plan);
                 if (plan.done)

@@ -64,8 +64,9 @@ def test_plain_auth_before_anything(ctx):
         p.say("let me in")
         line = p.readline()
         assert line.startswith(b"error: "), line
-        p.say("/ping still-allowed")
-        p.expect(b"pong still-allowed")
+        p.say("/ping not-yet")  # answered only after the password
+        line = p.readline()
+        assert line.startswith(b"error: this server needs a password"), line
         p.say(f"/auth {PASS}")
         p.say("now I am in")
         p.expect(b"Message received")
@@ -75,6 +76,20 @@ def test_plain_auth_before_anything(ctx):
         bad.say("/auth nope")
         lines = bad.expect_eof(timeout=T_SHORT * 4)
         assert lines and lines[0].startswith(b"error: "), lines
+
+
+def test_preauth_messages_bounded(ctx):
+    """Before the password a connection gets an error per message, and is
+    closed after 10 of them: one that never reads cannot pile them up."""
+    _need(ctx, "--password")
+    with ctx.server("--password", PASS) as srv:
+        p = srv.plain()
+        p.send(b"".join(b"/ping %d\n" % i for i in range(50)))
+        lines = p.expect_eof()
+        assert len(lines) == 11, lines
+        assert all(l.startswith(b"error: this server needs a password") for l in lines[:10]), lines
+        assert lines[10] == b"error: 10 messages without the password; closing", lines
+        srv.wait_log(r"closed after 10 messages without the password", stream="err")
 
 
 def test_password_from_environment(ctx):

@@ -4,9 +4,15 @@ sequences, floods against the rate limit.
 
 usage: test_hostile.py SERVER_BINARY [--mode M] [-k NAME]"""
 
+import fcntl
 import os
 import select
+import socket
+import struct
 import sys
+import termios
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chatlib import T_SHORT, deadline_in, is_clean_text, remaining, run_tests  # noqa: E402
@@ -381,6 +387,82 @@ def test_partial_line_does_not_block_others(ctx):
         t.send(b" - ends now\n")
         m = r.wait_type("CHAT")
         assert m.nick == "trickler" and m.text.endswith(b"ends now"), m
+
+
+def test_slow_consumer_cut_by_the_clock(ctx):
+    """A client more than 1 MiB behind that stops reading is cut 2 s later
+    even when nothing more is sent to it: the limit is judged by the clock,
+    not only when something new is queued (issue 11 item 5)."""
+    ctx.require_multi()
+    with ctx.server("--rate", "0", "--quiet") as srv:
+        w = srv.framed("watcher")
+        slow = srv.framed("slow", rcvbuf=4096)
+        flood = srv.framed("flood")
+        for c in (w, slow, flood):
+            c.sync()
+        # About 2 MB to everyone: past the soft limit (1 MiB) for the one
+        # not reading, under the hard one (4 MiB); then silence.
+        n, text = 2000, b"x" * 1000
+        last = b"last " + text
+        sender = threading.Thread(target=flood.send, daemon=True, args=(
+            b"".join(b"MSG %d %s\n" % (i, text) for i in range(1, n)) + b"MSG %d %s\n" % (n, last),))
+        sender.start()
+        w.next_until(lambda m: m.type == "CHAT" and m.text == last, T_SHORT * 2, "the last CHAT")
+        sender.join(T_SHORT)
+        t0 = time.monotonic()
+        m = w.wait_type("LEAVE", T_SHORT, lambda m: m.nick == "slow")
+        waited = time.monotonic() - t0
+        print(f"  the flood ended; slow cut {waited:.1f}s later: {m.raw!r}")
+        assert m.text == b"too slow", m
+        assert flood.readline() is not None  # its ACKs: it was never cut
+
+
+def _unsent(sock):
+    """Bytes in our socket's send queue that the peer has not acknowledged."""
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
+def test_unread_answers_stop_reading(ctx):
+    """A client that sends requests and reads none of the answers: once
+    64 KiB of answers wait, the server reads nothing more from it, so it
+    holds no more of them; once it reads, every request is answered, in
+    order, and it stays connected (issue 11 item 5)."""
+    with ctx.server() as srv:
+        c = srv.plain(rcvbuf=4096)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+        c.say("/ping ready")
+        c.expect(b"pong ready")
+        blob = b"".join(b"/ping %d\n" % i for i in range(300000))  # 3 MB
+        c.sock.setblocking(False)
+        sent = 0
+        dl = deadline_in(T_SHORT * 2)
+        while sent < len(blob):
+            assert remaining(dl) > 0, f"still sending after {sent} bytes"
+            # Writable within 0.5 s, or the server has stopped reading us.
+            _, wr, _ = select.select([], [c.sock], [], 0.5)
+            if not wr:
+                break
+            try:
+                sent += c.sock.send(blob[sent:sent + 65536])
+            except BlockingIOError:
+                continue
+        taken = sent - _unsent(c.sock)
+        print(f"  sent {sent} bytes of requests, read none of the answers; "
+              f"the server took {taken}")
+        assert taken < 1 << 20, f"the server took {taken} bytes from a client that reads nothing"
+        # Now it reads: the rest of the last line, then every answer in order.
+        c.sock.setblocking(True)
+        end = blob.index(b"\n", sent) + 1 if sent < len(blob) else sent
+        finisher = threading.Thread(target=c.sock.sendall, daemon=True,
+                                    args=(blob[sent:end] + b"/ping done\n",))
+        finisher.start()
+        count = blob[:end].count(b"\n")
+        dl = deadline_in(T_SHORT * 3)
+        for i in range(count):
+            line = c.readline(deadline=dl)
+            assert line == b"pong %d" % i, (i, line)
+        assert c.readline(deadline=dl) == b"pong done"
+        finisher.join(T_SHORT)
 
 
 if __name__ == "__main__":

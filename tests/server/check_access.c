@@ -358,8 +358,10 @@ START_TEST(test_plain_and_raw_auth)
                      "error: this server needs a password: send /auth PASSWORD first\n"
                      "error: this server needs a password: send /auth PASSWORD first\n");
     ck_assert_str_eq(fx_drain(a), "");
+    /* Not even /ping before the password: every answer costs memory. */
     fx_feed(p, "/ping x\n/auth sesame\nnow I talk\n");
-    ck_assert_str_eq(fx_drain(p), "pong x\nyou are guest2; /nick NAME to change it\n"
+    ck_assert_str_eq(fx_drain(p), "error: this server needs a password: send /auth PASSWORD first\n"
+                                  "you are guest2; /nick NAME to change it\n"
                                   "password accepted; you are guest2\nMessage received\n");
     ck_assert_str_eq(fx_drain(a), "JOIN guest2 2\nCHAT 1700000000 guest2 now I talk\n");
     struct client *r = fx_client("127.0.0.1:3");
@@ -374,6 +376,68 @@ START_TEST(test_plain_and_raw_auth)
     fx_feed(w, "/auth nope\n");
     ck_assert_str_eq(fx_drain(w), "error: wrong password\n");
     ck_assert_int_eq(client_close_state(w, NULL, 0), CLOSE_FLUSH);
+}
+END_TEST
+
+/* Before the password only /auth, /quit and exit are taken; every other
+ * message gets an error, and after PREAUTH_REFUSALS_MAX of them the
+ * connection is closed: a connection that never reads cannot pile up
+ * errors either. */
+START_TEST(test_preauth_refusals_bounded)
+{
+    static const char NEED[] = "error: this server needs a password: send /auth PASSWORD first\n";
+    fx_srv.cfg.password = "sesame";
+    struct client *p = fx_client("127.0.0.1:2");
+    fx_feed(p, "/ping x\n/who\n/auth\n");
+    char want[512];
+    snprintf(want, sizeof want, "%s%serror: usage: /auth PASSWORD\n", NEED, NEED);
+    ck_assert_str_eq(fx_drain(p), want);
+    for (int i = 3; i < PREAUTH_REFUSALS_MAX - 1; i++) {
+        fx_feed(p, "let me in\n");
+        ck_assert_str_eq(fx_drain(p), NEED);
+    }
+    ck_assert_int_eq(client_close_state(p, NULL, 0), CLOSE_NONE);
+    fx_feed(p, "please\n/auth sesame\n");
+    snprintf(want, sizeof want, "%serror: 10 messages without the password; closing\n", NEED);
+    ck_assert_str_eq(fx_drain(p), want);
+    char why[REASON_MAX];
+    ck_assert_int_eq(client_close_state(p, why, sizeof why), CLOSE_FLUSH);
+    ck_assert_str_eq(why, "no password");
+    ck_assert(!p->authed); /* the /auth after it was not read */
+
+    /* The tutorial's client: one reply per message, the last one says why. */
+    struct client *r = fx_client("127.0.0.1:3");
+    for (int i = 0; i < PREAUTH_REFUSALS_MAX - 1; i++)
+        fx_feed(r, "/ping");
+    fx_drain(r);
+    fx_feed(r, "/ping");
+    ck_assert_str_eq(fx_drain(r), "error: this server needs a password: send /auth PASSWORD "
+                                  "first\nerror: 10 messages without the password; closing");
+    ck_assert_int_eq(client_close_state(r, NULL, 0), CLOSE_FLUSH);
+
+    /* /quit and exit still work before the password. */
+    struct client *q = fx_client("127.0.0.1:4");
+    fx_feed(q, "/quit\n");
+    ck_assert_str_eq(fx_drain(q), "bye\n");
+    ck_assert_int_eq(client_close_state(q, NULL, 0), CLOSE_FLUSH);
+    struct client *e = fx_client("127.0.0.1:5");
+    fx_feed(e, "exit");
+    ck_assert_str_eq(fx_drain(e), "Message received");
+    ck_assert_int_eq(client_close_state(e, NULL, 0), CLOSE_FLUSH);
+}
+END_TEST
+
+/* A framed connection gives the password in its HELLO: nothing after a
+ * HELLO without the right one is read, so no PING is answered before it. */
+START_TEST(test_framed_ping_needs_the_password)
+{
+    fx_srv.cfg.password = "sesame";
+    struct client *f = fx_client("127.0.0.1:6");
+    fx_feed(f, "HELLO sockchat/1 bob wrong\nPING 1\nMSG 1 /ping 2\n");
+    ck_assert_str_eq(fx_drain(f), "ERR auth wrong password\n");
+    struct client *g = fx_client("127.0.0.1:7");
+    fx_feed(g, "HELLO sockchat/1 carol\nPING 1\n");
+    ck_assert_str_eq(fx_drain(g), "ERR auth this server needs a password\n");
 }
 END_TEST
 
@@ -481,6 +545,8 @@ Suite *access_suite(void)
     tcase_add_test(core, test_auth_lockout);
     tcase_add_test(core, test_framed_password);
     tcase_add_test(core, test_plain_and_raw_auth);
+    tcase_add_test(core, test_preauth_refusals_bounded);
+    tcase_add_test(core, test_framed_ping_needs_the_password);
     suite_add_tcase(s, core);
     TCase *refusal = tcase_create("refusal");
     tcase_add_checked_fixture(refusal, fx_setup, fx_teardown);

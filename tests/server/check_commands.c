@@ -184,6 +184,43 @@ START_TEST(test_ping_and_quit)
 }
 END_TEST
 
+/* A ping token is echoed, so it costs our memory until read: at most
+ * PING_TOKEN_MAX bytes (counted after sanitising), longer ones refused. */
+START_TEST(test_ping_token_bounded)
+{
+    char line[256], want[256];
+    char tok[PING_TOKEN_MAX + 2];
+    memset(tok, 'k', sizeof tok - 1);
+    tok[PING_TOKEN_MAX] = '\0';
+    struct client *p = fx_plain();
+    snprintf(line, sizeof line, "/ping %s\n", tok);
+    fx_feed(p, line);
+    snprintf(want, sizeof want, "pong %s\n", tok);
+    ck_assert_str_eq(fx_drain(p), want);
+    tok[PING_TOKEN_MAX] = 'k'; /* one byte more */
+    tok[PING_TOKEN_MAX + 1] = '\0';
+    snprintf(line, sizeof line, "/ping %s\n", tok);
+    fx_feed(p, line);
+    ck_assert_str_eq(fx_drain(p), "error: usage: /ping [TOKEN]: a token of at most 64 bytes\n");
+    ck_assert_int_eq(client_close_state(p, NULL, 0), CLOSE_NONE);
+
+    struct client *f = fx_framed("pinger");
+    snprintf(line, sizeof line, "PING %s\nMSG 1 /ping %s\n", tok, tok);
+    fx_feed(f, line);
+    ck_assert_str_eq(fx_drain(f), "ERR usage PING token longer than 64 bytes\n"
+                                  "ERR usage usage: /ping [TOKEN]: a token of at most 64 bytes\n");
+    tok[PING_TOKEN_MAX] = '\0';
+    snprintf(line, sizeof line, "PING %s\n", tok);
+    fx_feed(f, line);
+    snprintf(want, sizeof want, "PONG %s\n", tok);
+    ck_assert_str_eq(fx_drain(f), want);
+    /* 22 bytes sent, but 66 once each invalid byte is U+FFFD. */
+    fx_feed(f, "PING \xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+               "\xff\xff\xff\xff\n");
+    ck_assert_str_eq(fx_drain(f), "ERR usage PING token longer than 64 bytes\n");
+}
+END_TEST
+
 /* A reason is cut to REASON_MAX bytes: at a character, never inside one
  * (a fuzzer found the room receiving half a character in a LEAVE). */
 START_TEST(test_long_quit_reason_cut_at_a_character)
@@ -275,6 +312,7 @@ Suite *commands_suite(void)
     tcase_add_test(core, test_msg);
     tcase_add_test(core, test_time_uptime_stats);
     tcase_add_test(core, test_ping_and_quit);
+    tcase_add_test(core, test_ping_token_bounded);
     tcase_add_test(core, test_long_quit_reason_cut_at_a_character);
     tcase_add_test(core, test_slash_escape);
     suite_add_tcase(s, core);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -177,6 +178,51 @@ START_TEST(test_accept_formats_address)
 }
 END_TEST
 
+/* The kernel's limit for a buffer a program asks for (net.core.*_max). */
+static int sysctl_int(const char *path, int fallback)
+{
+    FILE *f = fopen(path, "r");
+    int v = fallback;
+    if (f != NULL) {
+        if (fscanf(f, "%d", &v) != 1)
+            v = fallback;
+        fclose(f);
+    }
+    return v;
+}
+
+/* Accepted connections get fixed socket buffers (NET_SNDBUF, NET_RCVBUF,
+ * doubled by the kernel), not the autotuned ones that a peer which never
+ * reads can grow to megabytes. */
+START_TEST(test_accepted_socket_buffers_fixed)
+{
+    char bound[128], err[256], addr[ADDR_MAX];
+    int lfd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err);
+    ck_assert_int_ge(lfd, 0);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {0};
+    socklen_t len = sizeof sin;
+    getsockname(lfd, (struct sockaddr *)&sin, &len);
+    ck_assert_int_eq(connect(s, (struct sockaddr *)&sin, sizeof sin), 0);
+    struct pollfd p = {lfd, POLLIN, 0};
+    ck_assert_int_eq(poll(&p, 1, 5000), 1);
+    int fd = net_accept(lfd, addr, sizeof addr);
+    ck_assert_int_ge(fd, 0);
+    int wmax = sysctl_int("/proc/sys/net/core/wmem_max", NET_SNDBUF);
+    int rmax = sysctl_int("/proc/sys/net/core/rmem_max", NET_RCVBUF);
+    int snd = 0, rcv = 0;
+    socklen_t sl = sizeof snd;
+    ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, &sl), 0);
+    sl = sizeof rcv;
+    ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &sl), 0);
+    ck_assert_int_eq(snd, 2 * (NET_SNDBUF < wmax ? NET_SNDBUF : wmax));
+    ck_assert_int_eq(rcv, 2 * (NET_RCVBUF < rmax ? NET_RCVBUF : rmax));
+    close(fd);
+    close(s);
+    close(lfd);
+}
+END_TEST
+
 Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
@@ -193,6 +239,7 @@ Suite *io_suite(void)
     TCase *n = tcase_create("net");
     tcase_add_test(n, test_listen_errors);
     tcase_add_test(n, test_accept_formats_address);
+    tcase_add_test(n, test_accepted_socket_buffers_fixed);
     suite_add_tcase(s, n);
     return s;
 }

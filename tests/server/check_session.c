@@ -1,5 +1,7 @@
 /* session: dialect detection, framing, relaying, sanitising, rate limits. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -495,6 +497,102 @@ START_TEST(test_slow_consumer_catches_up)
 }
 END_TEST
 
+/* A client past the soft limit that stops reading, with nothing more said
+ * in the room: the clock alone must end it, not the next message queued
+ * for it (which may never come). */
+START_TEST(test_slow_consumer_judged_by_clock)
+{
+    fx_teardown();
+    fx_setup_with(20, 0, 100);
+    struct client *slow = fx_framed("slow");
+    struct client *talk = fx_framed("talker");
+    static char line[LINE_MAX_BYTES];
+    memset(line, 'z', sizeof line);
+    line[sizeof line - 1] = '\n';
+    client_send(slow, line, sizeof line);
+    fx_notified = 0;
+    while (slow->soft_since_ms == 0)
+        client_send(slow, line, sizeof line);
+    /* Its owner may be asleep without a deadline (waiting only for its
+     * socket): passing the soft limit wakes it, to learn the new one. */
+    ck_assert_int_eq(fx_notified, 1);
+    int64_t since = slow->soft_since_ms;
+    struct client_plan p;
+    client_plan(slow, fx_clock.mono_ms, &p);
+    ck_assert(!p.done);
+    ck_assert_int_eq(p.deadline_ms, since + OUTQ_SOFT_MS + 1); /* the owner comes back then */
+    fx_clock.mono_ms = since + OUTQ_SOFT_MS;
+    client_plan(slow, fx_clock.mono_ms, &p);
+    ck_assert(!p.done); /* the grace time is not over yet */
+    fx_clock.mono_ms = p.deadline_ms;
+    client_plan(slow, fx_clock.mono_ms, &p);
+    ck_assert(p.done);
+    char why[REASON_MAX];
+    ck_assert_int_eq(client_close_state(slow, why, sizeof why), CLOSE_NOW);
+    ck_assert_str_eq(why, "too slow");
+    fx_end(slow);
+    ck_assert_str_eq(fx_drain(talk), "LEAVE slow 1 too slow\n");
+}
+END_TEST
+
+/* Checks that out holds "pong N" lines numbered from *next on; advances it. */
+static void expect_pongs(const char *out, unsigned *next)
+{
+    while (*out != '\0') {
+        unsigned n;
+        ck_assert_int_eq(sscanf(out, "pong %u\n", &n), 1);
+        ck_assert_uint_eq(n, *next);
+        (*next)++;
+        out = strchr(out, '\n');
+        ck_assert_ptr_nonnull(out);
+        out++;
+    }
+}
+
+/* A client that sends requests and does not read the answers: once its
+ * queue holds OUTQ_PAUSE_BYTES, the rest of its input waits (and nothing
+ * more is read) until it reads; then everything is answered, in order. */
+START_TEST(test_input_waits_while_queue_full)
+{
+    enum { PINGS = 20000 }; /* about 200 KiB of answers in one read */
+    for (int telnet = 0; telnet < 2; telnet++) {
+        struct client *c = fx_plain();
+        char *in = malloc((size_t)PINGS * 16 + 8);
+        ck_assert_ptr_nonnull(in);
+        size_t len = 0;
+        if (telnet) /* DO ECHO: answered, filtered out, the rest goes on */
+            len += (size_t)sprintf(in, "\xff\xfd\x01");
+        for (unsigned i = 0; i < PINGS; i++)
+            len += (size_t)sprintf(in + len, "/ping %u\n", i);
+        session_input(c, in, len);
+        free(in);
+        ck_assert_uint_le(c->q.bytes, OUTQ_PAUSE_BYTES + 64);
+        ck_assert_uint_gt(c->backlog_len, 0);
+        struct client_plan p;
+        client_plan(c, fx_clock.mono_ms, &p);
+        ck_assert(!p.rd && p.wr);
+        ck_assert(!session_resume(c)); /* its queue is still full */
+        unsigned next = 0;
+        const char *out = fx_drain(c);
+        if (telnet) {
+            ck_assert(memcmp(out, "\xff\xfc\x01", 3) == 0); /* WONT ECHO */
+            out += 3;
+        }
+        expect_pongs(out, &next);
+        for (int round = 0; round < 100 && c->backlog_len > 0; round++) {
+            ck_assert(session_resume(c));
+            expect_pongs(fx_drain(c), &next);
+        }
+        ck_assert_uint_eq(next, PINGS);
+        ck_assert_uint_eq(c->backlog_len, 0);
+        client_plan(c, fx_clock.mono_ms, &p);
+        ck_assert(p.rd);
+        ck_assert_int_eq(client_close_state(c, NULL, 0), CLOSE_NONE);
+        fx_end(c);
+    }
+}
+END_TEST
+
 Suite *session_suite(void)
 {
     Suite *s = suite_create("session");
@@ -534,6 +632,8 @@ Suite *session_suite(void)
     tcase_add_test(l, test_rate_allow_direct);
     tcase_add_test(l, test_slow_consumer_dropped);
     tcase_add_test(l, test_slow_consumer_soft_limit);
+    tcase_add_test(l, test_slow_consumer_judged_by_clock);
+    tcase_add_test(l, test_input_waits_while_queue_full);
     tcase_add_test(l, test_slow_consumer_catches_up);
     suite_add_tcase(s, l);
     return s;
