@@ -44,5 +44,6 @@ Suite *resume_suite(void);
 Suite *history_limits_suite(void);
 Suite *transcript_suite(void);
 Suite *moderation_suite(void);
+Suite *peers_suite(void);
 
 #endif
