@@ -350,11 +350,15 @@ class Conn:
         self.reset = False
 
     @classmethod
-    def connect(cls, addr, timeout=None, rcvbuf=None, family=None):
+    def connect(cls, addr, timeout=None, rcvbuf=None, family=None, source=None):
+        """source: the local address to connect from (Linux lets a socket
+        bind any 127.x.y.z, so tests can be many loopback addresses)."""
         host, port = addr
         if family is None:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
         s = socket.socket(family, socket.SOCK_STREAM)
+        if source is not None:
+            s.bind((source, 0))
         if rcvbuf is not None:
             # Before connect, so the window is small from the start.
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
