@@ -61,7 +61,8 @@ def test_max_per_addr_default(ctx):
         # Another address is not concerned.
         c, line = _hello(srv, "elsewhere", source="127.0.0.2")
         assert line.startswith(b"WELCOME "), line
-        srv.wait_log(r"refused: --max-per-addr connections from there")
+        srv.wait_log(r"refused: its address has --max-per-addr connections \(a class on one "
+                     r"address needs it raised\)")
 
 
 def test_max_per_addr_raised_and_off(ctx):
