@@ -134,20 +134,38 @@ static void idle_touch(struct peers *p, struct peer *e)
     e->listed = true;
 }
 
+static bool peer_blank(const struct peer *e, int64_t now)
+{
+    return e->conns == 0 && now >= e->blank_ms;
+}
+
 static void peer_drop(struct peers *p, struct peer *e)
 {
-    struct peer **pp = &p->tab[peer_hash(p, e->family, e->key) & (p->nbuckets - 1)];
-    while (*pp != e)
+    /* (An entry exists only in a table: tab is never NULL here.) */
+    struct peer **pp = p->tab ? &p->tab[peer_hash(p, e->family, e->key) & (p->nbuckets - 1)] : NULL;
+    while (pp != NULL && *pp != NULL && *pp != e)
         pp = &(*pp)->hnext;
-    *pp = e->hnext;
+    if (pp != NULL && *pp == e)
+        *pp = e->hnext;
     idle_unlink(p, e);
     p->n--;
     free(e);
 }
 
-static bool peer_blank(const struct peer *e, int64_t now)
+/* The oldest idle entry, off the list, if it holds nothing any more. */
+static struct peer *idle_pop_blank(struct peers *p, int64_t now)
 {
-    return e->conns == 0 && now >= e->blank_ms;
+    struct peer *h = p->idle_head;
+    if (h == NULL || !peer_blank(h, now))
+        return NULL;
+    p->idle_head = h->lnext;
+    if (h->lnext != NULL)
+        h->lnext->lprev = NULL;
+    else
+        p->idle_tail = NULL;
+    h->lnext = NULL;
+    h->listed = false;
+    return h;
 }
 
 static void peer_keep_until(struct peer *e, int64_t when)
@@ -163,10 +181,10 @@ static void peers_grow(struct peers *p)
     unsigned nb = p->nbuckets == 0 ? PEERS_BUCKETS_MIN : p->nbuckets * 2;
     if (p->nbuckets != 0 && (p->n <= p->nbuckets || p->nbuckets >= p->max_entries))
         return;
-    struct peer **t = calloc(nb, sizeof *t);
+    struct peer **t = calloc(nb, sizeof(struct peer *));
     if (t == NULL)
         return;
-    for (unsigned b = 0; b < p->nbuckets; b++) {
+    for (unsigned b = 0; p->tab != NULL && b < p->nbuckets; b++) {
         struct peer *e = p->tab[b];
         while (e != NULL) {
             struct peer *next = e->hnext;
@@ -186,8 +204,9 @@ static void peers_grow(struct peers *p)
  * that is not locked. False when every entry is live or locked. */
 static bool peers_make_room(struct peers *p, int64_t now)
 {
-    for (int i = 0; i < PEERS_TRIM && p->idle_head && peer_blank(p->idle_head, now); i++)
-        peer_drop(p, p->idle_head);
+    struct peer *blank;
+    for (int i = 0; i < PEERS_TRIM && (blank = idle_pop_blank(p, now)) != NULL; i++)
+        peer_drop(p, blank);
     if (p->n < p->max_entries)
         return true;
     /* Locked entries are few (each is a wrong password judged in the last
