@@ -373,16 +373,15 @@ void session_leave(struct client *c, const char *reason)
 /* The log's one line about a refused connection. */
 static void session_end_refused(struct client *c)
 {
-    static const char *const why[] = {[REFUSE_NONE] = "?",
-                                      [REFUSE_NOT_ALLOWED] = "not in --allow",
-                                      [REFUSE_BANNED] = "banned address",
-                                      [REFUSE_FULL] = "server full",
-                                      [REFUSE_ADDR_FULL] = "its address has --max-per-addr "
-                                                           "connections (a class on one "
-                                                           "address needs it raised)",
-                                      [REFUSE_ADDR_FAST] = "new connections from its address "
-                                                           "too fast",
-                                      [REFUSE_ADDR_TABLE] = "too many addresses remembered"};
+    static const char *const why[] = {
+        [REFUSE_NONE] = "?",
+        [REFUSE_NOT_ALLOWED] = "not in --allow",
+        [REFUSE_BANNED] = "banned address",
+        [REFUSE_FULL] = "server full",
+        [REFUSE_ADDR_FULL] = ("its address has --max-per-addr connections "
+                              "(a class on one address needs it raised)"),
+        [REFUSE_ADDR_FAST] = "new connections from its address too fast",
+        [REFUSE_ADDR_TABLE] = "too many addresses remembered"};
     static const char *const how[] = {[DIALECT_NONE] = "it sent nothing: told as a line client",
                                       [DIALECT_FRAMED] = "told as a sockchat client",
                                       [DIALECT_PLAIN] = "told as a plain client",
