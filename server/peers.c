@@ -359,8 +359,10 @@ static int64_t peer_failed(struct peer *e, int64_t now)
  * have, paying for it now, and is told to come back then. An address holds
  * one turn at a time, so turns go round the guessing addresses and anyone
  * new waits behind one round of them: with K addresses guessing, about K
- * seconds. Every judged wrong password was paid for, so at most
- * AUTH_JUDGE_BURST + AUTH_JUDGE_RATE x seconds of them are judged. */
+ * seconds. Every judged wrong password was paid for, and a turn not taken
+ * within AUTH_TURN_GRACE_MS is lost (else turns saved up for an hour could
+ * all be taken in the next), so in any T seconds at most AUTH_JUDGE_BURST +
+ * AUTH_JUDGE_RATE x (T + the grace) wrong passwords are judged. */
 enum auth_verdict peers_auth_judge(struct peers *p, const struct cidr *addr, bool right,
                                    int64_t now_ms, int64_t *ms)
 {
@@ -379,6 +381,8 @@ enum auth_verdict peers_auth_judge(struct peers *p, const struct cidr *addr, boo
     }
     p->judge_debt = debt_at(p->judge_debt, p->judge_ms, now_ms, AUTH_JUDGE_RATE, 1);
     p->judge_ms = now_ms;
+    if (e->turn_ms != 0 && now_ms > e->turn_ms + AUTH_TURN_GRACE_MS)
+        e->turn_ms = 0; /* missed: what it paid for is gone (no hoarding) */
     if (now_ms < e->locked_until_ms) {
         v = AUTH_LOCKED;
         *ms = e->locked_until_ms - now_ms;
@@ -394,7 +398,7 @@ enum auth_verdict peers_auth_judge(struct peers *p, const struct cidr *addr, boo
     } else {
         p->judge_debt += 1000;
         e->turn_ms = now_ms + debt_ms_until(p->judge_debt, cap, AUTH_JUDGE_RATE, 1);
-        peer_keep_until(e, e->turn_ms + AUTH_FORGET_MS);
+        peer_keep_until(e, e->turn_ms + AUTH_TURN_GRACE_MS);
         v = AUTH_WAIT;
         *ms = e->turn_ms - now_ms;
     }

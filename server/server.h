@@ -301,10 +301,13 @@ enum {
     PEER_CONN_REFILL_MS = 60000,
     PEERS_SPARE = 4096, /* entries beyond --max-clients */
     /* Server-wide: wrong passwords judged, at most AUTH_JUDGE_BURST at once
-     * and AUTH_JUDGE_RATE per second (AUTH_JUDGE_BURST + 3600 x
-     * AUTH_JUDGE_RATE guesses in any hour, from any number of addresses). */
+     * and AUTH_JUDGE_RATE per second. A turn given out while that is spent
+     * must be taken within AUTH_TURN_GRACE_MS, so unused turns cannot be
+     * hoarded: AUTH_JUDGE_BURST + AUTH_JUDGE_RATE x (3600 s + the grace)
+     * guesses in any hour, from any number of addresses. */
     AUTH_JUDGE_RATE = 1,
     AUTH_JUDGE_BURST = 10,
+    AUTH_TURN_GRACE_MS = 30000,
 };
 
 struct peer {

@@ -267,7 +267,8 @@ END_TEST
 START_TEST(test_guesses_per_hour)
 {
     /* 500 addresses guessing for an hour, each coming back as soon as it
-     * is told: at most AUTH_JUDGE_BURST + 3600 x AUTH_JUDGE_RATE judged. */
+     * is told: at most AUTH_JUDGE_BURST + 3600 x AUTH_JUDGE_RATE judged
+     * (from the start; any hour: the grace's worth more). */
     enum { N = 500, STEP_MS = 100 };
     struct access *a = &fx_srv.acc;
     static int64_t next[N];
@@ -347,6 +348,40 @@ START_TEST(test_under_guessing_everyone_waits_a_turn)
     /* Once the turns are paid for and a guess is back in the bucket,
      * attempts are judged at once again. */
     ck_assert_int_eq(access_auth_judge(a, "10.5.0.9:1", true, t + 5000, &ms), AUTH_OK);
+}
+END_TEST
+
+START_TEST(test_turns_cannot_be_hoarded)
+{
+    /* Turns taken up during an hour and all used at once later would be
+     * judged at once, on top of that hour's: a turn is lost after
+     * AUTH_TURN_GRACE_MS. */
+    struct access *a = &fx_srv.acc;
+    char addr[64];
+    int64_t ms, t = fx_clock.mono_ms;
+    for (int i = 0; i < AUTH_JUDGE_BURST; i++) {
+        snprintf(addr, sizeof addr, "10.6.1.%d:1", i);
+        ck_assert_int_eq(access_auth_judge(a, addr, false, t, &ms), AUTH_WRONG);
+    }
+    for (int i = 0; i < 100; i++) {
+        snprintf(addr, sizeof addr, "10.6.2.%d:1", i);
+        ck_assert_int_eq(access_auth_judge(a, addr, false, t, &ms), AUTH_WAIT);
+        ck_assert_int_eq(ms, (i + 1) * 1000);
+    }
+    /* Within the grace a turn still holds ... */
+    snprintf(addr, sizeof addr, "10.6.2.%d:2", 0);
+    ck_assert_int_eq(access_auth_judge(a, addr, false, t + 1000 + AUTH_TURN_GRACE_MS, &ms),
+                     AUTH_WRONG);
+    /* ... and the others, back long after, are judged no faster than
+     * anyone new: the bucket's burst, then turns again. */
+    t += 3600 * 1000;
+    int judged = 0;
+    for (int i = 1; i < 100; i++) {
+        snprintf(addr, sizeof addr, "10.6.2.%d:3", i);
+        if (access_auth_judge(a, addr, false, t, &ms) == AUTH_WRONG)
+            judged++;
+    }
+    ck_assert_int_eq(judged, AUTH_JUDGE_BURST);
 }
 END_TEST
 
@@ -470,6 +505,7 @@ Suite *peers_suite(void)
     tcase_add_test(auth, test_guesses_per_hour);
     tcase_add_test(auth, test_right_passwords_never_slowed);
     tcase_add_test(auth, test_under_guessing_everyone_waits_a_turn);
+    tcase_add_test(auth, test_turns_cannot_be_hoarded);
     tcase_add_test(auth, test_lock_survives_other_addresses);
     tcase_add_test(auth, test_table_bounded_and_locks_kept);
     tcase_add_test(auth, test_table_full_of_live_entries);
