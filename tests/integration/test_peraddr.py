@@ -95,9 +95,11 @@ def test_new_connections_rate_limited(ctx):
             c.expect_eof()
             c.close()
         c, line = _hello(srv, "again")
-        # 3 a minute: the next one in 20 s.
-        assert line == (b"ERR full too many new connections from your address; "
-                        b"try again in 20 s"), line
+        # 3 a minute: the next one 20 s after the first (less what the
+        # three took, on a slow machine).
+        m = re.match(rb"^ERR full too many new connections from your address; "
+                     rb"try again in (\d+) s$", line or b"")
+        assert m and 15 <= int(m.group(1)) <= 20, line
         c, line = _hello(srv, "other", source="127.0.0.3")
         assert line.startswith(b"WELCOME "), line
 
