@@ -140,8 +140,9 @@ start() {
     single | threads | pool)
         local extra=()
         [ "$peer" = pool ] && extra=(--workers "$POOL_WORKERS")
+        # --max-per-addr 0: every load connection comes from 127.0.0.1.
         nice -n "$nice" "$SERVER" --bind 127.0.0.1 --port 0 --mode "$peer" --rate 0 --quiet \
-            --max-clients $((HOLD + 100)) "${extra[@]}" </dev/null >"$out" 2>"$err" &
+            --max-clients $((HOLD + 100)) --max-per-addr 0 "${extra[@]}" </dev/null >"$out" 2>"$err" &
         server_pid=$!
         port=$(port_from "$out" $server_pid) || return 1
         ;;

@@ -174,6 +174,8 @@ static bool con_stats(struct server *srv, const char *args, FILE *out)
             (unsigned long long)atomic_load(&srv->st.served), msgs, plural_s(msgs),
             (unsigned long long)atomic_load(&srv->st.bytes_in),
             (unsigned long long)atomic_load(&srv->st.bytes_out));
+    fprintf(out, "addresses remembered: %u (at most %u; --max-per-addr %u)\n",
+            peers_count(&srv->acc.peers), srv->acc.peers.max_entries, srv->cfg.max_per_addr);
     return false;
 }
 

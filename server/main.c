@@ -28,13 +28,19 @@ static void usage(FILE *out)
             "  --workers N        pool mode: number of threads (default: one per core)\n"
             "  --max-clients N    connections at once; the next is refused (default %d)\n"
             "                     unless one has not joined the room in 10 s\n"
+            "  --max-per-addr N   connections at once from one address (default %d;\n"
+            "                     0 = no limit), IPv6 counted per /64; new ones from an\n"
+            "                     address: N at once, then N a minute. A class on one\n"
+            "                     machine (loopback) or behind one NAT is ONE address:\n"
+            "                     raise it above the class size (e.g. --max-per-addr 200)\n"
             "  --name NAME        server name shown to clients (default sockchat): 1-63\n"
             "                     bytes of printable UTF-8, no blanks at either end\n"
             "  --history N        chat messages sent to newcomers (default %d, max %d);\n"
             "                     at most the newest %d KiB of them, and a note of how\n"
             "                     many older ones are not shown\n"
             "  --rate MSGS_PER_S  per-client message rate, burst %d (default %d; 0 = off);\n"
-            "                     /ping is never limited\n"
+            "                     /ping is never limited; a reconnect starts with what its\n"
+            "                     address's last connections left\n"
             "  --quiet            do not log every message (connections are still logged)\n"
             "  --password PASS    clients must give it (default: none; the environment\n"
             "                     variable SOCKCHAT_PASSWORD keeps it out of ps). sockchat\n"
@@ -43,7 +49,9 @@ static void usage(FILE *out)
             "                     before it only /auth, /quit and exit are taken, and\n"
             "                     after %d other messages the connection is closed.\n"
             "                     A wrong one: an error, and the connection closes after\n"
-            "                     1 s, doubling per failure from that address (max 32 s)\n"
+            "                     1 s, doubling per failure from that address (max 32 s),\n"
+            "                     which waits that long; server-wide, %d wrong ones at\n"
+            "                     once, then %d a second: other attempts wait their turn\n"
             "  --allow CIDR       only these addresses may connect (repeatable, e.g.\n"
             "                     --allow 10.0.0.0/8 --allow ::1); default: everyone\n"
             "  --transcript FILE  append every chat message to FILE, one framed CHAT line\n"
@@ -63,8 +71,9 @@ static void usage(FILE *out)
             "  --help             this text\n"
             "  --version          print the version\n"
             "\n",
-            PROTO_PORT, MAX_CLIENTS_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX, HISTORY_BYTES >> 10,
-            RATE_BURST, RATE_DEFAULT, PREAUTH_REFUSALS_MAX, TRANSCRIPT_SYNC_MS);
+            PROTO_PORT, MAX_CLIENTS_DEFAULT, MAX_PER_ADDR_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX,
+            HISTORY_BYTES >> 10, RATE_BURST, RATE_DEFAULT, PREAUTH_REFUSALS_MAX, AUTH_JUDGE_BURST,
+            AUTH_JUDGE_RATE, TRANSCRIPT_SYNC_MS);
     /* Two calls: one string literal of all of it is over what C99 promises. */
     fprintf(out,
             "Clients are told apart by their first bytes: sockchat's HELLO line; a line\n"
@@ -160,6 +169,7 @@ int main(int argc, char **argv)
         {"mode", required_argument, NULL, 'm'},
         {"workers", required_argument, NULL, 'w'},
         {"max-clients", required_argument, NULL, 'c'},
+        {"max-per-addr", required_argument, NULL, 'M'},
         {"name", required_argument, NULL, 'n'},
         {"history", required_argument, NULL, 'H'},
         {"rate", required_argument, NULL, 'r'},
@@ -177,6 +187,7 @@ int main(int argc, char **argv)
         .port = "5000",
         .mode = MODE_THREADS,
         .max_clients = MAX_CLIENTS_DEFAULT,
+        .max_per_addr = MAX_PER_ADDR_DEFAULT,
         .name = "sockchat",
         .history = HISTORY_DEFAULT,
         .rate = RATE_DEFAULT,
@@ -215,6 +226,10 @@ int main(int argc, char **argv)
         case 'c':
             if (!parse_uint(optarg, 1000000, &cfg.max_clients) || cfg.max_clients == 0)
                 die_usage("--max-clients", optarg, "1-1000000");
+            break;
+        case 'M':
+            if (!parse_uint(optarg, 1000000, &cfg.max_per_addr))
+                die_usage("--max-per-addr", optarg, "0 (no limit) to 1000000");
             break;
         case 'n': {
             /* Sent to every client in WELCOME and shown by them: text that

@@ -43,7 +43,9 @@ void server_init(struct server *srv, const struct config *cfg)
     srv->cfg = *cfg;
     pthread_mutex_init(&srv->reg_lock, NULL);
     history_init(&srv->hist, cfg->history);
-    access_init(&srv->acc);
+    /* Every connection's address must fit, with room for those that left:
+     * see peers.c. */
+    access_init(&srv->acc, cfg->max_clients + PEERS_SPARE);
     mod_init(&srv->mod);
     resume_init(&srv->resume);
     srv->nick_tab = &srv->nick_tab0;
@@ -79,15 +81,29 @@ int64_t server_wall(struct server *srv)
     return srv->wall(srv->clock_arg);
 }
 
-void refusal_describe(const struct server *srv, enum refusal why, const char **code, char *text,
-                      size_t cap)
+void refusal_describe(const struct client *c, const char **code, char *text, size_t cap)
 {
+    const struct server *srv = c->srv;
     *code = ERR_KICKED; /* our client does not retry these */
-    switch (why) {
+    switch (c->refusal) {
     case REFUSE_FULL:
         *code = ERR_FULL;
         snprintf(text, cap, "server full (%u connection%s), try again later", srv->cfg.max_clients,
                  srv->cfg.max_clients == 1 ? "" : "s");
+        break;
+    case REFUSE_ADDR_FULL:
+        *code = ERR_FULL; /* retried later, as a full server */
+        snprintf(text, cap, "too many connections from your address (%u at most), try again later",
+                 srv->cfg.max_per_addr);
+        break;
+    case REFUSE_ADDR_FAST:
+        *code = ERR_FULL;
+        snprintf(text, cap, "too many new connections from your address; try again in %lld s",
+                 (long long)((c->refuse_retry_ms + 999) / 1000));
+        break;
+    case REFUSE_ADDR_TABLE:
+        *code = ERR_FULL;
+        snprintf(text, cap, "server busy (too many addresses at once), try again later");
         break;
     case REFUSE_BANNED:
         snprintf(text, cap, "your address is banned from this server");
@@ -138,7 +154,7 @@ static struct client *server_refuse(struct server *srv, struct client *c, enum r
     }
     const char *code;
     char text[128], line[192];
-    refusal_describe(srv, why, &code, text, sizeof text);
+    refusal_describe(c, &code, text, sizeof text);
     struct msg m = {.type = MSG_ERR, .word = code, .text = text};
     if (msg_encode(line, sizeof line, &m) > 0)
         net_refuse(c->fd, line);
@@ -149,14 +165,36 @@ static struct client *server_refuse(struct server *srv, struct client *c, enum r
     return NULL;
 }
 
+/* c's address may have one more connection (peers.c): counted there, and
+ * c starts with the chat tokens its address's recent connections left. */
+static enum refusal server_admit_peer(struct server *srv, struct client *c, const struct cidr *addr)
+{
+    struct peer_limits lim = {.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
+    int64_t tokens;
+    switch (peers_admit(&srv->acc.peers, &lim, addr, c->connected_ms, &c->peer, &tokens,
+                        &c->refuse_retry_ms)) {
+    case PEER_OK:
+        c->tokens = tokens;
+        c->tokens_ms = c->connected_ms;
+        return REFUSE_NONE;
+    case PEER_TOO_MANY:
+        return REFUSE_ADDR_FULL;
+    case PEER_TOO_FAST:
+        return REFUSE_ADDR_FAST;
+    case PEER_NO_ROOM:
+    default:
+        return REFUSE_ADDR_TABLE;
+    }
+}
+
 struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker)
 {
     enum refusal why = REFUSE_NONE;
     struct cidr peer;
+    bool have_peer = addr_parse(addr, &peer) == 0;
     if (access_check(&srv->acc, addr) != NULL)
         why = REFUSE_NOT_ALLOWED;
-    else if (addr_parse(addr, &peer) == 0 &&
-             mod_find(&srv->mod, MOD_BAN, NULL, NULL, &peer, server_now_ms(srv), NULL))
+    else if (have_peer && mod_find(&srv->mod, MOD_BAN, NULL, NULL, &peer, server_now_ms(srv), NULL))
         why = REFUSE_BANNED;
     struct client *c = client_new(srv, fd, addr);
     if (c == NULL) {
@@ -166,8 +204,14 @@ struct client *server_admit(struct server *srv, int fd, const char *addr, void *
         return NULL;
     }
     c->worker = worker;
-    if (why == REFUSE_NONE && registry_add(srv, c) < 0)
+    if (why == REFUSE_NONE && have_peer)
+        why = server_admit_peer(srv, c, &peer);
+    if (why == REFUSE_NONE && registry_add(srv, c) < 0) {
         why = REFUSE_FULL;
+        if (c->peer != NULL)
+            peers_cancel(&srv->acc.peers, c->peer);
+        c->peer = NULL;
+    }
     if (why != REFUSE_NONE)
         return server_refuse(srv, c, why);
     /* Not logged yet: the log has one line per arrival, when it joins

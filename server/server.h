@@ -322,7 +322,6 @@ bool nickhold_owned(const struct nick_hold *e, const char *token);
 enum {
     AUTH_DELAY_MS = 1000,    /* a wrong password: closed after this, doubling per failure */
     AUTH_FORGET_MS = 600000, /* failures older than this are forgotten */
-    AUTH_FAIL_SLOTS = 64,
 };
 
 struct cidr {
@@ -331,18 +330,120 @@ struct cidr {
     unsigned bits;
 };
 
-struct auth_fail {
-    struct cidr who;
-    unsigned count;
-    int64_t last_ms;
-    int64_t locked_until_ms; /* no attempt from `who` is judged before this */
+/* ---- peers.c: what the server remembers of each address ----
+ *
+ * One entry per address prefix (IPv4: the address; IPv6: its /64, what one
+ * host or home network is given) holds what a limit per address needs:
+ * its live connections (--max-per-addr), a token bucket for new
+ * connections, the chat tokens its closed connections left (so that a
+ * reconnect buys nothing: see peers_leave), and its wrong passwords (the
+ * lock-out). Server-wide, a token bucket bounds the wrong passwords judged
+ * per second whatever the number of addresses (peers_auth_judge).
+ *
+ * The table is bounded (max_entries: --max-clients plus PEERS_SPARE), and
+ * an entry that holds something a limit depends on cannot be pushed out to
+ * reset it: one with live connections or a lock is never evicted; others go
+ * least recently used first, which takes as many new addresses as the
+ * table holds (an attacker who has those has their fresh limits anyway).
+ * Full of live and locked entries, a new address is refused
+ * (PEER_NO_ROOM), and its password attempts wait. The lock is a leaf. */
+
+enum {
+    PEER_V6_PREFIX_BITS = 64,
+    MAX_PER_ADDR_DEFAULT = 64,
+    /* New connections per address: a burst of --max-per-addr (a class
+     * arriving at once), refilled over this long. */
+    PEER_CONN_REFILL_MS = 60000,
+    PEERS_SPARE = 4096, /* entries beyond --max-clients */
+    /* Server-wide: wrong passwords judged, at most AUTH_JUDGE_BURST at once
+     * and AUTH_JUDGE_RATE per second. A turn given out while that is spent
+     * must be taken within AUTH_TURN_GRACE_MS, so unused turns cannot be
+     * hoarded: AUTH_JUDGE_BURST + AUTH_JUDGE_RATE x (3600 s + the grace)
+     * guesses in any hour, from any number of addresses. */
+    AUTH_JUDGE_RATE = 1,
+    AUTH_JUDGE_BURST = 10,
+    AUTH_TURN_GRACE_MS = 30000,
 };
+
+struct peer {
+    struct peer *hnext;         /* hash chain */
+    struct peer *lprev, *lnext; /* the idle list (no live connections), oldest first */
+    uint8_t key[16];            /* the address; IPv6 cut to its /64 */
+    uint8_t family;             /* 4 or 6 */
+    bool listed;                /* on the idle list */
+    unsigned conns;             /* connections admitted and not yet left */
+    /* Token buckets kept as debt: thousandths of a token short of full, as
+     * of the time next to them, so that an entry needs no limit to start. */
+    int64_t conn_debt, conn_ms;
+    int64_t msg_debt, msg_ms;
+    unsigned fails; /* wrong passwords, forgotten AUTH_FORGET_MS after the last */
+    int64_t fail_ms;
+    int64_t locked_until_ms; /* no attempt from here is judged before this */
+    int64_t turn_ms;         /* 0, or when its reserved judgement is due */
+    int64_t blank_ms;        /* from then on it holds nothing worth keeping (if idle) */
+};
+
+struct peers {
+    pthread_mutex_t lock;
+    struct peer **tab; /* hash buckets; NULL until the first entry */
+    unsigned nbuckets;
+    unsigned n;
+    unsigned max_entries;
+    uint32_t seed; /* random: bucket collisions cannot be chosen */
+    struct peer *idle_head, *idle_tail;
+    int64_t judge_debt, judge_ms; /* the server-wide bucket of wrong passwords */
+};
+
+/* What peers_admit and peers_leave apply (from struct config). */
+struct peer_limits {
+    unsigned max_per_addr; /* 0: no limit on connections per address */
+    unsigned rate;         /* chat messages per second; 0: none */
+};
+
+enum peer_verdict {
+    PEER_OK,
+    PEER_TOO_MANY, /* max_per_addr connections from there already */
+    PEER_TOO_FAST, /* new connections from there over their rate */
+    PEER_NO_ROOM,  /* a new address, and the table is full of live or locked ones */
+};
+
+void peers_init(struct peers *p, unsigned max_entries);
+void peers_free(struct peers *p);
+/* The entry's key for addr: IPv4 as is, IPv6 cut to PEER_V6_PREFIX_BITS. */
+void peer_prefix(const struct cidr *addr, struct cidr *key);
+/* A connection from addr arrives. PEER_OK: counted in *out, and *tokens is
+ * the chat tokens it starts with (thousandths, as struct client). Else
+ * *retry_ms says when trying again may succeed (0: not known). */
+enum peer_verdict peers_admit(struct peers *p, const struct peer_limits *lim,
+                              const struct cidr *addr, int64_t now_ms, struct peer **out,
+                              int64_t *tokens, int64_t *retry_ms);
+/* An admitted connection that was not served after all (the server was
+ * full): as if it never came. */
+void peers_cancel(struct peers *p, struct peer *e);
+/* An admitted connection leaves with `tokens` chat tokens (thousandths,
+ * refilled to now_ms). */
+void peers_leave(struct peers *p, const struct peer_limits *lim, struct peer *e, int64_t tokens,
+                 int64_t now_ms);
+/* Entries held now. */
+unsigned peers_count(struct peers *p);
+
+/* A password attempt, judged or not. AUTH_LOCKED: this address guessed
+ * wrong a moment ago; AUTH_WAIT: guessing is under way on the server and
+ * this attempt's turn has not come (or the table has no room for its
+ * address). Neither is judged; *ms says when to try again. */
+enum auth_verdict { AUTH_OK, AUTH_WRONG, AUTH_LOCKED, AUTH_WAIT };
+/* Judges an attempt from addr (`right`: the password matched) under the
+ * lock, so that parallel connections cannot each learn an answer. Whether
+ * it is judged depends on the address's lock and the server-wide bucket,
+ * never on `right`. AUTH_WRONG: *ms is how long to hold the connection
+ * before closing it. */
+enum auth_verdict peers_auth_judge(struct peers *p, const struct cidr *addr, bool right,
+                                   int64_t now_ms, int64_t *ms);
 
 struct access {
     struct cidr *allow; /* fixed after start-up */
     unsigned nallow;
-    pthread_mutex_t lock; /* fails */
-    struct auth_fail fails[AUTH_FAIL_SLOTS];
+    struct peers peers;
 };
 
 /* "ADDR" or "ADDR/BITS" (BITS: digits only). A v4-mapped IPv6 address
@@ -358,20 +459,13 @@ void cidr_format(const struct cidr *c, char *buf, size_t cap);
 /* The host part of "1.2.3.4:5" or "[::1]:5". */
 int addr_parse(const char *addrport, struct cidr *out);
 bool password_equal(const char *given, const char *want);
-void access_init(struct access *a);
+/* max_peers: the per-address table's bound (peers.c). */
+void access_init(struct access *a, unsigned max_peers);
 void access_free(struct access *a);
 int access_allow(struct access *a, const char *cidr);
 /* NULL when --allow lets addrport connect, else "not allowed". */
 const char *access_check(struct access *a, const char *addrport);
-/* Records a failed password; returns how long to wait before closing. */
-int64_t access_auth_failed(struct access *a, const char *addrport, int64_t now_ms);
-/* Judges a password attempt (`right`: the password matched) under the lock,
- * so that parallel connections cannot each learn an answer: after a
- * failure, an address is locked for the failure's delay, and its attempts
- * meanwhile are not judged (AUTH_LOCKED, *ms = what is left of the lock).
- * Else AUTH_OK, or AUTH_WRONG with the failure recorded and *ms = how long
- * to hold the connection before closing it. */
-enum auth_verdict { AUTH_OK, AUTH_WRONG, AUTH_LOCKED };
+/* peers_auth_judge for the address of "ADDR:PORT". */
 enum auth_verdict access_auth_judge(struct access *a, const char *addrport, bool right,
                                     int64_t now_ms, int64_t *ms);
 
@@ -475,7 +569,15 @@ enum dialect {
  * its dialect or REFUSE_WAIT_MS pass (then it is told as a line client);
  * then answered and closed. At most REFUSING_MAX wait so at once; past
  * that a refusal is one framed ERR line, as our client needs it. */
-enum refusal { REFUSE_NONE, REFUSE_NOT_ALLOWED, REFUSE_BANNED, REFUSE_FULL };
+enum refusal {
+    REFUSE_NONE,
+    REFUSE_NOT_ALLOWED,
+    REFUSE_BANNED,
+    REFUSE_FULL,
+    REFUSE_ADDR_FULL,  /* --max-per-addr connections from its address */
+    REFUSE_ADDR_FAST,  /* new connections from its address too fast */
+    REFUSE_ADDR_TABLE, /* the per-address table is full (peers.c) */
+};
 enum { REFUSE_WAIT_MS = 1000, REFUSING_MAX = 64 };
 /* In --mode single the one thread serves a refused connection too, and
  * everyone waits meanwhile (up to REFUSE_WAIT_MS, then the close's linger),
@@ -513,6 +615,8 @@ struct client {
     atomic_llong muted_until_ms;         /* 0: may write; INT64_MAX: until unmute */
     enum refusal refusal;                /* constant after server_admit */
     bool refusal_counted;                /* in srv->nrefusing (reg_lock) */
+    int64_t refuse_retry_ms;             /* REFUSE_ADDR_FAST: when to try again */
+    struct peer *peer;                   /* its address's entry (peers.c); NULL: none */
 
     /* Owner only. */
     struct telnet tn; /* plain dialect: telnet(1)'s commands (owner only) */
@@ -573,6 +677,7 @@ struct config {
     const char *port;
     enum mode mode;
     unsigned max_clients;
+    unsigned max_per_addr; /* 0: no limit */
     char name[NAME_MAX_BYTES];
     unsigned history;
     unsigned rate; /* messages/s; 0 = unlimited */
@@ -913,9 +1018,8 @@ size_t thread_stack_size(void);
  * The driver's field (worker) is set before the client becomes visible to
  * other threads. */
 struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker);
-/* The ERR code and text of a refusal. */
-void refusal_describe(const struct server *srv, enum refusal why, const char **code, char *text,
-                      size_t cap);
+/* The ERR code and text of c's refusal. */
+void refusal_describe(const struct client *c, const char **code, char *text, size_t cap);
 /* Accepts up to 64 waiting connections, handing each to start(). False when
  * out of descriptors: the caller stops listening for a moment (no spin). */
 bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *));

@@ -14,11 +14,11 @@
 
 static const char HELLO_PREFIX[] = "HELLO " PROTO_NAME "/";
 
-bool rate_allow(struct client *c, int64_t now_ms)
+/* c's bucket refilled to now_ms. Its first tokens come from its address
+ * (server_admit, peers.c), and what it leaves goes back there. */
+static void rate_refill(struct client *c, int64_t now_ms)
 {
     int64_t rate = c->srv->cfg.rate;
-    if (rate == 0)
-        return true;
     int64_t elapsed = now_ms - c->tokens_ms;
     if (elapsed > 0) {
         /* ms x messages/s = thousandths of a message */
@@ -28,6 +28,13 @@ bool rate_allow(struct client *c, int64_t now_ms)
             c->tokens = cap;
         c->tokens_ms = now_ms;
     }
+}
+
+bool rate_allow(struct client *c, int64_t now_ms)
+{
+    if (c->srv->cfg.rate == 0)
+        return true;
+    rate_refill(c, now_ms);
     if (c->tokens < 1000)
         return false;
     c->tokens -= 1000;
@@ -435,10 +442,15 @@ void session_leave(struct client *c, const char *reason)
 /* The log's one line about a refused connection. */
 static void session_end_refused(struct client *c)
 {
-    static const char *const why[] = {[REFUSE_NONE] = "?",
-                                      [REFUSE_NOT_ALLOWED] = "not in --allow",
-                                      [REFUSE_BANNED] = "banned address",
-                                      [REFUSE_FULL] = "server full"};
+    static const char *const why[] = {
+        [REFUSE_NONE] = "?",
+        [REFUSE_NOT_ALLOWED] = "not in --allow",
+        [REFUSE_BANNED] = "banned address",
+        [REFUSE_FULL] = "server full",
+        [REFUSE_ADDR_FULL] = ("its address has --max-per-addr connections "
+                              "(a class on one address needs it raised)"),
+        [REFUSE_ADDR_FAST] = "new connections from its address too fast",
+        [REFUSE_ADDR_TABLE] = "too many addresses remembered"};
     static const char *const how[] = {[DIALECT_NONE] = "it sent nothing: told as a line client",
                                       [DIALECT_FRAMED] = "told as a sockchat client",
                                       [DIALECT_PLAIN] = "told as a plain client",
@@ -463,6 +475,16 @@ void session_end(struct client *c)
                   c->refused == 1 ? " was" : "s were");
     session_leave(c, reason);
     registry_remove(c->srv, c);
+    if (c->peer != NULL) {
+        /* What it leaves of its chat tokens, its address's next connection
+         * starts with (peers_leave). */
+        struct server *srv = c->srv;
+        struct peer_limits lim = {.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
+        int64_t now = server_now_ms(srv);
+        rate_refill(c, now);
+        peers_leave(&srv->acc.peers, &lim, c->peer, c->tokens, now);
+        c->peer = NULL;
+    }
     resume_detach(&c->srv->resume, c->resume, server_now_ms(c->srv));
     c->resume = NULL;
     if (c->ever_joined)
@@ -515,6 +537,15 @@ static bool auth_judge(struct reply *r, const char *given)
         client_request_close(c, CLOSE_FLUSH, "locked out", now + SHUTDOWN_FLUSH_MS);
         log_event(srv, c, "password attempt not judged: address locked out for %lld ms more",
                   (long long)ms);
+        return false;
+    case AUTH_WAIT:
+        /* Guessing is under way on the server: right or wrong, an attempt
+         * waits its turn (peers_auth_judge), so the wait tells nothing. */
+        reply_err(r, ERR_AUTH_WAIT,
+                  "too many wrong passwords on this server just now; try again in %lld s",
+                  (long long)((ms + 999) / 1000));
+        client_request_close(c, CLOSE_FLUSH, "waiting its turn", now + SHUTDOWN_FLUSH_MS);
+        log_event(srv, c, "password attempt not judged: its turn comes in %lld ms", (long long)ms);
         return false;
     case AUTH_WRONG:
     default:
@@ -866,7 +897,7 @@ void session_refuse(struct client *c, enum dialect d)
 {
     const char *code;
     char text[128];
-    refusal_describe(c->srv, c->refusal, &code, text, sizeof text);
+    refusal_describe(c, &code, text, sizeof text);
     struct msg m = {.type = MSG_ERR, .word = code, .text = text};
     /* Not in the registry: nobody else reads its dialect. NONE (it sent
      * nothing) encodes as plain: a line for nc, and for the tutorial's

@@ -137,6 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .port = "0",
         .mode = (enum mode)((conf >> 5) % 3),
         .max_clients = (conf & 0x80) ? 3 : 8, /* 3: the fourth is refused */
+        /* Two of the slots are 127.0.0.1: at the limit, and a slot ended
+         * and taken again soon meets the rate of new connections. */
+        .max_per_addr = 2,
         .name = "fuzzsrv",
         .history = (conf >> 2) & 7,
         .rate = (conf & 2) ? RATE_DEFAULT : 0,

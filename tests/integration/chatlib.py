@@ -284,6 +284,22 @@ class Server:
                     raise Timeout(f"no server log line matching {pattern!r}")
                 self.cond.wait(min(left, 0.5))
 
+    def most_online(self, joins, others=0):
+        """How many of a test's connections were in the room at once at
+        most, from the log's join lines (each says how many are online),
+        once `joins` of them (and `others`, there throughout) are logged."""
+        rx = re.compile(r"joined \((?:sockchat|plain|tutorial) client, (\d+) online\)")
+        want = joins + others
+        dl = deadline_in(T_SHORT)
+        with self.cond:
+            while True:
+                seen = [int(m.group(1)) for m in map(rx.search, self.err) if m]
+                if len(seen) >= want or remaining(dl) <= 0:
+                    break
+                self.cond.wait(min(remaining(dl), 0.5))
+        assert len(seen) >= want, f"{len(seen)} joins logged, want {want}"
+        return max(seen) - others
+
     def console(self, line):
         """Types a line on the operator console (needs tty=True)."""
         os.write(self.tty_master, line.encode() + b"\n")
@@ -372,8 +388,8 @@ class Conn:
 
     @classmethod
     def connect(cls, addr, timeout=None, rcvbuf=None, family=None, source=None):
-        """source: the local address to connect from (127.0.0.2: another
-        machine, as far as the server can tell)."""
+        """source: the local address to connect from (Linux lets a socket
+        bind any 127.x.y.z, so tests can be many loopback addresses)."""
         host, port = addr
         if family is None:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -266,15 +266,18 @@ END_TEST
 START_TEST(test_auth_failures_slow_down)
 {
     struct access *a = &fx_srv.acc;
-    int64_t t = 1000;
-    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:1", t), AUTH_DELAY_MS);
-    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:2", t), 2 * AUTH_DELAY_MS);
-    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:3", t), 4 * AUTH_DELAY_MS);
-    ck_assert_int_eq(access_auth_failed(a, "2.2.2.2:1", t), AUTH_DELAY_MS); /* per address */
-    for (int i = 0; i < 10; i++)
-        access_auth_failed(a, "1.1.1.1:3", t);
-    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:3", t), 32 * AUTH_DELAY_MS); /* capped */
-    ck_assert_int_eq(access_auth_failed(a, "1.1.1.1:3", t + AUTH_FORGET_MS + 1), AUTH_DELAY_MS);
+    int64_t t = 1000, ms;
+    static const int doubling[] = {1, 2, 4, 8, 16, 32, 32}; /* capped */
+    for (size_t i = 0; i < sizeof doubling / sizeof doubling[0]; i++) {
+        ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:1", false, t, &ms), AUTH_WRONG);
+        ck_assert_int_eq(ms, doubling[i] * AUTH_DELAY_MS);
+        t += ms; /* the next guess as soon as the lock ends */
+    }
+    ck_assert_int_eq(access_auth_judge(a, "2.2.2.2:1", false, t, &ms), AUTH_WRONG);
+    ck_assert_int_eq(ms, AUTH_DELAY_MS); /* per address */
+    t += AUTH_FORGET_MS + 1;
+    ck_assert_int_eq(access_auth_judge(a, "1.1.1.1:3", false, t, &ms), AUTH_WRONG);
+    ck_assert_int_eq(ms, AUTH_DELAY_MS); /* forgotten */
 }
 END_TEST
 

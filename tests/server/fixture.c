@@ -30,6 +30,7 @@ void fx_setup_with(unsigned history, unsigned rate, unsigned max_clients)
         .port = "0",
         .mode = MODE_THREADS,
         .max_clients = max_clients,
+        .max_per_addr = MAX_PER_ADDR_DEFAULT,
         .name = "testsrv",
         .history = history,
         .rate = rate,

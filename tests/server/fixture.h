@@ -46,5 +46,6 @@ Suite *transcript_suite(void);
 Suite *moderation_suite(void);
 Suite *nickhold_suite(void);
 Suite *log_suite(void);
+Suite *peers_suite(void);
 
 #endif

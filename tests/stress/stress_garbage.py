@@ -103,7 +103,8 @@ def test_garbage(ctx):
     size = (ctx.size if ctx.size is not None else DEFAULT_SIZE) * SCALE
     n = max(10, int(FULL_CLIENTS * size))
     seed = int(os.environ.get("SOCKCHAT_TEST_SEED", "") or time.time_ns() % 100000)
-    with ctx.server("--rate", "0", "--quiet") as srv:
+    # --max-per-addr 0: every client, hostile or not, is 127.0.0.1.
+    with ctx.server("--rate", "0", "--quiet", "--max-per-addr", "0") as srv:
         normal = [srv.framed(f"normal{i}") for i in range(NORMAL)]
         for c in normal:
             c.sync()

@@ -47,7 +47,9 @@ def _signal_under_load(ctx, sig):
     raise_nofile()
     size = (ctx.size if ctx.size is not None else DEFAULT_SIZE) * SCALE
     n = max(10, int(FULL_CLIENTS * size))
-    with ctx.server("--rate", "0", "--quiet", "--max-clients", str(n + 100)) as srv:
+    # --max-per-addr 0: the clients are all 127.0.0.1.
+    with ctx.server("--rate", "0", "--quiet", "--max-clients", str(n + 100),
+                    "--max-per-addr", "0") as srv:
         load, plain = _loaded(srv, n)
         acked_before = load.total_acked
         t0 = time.monotonic()
@@ -84,7 +86,8 @@ def test_sigkill_then_restart(ctx):
     ctx.require_multi()
     size = (ctx.size if ctx.size is not None else DEFAULT_SIZE) * SCALE
     n = max(10, int(FULL_CLIENTS * size))
-    srv = ctx.server("--rate", "0", "--quiet", "--max-clients", str(n + 100))
+    srv = ctx.server("--rate", "0", "--quiet", "--max-clients", str(n + 100),
+                     "--max-per-addr", "0")
     with srv:
         load, plain = _loaded(srv, n)
         port = srv.port
