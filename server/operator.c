@@ -28,8 +28,8 @@ static const char *mod_recognised_by(const struct mod_entry *e)
         return nick ? "recognised by session token and nick" : "recognised by session token";
     if (nick)
         return "recognised by nick";
-    return "a guest without a session token (nc, telnet, the tutorial's client) is not "
-           "recognised again: it can come back as a new guest";
+    /* nc, telnet, the tutorial's client: nothing tells the person apart. */
+    return "a guest: not recognised if they come back";
 }
 
 /* With reg_lock held: tells c what e does to it: `ERR kicked` for our
