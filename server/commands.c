@@ -10,6 +10,7 @@ struct command {
     const char *name;
     const char *usage;
     const char *help;
+    const char *help2; /* a second row, or NULL: /help must fit nc's 80 columns */
     void (*run)(struct reply *r, const char *args);
 };
 
@@ -92,7 +93,9 @@ static void cmd_nick(struct reply *r, const char *args)
         return;
     }
     if (*args != '\0') {
-        reply_err(r, ERR_BAD_NICK, "a nickname is one word of 1-%d letters, digits, _ or -",
+        reply_err(r, ERR_BAD_NICK,
+                  "a nickname is one word of 1-%d letters, digits, _ or -, starting with a "
+                  "letter or digit",
                   NICK_MAX);
         return;
     }
@@ -236,16 +239,17 @@ static void cmd_quit(struct reply *r, const char *args)
 
 /* Sorted by name, for the /help listing. */
 static const struct command COMMANDS[] = {
-    {"help", "/help", "this list", cmd_help},
-    {"me", "/me ACTION", "say what you are doing", cmd_me},
-    {"msg", "/msg NICK TEXT", "a private message", cmd_msg},
-    {"nick", "/nick NAME", "change your name (1-24 of A-Z a-z 0-9 _ -)", cmd_nick},
-    {"ping", "/ping [TOKEN]", "the server answers pong TOKEN", cmd_ping},
-    {"quit", "/quit [REASON]", "leave (so does exit)", cmd_quit},
-    {"stats", "/stats", "server statistics", cmd_stats},
-    {"time", "/time", "the server's clock", cmd_time},
-    {"uptime", "/uptime", "how long the server and you have been up", cmd_uptime},
-    {"who", "/who", "who is here: nick, address, connected for, idle for", cmd_who},
+    {"help", "/help", "this list", NULL, cmd_help},
+    {"me", "/me ACTION", "say what you are doing", NULL, cmd_me},
+    {"msg", "/msg NICK TEXT", "a private message", NULL, cmd_msg},
+    {"nick", "/nick NAME", "change your name: 1-24 of A-Z a-z 0-9 _ -,",
+     "starting with a letter or digit", cmd_nick},
+    {"ping", "/ping [TOKEN]", "the server answers pong TOKEN", NULL, cmd_ping},
+    {"quit", "/quit [REASON]", "leave (so does exit)", NULL, cmd_quit},
+    {"stats", "/stats", "server statistics", NULL, cmd_stats},
+    {"time", "/time", "the server's clock", NULL, cmd_time},
+    {"uptime", "/uptime", "how long the server and you have been up", NULL, cmd_uptime},
+    {"who", "/who", "who is here: nick, address, connected for, idle for", NULL, cmd_who},
 };
 
 static void cmd_help(struct reply *r, const char *args)
@@ -253,8 +257,11 @@ static void cmd_help(struct reply *r, const char *args)
     (void)args;
     /* The tutorial's client learns its guestN nowhere else. */
     reply_out(r, "you are %s; commands:", r->c->nick);
-    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
         reply_out(r, "  %-16s %s", COMMANDS[i].usage, COMMANDS[i].help);
+        if (COMMANDS[i].help2 != NULL)
+            reply_out(r, "  %-16s %s", "", COMMANDS[i].help2);
+    }
     reply_out(r, "  exit             leave, as in the tutorial; //text sends /text");
 }
 

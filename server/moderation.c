@@ -299,12 +299,13 @@ int mod_parse_request(enum mod_kind kind, const char *args, struct mod_request *
         sanitize_text(shown, sizeof shown, rq->target, strlen(rq->target));
         if (kind == MOD_BAN)
             snprintf(err, ecap,
-                     "ban: %s is neither a nick (1-%d of A-Z a-z 0-9 _ -) nor an address "
-                     "(1.2.3.4, 10.0.0.0/8, ::1)",
+                     "ban: %s is neither a nick (1-%d of A-Z a-z 0-9 _ -, a letter or digit "
+                     "first) nor an address (1.2.3.4, 10.0.0.0/8, ::1)",
                      shown, NICK_MAX);
         else
-            snprintf(err, ecap, "%s: %s is not a nick (1-%d of A-Z a-z 0-9 _ -)%s", name, shown,
-                     NICK_MAX, kind == MOD_KICK ? "; for an address, ban ADDR" : "");
+            snprintf(err, ecap,
+                     "%s: %s is not a nick (1-%d of A-Z a-z 0-9 _ -, a letter or digit first)%s",
+                     name, shown, NICK_MAX, kind == MOD_KICK ? "; for an address, ban ADDR" : "");
         return -1;
     }
 

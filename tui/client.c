@@ -213,7 +213,9 @@ int client_init(struct client *c, struct chatlog *log, struct status *st, const 
     client_clean_nick(nick, c->want_nick, sizeof(c->want_nick));
     snprintf(st->nick, sizeof(st->nick), "%s", c->want_nick);
     if (nick != NULL && nick[0] != '\0' && strcmp(nick, c->want_nick) != 0)
-        notef(c, ENTRY_LOCAL, "a nickname is 1-%d ASCII letters, digits, _ or -: asking for %s",
+        notef(c, ENTRY_LOCAL,
+              "a nickname is 1-%d ASCII letters, digits, _ or -, starting with a letter or "
+              "digit: asking for %s",
               NICK_MAX, c->want_nick);
     linebuf_init(&c->lb, (size_t)2 * LINE_MAX_BYTES);
     c->next_id = 1;

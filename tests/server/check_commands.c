@@ -23,6 +23,16 @@ START_TEST(test_help_lists_all)
                            "/uptime", "/stats", "/ping", "/quit", "exit"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         ck_assert_msg(strstr(out, names[i]) != NULL, "missing %s", names[i]);
+    /* The whole nick rule, on rows that fit nc's 80 columns. */
+    ck_assert_ptr_nonnull(strstr(out,
+                                 "  /nick NAME       change your name: 1-24 of A-Z a-z 0-9 _ -,\n"
+                                 "                   starting with a letter or digit\n"));
+    for (const char *row = out; *row != '\0';) {
+        const char *end = strchr(row, '\n');
+        ck_assert_ptr_nonnull(end);
+        ck_assert_msg(end - row <= 80, "a /help row wider than 80: %.*s", (int)(end - row), row);
+        row = end + 1;
+    }
 }
 END_TEST
 
@@ -35,7 +45,8 @@ START_TEST(test_nick_rules)
     ck_assert_str_eq(fx_drain(b), "ERR nick-taken alice is already taken (Alice looks the same)\n");
     fx_feed(b, "MSG 2 /nick no spaces\n");
     ck_assert_str_eq(fx_drain(b),
-                     "ERR bad-nick a nickname is one word of 1-24 letters, digits, _ or -\n");
+                     "ERR bad-nick a nickname is one word of 1-24 letters, digits, _ or -, "
+                     "starting with a letter or digit\n");
     fx_feed(b, "MSG 21 /nick\n");
     ck_assert_str_eq(fx_drain(b), "ERR usage usage: /nick NAME\n");
     fx_feed(b, "MSG 3 /nick bad*name\n");

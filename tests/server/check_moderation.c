@@ -497,8 +497,12 @@ START_TEST(test_console_commands)
     ck_assert_str_eq(run_console("unmute carol"), "carol is not muted (see bans)\n");
     ck_assert_str_eq(run_console("unban"), "usage: unban NICK|ADDR[/BITS]\n");
     ck_assert_str_eq(run_console("ban 127.0.0.0/+8"),
-                     "ban: 127.0.0.0/+8 is neither a nick (1-24 of A-Z a-z 0-9 _ -) nor an "
-                     "address (1.2.3.4, 10.0.0.0/8, ::1)\n");
+                     "ban: 127.0.0.0/+8 is neither a nick (1-24 of A-Z a-z 0-9 _ -, a letter or "
+                     "digit first) nor an address (1.2.3.4, 10.0.0.0/8, ::1)\n");
+    /* '_' is among the characters, but not first: the error says so. */
+    ck_assert_str_eq(run_console("kick _bob"),
+                     "kick: _bob is not a nick (1-24 of A-Z a-z 0-9 _ -, a letter or digit "
+                     "first); for an address, ban ADDR\n");
     const char *help = run_console("help");
     const char *want[] = {"kick NICK [DURATION] [REASON]",
                           "ban NICK|ADDR[/BITS] [REASON]",

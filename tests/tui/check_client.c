@@ -1486,6 +1486,14 @@ START_TEST(test_clean_nick)
     ck_assert_ptr_nonnull(strstr(chatlog_at(&log2, 0)->text, "asking for Zo_"));
     client_free(&c2);
     chatlog_free(&log2);
+    /* A leading '_' is dropped: the note gives the rule that dropped it. */
+    ck_assert_int_eq(chatlog_init(&log2, 10), 0);
+    status_init(&st2);
+    client_init(&c2, &log2, &st2, "_ada");
+    ck_assert_str_eq(st2.nick, "ada");
+    ck_assert_ptr_nonnull(strstr(chatlog_at(&log2, 0)->text, "starting with a letter or digit"));
+    client_free(&c2);
+    chatlog_free(&log2);
 }
 END_TEST
 
