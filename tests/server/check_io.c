@@ -156,20 +156,30 @@ START_TEST(test_listen_errors)
 }
 END_TEST
 
-START_TEST(test_accept_formats_address)
+/* A listener on 127.0.0.1, a client connected to it (*s) and the
+ * server's side as net_accept() gives it (*fd, its address in addr). */
+static int accept_one(int *s, int *fd, char *addr, size_t acap)
 {
-    char bound[128], err[256], addr[ADDR_MAX];
+    char bound[128], err[256];
     int lfd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err);
     ck_assert_int_ge(lfd, 0);
-    int s = socket(AF_INET, SOCK_STREAM, 0);
+    *s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sin = {0};
     socklen_t len = sizeof sin;
     getsockname(lfd, (struct sockaddr *)&sin, &len);
-    ck_assert_int_eq(connect(s, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(connect(*s, (struct sockaddr *)&sin, sizeof sin), 0);
     struct pollfd p = {lfd, POLLIN, 0};
     ck_assert_int_eq(poll(&p, 1, 5000), 1);
-    int fd = net_accept(lfd, addr, sizeof addr);
-    ck_assert_int_ge(fd, 0);
+    *fd = net_accept(lfd, addr, acap);
+    ck_assert_int_ge(*fd, 0);
+    return lfd;
+}
+
+START_TEST(test_accept_formats_address)
+{
+    char addr[ADDR_MAX];
+    int s, fd;
+    int lfd = accept_one(&s, &fd, addr, sizeof addr);
     ck_assert(strncmp(addr, "127.0.0.1:", 10) == 0);
     ck_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
     close(fd);
@@ -196,18 +206,9 @@ static int sysctl_int(const char *path, int fallback)
  * reads can grow to megabytes. */
 START_TEST(test_accepted_socket_buffers_fixed)
 {
-    char bound[128], err[256], addr[ADDR_MAX];
-    int lfd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err);
-    ck_assert_int_ge(lfd, 0);
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {0};
-    socklen_t len = sizeof sin;
-    getsockname(lfd, (struct sockaddr *)&sin, &len);
-    ck_assert_int_eq(connect(s, (struct sockaddr *)&sin, sizeof sin), 0);
-    struct pollfd p = {lfd, POLLIN, 0};
-    ck_assert_int_eq(poll(&p, 1, 5000), 1);
-    int fd = net_accept(lfd, addr, sizeof addr);
-    ck_assert_int_ge(fd, 0);
+    char addr[ADDR_MAX];
+    int s, fd;
+    int lfd = accept_one(&s, &fd, addr, sizeof addr);
     int wmax = sysctl_int("/proc/sys/net/core/wmem_max", NET_SNDBUF);
     int rmax = sysctl_int("/proc/sys/net/core/rmem_max", NET_RCVBUF);
     int snd = 0, rcv = 0;
