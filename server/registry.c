@@ -260,7 +260,10 @@ void registry_who(struct server *srv, const struct client *self, int64_t now_ms,
     }
     pthread_mutex_lock(&srv->reg_lock);
     unsigned total = srv->nclients;
-    snprintf(lines[n++], sizeof lines[0], "%u connected (%u in the room):", total, srv->nroom);
+    if (total == 0) /* only the console can ask with nobody here */
+        snprintf(lines[n++], sizeof lines[0], "nobody is connected");
+    else
+        snprintf(lines[n++], sizeof lines[0], "%u connected (%u in the room):", total, srv->nroom);
     /* Oldest first (the list starts with the newest), in columns as wide
      * as the longest nick and address shown: it must read at 80 columns. */
     struct client *tail = srv->clients;

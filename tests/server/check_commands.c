@@ -278,6 +278,7 @@ static const char *console(const char *line)
 
 START_TEST(test_console)
 {
+    ck_assert_str_eq(console("who"), "nobody is connected\n");
     struct client *a = fx_framed("alice");
     struct client *b = fx_framed("bob");
     fx_drain(a);
