@@ -257,6 +257,24 @@ unsigned peers_count(struct peers *p)
     return n;
 }
 
+/* The chat tokens a connection from e starts with: a full bucket less
+ * what its closed connections still owe. */
+static int64_t peer_tokens(const struct peer *e, const struct peer_limits *lim, int64_t now_ms)
+{
+    int64_t full = (int64_t)RATE_BURST * 1000;
+    if (lim->rate == 0)
+        return full;
+    return full - debt_at(e->msg_debt, e->msg_ms, now_ms, lim->rate, 1);
+}
+
+int64_t peers_tokens(struct peers *p, const struct peer_limits *lim, struct peer *e, int64_t now_ms)
+{
+    pthread_mutex_lock(&p->lock);
+    int64_t t = peer_tokens(e, lim, now_ms);
+    pthread_mutex_unlock(&p->lock);
+    return t;
+}
+
 enum peer_verdict peers_admit(struct peers *p, const struct peer_limits *lim,
                               const struct cidr *addr, int64_t now_ms, struct peer **out,
                               int64_t *tokens, int64_t *retry_ms)
@@ -291,8 +309,7 @@ enum peer_verdict peers_admit(struct peers *p, const struct peer_limits *lim,
     if (v == PEER_OK) {
         e->conns++;
         *out = e;
-        if (lim->rate > 0)
-            *tokens -= debt_at(e->msg_debt, e->msg_ms, now_ms, lim->rate, 1);
+        *tokens = peer_tokens(e, lim, now_ms);
     }
     idle_touch(p, e);
     pthread_mutex_unlock(&p->lock);

@@ -417,6 +417,11 @@ void peer_prefix(const struct cidr *addr, struct cidr *key);
 enum peer_verdict peers_admit(struct peers *p, const struct peer_limits *lim,
                               const struct cidr *addr, int64_t now_ms, struct peer **out,
                               int64_t *tokens, int64_t *retry_ms);
+/* The chat tokens a connection from e would start with now: taken again
+ * when it joins, as a connection of e's that left meanwhile (a reconnect
+ * racing its own close) left them. */
+int64_t peers_tokens(struct peers *p, const struct peer_limits *lim, struct peer *e,
+                     int64_t now_ms);
 /* An admitted connection that was not served after all (the server was
  * full): as if it never came. */
 void peers_cancel(struct peers *p, struct peer *e);

@@ -335,6 +335,18 @@ static void session_join(struct client *c, enum dialect d, const char *want)
     }
     registry_enter_locked(srv, c);
     users = srv->nroom;
+    if (c->peer != NULL && srv->cfg.rate > 0) {
+        /* Its tokens again, now that it is counted in the room: one of its
+         * address's connections that left since it was accepted (a
+         * reconnect racing its own close) has left them by now, as
+         * session_end gives them back before it leaves the room; one
+         * still here is another in the room at once. */
+        struct peer_limits lim = {.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
+        rate_refill(c, now);
+        int64_t t = peers_tokens(&srv->acc.peers, &lim, c->peer, now);
+        if (t < c->tokens)
+            c->tokens = t;
+    }
     const char *told = c->provisional ? c->asked : c->nick;
     if (d == DIALECT_FRAMED) {
         struct msg w = {.type = MSG_WELCOME,
@@ -473,11 +485,10 @@ void session_end(struct client *c)
     if (c->refused > 0) /* it left in the middle of a flood */
         log_event(c->srv, c, "slowed down: %u message%s refused", c->refused,
                   c->refused == 1 ? " was" : "s were");
-    session_leave(c, reason);
-    registry_remove(c->srv, c);
     if (c->peer != NULL) {
         /* What it leaves of its chat tokens, its address's next connection
-         * starts with (peers_leave). */
+         * starts with (peers_leave): given back before it leaves the room,
+         * so that one who joins after it left finds them (session_join). */
         struct server *srv = c->srv;
         struct peer_limits lim = {.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
         int64_t now = server_now_ms(srv);
@@ -485,6 +496,8 @@ void session_end(struct client *c)
         peers_leave(&srv->acc.peers, &lim, c->peer, c->tokens, now);
         c->peer = NULL;
     }
+    session_leave(c, reason);
+    registry_remove(c->srv, c);
     resume_detach(&c->srv->resume, c->resume, server_now_ms(c->srv));
     c->resume = NULL;
     if (c->ever_joined)
