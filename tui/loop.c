@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "chatlog.h"
-#include "client.h"
+#include "chat.h"
 #include "editline.h"
 #include "net.h"
 #include "secret.h"
@@ -37,14 +37,14 @@ enum {
 };
 
 struct app {
-    struct options opt;
+    struct client_opts opt;
     char host[256];
     char port[16];
     struct chatlog log;
     struct logview lv;
     struct status st;
     struct editline ed;
-    struct client cl;
+    struct chat cl;
     struct net net;
     struct view view;
     int64_t now;
@@ -99,7 +99,7 @@ long long loop_now_ms(void)
 static void app_clock(struct app *a)
 {
     a->now = loop_now_ms();
-    client_clock(&a->cl, a->now, (int64_t)time(NULL));
+    chat_clock(&a->cl, a->now, (int64_t)time(NULL));
 }
 
 /* 16 hex digits from the kernel's random source, naming this process to
@@ -143,7 +143,7 @@ static void schedule_retry(struct app *a, const char *reason)
     status_set_reason(&a->st, reason);
     char note[700];
     snprintf(note, sizeof(note), "%s: %s; retrying in %u s", a->st.server, reason, d);
-    client_note(&a->cl, ENTRY_LOCAL, note);
+    chat_note(&a->cl, ENTRY_LOCAL, note);
 }
 
 /* rc -2: retrying is pointless (no such name or service); -1: retry later. */
@@ -152,7 +152,7 @@ static void connect_failed(struct app *a, int rc, const char *err)
     if (rc == -2) {
         a->st.state = CONN_FAILED;
         status_set_reason(&a->st, err);
-        client_note(&a->cl, ENTRY_ERR, err);
+        chat_note(&a->cl, ENTRY_ERR, err);
         return;
     }
     schedule_retry(a, err);
@@ -163,14 +163,14 @@ static void start_connect(struct app *a)
     char err[200];
     a->retry_at = -1;
     a->st.state = CONN_CONNECTING;
-    client_set_server(&a->cl, a->host, a->port); /* whose password the HELLO may carry */
+    chat_set_server(&a->cl, a->host, a->port); /* whose password the HELLO may carry */
     int rc = net_start(&a->net, a->host, a->port, a->now, err, sizeof(err));
     if (rc < 0) {
         connect_failed(a, rc, err);
         return;
     }
     if (!a->net.connecting)
-        client_on_connect(&a->cl);
+        chat_on_connect(&a->cl);
 }
 
 static void drop_connection(struct app *a, const char *reason)
@@ -178,7 +178,7 @@ static void drop_connection(struct app *a, const char *reason)
     net_close(&a->net);
     if (a->quitting)
         return; /* the end we asked for: no reconnecting */
-    client_on_disconnect(&a->cl, reason);
+    chat_on_disconnect(&a->cl, reason);
     if (a->cl.refused) {
         /* What it said before closing shows no chat server: the client
          * said so; the status stays "failed" until /reconnect or /connect. */
@@ -193,14 +193,14 @@ static void flush_output(struct app *a);
 static void password_ask(struct app *a);
 
 /* Leaves the current connection on the user's word (/connect, /reconnect):
- * the goodbye client_submit queued goes out if it fits now. */
+ * the goodbye chat_submit queued goes out if it fits now. */
 static void leave_connection(struct app *a, const char *reason)
 {
     if (a->net.fd < 0)
         return;
     flush_output(a);
     net_close(&a->net);
-    client_on_disconnect(&a->cl, reason);
+    chat_on_disconnect(&a->cl, reason);
 }
 
 /* The user acted (typed a message) while offline. A retry waiting out its
@@ -216,7 +216,7 @@ static void retry_now(struct app *a)
         char note[120];
         snprintf(note, sizeof(note), "the server asked to wait; trying again in %u s",
                  a->st.retry_in);
-        client_note(&a->cl, ENTRY_LOCAL, note);
+        chat_note(&a->cl, ENTRY_LOCAL, note);
     } else if (a->retry_at >= 0) {
         start_connect(a);
     } else if (a->st.state == CONN_FAILED && a->net.fd < 0) {
@@ -225,19 +225,19 @@ static void retry_now(struct app *a)
                  "not connected (%s); /reconnect tries again, /connect HOST [PORT] goes "
                  "elsewhere",
                  a->st.reason[0] ? a->st.reason : "failed");
-        client_note(&a->cl, ENTRY_LOCAL, note);
+        chat_note(&a->cl, ENTRY_LOCAL, note);
     }
 }
 
-static void do_action(struct app *a, enum client_action act)
+static void do_action(struct app *a, enum chat_action act)
 {
     switch (act) {
-    case CLIENT_QUIT:
+    case CHAT_QUIT:
         /* A second request (Ctrl-C twice) does not wait any more. */
         a->quit_deadline = a->quitting ? a->now : a->now + QUIT_FLUSH_MS;
         a->quitting = true;
         break;
-    case CLIENT_CONNECT:
+    case CHAT_CONNECT:
         snprintf(a->host, sizeof(a->host), "%s", a->cl.connect_host);
         snprintf(a->port, sizeof(a->port), "%s", a->cl.connect_port);
         leave_connection(a, "switching server");
@@ -245,47 +245,47 @@ static void do_action(struct app *a, enum client_action act)
         net_backoff_reset(&a->net);
         start_connect(a);
         break;
-    case CLIENT_RECONNECT: {
+    case CHAT_RECONNECT: {
         leave_connection(a, "reconnecting");
         char note[400];
         snprintf(note, sizeof(note), "connecting to %s again", a->st.server);
-        client_note(&a->cl, ENTRY_LOCAL, note);
+        chat_note(&a->cl, ENTRY_LOCAL, note);
         net_backoff_reset(&a->net);
         start_connect(a);
         break;
     }
-    case CLIENT_RETRY_NOW:
+    case CHAT_RETRY_NOW:
         retry_now(a);
         break;
-    case CLIENT_CLEAR:
+    case CHAT_CLEAR:
         logview_bottom(&a->lv);
         a->seen_seq = a->log.next_seq - 1;
         break;
-    case CLIENT_ASK_PASTE:
+    case CHAT_ASK_PASTE:
         a->asking = true;
         snprintf(a->ask, sizeof(a->ask), "Send %zu pasted lines? (y/n)", a->cl.npaste);
         break;
-    case CLIENT_DISCONNECT:
+    case CHAT_DISCONNECT:
         drop_connection(a, a->cl.drop_reason ? a->cl.drop_reason : "no answer from the server");
         break;
-    case CLIENT_GIVE_UP:
+    case CHAT_GIVE_UP:
         /* The server refused the password: it would refuse it again, ever
          * more slowly. The status stays "failed: ..." until /connect. */
         net_close(&a->net);
-        client_on_disconnect(&a->cl, a->st.reason);
+        chat_on_disconnect(&a->cl, a->st.reason);
         a->retry_at = -1;
         a->st.state = CONN_FAILED;
         break;
-    case CLIENT_ASK_PASSWORD:
+    case CHAT_ASK_PASSWORD:
         /* As above, but a password typed now may get in. */
         net_close(&a->net);
-        client_on_disconnect(&a->cl, a->st.reason);
+        chat_on_disconnect(&a->cl, a->st.reason);
         a->retry_at = -1;
         a->st.state = CONN_FAILED;
         if (!a->quitting)
             password_ask(a);
         break;
-    case CLIENT_NONE:
+    case CHAT_NONE:
     default:
         break;
     }
@@ -298,7 +298,7 @@ static void on_socket(struct app *a, short revents)
         bool timed_out = !(revents & (POLLIN | POLLOUT | POLLERR | POLLHUP));
         int rc = net_finish(&a->net, a->now, timed_out, err, sizeof(err));
         if (rc == 1)
-            client_on_connect(&a->cl);
+            chat_on_connect(&a->cl);
         else if (rc < 0)
             connect_failed(a, rc, err);
         return;
@@ -308,7 +308,7 @@ static void on_socket(struct app *a, short revents)
         for (int i = 0; i < READS_PER_TURN; i++) {
             ssize_t r = net_read(&a->net, buf, sizeof(buf));
             if (r > 0) {
-                do_action(a, client_on_bytes(&a->cl, buf, (size_t)r));
+                do_action(a, chat_on_bytes(&a->cl, buf, (size_t)r));
                 if (a->net.fd < 0)
                     return;
                 continue;
@@ -329,12 +329,12 @@ static void on_socket(struct app *a, short revents)
 static void flush_output(struct app *a)
 {
     size_t len;
-    const char *out = client_output(&a->cl, &len);
+    const char *out = chat_output(&a->cl, &len);
     if (a->net.fd < 0 || a->net.connecting || len == 0)
         return;
     ssize_t w = net_write(&a->net, out, len);
     if (w > 0) {
-        client_consume(&a->cl, (size_t)w);
+        chat_consume(&a->cl, (size_t)w);
     } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
         char err[200];
         snprintf(err, sizeof(err), "send: %s", strerror(errno));
@@ -346,7 +346,7 @@ static void flush_output(struct app *a)
 
 /* The server wants a password we do not have (or refused ours): it is
  * typed on the input line, shown as stars, and goes from there to the
- * model (client_set_typed_password) for this server only. It never enters
+ * model (chat_set_typed_password) for this server only. It never enters
  * the edit line, so never its history, and is wiped as soon as it is
  * handed over or the prompt is cancelled. */
 
@@ -368,7 +368,7 @@ static void password_ask(struct app *a)
     snprintf(note, sizeof(note),
              "%s %s: type it below (it is not shown); Enter connects, Esc cancels",
              wrong ? "wrong password for" : "a password is needed for", a->st.server);
-    client_note(&a->cl, ENTRY_LOCAL, note);
+    chat_note(&a->cl, ENTRY_LOCAL, note);
     a->pw.active = true;
     a->pw.in_paste = false;
     secret_clear(&a->pw.text);
@@ -387,10 +387,10 @@ static void password_submit(struct app *a)
 {
     if (a->pw.text.len == 0)
         return; /* nothing typed yet: an empty password is no answer */
-    int rc = client_set_typed_password(&a->cl, a->pw.text.buf);
+    int rc = chat_set_typed_password(&a->cl, a->pw.text.buf);
     password_end(a);
     if (rc < 0) {
-        client_note(&a->cl, ENTRY_ERR, "password: too long; not sent");
+        chat_note(&a->cl, ENTRY_ERR, "password: too long; not sent");
         return;
     }
     net_backoff_reset(&a->net);
@@ -403,7 +403,7 @@ static void password_cancel(struct app *a)
     char note[400];
     snprintf(note, sizeof(note), "no password given: not connected (/connect %s %s tries again)",
              a->host, a->port);
-    client_note(&a->cl, ENTRY_LOCAL, note);
+    chat_note(&a->cl, ENTRY_LOCAL, note);
 }
 
 static void password_key(struct app *a, const struct tkey *k)
@@ -484,7 +484,7 @@ static void paste_end(struct app *a)
 {
     a->in_paste = false;
     if (a->paste_cut)
-        client_note(&a->cl, ENTRY_ERR, "paste: only its first MiB was kept");
+        chat_note(&a->cl, ENTRY_ERR, "paste: only its first MiB was kept");
     a->paste_cut = false;
     if (a->paste_len == 0)
         return;
@@ -502,10 +502,10 @@ static void paste_end(struct app *a)
             memcpy(all + before, a->paste, a->paste_len);
             memcpy(all + before + a->paste_len, a->ed.buf + a->ed.cur, after);
             editline_clear(&a->ed);
-            enum client_action act =
-                client_paste(&a->cl, all, before + a->paste_len + after, one_line);
+            enum chat_action act =
+                chat_paste(&a->cl, all, before + a->paste_len + after, one_line);
             free(all);
-            if (act == CLIENT_ASK_PASTE && one_line) {
+            if (act == CHAT_ASK_PASTE && one_line) {
                 a->asking = true;
                 snprintf(a->ask, sizeof(a->ask), "Long paste: send as %zu messages? (y/n)",
                          a->cl.npaste);
@@ -513,7 +513,7 @@ static void paste_end(struct app *a)
                 do_action(a, act);
             }
         } else {
-            client_note(&a->cl, ENTRY_ERR, "paste: out of memory; not pasted");
+            chat_note(&a->cl, ENTRY_ERR, "paste: out of memory; not pasted");
         }
     }
     a->paste_len = 0;
@@ -550,13 +550,13 @@ static void on_key(struct app *a, const struct tkey *k)
     if (a->asking) {
         if (k->type == TK_CHAR && (k->ch == 'y' || k->ch == 'Y')) {
             a->asking = false;
-            client_paste_answer(&a->cl, true);
+            chat_paste_answer(&a->cl, true);
             if (!a->cl.online && a->cl.npend > 0)
                 retry_now(a); /* the pasted lines wait for a connection */
         } else if ((k->type == TK_CHAR && (k->ch == 'n' || k->ch == 'N')) || k->type == TK_ESC ||
                    (k->type == TK_CTRL && k->ch == 'c')) {
             a->asking = false;
-            client_paste_answer(&a->cl, false);
+            chat_paste_answer(&a->cl, false);
         }
         return;
     }
@@ -566,14 +566,14 @@ static void on_key(struct app *a, const struct tkey *k)
          * once per line rather than drop characters in silence. */
         if (!editline_insert(&a->ed, u, text_encode(k->ch, u)) && !a->line_full) {
             a->line_full = true;
-            client_note(&a->cl, ENTRY_ERR, "the input line is full: the rest was not typed");
+            chat_note(&a->cl, ENTRY_ERR, "the input line is full: the rest was not typed");
         }
         break;
     case TK_ENTER: {
         a->line_full = false;
         char *line = editline_take(&a->ed);
         if (line) {
-            do_action(a, client_submit(&a->cl, line));
+            do_action(a, chat_submit(&a->cl, line));
             free(line);
         }
         logview_bottom(&a->lv); /* what was typed is at the bottom */
@@ -588,8 +588,8 @@ static void on_key(struct app *a, const struct tkey *k)
             editline_insert(&a->ed, " ", 1);
             break;
         }
-        const char *cands[CLIENT_NICKS_MAX + 32];
-        size_t n = client_completions(&a->cl, cands, sizeof(cands) / sizeof(*cands));
+        const char *cands[CHAT_NICKS_MAX + 32];
+        size_t n = chat_completions(&a->cl, cands, sizeof(cands) / sizeof(*cands));
         editline_complete(&a->ed, cands, n);
         break;
     }
@@ -694,11 +694,11 @@ static void on_key(struct app *a, const struct tkey *k)
             break;
         }
         case 'c':
-            do_action(a, client_submit(&a->cl, "/quit"));
+            do_action(a, chat_submit(&a->cl, "/quit"));
             break;
         case 'd':
             if (a->ed.len == 0)
-                do_action(a, client_submit(&a->cl, "/quit"));
+                do_action(a, chat_submit(&a->cl, "/quit"));
             else
                 editline_delete(&a->ed);
             break;
@@ -732,7 +732,7 @@ static void account_new_entries(struct app *a)
 
 static int64_t next_timeout(struct app *a)
 {
-    int64_t t = client_next_timeout(&a->cl);
+    int64_t t = chat_next_timeout(&a->cl);
     if (a->retry_at >= 0) {
         /* Wake on each second boundary to count the retry down. */
         int64_t d = (a->retry_at - a->now) % 1000;
@@ -758,7 +758,7 @@ static void on_timers(struct app *a)
     }
     if (a->net.connecting && a->now >= a->net.deadline_ms)
         on_socket(a, 0);
-    do_action(a, client_tick(&a->cl));
+    do_action(a, chat_tick(&a->cl));
     bool connected = a->st.state == CONN_CONNECTED;
     if (connected && !a->was_connected)
         net_backoff_reset(&a->net);
@@ -788,14 +788,14 @@ static int setup_signals(void)
 static void app_free(struct app *a)
 {
     net_close(&a->net);
-    client_free(&a->cl);
+    chat_free(&a->cl);
     secret_clear(&a->pw.text);
     editline_free(&a->ed);
     chatlog_free(&a->log);
     free(a->paste);
 }
 
-int loop_run(const struct options *opt)
+int loop_run(const struct client_opts *opt)
 {
     static struct app app;
     struct app *a = &app;
@@ -812,15 +812,15 @@ int loop_run(const struct options *opt)
     }
     status_init(&a->st);
     editline_init(&a->ed);
-    client_init(&a->cl, &a->log, &a->st, opt->nick);
-    if (opt->password && client_set_password(&a->cl, opt->password, opt->host, opt->port) < 0) {
-        fprintf(stderr, "sockchat: password: longer than %d bytes\n", CLIENT_PASSWORD_MAX);
+    chat_init(&a->cl, &a->log, &a->st, opt->nick);
+    if (opt->password && chat_set_password(&a->cl, opt->password, opt->host, opt->port) < 0) {
+        fprintf(stderr, "sockchat: password: longer than %d bytes\n", CHAT_PASSWORD_MAX);
         app_free(a);
         return EX_USAGE;
     }
     char token[17];
     if (session_token(token, sizeof token) == 0)
-        client_set_session(&a->cl, token);
+        chat_set_session(&a->cl, token);
     net_init(&a->net);
     set_server_text(a);
     if (setup_signals() < 0) {
@@ -836,7 +836,7 @@ int loop_run(const struct options *opt)
     atexit(view_close); /* any exit() restores the terminal */
 
     app_clock(a);
-    client_note(&a->cl, ENTRY_LOCAL, "sockchat " SOCKCHAT_VERSION ": /help for keys and commands");
+    chat_note(&a->cl, ENTRY_LOCAL, "sockchat " SOCKCHAT_VERSION ": /help for keys and commands");
     start_connect(a);
 
     for (;;) {
@@ -850,7 +850,7 @@ int loop_run(const struct options *opt)
         view_draw(&a->view, &scr);
 
         size_t outlen;
-        client_output(&a->cl, &outlen);
+        chat_output(&a->cl, &outlen);
         if (a->quitting) {
             /* Leave politely: send what is queued (the /quit), half-close,
              * and wait briefly for the server to close, so it sees a quit
@@ -887,7 +887,7 @@ int loop_run(const struct options *opt)
                     view_resize(&a->view);
                 } else {
                     /* SIGINT, SIGTERM, SIGHUP: leave cleanly. */
-                    do_action(a, client_submit(&a->cl, "/quit"));
+                    do_action(a, chat_submit(&a->cl, "/quit"));
                     if (sigs[i] == SIGHUP)
                         a->quit_deadline = a->now; /* the terminal is gone */
                 }
@@ -915,7 +915,7 @@ int loop_run(const struct options *opt)
          * POLLHUP itself must end the client, after the keys still queued
          * were read; otherwise we would spin on it forever. */
         if (rc > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))) {
-            do_action(a, client_submit(&a->cl, "/quit"));
+            do_action(a, chat_submit(&a->cl, "/quit"));
             a->quit_deadline = a->now;
         }
         on_timers(a);

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-struct options {
+struct client_opts {
     const char *host;
     const char *port;
     const char *nick;
@@ -17,10 +17,10 @@ struct options {
 };
 
 /* Runs the curses client until the user quits; returns a sysexits code. */
-int loop_run(const struct options *opt);
+int loop_run(const struct client_opts *opt);
 
 /* Runs the line client (--plain, or no terminal); returns a sysexits code. */
-int plain_run(const struct options *opt);
+int plain_run(const struct client_opts *opt);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long loop_now_ms(void);

@@ -19,7 +19,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "chat.h"
 #include "hostport.h"
 #include "loop.h"
 #include "secret.h"
@@ -131,8 +131,8 @@ static bool port_ok(const char *p)
 
 int main(int argc, char **argv)
 {
-    struct options opt = {0};
-    static char password[CLIENT_PASSWORD_MAX + 1];
+    struct client_opts opt = {0};
+    static char password[CHAT_PASSWORD_MAX + 1];
     const char *password_file = NULL;
     bool plain = false, no_color = false;
     const char *pos[2] = {NULL, NULL};
@@ -215,9 +215,9 @@ int main(int argc, char **argv)
     } else {
         const char *p = getenv("SOCKCHAT_PASSWORD");
         if (p && p[0]) {
-            if (strlen(p) > CLIENT_PASSWORD_MAX || strpbrk(p, "\r\n")) {
+            if (strlen(p) > CHAT_PASSWORD_MAX || strpbrk(p, "\r\n")) {
                 fprintf(stderr, "sockchat: SOCKCHAT_PASSWORD: want one line of at most %d bytes\n",
-                        CLIENT_PASSWORD_MAX);
+                        CHAT_PASSWORD_MAX);
                 return EX_USAGE;
             }
             opt.password = p;

@@ -228,7 +228,7 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
 
 /* Connects (blocking, with net.c's timeout); returns 0 or a sysexits code
  * after saying what failed. */
-static int plain_connect(struct plain *p, const struct options *opt)
+static int plain_connect(struct plain *p, const struct client_opts *opt)
 {
     char err[200];
     if (net_start(&p->net, opt->host, opt->port, loop_now_ms(), err, sizeof(err)) < 0) {
@@ -274,7 +274,7 @@ static int plain_send_auth(struct plain *p, const char *password)
 /* The server needs a password and none was given: ask on the terminal,
  * echo off, and send it. Returns 0 or a sysexits code after saying what
  * failed (EX_NOPERM when the user gave none). */
-static int plain_ask_password(struct plain *p, const struct options *opt)
+static int plain_ask_password(struct plain *p, const struct client_opts *opt)
 {
     char prompt[300];
     bool v6 = strchr(opt->host, ':') != NULL;
@@ -307,7 +307,7 @@ static int plain_ask_password(struct plain *p, const struct options *opt)
  * out for a while after a wrong one): the server closes, so connect again
  * and ask again, or wait as long as it says and try the same one. Returns
  * 0 or a sysexits code after saying why it gives up. */
-static int plain_retry_password(struct plain *p, const struct options *opt)
+static int plain_retry_password(struct plain *p, const struct client_opts *opt)
 {
     bool wrong = p->refused;
     unsigned wait_s = p->wait_s ? p->wait_s : 1;
@@ -346,7 +346,7 @@ static int plain_retry_password(struct plain *p, const struct options *opt)
     return wrong ? plain_ask_password(p, opt) : plain_send_auth(p, p->pw.buf);
 }
 
-int plain_run(const struct options *opt)
+int plain_run(const struct client_opts *opt)
 {
     struct plain p;
     memset(&p, 0, sizeof(p));

@@ -1,5 +1,5 @@
-/* client: the protocol state machine of the curses client (see client.h). */
-#include "client.h"
+/* chat: the protocol state machine of the curses client (see chat.h). */
+#include "chat.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,7 +34,7 @@ static const char *const help_lines[] = {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static void add_entry(struct client *c, enum entry_kind kind, int64_t time, const char *nick,
+static void add_entry(struct chat *c, enum entry_kind kind, int64_t time, const char *nick,
                       const char *text, size_t text_len)
 {
     /* Never trust the server: everything shown goes through the sanitiser. */
@@ -50,29 +50,29 @@ static void add_entry(struct client *c, enum entry_kind kind, int64_t time, cons
     chatlog_append(c->log, kind, time, nick ? safe_nick : NULL, safe_text);
 }
 
-void client_note(struct client *c, enum entry_kind kind, const char *text)
+void chat_note(struct chat *c, enum entry_kind kind, const char *text)
 {
     add_entry(c, kind, c->wall, NULL, text, strlen(text));
 }
 
-static void notef(struct client *c, enum entry_kind kind, const char *fmt, ...)
+static void notef(struct chat *c, enum entry_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void notef(struct client *c, enum entry_kind kind, const char *fmt, ...)
+static void notef(struct chat *c, enum entry_kind kind, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    client_note(c, kind, buf);
+    chat_note(c, kind, buf);
 }
 
-/* Queues bytes for the server. Past CLIENT_OUT_MAX nothing more is queued
- * and c->out_full says the connection must go (see client.h). */
-static bool out_put(struct client *c, const char *s, size_t n)
+/* Queues bytes for the server. Past CHAT_OUT_MAX nothing more is queued
+ * and c->out_full says the connection must go (see chat.h). */
+static bool out_put(struct chat *c, const char *s, size_t n)
 {
-    if (c->out_full || n > CLIENT_OUT_MAX - c->out_len) {
+    if (c->out_full || n > CHAT_OUT_MAX - c->out_len) {
         c->out_full = true;
         return false;
     }
@@ -99,14 +99,14 @@ static bool out_put(struct client *c, const char *s, size_t n)
 }
 
 /* Drops what is queued, leaving none of it (a password) in memory. */
-static void out_drop(struct client *c)
+static void out_drop(struct chat *c)
 {
     if (c->out)
         secret_wipe(c->out, c->out_len);
     c->out_len = 0;
 }
 
-static void send_framed(struct client *c, const struct msg *m)
+static void send_framed(struct chat *c, const struct msg *m)
 {
     char buf[LINE_MAX_BYTES + 64];
     int n = msg_encode(buf, sizeof(buf), m);
@@ -114,7 +114,7 @@ static void send_framed(struct client *c, const struct msg *m)
         out_put(c, buf, (size_t)n);
 }
 
-static void send_msg(struct client *c, uint64_t id, const char *text)
+static void send_msg(struct chat *c, uint64_t id, const char *text)
 {
     struct msg m = {.type = MSG_MSG, .id = id, .text = text};
     send_framed(c, &m);
@@ -122,26 +122,26 @@ static void send_msg(struct client *c, uint64_t id, const char *text)
 
 /* Sends text to a plain server: a line, or for a tutorial-style server
  * that answers without newlines, the bare text as its client does. */
-static void send_plain(struct client *c, const char *text)
+static void send_plain(struct chat *c, const char *text)
 {
     out_put(c, text, strlen(text));
     if (!c->raw)
         out_put(c, "\n", 1);
 }
 
-static bool ready(const struct client *c)
+static bool ready(const struct chat *c)
 {
     return c->online && c->dialect != DIALECT_UNKNOWN;
 }
 
-static void update_pending_status(struct client *c)
+static void update_pending_status(struct chat *c)
 {
     c->st->pending = (unsigned)c->npend;
 }
 
 /* ---- nicks ------------------------------------------------------------ */
 
-static ssize_t nick_find(const struct client *c, const char *nick)
+static ssize_t nick_find(const struct chat *c, const char *nick)
 {
     for (size_t i = 0; i < c->nnicks; i++)
         if (strcasecmp(c->nicks[i], nick) == 0)
@@ -149,13 +149,13 @@ static ssize_t nick_find(const struct client *c, const char *nick)
     return -1;
 }
 
-static void nick_add(struct client *c, const char *nick)
+static void nick_add(struct chat *c, const char *nick)
 {
     if (!nick_valid(nick, strlen(nick)) || nick_find(c, nick) >= 0)
         return;
-    if (c->nnicks == CLIENT_NICKS_MAX) {
+    if (c->nnicks == CHAT_NICKS_MAX) {
         free(c->nicks[0]);
-        memmove(c->nicks, c->nicks + 1, (CLIENT_NICKS_MAX - 1) * sizeof(char *));
+        memmove(c->nicks, c->nicks + 1, (CHAT_NICKS_MAX - 1) * sizeof(char *));
         c->nnicks--;
     }
     char *copy = strdup(nick);
@@ -163,7 +163,7 @@ static void nick_add(struct client *c, const char *nick)
         c->nicks[c->nnicks++] = copy;
 }
 
-static void nick_remove(struct client *c, const char *nick)
+static void nick_remove(struct chat *c, const char *nick)
 {
     ssize_t i = nick_find(c, nick);
     if (i < 0)
@@ -173,7 +173,7 @@ static void nick_remove(struct client *c, const char *nick)
     c->nnicks--;
 }
 
-void client_clean_nick(const char *in, char *out, size_t cap)
+void chat_clean_nick(const char *in, char *out, size_t cap)
 {
     size_t n = 0;
     for (const char *p = in ? in : ""; *p && n < NICK_MAX && n + 1 < cap; p++) {
@@ -192,7 +192,7 @@ void client_clean_nick(const char *in, char *out, size_t cap)
         out[n] = '\0';
 }
 
-size_t client_completions(const struct client *c, const char **cands, size_t max)
+size_t chat_completions(const struct chat *c, const char **cands, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < sizeof(commands) / sizeof(*commands) && n < max; i++)
@@ -205,12 +205,12 @@ size_t client_completions(const struct client *c, const char **cands, size_t max
 
 /* ---- life cycle ------------------------------------------------------- */
 
-int client_init(struct client *c, struct chatlog *log, struct status *st, const char *nick)
+int chat_init(struct chat *c, struct chatlog *log, struct status *st, const char *nick)
 {
     memset(c, 0, sizeof(*c));
     c->log = log;
     c->st = st;
-    client_clean_nick(nick, c->want_nick, sizeof(c->want_nick));
+    chat_clean_nick(nick, c->want_nick, sizeof(c->want_nick));
     snprintf(st->nick, sizeof(st->nick), "%s", c->want_nick);
     if (nick != NULL && nick[0] != '\0' && strcmp(nick, c->want_nick) != 0)
         notef(c, ENTRY_LOCAL,
@@ -220,11 +220,11 @@ int client_init(struct client *c, struct chatlog *log, struct status *st, const 
     linebuf_init(&c->lb, (size_t)2 * LINE_MAX_BYTES);
     c->next_id = 1;
     c->ping_sent_ms = -1;
-    c->tokens = CLIENT_RATE_BURST;
+    c->tokens = CHAT_RATE_BURST;
     return 0;
 }
 
-static void paste_drop(struct client *c)
+static void paste_drop(struct chat *c)
 {
     for (size_t i = 0; i < c->npaste; i++)
         free(c->paste[i]);
@@ -233,7 +233,7 @@ static void paste_drop(struct client *c)
     c->npaste = 0;
 }
 
-void client_free(struct client *c)
+void chat_free(struct chat *c)
 {
     linebuf_free(&c->lb);
     free(c->rx);
@@ -248,7 +248,7 @@ void client_free(struct client *c)
     secret_wipe(c, sizeof(*c)); /* the passwords with the rest */
 }
 
-void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s)
+void chat_clock(struct chat *c, int64_t mono_ms, int64_t wall_s)
 {
     c->now_ms = mono_ms;
     c->wall = wall_s;
@@ -256,17 +256,17 @@ void client_clock(struct client *c, int64_t mono_ms, int64_t wall_s)
 
 /* ---- passwords ------------------------------------------------------- */
 
-static void password_forget(struct client_password *pw)
+static void password_forget(struct chat_password *pw)
 {
     secret_wipe(pw, sizeof(*pw));
 }
 
-static int password_keep(struct client_password *pw, const char *password, const char *host,
+static int password_keep(struct chat_password *pw, const char *password, const char *host,
                          const char *port)
 {
     size_t n = strlen(password);
     password_forget(pw);
-    if (n > CLIENT_PASSWORD_MAX || strpbrk(password, "\r\n") || strlen(host) >= sizeof(pw->host) ||
+    if (n > CHAT_PASSWORD_MAX || strpbrk(password, "\r\n") || strlen(host) >= sizeof(pw->host) ||
         strlen(port) >= sizeof(pw->port))
         return -1;
     memcpy(pw->text, password, n + 1);
@@ -279,7 +279,7 @@ static int password_keep(struct client_password *pw, const char *password, const
  * (names are not case-sensitive; nothing is resolved, so "localhost" and
  * "127.0.0.1" differ, as do a name and its address: a name can point
  * elsewhere tomorrow) and the same port number ("5000" is "05000"). */
-static bool password_for(const struct client_password *pw, const char *host, const char *port)
+static bool password_for(const struct chat_password *pw, const char *host, const char *port)
 {
     if (pw->text[0] == '\0' || strcasecmp(pw->host, host) != 0)
         return false;
@@ -290,17 +290,17 @@ static bool password_for(const struct client_password *pw, const char *host, con
     return a == b;
 }
 
-int client_set_password(struct client *c, const char *password, const char *host, const char *port)
+int chat_set_password(struct chat *c, const char *password, const char *host, const char *port)
 {
     return password_keep(&c->given, password, host, port);
 }
 
-int client_set_typed_password(struct client *c, const char *password)
+int chat_set_typed_password(struct chat *c, const char *password)
 {
     return password_keep(&c->typed, password, c->host, c->port);
 }
 
-void client_set_server(struct client *c, const char *host, const char *port)
+void chat_set_server(struct chat *c, const char *host, const char *port)
 {
     snprintf(c->host, sizeof(c->host), "%s", host);
     snprintf(c->port, sizeof(c->port), "%s", port);
@@ -309,7 +309,7 @@ void client_set_server(struct client *c, const char *host, const char *port)
         password_forget(&c->typed);
 }
 
-int client_set_session(struct client *c, const char *token)
+int chat_set_session(struct chat *c, const char *token)
 {
     if (!msg_session_token_ok(token)) {
         c->session[0] = '\0';
@@ -319,7 +319,7 @@ int client_set_session(struct client *c, const char *token)
     return 0;
 }
 
-void client_on_connect(struct client *c)
+void chat_on_connect(struct chat *c)
 {
     c->online = true;
     c->conn_no++;
@@ -350,7 +350,7 @@ void client_on_connect(struct client *c)
      * else). A plain server that is not sockchat sees it too: it was given
      * for this address, and there is no way to know the server first. It
      * goes to no other address: after a /connect elsewhere the HELLO has
-     * none, and a server that wants one asks (CLIENT_ASK_PASSWORD). */
+     * none, and a server that wants one asks (CHAT_ASK_PASSWORD). */
     const char *pw = NULL;
     c->hello_typed = password_for(&c->typed, c->host, c->port);
     if (c->hello_typed)
@@ -366,9 +366,9 @@ void client_on_connect(struct client *c)
     secret_wipe(line, sizeof(line));
 }
 
-static void first_reply(struct client *c, bool complete);
+static void first_reply(struct chat *c, bool complete);
 
-void client_on_disconnect(struct client *c, const char *reason)
+void chat_on_disconnect(struct chat *c, const char *reason)
 {
     /* Bytes held back for a decision (a line that never ended) are what the
      * server last said: an SSH server closing after its banner, a reply. */
@@ -400,19 +400,19 @@ void client_on_disconnect(struct client *c, const char *reason)
 
 /* ---- sending own messages --------------------------------------------- */
 
-static void refill(struct client *c)
+static void refill(struct chat *c)
 {
     int64_t dt = c->now_ms - c->tokens_ms;
     if (dt <= 0)
         return;
-    c->tokens += (double)dt * CLIENT_RATE_PER_S / 1000.0;
-    if (c->tokens > CLIENT_RATE_BURST)
-        c->tokens = CLIENT_RATE_BURST;
+    c->tokens += (double)dt * CHAT_RATE_PER_S / 1000.0;
+    if (c->tokens > CHAT_RATE_BURST)
+        c->tokens = CHAT_RATE_BURST;
     c->tokens_ms = c->now_ms;
 }
 
 /* Sends whatever pending messages may go now, in order. */
-static void flush_pending(struct client *c)
+static void flush_pending(struct chat *c)
 {
     if (!ready(c))
         return;
@@ -424,9 +424,9 @@ static void flush_pending(struct client *c)
                 return; /* a tutorial server: one message in flight at a time */
             continue;
         }
-        if (c->out_len >= CLIENT_OUT_LOW) {
+        if (c->out_len >= CHAT_OUT_LOW) {
             /* The server reads slowly: the rest follow as it does
-             * (client_consume), and never count towards CLIENT_OUT_MAX. */
+             * (chat_consume), and never count towards CHAT_OUT_MAX. */
             c->out_blocked = true;
             return;
         }
@@ -448,9 +448,9 @@ static void flush_pending(struct client *c)
     }
 }
 
-static void queue_own(struct client *c, enum entry_kind kind, const char *shown, const char *wire)
+static void queue_own(struct chat *c, enum entry_kind kind, const char *shown, const char *wire)
 {
-    if (c->npend == CLIENT_PENDING_MAX) {
+    if (c->npend == CHAT_PENDING_MAX) {
         notef(c, ENTRY_ERR, "too many messages waiting; not sent: %s", shown);
         return;
     }
@@ -470,7 +470,7 @@ static void queue_own(struct client *c, enum entry_kind kind, const char *shown,
     flush_pending(c);
 }
 
-static void pending_done(struct client *c, size_t i, enum delivery d)
+static void pending_done(struct chat *c, size_t i, enum delivery d)
 {
     struct pending_msg *p = &c->pend[i];
     int64_t rtt = p->sent_ms >= 0 ? c->now_ms - p->sent_ms : 0;
@@ -494,7 +494,7 @@ static bool is_guest_nick(const char *nick)
     return nick[5 + strspn(nick + 5, "0123456789")] == '\0';
 }
 
-static void on_welcome(struct client *c, const struct msg *m)
+static void on_welcome(struct chat *c, const struct msg *m)
 {
     c->dialect = DIALECT_FRAMED;
     c->st->state = CONN_CONNECTED;
@@ -507,7 +507,7 @@ static void on_welcome(struct client *c, const struct msg *m)
     char line[600];
     snprintf(line, sizeof(line), "connected to %.200s as %s (%s mode, %u online)",
              m->text[0] ? m->text : "sockchat", m->nick, mode, m->users);
-    client_note(c, ENTRY_LOCAL, line);
+    chat_note(c, ENTRY_LOCAL, line);
     bool got = strcasecmp(m->nick, c->want_nick) == 0;
     if (!got && !is_guest_nick(c->want_nick))
         notef(c, ENTRY_LOCAL, "the nick %s was not available; you are %s", c->want_nick,
@@ -520,7 +520,7 @@ static void on_welcome(struct client *c, const struct msg *m)
          * server restart, so ask for the name we have now. (A name we did
          * have is still asked for: the one holding it is likely our own
          * dead connection, and it comes back when that one leaves.) */
-        client_clean_nick(c->st->nick, c->want_nick, sizeof(c->want_nick));
+        chat_clean_nick(c->st->nick, c->want_nick, sizeof(c->want_nick));
     }
     /* Before anything is resent: the server checks resent ids against it. */
     if (c->session[0]) {
@@ -551,7 +551,7 @@ enum { REPLAY_OWN_SKEW_S = 5, REPLAY_LOOKBACK = 8 };
  * acknowledged, or written on an earlier connection (its ACK may have been
  * lost). Not one typed offline, even if it went out right after this
  * WELCOME: the history was sent before the server read it. */
-static bool own_sent(const struct client *c, const struct entry *e)
+static bool own_sent(const struct chat *c, const struct entry *e)
 {
     if (e->delivery == DELIVERY_DONE)
         return true;
@@ -561,7 +561,7 @@ static bool own_sent(const struct client *c, const struct entry *e)
     return false;
 }
 
-static bool replay_match(const struct client *c, const struct entry *e, enum entry_kind kind,
+static bool replay_match(const struct chat *c, const struct entry *e, enum entry_kind kind,
                          int64_t time, const char *nick, const char *text, bool anchor)
 {
     if (e->nick == NULL || strcmp(e->text, text) != 0 || strcmp(e->nick, nick) != 0)
@@ -578,7 +578,7 @@ static bool replay_match(const struct client *c, const struct entry *e, enum ent
     return e->kind == kind && e->time == time;
 }
 
-static bool replay_used(const struct client *c, uint64_t seq)
+static bool replay_used(const struct chat *c, uint64_t seq)
 {
     for (size_t i = 0; i < sizeof(c->replay_used) / sizeof(*c->replay_used); i++)
         if (c->replay_used[i] == seq)
@@ -600,7 +600,7 @@ static size_t index_of_seq(const struct chatlog *log, uint64_t seq)
     return lo;
 }
 
-static void replay_end(struct client *c)
+static void replay_end(struct chat *c)
 {
     if (!c->replaying)
         return;
@@ -611,7 +611,7 @@ static void replay_end(struct client *c)
 }
 
 /* True when the CHAT or ACTION line m is history the log already shows. */
-static bool replay_seen(struct client *c, enum entry_kind kind, const struct msg *m)
+static bool replay_seen(struct chat *c, enum entry_kind kind, const struct msg *m)
 {
     if (!c->replaying)
         return false;
@@ -657,7 +657,7 @@ static bool replay_seen(struct client *c, enum entry_kind kind, const struct msg
     return true;
 }
 
-static void on_framed_line(struct client *c, char *line, size_t len)
+static void on_framed_line(struct chat *c, char *line, size_t len)
 {
     struct msg m;
     char text[2 * LINE_MAX_BYTES + 200];
@@ -670,7 +670,7 @@ static void on_framed_line(struct client *c, char *line, size_t len)
     if (msg_parse(&m, line) < 0) {
         snprintf(text, sizeof(text), "malformed %s line from the server: %s", msg_type_name(m.type),
                  m.text);
-        client_note(c, ENTRY_ERR, text);
+        chat_note(c, ENTRY_ERR, text);
         return;
     }
     if (m.type == MSG_ERR && c->swallow_errs > 0 && strcmp(m.word, ERR_PROTOCOL) == 0) {
@@ -725,7 +725,7 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         nick_add(c, m.nick);
         c->st->users = m.users;
         snprintf(text, sizeof(text), "%.60s joined (%u online)", m.nick, m.users);
-        client_note(c, ENTRY_JOIN, text);
+        chat_note(c, ENTRY_JOIN, text);
         break;
     case MSG_LEAVE:
         nick_remove(c, m.nick);
@@ -743,7 +743,7 @@ static void on_framed_line(struct client *c, char *line, size_t len)
                 snprintf(text, sizeof(text), "%.60s left (%.600s), %u online", m.nick, why,
                          m.users);
         }
-        client_note(c, ENTRY_LEAVE, text);
+        chat_note(c, ENTRY_LEAVE, text);
         if (c->want_granted && strcasecmp(m.nick, c->want_nick) == 0 &&
             strcasecmp(c->st->nick, c->want_nick) != 0) {
             /* Our name is free again (its holder was most likely our own
@@ -764,7 +764,7 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         } else {
             snprintf(text, sizeof(text), "%.60s is now known as %.60s", m.nick, m.nick2);
         }
-        client_note(c, ENTRY_LOCAL, text);
+        chat_note(c, ENTRY_LOCAL, text);
         break;
     case MSG_OUT:
         add_entry(c, ENTRY_OUT, c->wall, NULL, m.text, strlen(m.text));
@@ -798,7 +798,7 @@ static void on_framed_line(struct client *c, char *line, size_t len)
              * it says ("... try again in N s"). */
             const char *p = strstr(m.text, "try again in ");
             unsigned long s = p ? strtoul(p + 13, NULL, 10) : 0;
-            c->auth_wait_s = (unsigned)(s > CLIENT_AUTH_WAIT_MAX_S ? CLIENT_AUTH_WAIT_MAX_S : s);
+            c->auth_wait_s = (unsigned)(s > CHAT_AUTH_WAIT_MAX_S ? CHAT_AUTH_WAIT_MAX_S : s);
         } else if (strcmp(m.word, ERR_KICKED) == 0) {
             /* The operator removed us: coming straight back would defeat
              * the point. A person may, with /connect. */
@@ -816,21 +816,21 @@ static void on_framed_line(struct client *c, char *line, size_t len)
         }
         /* The code is for programs; a person reads the text. */
         snprintf(text, sizeof(text), "%s", m.text[0] ? m.text : m.word);
-        client_note(c, ENTRY_ERR, text);
+        chat_note(c, ENTRY_ERR, text);
         /* After ERR auth the caller asks for the password and says so. */
         if (c->refused && strcmp(m.word, ERR_KICKED) == 0)
-            client_note(c, ENTRY_LOCAL, "not reconnecting; /connect HOST [PORT] comes back");
+            chat_note(c, ENTRY_LOCAL, "not reconnecting; /connect HOST [PORT] comes back");
         break;
     case MSG_NOTICE:
         add_entry(c, ENTRY_NOTICE, c->wall, NULL, m.text, strlen(m.text));
         break;
     case MSG_PING:
-        if (strlen(m.word) <= CLIENT_PING_TOKEN_MAX) {
+        if (strlen(m.word) <= CHAT_PING_TOKEN_MAX) {
             struct msg r = {.type = MSG_PONG, .word = m.word};
             send_framed(c, &r);
         } else if (!c->ping_refused) {
             c->ping_refused = true; /* once: a flood of them must not flood the log */
-            client_note(c, ENTRY_ERR,
+            chat_note(c, ENTRY_ERR,
                         "the server sent a PING with a token over 64 bytes; not answered");
         }
         break;
@@ -842,13 +842,13 @@ static void on_framed_line(struct client *c, char *line, size_t len)
             c->ping_sent_ms = -1;
         } else {
             snprintf(text, sizeof(text), "pong %s", m.word);
-            client_note(c, ENTRY_OUT, text);
+            chat_note(c, ENTRY_OUT, text);
         }
         break;
     }
     case MSG_SHUTDOWN:
         snprintf(text, sizeof(text), "server shutting down: %s", m.text);
-        client_note(c, ENTRY_NOTICE, text);
+        chat_note(c, ENTRY_NOTICE, text);
         break;
     case MSG_UNKNOWN:
     default:
@@ -858,7 +858,7 @@ static void on_framed_line(struct client *c, char *line, size_t len)
     }
 }
 
-static void feed_framed(struct client *c, const char *data, size_t len)
+static void feed_framed(struct chat *c, const char *data, size_t len)
 {
     size_t off = 0;
     while (off < len) {
@@ -870,7 +870,7 @@ static void feed_framed(struct client *c, const char *data, size_t len)
         if (s == LINEBUF_LINE)
             on_framed_line(c, line, llen);
         else if (s == LINEBUF_OVERLONG)
-            client_note(c, ENTRY_ERR, "the server sent an overlong line; it was dropped");
+            chat_note(c, ENTRY_ERR, "the server sent an overlong line; it was dropped");
         else if (s == LINEBUF_NOMEM || (s == LINEBUF_NEED_MORE && used == 0))
             break;
     }
@@ -878,7 +878,7 @@ static void feed_framed(struct client *c, const char *data, size_t len)
 
 /* ---- the plain dialect ------------------------------------------------ */
 
-static void plain_response(struct client *c, const char *s, size_t len)
+static void plain_response(struct chat *c, const char *s, size_t len)
 {
     if (len > 0 && s[len - 1] == '\r')
         len--;
@@ -900,7 +900,7 @@ static void plain_response(struct client *c, const char *s, size_t len)
 
 /* Every line is a response, and so is a tail without LF: the tutorial's
  * server answers each recv() with one send() and no newline. */
-static void feed_plain(struct client *c, const char *data, size_t len)
+static void feed_plain(struct chat *c, const char *data, size_t len)
 {
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
@@ -913,7 +913,7 @@ static void feed_plain(struct client *c, const char *data, size_t len)
         plain_response(c, data + start, len - start);
 }
 
-static void become_plain(struct client *c, bool raw, const char *why)
+static void become_plain(struct chat *c, bool raw, const char *why)
 {
     c->dialect = DIALECT_PLAIN;
     c->raw = raw;
@@ -924,12 +924,12 @@ static void become_plain(struct client *c, bool raw, const char *why)
           raw ? ", one at a time, without newline" : " lines");
 }
 
-/* No greeting in CLIENT_GREETING_MS (see client.h): a sockchat server busy
+/* No greeting in CHAT_GREETING_MS (see chat.h): a sockchat server busy
  * with someone else, or a line server that does not answer (nc -l, a
  * logger). Which, nobody can tell yet, so the status says so, messages are
  * written as text lines (a silent line server does get them) and stay
  * pending until an answer says they were read. */
-static void no_greeting(struct client *c)
+static void no_greeting(struct chat *c)
 {
     c->dialect = DIALECT_PLAIN;
     c->raw = false;
@@ -942,18 +942,18 @@ static void no_greeting(struct client *c)
           "no greeting in %d s: the server may be busy with someone else (a sockchat server "
           "in single mode serves one person at a time), or be a plain server that does not "
           "answer",
-          CLIENT_GREETING_MS / 1000);
-    client_note(c, ENTRY_LOCAL,
+          CHAT_GREETING_MS / 1000);
+    chat_note(c, ENTRY_LOCAL,
                 "what you type is written to it as text, and stays pending until it answers");
 }
 
-/* A server that sent no greeting for CLIENT_GREETING_MS greets after all:
+/* A server that sent no greeting for CHAT_GREETING_MS greets after all:
  * it is a sockchat server that was busy (single mode serves one client at
  * a time; the others wait in its listen queue). It read our HELLO first, so
  * it speaks framed to us; every text line we wrote meanwhile it refuses as
  * a malformed line. Those refusals are not shown, and the messages are
  * sent again, properly, after the WELCOME. */
-static void late_greeting(struct client *c)
+static void late_greeting(struct chat *c)
 {
     c->dialect = DIALECT_FRAMED;
     c->silent = false;
@@ -995,7 +995,7 @@ static void late_greeting(struct client *c)
  * answering without newline (the tutorial's) read everything written so
  * far in one recv() and answers it all at once: that answer acknowledges
  * every message written before it. */
-static void plain_after_silence(struct client *c, bool raw)
+static void plain_after_silence(struct chat *c, bool raw)
 {
     c->silent = false;
     become_plain(c, raw, "it answered without a greeting");
@@ -1012,25 +1012,25 @@ static void plain_after_silence(struct client *c, bool raw)
 
 /* The first bytes show no chat server (foreign.h): say what answered, and
  * stop; retrying would get the same answer. */
-static void not_chat_server(struct client *c, const char *said)
+static void not_chat_server(struct chat *c, const char *said)
 {
     c->refused = true;
     c->st->state = CONN_FAILED;
     status_set_reason(c->st, "not a chat server");
     notef(c, ENTRY_ERR, "%s is not a chat server: %s",
           c->st->server[0] ? c->st->server : "the server", said);
-    client_note(c, ENTRY_LOCAL,
+    chat_note(c, ENTRY_LOCAL,
                 "not reconnecting; /reconnect tries again, /connect HOST [PORT] goes elsewhere");
 }
 
-/* CLIENT_DISCONNECT once the output passed CLIENT_OUT_MAX. Own messages
- * stay pending (client_on_disconnect), as after any drop. */
-static enum client_action out_verdict(struct client *c)
+/* CHAT_DISCONNECT once the output passed CHAT_OUT_MAX. Own messages
+ * stay pending (chat_on_disconnect), as after any drop. */
+static enum chat_action out_verdict(struct chat *c)
 {
     if (!c->out_full)
-        return CLIENT_NONE;
+        return CHAT_NONE;
     c->drop_reason = "the server is not reading what we send";
-    return CLIENT_DISCONNECT;
+    return CHAT_DISCONNECT;
 }
 
 static bool is_prefix_of(const char *s, size_t len, const char *word)
@@ -1043,7 +1043,7 @@ static bool is_prefix_of(const char *s, size_t len, const char *word)
  * no more are coming for this decision (the connection closed, the greeting
  * time ran out). Until then a line that may be WELCOME, ERR or a telltale
  * of another protocol is waited for whole. */
-static void first_reply(struct client *c, bool complete)
+static void first_reply(struct chat *c, bool complete)
 {
     size_t limit = (size_t)2 * LINE_MAX_BYTES;
     bool has_lf = memchr(c->rx, '\n', c->rx_len) != NULL;
@@ -1073,7 +1073,7 @@ static void first_reply(struct client *c, bool complete)
 /* The first bytes after a silence: a late WELCOME, no chat server, or a
  * plain server's answer (see no_greeting). Returns false when the
  * connection is to be given up. */
-static bool first_after_silence(struct client *c, const char *data, size_t len)
+static bool first_after_silence(struct chat *c, const char *data, size_t len)
 {
     if (len >= 8 && memcmp(data, "WELCOME ", 8) == 0) {
         late_greeting(c);
@@ -1088,13 +1088,13 @@ static bool first_after_silence(struct client *c, const char *data, size_t len)
     return true;
 }
 
-enum client_action client_on_bytes(struct client *c, const char *data, size_t len)
+enum chat_action chat_on_bytes(struct chat *c, const char *data, size_t len)
 {
     if (!c->online || len == 0)
-        return CLIENT_NONE;
+        return CHAT_NONE;
     if (c->dialect == DIALECT_PLAIN && c->silent && c->hello_reply_due &&
         !first_after_silence(c, data, len))
-        return CLIENT_GIVE_UP;
+        return CHAT_GIVE_UP;
     if (c->dialect == DIALECT_FRAMED) {
         feed_framed(c, data, len);
     } else if (c->dialect == DIALECT_PLAIN) {
@@ -1107,38 +1107,38 @@ enum client_action client_on_bytes(struct client *c, const char *data, size_t le
             take = limit - c->rx_len;
         char *p = realloc(c->rx, limit);
         if (!p)
-            return CLIENT_DISCONNECT;
+            return CHAT_DISCONNECT;
         c->rx = p;
         memcpy(c->rx + c->rx_len, data, take);
         c->rx_len += take;
         first_reply(c, false);
         if (c->dialect != DIALECT_UNKNOWN && !c->refused && take < len)
-            client_on_bytes(c, data + take, len - take);
+            chat_on_bytes(c, data + take, len - take);
     }
     if (c->refused)
-        return c->ask_password ? CLIENT_ASK_PASSWORD : CLIENT_GIVE_UP;
+        return c->ask_password ? CHAT_ASK_PASSWORD : CHAT_GIVE_UP;
     flush_pending(c);
     return out_verdict(c);
 }
 
 /* ---- timers ----------------------------------------------------------- */
 
-enum client_action client_tick(struct client *c)
+enum chat_action chat_tick(struct chat *c)
 {
     if (!c->online)
-        return CLIENT_NONE;
-    if (c->dialect == DIALECT_UNKNOWN && c->now_ms - c->online_ms >= CLIENT_GREETING_MS) {
+        return CHAT_NONE;
+    if (c->dialect == DIALECT_UNKNOWN && c->now_ms - c->online_ms >= CHAT_GREETING_MS) {
         if (c->rx_len > 0)
             first_reply(c, true); /* the start of a line that never ended */
         if (c->refused)
-            return CLIENT_GIVE_UP;
+            return CHAT_GIVE_UP;
         if (c->dialect == DIALECT_UNKNOWN)
             no_greeting(c);
     }
     if (c->dialect == DIALECT_FRAMED) {
-        if (c->ping_sent_ms >= 0 && c->now_ms - c->ping_sent_ms >= CLIENT_PING_DEAD_MS) {
+        if (c->ping_sent_ms >= 0 && c->now_ms - c->ping_sent_ms >= CHAT_PING_DEAD_MS) {
             c->drop_reason = "no answer from the server";
-            return CLIENT_DISCONNECT;
+            return CHAT_DISCONNECT;
         }
         if (c->ping_sent_ms < 0 && c->now_ms >= c->next_ping_ms) {
             char tok[32];
@@ -1146,18 +1146,18 @@ enum client_action client_tick(struct client *c)
             struct msg m = {.type = MSG_PING, .word = tok};
             send_framed(c, &m);
             c->ping_sent_ms = c->now_ms;
-            c->next_ping_ms = c->now_ms + CLIENT_PING_MS;
+            c->next_ping_ms = c->now_ms + CHAT_PING_MS;
         }
     }
     flush_pending(c);
     return out_verdict(c);
 }
 
-int64_t client_next_timeout(const struct client *c)
+int64_t chat_next_timeout(const struct chat *c)
 {
     int64_t t = 1000;
     if (c->online && c->dialect == DIALECT_UNKNOWN) {
-        int64_t d = c->online_ms + CLIENT_GREETING_MS - c->now_ms;
+        int64_t d = c->online_ms + CHAT_GREETING_MS - c->now_ms;
         if (d < t)
             t = d;
     }
@@ -1179,7 +1179,7 @@ int64_t client_next_timeout(const struct client *c)
 
 /* ---- user input ------------------------------------------------------- */
 
-static enum client_action do_quit(struct client *c, const char *reason)
+static enum chat_action do_quit(struct chat *c, const char *reason)
 {
     if (ready(c)) {
         if (c->dialect == DIALECT_FRAMED) {
@@ -1190,18 +1190,18 @@ static enum client_action do_quit(struct client *c, const char *reason)
             send_plain(c, "exit");
         }
     }
-    return CLIENT_QUIT;
+    return CHAT_QUIT;
 }
 
-static void do_help(struct client *c)
+static void do_help(struct chat *c)
 {
     for (size_t i = 0; i < sizeof(help_lines) / sizeof(*help_lines); i++)
-        client_note(c, ENTRY_LOCAL, help_lines[i]);
+        chat_note(c, ENTRY_LOCAL, help_lines[i]);
     if (ready(c) && c->dialect == DIALECT_FRAMED)
         send_msg(c, c->next_id++, "/help");
 }
 
-enum client_action client_submit(struct client *c, const char *line)
+enum chat_action chat_submit(struct chat *c, const char *line)
 {
     struct cmd cmd;
     size_t len = strlen(line);
@@ -1209,32 +1209,32 @@ enum client_action client_submit(struct client *c, const char *line)
     while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
         len--;
     if (len == 0)
-        return CLIENT_NONE;
+        return CHAT_NONE;
     if (cmd_is_exit(line))
         return do_quit(c, "");
     if (!cmd_parse(line, &cmd)) {
         /* "//x" is the escape for chat text "/x": show what others see. */
         bool esc = line[0] == '/' && line[1] == '/' && c->dialect != DIALECT_PLAIN;
         queue_own(c, ENTRY_SELF, esc ? line + 1 : line, line);
-        return c->online ? CLIENT_NONE : CLIENT_RETRY_NOW;
+        return c->online ? CHAT_NONE : CHAT_RETRY_NOW;
     }
     if (cmd_is(&cmd, "quit"))
         return do_quit(c, cmd.args);
     if (cmd_is(&cmd, "clear")) {
         chatlog_clear(c->log);
-        return CLIENT_CLEAR;
+        return CHAT_CLEAR;
     }
     if (cmd_is(&cmd, "help")) {
         do_help(c);
-        return CLIENT_NONE;
+        return CHAT_NONE;
     }
     if (cmd_is(&cmd, "connect")) {
         const char *args = cmd.args, *w;
         size_t wl;
         char word[sizeof(c->connect_host)];
         if (!cmd_next_word(&args, &w, &wl) || wl >= sizeof(word)) {
-            client_note(c, ENTRY_ERR, "usage: /connect HOST [PORT]");
-            return CLIENT_NONE;
+            chat_note(c, ENTRY_ERR, "usage: /connect HOST [PORT]");
+            return CHAT_NONE;
         }
         memcpy(word, w, wl);
         word[wl] = '\0';
@@ -1243,13 +1243,13 @@ enum client_action client_submit(struct client *c, const char *line)
         int hp = hostport_split(word, c->connect_host, sizeof(c->connect_host), c->connect_port,
                                 sizeof(c->connect_port));
         if (hp < 0) {
-            client_note(c, ENTRY_ERR, "usage: /connect HOST [PORT] (or HOST:PORT, [IPV6]:PORT)");
-            return CLIENT_NONE;
+            chat_note(c, ENTRY_ERR, "usage: /connect HOST [PORT] (or HOST:PORT, [IPV6]:PORT)");
+            return CHAT_NONE;
         }
         if (hp == 0 && cmd_next_word(&args, &w, &wl)) {
             if (wl >= sizeof(c->connect_port)) {
-                client_note(c, ENTRY_ERR, "usage: /connect HOST [PORT]");
-                return CLIENT_NONE;
+                chat_note(c, ENTRY_ERR, "usage: /connect HOST [PORT]");
+                return CHAT_NONE;
             }
             memcpy(c->connect_port, w, wl);
             c->connect_port[wl] = '\0';
@@ -1258,45 +1258,45 @@ enum client_action client_submit(struct client *c, const char *line)
          * server expects 'exit' (without it its thread dies on a broken
          * pipe), ours logs a quit rather than a lost connection. */
         (void)do_quit(c, "");
-        return CLIENT_CONNECT;
+        return CHAT_CONNECT;
     }
     if (cmd_is(&cmd, "reconnect")) {
         if (cmd.args[0] != '\0') {
-            client_note(c, ENTRY_ERR,
+            chat_note(c, ENTRY_ERR,
                         "usage: /reconnect (to the same server; /connect HOST [PORT] for another)");
-            return CLIENT_NONE;
+            return CHAT_NONE;
         }
         (void)do_quit(c, ""); /* a polite goodbye, as for /connect */
-        return CLIENT_RECONNECT;
+        return CHAT_RECONNECT;
     }
     if (cmd_is(&cmd, "me") && c->dialect != DIALECT_PLAIN) {
         /* /me is acknowledged like chat, so it can wait for a connection. */
         if (cmd.args[0] == '\0') {
-            client_note(c, ENTRY_ERR, "usage: /me TEXT");
-            return CLIENT_NONE;
+            chat_note(c, ENTRY_ERR, "usage: /me TEXT");
+            return CHAT_NONE;
         }
         queue_own(c, ENTRY_ACTION, cmd.args, line);
-        return c->online ? CLIENT_NONE : CLIENT_RETRY_NOW;
+        return c->online ? CHAT_NONE : CHAT_RETRY_NOW;
     }
     if (!ready(c)) {
         notef(c, ENTRY_ERR, "not connected; not sent: %.200s", line);
-        return CLIENT_NONE;
+        return CHAT_NONE;
     }
     if (c->dialect == DIALECT_FRAMED)
         send_msg(c, c->next_id++, line);
     else
         queue_own(c, ENTRY_SELF, line, line);
-    return CLIENT_NONE;
+    return CHAT_NONE;
 }
 
 /* Queues one pasted line as chat: a leading '/' is doubled so that the
  * server takes it as text ("//x" is not a command). "exit" has no such
  * escape (every server closes on it), so a pasted one is left out, and
  * said so. */
-static void paste_line(struct client *c, const char *line)
+static void paste_line(struct chat *c, const char *line)
 {
     if (cmd_is_exit(line)) {
-        client_note(c, ENTRY_LOCAL,
+        chat_note(c, ENTRY_LOCAL,
                     "a pasted \"exit\" line was not sent (it would end the "
                     "connection); type it to quit");
         return;
@@ -1310,9 +1310,9 @@ static void paste_line(struct client *c, const char *line)
     }
 }
 
-static bool paste_push(struct client *c, const char *s, size_t n, size_t *cap)
+static bool paste_push(struct chat *c, const char *s, size_t n, size_t *cap)
 {
-    if (c->npaste == CLIENT_PASTE_MAX)
+    if (c->npaste == CHAT_PASTE_MAX)
         return false;
     if (c->npaste == *cap) {
         size_t nc = *cap ? *cap * 2 : 16;
@@ -1331,7 +1331,7 @@ static bool paste_push(struct client *c, const char *s, size_t n, size_t *cap)
     return true;
 }
 
-enum client_action client_paste(struct client *c, const char *text, size_t len, bool confirm)
+enum chat_action chat_paste(struct chat *c, const char *text, size_t len, bool confirm)
 {
     size_t cap = 0;
     paste_drop(c);
@@ -1354,7 +1354,7 @@ enum client_action client_paste(struct client *c, const char *text, size_t len, 
             while (take < n && take > 0 && ((unsigned char)s[take] & 0xC0) == 0x80)
                 take--;
             if (!paste_push(c, s, take, &cap)) {
-                client_note(c, ENTRY_ERR, "paste too big: only its first lines are kept");
+                chat_note(c, ENTRY_ERR, "paste too big: only its first lines are kept");
                 i = len;
                 break;
             }
@@ -1362,13 +1362,13 @@ enum client_action client_paste(struct client *c, const char *text, size_t len, 
             n -= take;
         }
     }
-    if (c->npaste > CLIENT_PASTE_ASK || (confirm && c->npaste > 0))
-        return CLIENT_ASK_PASTE;
-    client_paste_answer(c, true);
-    return c->online || c->npend == 0 ? CLIENT_NONE : CLIENT_RETRY_NOW;
+    if (c->npaste > CHAT_PASTE_ASK || (confirm && c->npaste > 0))
+        return CHAT_ASK_PASTE;
+    chat_paste_answer(c, true);
+    return c->online || c->npend == 0 ? CHAT_NONE : CHAT_RETRY_NOW;
 }
 
-void client_paste_answer(struct client *c, bool send)
+void chat_paste_answer(struct chat *c, bool send)
 {
     if (send) {
         for (size_t i = 0; i < c->npaste; i++)
@@ -1381,13 +1381,13 @@ void client_paste_answer(struct client *c, bool send)
 
 /* ---- output ----------------------------------------------------------- */
 
-const char *client_output(const struct client *c, size_t *len)
+const char *chat_output(const struct chat *c, size_t *len)
 {
     *len = c->out_len;
     return c->out ? c->out : "";
 }
 
-void client_consume(struct client *c, size_t n)
+void chat_consume(struct chat *c, size_t n)
 {
     size_t was = c->out_len;
     if (n >= c->out_len) {
@@ -1398,7 +1398,7 @@ void client_consume(struct client *c, size_t n)
     }
     if (c->out)
         secret_wipe(c->out + c->out_len, was - c->out_len); /* the HELLO's password */
-    if (c->out_blocked && c->out_len < CLIENT_OUT_LOW) {
+    if (c->out_blocked && c->out_len < CHAT_OUT_LOW) {
         c->out_blocked = false; /* the server read: the next own messages may go */
         flush_pending(c);
     }
