@@ -36,6 +36,7 @@
 #include "cmd.h"
 #include "linebuf.h"
 #include "msg.h"
+#include "sanitize.h"
 #include "secret.h"
 #include "status.h"
 
@@ -66,6 +67,9 @@ enum {
      * small enough that a hostile one costs us at most 1 MiB. */
     CHAT_OUT_MAX = 1024 * 1024,
     CHAT_AUTH_WAIT_MAX_S = 300, /* the longest "try again in N s" obeyed */
+    /* The most of a server's text kept in one log entry. */
+    CHAT_TEXT_MAX = 2 * LINE_MAX_BYTES + 64,
+    CHAT_REPLAY_USED = 16, /* history matches remembered, so none is matched twice */
 };
 
 enum chat_dialect {
@@ -90,6 +94,16 @@ enum chat_action {
     CHAT_RECONNECT, /* /reconnect: drop the connection, if any, and connect again now */
     CHAT_RETRY_NOW, /* a message was queued while offline: a retry waiting out its backoff
                          may start now */
+};
+
+/* The history replay after a WELCOME (replay.c). */
+struct replay {
+    bool on;                         /* the history is still coming */
+    uint64_t floor;                  /* entries from before the WELCOME have lower seqs */
+    uint64_t from;                   /* search on from this seq; 0: the first line is next */
+    uint64_t anchor;                 /* the first match: nothing before it is searched */
+    uint64_t used[CHAT_REPLAY_USED]; /* the latest matches, each matched once (a ring) */
+    unsigned skipped;
 };
 
 /* A password and the one server it may be sent to: the host as given
@@ -161,13 +175,13 @@ struct chat {
     int64_t tokens_ms;
     int64_t hold_until_ms; /* after a slow-down from the server */
     /* After a WELCOME the server replays its history, most of which this
-     * log may already show (a reconnect): see replay_seen() in chat.c. */
-    bool replaying;
-    uint64_t replay_floor;    /* entries from before the WELCOME have lower seqs */
-    uint64_t replay_from;     /* search on from this seq; 0: the first line is next */
-    uint64_t replay_anchor;   /* the first match: nothing before it is searched */
-    uint64_t replay_used[16]; /* the latest matches, each matched once (a ring) */
-    unsigned replay_skipped;
+     * log may already show (a reconnect): see replay.c. */
+    struct replay replay;
+    /* Where a server line is sanitised before it is logged (chat_add_entry)
+     * or compared with the log (replay_seen): too big for the stack of
+     * every call, and the model's own rather than a hidden static. */
+    char safe_text[SANITIZE_CAP(CHAT_TEXT_MAX)];
+    char replay_text[SANITIZE_CAP(CHAT_TEXT_MAX)];
     char **paste;
     size_t npaste;
     char connect_host[256];

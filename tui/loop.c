@@ -502,8 +502,7 @@ static void paste_end(struct app *a)
             memcpy(all + before, a->paste, a->paste_len);
             memcpy(all + before + a->paste_len, a->ed.buf + a->ed.cur, after);
             editline_clear(&a->ed);
-            enum chat_action act =
-                chat_paste(&a->cl, all, before + a->paste_len + after, one_line);
+            enum chat_action act = chat_paste(&a->cl, all, before + a->paste_len + after, one_line);
             free(all);
             if (act == CHAT_ASK_PASTE && one_line) {
                 a->asking = true;

@@ -1066,8 +1066,7 @@ END_TEST
 START_TEST(test_kicked_stays_out)
 {
     connect_framed();
-    ck_assert_int_eq(feed("ERR kicked you were kicked by the operator: stop that\n"),
-                     CHAT_GIVE_UP);
+    ck_assert_int_eq(feed("ERR kicked you were kicked by the operator: stop that\n"), CHAT_GIVE_UP);
     ck_assert_int_eq(st.state, CONN_FAILED);
     ck_assert_str_eq(st.reason, "you were kicked by the operator: stop that");
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "stop that"));
@@ -1080,8 +1079,7 @@ START_TEST(test_password_missing)
     chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     /* Bytes after the error (the server closes soon anyway) change nothing. */
-    ck_assert_int_eq(feed("ERR auth this server needs a password\nNOTICE x\n"),
-                     CHAT_ASK_PASSWORD);
+    ck_assert_int_eq(feed("ERR auth this server needs a password\nNOTICE x\n"), CHAT_ASK_PASSWORD);
     ck_assert_int_eq(st.state, CONN_FAILED);
     ck_assert_str_eq(st.reason, "the server needs a password");
 }
