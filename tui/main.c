@@ -22,6 +22,7 @@
 #include "chat.h"
 #include "hostport.h"
 #include "loop.h"
+#include "plain.h"
 #include "secret.h"
 #include "text.h"
 

@@ -40,7 +40,8 @@
 
 #include "linebuf.h"
 #include "cmd.h"
-#include "loop.h"
+#include "loop.h" /* loop_now_ms */
+#include "plain.h"
 #include "net.h"
 #include "sanitize.h"
 #include "secret.h"
