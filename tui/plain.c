@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -85,6 +84,10 @@ struct plain {
     size_t last_len;
     char resend[LINE_MAX_BYTES + 2]; /* the line the server refused */
     size_t resend_len;
+    int64_t close_deadline; /* stdin ended: when to stop waiting for the server; -1: not yet */
+    int status;             /* the exit code so far (sysexits) */
+    char safe[SANITIZE_CAP((size_t)2 * LINE_MAX_BYTES)]; /* a server line, sanitised */
+    char auth[LINE_MAX_BYTES + 2];                       /* "/auth PASSWORD", wiped after */
 };
 
 /* A line of the room (PROTOCOL.md 5): someone's chat "<NICK> TEXT", an
@@ -113,14 +116,14 @@ static bool room_line(const char *s, size_t len)
 /* Prints one line from the server: others' lines as they are, replies with
  * the tutorial's "Server response: ". A raw server (the tutorial's) only
  * ever answers. */
-static void print_line(const struct plain *p, const char *s, size_t len)
+static void print_line(struct plain *p, const char *s, size_t len)
 {
-    static char safe[SANITIZE_CAP((size_t)2 * LINE_MAX_BYTES)];
+    char *safe = p->safe;
     if (len > 0 && s[len - 1] == '\r')
         len--;
     if (len > (size_t)2 * LINE_MAX_BYTES)
         len = (size_t)2 * LINE_MAX_BYTES;
-    sanitize_text(safe, sizeof(safe), s, len);
+    sanitize_text(safe, sizeof(p->safe), s, len);
     if (!p->raw && room_line(s, len))
         printf("%s\n", safe);
     else
@@ -255,7 +258,7 @@ static int plain_connect(struct plain *p, const struct client_opts *opt)
  * Returns 0 or a sysexits code after saying what failed. */
 static int plain_send_auth(struct plain *p, const char *password)
 {
-    static char line[LINE_MAX_BYTES + 2];
+    char *line = p->auth;
     int n = snprintf(line, LINE_MAX_BYTES, "/auth %s", password);
     int rc = EX_OK;
     if (n < 0 || n >= LINE_MAX_BYTES) {
@@ -265,7 +268,7 @@ static int plain_send_auth(struct plain *p, const char *password)
         fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
         rc = EX_IOERR;
     }
-    secret_wipe(line, sizeof(line));
+    secret_wipe(line, sizeof(p->auth));
     secret_wipe(p->last, sizeof(p->last)); /* the copy send_line kept */
     p->last_len = 0;
     p->auth_due = rc == EX_OK;
@@ -347,199 +350,256 @@ static int plain_retry_password(struct plain *p, const struct client_opts *opt)
     return wrong ? plain_ask_password(p, opt) : plain_send_auth(p, p->pw.buf);
 }
 
+/* What a step of the loop says: go on with this turn, start the next one,
+ * or leave (with p->status). */
+enum step { STEP_ON, STEP_AGAIN, STEP_DONE };
+
+/* Connects, sends the password and the nick as asked. Returns 0 or a
+ * sysexits code after saying what failed. */
+static int plain_start(struct plain *p, const struct client_opts *opt)
+{
+    int rc = plain_connect(p, opt);
+    if (rc != EX_OK)
+        return rc;
+    if (opt->password) {
+        rc = plain_send_auth(p, opt->password);
+        if (rc != EX_OK)
+            return rc;
+    }
+    if (opt->nick_given) {
+        if (p->waiting) {
+            /* After the answer to /auth: queued like a typed line. */
+            int n = snprintf(p->in, sizeof(p->in), "/nick %.24s\n", opt->nick);
+            p->in_len = (size_t)n;
+        } else {
+            char line[64];
+            int n = snprintf(line, sizeof(line), "/nick %.24s", opt->nick);
+            if (send_line(p, line, (size_t)n) < 0) {
+                fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
+                return EX_IOERR;
+            }
+        }
+    }
+    p->prompt_due = !p->waiting;
+    return EX_OK;
+}
+
+/* A line that had no reply by its deadline: move on, as client.py would
+ * not. */
+static void reply_timeout(struct plain *p, int64_t now)
+{
+    if (p->waiting && now >= p->wait_until) {
+        p->waiting = false;
+        p->auth_due = false;
+        p->prompt_due = true;
+    }
+}
+
+/* The password's turn: retry a refused one, forget an accepted one, ask
+ * for a missing one, resend the line refused for want of it, or give up. */
+static enum step password_step(struct plain *p, const struct client_opts *opt)
+{
+    if ((p->refused || p->locked) && p->typed) {
+        p->status = plain_retry_password(p, opt);
+        return p->status == EX_OK ? STEP_AGAIN : STEP_DONE;
+    }
+    if (p->typed && !p->auth_due && !p->waiting) {
+        secret_clear(&p->pw); /* accepted: not needed any more */
+        p->typed = false;
+    }
+    if (p->need_password && p->tty && !opt->password && !p->waiting && !p->auth_due) {
+        /* The line it refused goes again once the password is in. */
+        p->need_password = false;
+        memcpy(p->resend, p->last, p->last_len + 1);
+        p->resend_len = p->last_len;
+        p->status = plain_ask_password(p, opt);
+        return p->status == EX_OK ? STEP_AGAIN : STEP_DONE;
+    }
+    if (p->resend_len > 0 && !p->waiting && !p->auth_due) {
+        size_t n = p->resend_len;
+        p->resend_len = 0;
+        if (send_line(p, p->resend, n) < 0) {
+            fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
+            return STEP_DONE;
+        }
+        return STEP_AGAIN;
+    }
+    if (p->refused) {
+        fprintf(stderr, "sockchat: the server refused the password\n");
+        p->status = EX_NOPERM;
+        return STEP_DONE;
+    }
+    if (p->locked) {
+        /* Someone at our address guessed wrong: our password was not
+         * even tried. A later run will be. */
+        fprintf(stderr, "sockchat: the server is not judging passwords from this address "
+                        "for a few seconds; try again\n");
+        p->status = EX_TEMPFAIL;
+        return STEP_DONE;
+    }
+    return STEP_ON;
+}
+
+/* The end: "exit" answered, or stdin done and the server given its time
+ * to finish (after being told, by half-closing, that we are done). */
+static enum step end_step(struct plain *p, int64_t now)
+{
+    if (p->exiting && !p->waiting) {
+        printf("Exiting client.\n");
+        return STEP_DONE;
+    }
+    if (p->stdin_done && !p->waiting && p->close_deadline < 0) {
+        net_shutdown_write(&p->net);
+        p->close_deadline = now + CLOSE_WAIT_MS;
+    }
+    if (p->close_deadline >= 0 && now >= p->close_deadline)
+        return STEP_DONE;
+    return STEP_ON;
+}
+
+static void show_prompt(struct plain *p)
+{
+    if (p->prompt_due && p->tty && !p->waiting && !p->stdin_done) {
+        fputs(PROMPT, stdout);
+        fflush(stdout);
+        p->prompt_due = false;
+        p->prompt_shown = true;
+    }
+}
+
+static enum step on_server_readable(struct plain *p)
+{
+    char buf[4096];
+    ssize_t r = net_read(&p->net, buf, sizeof(buf));
+    if (r > 0) {
+        if (p->prompt_shown)
+            fputs("\n", stdout); /* leave the prompt's line, typing and all */
+        p->prompt_shown = false;
+        on_server_bytes(p, buf, (size_t)r);
+    } else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+        if (p->exiting) {
+            printf("Exiting client.\n");
+        } else if (p->close_deadline < 0) {
+            /* Before we were done: refused (full, banned, no password) or
+             * gone. A script must be able to tell. */
+            fprintf(stderr, "sockchat: the server closed the connection\n");
+            p->status = EX_UNAVAILABLE;
+        }
+        return STEP_DONE;
+    }
+    return STEP_ON;
+}
+
+static enum step on_stdin_readable(struct plain *p)
+{
+    ssize_t r = read(STDIN_FILENO, p->in + p->in_len, LINE_MAX_BYTES - p->in_len);
+    if (r <= 0) {
+        if (r < 0 && errno == EINTR)
+            return STEP_AGAIN;
+        if (p->in_len > 0 && send_line(p, p->in, p->in_len) < 0)
+            return STEP_DONE;
+        p->in_len = 0;
+        p->stdin_done = true;
+        return STEP_AGAIN;
+    }
+    p->in_len += (size_t)r;
+    if (p->in[p->in_len - 1] == '\n')
+        p->prompt_shown = false; /* Enter: the terminal is on a fresh line */
+    /* Send the first complete line (or a full buffer); the rest waits for
+     * its reply. */
+    char *lf = memchr(p->in, '\n', p->in_len);
+    size_t n = lf ? (size_t)(lf - p->in) : (p->in_len == LINE_MAX_BYTES ? p->in_len : 0);
+    if (lf || n) {
+        char line[LINE_MAX_BYTES + 2];
+        memcpy(line, p->in, n);
+        size_t rest = p->in_len - n - (lf ? 1 : 0);
+        memmove(p->in, p->in + p->in_len - rest, rest);
+        p->in_len = rest;
+        if (n > 0 && send_line(p, line, n) < 0) {
+            fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
+            return STEP_DONE;
+        }
+        if (n == 0)
+            p->prompt_due = true;
+    }
+    return STEP_ON;
+}
+
+/* Waits for the server, stdin (unless a reply is due) or a deadline, and
+ * reads what came. */
+static enum step wait_and_read(struct plain *p, int64_t now)
+{
+    struct pollfd pf[2] = {
+        {.fd = p->net.fd, .events = POLLIN},
+        {.fd = (p->waiting || p->stdin_done) ? -1 : STDIN_FILENO, .events = POLLIN},
+    };
+    int64_t t = 1000;
+    if (p->waiting)
+        t = p->wait_until - now;
+    if (p->close_deadline >= 0)
+        t = p->close_deadline - now;
+    int rc = poll(pf, 2, t < 0 ? 0 : (int)t);
+    if (rc < 0) {
+        if (errno == EINTR)
+            return STEP_AGAIN;
+        fprintf(stderr, "sockchat: poll: %s\n", strerror(errno));
+        p->status = EX_OSERR;
+        return STEP_DONE;
+    }
+    if (pf[0].revents && on_server_readable(p) == STEP_DONE)
+        return STEP_DONE;
+    if (pf[1].revents)
+        return on_stdin_readable(p);
+    return STEP_ON;
+}
+
+/* Lines already buffered go out one per reply. */
+static void send_buffered(struct plain *p)
+{
+    while (!p->waiting && !p->exiting && !p->refused) {
+        char *lf = memchr(p->in, '\n', p->in_len);
+        if (!lf)
+            break;
+        size_t n = (size_t)(lf - p->in);
+        char line[LINE_MAX_BYTES + 2];
+        memcpy(line, p->in, n);
+        memmove(p->in, lf + 1, p->in_len - n - 1);
+        p->in_len -= n + 1;
+        if (n > 0 && send_line(p, line, n) < 0)
+            break;
+    }
+}
+
+/* One turn: the reply deadline, the password, the end, the prompt, then
+ * wait and read, and send what is buffered. */
+static enum step plain_turn(struct plain *p, const struct client_opts *opt)
+{
+    int64_t now = loop_now_ms();
+    reply_timeout(p, now);
+    enum step s = password_step(p, opt);
+    if (s == STEP_ON)
+        s = end_step(p, now);
+    if (s != STEP_ON)
+        return s;
+    show_prompt(p);
+    s = wait_and_read(p, now);
+    if (s == STEP_ON)
+        send_buffered(p);
+    return s;
+}
+
 int plain_run(const struct client_opts *opt)
 {
     struct plain p;
     memset(&p, 0, sizeof(p));
     net_init(&p.net);
     p.tty = isatty(STDIN_FILENO);
-
-    int crc = plain_connect(&p, opt);
-    if (crc != EX_OK)
-        return crc;
-    if (opt->password) {
-        crc = plain_send_auth(&p, opt->password);
-        if (crc != EX_OK) {
-            net_close(&p.net);
-            return crc;
-        }
-    }
-    if (opt->nick_given) {
-        if (p.waiting) {
-            /* After the answer to /auth: queued like a typed line. */
-            int n = snprintf(p.in, sizeof(p.in), "/nick %.24s\n", opt->nick);
-            p.in_len = (size_t)n;
-        } else {
-            char line[64];
-            int n = snprintf(line, sizeof(line), "/nick %.24s", opt->nick);
-            if (send_line(&p, line, (size_t)n) < 0) {
-                fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
-                net_close(&p.net);
-                return EX_IOERR;
-            }
-        }
-    }
-    p.prompt_due = !p.waiting;
-
-    int64_t close_deadline = -1;
-    int status = EX_OK;
-    for (;;) {
-        int64_t now = loop_now_ms();
-        if (p.waiting && now >= p.wait_until) {
-            p.waiting = false; /* no reply: move on, as client.py would not */
-            p.auth_due = false;
-            p.prompt_due = true;
-        }
-        if ((p.refused || p.locked) && p.typed) {
-            int rc = plain_retry_password(&p, opt);
-            if (rc != EX_OK) {
-                net_close(&p.net);
-                secret_clear(&p.pw);
-                return rc;
-            }
-            continue;
-        }
-        if (p.typed && !p.auth_due && !p.waiting) {
-            secret_clear(&p.pw); /* accepted: not needed any more */
-            p.typed = false;
-        }
-        if (p.need_password && p.tty && !opt->password && !p.waiting && !p.auth_due) {
-            /* The line it refused goes again once the password is in. */
-            p.need_password = false;
-            memcpy(p.resend, p.last, p.last_len + 1);
-            p.resend_len = p.last_len;
-            int rc = plain_ask_password(&p, opt);
-            if (rc != EX_OK) {
-                net_close(&p.net);
-                return rc;
-            }
-            continue;
-        }
-        if (p.resend_len > 0 && !p.waiting && !p.auth_due) {
-            size_t n = p.resend_len;
-            p.resend_len = 0;
-            if (send_line(&p, p.resend, n) < 0) {
-                fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
-                break;
-            }
-            continue;
-        }
-        if (p.refused) {
-            fprintf(stderr, "sockchat: the server refused the password\n");
-            fflush(stdout);
-            net_close(&p.net);
-            return EX_NOPERM;
-        }
-        if (p.locked) {
-            /* Someone at our address guessed wrong: our password was not
-             * even tried. A later run will be. */
-            fprintf(stderr, "sockchat: the server is not judging passwords from this address "
-                            "for a few seconds; try again\n");
-            fflush(stdout);
-            net_close(&p.net);
-            return EX_TEMPFAIL;
-        }
-        if (p.exiting && !p.waiting) {
-            printf("Exiting client.\n");
-            break;
-        }
-        if (p.stdin_done && !p.waiting && close_deadline < 0) {
-            /* Tell the server we are done, then print what it still says. */
-            shutdown(p.net.fd, SHUT_WR);
-            close_deadline = now + CLOSE_WAIT_MS;
-        }
-        if (close_deadline >= 0 && now >= close_deadline)
-            break;
-        if (p.prompt_due && p.tty && !p.waiting && !p.stdin_done) {
-            fputs(PROMPT, stdout);
-            fflush(stdout);
-            p.prompt_due = false;
-            p.prompt_shown = true;
-        }
-
-        struct pollfd pf[2] = {
-            {.fd = p.net.fd, .events = POLLIN},
-            {.fd = (p.waiting || p.stdin_done) ? -1 : STDIN_FILENO, .events = POLLIN},
-        };
-        int64_t t = 1000;
-        if (p.waiting)
-            t = p.wait_until - now;
-        if (close_deadline >= 0)
-            t = close_deadline - now;
-        int rc = poll(pf, 2, t < 0 ? 0 : (int)t);
-        if (rc < 0) {
-            if (errno == EINTR)
-                continue;
-            fprintf(stderr, "sockchat: poll: %s\n", strerror(errno));
-            return EX_OSERR;
-        }
-        if (pf[0].revents) {
-            char buf[4096];
-            ssize_t r = net_read(&p.net, buf, sizeof(buf));
-            if (r > 0) {
-                if (p.prompt_shown)
-                    fputs("\n", stdout); /* leave the prompt's line, typing and all */
-                p.prompt_shown = false;
-                on_server_bytes(&p, buf, (size_t)r);
-            } else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-                if (p.exiting) {
-                    printf("Exiting client.\n");
-                } else if (close_deadline < 0) {
-                    /* Before we were done: refused (full, banned, no
-                     * password) or gone. A script must be able to tell. */
-                    fprintf(stderr, "sockchat: the server closed the connection\n");
-                    status = EX_UNAVAILABLE;
-                }
-                break;
-            }
-        }
-        if (pf[1].revents) {
-            ssize_t r = read(STDIN_FILENO, p.in + p.in_len, LINE_MAX_BYTES - p.in_len);
-            if (r <= 0) {
-                if (r < 0 && errno == EINTR)
-                    continue;
-                if (p.in_len > 0 && send_line(&p, p.in, p.in_len) < 0)
-                    break;
-                p.in_len = 0;
-                p.stdin_done = true;
-                continue;
-            }
-            p.in_len += (size_t)r;
-            if (p.in[p.in_len - 1] == '\n')
-                p.prompt_shown = false; /* Enter: the terminal is on a fresh line */
-            /* Send the first complete line (or a full buffer); the rest
-             * waits for its reply. */
-            char *lf = memchr(p.in, '\n', p.in_len);
-            size_t n = lf ? (size_t)(lf - p.in) : (p.in_len == LINE_MAX_BYTES ? p.in_len : 0);
-            if (lf || n) {
-                char line[LINE_MAX_BYTES + 2];
-                memcpy(line, p.in, n);
-                size_t rest = p.in_len - n - (lf ? 1 : 0);
-                memmove(p.in, p.in + p.in_len - rest, rest);
-                p.in_len = rest;
-                if (n > 0 && send_line(&p, line, n) < 0) {
-                    fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
-                    break;
-                }
-                if (n == 0)
-                    p.prompt_due = true;
-            }
-        }
-        /* Lines already buffered go out one per reply. */
-        while (!p.waiting && !p.exiting && !p.refused) {
-            char *lf = memchr(p.in, '\n', p.in_len);
-            if (!lf)
-                break;
-            size_t n = (size_t)(lf - p.in);
-            char line[LINE_MAX_BYTES + 2];
-            memcpy(line, p.in, n);
-            memmove(p.in, lf + 1, p.in_len - n - 1);
-            p.in_len -= n + 1;
-            if (n > 0 && send_line(&p, line, n) < 0)
-                break;
-        }
-    }
+    p.close_deadline = -1;
+    p.status = plain_start(&p, opt);
+    while (p.status == EX_OK && plain_turn(&p, opt) != STEP_DONE)
+        ;
     fflush(stdout);
     net_close(&p.net);
-    return status;
+    secret_clear(&p.pw);
+    return p.status;
 }
