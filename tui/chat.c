@@ -1,7 +1,7 @@
 /* chat: the protocol state machine of the curses client (see chat.h): its
- * life cycle, the passwords it may send, what happens as the connection
- * comes and goes, bytes in, timers; and the log notes and nicks the other
- * model files share (see chat_internal.h for which file does what). */
+ * life cycle, what happens as the connection comes and goes, bytes in,
+ * timers; and the log notes the other model files share (see
+ * chat_internal.h for which file does what). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,59 +49,6 @@ bool chat_ready(const struct chat *c)
     return c->online && c->dialect != DIALECT_UNKNOWN;
 }
 
-/* ---- nicks ------------------------------------------------------------ */
-
-static ssize_t nick_find(const struct chat *c, const char *nick)
-{
-    for (size_t i = 0; i < c->nnicks; i++)
-        if (strcasecmp(c->nicks[i], nick) == 0)
-            return (ssize_t)i;
-    return -1;
-}
-
-void chat_nick_add(struct chat *c, const char *nick)
-{
-    if (!nick_valid(nick, strlen(nick)) || nick_find(c, nick) >= 0)
-        return;
-    if (c->nnicks == CHAT_NICKS_MAX) {
-        free(c->nicks[0]);
-        memmove(c->nicks, c->nicks + 1, (CHAT_NICKS_MAX - 1) * sizeof(char *));
-        c->nnicks--;
-    }
-    char *copy = strdup(nick);
-    if (copy)
-        c->nicks[c->nnicks++] = copy;
-}
-
-void chat_nick_remove(struct chat *c, const char *nick)
-{
-    ssize_t i = nick_find(c, nick);
-    if (i < 0)
-        return;
-    free(c->nicks[i]);
-    memmove(c->nicks + i, c->nicks + i + 1, (c->nnicks - (size_t)i - 1) * sizeof(char *));
-    c->nnicks--;
-}
-
-void chat_clean_nick(const char *in, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const char *p = in ? in : ""; *p && n < NICK_MAX && n + 1 < cap; p++) {
-        char ch = *p;
-        if (((unsigned char)ch & 0xC0) == 0x80)
-            continue; /* one '_' per character, not per UTF-8 byte */
-        bool alnum =
-            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-        if (n == 0 && !alnum)
-            continue; /* a nick starts with a letter or digit (nick_valid) */
-        out[n++] = alnum || ch == '_' || ch == '-' ? ch : '_';
-    }
-    if (n == 0)
-        snprintf(out, cap, "guest");
-    else
-        out[n] = '\0';
-}
-
 /* ---- life cycle ------------------------------------------------------- */
 
 int chat_init(struct chat *c, struct chatlog *log, struct status *st, const char *nick)
@@ -138,61 +85,6 @@ void chat_clock(struct chat *c, int64_t mono_ms, int64_t wall_s)
 {
     c->now_ms = mono_ms;
     c->wall = wall_s;
-}
-
-/* ---- passwords -------------------------------------------------------- */
-
-void chat_password_forget(struct chat_password *pw)
-{
-    secret_wipe(pw, sizeof(*pw));
-}
-
-static int password_keep(struct chat_password *pw, const char *password, const char *host,
-                         const char *port)
-{
-    size_t n = strlen(password);
-    chat_password_forget(pw);
-    if (n > CHAT_PASSWORD_MAX || strpbrk(password, "\r\n") || strlen(host) >= sizeof(pw->host) ||
-        strlen(port) >= sizeof(pw->port))
-        return -1;
-    memcpy(pw->text, password, n + 1);
-    memcpy(pw->host, host, strlen(host) + 1);
-    memcpy(pw->port, port, strlen(port) + 1);
-    return 0;
-}
-
-/* The same server as the password was given for: the host as typed
- * (names are not case-sensitive; nothing is resolved, so "localhost" and
- * "127.0.0.1" differ, as do a name and its address: a name can point
- * elsewhere tomorrow) and the same port number ("5000" is "05000"). */
-static bool password_for(const struct chat_password *pw, const char *host, const char *port)
-{
-    if (pw->text[0] == '\0' || strcasecmp(pw->host, host) != 0)
-        return false;
-    char *e1, *e2;
-    long a = strtol(pw->port, &e1, 10), b = strtol(port, &e2, 10);
-    if (*e1 != '\0' || *e2 != '\0' || pw->port[0] == '\0' || port[0] == '\0')
-        return strcmp(pw->port, port) == 0;
-    return a == b;
-}
-
-int chat_set_password(struct chat *c, const char *password, const char *host, const char *port)
-{
-    return password_keep(&c->given, password, host, port);
-}
-
-int chat_set_typed_password(struct chat *c, const char *password)
-{
-    return password_keep(&c->typed, password, c->host, c->port);
-}
-
-void chat_set_server(struct chat *c, const char *host, const char *port)
-{
-    snprintf(c->host, sizeof(c->host), "%s", host);
-    snprintf(c->port, sizeof(c->port), "%s", port);
-    /* A typed password belongs to the server that asked for it. */
-    if (c->typed.text[0] && !password_for(&c->typed, c->host, c->port))
-        chat_password_forget(&c->typed);
 }
 
 int chat_set_session(struct chat *c, const char *token)
@@ -237,13 +129,7 @@ void chat_on_connect(struct chat *c)
      * for this address, and there is no way to know the server first. It
      * goes to no other address: after a /connect elsewhere the HELLO has
      * none, and a server that wants one asks (CHAT_ASK_PASSWORD). */
-    const char *pw = NULL;
-    c->hello_typed = password_for(&c->typed, c->host, c->port);
-    if (c->hello_typed)
-        pw = c->typed.text;
-    else if (password_for(&c->given, c->host, c->port))
-        pw = c->given.text;
-    c->hello_password = pw != NULL;
+    const char *pw = password_hello(c);
     struct msg m = {.type = MSG_HELLO, .word = PROTO_HELLO_TAG, .nick = c->want_nick, .text = pw};
     char line[LINE_MAX_BYTES + 64];
     int n = msg_encode(line, sizeof(line), &m);

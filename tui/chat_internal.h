@@ -1,8 +1,9 @@
 /* chat_internal: what the files of the chat model share with each other
  * and with nothing else (the event loop and the tests use chat.h).
  *
- *   chat.c     life cycle, passwords, connect/disconnect, bytes in, timers,
- *              the log notes and the nicks known
+ *   chat.c     life cycle, connect/disconnect, bytes in, timers, log notes
+ *   nicks.c    the nicks known, for completion
+ *   password.c the passwords and the server each is for
  *   detect.c   what the server is, from its first bytes or its silence
  *   handle.c   what the server says: a table of framed line types, and the
  *              plain dialect's responses
@@ -25,9 +26,16 @@ void chat_notef(struct chat *c, enum entry_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Connected, and the dialect known: messages may go. */
 bool chat_ready(const struct chat *c);
+
+/* ---- nicks.c ---- */
 void chat_nick_add(struct chat *c, const char *nick);
 void chat_nick_remove(struct chat *c, const char *nick);
-void chat_password_forget(struct chat_password *pw);
+
+/* ---- password.c ---- */
+void password_forget(struct chat_password *pw);
+/* The password this connection's HELLO carries (NULL: none), noted in
+ * c->hello_password and c->hello_typed. */
+const char *password_hello(struct chat *c);
 
 /* ---- detect.c ---- */
 /* Decides what the server is from its first bytes, held in c->rx. complete:

@@ -166,7 +166,7 @@ static void err_auth(struct chat *c, const struct msg *m)
     c->st->state = CONN_FAILED;
     status_set_reason(c->st, c->hello_password ? "wrong password" : "the server needs a password");
     if (c->hello_typed)
-        chat_password_forget(&c->typed);
+        password_forget(&c->typed);
 }
 
 /* Not judged: someone at our address (maybe we) guessed wrong just now.
