@@ -24,7 +24,7 @@
  * "/auth PASSWORD", as the server asks of line clients; a refusal ends the
  * client with EX_NOPERM instead of typing into a connection that is about
  * to close. Without one, on a terminal, a server that says it needs one is
- * asked for it with the echo off (plain_ask_password()); without a
+ * asked for it with the echo off (plain_auth.c); without a
  * terminal its refusals are printed like any reply. */
 #undef _XOPEN_SOURCE /* ncursesw.pc may set 600 */
 #define _XOPEN_SOURCE 700
@@ -37,58 +37,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "linebuf.h"
 #include "cmd.h"
 #include "loop.h" /* loop_now_ms */
-#include "plain.h"
-#include "net.h"
+#include "plain_internal.h"
 #include "sanitize.h"
-#include "secret.h"
-#include "ttyask.h"
-
-enum {
-    REPLY_WAIT_MS = 2000, /* how long a line waits for its reply */
-    CLOSE_WAIT_MS = 3000, /* after stdin ends, for the server to finish */
-    PASSWORD_TRIES = 3,   /* typed passwords refused before giving up, as sudo */
-    LOCK_WAITS = 3,       /* "try again in N s" waited out before giving up */
-    LOCK_WAIT_MAX_S = 60, /* the longest such wait obeyed */
-};
-
-#define PROMPT "Enter a message to send to the server (or 'exit' to quit): "
-
-struct plain {
-    struct net net;
-    bool tty;
-    bool raw; /* the server answers without LF: send without LF too */
-    bool first_reply_seen;
-    bool waiting; /* a sent line has not had its reply */
-    int64_t wait_until;
-    bool stdin_done;
-    bool exiting; /* "exit" was sent */
-    bool prompt_due;
-    bool prompt_shown; /* the prompt is on the screen's last line, maybe with typing after it */
-    bool auth_due;     /* the next reply answers our /auth */
-    bool refused;      /* ... and it was an error */
-    bool locked;       /* ... not about our password: the address is locked out */
-    char in[LINE_MAX_BYTES + 2];
-    size_t in_len;
-    /* The password prompt: a reply said the server needs a password, and
-     * none was given. The line it refused is sent again once one is
-     * accepted; the typed password is kept (for a retry after a lock-out)
-     * until then, and wiped. */
-    bool need_password;
-    bool typed; /* pw holds a typed password, sent in the last /auth */
-    struct secret pw;
-    unsigned tries, lock_waits, wait_s;
-    char last[LINE_MAX_BYTES + 2]; /* the last line sent (never an /auth) */
-    size_t last_len;
-    char resend[LINE_MAX_BYTES + 2]; /* the line the server refused */
-    size_t resend_len;
-    int64_t close_deadline; /* stdin ended: when to stop waiting for the server; -1: not yet */
-    int status;             /* the exit code so far (sysexits) */
-    char safe[SANITIZE_CAP((size_t)2 * LINE_MAX_BYTES)]; /* a server line, sanitised */
-    char auth[LINE_MAX_BYTES + 2];                       /* "/auth PASSWORD", wiped after */
-};
 
 /* A line of the room (PROTOCOL.md 5): someone's chat "<NICK> TEXT", an
  * action "* NICK TEXT", "[private] ...", or "*** ..." (joins, leaves,
@@ -152,7 +104,7 @@ static int send_all(struct plain *p, const char *s, size_t len)
 }
 
 /* Sends one input line; returns -1 when the connection broke. */
-static int send_line(struct plain *p, char *line, size_t len)
+int plain_send_line(struct plain *p, char *line, size_t len)
 {
     if (len > 0 && line[len - 1] == '\r')
         len--;
@@ -173,33 +125,6 @@ static int send_line(struct plain *p, char *line, size_t len)
         p->exiting = true;
     return 0;
 }
-
-/* The seconds in "... try again in N s" (the server's lock-out), or 0. */
-static unsigned wait_seconds(const char *data, size_t len)
-{
-    static const char key[] = "try again in ";
-    for (size_t i = 0; i + sizeof key - 1 < len; i++) {
-        if (memcmp(data + i, key, sizeof key - 1) != 0)
-            continue;
-        unsigned n = 0;
-        for (i += sizeof key - 1; i < len && data[i] >= '0' && data[i] <= '9' && n < 100000; i++)
-            n = n * 10 + (unsigned)(data[i] - '0');
-        return n;
-    }
-    return 0;
-}
-
-/* A line of the reply is the server's refusal of a connection that owes
- * it the password (section 7.1 of docs/PROTOCOL.md). */
-static bool needs_password(const char *data, size_t len)
-{
-    static const char key[] = "error: this server needs a password";
-    for (size_t i = 0; i + sizeof key - 1 <= len; i++)
-        if ((i == 0 || data[i - 1] == '\n') && memcmp(data + i, key, sizeof key - 1) == 0)
-            return true;
-    return false;
-}
-
 static void on_server_bytes(struct plain *p, const char *data, size_t len)
 {
     size_t start = 0;
@@ -207,17 +132,7 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
         p->first_reply_seen = true;
         p->raw = memchr(data, '\n', len) == NULL;
     }
-    if (p->auth_due) {
-        /* sockchat-server answers a wrong /auth with "error: wrong
-         * password" (its plain rendering of ERR auth), then closes. */
-        p->auth_due = false;
-        static const char wait[] = "error: too many wrong passwords";
-        p->locked = len >= sizeof wait - 1 && memcmp(data, wait, sizeof wait - 1) == 0;
-        p->refused = !p->locked && len >= 6 && memcmp(data, "error:", 6) == 0;
-        p->wait_s = p->locked ? wait_seconds(data, len) : 0;
-    } else if (needs_password(data, len)) {
-        p->need_password = true;
-    }
+    plain_auth_on_reply(p, data, len);
     for (size_t i = 0; i <= len; i++) {
         if (i < len && data[i] != '\n')
             continue;
@@ -232,7 +147,7 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
 
 /* Connects (blocking, with net.c's timeout); returns 0 or a sysexits code
  * after saying what failed. */
-static int plain_connect(struct plain *p, const struct client_opts *opt)
+int plain_connect(struct plain *p, const struct client_opts *opt)
 {
     char err[200];
     if (net_start(&p->net, opt->host, opt->port, loop_now_ms(), err, sizeof(err)) < 0) {
@@ -252,108 +167,6 @@ static int plain_connect(struct plain *p, const struct client_opts *opt)
     }
     return EX_OK;
 }
-
-/* Sends "/auth PASSWORD": before anything else, as the server relays
- * nothing of ours until then. The line is sent, never printed, and wiped.
- * Returns 0 or a sysexits code after saying what failed. */
-static int plain_send_auth(struct plain *p, const char *password)
-{
-    char *line = p->auth;
-    int n = snprintf(line, LINE_MAX_BYTES, "/auth %s", password);
-    int rc = EX_OK;
-    if (n < 0 || n >= LINE_MAX_BYTES) {
-        fprintf(stderr, "sockchat: password: too long\n");
-        rc = EX_USAGE;
-    } else if (send_line(p, line, (size_t)n) < 0) {
-        fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
-        rc = EX_IOERR;
-    }
-    secret_wipe(line, sizeof(p->auth));
-    secret_wipe(p->last, sizeof(p->last)); /* the copy send_line kept */
-    p->last_len = 0;
-    p->auth_due = rc == EX_OK;
-    return rc;
-}
-
-/* The server needs a password and none was given: ask on the terminal,
- * echo off, and send it. Returns 0 or a sysexits code after saying what
- * failed (EX_NOPERM when the user gave none). */
-static int plain_ask_password(struct plain *p, const struct client_opts *opt)
-{
-    char prompt[300];
-    bool v6 = strchr(opt->host, ':') != NULL;
-    snprintf(prompt, sizeof(prompt), "Password for %s%s%s:%s: ", v6 ? "[" : "", opt->host,
-             v6 ? "]" : "", opt->port);
-    fflush(stdout);
-    for (;;) {
-        int rc = ttyask_secret(STDIN_FILENO, STDERR_FILENO, prompt, p->pw.buf, sizeof(p->pw.buf));
-        if (rc == 0 && p->pw.buf[0] == '\0')
-            continue; /* just Enter: the server would only answer "usage" */
-        if (rc == 0)
-            break;
-        if (rc < 0 && errno == E2BIG) {
-            fprintf(stderr, "sockchat: a password is at most %d bytes\n", SECRET_MAX);
-            continue;
-        }
-        if (rc < 0 && errno != EINTR)
-            fprintf(stderr, "sockchat: password prompt: %s\n", strerror(errno));
-        else
-            fprintf(stderr, "sockchat: no password given\n");
-        return EX_NOPERM;
-    }
-    p->pw.len = strlen(p->pw.buf);
-    p->typed = true;
-    p->tries++;
-    return plain_send_auth(p, p->pw.buf);
-}
-
-/* The typed password was refused, or not judged (the address is locked
- * out for a while after a wrong one): the server closes, so connect again
- * and ask again, or wait as long as it says and try the same one. Returns
- * 0 or a sysexits code after saying why it gives up. */
-static int plain_retry_password(struct plain *p, const struct client_opts *opt)
-{
-    bool wrong = p->refused;
-    unsigned wait_s = p->wait_s ? p->wait_s : 1;
-    p->refused = p->locked = false;
-    p->waiting = false;
-    net_close(&p->net);
-    if (wrong) {
-        secret_clear(&p->pw);
-        p->typed = false;
-        if (p->tries >= PASSWORD_TRIES) {
-            fprintf(stderr, "sockchat: the server refused the password %u times\n", p->tries);
-            return EX_NOPERM;
-        }
-        fprintf(stderr, "sockchat: wrong password\n");
-    } else {
-        if (p->lock_waits++ >= LOCK_WAITS) {
-            fprintf(stderr, "sockchat: the server is not judging passwords from this address; "
-                            "try again later\n");
-            return EX_TEMPFAIL;
-        }
-        if (wait_s > LOCK_WAIT_MAX_S)
-            wait_s = LOCK_WAIT_MAX_S;
-        fprintf(stderr,
-                "sockchat: the server is not judging passwords from this address for %u s; "
-                "waiting\n",
-                wait_s);
-        /* The server's own deadline, not a stand-in for an event. */
-        int64_t until = loop_now_ms() + (int64_t)wait_s * 1000;
-        for (int64_t left; (left = until - loop_now_ms()) > 0;)
-            poll(NULL, 0, (int)left);
-    }
-    int rc = plain_connect(p, opt);
-    if (rc != EX_OK)
-        return rc;
-    p->first_reply_seen = false;
-    return wrong ? plain_ask_password(p, opt) : plain_send_auth(p, p->pw.buf);
-}
-
-/* What a step of the loop says: go on with this turn, start the next one,
- * or leave (with p->status). */
-enum step { STEP_ON, STEP_AGAIN, STEP_DONE };
-
 /* Connects, sends the password and the nick as asked. Returns 0 or a
  * sysexits code after saying what failed. */
 static int plain_start(struct plain *p, const struct client_opts *opt)
@@ -374,7 +187,7 @@ static int plain_start(struct plain *p, const struct client_opts *opt)
         } else {
             char line[64];
             int n = snprintf(line, sizeof(line), "/nick %.24s", opt->nick);
-            if (send_line(p, line, (size_t)n) < 0) {
+            if (plain_send_line(p, line, (size_t)n) < 0) {
                 fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
                 return EX_IOERR;
             }
@@ -394,52 +207,6 @@ static void reply_timeout(struct plain *p, int64_t now)
         p->prompt_due = true;
     }
 }
-
-/* The password's turn: retry a refused one, forget an accepted one, ask
- * for a missing one, resend the line refused for want of it, or give up. */
-static enum step password_step(struct plain *p, const struct client_opts *opt)
-{
-    if ((p->refused || p->locked) && p->typed) {
-        p->status = plain_retry_password(p, opt);
-        return p->status == EX_OK ? STEP_AGAIN : STEP_DONE;
-    }
-    if (p->typed && !p->auth_due && !p->waiting) {
-        secret_clear(&p->pw); /* accepted: not needed any more */
-        p->typed = false;
-    }
-    if (p->need_password && p->tty && !opt->password && !p->waiting && !p->auth_due) {
-        /* The line it refused goes again once the password is in. */
-        p->need_password = false;
-        memcpy(p->resend, p->last, p->last_len + 1);
-        p->resend_len = p->last_len;
-        p->status = plain_ask_password(p, opt);
-        return p->status == EX_OK ? STEP_AGAIN : STEP_DONE;
-    }
-    if (p->resend_len > 0 && !p->waiting && !p->auth_due) {
-        size_t n = p->resend_len;
-        p->resend_len = 0;
-        if (send_line(p, p->resend, n) < 0) {
-            fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
-            return STEP_DONE;
-        }
-        return STEP_AGAIN;
-    }
-    if (p->refused) {
-        fprintf(stderr, "sockchat: the server refused the password\n");
-        p->status = EX_NOPERM;
-        return STEP_DONE;
-    }
-    if (p->locked) {
-        /* Someone at our address guessed wrong: our password was not
-         * even tried. A later run will be. */
-        fprintf(stderr, "sockchat: the server is not judging passwords from this address "
-                        "for a few seconds; try again\n");
-        p->status = EX_TEMPFAIL;
-        return STEP_DONE;
-    }
-    return STEP_ON;
-}
-
 /* The end: "exit" answered, or stdin done and the server given its time
  * to finish (after being told, by half-closing, that we are done). */
 static enum step end_step(struct plain *p, int64_t now)
@@ -496,7 +263,7 @@ static enum step on_stdin_readable(struct plain *p)
     if (r <= 0) {
         if (r < 0 && errno == EINTR)
             return STEP_AGAIN;
-        if (p->in_len > 0 && send_line(p, p->in, p->in_len) < 0)
+        if (p->in_len > 0 && plain_send_line(p, p->in, p->in_len) < 0)
             return STEP_DONE;
         p->in_len = 0;
         p->stdin_done = true;
@@ -515,7 +282,7 @@ static enum step on_stdin_readable(struct plain *p)
         size_t rest = p->in_len - n - (lf ? 1 : 0);
         memmove(p->in, p->in + p->in_len - rest, rest);
         p->in_len = rest;
-        if (n > 0 && send_line(p, line, n) < 0) {
+        if (n > 0 && plain_send_line(p, line, n) < 0) {
             fprintf(stderr, "sockchat: send: %s\n", strerror(errno));
             return STEP_DONE;
         }
@@ -565,7 +332,7 @@ static void send_buffered(struct plain *p)
         memcpy(line, p->in, n);
         memmove(p->in, lf + 1, p->in_len - n - 1);
         p->in_len -= n + 1;
-        if (n > 0 && send_line(p, line, n) < 0)
+        if (n > 0 && plain_send_line(p, line, n) < 0)
             break;
     }
 }
@@ -576,7 +343,7 @@ static enum step plain_turn(struct plain *p, const struct client_opts *opt)
 {
     int64_t now = loop_now_ms();
     reply_timeout(p, now);
-    enum step s = password_step(p, opt);
+    enum step s = plain_password_step(p, opt);
     if (s == STEP_ON)
         s = end_step(p, now);
     if (s != STEP_ON)
