@@ -17,7 +17,7 @@
  * never answers. So after CHAT_GREETING_MS without a greeting the status is
  * "waiting: no greeting yet", what the user types is written as text lines
  * (a silent plain server does receive them) and stays pending, never "sent":
- * nobody has said it was read. A later WELCOME (late_greeting in chat.c)
+ * nobody has said it was read. A later WELCOME (outbox_late_greeting())
  * sends those messages again as MSG; a later reply makes it a plain server;
  * against a server that never answers they stay pending, and are listed as
  * not acknowledged on quitting.

@@ -17,7 +17,7 @@ bool outbox_put(struct chat *c, const char *s, size_t n)
         c->out_full = true;
         return false;
     }
-    if (c->out_len + n > c->out_cap) {
+    if (c->out == NULL || c->out_len + n > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 4096;
         while (cap < c->out_len + n)
             cap *= 2;
