@@ -1351,6 +1351,27 @@ START_TEST(test_local_commands)
 }
 END_TEST
 
+/* /help and the usage errors come from one table: the usage a command
+ * answers a wrong call with is, word for word, what /help lists for it. */
+START_TEST(test_help_matches_usage)
+{
+    static const char *const wrong[] = {"/connect", "/reconnect now"};
+    ck_assert_int_eq(chat_submit(&cl, "/help"), CHAT_NONE);
+    size_t help_end = chatlog_count(&tlog);
+    for (size_t w = 0; w < sizeof(wrong) / sizeof(*wrong); w++) {
+        ck_assert_int_eq(chat_submit(&cl, wrong[w]), CHAT_NONE);
+        const char *usage = last_of(ENTRY_ERR)->text;
+        ck_assert_msg(strncmp(usage, "usage: ", 7) == 0, "%s: %s", wrong[w], usage);
+        bool listed = false;
+        for (size_t i = 0; i < help_end; i++) {
+            const struct entry *e = chatlog_at(&tlog, i);
+            listed |= e->kind == ENTRY_LOCAL && strstr(e->text, usage + 7) != NULL;
+        }
+        ck_assert_msg(listed, "/help does not list \"%s\"", usage + 7);
+    }
+}
+END_TEST
+
 START_TEST(test_commands_while_down)
 {
     ck_assert_int_eq(chat_submit(&cl, "/who"), CHAT_NONE);
@@ -1507,6 +1528,7 @@ Suite *chat_suite(void)
     tcase_add_test(core, test_events);
     tcase_add_test(core, test_completions);
     tcase_add_test(core, test_local_commands);
+    tcase_add_test(core, test_help_matches_usage);
     tcase_add_test(core, test_commands_while_down);
     tcase_add_test(core, test_clean_nick);
     tcase_add_test(core, test_hostport);
