@@ -94,10 +94,11 @@ void utf8_cut(char *s)
     s[utf8_valid_prefix(s, strlen(s))] = '\0';
 }
 
-size_t utf8_boundary(const char *s, size_t len, size_t n)
+size_t utf8_boundary(const char *s, size_t len, size_t max)
 {
-    if (n >= len)
-        return n;
+    if (max >= len)
+        return len;
+    size_t n = max;
     while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
         n--;
     return n;

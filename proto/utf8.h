@@ -32,10 +32,11 @@ size_t utf8_valid_prefix(const char *s, size_t len);
  * a character. */
 void utf8_cut(char *s);
 
-/* Where to cut s[0..len) at or before byte n so that the part before does
- * not end in half a character: n backed up over continuation bytes
- * (10xxxxxx) to the lead byte of the character n falls in, or 0. n >= len
- * is returned as it is: the end is a boundary. */
-size_t utf8_boundary(const char *s, size_t len, size_t n);
+/* The length of the longest prefix of s[0..len) that has at most max bytes
+ * and does not end in part of a character: min(len, max), backed up over
+ * continuation bytes (10xxxxxx) to the lead byte of the character it falls
+ * in, or to 0. Only the byte at the cut is looked at, so bad UTF-8 before
+ * it is kept as it is. */
+size_t utf8_boundary(const char *s, size_t len, size_t max);
 
 #endif

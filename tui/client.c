@@ -1350,9 +1350,7 @@ enum client_action client_paste(struct client *c, const char *text, size_t len, 
         if (blank)
             continue;
         while (n > 0) {
-            size_t take = n > EDITLINE_MAX ? EDITLINE_MAX : n;
-            while (take < n && take > 0 && ((unsigned char)s[take] & 0xC0) == 0x80)
-                take--;
+            size_t take = utf8_boundary(s, n, EDITLINE_MAX);
             if (!paste_push(c, s, take, &cap)) {
                 client_note(c, ENTRY_ERR, "paste too big: only its first lines are kept");
                 i = len;

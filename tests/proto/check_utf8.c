@@ -106,7 +106,7 @@ END_TEST
 
 struct boundary_case {
     const char *s;
-    size_t len, n, want;
+    size_t len, max, want;
 };
 
 static const struct boundary_case boundary_cases[] = {
@@ -114,7 +114,7 @@ static const struct boundary_case boundary_cases[] = {
     {"abc", 3, 0, 0},
     {"abc", 3, 2, 2},
     {"abc", 3, 3, 3},        /* the end is a boundary */
-    {"abc", 3, 7, 7},        /* past the end: as it is */
+    {"abc", 3, 7, 3},        /* more room than text: all of it */
     {"a\xc3\xa9z", 4, 1, 1}, /* before the lead byte */
     {"a\xc3\xa9z", 4, 2, 1}, /* inside the character */
     {"a\xc3\xa9z", 4, 3, 3}, /* after it */
@@ -124,12 +124,13 @@ static const struct boundary_case boundary_cases[] = {
     {"x\xe6\x97\xa5\xe6\x97\xa5", 7, 6, 4},
     {"\x80\x80\x80", 3, 2, 0}, /* nothing but continuation bytes */
     {"\xe6\x97\xa5", 2, 1, 0}, /* len cuts the character: still backs up */
+    {"\xe6\x97\xa5", 2, 2, 2}, /* len is the end, whatever is after it */
 };
 
 START_TEST(test_boundary)
 {
     const struct boundary_case *c = &boundary_cases[_i];
-    ck_assert_uint_eq(utf8_boundary(c->s, c->len, c->n), c->want);
+    ck_assert_uint_eq(utf8_boundary(c->s, c->len, c->max), c->want);
 }
 END_TEST
 
