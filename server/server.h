@@ -793,10 +793,6 @@ enum nick_verdict registry_nick_check_locked(struct server *srv, const struct cl
 void registry_enter_locked(struct server *srv, struct client *c);
 void registry_leave_locked(struct server *srv, struct client *c);
 void registry_rename_locked(struct server *srv, struct client *c, const char *nick);
-/* "guest" followed by digits, or a nick that looks the same (its skeleton
- * is one): given by the server, never chosen, so a default nick can never
- * collide. */
-bool nick_reserved(const char *nick);
 /* With reg_lock held: queues m on every joined client except `except`.
  * Encodes at most once per dialect. */
 void registry_broadcast_locked(struct server *srv, const struct msg *m,
