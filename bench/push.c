@@ -26,7 +26,7 @@ static void push_line(struct bench *b, struct conn *c, char *line, size_t len)
         return;
     }
     struct msg m;
-    if (b->opt->dialect == DIALECT_FRAMED && msg_parse(&m, line) == 0 && m.type == MSG_ERR)
+    if (b->opt->dialect == BENCH_FRAMED && msg_parse(&m, line) == 0 && m.type == MSG_ERR)
         bench_error(b, "server said ERR %s %s", m.word, m.text ? m.text : "");
 }
 
@@ -45,7 +45,7 @@ static uint64_t realtime_ms(void)
 
 int work_push(struct bench *b)
 {
-    const struct options *o = b->opt;
+    const struct bench_options *o = b->opt;
     struct push st = {0};
     /* cppcheck-suppress autoVariables ; cleared before this function returns */
     b->work_state = &st;

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "dialect.h"
 #include "linebuf.h"
 #include "msg.h"
 #include "telnet.h"
@@ -560,13 +561,6 @@ const char *mod_kind_name(enum mod_kind k);
 
 /* ---- clients ---- */
 
-enum dialect {
-    DIALECT_NONE,   /* nothing received yet */
-    DIALECT_FRAMED, /* HELLO sockchat/1 ... */
-    DIALECT_PLAIN,  /* lines: nc, telnet */
-    DIALECT_RAW,    /* the tutorial's client.py: one read = one message */
-};
-
 /* Why a connection is refused at accept. It is not turned away at once:
  * its dialect is not known yet, and nc, telnet and the tutorial's client
  * should read the refusal in their own form. So it is served, outside the
@@ -793,10 +787,6 @@ enum nick_verdict registry_nick_check_locked(struct server *srv, const struct cl
 void registry_enter_locked(struct server *srv, struct client *c);
 void registry_leave_locked(struct server *srv, struct client *c);
 void registry_rename_locked(struct server *srv, struct client *c, const char *nick);
-/* "guest" followed by digits, or a nick that looks the same (its skeleton
- * is one): given by the server, never chosen, so a default nick can never
- * collide. */
-bool nick_reserved(const char *nick);
 /* With reg_lock held: queues m on every joined client except `except`.
  * Encodes at most once per dialect. */
 void registry_broadcast_locked(struct server *srv, const struct msg *m,
@@ -840,7 +830,7 @@ bool session_resume(struct client *c);
 void session_leave(struct client *c, const char *reason);
 /* The owner's last step: leave, unregister, log. Does not free. */
 void session_end(struct client *c);
-/* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_NONE:
+/* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_UNKNOWN:
  * it sent nothing: as a line client), and asks to close it. */
 void session_refuse(struct client *c, enum dialect d);
 /* Token bucket: true when c may send one more message at now_ms. */

@@ -463,7 +463,7 @@ static void session_end_refused(struct client *c)
                               "(a class on one address needs it raised)"),
         [REFUSE_ADDR_FAST] = "new connections from its address too fast",
         [REFUSE_ADDR_TABLE] = "too many addresses remembered"};
-    static const char *const how[] = {[DIALECT_NONE] = "it sent nothing: told as a line client",
+    static const char *const how[] = {[DIALECT_UNKNOWN] = "it sent nothing: told as a line client",
                                       [DIALECT_FRAMED] = "told as a sockchat client",
                                       [DIALECT_PLAIN] = "told as a plain client",
                                       [DIALECT_RAW] = "told as a tutorial client"};
@@ -861,9 +861,7 @@ static void raw_fit(struct reply *r)
         return;
     }
     /* One long line: back up to the start of a character. */
-    keep = RAW_WIRE_MAX - (sizeof ELLIPSIS - 1);
-    while (keep > 0 && ((unsigned char)r->raw[keep] & 0xC0) == 0x80)
-        keep--;
+    keep = utf8_boundary(r->raw, r->rawlen, RAW_WIRE_MAX - (sizeof ELLIPSIS - 1));
     memcpy(r->raw + keep, ELLIPSIS, sizeof ELLIPSIS - 1);
     r->rawlen = keep + sizeof ELLIPSIS - 1;
 }
@@ -983,7 +981,7 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
 {
     bool hello_pending = false;
 
-    if (c->dialect == DIALECT_NONE && c->lb.len == 0) {
+    if (c->dialect == DIALECT_UNKNOWN && c->lb.len == 0) {
         enum dialect d = detect(data, len);
         if (d == DIALECT_RAW || d == DIALECT_PLAIN)
             session_detect(c, d);
@@ -997,7 +995,7 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
         telnet_input(c, data, len);
         return;
     }
-    hello_pending = c->dialect == DIALECT_NONE;
+    hello_pending = c->dialect == DIALECT_UNKNOWN;
 
     while (len > 0) {
         enum input_gate gate = client_input_gate(c);

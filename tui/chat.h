@@ -34,6 +34,7 @@
 
 #include "chatlog.h"
 #include "cmd.h"
+#include "dialect.h"
 #include "linebuf.h"
 #include "msg.h"
 #include "sanitize.h"
@@ -70,12 +71,6 @@ enum {
     /* The most of a server's text kept in one log entry. */
     CHAT_TEXT_MAX = 2 * LINE_MAX_BYTES + 64,
     CHAT_REPLAY_USED = 16, /* history matches remembered, so none is matched twice */
-};
-
-enum chat_dialect {
-    DIALECT_UNKNOWN, /* connected, no reply to HELLO yet */
-    DIALECT_FRAMED,
-    DIALECT_PLAIN,
 };
 
 enum chat_action {
@@ -126,7 +121,7 @@ struct pending_msg {
 struct chat {
     struct chatlog *log;
     struct status *st;
-    enum chat_dialect dialect;
+    enum dialect dialect;
     bool online; /* the transport is up */
     bool raw;    /* plain server answering without LF: one message at a time, no LF */
     bool hello_reply_due;

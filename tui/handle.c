@@ -10,15 +10,6 @@
 
 #include "chat_internal.h"
 
-/* guestN: a name the server hands out, never one to ask for (it gives a
- * fresh one instead, which is no news). */
-static bool is_guest_nick(const char *nick)
-{
-    if (strncasecmp(nick, "guest", 5) != 0 || nick[5] == '\0')
-        return false;
-    return nick[5 + strspn(nick + 5, "0123456789")] == '\0';
-}
-
 static void on_welcome(struct chat *c, const struct msg *m)
 {
     replay_begin(c);
@@ -35,7 +26,8 @@ static void on_welcome(struct chat *c, const struct msg *m)
              m->text[0] ? m->text : "sockchat", m->nick, mode, m->users);
     chat_note(c, ENTRY_LOCAL, line);
     bool got = strcasecmp(m->nick, c->want_nick) == 0;
-    if (!got && !is_guest_nick(c->want_nick))
+    /* guestN is never granted: a fresh one instead is no news. */
+    if (!got && !nick_reserved(c->want_nick))
         chat_notef(c, ENTRY_LOCAL, "the nick %s was not available; you are %s", c->want_nick,
                    c->st->nick);
     if (got) {

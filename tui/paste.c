@@ -6,6 +6,7 @@
 
 #include "chat_internal.h"
 #include "editline.h"
+#include "utf8.h"
 
 void paste_drop(struct chat *c)
 {
@@ -77,9 +78,7 @@ enum chat_action chat_paste(struct chat *c, const char *text, size_t len, bool c
         if (blank)
             continue;
         while (n > 0) {
-            size_t take = n > EDITLINE_MAX ? EDITLINE_MAX : n;
-            while (take < n && take > 0 && ((unsigned char)s[take] & 0xC0) == 0x80)
-                take--;
+            size_t take = utf8_boundary(s, n, EDITLINE_MAX);
             if (!paste_push(c, s, take, &cap)) {
                 chat_note(c, ENTRY_ERR, "paste too big: only its first lines are kept");
                 i = len;
