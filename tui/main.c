@@ -19,9 +19,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "chat.h"
 #include "hostport.h"
 #include "loop.h"
+#include "plain.h"
 #include "secret.h"
 #include "text.h"
 
@@ -129,16 +130,33 @@ static bool port_ok(const char *p)
     return p[0] && *end == '\0' && v > 0 && v < 65536;
 }
 
-int main(int argc, char **argv)
-{
-    struct options opt = {0};
-    static char password[CLIENT_PASSWORD_MAX + 1];
-    const char *password_file = NULL;
-    bool plain = false, no_color = false;
-    const char *pos[2] = {NULL, NULL};
-    int npos = 0;
+/* What the command line says, and the buffers the options point into. */
+struct args {
+    struct client_opts opt;
+    const char *password_file;
+    bool plain, no_color;
+    const char *pos[2]; /* HOST, PORT */
+    int npos;
+    char host[256], port[8];
+    char password[CHAT_PASSWORD_MAX + 1];
+};
 
-    locale_init();
+/* Takes the value of the option at argv[*i]; NULL after saying so (the
+ * complaint) when there is none. */
+static const char *option_value(int argc, char **argv, int *i, const char *complaint)
+{
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "sockchat: %s\n", complaint);
+        usage(stderr);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Reads the command line into g. Returns -1 to go on, or the exit code
+ * (after --help, --version, or saying what is wrong). */
+static int parse_args(int argc, char **argv, struct args *g)
+{
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -148,31 +166,24 @@ int main(int argc, char **argv)
             printf("sockchat %s\n", SOCKCHAT_VERSION);
             return EX_OK;
         } else if (strcmp(a, "--plain") == 0) {
-            plain = true;
+            g->plain = true;
         } else if (strcmp(a, "--mouse") == 0) {
-            opt.mouse = true;
+            g->opt.mouse = true;
         } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
-            no_color = true;
+            g->no_color = true;
         } else if (strcmp(a, "--nick") == 0 || strcmp(a, "-n") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "sockchat: --nick needs a NAME\n");
-                usage(stderr);
+            if ((g->opt.nick = option_value(argc, argv, &i, "--nick needs a NAME")) == NULL)
                 return EX_USAGE;
-            }
-            opt.nick = argv[++i];
-            opt.nick_given = true;
+            g->opt.nick_given = true;
         } else if (strncmp(a, "--nick=", 7) == 0) {
-            opt.nick = a + 7;
-            opt.nick_given = true;
+            g->opt.nick = a + 7;
+            g->opt.nick_given = true;
         } else if (strcmp(a, "--password-file") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "sockchat: --password-file needs a FILE\n");
-                usage(stderr);
+            if ((g->password_file = option_value(argc, argv, &i, "--password-file needs a FILE")) ==
+                NULL)
                 return EX_USAGE;
-            }
-            password_file = argv[++i];
         } else if (strncmp(a, "--password-file=", 16) == 0) {
-            password_file = a + 16;
+            g->password_file = a + 16;
         } else if (strcmp(a, "--password") == 0 || strncmp(a, "--password=", 11) == 0) {
             fprintf(stderr, "sockchat: no --password: every user could read it in ps; use "
                             "SOCKCHAT_PASSWORD or --password-file FILE\n");
@@ -181,60 +192,89 @@ int main(int argc, char **argv)
             fprintf(stderr, "sockchat: unknown option %s\n", a);
             usage(stderr);
             return EX_USAGE;
-        } else if (npos < 2) {
-            pos[npos++] = a;
+        } else if (g->npos < 2) {
+            g->pos[g->npos++] = a;
         } else {
             fprintf(stderr, "sockchat: too many arguments: %s\n", a);
             usage(stderr);
             return EX_USAGE;
         }
     }
-    opt.host = pos[0] ? pos[0] : env_or("SOCKCHAT_HOST", "127.0.0.1");
-    opt.port = pos[1] ? pos[1] : env_or("SOCKCHAT_PORT", "5000");
+    return -1;
+}
+
+/* The server: arguments, else the environment, else the default. Returns
+ * EX_OK or EX_USAGE after saying what is wrong. */
+static int pick_server(struct args *g)
+{
+    struct client_opts *opt = &g->opt;
+    opt->host = g->pos[0] ? g->pos[0] : env_or("SOCKCHAT_HOST", "127.0.0.1");
+    opt->port = g->pos[1] ? g->pos[1] : env_or("SOCKCHAT_PORT", "5000");
     /* "10.0.2.15:5000" and "[::1]:5000", as the server's log prints them. */
-    static char host[256], port[8];
-    int hp = hostport_split(opt.host, host, sizeof(host), port, sizeof(port));
-    if (hp < 0 || (hp == 1 && pos[1] != NULL)) {
-        fprintf(stderr, "sockchat: bad host %s: want HOST, HOST:PORT or [IPV6]:PORT%s\n", opt.host,
+    int hp = hostport_split(opt->host, g->host, sizeof(g->host), g->port, sizeof(g->port));
+    if (hp < 0 || (hp == 1 && g->pos[1] != NULL)) {
+        fprintf(stderr, "sockchat: bad host %s: want HOST, HOST:PORT or [IPV6]:PORT%s\n", opt->host,
                 hp == 1 ? ", or a PORT argument, not both" : "");
         return EX_USAGE;
     }
-    opt.host = host;
+    opt->host = g->host;
     if (hp == 1)
-        opt.port = port;
-    if (!opt.nick) {
+        opt->port = g->port;
+    return EX_OK;
+}
+
+/* The nick and the password: options, else the environment. Returns EX_OK
+ * or a sysexits code after saying what is wrong. */
+static int pick_identity(struct args *g)
+{
+    struct client_opts *opt = &g->opt;
+    if (!opt->nick) {
         const char *n = getenv("SOCKCHAT_NICK");
-        opt.nick_given = n && n[0];
-        opt.nick = opt.nick_given ? n : env_or("USER", "guest");
+        opt->nick_given = n && n[0];
+        opt->nick = opt->nick_given ? n : env_or("USER", "guest");
     }
-    if (password_file) {
-        int rc = password_read(password_file, password, sizeof(password));
+    if (g->password_file) {
+        int rc = password_read(g->password_file, g->password, sizeof(g->password));
         if (rc != EX_OK)
             return rc;
-        opt.password = password;
+        opt->password = g->password;
     } else {
         const char *p = getenv("SOCKCHAT_PASSWORD");
         if (p && p[0]) {
-            if (strlen(p) > CLIENT_PASSWORD_MAX || strpbrk(p, "\r\n")) {
+            if (strlen(p) > CHAT_PASSWORD_MAX || strpbrk(p, "\r\n")) {
                 fprintf(stderr, "sockchat: SOCKCHAT_PASSWORD: want one line of at most %d bytes\n",
-                        CLIENT_PASSWORD_MAX);
+                        CHAT_PASSWORD_MAX);
                 return EX_USAGE;
             }
-            opt.password = p;
+            opt->password = p;
         }
     }
-    if (!port_ok(opt.port)) {
-        fprintf(stderr, "sockchat: bad port %s: want 1-65535\n", opt.port);
+    return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+    static struct args g; /* the options point into it until the end */
+
+    locale_init();
+    int rc = parse_args(argc, argv, &g);
+    if (rc >= 0)
+        return rc;
+    if ((rc = pick_server(&g)) != EX_OK || (rc = pick_identity(&g)) != EX_OK)
+        return rc;
+    struct client_opts *opt = &g.opt;
+    if (!port_ok(opt->port)) {
+        fprintf(stderr, "sockchat: bad port %s: want 1-65535\n", opt->port);
         return EX_USAGE;
     }
     const char *nc = getenv("NO_COLOR");
-    opt.color = !no_color && !(nc && nc[0]);
+    opt->color = !g.no_color && !(nc && nc[0]);
     text_set_ascii(strcmp(nl_langinfo(CODESET), "UTF-8") != 0);
 
     /* No terminal, or one that cannot draw a screen: the line client. */
     const char *term = getenv("TERM");
-    if (plain || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || term == NULL ||
+    if (g.plain || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || term == NULL ||
         term[0] == '\0' || strcmp(term, "dumb") == 0)
-        return plain_run(&opt);
-    return loop_run(&opt);
+        return plain_run(opt);
+    return loop_run(opt);
 }

@@ -14,7 +14,7 @@ enum conn_state {
     CONN_CONNECTING, /* resolving, connecting or waiting for WELCOME */
     CONN_CONNECTED,
     CONN_NO_GREETING, /* connected, but the server has said nothing for a while: busy with
-                         someone else, or a server that does not answer (client.h) */
+                         someone else, or a server that does not answer (chat.h) */
     CONN_RETRY,       /* dropped; a new attempt starts in retry_in seconds */
     CONN_FAILED,      /* given up; reason says why */
 };

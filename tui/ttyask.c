@@ -71,25 +71,45 @@ static int quiet(int fd, const struct termios *was)
     return tcsetattr(fd, TCSANOW, &t);
 }
 
+/* Catches the signals and turns the echo off; -1 (errno set, nothing
+ * changed) when either fails. */
+static int begin(int fd, const struct termios *was, struct sigaction *saved)
+{
+    ttyask_caught = 0;
+    if (catch_signals(saved) < 0 || quiet(fd, was) < 0) {
+        int e = errno;
+        restore_signals(saved);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* Stop with the echo on, as the shell expects; after fg, ask again (the
+ * characters typed so far are kept). */
+static void suspend(int in_fd, int out_fd, const struct termios *was, const char *prompt)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    struct sigaction mine;
+    sigaction(SIGTSTP, &dfl, &mine);
+    write_all(out_fd, "\n");
+    raise(SIGTSTP);
+    sigaction(SIGTSTP, &mine, NULL);
+    quiet(in_fd, was);
+    write_all(out_fd, prompt);
+}
+
 int ttyask_secret(int in_fd, int out_fd, const char *prompt, char *buf, size_t cap)
 {
     struct termios was;
     struct sigaction saved[TTYASK_NSIG];
     if (cap == 0 || tcgetattr(in_fd, &was) < 0)
         return -1;
-    ttyask_caught = 0;
-    if (catch_signals(saved) < 0) {
-        int e = errno;
-        restore_signals(saved);
-        errno = e;
+    if (begin(in_fd, &was, saved) < 0)
         return -1;
-    }
-    if (quiet(in_fd, &was) < 0) {
-        int e = errno;
-        restore_signals(saved);
-        errno = e;
-        return -1;
-    }
     write_all(out_fd, prompt);
     size_t len = 0;
     bool too_long = false;
@@ -127,19 +147,7 @@ int ttyask_secret(int in_fd, int out_fd, const char *prompt, char *buf, size_t c
             continue;
         tcsetattr(in_fd, TCSANOW, &was);
         if (sig == SIGTSTP) {
-            /* Stop with the echo on, as the shell expects; after fg, ask
-             * again (the characters typed so far are kept). */
-            struct sigaction dfl;
-            memset(&dfl, 0, sizeof(dfl));
-            dfl.sa_handler = SIG_DFL;
-            sigemptyset(&dfl.sa_mask);
-            struct sigaction mine;
-            sigaction(SIGTSTP, &dfl, &mine);
-            write_all(out_fd, "\n");
-            raise(SIGTSTP);
-            sigaction(SIGTSTP, &mine, NULL);
-            quiet(in_fd, &was);
-            write_all(out_fd, prompt);
+            suspend(in_fd, out_fd, &was, prompt);
             continue;
         }
         write_all(out_fd, "\n");

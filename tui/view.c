@@ -66,6 +66,47 @@ static int key_code_of(const char *capname)
     return code > 0 ? code : -1;
 }
 
+/* The keys curses is to decode beyond terminfo's: bracketed paste, and the
+ * common sequences some entries lack. */
+static void define_keys(void)
+{
+    define_key("\033[200~", KEYC_PASTE_BEGIN);
+    define_key("\033[201~", KEYC_PASTE_END);
+    /* What terminals send for these keys whatever TERM says: a terminfo
+     * entry without them (vt100 has no PgUp, Home, End or Delete) would
+     * leave them dead. Only where the entry has nothing else bound. */
+    static const struct {
+        const char *seq;
+        int code;
+    } common[] = {
+        {"\033[5~", KEY_PPAGE}, {"\033[6~", KEY_NPAGE}, {"\033[3~", KEY_DC},
+        {"\033[1~", KEY_HOME},  {"\033[4~", KEY_END},   {"\033[H", KEY_HOME},
+        {"\033[F", KEY_END},    {"\033OH", KEY_HOME},   {"\033OF", KEY_END},
+    };
+    for (size_t i = 0; i < sizeof(common) / sizeof(*common); i++)
+        if (key_defined(common[i].seq) == 0)
+            define_key(common[i].seq, common[i].code);
+    key_ctrl_home = key_code_of("kHOM5");
+    key_ctrl_end = key_code_of("kEND5");
+}
+
+static void start_colours(void)
+{
+    start_color();
+    use_default_colors();
+    static const short nick[NICK_COLOURS] = {COLOR_RED,  COLOR_GREEN,   COLOR_YELLOW,
+                                             COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN};
+    for (int i = 0; i < NICK_COLOURS; i++)
+        init_pair((short)(PAIR_NICK + i), nick[i], -1);
+    init_pair(PAIR_ERR, COLOR_RED, -1);
+    init_pair(PAIR_JOIN, COLOR_GREEN, -1);
+    init_pair(PAIR_LEAVE, COLOR_YELLOW, -1);
+    init_pair(PAIR_NOTICE, COLOR_MAGENTA, -1);
+    init_pair(PAIR_LOCAL, COLOR_CYAN, -1);
+    init_pair(PAIR_REPLY, COLOR_GREEN, -1);
+    init_pair(PAIR_OK, COLOR_GREEN, -1);
+}
+
 int view_open(struct view *v, bool color, bool mouse, char *err, size_t errlen)
 {
     memset(v, 0, sizeof(*v));
@@ -97,24 +138,7 @@ int view_open(struct view *v, bool color, bool mouse, char *err, size_t errlen)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     set_escdelay(25); /* Esc and Alt keys over ssh without a visible lag */
-    define_key("\033[200~", KEYC_PASTE_BEGIN);
-    define_key("\033[201~", KEYC_PASTE_END);
-    /* What terminals send for these keys whatever TERM says: a terminfo
-     * entry without them (vt100 has no PgUp, Home, End or Delete) would
-     * leave them dead. Only where the entry has nothing else bound. */
-    static const struct {
-        const char *seq;
-        int code;
-    } common[] = {
-        {"\033[5~", KEY_PPAGE}, {"\033[6~", KEY_NPAGE}, {"\033[3~", KEY_DC},
-        {"\033[1~", KEY_HOME},  {"\033[4~", KEY_END},   {"\033[H", KEY_HOME},
-        {"\033[F", KEY_END},    {"\033OH", KEY_HOME},   {"\033OF", KEY_END},
-    };
-    for (size_t i = 0; i < sizeof(common) / sizeof(*common); i++)
-        if (key_defined(common[i].seq) == 0)
-            define_key(common[i].seq, common[i].code);
-    key_ctrl_home = key_code_of("kHOM5");
-    key_ctrl_end = key_code_of("kEND5");
+    define_keys();
     /* Mouse reports only when asked (--mouse): while a program takes them,
      * the terminal no longer selects text on a drag, and copying a line of
      * the chat is what most people do with the mouse. ncurses asks for
@@ -125,21 +149,8 @@ int view_open(struct view *v, bool color, bool mouse, char *err, size_t errlen)
         mouse_on = true;
     }
     v->color = color && has_colors();
-    if (v->color) {
-        start_color();
-        use_default_colors();
-        static const short nick[NICK_COLOURS] = {COLOR_RED,  COLOR_GREEN,   COLOR_YELLOW,
-                                                 COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN};
-        for (int i = 0; i < NICK_COLOURS; i++)
-            init_pair((short)(PAIR_NICK + i), nick[i], -1);
-        init_pair(PAIR_ERR, COLOR_RED, -1);
-        init_pair(PAIR_JOIN, COLOR_GREEN, -1);
-        init_pair(PAIR_LEAVE, COLOR_YELLOW, -1);
-        init_pair(PAIR_NOTICE, COLOR_MAGENTA, -1);
-        init_pair(PAIR_LOCAL, COLOR_CYAN, -1);
-        init_pair(PAIR_REPLY, COLOR_GREEN, -1);
-        init_pair(PAIR_OK, COLOR_GREEN, -1);
-    }
+    if (v->color)
+        start_colours();
     fputs("\033[?2004h", stdout); /* bracketed paste on */
     fflush(stdout);
     getmaxyx(stdscr, v->rows, v->cols);
@@ -220,6 +231,88 @@ static int read_key(wint_t *ch)
     return OK;
 }
 
+/* Curses' key codes and what they are to the client. */
+static const struct {
+    int code;
+    enum tkey_type type;
+} code_keys[] = {
+    {KEY_LEFT, TK_LEFT},
+    {KEY_RIGHT, TK_RIGHT},
+    {KEY_UP, TK_UP},
+    {KEY_DOWN, TK_DOWN},
+    {KEY_HOME, TK_HOME},
+    {KEY_END, TK_END},
+    {KEY_PPAGE, TK_PGUP},
+    {KEY_NPAGE, TK_PGDN},
+    {KEY_DC, TK_DELETE},
+    {KEY_BACKSPACE, TK_BACKSPACE},
+    {KEY_ENTER, TK_ENTER},
+    {KEYC_PASTE_BEGIN, TK_PASTE_BEGIN},
+    {KEYC_PASTE_END, TK_PASTE_END},
+};
+
+/* A key curses decoded (KEY_CODE_YES). */
+static void code_key(struct view *v, int code, struct tkey *k)
+{
+    k->type = TK_NONE;
+    if (code == key_ctrl_home && code > 0) {
+        k->type = TK_TOP;
+        return;
+    }
+    if (code == key_ctrl_end && code > 0) {
+        k->type = TK_BOTTOM;
+        return;
+    }
+    for (size_t i = 0; i < sizeof(code_keys) / sizeof(*code_keys); i++) {
+        if (code_keys[i].code == code) {
+            k->type = code_keys[i].type;
+            return;
+        }
+    }
+    if (code == KEY_RESIZE) {
+        getmaxyx(stdscr, v->rows, v->cols);
+        v->full = true;
+        k->type = TK_RESIZE;
+    } else if (code == KEY_MOUSE) {
+        MEVENT me;
+        if (getmouse(&me) == OK) {
+            if (me.bstate & BUTTON4_PRESSED)
+                k->type = TK_WHEEL_UP;
+            else if (me.bstate & BUTTON5_PRESSED)
+                k->type = TK_WHEEL_DOWN;
+        }
+    }
+}
+
+/* ESC then a character already waiting is an Alt key. */
+static void esc_key(struct tkey *k)
+{
+    wint_t next;
+    int r2 = read_key(&next);
+    if (r2 == OK && (next == '[' || next == 'O')) {
+        /* A sequence curses does not know (focus events, odd keys):
+         * swallow it whole rather than type its tail. */
+        k->type = TK_NONE;
+        for (int i = 0; i < 32; i++) {
+            wint_t c;
+            if (read_key(&c) != OK ||
+                (c >= 0x40 && c <= 0x7E && !(next == '[' && i == 0 && c == '[')))
+                break;
+        }
+        return;
+    }
+    if (r2 == OK && next >= 0x20 && next != 0x7F) {
+        k->type = TK_ALT;
+        k->ch = (uint32_t)next;
+    } else {
+        if (r2 == KEY_CODE_YES)
+            ungetch((int)next);
+        else if (r2 != ERR)
+            unget_wch((wchar_t)next);
+        k->type = TK_ESC;
+    }
+}
+
 bool view_key(struct view *v, struct tkey *k)
 {
     wint_t ch;
@@ -228,105 +321,13 @@ bool view_key(struct view *v, struct tkey *k)
     if (rc == ERR)
         return false;
     if (rc == KEY_CODE_YES) {
-        int code = (int)ch;
-        k->type = TK_NONE;
-        if (code == key_ctrl_home && code > 0) {
-            k->type = TK_TOP;
-            return true;
-        }
-        if (code == key_ctrl_end && code > 0) {
-            k->type = TK_BOTTOM;
-            return true;
-        }
-        switch (code) {
-        case KEY_LEFT:
-            k->type = TK_LEFT;
-            break;
-        case KEY_RIGHT:
-            k->type = TK_RIGHT;
-            break;
-        case KEY_UP:
-            k->type = TK_UP;
-            break;
-        case KEY_DOWN:
-            k->type = TK_DOWN;
-            break;
-        case KEY_HOME:
-            k->type = TK_HOME;
-            break;
-        case KEY_END:
-            k->type = TK_END;
-            break;
-        case KEY_PPAGE:
-            k->type = TK_PGUP;
-            break;
-        case KEY_NPAGE:
-            k->type = TK_PGDN;
-            break;
-        case KEY_DC:
-            k->type = TK_DELETE;
-            break;
-        case KEY_BACKSPACE:
-            k->type = TK_BACKSPACE;
-            break;
-        case KEY_ENTER:
-            k->type = TK_ENTER;
-            break;
-        case KEY_RESIZE:
-            getmaxyx(stdscr, v->rows, v->cols);
-            v->full = true;
-            k->type = TK_RESIZE;
-            break;
-        case KEYC_PASTE_BEGIN:
-            k->type = TK_PASTE_BEGIN;
-            break;
-        case KEYC_PASTE_END:
-            k->type = TK_PASTE_END;
-            break;
-        case KEY_MOUSE: {
-            MEVENT me;
-            if (getmouse(&me) == OK) {
-                if (me.bstate & BUTTON4_PRESSED)
-                    k->type = TK_WHEEL_UP;
-                else if (me.bstate & BUTTON5_PRESSED)
-                    k->type = TK_WHEEL_DOWN;
-            }
-            break;
-        }
-        default:
-            break;
-        }
+        code_key(v, (int)ch, k);
         return true;
     }
     switch (ch) {
-    case 27: {
-        /* ESC then a character already waiting is an Alt key. */
-        wint_t next;
-        int r2 = read_key(&next);
-        if (r2 == OK && (next == '[' || next == 'O')) {
-            /* A sequence curses does not know (focus events, odd keys):
-             * swallow it whole rather than type its tail. */
-            k->type = TK_NONE;
-            for (int i = 0; i < 32; i++) {
-                wint_t c;
-                if (read_key(&c) != OK ||
-                    (c >= 0x40 && c <= 0x7E && !(next == '[' && i == 0 && c == '[')))
-                    break;
-            }
-            return true;
-        }
-        if (r2 == OK && next >= 0x20 && next != 0x7F) {
-            k->type = TK_ALT;
-            k->ch = (uint32_t)next;
-        } else {
-            if (r2 == KEY_CODE_YES)
-                ungetch((int)next);
-            else if (r2 != ERR)
-                unget_wch((wchar_t)next);
-            k->type = TK_ESC;
-        }
+    case 27:
+        esc_key(k);
         return true;
-    }
     case '\r':
     case '\n':
         k->type = TK_ENTER;

@@ -1,11 +1,11 @@
-/* Fuzzes the client's handling of server lines (tuicore's client_on_bytes)
+/* Fuzzes the client's handling of server lines (tuicore's chat_on_bytes)
  * and checks the client's promise: whatever a server sends, every log line
  * and the status bar the view would draw are valid UTF-8 free of control
  * characters. Byte 0 seeds how the input is chunked and when time passes. */
 #include "fuzz.h"
 
 #include "chatlog.h"
-#include "client.h"
+#include "chat.h"
 #include "sanitize.h"
 #include "status.h"
 
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct chatlog log;
     struct status st;
-    struct client c;
+    struct chat c;
 
     if (size < 1)
         return 0;
@@ -55,41 +55,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     REQUIRE(chatlog_init(&log, 64) == 0);
     status_init(&st);
-    REQUIRE(client_init(&c, &log, &st, "fuzzer") == 0);
+    REQUIRE(chat_init(&c, &log, &st, "fuzzer") == 0);
     int64_t now = 1000, wall = 1764000000;
-    client_clock(&c, now, wall);
-    client_on_connect(&c);
+    chat_clock(&c, now, wall);
+    chat_on_connect(&c);
 
     for (size_t off = 0; off < n;) {
         seed = seed * 1103515245u + 12345u;
         size_t chunk = 1 + (seed >> 16) % 512;
         if (chunk > n - off)
             chunk = n - off;
-        client_on_bytes(&c, in + off, chunk);
+        chat_on_bytes(&c, in + off, chunk);
         off += chunk;
         if ((seed >> 8) % 4 == 0) {
             now += (seed >> 4) % 4000;
             wall = 1764000000 + now / 1000;
-            client_clock(&c, now, wall);
-            client_tick(&c);
+            chat_clock(&c, now, wall);
+            chat_tick(&c);
         }
         if ((seed >> 12) % 8 == 0)
-            client_submit(&c, "hello from the fuzzer");
+            chat_submit(&c, "hello from the fuzzer");
         if ((seed >> 20) % 16 == 0) {
             /* A reconnect: the next WELCOME starts a history replay
              * against what the log already holds. */
-            client_on_disconnect(&c, "fuzz reconnect");
-            client_on_connect(&c);
+            chat_on_disconnect(&c, "fuzz reconnect");
+            chat_on_connect(&c);
         }
         size_t olen;
-        client_output(&c, &olen);
-        client_consume(&c, olen);
+        chat_output(&c, &olen);
+        chat_consume(&c, olen);
     }
     check_view(&log, &st);
-    client_on_disconnect(&c, "fuzz input ended");
+    chat_on_disconnect(&c, "fuzz input ended");
     check_view(&log, &st);
 
-    client_free(&c);
+    chat_free(&c);
     chatlog_free(&log);
     return 0;
 }

@@ -22,7 +22,7 @@ int main(void)
     srunner_add_suite(sr, chatlog_suite());
     srunner_add_suite(sr, editline_suite());
     srunner_add_suite(sr, status_suite());
-    srunner_add_suite(sr, client_suite());
+    srunner_add_suite(sr, chat_suite());
     srunner_add_suite(sr, net_suite());
     srunner_add_suite(sr, secret_suite());
     srunner_add_suite(sr, ttyask_suite());

@@ -8,7 +8,7 @@ Suite *text_suite(void);
 Suite *chatlog_suite(void);
 Suite *editline_suite(void);
 Suite *status_suite(void);
-Suite *client_suite(void);
+Suite *chat_suite(void);
 Suite *net_suite(void);
 Suite *secret_suite(void);
 Suite *ttyask_suite(void);

@@ -7,36 +7,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
+#include "chat.h"
 #include "editline.h"
 #include "hostport.h"
 #include "sanitize.h"
 
 static struct chatlog tlog;
 static struct status st;
-static struct client cl;
+static struct chat cl;
 static int64_t now;
 
 static void setup(void)
 {
     ck_assert_int_eq(chatlog_init(&tlog, 100), 0);
     status_init(&st);
-    client_init(&cl, &tlog, &st, "alice");
-    client_set_server(&cl, "127.0.0.1", "5000");
+    chat_init(&cl, &tlog, &st, "alice");
+    chat_set_server(&cl, "127.0.0.1", "5000");
     now = 1000;
-    client_clock(&cl, now, 1700000000);
+    chat_clock(&cl, now, 1700000000);
 }
 
 static void teardown(void)
 {
-    client_free(&cl);
+    chat_free(&cl);
     chatlog_free(&tlog);
 }
 
 static void advance(int64_t ms)
 {
     now += ms;
-    client_clock(&cl, now, 1700000000 + now / 1000);
+    chat_clock(&cl, now, 1700000000 + now / 1000);
 }
 
 /* Everything queued for the server since the last call. */
@@ -44,17 +44,17 @@ static const char *out(void)
 {
     static char buf[65536];
     size_t len;
-    const char *o = client_output(&cl, &len);
+    const char *o = chat_output(&cl, &len);
     ck_assert_uint_lt(len, sizeof(buf));
     memcpy(buf, o, len);
     buf[len] = '\0';
-    client_consume(&cl, len);
+    chat_consume(&cl, len);
     return buf;
 }
 
-static enum client_action feed(const char *s)
+static enum chat_action feed(const char *s)
 {
-    return client_on_bytes(&cl, s, strlen(s));
+    return chat_on_bytes(&cl, s, strlen(s));
 }
 
 static struct entry *last(void)
@@ -81,7 +81,7 @@ static size_t count_of(enum entry_kind k)
 
 static void connect_framed(void)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     ck_assert_int_eq(st.state, CONN_CONNECTING);
     feed("WELCOME alice threads 2 classroom\n");
@@ -95,16 +95,16 @@ START_TEST(test_handshake_and_ping)
     ck_assert_str_eq(st.nick, "alice");
     ck_assert_str_eq(st.mode, "threads");
     ck_assert_uint_eq(st.users, 2);
-    ck_assert_int_eq(client_tick(&cl), CLIENT_NONE);
+    ck_assert_int_eq(chat_tick(&cl), CHAT_NONE);
     ck_assert_str_eq(out(), "PING c1\n");
     advance(3);
     feed("PONG c1\n");
     ck_assert_int_eq(st.latency_ms, 3);
     /* The next probe waits for the interval. */
-    client_tick(&cl);
+    chat_tick(&cl);
     ck_assert_str_eq(out(), "");
-    advance(CLIENT_PING_MS);
-    client_tick(&cl);
+    advance(CHAT_PING_MS);
+    chat_tick(&cl);
     ck_assert_str_eq(out(), "PING c2\n");
     /* A PONG that is not ours (a /ping) is shown, not measured. */
     feed("PONG hello\n");
@@ -117,15 +117,15 @@ END_TEST
 
 START_TEST(test_nick_taken)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("WELCOME guest3 single 1 srv\n");
     ck_assert_str_eq(st.nick, "guest3");
     ck_assert_ptr_nonnull(strstr(last()->text, "alice was not available"));
     /* After a reconnect (a server restart) it does not ask for alice again:
      * the alice who had the name must get it back, not whoever is first. */
-    client_on_disconnect(&cl, "connection reset");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "connection reset");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 guest3\n");
     size_t n = chatlog_count(&tlog);
     feed("WELCOME guest7 single 1 srv\n");
@@ -141,11 +141,11 @@ START_TEST(test_nick_guest_lookalike)
 {
     static const char *const wants[] = {"guest12", "Guest12", "guestl2", "guestO", "guest1_"};
     for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++) {
-        client_free(&cl);
-        client_init(&cl, &tlog, &st, wants[i]);
-        client_set_server(&cl, "127.0.0.1", "5000");
-        client_clock(&cl, now, 1700000000);
-        client_on_connect(&cl);
+        chat_free(&cl);
+        chat_init(&cl, &tlog, &st, wants[i]);
+        chat_set_server(&cl, "127.0.0.1", "5000");
+        chat_clock(&cl, now, 1700000000);
+        chat_on_connect(&cl);
         char hello[64];
         snprintf(hello, sizeof hello, "HELLO sockchat/1 %s\n", wants[i]);
         ck_assert_str_eq(out(), hello);
@@ -164,8 +164,8 @@ END_TEST
 START_TEST(test_nick_held_by_our_ghost)
 {
     connect_framed(); /* alice, granted */
-    client_on_disconnect(&cl, "no answer from the server");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "no answer from the server");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     feed("WELCOME guest3 threads 2 srv\n");
     ck_assert_str_eq(st.nick, "guest3");
@@ -174,8 +174,8 @@ START_TEST(test_nick_held_by_our_ghost)
     ck_assert_str_eq(out(), "MSG 1 /nick alice\n");
     feed("NICK guest3 alice\n");
     ck_assert_str_eq(st.nick, "alice");
-    client_on_disconnect(&cl, "x");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
 }
 END_TEST
@@ -183,9 +183,9 @@ END_TEST
 START_TEST(test_chat_ack_rtt)
 {
     connect_framed();
-    client_tick(&cl);
+    chat_tick(&cl);
     out();
-    ck_assert_int_eq(client_submit(&cl, "hello world"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "hello world"), CHAT_NONE);
     ck_assert_str_eq(out(), "MSG 1 hello world\n");
     struct entry *e = last();
     ck_assert_int_eq(e->kind, ENTRY_SELF);
@@ -256,7 +256,7 @@ START_TEST(test_completions)
     connect_framed();
     feed("JOIN bob 2\nCHAT 1 carol hi\n");
     const char *c[64];
-    size_t n = client_completions(&cl, c, 64);
+    size_t n = chat_completions(&cl, c, 64);
     bool bob = false, carol = false, self = false, help = false;
     for (size_t i = 0; i < n; i++) {
         bob |= strcmp(c[i], "bob") == 0;
@@ -266,7 +266,7 @@ START_TEST(test_completions)
     }
     ck_assert(bob && carol && help && !self);
     feed("LEAVE bob 1 quit\n");
-    n = client_completions(&cl, c, 64);
+    n = chat_completions(&cl, c, 64);
     for (size_t i = 0; i < n; i++)
         ck_assert_str_ne(c[i], "bob");
 }
@@ -276,7 +276,7 @@ START_TEST(test_pending_while_down)
 {
     /* Typed before any connection: kept, not lost; and a retry waiting
      * out its backoff may start now (issue 10 item 6). */
-    ck_assert_int_eq(client_submit(&cl, "early bird"), CLIENT_RETRY_NOW);
+    ck_assert_int_eq(chat_submit(&cl, "early bird"), CHAT_RETRY_NOW);
     ck_assert_str_eq(out(), "");
     ck_assert_uint_eq(st.pending, 1);
     uint64_t seq = last()->seq;
@@ -290,16 +290,16 @@ END_TEST
 START_TEST(test_resend_after_reconnect)
 {
     connect_framed();
-    client_submit(&cl, "one");
-    client_submit(&cl, "two");
+    chat_submit(&cl, "one");
+    chat_submit(&cl, "two");
     ck_assert_str_eq(out(), "MSG 1 one\nMSG 2 two\n");
     feed("ACK 1\n");
     uint64_t two = last()->seq;
     size_t selfs = count_of(ENTRY_SELF);
-    client_on_disconnect(&cl, "connection closed by the server");
+    chat_on_disconnect(&cl, "connection closed by the server");
     ck_assert_uint_eq(st.pending, 1);
     ck_assert_ptr_nonnull(strstr(last()->text, "1 message will be sent again"));
-    client_submit(&cl, "three");
+    chat_submit(&cl, "three");
     ck_assert_str_eq(out(), "");
     /* Bytes arriving while down are ignored. */
     feed("ACK 2\n");
@@ -323,12 +323,12 @@ START_TEST(test_history_not_repeated)
 {
     connect_framed();
     feed("CHAT 1699990000 bob old one\nCHAT 1699990001 carol old two\n");
-    client_submit(&cl, "mine");
+    chat_submit(&cl, "mine");
     feed("ACK 1\n");
     feed("ACTION 1699990010 bob waves\nCHAT 1699990020 bob hi\n");
     size_t chats = count_of(ENTRY_CHAT), actions = count_of(ENTRY_ACTION);
     ck_assert_uint_eq(chats, 3);
-    client_on_disconnect(&cl, "connection reset");
+    chat_on_disconnect(&cl, "connection reset");
     advance(2000);
     connect_framed();
     /* The server's history: its oldest line fell out of it, and one came
@@ -357,7 +357,7 @@ START_TEST(test_history_replay_after_note)
     connect_framed();
     feed("CHAT 1700000000 bob one\nCHAT 1700000001 bob two\n");
     size_t chats = count_of(ENTRY_CHAT), notices = count_of(ENTRY_NOTICE);
-    client_on_disconnect(&cl, "connection reset");
+    chat_on_disconnect(&cl, "connection reset");
     connect_framed();
     feed("NOTICE 40 older messages not shown (history is limited to 256 KiB)\n"
          "CHAT 1700000000 bob one\nCHAT 1700000001 bob two\nJOIN dave 3\n");
@@ -368,7 +368,7 @@ START_TEST(test_history_replay_after_note)
     ck_assert_str_eq(chatlog_at(&tlog, chatlog_count(&tlog) - 2)->text,
                      "2 earlier messages already shown above, not repeated");
 
-    client_on_disconnect(&cl, "connection reset");
+    chat_on_disconnect(&cl, "connection reset");
     connect_framed();
     feed("CHAT 1700000000 bob one\nNOTICE the operator says hi\nCHAT 1700000001 bob two\n");
     ck_assert_uint_eq(count_of(ENTRY_CHAT), chats + 1);
@@ -381,10 +381,10 @@ START_TEST(test_history_replay_crossing)
 {
     connect_framed();
     feed("CHAT 1700000000 bob one\n");
-    client_submit(&cl, "mine");
+    chat_submit(&cl, "mine");
     feed("CHAT 1700000000 bob two\nACK 1\nCHAT 1700000001 bob three\n");
     size_t chats = count_of(ENTRY_CHAT), selfs = count_of(ENTRY_SELF);
-    client_on_disconnect(&cl, "connection reset");
+    chat_on_disconnect(&cl, "connection reset");
     connect_framed();
     feed("CHAT 1700000000 bob one\nCHAT 1700000000 bob two\nCHAT 1700000000 alice mine\n"
          "CHAT 1700000001 bob three\nJOIN dave 3\n");
@@ -399,15 +399,15 @@ END_TEST
  * a server restart) and says the same words: a new message, shown. */
 START_TEST(test_history_replay_reused_nick)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("WELCOME guest3 threads 1 srv\n");
-    client_submit(&cl, "hello");
+    chat_submit(&cl, "hello");
     feed("ACK 1\n");
     size_t chats = count_of(ENTRY_CHAT);
-    client_on_disconnect(&cl, "connection reset");
+    chat_on_disconnect(&cl, "connection reset");
     advance(600000);
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("WELCOME guest1 threads 2 srv\nCHAT 1700000600 guest3 hello\n"
          "CHAT 1700000601 carol is anyone there?\n");
@@ -421,10 +421,10 @@ START_TEST(test_history_replay_offline_line)
 {
     connect_framed();
     feed("CHAT 1700000000 bob x\n");
-    client_on_disconnect(&cl, "connection reset");
-    client_submit(&cl, "ok"); /* pending, never written */
+    chat_on_disconnect(&cl, "connection reset");
+    chat_submit(&cl, "ok"); /* pending, never written */
     size_t chats = count_of(ENTRY_CHAT);
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("WELCOME guest4 threads 2 srv\nCHAT 1700000000 bob x\nCHAT 1700000005 alice ok\n");
     ck_assert_uint_eq(count_of(ENTRY_CHAT), chats + 1);
@@ -436,14 +436,14 @@ START_TEST(test_history_replay_mismatch_shows)
 {
     connect_framed();
     feed("CHAT 1699990000 bob same words\n");
-    client_on_disconnect(&cl, "connection reset");
+    chat_on_disconnect(&cl, "connection reset");
     connect_framed();
     /* Same nick and words at another time: another message. */
     feed("CHAT 1699990000 bob same words\nCHAT 1699990005 bob same words\n");
     ck_assert_uint_eq(count_of(ENTRY_CHAT), 2);
     /* A cleared log has nothing to compare with: all of it is shown. */
-    client_submit(&cl, "/clear");
-    client_on_disconnect(&cl, "connection reset");
+    chat_submit(&cl, "/clear");
+    chat_on_disconnect(&cl, "connection reset");
     connect_framed();
     feed("CHAT 1699990000 bob same words\nCHAT 1699990005 bob same words\n");
     ck_assert_uint_eq(count_of(ENTRY_CHAT), 2);
@@ -454,25 +454,25 @@ END_TEST
  * resend, so the server can tell a resend from a new message. */
 START_TEST(test_session_before_resend)
 {
-    ck_assert_int_eq(client_set_session(&cl, "short"), -1);
-    ck_assert_int_eq(client_set_session(&cl, "bad-token-1"), -1);
-    ck_assert_int_eq(client_set_session(&cl, "0123456789abcdef"), 0);
-    client_on_connect(&cl);
+    ck_assert_int_eq(chat_set_session(&cl, "short"), -1);
+    ck_assert_int_eq(chat_set_session(&cl, "bad-token-1"), -1);
+    ck_assert_int_eq(chat_set_session(&cl, "0123456789abcdef"), 0);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     feed("WELCOME alice threads 2 classroom\n");
     ck_assert_str_eq(out(), "SESSION 0123456789abcdef\n");
-    client_submit(&cl, "one");
+    chat_submit(&cl, "one");
     ck_assert_str_eq(out(), "MSG 1 one\n");
-    client_on_disconnect(&cl, "connection reset");
+    chat_on_disconnect(&cl, "connection reset");
     advance(2000);
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     feed("WELCOME alice threads 2 classroom\n");
     ck_assert_str_eq(out(), "SESSION 0123456789abcdef\nMSG 1 one\n");
     /* A plain server never hears of it. */
-    client_on_disconnect(&cl, "connection reset");
+    chat_on_disconnect(&cl, "connection reset");
     advance(2000);
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("Welcome to a line server\n");
     ck_assert_ptr_null(strstr(out(), "SESSION"));
@@ -482,34 +482,34 @@ END_TEST
 START_TEST(test_pacing_and_slow_down)
 {
     connect_framed();
-    for (int i = 0; i < CLIENT_RATE_BURST + 5; i++) {
+    for (int i = 0; i < CHAT_RATE_BURST + 5; i++) {
         char t[16];
         snprintf(t, sizeof(t), "m%d", i);
-        client_submit(&cl, t);
+        chat_submit(&cl, t);
     }
     /* A burst goes out at once, the rest is paced. */
     char want[32];
     const char *o = out();
-    snprintf(want, sizeof(want), "MSG %d m%d\n", CLIENT_RATE_BURST, CLIENT_RATE_BURST - 1);
+    snprintf(want, sizeof(want), "MSG %d m%d\n", CHAT_RATE_BURST, CHAT_RATE_BURST - 1);
     ck_assert_ptr_nonnull(strstr(o, want));
-    snprintf(want, sizeof(want), "MSG %d ", CLIENT_RATE_BURST + 1);
+    snprintf(want, sizeof(want), "MSG %d ", CHAT_RATE_BURST + 1);
     ck_assert_ptr_null(strstr(o, want));
-    ck_assert_int_le(client_next_timeout(&cl), 100);
+    ck_assert_int_le(chat_next_timeout(&cl), 100);
     advance(1000);
-    client_tick(&cl);
+    chat_tick(&cl);
     o = out();
-    snprintf(want, sizeof(want), "MSG %d m%d\n", CLIENT_RATE_BURST + 1, CLIENT_RATE_BURST);
+    snprintf(want, sizeof(want), "MSG %d m%d\n", CHAT_RATE_BURST + 1, CHAT_RATE_BURST);
     ck_assert_ptr_nonnull(strstr(o, want));
-    snprintf(want, sizeof(want), "MSG %d m%d\n", CLIENT_RATE_BURST + 5, CLIENT_RATE_BURST + 4);
+    snprintf(want, sizeof(want), "MSG %d m%d\n", CHAT_RATE_BURST + 5, CHAT_RATE_BURST + 4);
     ck_assert_ptr_nonnull(strstr(o, want));
     /* The server refuses the oldest one in flight: it is sent again after
      * a pause, not lost. */
     feed("ERR slow-down too many messages\n");
     ck_assert_int_eq(last()->kind, ENTRY_ERR);
-    client_tick(&cl);
+    chat_tick(&cl);
     ck_assert_str_eq(out(), "");
     advance(1000);
-    client_tick(&cl);
+    chat_tick(&cl);
     ck_assert_str_eq(out(), "MSG 1 m0\n");
 }
 END_TEST
@@ -517,18 +517,18 @@ END_TEST
 START_TEST(test_ping_dead)
 {
     connect_framed();
-    client_tick(&cl);
+    chat_tick(&cl);
     ck_assert_str_eq(out(), "PING c1\n");
-    advance(CLIENT_PING_DEAD_MS - 1);
-    ck_assert_int_eq(client_tick(&cl), CLIENT_NONE);
+    advance(CHAT_PING_DEAD_MS - 1);
+    ck_assert_int_eq(chat_tick(&cl), CHAT_NONE);
     advance(1);
-    ck_assert_int_eq(client_tick(&cl), CLIENT_DISCONNECT);
+    ck_assert_int_eq(chat_tick(&cl), CHAT_DISCONNECT);
 }
 END_TEST
 
 START_TEST(test_split_welcome)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("WEL");
     ck_assert_int_eq(cl.dialect, DIALECT_UNKNOWN);
@@ -543,7 +543,7 @@ END_TEST
 /* The tutorial's server: "Message received" with no newline, one per recv. */
 START_TEST(test_tutorial_server)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     feed("Message received"); /* its answer to the HELLO line */
     ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
@@ -556,10 +556,10 @@ START_TEST(test_tutorial_server)
     status_format(&st, bar, sizeof(bar));
     ck_assert_ptr_nonnull(strstr(bar, "plain server"));
 
-    client_submit(&cl, "hello");
+    chat_submit(&cl, "hello");
     ck_assert_str_eq(out(), "hello"); /* as client.py: no newline */
     struct entry *first = last_of(ENTRY_SELF);
-    client_submit(&cl, "second");
+    chat_submit(&cl, "second");
     ck_assert_str_eq(out(), ""); /* one at a time: waits for the reply */
     advance(7);
     feed("Message received");
@@ -570,24 +570,24 @@ START_TEST(test_tutorial_server)
     ck_assert_uint_eq(st.pending, 0);
     ck_assert_uint_eq(count_of(ENTRY_REPLY), 3);
     /* exit is sent as the tutorial's client sends it, then we quit. */
-    ck_assert_int_eq(client_submit(&cl, "exit"), CLIENT_QUIT);
+    ck_assert_int_eq(chat_submit(&cl, "exit"), CHAT_QUIT);
     ck_assert_str_eq(out(), "exit");
 }
 END_TEST
 
 START_TEST(test_plain_line_server)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("unknown command HELLO\r\n");
     ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
     ck_assert(!cl.raw);
     ck_assert_str_eq(last()->text, "unknown command HELLO");
-    client_submit(&cl, "a");
-    client_submit(&cl, "b");
+    chat_submit(&cl, "a");
+    chat_submit(&cl, "b");
     ck_assert_str_eq(out(), "a\nb\n");
     /* Commands go as text to a plain server. */
-    client_submit(&cl, "/who");
+    chat_submit(&cl, "/who");
     ck_assert_str_eq(out(), "/who\n");
     feed("ok a\nok b\n");
     ck_assert_uint_eq(st.pending, 1);
@@ -599,10 +599,10 @@ END_TEST
  * must switch, resend what it wrote meanwhile, and hide the refusals. */
 START_TEST(test_late_greeting)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
-    advance(CLIENT_GREETING_MS);
-    client_tick(&cl);
+    advance(CHAT_GREETING_MS);
+    chat_tick(&cl);
     /* Not "plain server", not "connected": nobody knows yet (issue 10
      * item 7). */
     ck_assert_int_eq(st.state, CONN_NO_GREETING);
@@ -611,13 +611,13 @@ START_TEST(test_late_greeting)
     status_format(&st, bar, sizeof(bar));
     ck_assert_ptr_nonnull(strstr(bar, "waiting: no greeting yet"));
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_LOCAL)->text, "stays pending"));
-    client_submit(&cl, "am I in?");
-    client_submit(&cl, "/who");
+    chat_submit(&cl, "am I in?");
+    chat_submit(&cl, "/who");
     ck_assert_str_eq(out(), "am I in?\n/who\n");
     /* Written, but nobody has read it: pending, not "sent". */
     ck_assert_int_eq(last_of(ENTRY_SELF)->delivery, DELIVERY_PENDING);
     ck_assert_uint_eq(st.pending, 2);
-    client_submit(&cl, "still queued"); /* in the output buffer, not written */
+    chat_submit(&cl, "still queued"); /* in the output buffer, not written */
     size_t errs = count_of(ENTRY_ERR);
     advance(10000);
     feed("WELCOME alice single 1 srv\nCHAT 1699990000 bob from the history\n");
@@ -648,16 +648,16 @@ END_TEST
 START_TEST(test_silent_server)
 {
     /* Typed while the server has not said anything yet. */
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
-    client_submit(&cl, "early");
+    chat_submit(&cl, "early");
     struct entry *early = last_of(ENTRY_SELF);
-    advance(CLIENT_GREETING_MS - 1);
-    client_tick(&cl);
+    advance(CHAT_GREETING_MS - 1);
+    chat_tick(&cl);
     ck_assert_int_eq(cl.dialect, DIALECT_UNKNOWN);
     ck_assert_int_eq(early->delivery, DELIVERY_PENDING);
     advance(1);
-    client_tick(&cl);
+    chat_tick(&cl);
     ck_assert_int_eq(st.state, CONN_NO_GREETING);
     ck_assert_str_eq(st.mode, "");
     /* A server that answers nothing (nc -l): the message is written, so
@@ -666,7 +666,7 @@ START_TEST(test_silent_server)
     ck_assert_str_eq(out(), "early\n");
     ck_assert_int_eq(early->delivery, DELIVERY_PENDING);
     ck_assert_uint_eq(st.pending, 1);
-    client_submit(&cl, "anyone?");
+    chat_submit(&cl, "anyone?");
     struct entry *any = last_of(ENTRY_SELF);
     ck_assert_str_eq(out(), "anyone?\n");
     ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
@@ -683,10 +683,10 @@ START_TEST(test_silent_server)
     ck_assert_int_eq(early->delivery, DELIVERY_DONE);
     ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
     /* Written but lost with the connection: stays pending, is sent again. */
-    client_on_disconnect(&cl, "connection closed by the server");
+    chat_on_disconnect(&cl, "connection closed by the server");
     ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
     ck_assert_uint_eq(st.pending, 1);
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     feed("what?\n");
     ck_assert_str_eq(out(), "anyone?\n");
@@ -701,12 +701,12 @@ END_TEST
  * newline) for everything written meanwhile, read in one recv(). */
 START_TEST(test_tutorial_server_busy)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
-    advance(CLIENT_GREETING_MS);
-    client_tick(&cl);
-    client_submit(&cl, "one");
-    client_submit(&cl, "two");
+    advance(CHAT_GREETING_MS);
+    chat_tick(&cl);
+    chat_submit(&cl, "one");
+    chat_submit(&cl, "two");
     ck_assert_str_eq(out(), "one\ntwo\n");
     ck_assert_uint_eq(st.pending, 2);
     advance(5);
@@ -716,8 +716,8 @@ START_TEST(test_tutorial_server_busy)
     ck_assert_uint_eq(st.pending, 0);
     ck_assert_int_eq(last_of(ENTRY_SELF)->delivery, DELIVERY_DONE);
     /* From now on as the tutorial's client: one at a time, no newline. */
-    client_submit(&cl, "three");
-    client_submit(&cl, "four");
+    chat_submit(&cl, "three");
+    chat_submit(&cl, "four");
     ck_assert_str_eq(out(), "three");
     feed("Message received");
     ck_assert_str_eq(out(), "four");
@@ -729,13 +729,13 @@ END_TEST
 START_TEST(test_not_chat_ssh)
 {
     snprintf(st.server, sizeof(st.server), "127.0.0.1:22");
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
-    client_submit(&cl, "hello?");
+    chat_submit(&cl, "hello?");
     /* The banner may come in pieces: the line is waited for whole. */
-    ck_assert_int_eq(feed("SSH-2.0-Open"), CLIENT_NONE);
+    ck_assert_int_eq(feed("SSH-2.0-Open"), CHAT_NONE);
     ck_assert_int_eq(cl.dialect, DIALECT_UNKNOWN);
-    ck_assert_int_eq(feed("SSH_9.2p1\r\nInvalid SSH identification string.\r\n"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(feed("SSH_9.2p1\r\nInvalid SSH identification string.\r\n"), CHAT_GIVE_UP);
     ck_assert_int_eq(st.state, CONN_FAILED);
     ck_assert_str_eq(st.reason, "not a chat server");
     bool told = false;
@@ -745,11 +745,11 @@ START_TEST(test_not_chat_ssh)
     ck_assert(told);
     ck_assert_ptr_nonnull(strstr(last()->text, "/reconnect"));
     ck_assert_str_eq(out(), ""); /* nothing of ours went to it */
-    client_on_disconnect(&cl, "not a chat server");
+    chat_on_disconnect(&cl, "not a chat server");
     ck_assert_uint_eq(st.pending, 1); /* kept for a later /connect */
     /* /reconnect asks the loop to try again; a new connection starts clean. */
-    ck_assert_int_eq(client_submit(&cl, "/reconnect"), CLIENT_RECONNECT);
-    ck_assert_int_eq(client_submit(&cl, "/reconnect now"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "/reconnect"), CHAT_RECONNECT);
+    ck_assert_int_eq(chat_submit(&cl, "/reconnect now"), CHAT_NONE);
     ck_assert_int_eq(last()->kind, ENTRY_ERR);
     connect_framed();
     ck_assert_int_eq(cl.refused, false);
@@ -759,28 +759,28 @@ END_TEST
 START_TEST(test_not_chat_http)
 {
     snprintf(st.server, sizeof(st.server), "127.0.0.1:8000");
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     ck_assert_int_eq(feed("HTTP/1.0 400 Bad request version ('alice')\r\n"
                           "Content-Type: text/html\r\n\r\n<html>\x1b[2J</html>"),
-                     CLIENT_GIVE_UP);
+                     CHAT_GIVE_UP);
     ck_assert_str_eq(last_of(ENTRY_ERR)->text, "127.0.0.1:8000 is not a chat server: it said "
                                                "\"HTTP/1.0 400 Bad request version ('alice')\"");
     /* Most web servers take our HELLO line for a request without an HTTP
      * version, and answer as to HTTP/0.9: the page alone. */
-    client_on_disconnect(&cl, "x");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    chat_on_connect(&cl);
     out();
     ck_assert_int_eq(feed("<!DOCTYPE HTML>\n<html lang=\"en\">\n<head>\n"
                           "<title>Error response</title>\n"),
-                     CLIENT_GIVE_UP);
+                     CHAT_GIVE_UP);
     ck_assert_str_eq(last_of(ENTRY_ERR)->text, "127.0.0.1:8000 is not a chat server: it sent a "
                                                "web page titled \"Error response\"");
-    client_on_disconnect(&cl, "x");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    chat_on_connect(&cl);
     out();
-    ck_assert_int_eq(feed("<html>"), CLIENT_NONE); /* the line is waited for */
-    ck_assert_int_eq(feed("\r\n<head><title>400 Bad Request</title></head>\r\n"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(feed("<html>"), CHAT_NONE); /* the line is waited for */
+    ck_assert_int_eq(feed("\r\n<head><title>400 Bad Request</title></head>\r\n"), CHAT_GIVE_UP);
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "web page titled \"400 Bad Request\""));
 }
 END_TEST
@@ -788,18 +788,18 @@ END_TEST
 START_TEST(test_not_chat_binary)
 {
     snprintf(st.server, sizeof(st.server), "127.0.0.1:443");
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     /* A TLS alert: what a TLS server answers a plain-text line with. */
     static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32};
-    ck_assert_int_eq(client_on_bytes(&cl, alert, sizeof(alert)), CLIENT_GIVE_UP);
+    ck_assert_int_eq(chat_on_bytes(&cl, alert, sizeof(alert)), CHAT_GIVE_UP);
     ck_assert_str_eq(last_of(ENTRY_ERR)->text, "127.0.0.1:443 is not a chat server: it sent 7 "
                                                "bytes of binary data (15 03 03 00 02 02 32)");
     /* telnetd's option negotiation: no NUL, but no text either. */
-    client_on_disconnect(&cl, "x");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    chat_on_connect(&cl);
     out();
-    ck_assert_int_eq(feed("\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(feed("\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"), CHAT_GIVE_UP);
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "12 bytes of binary data (ff fd 18"));
 }
 END_TEST
@@ -808,30 +808,30 @@ END_TEST
  * HTTP answer to a connection already waiting without a greeting. */
 START_TEST(test_not_chat_late)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
-    ck_assert_int_eq(feed("SSH-1.99-old"), CLIENT_NONE);
-    client_on_disconnect(&cl, "connection closed by the server");
+    ck_assert_int_eq(feed("SSH-1.99-old"), CHAT_NONE);
+    chat_on_disconnect(&cl, "connection closed by the server");
     ck_assert(cl.refused);
     ck_assert_int_eq(st.state, CONN_FAILED);
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "it said \"SSH-1.99-old\""));
 
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
-    advance(CLIENT_GREETING_MS);
-    client_tick(&cl);
+    advance(CHAT_GREETING_MS);
+    chat_tick(&cl);
     ck_assert_int_eq(st.state, CONN_NO_GREETING);
-    ck_assert_int_eq(feed("HTTP/1.1 408 Request Timeout\r\n\r\n"), CLIENT_GIVE_UP);
+    ck_assert_int_eq(feed("HTTP/1.1 408 Request Timeout\r\n\r\n"), CHAT_GIVE_UP);
     ck_assert_int_eq(st.state, CONN_FAILED);
 
     /* A telltale start that never ends is judged when the greeting time
      * runs out. */
-    client_on_disconnect(&cl, "x");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    chat_on_connect(&cl);
     out();
-    ck_assert_int_eq(feed("HTTP/1.1 200 OK"), CLIENT_NONE);
-    advance(CLIENT_GREETING_MS);
-    ck_assert_int_eq(client_tick(&cl), CLIENT_GIVE_UP);
+    ck_assert_int_eq(feed("HTTP/1.1 200 OK"), CHAT_NONE);
+    advance(CHAT_GREETING_MS);
+    ck_assert_int_eq(chat_tick(&cl), CHAT_GIVE_UP);
 }
 END_TEST
 
@@ -854,15 +854,15 @@ START_TEST(test_chat_servers_not_foreign)
         "S",
     };
     for (size_t i = 0; i < sizeof(firsts) / sizeof(*firsts); i++) {
-        client_on_connect(&cl);
+        chat_on_connect(&cl);
         out();
-        ck_assert_int_eq(feed(firsts[i]), CLIENT_NONE);
+        ck_assert_int_eq(feed(firsts[i]), CHAT_NONE);
         if (cl.dialect == DIALECT_UNKNOWN) /* "S" may start "SSH-": waited for */
-            client_on_disconnect(&cl, "closed");
+            chat_on_disconnect(&cl, "closed");
         else
             ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
         ck_assert_msg(!cl.refused, "%s taken for no chat server", firsts[i]);
-        client_on_disconnect(&cl, "next");
+        chat_on_disconnect(&cl, "next");
     }
     ck_assert_str_eq(last_of(ENTRY_REPLY)->text, "S"); /* shown, not lost */
 }
@@ -872,39 +872,39 @@ END_TEST
 
 START_TEST(test_hello_carries_password)
 {
-    ck_assert_int_eq(client_set_password(&cl, "open sesame", "127.0.0.1", "5000"), 0);
-    client_on_connect(&cl);
+    ck_assert_int_eq(chat_set_password(&cl, "open sesame", "127.0.0.1", "5000"), 0);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice open sesame\n");
     feed("WELCOME alice threads 1 s\n");
     ck_assert_int_eq(st.state, CONN_CONNECTED);
     /* Again on every reconnect. */
-    client_on_disconnect(&cl, "connection closed by the server");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "connection closed by the server");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice open sesame\n");
     /* What cannot travel in one line is refused, and none is kept. */
-    ck_assert_int_eq(client_set_password(&cl, "a\nb", "127.0.0.1", "5000"), -1);
+    ck_assert_int_eq(chat_set_password(&cl, "a\nb", "127.0.0.1", "5000"), -1);
     ck_assert_str_eq(cl.given.text, "");
-    char big[CLIENT_PASSWORD_MAX + 2];
+    char big[CHAT_PASSWORD_MAX + 2];
     memset(big, 'p', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    ck_assert_int_eq(client_set_password(&cl, big, "127.0.0.1", "5000"), -1);
-    big[CLIENT_PASSWORD_MAX] = '\0';
-    ck_assert_int_eq(client_set_password(&cl, big, "127.0.0.1", "5000"), 0);
-    client_on_disconnect(&cl, "x");
-    client_on_connect(&cl);
-    ck_assert_uint_eq(strlen(out()), strlen("HELLO sockchat/1 alice \n") + CLIENT_PASSWORD_MAX);
+    ck_assert_int_eq(chat_set_password(&cl, big, "127.0.0.1", "5000"), -1);
+    big[CHAT_PASSWORD_MAX] = '\0';
+    ck_assert_int_eq(chat_set_password(&cl, big, "127.0.0.1", "5000"), 0);
+    chat_on_disconnect(&cl, "x");
+    chat_on_connect(&cl);
+    ck_assert_uint_eq(strlen(out()), strlen("HELLO sockchat/1 alice \n") + CHAT_PASSWORD_MAX);
 }
 END_TEST
 
 START_TEST(test_wrong_password_asks)
 {
-    client_set_password(&cl, "guess", "127.0.0.1", "5000");
-    client_submit(&cl, "waiting");
-    client_on_connect(&cl);
+    chat_set_password(&cl, "guess", "127.0.0.1", "5000");
+    chat_submit(&cl, "waiting");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice guess\n");
     /* The error line may come in pieces, and the close right after it. */
-    ck_assert_int_eq(feed("ERR au"), CLIENT_NONE);
-    ck_assert_int_eq(feed("th wrong password\n"), CLIENT_ASK_PASSWORD);
+    ck_assert_int_eq(feed("ERR au"), CHAT_NONE);
+    ck_assert_int_eq(feed("th wrong password\n"), CHAT_ASK_PASSWORD);
     ck_assert_int_eq(st.state, CONN_FAILED);
     char bar[256];
     status_state_text(&st, bar, sizeof(bar));
@@ -914,18 +914,18 @@ START_TEST(test_wrong_password_asks)
     /* Nothing was sent past the HELLO; the message stays pending. */
     ck_assert_str_eq(out(), "");
     ck_assert_uint_eq(st.pending, 1);
-    client_on_disconnect(&cl, st.reason);
+    chat_on_disconnect(&cl, st.reason);
     ck_assert_ptr_nonnull(strstr(last()->text, "1 message not sent yet"));
     ck_assert_ptr_null(strstr(last()->text, "sent again"));
     ck_assert_int_eq(st.state, CONN_FAILED);
-    ck_assert_int_eq(client_tick(&cl), CLIENT_NONE);
+    ck_assert_int_eq(chat_tick(&cl), CHAT_NONE);
     ck_assert_str_eq(out(), "");
     /* /connect starts afresh: the new attempt is not refused in advance. */
-    client_set_password(&cl, "right", "127.0.0.1", "5000");
-    client_on_connect(&cl);
+    chat_set_password(&cl, "right", "127.0.0.1", "5000");
+    chat_on_connect(&cl);
     ck_assert(!cl.refused);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice right\n");
-    ck_assert_int_eq(feed("WELCOME alice threads 1 s\n"), CLIENT_NONE);
+    ck_assert_int_eq(feed("WELCOME alice threads 1 s\n"), CHAT_NONE);
     ck_assert_str_eq(out(), "MSG 1 waiting\n");
 }
 END_TEST
@@ -937,43 +937,43 @@ END_TEST
  * in capitals) gets it. */
 START_TEST(test_password_only_for_its_server)
 {
-    ck_assert_int_eq(client_set_password(&cl, "s3cret", "127.0.0.1", "5000"), 0);
-    client_on_connect(&cl);
+    ck_assert_int_eq(chat_set_password(&cl, "s3cret", "127.0.0.1", "5000"), 0);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice s3cret\n");
     feed("WELCOME alice threads 1 s\n");
     out();
-    ck_assert_int_eq(client_submit(&cl, "/connect evil.example 5000"), CLIENT_CONNECT);
+    ck_assert_int_eq(chat_submit(&cl, "/connect evil.example 5000"), CHAT_CONNECT);
     out(); /* the goodbye */
-    client_on_disconnect(&cl, "switching server");
-    /* What the event loop does on CLIENT_CONNECT. */
-    client_set_server(&cl, cl.connect_host, cl.connect_port);
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "switching server");
+    /* What the event loop does on CHAT_CONNECT. */
+    chat_set_server(&cl, cl.connect_host, cl.connect_port);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     static const char *const others[][2] = {
         {"localhost", "5000"}, {"127.0.0.1", "5001"}, {"127.0.0.2", "5000"}, {"::1", "5000"}};
     for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++) {
-        client_on_disconnect(&cl, "x");
-        client_set_server(&cl, others[i][0], others[i][1]);
-        client_on_connect(&cl);
+        chat_on_disconnect(&cl, "x");
+        chat_set_server(&cl, others[i][0], others[i][1]);
+        chat_on_connect(&cl);
         ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     }
     /* Back where it was given: it goes again. */
-    client_on_disconnect(&cl, "x");
-    client_set_server(&cl, "127.0.0.1", "05000");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    chat_set_server(&cl, "127.0.0.1", "05000");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice s3cret\n");
-    client_on_disconnect(&cl, "x");
-    ck_assert_int_eq(client_set_password(&cl, "n4me", "Chat.Example", "5000"), 0);
-    client_set_server(&cl, "chat.example", "5000");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    ck_assert_int_eq(chat_set_password(&cl, "n4me", "Chat.Example", "5000"), 0);
+    chat_set_server(&cl, "chat.example", "5000");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice n4me\n");
     /* A server without a password of ours that wants one: the user is
      * asked, not sent another server's. */
-    client_on_disconnect(&cl, "x");
-    client_set_server(&cl, "elsewhere", "5000");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    chat_set_server(&cl, "elsewhere", "5000");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
-    ck_assert_int_eq(feed("ERR auth this server needs a password\n"), CLIENT_ASK_PASSWORD);
+    ck_assert_int_eq(feed("ERR auth this server needs a password\n"), CHAT_ASK_PASSWORD);
     ck_assert_str_eq(st.reason, "the server needs a password");
 }
 END_TEST
@@ -992,61 +992,61 @@ static bool log_contains(const char *s)
  * server, and never shows in the log. */
 START_TEST(test_typed_password)
 {
-    client_submit(&cl, "typed offline");
-    client_on_connect(&cl);
+    chat_submit(&cl, "typed offline");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
-    ck_assert_int_eq(feed("ERR auth this server needs a password\n"), CLIENT_ASK_PASSWORD);
-    client_on_disconnect(&cl, st.reason);
-    ck_assert_int_eq(client_set_typed_password(&cl, "tYped-1"), 0);
-    client_on_connect(&cl);
+    ck_assert_int_eq(feed("ERR auth this server needs a password\n"), CHAT_ASK_PASSWORD);
+    chat_on_disconnect(&cl, st.reason);
+    ck_assert_int_eq(chat_set_typed_password(&cl, "tYped-1"), 0);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-1\n");
-    ck_assert_int_eq(feed("ERR auth wrong password\n"), CLIENT_ASK_PASSWORD);
+    ck_assert_int_eq(feed("ERR auth wrong password\n"), CHAT_ASK_PASSWORD);
     ck_assert_str_eq(st.reason, "wrong password");
     ck_assert_str_eq(cl.typed.text, ""); /* wrong: never sent again */
-    client_on_disconnect(&cl, st.reason);
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, st.reason);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
-    client_on_disconnect(&cl, "x");
-    ck_assert_int_eq(client_set_typed_password(&cl, "tYped-2"), 0);
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    ck_assert_int_eq(chat_set_typed_password(&cl, "tYped-2"), 0);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
     /* The address is locked for a while after the wrong one: not judged,
      * so kept, and the reconnect waits as long as the server says. */
     ck_assert_int_eq(feed("ERR auth-wait too many wrong passwords from your address; try "
                           "again in 3 s\n"),
-                     CLIENT_NONE);
+                     CHAT_NONE);
     ck_assert_uint_eq(cl.auth_wait_s, 3);
-    client_on_disconnect(&cl, "connection closed by the server");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "connection closed by the server");
+    chat_on_connect(&cl);
     ck_assert_uint_eq(cl.auth_wait_s, 0);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
-    ck_assert_int_eq(feed("WELCOME alice threads 1 s\n"), CLIENT_NONE);
+    ck_assert_int_eq(feed("WELCOME alice threads 1 s\n"), CHAT_NONE);
     ck_assert_int_eq(st.state, CONN_CONNECTED);
     ck_assert_str_eq(out(), "MSG 1 typed offline\n");
     /* A drop: the same server gets it again. */
-    client_on_disconnect(&cl, "reset");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "reset");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
     /* It beats a given one for the same server, which is kept for later. */
-    client_set_password(&cl, "given", "127.0.0.1", "5000");
-    client_on_disconnect(&cl, "reset");
-    client_on_connect(&cl);
+    chat_set_password(&cl, "given", "127.0.0.1", "5000");
+    chat_on_disconnect(&cl, "reset");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
     /* Another server: the typed one is forgotten, not sent there nor back. */
-    client_on_disconnect(&cl, "switching server");
-    client_set_server(&cl, "10.1.1.1", "5000");
+    chat_on_disconnect(&cl, "switching server");
+    chat_set_server(&cl, "10.1.1.1", "5000");
     ck_assert_str_eq(cl.typed.text, "");
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
-    client_on_disconnect(&cl, "switching server");
-    client_set_server(&cl, "127.0.0.1", "5000");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "switching server");
+    chat_set_server(&cl, "127.0.0.1", "5000");
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice given\n");
     ck_assert(!log_contains("tYped"));
     ck_assert(!log_contains("given"));
     /* A hostile server's wait is bounded. */
     feed("ERR auth-wait try again in 99999999999 s\n");
-    ck_assert_uint_eq(cl.auth_wait_s, CLIENT_AUTH_WAIT_MAX_S);
+    ck_assert_uint_eq(cl.auth_wait_s, CHAT_AUTH_WAIT_MAX_S);
 }
 END_TEST
 
@@ -1054,12 +1054,12 @@ START_TEST(test_auth_wait_retries)
 {
     /* Locked out for someone else's typo (one NAT address): not our
      * password's fault, so the usual reconnect will try again. */
-    client_set_password(&cl, "right", "127.0.0.1", "5000");
-    client_on_connect(&cl);
+    chat_set_password(&cl, "right", "127.0.0.1", "5000");
+    chat_on_connect(&cl);
     out();
     ck_assert_int_eq(feed("ERR auth-wait too many wrong passwords from your address; try "
                           "again in 1 s\n"),
-                     CLIENT_NONE);
+                     CHAT_NONE);
     ck_assert(!cl.refused);
     ck_assert_int_ne(st.state, CONN_FAILED);
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "try again in 1 s"));
@@ -1071,9 +1071,9 @@ START_TEST(test_muted_message_fails)
     /* A muted person's message is refused for good: not left pending (to
      * be sent again on every reconnect), and the reason is shown. */
     connect_framed();
-    client_tick(&cl);
+    chat_tick(&cl);
     out();
-    client_submit(&cl, "can I talk");
+    chat_submit(&cl, "can I talk");
     struct entry *e = last();
     ck_assert_int_eq(e->delivery, DELIVERY_PENDING);
     feed("ERR muted you are muted (9m00s left): you can read, not write\n");
@@ -1091,8 +1091,7 @@ END_TEST
 START_TEST(test_kicked_stays_out)
 {
     connect_framed();
-    ck_assert_int_eq(feed("ERR kicked you were kicked by the operator: stop that\n"),
-                     CLIENT_GIVE_UP);
+    ck_assert_int_eq(feed("ERR kicked you were kicked by the operator: stop that\n"), CHAT_GIVE_UP);
     ck_assert_int_eq(st.state, CONN_FAILED);
     ck_assert_str_eq(st.reason, "you were kicked by the operator: stop that");
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "stop that"));
@@ -1102,11 +1101,10 @@ END_TEST
 
 START_TEST(test_password_missing)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     /* Bytes after the error (the server closes soon anyway) change nothing. */
-    ck_assert_int_eq(feed("ERR auth this server needs a password\nNOTICE x\n"),
-                     CLIENT_ASK_PASSWORD);
+    ck_assert_int_eq(feed("ERR auth this server needs a password\nNOTICE x\n"), CHAT_ASK_PASSWORD);
     ck_assert_int_eq(st.state, CONN_FAILED);
     ck_assert_str_eq(st.reason, "the server needs a password");
 }
@@ -1115,14 +1113,14 @@ END_TEST
 START_TEST(test_other_errors_do_not_give_up)
 {
     connect_framed();
-    ck_assert_int_eq(feed("ERR unknown-command unknown command /x (try /help)\n"), CLIENT_NONE);
-    ck_assert_int_eq(feed("ERR full the server is full\n"), CLIENT_NONE);
+    ck_assert_int_eq(feed("ERR unknown-command unknown command /x (try /help)\n"), CHAT_NONE);
+    ck_assert_int_eq(feed("ERR full the server is full\n"), CHAT_NONE);
     ck_assert_int_eq(st.state, CONN_CONNECTED);
     /* A plain server saying "ERR auth" is just text. */
-    client_on_disconnect(&cl, "x");
-    client_on_connect(&cl);
+    chat_on_disconnect(&cl, "x");
+    chat_on_connect(&cl);
     out();
-    ck_assert_int_eq(feed("hello there\nERR auth nope\n"), CLIENT_NONE);
+    ck_assert_int_eq(feed("hello there\nERR auth nope\n"), CHAT_NONE);
     ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
     ck_assert_int_eq(st.state, CONN_CONNECTED);
 }
@@ -1156,7 +1154,7 @@ static void assert_all_safe(void)
 
 START_TEST(test_hostile_framed)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("WELCOME ali\x1b[5mce thr\x1b]0;x\x07"
          "eads 2 evil\x1b[2J\n");
@@ -1174,14 +1172,14 @@ START_TEST(test_hostile_framed)
     feed("PRIV 1 a\x07 b\x1b c\x1b[K\n");
     feed("\x1b[2J\x1b]0;title\x07\n");
     char nul[] = "CHAT 1 nul te\0xt\n";
-    client_on_bytes(&cl, nul, sizeof(nul) - 1);
+    chat_on_bytes(&cl, nul, sizeof(nul) - 1);
     assert_all_safe();
 }
 END_TEST
 
 START_TEST(test_hostile_plain)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("\x1b[2JMessage \x1b]0;PWNED\x07received\x07");
     ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
@@ -1192,7 +1190,7 @@ START_TEST(test_hostile_plain)
 END_TEST
 
 /* Issue 11 item 13: a server that floods PINGs and never reads our PONGs
- * grows our output to CLIENT_OUT_MAX and no further: then the client
+ * grows our output to CHAT_OUT_MAX and no further: then the client
  * disconnects, saying why, and the user's pending message is kept for the
  * reconnect. A PING with an overlong token is not answered at all. */
 START_TEST(test_output_cap)
@@ -1209,13 +1207,13 @@ START_TEST(test_output_cap)
         big[bl + 4005] = '\n';
         bl += 4006;
     }
-    ck_assert_int_eq(client_on_bytes(&cl, big, bl), CLIENT_NONE);
+    ck_assert_int_eq(chat_on_bytes(&cl, big, bl), CHAT_NONE);
     ck_assert_str_eq(out(), "");
     ck_assert_uint_eq(count_of(ENTRY_ERR), 1); /* said once, not 16 times */
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "not answered"));
     free(big);
 
-    client_submit(&cl, "keep me");
+    chat_submit(&cl, "keep me");
     ck_assert_str_eq(out(), "MSG 1 keep me\n");
     /* 64-byte tokens, 70 bytes a line: about 15,000 PINGs fill 1 MiB. */
     enum { PER = 1000 };
@@ -1225,33 +1223,33 @@ START_TEST(test_output_cap)
         memset(chunk + (size_t)i * 70 + 5, 'a' + i % 26, 64);
         chunk[(size_t)i * 70 + 69] = '\n';
     }
-    enum client_action act = CLIENT_NONE;
+    enum chat_action act = CHAT_NONE;
     int rounds = 0;
     size_t before = 0;
-    while (act == CLIENT_NONE && rounds < 100) {
+    while (act == CHAT_NONE && rounds < 100) {
         size_t len;
-        client_output(&cl, &before);
-        act = client_on_bytes(&cl, chunk, (size_t)PER * 70);
-        client_output(&cl, &len);
-        ck_assert_uint_le(len, CLIENT_OUT_MAX);
+        chat_output(&cl, &before);
+        act = chat_on_bytes(&cl, chunk, (size_t)PER * 70);
+        chat_output(&cl, &len);
+        ck_assert_uint_le(len, CHAT_OUT_MAX);
         rounds++;
     }
     free(chunk);
-    ck_assert_int_eq(act, CLIENT_DISCONNECT);
-    ck_assert_int_gt(rounds, (int)(CLIENT_OUT_MAX / (PER * 70)) - 1);
-    ck_assert_uint_gt(before, CLIENT_OUT_MAX - PER * 70); /* it was full, not cut early */
+    ck_assert_int_eq(act, CHAT_DISCONNECT);
+    ck_assert_int_gt(rounds, (int)(CHAT_OUT_MAX / (PER * 70)) - 1);
+    ck_assert_uint_gt(before, CHAT_OUT_MAX - PER * 70); /* it was full, not cut early */
     ck_assert_str_eq(cl.drop_reason, "the server is not reading what we send");
     /* Further bytes and ticks change nothing until the caller drops it. */
-    ck_assert_int_eq(client_tick(&cl), CLIENT_DISCONNECT);
-    client_on_disconnect(&cl, cl.drop_reason);
+    ck_assert_int_eq(chat_tick(&cl), CHAT_DISCONNECT);
+    chat_on_disconnect(&cl, cl.drop_reason);
     ck_assert_ptr_nonnull(strstr(last()->text, "the server is not reading what we send"));
     ck_assert_ptr_nonnull(strstr(last()->text, "1 message will be sent again"));
     ck_assert_uint_eq(st.pending, 1);
     size_t len;
-    client_output(&cl, &len);
+    chat_output(&cl, &len);
     ck_assert_uint_eq(len, 0);
     /* The next connection starts afresh and resends it. */
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
     feed("WELCOME alice threads 1 s\n");
     ck_assert_str_eq(out(), "MSG 1 keep me\n");
@@ -1260,37 +1258,37 @@ START_TEST(test_output_cap)
 }
 END_TEST
 
-/* Our own messages never fill the output towards CLIENT_OUT_MAX: to a
+/* Our own messages never fill the output towards CHAT_OUT_MAX: to a
  * plain server (unpaced) 500 long lines are queued as it reads, never more
- * than CLIENT_OUT_LOW and a line at a time, and all of them go. */
+ * than CHAT_OUT_LOW and a line at a time, and all of them go. */
 START_TEST(test_own_output_follows_reads)
 {
-    client_on_connect(&cl);
+    chat_on_connect(&cl);
     out();
     feed("unknown command HELLO\n");
     ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
     char line[EDITLINE_MAX + 1];
     memset(line, 'm', EDITLINE_MAX);
     line[EDITLINE_MAX] = '\0';
-    for (int i = 0; i < CLIENT_PENDING_MAX; i++) {
-        ck_assert_int_eq(client_submit(&cl, line), CLIENT_NONE);
+    for (int i = 0; i < CHAT_PENDING_MAX; i++) {
+        ck_assert_int_eq(chat_submit(&cl, line), CHAT_NONE);
         size_t len;
-        client_output(&cl, &len);
-        ck_assert_uint_le(len, CLIENT_OUT_LOW + EDITLINE_MAX + 1);
+        chat_output(&cl, &len);
+        ck_assert_uint_le(len, CHAT_OUT_LOW + EDITLINE_MAX + 1);
     }
-    ck_assert_uint_eq(st.pending, CLIENT_PENDING_MAX);
-    ck_assert_int_eq(client_tick(&cl), CLIENT_NONE);
+    ck_assert_uint_eq(st.pending, CHAT_PENDING_MAX);
+    ck_assert_int_eq(chat_tick(&cl), CHAT_NONE);
     /* The server reads: the rest follow, each line once. */
     size_t total = 0;
     for (int i = 0; i < 100; i++) {
         size_t len;
-        client_output(&cl, &len);
+        chat_output(&cl, &len);
         if (len == 0)
             break;
         total += len;
-        client_consume(&cl, len);
+        chat_consume(&cl, len);
     }
-    ck_assert_uint_eq(total, (size_t)CLIENT_PENDING_MAX * (EDITLINE_MAX + 1));
+    ck_assert_uint_eq(total, (size_t)CHAT_PENDING_MAX * (EDITLINE_MAX + 1));
 }
 END_TEST
 
@@ -1302,7 +1300,7 @@ START_TEST(test_overlong_line)
     memcpy(big, "OUT ", 4);
     memset(big + 4, 'x', n - 4);
     big[n] = '\n';
-    client_on_bytes(&cl, big, n + 1);
+    chat_on_bytes(&cl, big, n + 1);
     free(big);
     ck_assert_int_eq(last()->kind, ENTRY_ERR);
     feed("OUT fine\n");
@@ -1313,7 +1311,7 @@ START_TEST(test_overlong_line)
     memcpy(big, "OUT ", 4);
     memset(big + 4, 'y', n - 4);
     big[n] = '\n';
-    client_on_bytes(&cl, big, n + 1);
+    chat_on_bytes(&cl, big, n + 1);
     free(big);
     ck_assert_int_eq(last()->kind, ENTRY_OUT);
     ck_assert_uint_eq(strlen(last()->text), n - 4);
@@ -1323,67 +1321,88 @@ END_TEST
 START_TEST(test_local_commands)
 {
     connect_framed();
-    client_tick(&cl);
+    chat_tick(&cl);
     out();
-    ck_assert_int_eq(client_submit(&cl, "   "), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "   "), CHAT_NONE);
     ck_assert_str_eq(out(), "");
-    ck_assert_int_eq(client_submit(&cl, "/help"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "/help"), CHAT_NONE);
     ck_assert_str_eq(out(), "MSG 1 /help\n");
     ck_assert_ptr_nonnull(strstr(last_of(ENTRY_LOCAL)->text, "/connect"));
-    ck_assert_int_eq(client_submit(&cl, "/who"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "/who"), CHAT_NONE);
     ck_assert_str_eq(out(), "MSG 2 /who\n");
     ck_assert_uint_eq(st.pending, 0); /* commands get OUT, not ACK */
-    ck_assert_int_eq(client_submit(&cl, "/me waves"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "/me waves"), CHAT_NONE);
     ck_assert_str_eq(out(), "MSG 3 /me waves\n");
     ck_assert_int_eq(last()->kind, ENTRY_ACTION);
     ck_assert_int_eq(last()->delivery, DELIVERY_PENDING);
     feed("ACK 3\n");
     ck_assert_int_eq(last_of(ENTRY_ACTION)->delivery, DELIVERY_DONE);
-    ck_assert_int_eq(client_submit(&cl, "//not a command"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "//not a command"), CHAT_NONE);
     ck_assert_str_eq(out(), "MSG 4 //not a command\n");
     /* The server drops one '/', so the entry shows what the others see. */
     ck_assert_str_eq(last_of(ENTRY_SELF)->text, "/not a command");
-    ck_assert_int_eq(client_submit(&cl, "/connect example.org 6000"), CLIENT_CONNECT);
+    ck_assert_int_eq(chat_submit(&cl, "/connect example.org 6000"), CHAT_CONNECT);
     ck_assert_str_eq(cl.connect_host, "example.org");
     ck_assert_str_eq(cl.connect_port, "6000");
     /* It leaves the current server politely (the loop writes this before
      * closing). */
     ck_assert_str_eq(out(), "MSG 5 /quit\n");
-    client_on_disconnect(&cl, "switching server");
-    ck_assert_int_eq(client_submit(&cl, "/connect ::1"), CLIENT_CONNECT);
+    chat_on_disconnect(&cl, "switching server");
+    ck_assert_int_eq(chat_submit(&cl, "/connect ::1"), CHAT_CONNECT);
     ck_assert_str_eq(cl.connect_host, "::1");
     ck_assert_str_eq(cl.connect_port, "5000");
     /* As the server's log prints addresses. */
-    ck_assert_int_eq(client_submit(&cl, "/connect 192.0.2.10:6001"), CLIENT_CONNECT);
+    ck_assert_int_eq(chat_submit(&cl, "/connect 192.0.2.10:6001"), CHAT_CONNECT);
     ck_assert_str_eq(cl.connect_host, "192.0.2.10");
     ck_assert_str_eq(cl.connect_port, "6001");
-    ck_assert_int_eq(client_submit(&cl, "/connect [fd00::2]:6002"), CLIENT_CONNECT);
+    ck_assert_int_eq(chat_submit(&cl, "/connect [fd00::2]:6002"), CHAT_CONNECT);
     ck_assert_str_eq(cl.connect_host, "fd00::2");
     ck_assert_str_eq(cl.connect_port, "6002");
-    ck_assert_int_eq(client_submit(&cl, "/connect host:port"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "/connect host:port"), CHAT_NONE);
     ck_assert_int_eq(last()->kind, ENTRY_ERR);
-    ck_assert_int_eq(client_submit(&cl, "/connect"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "/connect"), CHAT_NONE);
     ck_assert_int_eq(last()->kind, ENTRY_ERR);
-    ck_assert_int_eq(client_submit(&cl, "/clear"), CLIENT_CLEAR);
+    ck_assert_int_eq(chat_submit(&cl, "/clear"), CHAT_CLEAR);
     ck_assert_uint_eq(chatlog_count(&tlog), 0);
     connect_framed();
     out();
-    ck_assert_int_eq(client_submit(&cl, "/quit see you"), CLIENT_QUIT);
+    ck_assert_int_eq(chat_submit(&cl, "/quit see you"), CHAT_QUIT);
     ck_assert_str_eq(out(), "MSG 6 /quit see you\n");
-    ck_assert_int_eq(client_submit(&cl, "EXIT"), CLIENT_QUIT);
+    ck_assert_int_eq(chat_submit(&cl, "EXIT"), CHAT_QUIT);
     /* The server closes on " exit " too: the client must quit on it, not
      * see its connection drop and reconnect. */
-    ck_assert_int_eq(client_submit(&cl, " exit "), CLIENT_QUIT);
-    ck_assert_int_eq(client_submit(&cl, "exit now"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, " exit "), CHAT_QUIT);
+    ck_assert_int_eq(chat_submit(&cl, "exit now"), CHAT_NONE);
+}
+END_TEST
+
+/* /help and the usage errors come from one table: the usage a command
+ * answers a wrong call with is, word for word, what /help lists for it. */
+START_TEST(test_help_matches_usage)
+{
+    static const char *const wrong[] = {"/connect", "/reconnect now"};
+    ck_assert_int_eq(chat_submit(&cl, "/help"), CHAT_NONE);
+    size_t help_end = chatlog_count(&tlog);
+    for (size_t w = 0; w < sizeof(wrong) / sizeof(*wrong); w++) {
+        ck_assert_int_eq(chat_submit(&cl, wrong[w]), CHAT_NONE);
+        const char *usage = last_of(ENTRY_ERR)->text;
+        ck_assert_msg(strncmp(usage, "usage: ", 7) == 0, "%s: %s", wrong[w], usage);
+        bool listed = false;
+        for (size_t i = 0; i < help_end; i++) {
+            const struct entry *e = chatlog_at(&tlog, i);
+            listed |= e->kind == ENTRY_LOCAL && strstr(e->text, usage + 7) != NULL;
+        }
+        ck_assert_msg(listed, "/help does not list \"%s\"", usage + 7);
+    }
 }
 END_TEST
 
 START_TEST(test_commands_while_down)
 {
-    ck_assert_int_eq(client_submit(&cl, "/who"), CLIENT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "/who"), CHAT_NONE);
     ck_assert_int_eq(last()->kind, ENTRY_ERR);
     ck_assert_ptr_nonnull(strstr(last()->text, "not connected"));
-    ck_assert_int_eq(client_submit(&cl, "/quit"), CLIENT_QUIT);
+    ck_assert_int_eq(chat_submit(&cl, "/quit"), CHAT_QUIT);
     ck_assert_str_eq(out(), "");
 }
 END_TEST
@@ -1391,11 +1410,11 @@ END_TEST
 START_TEST(test_paste_small)
 {
     connect_framed();
-    client_tick(&cl);
+    chat_tick(&cl);
     out();
     const char *p = "first line\r\n/quit\n\nexit\n  \n/nick mallory";
     size_t notes = count_of(ENTRY_LOCAL);
-    ck_assert_int_eq(client_paste(&cl, p, strlen(p), false), CLIENT_NONE);
+    ck_assert_int_eq(chat_paste(&cl, p, strlen(p), false), CHAT_NONE);
     /* Three messages, all chat: a pasted /command is escaped, blank lines
      * are skipped, and exit (which every server closes on) is not sent. */
     ck_assert_str_eq(out(), "MSG 1 first line\nMSG 2 //quit\nMSG 3 //nick mallory\n");
@@ -1408,27 +1427,27 @@ END_TEST
 START_TEST(test_paste_asks)
 {
     connect_framed();
-    client_tick(&cl);
+    chat_tick(&cl);
     out();
     const char *p = "1\n2\n3\n4\n5\n6\n";
-    ck_assert_int_eq(client_paste(&cl, p, strlen(p), false), CLIENT_ASK_PASTE);
+    ck_assert_int_eq(chat_paste(&cl, p, strlen(p), false), CHAT_ASK_PASTE);
     ck_assert_uint_eq(cl.npaste, 6);
     ck_assert_str_eq(out(), "");
-    client_paste_answer(&cl, false);
+    chat_paste_answer(&cl, false);
     ck_assert_str_eq(out(), "");
     ck_assert_ptr_nonnull(strstr(last()->text, "not sent"));
-    ck_assert_int_eq(client_paste(&cl, p, strlen(p), false), CLIENT_ASK_PASTE);
-    client_paste_answer(&cl, true);
+    ck_assert_int_eq(chat_paste(&cl, p, strlen(p), false), CHAT_ASK_PASTE);
+    chat_paste_answer(&cl, true);
     ck_assert_str_eq(out(), "MSG 1 1\nMSG 2 2\nMSG 3 3\nMSG 4 4\nMSG 5 5\nMSG 6 6\n");
     /* Exactly five lines do not ask. */
-    ck_assert_int_eq(client_paste(&cl, "a\nb\nc\nd\ne", 9, false), CLIENT_NONE);
+    ck_assert_int_eq(chat_paste(&cl, "a\nb\nc\nd\ne", 9, false), CHAT_NONE);
 }
 END_TEST
 
 START_TEST(test_paste_long_line_split)
 {
     connect_framed();
-    client_tick(&cl);
+    chat_tick(&cl);
     out();
     /* A 9000-byte line of 3-byte characters becomes three messages, each
      * within the limit and cut between characters. */
@@ -1436,12 +1455,12 @@ START_TEST(test_paste_long_line_split)
     char *big = malloc(n);
     for (size_t i = 0; i < n; i += 3)
         memcpy(big + i, "\xe6\x97\xa5", 3);
-    ck_assert_int_eq(client_paste(&cl, big, n, true), CLIENT_ASK_PASTE);
+    ck_assert_int_eq(chat_paste(&cl, big, n, true), CHAT_ASK_PASTE);
     ck_assert_uint_eq(cl.npaste, 3);
     ck_assert_uint_eq(count_of(ENTRY_SELF), 0);
-    client_paste_answer(&cl, false);
+    chat_paste_answer(&cl, false);
     ck_assert_uint_eq(count_of(ENTRY_SELF), 0);
-    ck_assert_int_eq(client_paste(&cl, big, n, false), CLIENT_NONE);
+    ck_assert_int_eq(chat_paste(&cl, big, n, false), CHAT_NONE);
     free(big);
     ck_assert_uint_eq(count_of(ENTRY_SELF), 3);
     for (size_t i = 0; i < chatlog_count(&tlog); i++) {
@@ -1480,49 +1499,49 @@ END_TEST
 START_TEST(test_clean_nick)
 {
     char n[NICK_MAX + 1];
-    client_clean_nick("john.doe", n, sizeof(n));
+    chat_clean_nick("john.doe", n, sizeof(n));
     ck_assert_str_eq(n, "john_doe");
-    client_clean_nick("", n, sizeof(n));
+    chat_clean_nick("", n, sizeof(n));
     ck_assert_str_eq(n, "guest");
-    client_clean_nick(NULL, n, sizeof(n));
+    chat_clean_nick(NULL, n, sizeof(n));
     ck_assert_str_eq(n, "guest");
-    client_clean_nick("abcdefghijklmnopqrstuvwxyz0123", n, sizeof(n));
+    chat_clean_nick("abcdefghijklmnopqrstuvwxyz0123", n, sizeof(n));
     ck_assert_uint_eq(strlen(n), NICK_MAX);
-    client_clean_nick("bad nick\x1b", n, sizeof(n));
+    chat_clean_nick("bad nick\x1b", n, sizeof(n));
     ck_assert_str_eq(n, "bad_nick_");
-    client_clean_nick("Zo\xc3\xab \xe6\x97\xa5", n, sizeof(n)); /* one _ per character */
+    chat_clean_nick("Zo\xc3\xab \xe6\x97\xa5", n, sizeof(n)); /* one _ per character */
     ck_assert_str_eq(n, "Zo___");
     /* A nick starts with a letter or digit: "-" would pass for our marks. */
-    client_clean_nick("_build-bot", n, sizeof(n));
+    chat_clean_nick("_build-bot", n, sizeof(n));
     ck_assert_str_eq(n, "build-bot");
-    client_clean_nick("--", n, sizeof(n));
+    chat_clean_nick("--", n, sizeof(n));
     ck_assert_str_eq(n, "guest");
-    client_clean_nick("\xc3\xa9lodie", n, sizeof(n));
+    chat_clean_nick("\xc3\xa9lodie", n, sizeof(n));
     ck_assert_str_eq(n, "lodie");
     /* Said so at the start, not changed in silence. */
     struct chatlog log2;
     struct status st2;
-    struct client c2;
+    struct chat c2;
     ck_assert_int_eq(chatlog_init(&log2, 10), 0);
     status_init(&st2);
-    client_init(&c2, &log2, &st2, "Zo\xc3\xab");
+    chat_init(&c2, &log2, &st2, "Zo\xc3\xab");
     ck_assert_str_eq(st2.nick, "Zo_");
     ck_assert_uint_eq(chatlog_count(&log2), 1);
     ck_assert_ptr_nonnull(strstr(chatlog_at(&log2, 0)->text, "asking for Zo_"));
-    client_free(&c2);
+    chat_free(&c2);
     chatlog_free(&log2);
     /* A leading '_' is dropped: the note gives the rule that dropped it. */
     ck_assert_int_eq(chatlog_init(&log2, 10), 0);
     status_init(&st2);
-    client_init(&c2, &log2, &st2, "_ada");
+    chat_init(&c2, &log2, &st2, "_ada");
     ck_assert_str_eq(st2.nick, "ada");
     ck_assert_ptr_nonnull(strstr(chatlog_at(&log2, 0)->text, "starting with a letter or digit"));
-    client_free(&c2);
+    chat_free(&c2);
     chatlog_free(&log2);
 }
 END_TEST
 
-Suite *client_suite(void)
+Suite *chat_suite(void)
 {
     Suite *s = suite_create("client");
     TCase *core = tcase_create("client-core");
@@ -1535,6 +1554,7 @@ Suite *client_suite(void)
     tcase_add_test(core, test_events);
     tcase_add_test(core, test_completions);
     tcase_add_test(core, test_local_commands);
+    tcase_add_test(core, test_help_matches_usage);
     tcase_add_test(core, test_commands_while_down);
     tcase_add_test(core, test_clean_nick);
     tcase_add_test(core, test_hostport);

@@ -1,0 +1,94 @@
+/* app: the curses client's state, shared by the files of its event loop:
+ * loop.c (the poll loop), conn.c (the connection), keys.c (what a key
+ * does), prompt.c (the password prompt). The model (struct chat) holds the
+ * chat; this holds the terminal, the socket and what ties them together. */
+#ifndef SOCKCHAT_TUI_APP_H
+#define SOCKCHAT_TUI_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chat.h"
+#include "chatlog.h"
+#include "editline.h"
+#include "loop.h"
+#include "net.h"
+#include "secret.h"
+#include "status.h"
+#include "view.h"
+
+enum {
+    PASTE_MAX = 1 << 20, /* bytes of a bracketed paste kept; keys read in one turn */
+};
+
+struct app {
+    struct client_opts opt;
+    char host[256];
+    char port[16];
+    struct chatlog log;
+    struct logview lv;
+    struct status st;
+    struct editline ed;
+    struct chat cl;
+    struct net net;
+    struct view view;
+    int64_t now;
+    int64_t retry_at;  /* -1: no retry scheduled */
+    uint64_t seen_seq; /* log entries already accounted in the scroll */
+    bool was_connected;
+    bool quitting;
+    bool quit_shut; /* our side is half-closed */
+    int64_t quit_deadline;
+    int exit_code;
+    /* Bracketed paste being received. */
+    bool in_paste;
+    char *paste;
+    size_t paste_len, paste_cap;
+    bool paste_cut; /* bytes past PASTE_MAX were dropped */
+    bool line_full; /* the edit line is full and the user was told */
+    /* More keys were already waiting behind the one being handled: a
+     * paste in a terminal without bracketed paste, most likely. */
+    bool burst;
+    /* A big paste waiting for y/n. */
+    char ask[128];
+    bool asking;
+    /* The password prompt, after the server asked for one (ERR auth). */
+    struct {
+        bool active;
+        bool in_paste;      /* a newline in a pasted password is not Enter */
+        struct secret text; /* never shown, never in the edit line's history */
+        char shown[400];    /* "Password for HOST:PORT: ****" */
+        unsigned version;   /* bumped as shown changes, for the redraw */
+    } pw;
+};
+
+/* ---- loop.c ---- */
+/* Does what the model asked for (enum chat_action). */
+void loop_act(struct app *a, enum chat_action act);
+
+/* ---- conn.c ---- */
+/* "host:port" in the status bar, for a->host and a->port. */
+void conn_name_server(struct app *a);
+void conn_start(struct app *a);
+/* The connection is gone or must go (reason for the log); reconnects
+ * unless the model says a retry would be refused again. */
+void conn_drop(struct app *a, const char *reason);
+/* Leaves the current connection on the user's word (/connect, /reconnect). */
+void conn_leave(struct app *a, const char *reason);
+/* A connect in progress finished, or bytes (or the end) arrived. */
+void conn_on_socket(struct app *a, short revents);
+/* Writes what the model has queued, as much as the socket takes. */
+void conn_flush(struct app *a);
+/* The user acted while offline: a waiting retry may start now. */
+void conn_retry_now(struct app *a);
+
+/* ---- prompt.c ---- */
+/* The server wants a password we do not have (or refused ours). */
+void prompt_password(struct app *a);
+void prompt_key(struct app *a, const struct tkey *k);
+
+/* ---- keys.c ---- */
+void keys_handle(struct app *a, const struct tkey *k);
+
+#endif

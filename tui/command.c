@@ -1,0 +1,230 @@
+/* command: what the user typed. A line is chat, "exit", or a /command; the
+ * table below is the one list of /commands: it decides which run here and
+ * which go to the server as typed, and it is what Tab completes and /help
+ * lists. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "chat_internal.h"
+#include "hostport.h"
+
+/* At most 72 columns each: with the time in front they fit 80. The keys
+ * are bound in keys.c, which this text describes. */
+enum { HELP_COLS = 72 };
+static const char *const key_help[] = {
+    "keys: Enter send, Up/Down history, Tab completes nicks and /commands",
+    "  Left/Right Ctrl-B/F move, Alt-B/F by word, Home/End Ctrl-A/E",
+    "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end",
+    "  PgUp/PgDn scroll (the wheel with --mouse), Ctrl-Home/End top/bottom",
+    "  (Home/End on an empty line too), Ctrl-L redraw",
+    "  Ctrl-Z suspend (fg resumes), Ctrl-C or Ctrl-D (empty line) quit",
+};
+
+struct command {
+    const char *name; /* with its '/' */
+    /* For /help and "usage: ..."; NULL: the server's /help tells. */
+    const char *usage;
+    bool in_help; /* listed under "client commands" */
+    /* NULL: the server's command, sent as typed. */
+    enum chat_action (*run)(struct chat *c, const struct command *k, const char *args,
+                            const char *line);
+};
+
+/* Chat text, or a command the server runs: queued or sent as it is. */
+static enum chat_action send_as_typed(struct chat *c, const char *line)
+{
+    if (!chat_ready(c)) {
+        chat_notef(c, ENTRY_ERR, "not connected; not sent: %.200s", line);
+        return CHAT_NONE;
+    }
+    if (c->dialect == DIALECT_FRAMED)
+        outbox_send_msg(c, c->next_id++, line);
+    else
+        outbox_queue_own(c, ENTRY_SELF, line, line);
+    return CHAT_NONE;
+}
+
+static enum chat_action do_quit(struct chat *c, const char *reason)
+{
+    if (chat_ready(c)) {
+        if (c->dialect == DIALECT_FRAMED) {
+            char text[LINE_MAX_BYTES];
+            snprintf(text, sizeof(text), "/quit%s%s", reason[0] ? " " : "", reason);
+            outbox_send_msg(c, c->next_id++, text);
+        } else {
+            outbox_send_plain(c, "exit");
+        }
+    }
+    return CHAT_QUIT;
+}
+
+static enum chat_action run_quit(struct chat *c, const struct command *k, const char *args,
+                                 const char *line)
+{
+    (void)k, (void)line;
+    return do_quit(c, args);
+}
+
+static enum chat_action run_clear(struct chat *c, const struct command *k, const char *args,
+                                  const char *line)
+{
+    (void)k, (void)args, (void)line;
+    chatlog_clear(c->log);
+    return CHAT_CLEAR;
+}
+
+static void help_commands(struct chat *c);
+
+static enum chat_action run_help(struct chat *c, const struct command *k, const char *args,
+                                 const char *line)
+{
+    (void)k, (void)args, (void)line;
+    for (size_t i = 0; i < sizeof(key_help) / sizeof(*key_help); i++)
+        chat_note(c, ENTRY_LOCAL, key_help[i]);
+    help_commands(c);
+    if (chat_ready(c) && c->dialect == DIALECT_FRAMED)
+        outbox_send_msg(c, c->next_id++, "/help");
+    return CHAT_NONE;
+}
+
+static enum chat_action run_connect(struct chat *c, const struct command *k, const char *args,
+                                    const char *line)
+{
+    (void)line;
+    const char *w;
+    size_t wl;
+    char word[sizeof(c->connect_host)];
+    if (!cmd_next_word(&args, &w, &wl) || wl >= sizeof(word)) {
+        chat_notef(c, ENTRY_ERR, "usage: %s", k->usage);
+        return CHAT_NONE;
+    }
+    memcpy(word, w, wl);
+    word[wl] = '\0';
+    snprintf(c->connect_port, sizeof(c->connect_port), "%d", PROTO_PORT);
+    /* "10.0.2.15:5000", as the server's log prints it, works too. */
+    int hp = hostport_split(word, c->connect_host, sizeof(c->connect_host), c->connect_port,
+                            sizeof(c->connect_port));
+    if (hp < 0) {
+        chat_notef(c, ENTRY_ERR, "usage: %s (or HOST:PORT, [IPV6]:PORT)", k->usage);
+        return CHAT_NONE;
+    }
+    if (hp == 0 && cmd_next_word(&args, &w, &wl)) {
+        if (wl >= sizeof(c->connect_port)) {
+            chat_notef(c, ENTRY_ERR, "usage: %s", k->usage);
+            return CHAT_NONE;
+        }
+        memcpy(c->connect_port, w, wl);
+        c->connect_port[wl] = '\0';
+    }
+    /* Leave the current server politely: the tutorial's threaded
+     * server expects 'exit' (without it its thread dies on a broken
+     * pipe), ours logs a quit rather than a lost connection. */
+    (void)do_quit(c, "");
+    return CHAT_CONNECT;
+}
+
+static enum chat_action run_reconnect(struct chat *c, const struct command *k, const char *args,
+                                      const char *line)
+{
+    (void)line;
+    if (args[0] != '\0') {
+        chat_notef(c, ENTRY_ERR, "usage: %s", k->usage);
+        return CHAT_NONE;
+    }
+    (void)do_quit(c, ""); /* a polite goodbye, as for /connect */
+    return CHAT_RECONNECT;
+}
+
+static enum chat_action run_me(struct chat *c, const struct command *k, const char *args,
+                               const char *line)
+{
+    if (c->dialect == DIALECT_PLAIN)
+        return send_as_typed(c, line); /* a plain server's own business */
+    /* /me is acknowledged like chat, so it can wait for a connection. */
+    if (args[0] == '\0') {
+        chat_notef(c, ENTRY_ERR, "usage: %s", k->usage);
+        return CHAT_NONE;
+    }
+    outbox_queue_own(c, ENTRY_ACTION, args, line);
+    return c->online ? CHAT_NONE : CHAT_RETRY_NOW;
+}
+
+/* Sorted by name: Tab offers them in this order. */
+static const struct command commands[] = {
+    {"/clear", "/clear", true, run_clear},
+    {"/connect", "/connect HOST [PORT]", true, run_connect},
+    {"/help", "/help", true, run_help},
+    {"/me", "/me TEXT", false, run_me},
+    {"/msg", NULL, false, NULL},
+    {"/nick", NULL, false, NULL},
+    {"/ping", NULL, false, NULL},
+    {"/quit", "/quit [reason] or exit", true, run_quit},
+    {"/reconnect", "/reconnect (to the same server; /connect HOST [PORT] for another)", true,
+     run_reconnect},
+    {"/stats", NULL, false, NULL},
+    {"/time", NULL, false, NULL},
+    {"/uptime", NULL, false, NULL},
+    {"/who", NULL, false, NULL},
+};
+enum { NCOMMANDS = sizeof(commands) / sizeof(*commands) };
+
+/* "client commands: ..." from the table, wrapped at HELP_COLS. */
+static void help_commands(struct chat *c)
+{
+    char line[HELP_COLS + 1];
+    int used = snprintf(line, sizeof(line), "client commands:");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (!commands[i].in_help)
+            continue;
+        if (used + 1 + (int)strlen(commands[i].usage) + 1 > HELP_COLS) {
+            chat_note(c, ENTRY_LOCAL, line);
+            used = snprintf(line, sizeof(line), " ");
+        }
+        used += snprintf(line + used, sizeof(line) - (size_t)used, " %s,", commands[i].usage);
+    }
+    line[used - 1] = '\0'; /* the last one's comma */
+    chat_note(c, ENTRY_LOCAL, line);
+}
+
+static const struct command *command_find(const struct cmd *cmd)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (cmd_is(cmd, commands[i].name + 1))
+            return &commands[i];
+    return NULL;
+}
+
+enum chat_action chat_submit(struct chat *c, const char *line)
+{
+    struct cmd cmd;
+    size_t len = strlen(line);
+
+    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return CHAT_NONE;
+    if (cmd_is_exit(line))
+        return do_quit(c, "");
+    if (!cmd_parse(line, &cmd)) {
+        /* "//x" is the escape for chat text "/x": show what others see. */
+        bool esc = line[0] == '/' && line[1] == '/' && c->dialect != DIALECT_PLAIN;
+        outbox_queue_own(c, ENTRY_SELF, esc ? line + 1 : line, line);
+        return c->online ? CHAT_NONE : CHAT_RETRY_NOW;
+    }
+    const struct command *k = command_find(&cmd);
+    if (k != NULL && k->run != NULL)
+        return k->run(c, k, cmd.args, line);
+    return send_as_typed(c, line);
+}
+
+size_t chat_completions(const struct chat *c, const char **cands, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NCOMMANDS && n < max; i++)
+        cands[n++] = commands[i].name;
+    for (size_t i = 0; i < c->nnicks && n < max; i++)
+        if (strcasecmp(c->nicks[i], c->st->nick) != 0)
+            cands[n++] = c->nicks[i];
+    return n;
+}

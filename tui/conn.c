@@ -1,0 +1,171 @@
+/* conn: the curses client's connection: connecting, retrying with a
+ * backoff, dropping, reading what arrives into the model and writing what
+ * the model queued. Everything said about it goes to the log through the
+ * model (chat_note). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+
+enum {
+    LOOP_READ_CHUNK = 65536,
+    READS_PER_TURN = 32, /* then draw, so a flood cannot freeze the screen */
+};
+
+void conn_name_server(struct app *a)
+{
+    /* An IPv6 literal gets brackets so its port stays readable. */
+    if (strchr(a->host, ':'))
+        snprintf(a->st.server, sizeof(a->st.server), "[%s]:%s", a->host, a->port);
+    else
+        snprintf(a->st.server, sizeof(a->st.server), "%s:%s", a->host, a->port);
+}
+
+static void conn_schedule_retry(struct app *a, const char *reason)
+{
+    unsigned d = net_backoff_next(&a->net);
+    /* A server that is not judging passwords from our address says for
+     * how long: an earlier attempt would only be turned away again. */
+    if (a->cl.auth_wait_s > d)
+        d = a->cl.auth_wait_s;
+    a->retry_at = a->now + (int64_t)d * 1000;
+    a->st.state = CONN_RETRY;
+    a->st.retry_in = d;
+    status_set_reason(&a->st, reason);
+    char note[700];
+    snprintf(note, sizeof(note), "%s: %s; retrying in %u s", a->st.server, reason, d);
+    chat_note(&a->cl, ENTRY_LOCAL, note);
+}
+
+/* rc -2: retrying is pointless (no such name or service); -1: retry later. */
+static void conn_failed(struct app *a, int rc, const char *err)
+{
+    if (rc == -2) {
+        a->st.state = CONN_FAILED;
+        status_set_reason(&a->st, err);
+        chat_note(&a->cl, ENTRY_ERR, err);
+        return;
+    }
+    conn_schedule_retry(a, err);
+}
+
+void conn_start(struct app *a)
+{
+    char err[200];
+    a->retry_at = -1;
+    a->st.state = CONN_CONNECTING;
+    chat_set_server(&a->cl, a->host, a->port); /* whose password the HELLO may carry */
+    int rc = net_start(&a->net, a->host, a->port, a->now, err, sizeof(err));
+    if (rc < 0) {
+        conn_failed(a, rc, err);
+        return;
+    }
+    if (!a->net.connecting)
+        chat_on_connect(&a->cl);
+}
+
+void conn_drop(struct app *a, const char *reason)
+{
+    net_close(&a->net);
+    if (a->quitting)
+        return; /* the end we asked for: no reconnecting */
+    chat_on_disconnect(&a->cl, reason);
+    if (a->cl.refused) {
+        /* What it said before closing shows no chat server: the client
+         * said so; the status stays "failed" until /reconnect or /connect. */
+        a->retry_at = -1;
+        a->st.state = CONN_FAILED;
+        return;
+    }
+    conn_schedule_retry(a, reason);
+}
+
+/* Leaves the current connection on the user's word (/connect, /reconnect):
+ * the goodbye chat_submit queued goes out if it fits now. */
+void conn_leave(struct app *a, const char *reason)
+{
+    if (a->net.fd < 0)
+        return;
+    conn_flush(a);
+    net_close(&a->net);
+    chat_on_disconnect(&a->cl, reason);
+}
+
+/* The user acted (typed a message) while offline. A retry waiting out its
+ * backoff, up to 30 s, starts now: the server may well be back, and the
+ * user is looking. The backoff goes on growing if it is not. After a
+ * refusal (kicked, wrong password, not a chat server) nothing is retried
+ * by itself; the message waits, and the user is told how to go on. */
+void conn_retry_now(struct app *a)
+{
+    if (a->retry_at >= 0 && a->cl.auth_wait_s > 0) {
+        /* The server said when it will judge a password from us again:
+         * an earlier try would only be turned away. */
+        char note[120];
+        snprintf(note, sizeof(note), "the server asked to wait; trying again in %u s",
+                 a->st.retry_in);
+        chat_note(&a->cl, ENTRY_LOCAL, note);
+    } else if (a->retry_at >= 0) {
+        conn_start(a);
+    } else if (a->st.state == CONN_FAILED && a->net.fd < 0) {
+        char note[300];
+        snprintf(note, sizeof(note),
+                 "not connected (%s); /reconnect tries again, /connect HOST [PORT] goes "
+                 "elsewhere",
+                 a->st.reason[0] ? a->st.reason : "failed");
+        chat_note(&a->cl, ENTRY_LOCAL, note);
+    }
+}
+
+void conn_on_socket(struct app *a, short revents)
+{
+    char err[200];
+    if (a->net.connecting) {
+        bool timed_out = !(revents & (POLLIN | POLLOUT | POLLERR | POLLHUP));
+        int rc = net_finish(&a->net, a->now, timed_out, err, sizeof(err));
+        if (rc == 1)
+            chat_on_connect(&a->cl);
+        else if (rc < 0)
+            conn_failed(a, rc, err);
+        return;
+    }
+    if (revents & (POLLIN | POLLHUP | POLLERR)) {
+        static char buf[LOOP_READ_CHUNK];
+        for (int i = 0; i < READS_PER_TURN; i++) {
+            ssize_t r = net_read(&a->net, buf, sizeof(buf));
+            if (r > 0) {
+                loop_act(a, chat_on_bytes(&a->cl, buf, (size_t)r));
+                if (a->net.fd < 0)
+                    return;
+                continue;
+            }
+            if (r == 0) {
+                conn_drop(a, "connection closed by the server");
+                return;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            snprintf(err, sizeof(err), "read: %s", strerror(errno));
+            conn_drop(a, err);
+            return;
+        }
+    }
+}
+
+void conn_flush(struct app *a)
+{
+    size_t len;
+    const char *out = chat_output(&a->cl, &len);
+    if (a->net.fd < 0 || a->net.connecting || len == 0)
+        return;
+    ssize_t w = net_write(&a->net, out, len);
+    if (w > 0) {
+        chat_consume(&a->cl, (size_t)w);
+    } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        char err[200];
+        snprintf(err, sizeof(err), "send: %s", strerror(errno));
+        conn_drop(a, err);
+    }
+}
