@@ -396,6 +396,7 @@ int main(int argc, char **argv)
         log_event(&srv, NULL, "a password is required");
 
     struct run_ctx rc = {.lfd = lfd, .sigfd = sigfd, .con = &con};
+    /* Each returns rc.status: 0, or the sysexits.h code of a failure. */
     int status;
     switch (cfg.mode) {
     case MODE_SINGLE:

@@ -24,7 +24,9 @@
 #ifndef SOCKCHAT_SERVER_H
 #define SOCKCHAT_SERVER_H
 
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -618,7 +620,7 @@ struct client {
     atomic_llong active_ms;              /* last message received */
     char session[SESSION_TOKEN_MAX + 1]; /* its SESSION token, "": none (owner, under reg_lock) */
     atomic_llong muted_until_ms;         /* 0: may write; INT64_MAX: until unmute */
-    enum refusal refusal;                /* constant after server_admit */
+    enum refusal refusal;                /* constant after admit_connection */
     bool refusal_counted;                /* in srv->nrefusing (reg_lock) */
     int64_t refuse_retry_ms;             /* REFUSE_ADDR_FAST: when to try again */
     struct peer *peer;                   /* its address's entry (peers.c); NULL: none */
@@ -659,18 +661,9 @@ struct client {
     int64_t soft_since_ms; /* when the queue went past OUTQ_SOFT_BYTES; 0: it is not */
     int64_t hold_until_ms; /* CLOSE_FLUSH waits until then (a wrong password) */
 
-    /* Driver data. */
-    atomic_bool wake_pending; /* threads: a wake-up signal is in flight */
-    atomic_bool thread_ready; /* threads: `self` is set, signals may be sent */
-    pthread_t self;           /* threads: the owner, as it sees itself */
-    pthread_t thread;         /* threads: the same, as main sees it (for join) */
-    struct client *zombie_next;
-    void *worker;                 /* pool: owning worker */
-    struct client *pnext;         /* pool: pending-service list (worker lock) */
-    bool sched;                   /* pool: on that list (worker lock) */
-    struct client *wprev, *wnext; /* pool: worker's own list (owner only) */
-    uint32_t events;              /* pool: epoll interest (owner only) */
-    bool timed;                   /* pool: has a deadline, swept (owner only) */
+    /* The driver's own state for it (struct thread_conn, struct pool_conn:
+     * mode_*.c), srv->drv_conn_size bytes; NULL: none (unit tests, single). */
+    void *drv;
 };
 
 /* ---- the server ---- */
@@ -724,6 +717,12 @@ struct server {
     /* The driver's hook: c has new output or a close request. Called with
      * reg_lock held (by others) or by c's owner. */
     void (*notify)(struct client *c);
+    /* The running driver's own state (mode_*.c); NULL: none. */
+    void *drv;
+    size_t drv_conn_size; /* bytes of each client's c->drv; 0: none */
+    /* Called by client_new, before c is visible to other threads: fills
+     * c->drv (zeroed). NULL: nothing to fill. */
+    void (*drv_adopt)(struct client *c);
 
     struct logger *log;            /* NULL: no log */
     struct transcript *transcript; /* NULL: none */
@@ -978,22 +977,49 @@ bool console_readable(struct server *srv, struct console *con);
 /* Runs one console line, output to out; true on quit. */
 bool console_run(struct server *srv, const char *line, FILE *out);
 
-/* ---- the drivers: each returns an exit status ---- */
+/* ---- serve.c: what the drivers share; admit.c ---- */
 
 struct run_ctx {
     int lfd;
     int sigfd; /* signalfd: readable when SIGINT/SIGTERM/SIGHUP arrived */
-    int signo; /* the last of them, for the log */
+    int signo; /* the last of them, for the log; -1: a failure stopped it */
     struct console *con;
-    bool stop; /* set by the driver when a signal or the console asked */
+    bool stop;  /* set by driver_stop(): a signal, the console or a failure */
+    int status; /* the exit status (sysexits.h): 0, or what driver_fail() set */
 };
+/* The drivers: each serves until stopped, and returns rc->status. */
 int mode_threads_run(struct server *srv, struct run_ctx *rc);
 int mode_single_run(struct server *srv, struct run_ctx *rc);
 int mode_pool_run(struct server *srv, struct run_ctx *rc);
 
+/* Stack size for our threads: small on purpose (RSS per client). */
+size_t serve_stack_size(void);
+/* pthread_create with every signal blocked in the new thread (they belong
+ * to the main thread's signalfd). 0 or an errno value. */
+int serve_thread_start(pthread_t *t, size_t stack, void *(*fn)(void *), void *arg);
+/* Wakes whoever polls the eventfd efd; and, for them, empties it. */
+void serve_wake(int efd);
+void serve_wake_drain(int efd);
+/* When out of descriptors, stop listening this long (no spin). */
+enum { SERVE_ACCEPT_PAUSE_MS = 100 };
+/* Accepts up to max waiting connections, handing each to start(). False
+ * when out of descriptors: the caller stops listening for
+ * SERVE_ACCEPT_PAUSE_MS. */
+bool serve_accept(struct server *srv, int lfd, unsigned max,
+                  void (*start)(struct server *, int, const char *));
+/* The owner's last step with c: leave, unregister, log, close its socket.
+ * Does not free. */
+void serve_close(struct client *c);
+/* How a blocking owner waits, besides c's socket. */
+struct serve_wait {
+    const sigset_t *sigmask;   /* ppoll's: unblocks the wake-up signal; NULL: none */
+    atomic_bool *wake_pending; /* cleared before each look at the queue; NULL: none */
+    struct run_ctx *rc;        /* single mode: the signalfd and console too; NULL: none */
+};
 /* The blocking drivers' per-client loop (threads, single): serves c until
- * it is to be closed. rc (single mode) adds the signalfd and console. */
-void client_serve(struct client *c, struct run_ctx *rc);
+ * it is to be closed. */
+void serve_blocking(struct client *c, const struct serve_wait *w);
+
 /* What the owner should wait for next. It also judges the slow-consumer
  * limit by the clock: a client past OUTQ_SOFT_BYTES gets a deadline (when
  * its grace time ends) even if nothing new is ever queued for it, so the
@@ -1013,27 +1039,30 @@ enum input_gate {
 enum input_gate client_input_gate(struct client *c);
 /* The owner's read handling shared by every driver: data read, or EOF/error. */
 void client_on_read(struct client *c, const char *data, ssize_t n, int err);
-/* Stack size for our threads: small on purpose (RSS per client). */
-size_t thread_stack_size(void);
 
-/* Shared by the drivers: the accepted connection turned into a client,
- * which the driver serves like any other. A refused one (--allow, a ban, a
- * full server) is a client too, with c->refusal set: it is told in its own
- * dialect and closed (see enum refusal). NULL, fd closed: refused at once.
- * The driver's field (worker) is set before the client becomes visible to
- * other threads. */
-struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker);
+/* The driver's control descriptors, polled next to its own: ctl[0] the
+ * signalfd, ctl[1] the console (-1 once stopping). */
+void driver_pollfds(struct server *srv, struct run_ctx *rc, struct pollfd ctl[2]);
+/* A poll timeout (ms, -1: none) lowered for the console (see console.c). */
+int driver_timeout(struct server *srv, const struct run_ctx *rc, int timeout_ms);
+/* After the poll: a signal or the console's quit stops the server. */
+void driver_events(struct server *srv, struct run_ctx *rc, const struct pollfd ctl[2]);
+/* Why the server stops, for the SHUTDOWN notice (rc->signo, or the console). */
+const char *driver_stop_reason(const struct run_ctx *rc);
+/* Every shutdown's first step, once (sets rc->stop): the listener stops
+ * taking connections, the log says so, everyone is told. */
+void driver_stop(struct server *srv, struct run_ctx *rc);
+/* A failure the driver cannot serve on (what: the call, err: its errno):
+ * logged, the exit status set to status (the first one stays), then
+ * driver_stop(). */
+void driver_fail(struct server *srv, struct run_ctx *rc, int status, const char *what, int err);
+
+/* admit.c: the accepted connection turned into a client, which the driver
+ * serves like any other. A refused one (--allow, a ban, a full server) is a
+ * client too, with c->refusal set: it is told in its own dialect and
+ * closed (see enum refusal). NULL, fd closed: refused at once. */
+struct client *admit_connection(struct server *srv, int fd, const char *addr);
 /* The ERR code and text of c's refusal. */
 void refusal_describe(const struct client *c, const char **code, char *text, size_t cap);
-/* Accepts up to 64 waiting connections, handing each to start(). False when
- * out of descriptors: the caller stops listening for a moment (no spin). */
-bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *));
-/* Drains rc->sigfd; true (and rc->signo set) when a stop was requested. */
-bool signal_drain(struct run_ctx *rc);
-/* Why the server stops, for the SHUTDOWN notice (rc->signo, or the console). */
-const char *shutdown_reason(const struct run_ctx *rc);
-/* Every driver's first step of a shutdown, once (sets rc->stop): the
- * listener stops taking connections, the log says so, everyone is told. */
-void server_shutdown(struct server *srv, struct run_ctx *rc);
 
 #endif

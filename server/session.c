@@ -15,7 +15,7 @@
 static const char HELLO_PREFIX[] = "HELLO " PROTO_NAME "/";
 
 /* c's bucket refilled to now_ms. Its first tokens come from its address
- * (server_admit, peers.c), and what it leaves goes back there. */
+ * (admit_connection, peers.c), and what it leaves goes back there. */
 static void rate_refill(struct client *c, int64_t now_ms)
 {
     int64_t rate = c->srv->cfg.rate;

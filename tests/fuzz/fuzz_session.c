@@ -118,7 +118,7 @@ static struct client *get_slot(struct fuzz *f, int i)
     if (f->slot[i] == NULL) {
         /* As the drivers admit it: refused ones (banned, full) are served
          * until they are told so; NULL: told at once (no fd here). */
-        struct client *c = server_admit(&f->srv, -1, addrs[i], NULL);
+        struct client *c = admit_connection(&f->srv, -1, addrs[i]);
         if (c == NULL)
             return NULL;
         f->slot[i] = c;
