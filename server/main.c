@@ -308,10 +308,11 @@ int main(int argc, char **argv)
     net_raise_nofile();
 
     char bound[128], err[256];
-    int lfd = net_listen(cfg.bind, cfg.port, bound, sizeof bound, err, sizeof err);
+    bool bad_addr;
+    int lfd = net_listen(cfg.bind, cfg.port, bound, sizeof bound, err, sizeof err, &bad_addr);
     if (lfd < 0) {
         fprintf(stderr, "sockchat-server: %s\n", err);
-        return strncmp(err, "bad address", 11) == 0 ? EX_USAGE : EX_UNAVAILABLE;
+        return bad_addr ? EX_USAGE : EX_UNAVAILABLE;
     }
     /* SIGINT, SIGTERM and SIGHUP are blocked (every thread inherits that)
      * and read from a signalfd that the drivers poll next to the listening

@@ -38,8 +38,11 @@ static void net_format(const struct sockaddr *sa, char *buf, size_t cap)
     }
 }
 
-int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err, size_t ecap)
+int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err, size_t ecap,
+               bool *bad_addr)
 {
+    if (bad_addr != NULL)
+        *bad_addr = false;
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -53,6 +56,8 @@ int net_listen(const char *host, const char *port, char *bound, size_t bcap, cha
     int rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
         snprintf(err, ecap, "bad address %s: %s", where, gai_strerror(rc));
+        if (bad_addr != NULL)
+            *bad_addr = true;
         return -1;
     }
     int fd = -1, saved = 0;

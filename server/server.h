@@ -921,10 +921,12 @@ void format_duration(char *buf, size_t cap, int64_t ms);
  * others can reach it at ("10.0.2.15:5000, 192.168.1.7:5000"), up to four,
  * for the teacher to tell the class; "" when bound to one address. */
 void net_reach(const char *bound, char *out, size_t cap);
-/* Opens a listening socket; on failure -1 and a "what: why" in err. On
- * success, bound holds "ADDR:PORT" with the real port. */
-int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err,
-               size_t ecap);
+/* Opens a listening socket; on failure -1 and a "what: why" in err, and
+ * *bad_addr (if not NULL) says whether host or port is what is wrong (it
+ * does not resolve), rather than the system. On success, bound holds
+ * "ADDR:PORT" with the real port. */
+int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err, size_t ecap,
+               bool *bad_addr);
 /* TCP keepalive on every client: a peer that vanished without a FIN is
  * found after about 60 + 4 * 15 = 120 s of silence. */
 enum { NET_KEEPIDLE_S = 60, NET_KEEPINTVL_S = 15, NET_KEEPCNT = 4 };
