@@ -35,7 +35,7 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
         return -1;
     }
     /* A nick change is said to the room: a muted person keeps quiet. */
-    if (session_muted(r))
+    if (room_muted(r))
         return -1;
     /* A kicked or banned nick stays with its owner: whoever types it now
      * is most likely that person back as a new guest. Only the name is
@@ -74,7 +74,7 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     registry_rename_locked(srv, c, want);
     struct msg m = {.type = MSG_NICK, .nick = old, .nick2 = want};
     if (c->joined)
-        registry_broadcast_locked(srv, &m, c);
+        room_broadcast_locked(srv, &m, c);
     pthread_mutex_unlock(&srv->reg_lock);
 
     reply_msg(r, &m);
@@ -124,7 +124,7 @@ static void cmd_me(struct reply *r, const char *args)
         reply_err(r, ERR_USAGE, "usage: /me ACTION");
         return;
     }
-    session_chat(r, MSG_ACTION, args); /* refused there when muted */
+    room_chat(r, MSG_ACTION, args); /* refused there when muted */
 }
 
 static void cmd_msg(struct reply *r, const char *args)
@@ -139,7 +139,7 @@ static void cmd_msg(struct reply *r, const char *args)
         reply_err(r, ERR_USAGE, "usage: /msg NICK TEXT");
         return;
     }
-    if (session_muted(r))
+    if (room_muted(r))
         return;
     if (!nick_valid(word, len)) {
         reply_err(r, ERR_NO_SUCH_NICK, "no such nick");
@@ -233,7 +233,7 @@ static void cmd_quit(struct reply *r, const char *args)
     snprintf(reason, sizeof reason, "quit%s%s", *args ? " " : "", args);
     utf8_cut(reason); /* the words may have been cut mid-character */
     reply_out(r, "bye");
-    session_leave(r->c, reason);
+    room_leave(r->c, reason);
     client_request_close(r->c, CLOSE_FLUSH, reason, server_now_ms(r->c->srv) + SHUTDOWN_FLUSH_MS);
 }
 

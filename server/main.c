@@ -364,7 +364,7 @@ int main(int argc, char **argv)
             return EX_CANTCREAT;
         }
         /* Set before the first append, so before the syncer can call it. */
-        tr.on_lost = session_transcript_repair;
+        tr.on_lost = room_transcript_repair;
         tr.on_lost_arg = &srv;
         srv.transcript = &tr;
     }

@@ -235,7 +235,7 @@ void registry_notice(struct server *srv, const char *text)
 {
     struct msg m = {.type = MSG_NOTICE, .text = text};
     pthread_mutex_lock(&srv->reg_lock);
-    registry_broadcast_locked(srv, &m, NULL);
+    room_broadcast_locked(srv, &m, NULL);
     pthread_mutex_unlock(&srv->reg_lock);
 }
 

@@ -796,10 +796,6 @@ void registry_rename_locked(struct server *srv, struct client *c, const char *ni
  * is one): given by the server, never chosen, so a default nick can never
  * collide. */
 bool nick_reserved(const char *nick);
-/* With reg_lock held: queues m on every joined client except `except`.
- * Encodes at most once per dialect. */
-void registry_broadcast_locked(struct server *srv, const struct msg *m,
-                               const struct client *except);
 /* Announces SHUTDOWN to everyone and asks every client to close. */
 void registry_shutdown(struct server *srv, const char *text);
 void registry_notice(struct server *srv, const char *text);
@@ -826,7 +822,8 @@ bool operator_refuse_arrival(struct client *c, const char *nick, const char *tok
 /* Same, for a mute: c is muted again, and told. */
 void operator_mute_arrival(struct client *c, const char *nick, const char *token);
 
-/* ---- session.c: bytes in, actions out ---- */
+/* ---- session.c: bytes in, actions out ----
+ * detect the dialect -> frame -> auth and rate gates -> commands or room. */
 
 /* The owner hands every chunk it reads to session_input. Afterwards c may
  * have output queued and/or a close request, and part of the chunk may
@@ -835,17 +832,14 @@ void session_input(struct client *c, const char *data, size_t len);
 /* The owner, after each flush: handles the backlog once the queue has room
  * again. True when it handled some. */
 bool session_resume(struct client *c);
-/* Leaves the room (announcing it when the policy says so). Idempotent. */
-void session_leave(struct client *c, const char *reason);
 /* The owner's last step: leave, unregister, log. Does not free. */
 void session_end(struct client *c);
 /* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_NONE:
  * it sent nothing: as a line client), and asks to close it. */
 void session_refuse(struct client *c, enum dialect d);
-/* Token bucket: true when c may send one more message at now_ms. */
-bool rate_allow(struct client *c, int64_t now_ms);
 
-/* Output of one input message, for commands. */
+/* ---- reply.c: the answer to one input message ---- */
+
 struct reply {
     struct client *c;
     uint64_t id; /* framed MSG id, for ACK */
@@ -861,15 +855,55 @@ void reply_out(struct reply *r, const char *fmt, ...) __attribute__((format(prin
 void reply_err(struct reply *r, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void reply_ack(struct reply *r);
+/* A raw reply cut to what the tutorial's client reads at once (RAW_WIRE_MAX
+ * bytes), saying what was cut. */
+void reply_raw_fit(struct reply *r);
+/* Frees what the raw reply allocated; every reply ends here. */
+void reply_release(struct reply *r);
+
+/* ---- room.c: join, leave, chat to everyone, history ---- */
+
+/* c, authed, with its dialect known, enters the room with the nick it
+ * asked for (want; NULL or taken: its guestN) and gets the history. */
+void room_join(struct client *c, enum dialect d, const char *want);
+/* The line after a provisional join (c->provisional) settles the nick. */
+void room_settle(struct client *c);
+/* Leaves the room (announcing it when the policy says so). Idempotent. */
+void room_leave(struct client *c, const char *reason);
+/* With reg_lock held: queues m on every joined client except `except`.
+ * Encodes at most once per dialect. */
+void room_broadcast_locked(struct server *srv, const struct msg *m, const struct client *except);
 /* Relays a chat text (already sanitised) from c to everyone; ACKs it.
  * Refused (ERR muted) while c is muted. */
-void session_chat(struct reply *r, enum msg_type type, const char *text);
-/* The transcript's on_lost hook (arg: the server): repairs it under
- * reg_lock, as appends are made, and logs what was done. */
-void session_transcript_repair(void *arg);
+void room_chat(struct reply *r, enum msg_type type, const char *text);
 /* True, with ERR muted replied, when r->c is muted now: it may read and
  * run commands, not write to anyone (chat, /me, /msg, /nick). */
-bool session_muted(struct reply *r);
+bool room_muted(struct reply *r);
+/* The transcript's on_lost hook (arg: the server): repairs it under
+ * reg_lock, as appends are made, and logs what was done. */
+void room_transcript_repair(void *arg);
+
+/* ---- rate.c: --rate, a token bucket per connection ---- */
+
+/* c's bucket refilled to now_ms. */
+void rate_refill(struct client *c, int64_t now_ms);
+/* True when c may send one more message at now_ms (and takes its token). */
+bool rate_allow(struct client *c, int64_t now_ms);
+/* Refuses a message over the rate (the log hears of it once per flood). */
+void rate_refuse(struct reply *r);
+/* c joins the room: its tokens are taken again from its address's. */
+void rate_rejoin(struct client *c, int64_t now_ms);
+/* c leaves: what it has left goes back to its address (peers.c). */
+void rate_leave(struct client *c);
+
+/* ---- auth.c: --password ---- */
+
+/* Judges a password attempt; true on AUTH_OK, else r->c is answered and
+ * closing. */
+bool auth_judge(struct reply *r, const char *given);
+/* A message refused before the password: after PREAUTH_REFUSALS_MAX of
+ * them the connection is closed. */
+void auth_charge(struct reply *r);
 
 /* ---- commands.c ---- */
 
