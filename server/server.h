@@ -907,7 +907,15 @@ void auth_charge(struct reply *r);
 
 /* ---- commands.c ---- */
 
-/* Runs one /command; true when it was one (c names a command). */
+/* What the gates in session.c let through, per command (a table row's
+ * flags). An unknown command has none. */
+enum command_flag {
+    CMD_PREAUTH = 1,   /* taken before the password */
+    CMD_UNLIMITED = 2, /* not charged to --rate */
+    CMD_UNLISTED = 4,  /* not in /help */
+};
+unsigned commands_flags(const struct cmd *cmd);
+/* Runs one /command, or answers that there is no such command. */
 void commands_run(struct reply *r, const struct cmd *cmd);
 /* Changes c's nick; 0 or -1 with an ERR already replied. */
 int commands_nick(struct reply *r, const char *nick, size_t len);

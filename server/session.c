@@ -76,27 +76,6 @@ static void session_detect(struct client *c, enum dialect d)
         session_set_dialect(c, d);
 }
 
-/* "/auth PASSWORD" from a plain or raw client. */
-static void session_auth(struct reply *r, const char *args)
-{
-    struct client *c = r->c;
-    const char *want = c->srv->cfg.password;
-    if (want == NULL || c->authed) {
-        reply_out(r, "no password needed");
-        return;
-    }
-    if (args[strspn(args, " \t")] == '\0') {
-        reply_err(r, ERR_USAGE, "usage: /auth PASSWORD");
-        auth_charge(r);
-        return;
-    }
-    if (!auth_judge(r, args))
-        return;
-    c->authed = true;
-    room_join(c, c->dialect, NULL);
-    reply_out(r, "password accepted; you are %s", c->nick);
-}
-
 static void session_quit(struct reply *r, const char *reason)
 {
     room_leave(r->c, reason);
@@ -125,18 +104,14 @@ static void session_text(struct reply *r, const char *text)
     }
     struct cmd cmd;
     bool is_cmd = cmd_parse(text, &cmd);
-    if (is_cmd && cmd_is(&cmd, "auth")) {
-        session_auth(r, cmd.args);
-        return;
-    }
-    if (!c->authed && !(is_cmd && cmd_is(&cmd, "quit"))) {
+    unsigned flags = is_cmd ? commands_flags(&cmd) : 0;
+    if (!c->authed && !(flags & CMD_PREAUTH)) {
         reply_err(r, ERR_AUTH, "this server needs a password: send /auth PASSWORD first");
         auth_charge(r);
         return;
     }
     if (is_cmd) {
-        /* /ping measures latency and /quit must always work. */
-        if (!cmd_is(&cmd, "ping") && !cmd_is(&cmd, "quit") && !rate_allow(c, now)) {
+        if (!(flags & CMD_UNLIMITED) && !rate_allow(c, now)) {
             rate_refuse(r);
             return;
         }
