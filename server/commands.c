@@ -190,19 +190,12 @@ static void cmd_uptime(struct reply *r, const char *args)
 static void cmd_stats(struct reply *r, const char *args)
 {
     (void)args;
-    struct server *srv = r->c->srv;
-    unsigned now, room;
-    pthread_mutex_lock(&srv->reg_lock);
-    now = srv->nclients;
-    room = srv->nroom;
-    pthread_mutex_unlock(&srv->reg_lock);
-    reply_out(r, "mode %s, %u client%s now (%u in the room), %llu served in total",
-              mode_name(srv->cfg.mode), now, plural_s(now), room,
-              (unsigned long long)atomic_load(&srv->st.served));
-    unsigned long long msgs = atomic_load(&srv->st.messages);
-    reply_out(r, "%llu message%s, %llu bytes in, %llu bytes out", msgs, plural_s(msgs),
-              (unsigned long long)atomic_load(&srv->st.bytes_in),
-              (unsigned long long)atomic_load(&srv->st.bytes_out));
+    struct stats_view v;
+    server_stats(r->c->srv, &v);
+    reply_out(r, "mode %s, %u client%s now (%u in the room), %llu served in total", v.mode,
+              v.clients, plural_s(v.clients), v.room, v.served);
+    reply_out(r, "%llu message%s, %llu bytes in, %llu bytes out", v.messages, plural_s(v.messages),
+              v.bytes_in, v.bytes_out);
 }
 
 static void cmd_ping(struct reply *r, const char *args)

@@ -74,3 +74,17 @@ int64_t server_wall(struct server *srv)
 {
     return srv->wall(srv->clock_arg);
 }
+
+void server_stats(struct server *srv, struct stats_view *v)
+{
+    pthread_mutex_lock(&srv->reg_lock);
+    v->clients = srv->nclients;
+    v->room = srv->nroom;
+    pthread_mutex_unlock(&srv->reg_lock);
+    v->mode = mode_name(srv->cfg.mode);
+    v->up_ms = server_now_ms(srv) - srv->started_ms;
+    v->served = atomic_load(&srv->st.served);
+    v->messages = atomic_load(&srv->st.messages);
+    v->bytes_in = atomic_load(&srv->st.bytes_in);
+    v->bytes_out = atomic_load(&srv->st.bytes_out);
+}

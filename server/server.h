@@ -602,8 +602,6 @@ enum close_kind {
     CLOSE_NOW,   /* close without sending more */
 };
 
-struct server;
-
 struct client {
     struct server *srv;
     struct client *prev, *next; /* registry list (reg_lock) */
@@ -741,6 +739,14 @@ void server_free(struct server *srv);
 int64_t server_now_ms(struct server *srv);
 int64_t server_wall(struct server *srv);
 int64_t clock_mono_ms(void *arg);
+/* What /stats and the console's stats report, read in one place. */
+struct stats_view {
+    const char *mode;
+    int64_t up_ms;
+    unsigned clients, room; /* connections now; of them, in the room */
+    unsigned long long served, messages, bytes_in, bytes_out;
+};
+void server_stats(struct server *srv, struct stats_view *v);
 int64_t clock_wall(void *arg);
 
 /* ---- client.c ---- */
