@@ -1,4 +1,5 @@
-/* registry: every connected client under one lock, and the room they share.
+/* registry: every connected client under one lock: the list, the nick
+ * table of those in the room, /who, and the notices to everyone.
  *
  * Everything done under reg_lock is a memory operation (list walks, queue
  * pushes, eventfd pokes), never a blocking call, so holding it to give every
@@ -11,11 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-bool announce_wanted(unsigned users)
-{
-    return users <= ANNOUNCE_MAX_USERS;
-}
 
 static bool registry_full_locked(const struct server *srv)
 {

@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool room_announced(unsigned users)
+{
+    return users <= ANNOUNCE_MAX_USERS;
+}
+
 /* m encoded once per dialect. */
 static void encode_pair(const struct msg *m, struct outmsg **framed, struct outmsg **plain)
 {
@@ -216,7 +221,7 @@ void room_join(struct client *c, enum dialect d, const char *want)
         return; /* announced, logged and judged by room_settle */
     }
     c->ever_joined = true;
-    if (announce_wanted(users)) {
+    if (room_announced(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
         deliver_locked(srv, &j, c);
     }
@@ -259,7 +264,7 @@ void room_settle(struct client *c)
     }
     c->ever_joined = true;
     unsigned users = srv->nroom;
-    if (announce_wanted(users)) {
+    if (room_announced(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
         deliver_locked(srv, &j, c);
     }
@@ -288,7 +293,7 @@ void room_leave(struct client *c, const char *reason)
         unsigned users = srv->nroom;
         bool always = strncmp(reason, "too slow", 8) == 0 || strncmp(reason, "kicked", 6) == 0;
         /* A provisional join was never announced (room_join). */
-        if (!c->provisional && (always || announce_wanted(users + 1))) {
+        if (!c->provisional && (always || room_announced(users + 1))) {
             struct msg m = {.type = MSG_LEAVE, .nick = c->nick, .users = users, .text = reason};
             deliver_locked(srv, &m, c);
         }

@@ -647,7 +647,7 @@ struct client {
     struct resume_entry *resume; /* named by SESSION; NULL: none */
     /* Framed: its HELLO asked for `asked`, held for a token, and was told
      * it has it; until its next line shows the token, it is in the room
-     * unannounced under its guestN (session.c). */
+     * unannounced under its guestN (room.c). */
     char asked[NICK_MAX + 1];
     bool provisional;
 
@@ -810,7 +810,6 @@ unsigned registry_count(struct server *srv);
  * self's row (NULL: none, the console) is marked "you". */
 void registry_who(struct server *srv, const struct client *self, int64_t now_ms, unsigned max,
                   void (*out)(void *arg, const char *line), void *arg);
-bool announce_wanted(unsigned users);
 
 /* ---- operator.c: kicks, bans and mutes applied to people ---- */
 
@@ -874,6 +873,9 @@ void reply_release(struct reply *r);
 void room_join(struct client *c, enum dialect d, const char *want);
 /* The line after a provisional join (c->provisional) settles the nick. */
 void room_settle(struct client *c);
+/* Whether joins and quits are announced in a room of this many users
+ * (ANNOUNCE_MAX_USERS). */
+bool room_announced(unsigned users);
 /* Leaves the room (announcing it when the policy says so). Idempotent. */
 void room_leave(struct client *c, const char *reason);
 /* With reg_lock held: queues m on every joined client except `except`.
