@@ -69,28 +69,31 @@ static void reply_text_trim(char *text)
     text[utf8_valid_prefix(text, strlen(text))] = '\0';
 }
 
-void reply_out(struct reply *r, const char *fmt, ...)
+/* One OUT or ERR line from a printf format. */
+__attribute__((format(printf, 4, 0))) static void
+reply_vtext(struct reply *r, enum msg_type type, const char *code, const char *fmt, va_list ap)
 {
     char text[REPLY_TEXT_MAX];
+    vsnprintf(text, sizeof text, fmt, ap);
+    reply_text_trim(text);
+    struct msg m = {.type = type, .word = code, .text = text};
+    reply_msg(r, &m);
+}
+
+void reply_out(struct reply *r, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    reply_vtext(r, MSG_OUT, NULL, fmt, ap);
     va_end(ap);
-    reply_text_trim(text);
-    struct msg m = {.type = MSG_OUT, .text = text};
-    reply_msg(r, &m);
 }
 
 void reply_err(struct reply *r, const char *code, const char *fmt, ...)
 {
-    char text[REPLY_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    reply_vtext(r, MSG_ERR, code, fmt, ap);
     va_end(ap);
-    reply_text_trim(text);
-    struct msg m = {.type = MSG_ERR, .word = code, .text = text};
-    reply_msg(r, &m);
 }
 
 void reply_ack(struct reply *r)
