@@ -775,6 +775,26 @@ struct outmsg *outmsg_encode(enum dialect d, const struct msg *m);
 /* Queues m encoded in c's dialect. */
 void client_send_msg(struct client *c, const struct msg *m);
 
+/* What the owner should wait for next. It also judges the slow-consumer
+ * limit by the clock: a client past OUTQ_SOFT_BYTES gets a deadline (when
+ * its grace time ends) even if nothing new is ever queued for it, so the
+ * owner must call this again by then. */
+struct client_plan {
+    bool done; /* close it now */
+    bool rd, wr;
+    int64_t deadline_ms; /* 0: none */
+};
+void client_plan(struct client *c, int64_t now_ms, struct client_plan *p);
+/* Whether the owner may handle more of c's input now. */
+enum input_gate {
+    INPUT_OPEN,
+    INPUT_PAUSED, /* the queue holds OUTQ_PAUSE_BYTES: wait until it drains */
+    INPUT_CLOSED, /* closing: the rest is not read */
+};
+enum input_gate client_input_gate(struct client *c);
+/* The owner's read handling shared by every driver: data read, or EOF/error. */
+void client_on_read(struct client *c, const char *data, ssize_t n, int err);
+
 /* ---- registry.c (all take reg_lock themselves unless named _locked) ---- */
 
 /* Adds c; -1 when full (>= max_clients) or shutting down. */
@@ -1071,26 +1091,6 @@ struct serve_wait {
 /* The blocking drivers' per-client loop (threads, single): serves c until
  * it is to be closed. */
 void serve_blocking(struct client *c, const struct serve_wait *w);
-
-/* What the owner should wait for next. It also judges the slow-consumer
- * limit by the clock: a client past OUTQ_SOFT_BYTES gets a deadline (when
- * its grace time ends) even if nothing new is ever queued for it, so the
- * owner must call this again by then. */
-struct client_plan {
-    bool done; /* close it now */
-    bool rd, wr;
-    int64_t deadline_ms; /* 0: none */
-};
-void client_plan(struct client *c, int64_t now_ms, struct client_plan *p);
-/* Whether the owner may handle more of c's input now. */
-enum input_gate {
-    INPUT_OPEN,
-    INPUT_PAUSED, /* the queue holds OUTQ_PAUSE_BYTES: wait until it drains */
-    INPUT_CLOSED, /* closing: the rest is not read */
-};
-enum input_gate client_input_gate(struct client *c);
-/* The owner's read handling shared by every driver: data read, or EOF/error. */
-void client_on_read(struct client *c, const char *data, ssize_t n, int err);
 
 /* The driver's control descriptors, polled next to its own: ctl[0] the
  * signalfd, ctl[1] the console (-1 once stopping). */
