@@ -3,6 +3,7 @@
  * A refused one is served a moment, outside the registry, so that it is
  * told why in its own dialect (see enum refusal in server.h). */
 #include "server.h"
+#include "serve.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,7 @@
  * server-wide budget of wrong guesses) and the price of messages sent
  * before it. */
 #include "server.h"
+#include "auth.h"
 
 #include <string.h>
 

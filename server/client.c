@@ -1,6 +1,7 @@
 /* client: one connection's state, its queue, and the only code that writes
  * to its socket. */
 #include "server.h"
+#include "session.h"
 
 #include "sanitize.h"
 

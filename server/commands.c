@@ -1,5 +1,8 @@
 /* commands: the /commands a chatter can type, one table row each. */
 #include "server.h"
+#include "auth.h"
+#include "commands.h"
+#include "room.h"
 
 #include "sanitize.h"
 

@@ -1,5 +1,7 @@
 /* sockchat-server: options, start-up, signals; then one driver per mode. */
 #include "server.h"
+#include "room.h"
+#include "serve.h"
 
 #include "sanitize.h"
 

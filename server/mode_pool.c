@@ -10,6 +10,8 @@
  * never frees a client while an event for it may still be in hand. */
 #define _GNU_SOURCE /* epoll, eventfd */
 #include "server.h"
+#include "serve.h"
+#include "session.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -7,6 +7,7 @@
  * The one thread serves the client with serve_blocking(), which also
  * watches the signalfd and the console (struct serve_wait's rc). */
 #include "server.h"
+#include "serve.h"
 
 #include <errno.h>
 #include <sysexits.h>

@@ -10,6 +10,7 @@
  * console, and joins threads that finished. */
 #define _GNU_SOURCE /* eventfd */
 #include "server.h"
+#include "serve.h"
 
 #include <errno.h>
 #include <signal.h>

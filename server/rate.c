@@ -2,6 +2,7 @@
  * first tokens come from its address (peers.c), and what it leaves goes
  * back there, so reconnecting buys no burst. */
 #include "server.h"
+#include "rate.h"
 
 /* c's bucket refilled to now_ms. Its first tokens come from its address
  * (admit_connection, peers.c), and what it leaves goes back there. */

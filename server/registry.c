@@ -5,6 +5,7 @@
  * pushes, eventfd pokes), never a blocking call, so holding it to give every
  * receiver the same order costs little. */
 #include "server.h"
+#include "room.h"
 
 #include "sanitize.h"
 

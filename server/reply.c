@@ -3,6 +3,7 @@
  * reads one reply per message, so a raw reply is joined into one and cut
  * to what its recv(1024) takes. */
 #include "server.h"
+#include "reply.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

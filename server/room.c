@@ -4,6 +4,8 @@
  * transcript agree. Each message is encoded once per dialect and queued by
  * reference. */
 #include "server.h"
+#include "rate.h"
+#include "room.h"
 
 #include <stdlib.h>
 #include <string.h>

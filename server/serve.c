@@ -6,6 +6,8 @@
  * session.c. */
 #define _GNU_SOURCE /* ppoll */
 #include "server.h"
+#include "serve.h"
+#include "session.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,4 +1,7 @@
-/* server.h: the types every part of sockchat-server shares.
+/* server.h: the types every part of sockchat-server shares, and the
+ * functions of its state modules. The serving core has a header per
+ * module: serve.h (the drivers, admission), session.h, reply.h, room.h,
+ * rate.h, auth.h and commands.h.
  *
  * DESIGN
  * A connection is a `struct client`. Exactly one thread owns it (its own
@@ -847,107 +850,6 @@ bool operator_refuse_arrival(struct client *c, const char *nick, const char *tok
 /* Same, for a mute: c is muted again, and told. */
 void operator_mute_arrival(struct client *c, const char *nick, const char *token);
 
-/* ---- session.c: bytes in, actions out ----
- * detect the dialect -> frame -> auth and rate gates -> commands or room. */
-
-/* The owner hands every chunk it reads to session_input. Afterwards c may
- * have output queued and/or a close request, and part of the chunk may
- * wait in c->backlog (the queue filled up). */
-void session_input(struct client *c, const char *data, size_t len);
-/* The owner, after each flush: handles the backlog once the queue has room
- * again. True when it handled some. */
-bool session_resume(struct client *c);
-/* The owner's last step: leave, unregister, log. Does not free. */
-void session_end(struct client *c);
-/* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_NONE:
- * it sent nothing: as a line client), and asks to close it. */
-void session_refuse(struct client *c, enum dialect d);
-
-/* ---- reply.c: the answer to one input message ---- */
-
-struct reply {
-    struct client *c;
-    uint64_t id; /* framed MSG id, for ACK */
-    char *raw;   /* raw dialect: everything is joined into one reply */
-    size_t rawlen;
-    size_t rawcap;
-    bool raw_heap; /* raw was malloc()ed by raw_append */
-    bool replied;
-    bool acked; /* an ACK went out: the message was taken */
-};
-void reply_msg(struct reply *r, const struct msg *m);
-void reply_out(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_err(struct reply *r, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void reply_ack(struct reply *r);
-/* A raw reply cut to what the tutorial's client reads at once (RAW_WIRE_MAX
- * bytes), saying what was cut. */
-void reply_raw_fit(struct reply *r);
-/* Frees what the raw reply allocated; every reply ends here. */
-void reply_release(struct reply *r);
-
-/* ---- room.c: join, leave, chat to everyone, history ---- */
-
-/* c, authed, with its dialect known, enters the room with the nick it
- * asked for (want; NULL or taken: its guestN) and gets the history. */
-void room_join(struct client *c, enum dialect d, const char *want);
-/* The line after a provisional join (c->provisional) settles the nick. */
-void room_settle(struct client *c);
-/* Whether joins and quits are announced in a room of this many users
- * (ANNOUNCE_MAX_USERS). */
-bool room_announced(unsigned users);
-/* Leaves the room (announcing it when the policy says so). Idempotent. */
-void room_leave(struct client *c, const char *reason);
-/* With reg_lock held: queues m on every joined client except `except`.
- * Encodes at most once per dialect. */
-void room_broadcast_locked(struct server *srv, const struct msg *m, const struct client *except);
-/* Relays a chat text (already sanitised) from c to everyone; ACKs it.
- * Refused (ERR muted) while c is muted. */
-void room_chat(struct reply *r, enum msg_type type, const char *text);
-/* True, with ERR muted replied, when r->c is muted now: it may read and
- * run commands, not write to anyone (chat, /me, /msg, /nick). */
-bool room_muted(struct reply *r);
-/* The transcript's on_lost hook (arg: the server): repairs it under
- * reg_lock, as appends are made, and logs what was done. */
-void room_transcript_repair(void *arg);
-
-/* ---- rate.c: --rate, a token bucket per connection ---- */
-
-/* c's bucket refilled to now_ms. */
-void rate_refill(struct client *c, int64_t now_ms);
-/* True when c may send one more message at now_ms (and takes its token). */
-bool rate_allow(struct client *c, int64_t now_ms);
-/* Refuses a message over the rate (the log hears of it once per flood). */
-void rate_refuse(struct reply *r);
-/* c joins the room: its tokens are taken again from its address's. */
-void rate_rejoin(struct client *c, int64_t now_ms);
-/* c leaves: what it has left goes back to its address (peers.c). */
-void rate_leave(struct client *c);
-
-/* ---- auth.c: --password ---- */
-
-/* Judges a password attempt; true on AUTH_OK, else r->c is answered and
- * closing. */
-bool auth_judge(struct reply *r, const char *given);
-/* A message refused before the password: after PREAUTH_REFUSALS_MAX of
- * them the connection is closed. */
-void auth_charge(struct reply *r);
-
-/* ---- commands.c ---- */
-
-/* What the gates in session.c let through, per command (a table row's
- * flags). An unknown command has none. */
-enum command_flag {
-    CMD_PREAUTH = 1,   /* taken before the password */
-    CMD_UNLIMITED = 2, /* not charged to --rate */
-    CMD_UNLISTED = 4,  /* not in /help */
-};
-unsigned commands_flags(const struct cmd *cmd);
-/* Runs one /command, or answers that there is no such command. */
-void commands_run(struct reply *r, const struct cmd *cmd);
-/* Changes c's nick; 0 or -1 with an ERR already replied. */
-int commands_nick(struct reply *r, const char *nick, size_t len);
-
 /* ---- log.c ---- */
 
 /* The log is written by a thread of its own from a bounded buffer: while
@@ -1048,73 +950,5 @@ int console_timeout(struct server *srv, const struct console *con, int timeout_m
 bool console_readable(struct server *srv, struct console *con);
 /* Runs one console line, output to out; true on quit. */
 bool console_run(struct server *srv, const char *line, FILE *out);
-
-/* ---- serve.c: what the drivers share; admit.c ---- */
-
-struct run_ctx {
-    int lfd;
-    int sigfd; /* signalfd: readable when SIGINT/SIGTERM/SIGHUP arrived */
-    int signo; /* the last of them, for the log; -1: a failure stopped it */
-    struct console *con;
-    bool stop;  /* set by driver_stop(): a signal, the console or a failure */
-    int status; /* the exit status (sysexits.h): 0, or what driver_fail() set */
-};
-/* The drivers: each serves until stopped, and returns rc->status. */
-int mode_threads_run(struct server *srv, struct run_ctx *rc);
-int mode_single_run(struct server *srv, struct run_ctx *rc);
-int mode_pool_run(struct server *srv, struct run_ctx *rc);
-
-/* Stack size for our threads: small on purpose (RSS per client). */
-size_t serve_stack_size(void);
-/* pthread_create with every signal blocked in the new thread (they belong
- * to the main thread's signalfd). 0 or an errno value. */
-int serve_thread_start(pthread_t *t, size_t stack, void *(*fn)(void *), void *arg);
-/* Wakes whoever polls the eventfd efd; and, for them, empties it. */
-void serve_wake(int efd);
-void serve_wake_drain(int efd);
-/* When out of descriptors, stop listening this long (no spin). */
-enum { SERVE_ACCEPT_PAUSE_MS = 100 };
-/* Accepts up to max waiting connections, handing each to start(). False
- * when out of descriptors: the caller stops listening for
- * SERVE_ACCEPT_PAUSE_MS. */
-bool serve_accept(struct server *srv, int lfd, unsigned max,
-                  void (*start)(struct server *, int, const char *));
-/* The owner's last step with c: leave, unregister, log, close its socket.
- * Does not free. */
-void serve_close(struct client *c);
-/* How a blocking owner waits, besides c's socket. */
-struct serve_wait {
-    const sigset_t *sigmask;   /* ppoll's: unblocks the wake-up signal; NULL: none */
-    atomic_bool *wake_pending; /* cleared before each look at the queue; NULL: none */
-    struct run_ctx *rc;        /* single mode: the signalfd and console too; NULL: none */
-};
-/* The blocking drivers' per-client loop (threads, single): serves c until
- * it is to be closed. */
-void serve_blocking(struct client *c, const struct serve_wait *w);
-
-/* The driver's control descriptors, polled next to its own: ctl[0] the
- * signalfd, ctl[1] the console (-1 once stopping). */
-void driver_pollfds(struct server *srv, struct run_ctx *rc, struct pollfd ctl[2]);
-/* A poll timeout (ms, -1: none) lowered for the console (see console.c). */
-int driver_timeout(struct server *srv, const struct run_ctx *rc, int timeout_ms);
-/* After the poll: a signal or the console's quit stops the server. */
-void driver_events(struct server *srv, struct run_ctx *rc, const struct pollfd ctl[2]);
-/* Why the server stops, for the SHUTDOWN notice (rc->signo, or the console). */
-const char *driver_stop_reason(const struct run_ctx *rc);
-/* Every shutdown's first step, once (sets rc->stop): the listener stops
- * taking connections, the log says so, everyone is told. */
-void driver_stop(struct server *srv, struct run_ctx *rc);
-/* A failure the driver cannot serve on (what: the call, err: its errno):
- * logged, the exit status set to status (the first one stays), then
- * driver_stop(). */
-void driver_fail(struct server *srv, struct run_ctx *rc, int status, const char *what, int err);
-
-/* admit.c: the accepted connection turned into a client, which the driver
- * serves like any other. A refused one (--allow, a ban, a full server) is a
- * client too, with c->refusal set: it is told in its own dialect and
- * closed (see enum refusal). NULL, fd closed: refused at once. */
-struct client *admit_connection(struct server *srv, int fd, const char *addr);
-/* The ERR code and text of c's refusal. */
-void refusal_describe(const struct client *c, const char **code, char *text, size_t cap);
 
 #endif

@@ -5,6 +5,13 @@
  * drivers only move bytes and wait. No socket calls here, so it is
  * unit-testable with a fake clock and a notify hook that records. */
 #include "server.h"
+#include "auth.h"
+#include "commands.h"
+#include "rate.h"
+#include "reply.h"
+#include "room.h"
+#include "serve.h"
+#include "session.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

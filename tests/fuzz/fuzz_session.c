@@ -24,7 +24,9 @@
  * it is valid UTF-8. Nothing may leak (LeakSanitizer) or crash. */
 #include "fuzz.h"
 
+#include "serve.h"
 #include "server.h"
+#include "session.h"
 
 #include <stdint.h>
 #include <stdio.h>
