@@ -21,19 +21,22 @@
 
 enum { BENCH_OUT_CAP = 8192, BENCH_LINE_LIMIT = 2 * LINE_MAX_BYTES, NCAT_LINE_LIMIT = 1 << 20 };
 
-enum dialect {
-    DIALECT_FRAMED, /* HELLO sockchat/1, MSG/ACK/CHAT, PING/PONG */
-    DIALECT_PLAIN,  /* nc-style lines, "Message received", "pong TOKEN" */
-    DIALECT_RAW,    /* the tutorial: "ping" without LF, reply without LF */
-    DIALECT_RESP,   /* redis: PING -> +PONG, SUBSCRIBE/PUBLISH */
-    DIALECT_NCAT,   /* ncat --chat: plain lines relayed as "<userN> text" */
+/* What the benchmarked server speaks: our three dialects as the bench
+ * drives them, and two servers that are not ours. Not proto's enum dialect,
+ * which names the wire forms of our protocol. */
+enum bench_dialect {
+    BENCH_FRAMED, /* HELLO sockchat/1, MSG/ACK/CHAT, PING/PONG */
+    BENCH_PLAIN,  /* nc-style lines, "Message received", "pong TOKEN" */
+    BENCH_RAW,    /* the tutorial: "ping" without LF, reply without LF */
+    BENCH_RESP,   /* redis: PING -> +PONG, SUBSCRIBE/PUBLISH */
+    BENCH_NCAT,   /* ncat --chat: plain lines relayed as "<userN> text" */
 };
 
 enum workload { WORK_RR, WORK_FANOUT, WORK_HOLD, WORK_PUSH };
 
 struct options {
     enum workload work;
-    enum dialect dialect;
+    enum bench_dialect dialect;
     const char *host;
     const char *port;
     const char *label;      /* free text for the RESULT line (e.g. the peer) */
@@ -61,7 +64,7 @@ struct conn {
     unsigned index;
     enum conn_state state;
     struct linebuf lb;
-    size_t raw_have; /* DIALECT_RAW: bytes of the current reply seen */
+    size_t raw_have; /* BENCH_RAW: bytes of the current reply seen */
     char *out;       /* bytes not yet written (allocated on first need) */
     size_t out_len;
     uint64_t sent_ns; /* when the awaited request went out; 0 = none */
@@ -123,25 +126,26 @@ unsigned loop_open_paced(struct bench *b, size_t from, size_t to, unsigned windo
 
 /* dialect.c: how each peer is spoken to. All return a length written to buf
  * (no NUL counted), or 0 when the dialect has no such thing. */
-const char *dialect_name(enum dialect d);
-int dialect_parse(const char *s, enum dialect *d);
+const char *dialect_name(enum bench_dialect d);
+int dialect_parse(const char *s, enum bench_dialect *d);
 /* Bytes sent right after connecting, ending in a request whose answer marks
  * the connection ready. A fanout receiver in RESP subscribes instead. */
-size_t dialect_greeting(enum dialect d, bool subscriber, unsigned index, char *buf, size_t cap);
+size_t dialect_greeting(enum bench_dialect d, bool subscriber, unsigned index, char *buf,
+                        size_t cap);
 /* True when line is the answer to the greeting. */
-bool dialect_is_ready(enum dialect d, bool subscriber, char *line, size_t len);
+bool dialect_is_ready(enum bench_dialect d, bool subscriber, char *line, size_t len);
 /* A request with a token whose reply dialect_reply_token() recognises. */
-size_t dialect_ping(enum dialect d, uint64_t token, char *buf, size_t cap);
+size_t dialect_ping(enum bench_dialect d, uint64_t token, char *buf, size_t cap);
 /* Returns 1 and sets *token when line answers a ping (RAW and RESP replies
  * carry no token: *token is then left alone), else 0. */
-int dialect_pong(enum dialect d, const char *line, size_t len, uint64_t *token);
+int dialect_pong(enum bench_dialect d, const char *line, size_t len, uint64_t *token);
 /* A chat line carrying "fan RUN SEQ" padded to size bytes of text. */
-size_t dialect_chat(enum dialect d, uint64_t id, uint64_t run, uint64_t seq, unsigned size,
+size_t dialect_chat(enum bench_dialect d, uint64_t id, uint64_t run, uint64_t seq, unsigned size,
                     char *buf, size_t cap);
 /* Returns 1 and sets *seq when line delivers a chat line of this run. */
-int dialect_delivery(enum dialect d, char *line, size_t len, uint64_t run, uint64_t *seq);
+int dialect_delivery(enum bench_dialect d, char *line, size_t len, uint64_t run, uint64_t *seq);
 /* Returns 1 when line acknowledges a chat message the connection sent. */
-int dialect_ack(enum dialect d, char *line, size_t len, uint64_t *id);
+int dialect_ack(enum bench_dialect d, char *line, size_t len, uint64_t *id);
 
 /* stats.c */
 void samples_add(struct samples *s, uint64_t ns);

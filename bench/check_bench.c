@@ -10,12 +10,12 @@
 
 #include "bench.h"
 
-static const enum dialect ALL[] = {DIALECT_FRAMED, DIALECT_PLAIN, DIALECT_RAW, DIALECT_RESP,
-                                   DIALECT_NCAT};
+static const enum bench_dialect ALL[] = {BENCH_FRAMED, BENCH_PLAIN, BENCH_RAW, BENCH_RESP,
+                                         BENCH_NCAT};
 
 START_TEST(test_names)
 {
-    enum dialect d;
+    enum bench_dialect d;
     ck_assert_int_eq(dialect_parse(dialect_name(ALL[_i]), &d), 0);
     ck_assert_int_eq(d, ALL[_i]);
     ck_assert_int_eq(dialect_parse("telnet", &d), -1);
@@ -24,7 +24,7 @@ END_TEST
 
 /* What the peer answers to our ping, as a line without its LF. */
 struct pong_case {
-    enum dialect d;
+    enum bench_dialect d;
     const char *request; /* what dialect_ping(d, 42) must write */
     const char *reply;   /* the peer's answer */
     int is_pong;
@@ -32,15 +32,15 @@ struct pong_case {
 };
 
 static const struct pong_case pong_cases[] = {
-    {DIALECT_FRAMED, "MSG 42 /ping 42\n", "PONG 42", 1, 42},
-    {DIALECT_FRAMED, "MSG 42 /ping 42\n", "JOIN b1 2", 0, 7},
-    {DIALECT_FRAMED, "MSG 42 /ping 42\n", "CHAT 1700000000 b1 PONG 42", 0, 7},
-    {DIALECT_PLAIN, "/ping 42\n", "pong 42", 1, 42},
-    {DIALECT_PLAIN, "/ping 42\n", "<b1> pong 42", 0, 7},
-    {DIALECT_PLAIN, "/ping 42\n", "pong x", 0, 7},
-    {DIALECT_RAW, "ping", "Message received", 1, 7},
-    {DIALECT_RESP, "*1\r\n$4\r\nPING\r\n", "+PONG", 1, 7},
-    {DIALECT_RESP, "*1\r\n$4\r\nPING\r\n", "-ERR", 0, 7},
+    {BENCH_FRAMED, "MSG 42 /ping 42\n", "PONG 42", 1, 42},
+    {BENCH_FRAMED, "MSG 42 /ping 42\n", "JOIN b1 2", 0, 7},
+    {BENCH_FRAMED, "MSG 42 /ping 42\n", "CHAT 1700000000 b1 PONG 42", 0, 7},
+    {BENCH_PLAIN, "/ping 42\n", "pong 42", 1, 42},
+    {BENCH_PLAIN, "/ping 42\n", "<b1> pong 42", 0, 7},
+    {BENCH_PLAIN, "/ping 42\n", "pong x", 0, 7},
+    {BENCH_RAW, "ping", "Message received", 1, 7},
+    {BENCH_RESP, "*1\r\n$4\r\nPING\r\n", "+PONG", 1, 7},
+    {BENCH_RESP, "*1\r\n$4\r\nPING\r\n", "-ERR", 0, 7},
 };
 
 START_TEST(test_ping_pong)
@@ -59,30 +59,30 @@ END_TEST
 START_TEST(test_ncat_has_no_ping)
 {
     char buf[64];
-    ck_assert_uint_eq(dialect_ping(DIALECT_NCAT, 1, buf, sizeof buf), 0);
+    ck_assert_uint_eq(dialect_ping(BENCH_NCAT, 1, buf, sizeof buf), 0);
 }
 END_TEST
 
 /* How a chat line of run 77, message 5, reaches another client. */
 struct delivery_case {
-    enum dialect d;
+    enum bench_dialect d;
     const char *line;
     int ok;
 };
 
 static const struct delivery_case delivery_cases[] = {
-    {DIALECT_FRAMED, "CHAT 1700000000 b3 fan 77 5", 1},
-    {DIALECT_FRAMED, "CHAT 1700000000 b3 fan 77 5 xxxx", 1},
-    {DIALECT_FRAMED, "CHAT 1700000000 b3 fan 78 5", 0}, /* another run: history */
-    {DIALECT_FRAMED, "ACTION 1700000000 b3 fan 77 5", 0},
-    {DIALECT_FRAMED, "CHAT 1700000000 b3 say fan 77 5", 0},
-    {DIALECT_PLAIN, "<b3> fan 77 5", 1},
-    {DIALECT_PLAIN, "*** b3 joined: fan 77 5", 0},
-    {DIALECT_NCAT, "<user5> fan 77 5", 1},
-    {DIALECT_NCAT, "<announce> 127.0.0.1 is connected as <user5>.", 0},
-    {DIALECT_RESP, "fan 77 5", 1},
-    {DIALECT_RESP, "$8", 0},
-    {DIALECT_RESP, "message", 0},
+    {BENCH_FRAMED, "CHAT 1700000000 b3 fan 77 5", 1},
+    {BENCH_FRAMED, "CHAT 1700000000 b3 fan 77 5 xxxx", 1},
+    {BENCH_FRAMED, "CHAT 1700000000 b3 fan 78 5", 0}, /* another run: history */
+    {BENCH_FRAMED, "ACTION 1700000000 b3 fan 77 5", 0},
+    {BENCH_FRAMED, "CHAT 1700000000 b3 say fan 77 5", 0},
+    {BENCH_PLAIN, "<b3> fan 77 5", 1},
+    {BENCH_PLAIN, "*** b3 joined: fan 77 5", 0},
+    {BENCH_NCAT, "<user5> fan 77 5", 1},
+    {BENCH_NCAT, "<announce> 127.0.0.1 is connected as <user5>.", 0},
+    {BENCH_RESP, "fan 77 5", 1},
+    {BENCH_RESP, "$8", 0},
+    {BENCH_RESP, "message", 0},
 };
 
 START_TEST(test_delivery)
@@ -100,42 +100,42 @@ END_TEST
 START_TEST(test_chat_padding)
 {
     char buf[LINE_MAX_BYTES + 128];
-    size_t n = dialect_chat(DIALECT_PLAIN, 1, 77, 5, 64, buf, sizeof buf);
+    size_t n = dialect_chat(BENCH_PLAIN, 1, 77, 5, 64, buf, sizeof buf);
     ck_assert_uint_eq(n, 65); /* 64 bytes of text and the LF */
     ck_assert(strncmp(buf, "fan 77 5 xxx", 12) == 0);
-    n = dialect_chat(DIALECT_FRAMED, 9, 77, 5, 0, buf, sizeof buf);
+    n = dialect_chat(BENCH_FRAMED, 9, 77, 5, 0, buf, sizeof buf);
     ck_assert_str_eq(buf, "MSG 9 fan 77 5\n");
     ck_assert_uint_eq(n, strlen(buf));
-    n = dialect_chat(DIALECT_RESP, 1, 77, 5, 0, buf, sizeof buf);
+    n = dialect_chat(BENCH_RESP, 1, 77, 5, 0, buf, sizeof buf);
     ck_assert_str_eq(buf, "*3\r\n$7\r\nPUBLISH\r\n$8\r\nsockchat\r\n$8\r\nfan 77 5\r\n");
     ck_assert_uint_eq(n, strlen(buf));
-    ck_assert_uint_eq(dialect_chat(DIALECT_RAW, 1, 77, 5, 0, buf, sizeof buf), 0);
+    ck_assert_uint_eq(dialect_chat(BENCH_RAW, 1, 77, 5, 0, buf, sizeof buf), 0);
 }
 END_TEST
 
 START_TEST(test_greeting_and_ready)
 {
     char buf[256];
-    size_t n = dialect_greeting(DIALECT_FRAMED, false, 3, buf, sizeof buf);
+    size_t n = dialect_greeting(BENCH_FRAMED, false, 3, buf, sizeof buf);
     ck_assert_uint_eq(n, strlen("HELLO sockchat/1 b3\nPING ready\n"));
     ck_assert(memcmp(buf, "HELLO sockchat/1 b3\nPING ready\n", n) == 0);
     char l1[] = "WELCOME b3 threads 2 sockchat", l2[] = "PONG ready";
-    ck_assert(!dialect_is_ready(DIALECT_FRAMED, false, l1, strlen(l1)));
-    ck_assert(dialect_is_ready(DIALECT_FRAMED, false, l2, strlen(l2)));
+    ck_assert(!dialect_is_ready(BENCH_FRAMED, false, l1, strlen(l1)));
+    ck_assert(dialect_is_ready(BENCH_FRAMED, false, l2, strlen(l2)));
 
-    n = dialect_greeting(DIALECT_RESP, true, 0, buf, sizeof buf);
+    n = dialect_greeting(BENCH_RESP, true, 0, buf, sizeof buf);
     buf[n] = '\0';
     ck_assert_str_eq(buf, "*2\r\n$9\r\nSUBSCRIBE\r\n$8\r\nsockchat\r\n");
     char s1[] = "subscribe", s2[] = ":1", s3[] = "+PONG";
-    ck_assert(!dialect_is_ready(DIALECT_RESP, true, s1, strlen(s1)));
-    ck_assert(dialect_is_ready(DIALECT_RESP, true, s2, strlen(s2)));
-    ck_assert(dialect_is_ready(DIALECT_RESP, false, s3, strlen(s3)));
+    ck_assert(!dialect_is_ready(BENCH_RESP, true, s1, strlen(s1)));
+    ck_assert(dialect_is_ready(BENCH_RESP, true, s2, strlen(s2)));
+    ck_assert(dialect_is_ready(BENCH_RESP, false, s3, strlen(s3)));
 
-    ck_assert_uint_eq(dialect_greeting(DIALECT_NCAT, true, 0, buf, sizeof buf), 0);
+    ck_assert_uint_eq(dialect_greeting(BENCH_NCAT, true, 0, buf, sizeof buf), 0);
     char a1[] = "<announce> 127.0.0.1 is connected as <user5>.";
     char a2[] = "<announce> already connected: nobody.";
-    ck_assert(!dialect_is_ready(DIALECT_NCAT, true, a1, strlen(a1)));
-    ck_assert(dialect_is_ready(DIALECT_NCAT, true, a2, strlen(a2)));
+    ck_assert(!dialect_is_ready(BENCH_NCAT, true, a1, strlen(a1)));
+    ck_assert(dialect_is_ready(BENCH_NCAT, true, a2, strlen(a2)));
 }
 END_TEST
 
@@ -143,11 +143,11 @@ START_TEST(test_ack)
 {
     uint64_t id = 0;
     char f[] = "ACK 12", p[] = "Message received", r[] = ":3", x[] = "CHAT 1 b fan 1 1";
-    ck_assert_int_eq(dialect_ack(DIALECT_FRAMED, f, strlen(f), &id), 1);
+    ck_assert_int_eq(dialect_ack(BENCH_FRAMED, f, strlen(f), &id), 1);
     ck_assert_uint_eq(id, 12);
-    ck_assert_int_eq(dialect_ack(DIALECT_FRAMED, x, strlen(x), &id), 0);
-    ck_assert_int_eq(dialect_ack(DIALECT_PLAIN, p, strlen(p), &id), 1);
-    ck_assert_int_eq(dialect_ack(DIALECT_RESP, r, strlen(r), &id), 1);
+    ck_assert_int_eq(dialect_ack(BENCH_FRAMED, x, strlen(x), &id), 0);
+    ck_assert_int_eq(dialect_ack(BENCH_PLAIN, p, strlen(p), &id), 1);
+    ck_assert_int_eq(dialect_ack(BENCH_RESP, r, strlen(r), &id), 1);
 }
 END_TEST
 

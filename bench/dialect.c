@@ -17,16 +17,16 @@
 
 static const char *const NAMES[] = {"framed", "plain", "raw", "resp", "ncat"};
 
-const char *dialect_name(enum dialect d)
+const char *dialect_name(enum bench_dialect d)
 {
     return NAMES[d];
 }
 
-int dialect_parse(const char *s, enum dialect *d)
+int dialect_parse(const char *s, enum bench_dialect *d)
 {
     for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++) {
         if (strcmp(s, NAMES[i]) == 0) {
-            *d = (enum dialect)i;
+            *d = (enum bench_dialect)i;
             return 0;
         }
     }
@@ -57,10 +57,11 @@ static size_t framed(char *buf, size_t cap, const struct msg *m)
     return n < 0 ? 0 : (size_t)n;
 }
 
-size_t dialect_greeting(enum dialect d, bool subscriber, unsigned index, char *buf, size_t cap)
+size_t dialect_greeting(enum bench_dialect d, bool subscriber, unsigned index, char *buf,
+                        size_t cap)
 {
     switch (d) {
-    case DIALECT_FRAMED: {
+    case BENCH_FRAMED: {
         /* HELLO, then a PING whose PONG comes after WELCOME and history. */
         char nick[32];
         snprintf(nick, sizeof nick, "b%u", index);
@@ -70,60 +71,60 @@ size_t dialect_greeting(enum dialect d, bool subscriber, unsigned index, char *b
         size_t m = n ? framed(buf + n, cap - n, &ping) : 0;
         return m ? n + m : 0;
     }
-    case DIALECT_PLAIN:
+    case BENCH_PLAIN:
         return put(cap, snprintf(buf, cap, "/ping ready\n"));
-    case DIALECT_RAW:
+    case BENCH_RAW:
         return put(cap, snprintf(buf, cap, "ping"));
-    case DIALECT_RESP: {
+    case BENCH_RESP: {
         const char *sub[] = {"SUBSCRIBE", "sockchat"};
         const char *ping[] = {"PING"};
         return subscriber ? resp_command(buf, cap, 2, sub) : resp_command(buf, cap, 1, ping);
     }
-    case DIALECT_NCAT:
+    case BENCH_NCAT:
         return 0; /* ncat speaks first: "<announce> already connected: ..." */
     }
     return 0;
 }
 
-bool dialect_is_ready(enum dialect d, bool subscriber, char *line, size_t len)
+bool dialect_is_ready(enum bench_dialect d, bool subscriber, char *line, size_t len)
 {
     switch (d) {
-    case DIALECT_FRAMED: {
+    case BENCH_FRAMED: {
         struct msg m;
         return msg_parse(&m, line) == 0 && m.type == MSG_PONG && strcmp(m.word, "ready") == 0;
     }
-    case DIALECT_PLAIN:
+    case BENCH_PLAIN:
         return strcmp(line, "pong ready") == 0;
-    case DIALECT_RAW:
+    case BENCH_RAW:
         return len == strlen(PLAIN_ACK) && memcmp(line, PLAIN_ACK, len) == 0;
-    case DIALECT_RESP:
+    case BENCH_RESP:
         /* SUBSCRIBE's confirmation ends with the count ":1". */
         return subscriber ? line[0] == ':' : strcmp(line, "+PONG") == 0;
-    case DIALECT_NCAT:
+    case BENCH_NCAT:
         return strncmp(line, "<announce> already connected:", 29) == 0;
     }
     return false;
 }
 
-size_t dialect_ping(enum dialect d, uint64_t token, char *buf, size_t cap)
+size_t dialect_ping(enum bench_dialect d, uint64_t token, char *buf, size_t cap)
 {
     switch (d) {
-    case DIALECT_FRAMED: {
+    case BENCH_FRAMED: {
         /* The closed loop: a /ping command inside a MSG. */
         char text[40];
         snprintf(text, sizeof text, "/ping %" PRIu64, token);
         struct msg m = {.type = MSG_MSG, .id = token, .text = text};
         return framed(buf, cap, &m);
     }
-    case DIALECT_PLAIN:
+    case BENCH_PLAIN:
         return put(cap, snprintf(buf, cap, "/ping %" PRIu64 "\n", token));
-    case DIALECT_RAW:
+    case BENCH_RAW:
         return put(cap, snprintf(buf, cap, "ping"));
-    case DIALECT_RESP: {
+    case BENCH_RESP: {
         const char *ping[] = {"PING"};
         return resp_command(buf, cap, 1, ping);
     }
-    case DIALECT_NCAT:
+    case BENCH_NCAT:
         return 0; /* nothing in ncat --chat answers its sender */
     }
     return 0;
@@ -141,10 +142,10 @@ static int parse_u64(const char *s, uint64_t *v)
     return 1;
 }
 
-int dialect_pong(enum dialect d, const char *line, size_t len, uint64_t *token)
+int dialect_pong(enum bench_dialect d, const char *line, size_t len, uint64_t *token)
 {
     switch (d) {
-    case DIALECT_FRAMED: {
+    case BENCH_FRAMED: {
         char copy[64];
         if (len >= sizeof copy)
             return 0;
@@ -154,19 +155,19 @@ int dialect_pong(enum dialect d, const char *line, size_t len, uint64_t *token)
             return 0;
         return parse_u64(m.word ? m.word : "", token);
     }
-    case DIALECT_PLAIN:
+    case BENCH_PLAIN:
         return strncmp(line, "pong ", 5) == 0 && parse_u64(line + 5, token);
-    case DIALECT_RAW:
+    case BENCH_RAW:
         return len == strlen(PLAIN_ACK) && memcmp(line, PLAIN_ACK, len) == 0;
-    case DIALECT_RESP:
+    case BENCH_RESP:
         return strcmp(line, "+PONG") == 0;
-    case DIALECT_NCAT:
+    case BENCH_NCAT:
         return 0;
     }
     return 0;
 }
 
-size_t dialect_chat(enum dialect d, uint64_t id, uint64_t run, uint64_t seq, unsigned size,
+size_t dialect_chat(enum bench_dialect d, uint64_t id, uint64_t run, uint64_t seq, unsigned size,
                     char *buf, size_t cap)
 {
     char text[LINE_MAX_BYTES];
@@ -180,18 +181,18 @@ size_t dialect_chat(enum dialect d, uint64_t id, uint64_t run, uint64_t seq, uns
         text[n] = '\0';
     }
     switch (d) {
-    case DIALECT_FRAMED: {
+    case BENCH_FRAMED: {
         struct msg m = {.type = MSG_MSG, .id = id, .text = text};
         return framed(buf, cap, &m);
     }
-    case DIALECT_PLAIN:
-    case DIALECT_NCAT:
+    case BENCH_PLAIN:
+    case BENCH_NCAT:
         return put(cap, snprintf(buf, cap, "%s\n", text));
-    case DIALECT_RESP: {
+    case BENCH_RESP: {
         const char *pub[] = {"PUBLISH", "sockchat", text};
         return resp_command(buf, cap, 3, pub);
     }
-    case DIALECT_RAW:
+    case BENCH_RAW:
         return 0; /* the tutorial's server relays nothing */
     }
     return 0;
@@ -206,50 +207,50 @@ static int payload_seq(const char *text, uint64_t run, uint64_t *seq)
     return p && parse_u64(p + strlen(tag), seq);
 }
 
-int dialect_delivery(enum dialect d, char *line, size_t len, uint64_t run, uint64_t *seq)
+int dialect_delivery(enum bench_dialect d, char *line, size_t len, uint64_t run, uint64_t *seq)
 {
     (void)len;
     switch (d) {
-    case DIALECT_FRAMED: {
+    case BENCH_FRAMED: {
         struct msg m;
         if (msg_parse(&m, line) != 0 || m.type != MSG_CHAT || !m.text)
             return 0;
         return strncmp(m.text, "fan ", 4) == 0 && payload_seq(m.text, run, seq);
     }
-    case DIALECT_PLAIN:
-    case DIALECT_NCAT: {
+    case BENCH_PLAIN:
+    case BENCH_NCAT: {
         /* "<nick> fan RUN SEQ": others' chat, as relayed to line clients. */
         if (line[0] != '<')
             return 0;
         const char *p = strchr(line, '>');
         return p && p[1] == ' ' && strncmp(p + 2, "fan ", 4) == 0 && payload_seq(p + 2, run, seq);
     }
-    case DIALECT_RESP:
+    case BENCH_RESP:
         /* The payload is a bulk string on a line of its own. */
         return strncmp(line, "fan ", 4) == 0 && payload_seq(line, run, seq);
-    case DIALECT_RAW:
+    case BENCH_RAW:
         return 0;
     }
     return 0;
 }
 
-int dialect_ack(enum dialect d, char *line, size_t len, uint64_t *id)
+int dialect_ack(enum bench_dialect d, char *line, size_t len, uint64_t *id)
 {
     (void)len;
     switch (d) {
-    case DIALECT_FRAMED: {
+    case BENCH_FRAMED: {
         struct msg m;
         if (msg_parse(&m, line) != 0 || m.type != MSG_ACK)
             return 0;
         *id = m.id;
         return 1;
     }
-    case DIALECT_PLAIN:
+    case BENCH_PLAIN:
         return strcmp(line, PLAIN_ACK) == 0;
-    case DIALECT_RESP:
+    case BENCH_RESP:
         return line[0] == ':';
-    case DIALECT_RAW:
-    case DIALECT_NCAT:
+    case BENCH_RAW:
+    case BENCH_NCAT:
         return 0;
     }
     return 0;

@@ -47,7 +47,7 @@ static void fanout_line(struct bench *b, struct conn *c, char *line, size_t len)
         /* Our server refuses with ERR (e.g. slow-down when --rate is on):
          * say so instead of waiting for a message that never comes. */
         struct msg m;
-        if (b->opt->dialect == DIALECT_FRAMED && msg_parse(&m, line) == 0 && m.type == MSG_ERR)
+        if (b->opt->dialect == BENCH_FRAMED && msg_parse(&m, line) == 0 && m.type == MSG_ERR)
             bench_error(b, "sender got ERR %s %s", m.word, m.text ? m.text : "");
         return;
     }

@@ -21,7 +21,7 @@
 
 #include "msg.h"
 
-enum { EVENTS_MAX = 512, READ_CHUNK = 65536 };
+enum { EVENTS_MAX = 512, BENCH_READ_CHUNK = 65536 };
 
 uint64_t clock_ns(void)
 {
@@ -159,7 +159,7 @@ int conn_open(struct bench *b, struct conn *c)
     }
     c->fd = fd;
     /* ncat greets with one line listing everyone already connected. */
-    linebuf_init(&c->lb, b->opt->dialect == DIALECT_NCAT ? NCAT_LINE_LIMIT : BENCH_LINE_LIMIT);
+    linebuf_init(&c->lb, b->opt->dialect == BENCH_NCAT ? NCAT_LINE_LIMIT : BENCH_LINE_LIMIT);
     c->raw_have = 0;
     c->out_len = 0;
     c->sent_ns = 0;
@@ -292,7 +292,7 @@ static void conn_raw(struct bench *b, struct conn *c, const char *data, size_t n
 
 static void conn_readable(struct bench *b, struct conn *c)
 {
-    static char buf[READ_CHUNK];
+    static char buf[BENCH_READ_CHUNK];
     ssize_t n = recv(c->fd, buf, sizeof buf, 0);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -307,7 +307,7 @@ static void conn_readable(struct bench *b, struct conn *c)
         b->closed++;
         return;
     }
-    if (b->opt->dialect == DIALECT_RAW) {
+    if (b->opt->dialect == BENCH_RAW) {
         conn_raw(b, c, buf, (size_t)n);
         return;
     }

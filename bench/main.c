@@ -196,7 +196,7 @@ int main(int argc, char **argv)
     }
     /* fanout adds a sender; hold against ncat adds a broadcaster. */
     size_t n =
-        o.conns + (o.work == WORK_FANOUT || (o.work == WORK_HOLD && o.dialect == DIALECT_NCAT));
+        o.conns + (o.work == WORK_FANOUT || (o.work == WORK_HOLD && o.dialect == BENCH_NCAT));
     if (o.work == WORK_PUSH)
         n = 1;
     if (raise_nofile(n + 16) < 0)

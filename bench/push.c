@@ -26,7 +26,7 @@ static void push_line(struct bench *b, struct conn *c, char *line, size_t len)
         return;
     }
     struct msg m;
-    if (b->opt->dialect == DIALECT_FRAMED && msg_parse(&m, line) == 0 && m.type == MSG_ERR)
+    if (b->opt->dialect == BENCH_FRAMED && msg_parse(&m, line) == 0 && m.type == MSG_ERR)
         bench_error(b, "server said ERR %s %s", m.word, m.text ? m.text : "");
 }
 

@@ -133,6 +133,17 @@ size_t nick_skeleton(const char *nick, size_t len, char *out, size_t cap)
     return n;
 }
 
+bool nick_reserved(const char *nick)
+{
+    /* On the skeleton: "guestl2" looks like guest12, which the server may
+     * hand out any time. Digits of a skeleton are 2-9, 'l' (1) and 'o' (0). */
+    char skel[NICK_SKELETON_CAP];
+    nick_skeleton(nick, strlen(nick), skel, sizeof skel);
+    if (strncmp(skel, "guest", 5) != 0 || skel[5] == '\0')
+        return false;
+    return skel[5 + strspn(skel + 5, "23456789lo")] == '\0';
+}
+
 static size_t bounded_len(const char *s, size_t max)
 {
     size_t n = 0;

@@ -39,6 +39,12 @@ bool nick_valid(const char *nick, size_t len);
  * > 0); returns its length. Pure: any bytes are accepted. */
 enum { NICK_SKELETON_CAP = NICK_MAX + 1 };
 size_t nick_skeleton(const char *nick, size_t len, char *out, size_t cap);
+/* Whether the NUL-terminated nick is a guest nick: "guest" followed by
+ * digits, or a nick that looks the same (its skeleton is one: "Guest12",
+ * "guestl2", "guest1_"). The server hands these out and never lets one be
+ * chosen, so a default nick can never collide; the client, asking for one,
+ * expects another and says nothing about it. */
+bool nick_reserved(const char *nick);
 /* Whether the NUL-terminated a and b are the same nick (their skeletons
  * are equal; only the first NICK_MAX + 1 bytes of each are looked at). */
 bool nick_same(const char *a, const char *b);

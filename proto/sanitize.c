@@ -18,73 +18,8 @@ enum {
     CAN = 0x18,
     SUB = 0x1a,
     DEL = 0x7f,
-    REPLACEMENT = 0xfffd,
     PICTURE_BASE = 0x2400, /* U+2400 SYMBOL FOR NULL; U+2421 for DEL */
 };
-
-/* Decodes one UTF-8 character at s[0..len) (len > 0). Returns its length
- * and sets *cp, or returns the length of the maximal ill-formed subpart (at
- * least 1) and sets *cp = -1: the rule of Unicode 15 section 3.9 (U+FFFD
- * substitution of maximal subparts), so each bad run becomes one U+FFFD. */
-static size_t utf8_decode(const unsigned char *s, size_t len, int32_t *cp)
-{
-    unsigned char b = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the 2nd byte */
-    int32_t c;
-
-    *cp = -1;
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    } else if (b >= 0xc2 && b <= 0xdf) {
-        need = 1;
-        c = b & 0x1f;
-    } else if (b >= 0xe0 && b <= 0xef) {
-        need = 2;
-        c = b & 0x0f;
-        if (b == 0xe0)
-            lo = 0xa0; /* overlong */
-        else if (b == 0xed)
-            hi = 0x9f; /* surrogates */
-    } else if (b >= 0xf0 && b <= 0xf4) {
-        need = 3;
-        c = b & 0x07;
-        if (b == 0xf0)
-            lo = 0x90; /* overlong */
-        else if (b == 0xf4)
-            hi = 0x8f; /* above U+10FFFF */
-    } else {
-        return 1; /* continuation byte, C0/C1 overlong lead, F5..FF */
-    }
-
-    size_t i = 1;
-    for (; i <= need; i++) {
-        if (i >= len)
-            return i; /* truncated: the whole prefix is one bad subpart */
-        unsigned char t = s[i];
-        if (i == 1 ? (t < lo || t > hi) : (t < 0x80 || t > 0xbf))
-            return i;
-        c = (c << 6) | (t & 0x3f);
-    }
-    *cp = c;
-    return i;
-}
-
-size_t utf8_valid_prefix(const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-
-    while (i < len) {
-        int32_t cp;
-        size_t n = utf8_decode(u + i, len - i, &cp);
-        if (cp < 0)
-            break;
-        i += n;
-    }
-    return i;
-}
 
 size_t sanitize_line(char *s, size_t len)
 {
@@ -115,31 +50,10 @@ static void out_bytes(struct out *o, const void *p, size_t n)
     o->len += n;
 }
 
-static void out_cp(struct out *o, int32_t cp)
+static void out_cp(struct out *o, uint32_t cp)
 {
-    unsigned char b[4];
-    size_t n;
-
-    if (cp < 0x80) {
-        b[0] = (unsigned char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (unsigned char)(0xc0 | (cp >> 6));
-        b[1] = (unsigned char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (unsigned char)(0xe0 | (cp >> 12));
-        b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-        b[2] = (unsigned char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        b[0] = (unsigned char)(0xf0 | (cp >> 18));
-        b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-        b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-        b[3] = (unsigned char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    out_bytes(o, b, n);
+    char b[UTF8_MAX];
+    out_bytes(o, b, utf8_encode(cp, b));
 }
 
 /* What follows an introducer (ESC x, or its C1 form). */
@@ -279,14 +193,14 @@ size_t sanitize_text(char *dst, size_t cap, const char *src, size_t len)
             i++;
         } else {
             int32_t cp;
-            size_t n = utf8_decode(s + i, len - i, &cp);
+            size_t n = utf8_decode(src + i, len - i, &cp);
             if (cp < 0 || is_bidi_control(cp)) {
-                out_cp(&o, REPLACEMENT);
+                out_cp(&o, UTF8_REPLACEMENT);
                 i += n;
             } else if (cp >= 0x80 && cp <= 0x9f) {
                 enum seq kind = seq_of_c1(cp);
                 if (kind == SEQ_NONE)
-                    out_cp(&o, REPLACEMENT);
+                    out_cp(&o, UTF8_REPLACEMENT);
                 i = skip_seq(s, len, i + n, kind);
             } else {
                 out_bytes(&o, s + i, n);
@@ -297,11 +211,6 @@ size_t sanitize_text(char *dst, size_t cap, const char *src, size_t len)
     if (cap > 0)
         dst[o.len] = '\0';
     return o.len;
-}
-
-void utf8_cut(char *s)
-{
-    s[utf8_valid_prefix(s, strlen(s))] = '\0';
 }
 
 /* What a terminal shows as blank columns: the space, the other Unicode
@@ -327,7 +236,6 @@ static bool is_invisible_cp(int32_t cp)
 
 size_t sanitize_blank_runs(char *s, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)s;
     size_t r = 0, w = 0;
 
     while (r < len) {
@@ -335,7 +243,7 @@ size_t sanitize_blank_runs(char *s, size_t len)
         size_t start = r, blanks = 0, end = r;
         while (end < len) {
             int32_t cp;
-            size_t n = utf8_decode(u + end, len - end, &cp);
+            size_t n = utf8_decode(s + end, len - end, &cp);
             if (is_blank_cp(cp))
                 blanks++;
             else if (!(blanks > 0 && is_invisible_cp(cp)))
@@ -350,7 +258,7 @@ size_t sanitize_blank_runs(char *s, size_t len)
         }
         if (end == start) { /* not a blank: copied as it is */
             int32_t cp;
-            end = start + utf8_decode(u + start, len - start, &cp);
+            end = start + utf8_decode(s + start, len - start, &cp);
         }
         memmove(s + w, s + start, end - start);
         w += end - start;

@@ -17,6 +17,10 @@
 
 #include <stddef.h>
 
+/* Callers check and cut sanitized text with utf8_valid_prefix() and
+ * utf8_cut(): they come with it. */
+#include "utf8.h"
+
 /* Worst-case output size for len input bytes, terminating NUL included. */
 #define SANITIZE_CAP(len) (3 * (len) + 1)
 
@@ -41,13 +45,5 @@ size_t sanitize_line(char *s, size_t len);
  * server's log). For text that went through sanitize_text(). */
 enum { BLANK_RUN_MAX = 3 };
 size_t sanitize_blank_runs(char *s, size_t len);
-
-/* Number of bytes of the longest prefix of s[0..len) that is valid UTF-8. */
-size_t utf8_valid_prefix(const char *s, size_t len);
-
-/* Ends the NUL-terminated s before an invalid or cut-off UTF-8 sequence:
- * after snprintf() shortened text at a byte count, it must not end in half
- * a character. */
-void utf8_cut(char *s);
 
 #endif

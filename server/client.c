@@ -278,7 +278,7 @@ void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
     /* A refused connection that sent nothing in time: a person at nc or
      * telnet who has not typed yet. Told as a line client. */
     if (c->refusal != REFUSE_NONE && !c->refusal_told && now_ms >= c->refuse_deadline_ms)
-        session_refuse(c, DIALECT_NONE);
+        session_refuse(c, DIALECT_UNKNOWN);
     pthread_mutex_lock(&c->lock);
     if (c->close == CLOSE_NONE && c->soft_since_ms != 0 && client_soft_limit_locked(c, now_ms))
         client_overflow_locked(c);

@@ -307,8 +307,6 @@ void commands_run(struct reply *r, const struct cmd *cmd)
         return;
     }
     /* Echo at most 32 bytes of the name, cut at a UTF-8 character start. */
-    size_t n = cmd->name_len > 32 ? 32 : cmd->name_len;
-    while (n < cmd->name_len && n > 0 && ((unsigned char)cmd->name[n] & 0xC0) == 0x80)
-        n--;
+    size_t n = utf8_boundary(cmd->name, cmd->name_len, 32);
     reply_err(r, ERR_UNKNOWN_COMMAND, "unknown command /%.*s (try /help)", (int)n, cmd->name);
 }

@@ -91,17 +91,6 @@ void registry_remove(struct server *srv, struct client *c)
     pthread_mutex_unlock(&srv->reg_lock);
 }
 
-bool nick_reserved(const char *nick)
-{
-    /* On the skeleton: "guestl2" looks like guest12, which the server may
-     * hand out any time. Digits of a skeleton are 2-9, 'l' (1) and 'o' (0). */
-    char skel[NICK_SKELETON_CAP];
-    nick_skeleton(nick, strlen(nick), skel, sizeof skel);
-    if (strncmp(skel, "guest", 5) != 0 || skel[5] == '\0')
-        return false;
-    return skel[5 + strspn(skel + 5, "23456789lo")] == '\0';
-}
-
 /* FNV-1a over the skeleton: nicks that look the same share a bucket. */
 static unsigned nick_hash(const char *nick)
 {

@@ -140,9 +140,7 @@ void reply_raw_fit(struct reply *r)
         return;
     }
     /* One long line: back up to the start of a character. */
-    keep = RAW_WIRE_MAX - (sizeof ELLIPSIS - 1);
-    while (keep > 0 && ((unsigned char)r->raw[keep] & 0xC0) == 0x80)
-        keep--;
+    keep = utf8_boundary(r->raw, r->rawlen, RAW_WIRE_MAX - (sizeof ELLIPSIS - 1));
     memcpy(r->raw + keep, ELLIPSIS, sizeof ELLIPSIS - 1);
     r->rawlen = keep + sizeof ELLIPSIS - 1;
 }

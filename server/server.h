@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "dialect.h"
 #include "linebuf.h"
 #include "msg.h"
 #include "telnet.h"
@@ -565,13 +566,6 @@ const char *mod_kind_name(enum mod_kind k);
 
 /* ---- clients ---- */
 
-enum dialect {
-    DIALECT_NONE,   /* nothing received yet */
-    DIALECT_FRAMED, /* HELLO sockchat/1 ... */
-    DIALECT_PLAIN,  /* lines: nc, telnet */
-    DIALECT_RAW,    /* the tutorial's client.py: one read = one message */
-};
-
 /* Why a connection is refused at accept. It is not turned away at once:
  * its dialect is not known yet, and nc, telnet and the tutorial's client
  * should read the refusal in their own form. So it is served, outside the
@@ -821,10 +815,6 @@ enum nick_verdict registry_nick_check_locked(struct server *srv, const struct cl
 void registry_enter_locked(struct server *srv, struct client *c);
 void registry_leave_locked(struct server *srv, struct client *c);
 void registry_rename_locked(struct server *srv, struct client *c, const char *nick);
-/* "guest" followed by digits, or a nick that looks the same (its skeleton
- * is one): given by the server, never chosen, so a default nick can never
- * collide. */
-bool nick_reserved(const char *nick);
 /* Announces SHUTDOWN to everyone and asks every client to close. */
 void registry_shutdown(struct server *srv, const char *text);
 void registry_notice(struct server *srv, const char *text);

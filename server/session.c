@@ -33,7 +33,7 @@ static void session_end_refused(struct client *c)
                               "(a class on one address needs it raised)"),
         [REFUSE_ADDR_FAST] = "new connections from its address too fast",
         [REFUSE_ADDR_TABLE] = "too many addresses remembered"};
-    static const char *const how[] = {[DIALECT_NONE] = "it sent nothing: told as a line client",
+    static const char *const how[] = {[DIALECT_UNKNOWN] = "it sent nothing: told as a line client",
                                       [DIALECT_FRAMED] = "told as a sockchat client",
                                       [DIALECT_PLAIN] = "told as a plain client",
                                       [DIALECT_RAW] = "told as a tutorial client"};
@@ -413,7 +413,7 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
 {
     bool hello_pending = false;
 
-    if (c->dialect == DIALECT_NONE && c->lb.len == 0) {
+    if (c->dialect == DIALECT_UNKNOWN && c->lb.len == 0) {
         enum dialect d = detect(data, len);
         if (d == DIALECT_RAW || d == DIALECT_PLAIN)
             session_detect(c, d);
@@ -427,7 +427,7 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
         telnet_input(c, data, len);
         return;
     }
-    hello_pending = c->dialect == DIALECT_NONE;
+    hello_pending = c->dialect == DIALECT_UNKNOWN;
 
     while (len > 0) {
         enum input_gate gate = client_input_gate(c);

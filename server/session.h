@@ -14,7 +14,7 @@ void session_input(struct client *c, const char *data, size_t len);
 bool session_resume(struct client *c);
 /* The owner's last step: leave, unregister, log. Does not free. */
 void session_end(struct client *c);
-/* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_NONE:
+/* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_UNKNOWN:
  * it sent nothing: as a line client), and asks to close it. */
 void session_refuse(struct client *c, enum dialect d);
 

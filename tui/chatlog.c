@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "text.h"
+#include "utf8.h"
 
 int chatlog_init(struct chatlog *log, size_t cap)
 {
@@ -121,10 +122,7 @@ static void put(char *buf, size_t cap, size_t *len, const char *s)
     if (*len + 1 >= cap)
         return;
     if (*len + n + 1 > cap) {
-        n = cap - 1 - *len;
-        /* Back off to a character boundary. */
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
+        n = utf8_boundary(s, n, cap - 1 - *len);
     }
     memcpy(buf + *len, s, n);
     *len += n;

@@ -485,15 +485,6 @@ static void pending_done(struct client *c, size_t i, enum delivery d)
 
 /* ---- the framed dialect ----------------------------------------------- */
 
-/* guestN: a name the server hands out, never one to ask for (it gives a
- * fresh one instead, which is no news). */
-static bool is_guest_nick(const char *nick)
-{
-    if (strncasecmp(nick, "guest", 5) != 0 || nick[5] == '\0')
-        return false;
-    return nick[5 + strspn(nick + 5, "0123456789")] == '\0';
-}
-
 static void on_welcome(struct client *c, const struct msg *m)
 {
     c->dialect = DIALECT_FRAMED;
@@ -509,7 +500,8 @@ static void on_welcome(struct client *c, const struct msg *m)
              m->text[0] ? m->text : "sockchat", m->nick, mode, m->users);
     client_note(c, ENTRY_LOCAL, line);
     bool got = strcasecmp(m->nick, c->want_nick) == 0;
-    if (!got && !is_guest_nick(c->want_nick))
+    /* guestN is never granted: a fresh one instead is no news. */
+    if (!got && !nick_reserved(c->want_nick))
         notef(c, ENTRY_LOCAL, "the nick %s was not available; you are %s", c->want_nick,
               c->st->nick);
     if (got) {
@@ -1350,9 +1342,7 @@ enum client_action client_paste(struct client *c, const char *text, size_t len, 
         if (blank)
             continue;
         while (n > 0) {
-            size_t take = n > EDITLINE_MAX ? EDITLINE_MAX : n;
-            while (take < n && take > 0 && ((unsigned char)s[take] & 0xC0) == 0x80)
-                take--;
+            size_t take = utf8_boundary(s, n, EDITLINE_MAX);
             if (!paste_push(c, s, take, &cap)) {
                 client_note(c, ENTRY_ERR, "paste too big: only its first lines are kept");
                 i = len;

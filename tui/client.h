@@ -34,6 +34,7 @@
 
 #include "chatlog.h"
 #include "cmd.h"
+#include "dialect.h"
 #include "linebuf.h"
 #include "msg.h"
 #include "secret.h"
@@ -66,12 +67,6 @@ enum {
      * small enough that a hostile one costs us at most 1 MiB. */
     CLIENT_OUT_MAX = 1024 * 1024,
     CLIENT_AUTH_WAIT_MAX_S = 300, /* the longest "try again in N s" obeyed */
-};
-
-enum client_dialect {
-    DIALECT_UNKNOWN, /* connected, no reply to HELLO yet */
-    DIALECT_FRAMED,
-    DIALECT_PLAIN,
 };
 
 enum client_action {
@@ -112,7 +107,7 @@ struct pending_msg {
 struct client {
     struct chatlog *log;
     struct status *st;
-    enum client_dialect dialect;
+    enum dialect dialect;
     bool online; /* the transport is up */
     bool raw;    /* plain server answering without LF: one message at a time, no LF */
     bool hello_reply_due;

@@ -241,9 +241,9 @@ char *editline_take(struct editline *ed)
     if (ed->len > 0 && !dup) {
         char *copy = strdup(line);
         if (copy) {
-            if (ed->hist_count == HISTORY_MAX) {
+            if (ed->hist_count == EDITLINE_HISTORY_MAX) {
                 free(ed->history[0]);
-                memmove(ed->history, ed->history + 1, (HISTORY_MAX - 1) * sizeof(char *));
+                memmove(ed->history, ed->history + 1, (EDITLINE_HISTORY_MAX - 1) * sizeof(char *));
                 ed->hist_count--;
             }
             ed->history[ed->hist_count++] = copy;

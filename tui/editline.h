@@ -13,14 +13,14 @@
 
 /* Room for the text of one message: a MSG line ("MSG " + id + " " + text +
  * LF) must stay within the protocol's 4096 bytes. */
-enum { EDITLINE_MAX = 4000, HISTORY_MAX = 500 };
+enum { EDITLINE_MAX = 4000, EDITLINE_HISTORY_MAX = 500 };
 
 struct editline {
     char buf[EDITLINE_MAX + 1];
     size_t len;
     size_t cur;
     size_t hscroll; /* first visible column, kept between redraws */
-    char *history[HISTORY_MAX];
+    char *history[EDITLINE_HISTORY_MAX];
     size_t hist_count;
     size_t hist_pos;  /* == hist_count when not browsing */
     char *hist_saved; /* the line being typed before browsing started */

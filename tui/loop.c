@@ -30,7 +30,7 @@
 #include "view.h"
 
 enum {
-    READ_CHUNK = 65536,
+    LOOP_READ_CHUNK = 65536,
     READS_PER_TURN = 32, /* then draw, so a flood cannot freeze the screen */
     PASTE_MAX = 1 << 20,
     QUIT_FLUSH_MS = 500,
@@ -304,7 +304,7 @@ static void on_socket(struct app *a, short revents)
         return;
     }
     if (revents & (POLLIN | POLLHUP | POLLERR)) {
-        static char buf[READ_CHUNK];
+        static char buf[LOOP_READ_CHUNK];
         for (int i = 0; i < READS_PER_TURN; i++) {
             ssize_t r = net_read(&a->net, buf, sizeof(buf));
             if (r > 0) {

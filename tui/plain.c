@@ -33,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -155,8 +154,7 @@ static int send_line(struct plain *p, char *line, size_t len)
     line[len] = '\0';
     struct cmd cmd;
     /* The server closes next: that is the end asked for, not a failure. */
-    bool leaving = (len == 4 && strncasecmp(line, "exit", 4) == 0) ||
-                   (cmd_parse(line, &cmd) && cmd_is(&cmd, "quit"));
+    bool leaving = cmd_is_exit(line) || (cmd_parse(line, &cmd) && cmd_is(&cmd, "quit"));
     memcpy(p->last, line, len + 1);
     p->last_len = len;
     if (!p->raw)

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 /* Called through a volatile pointer, the compiler cannot know it is memset
  * and drop the call as a dead store (C11 has no memset_s everywhere, and
  * explicit_bzero is not in every libc). */
@@ -30,11 +32,12 @@ bool secret_insert(struct secret *s, const char *text, size_t len)
 
 void secret_backspace(struct secret *s)
 {
-    /* Back over continuation bytes to the lead byte of the character. */
-    while (s->len > 0 && ((unsigned char)s->buf[s->len - 1] & 0xC0) == 0x80)
-        s->buf[--s->len] = '\0';
-    if (s->len > 0)
-        s->buf[--s->len] = '\0';
+    if (s->len == 0)
+        return;
+    /* The last character starts where a cut before its last byte lands. */
+    size_t n = utf8_boundary(s->buf, s->len, s->len - 1);
+    secret_wipe(s->buf + n, s->len - n);
+    s->len = n;
 }
 
 size_t secret_chars(const struct secret *s)

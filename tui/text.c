@@ -18,71 +18,22 @@ bool text_ascii(void)
 
 size_t text_decode(const char *s, size_t len, uint32_t *cp)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    uint32_t c = u[0];
-    size_t n;
-    uint32_t min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        c &= 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        c &= 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        c &= 0x07;
-        min = 0x10000;
-    } else {
+    int32_t c;
+    size_t n = utf8_decode(s, len, &c);
+    if (c < 0) {
+        /* One U+FFFD per bad byte, as before proto had the decoder:
+         * foreign.c counts bad bytes one by one, and the view and the
+         * edit line step over bad input a byte at a time. */
         *cp = TEXT_REPLACEMENT;
         return 1;
     }
-    if (len < n) {
-        *cp = TEXT_REPLACEMENT;
-        return 1;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((u[i] & 0xC0) != 0x80) {
-            *cp = TEXT_REPLACEMENT;
-            return 1;
-        }
-        c = (c << 6) | (u[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-        *cp = TEXT_REPLACEMENT;
-        return 1;
-    }
-    *cp = c;
+    *cp = (uint32_t)c;
     return n;
 }
 
 size_t text_encode(uint32_t cp, char *out)
 {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    return utf8_encode(cp, out);
 }
 
 int text_cp_width(uint32_t cp)

@@ -12,17 +12,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TEXT_REPLACEMENT 0xFFFDu
+#include "utf8.h"
+
+#define TEXT_REPLACEMENT UTF8_REPLACEMENT
 
 /* Process-wide display mode: set once by main() from the locale. */
 void text_set_ascii(bool ascii);
 bool text_ascii(void);
 
 /* Decodes one character at s[0..len) (len > 0) into *cp and returns the bytes
- * it used (1-4). A bad sequence yields U+FFFD and consumes 1 byte. */
+ * it used (1-4): proto's utf8_decode(), except that a bad sequence yields
+ * U+FFFD and consumes 1 byte. */
 size_t text_decode(const char *s, size_t len, uint32_t *cp);
 
-/* Encodes cp as UTF-8 into out (4 bytes room); returns the byte count. */
+/* Encodes cp as UTF-8 into out (4 bytes room); returns the byte count
+ * (utf8_encode()). */
 size_t text_encode(uint32_t cp, char *out);
 
 /* Columns taken by cp on screen: 0 for combining marks, 2 for wide ones,

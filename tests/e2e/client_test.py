@@ -950,6 +950,31 @@ def t_plain_password(opts):
     h.check(r.returncode == 69 and "full" in out, "full server: rc %d, %r" % (r.returncode, out))
 
 
+def t_plain_exit(opts):
+    """--plain leaves on the exit word exactly as the server closes on it
+    (proto's cmd_is_exit): "exit" in any ASCII case with blanks around it.
+    So " exit " ends the client with 0 and "Exiting client.", not with "the
+    server closed the connection" (69) as when it tested for "exit" alone.
+    A line that only starts with the word is chat."""
+    srv = server(opts)
+
+    def run(nick, lines):
+        # A nick per run: the last run's is held for it for a while.
+        r = subprocess.run(client_argv(opts, srv.port, nick, ["--plain"]),
+                           input=lines.encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+    for i, word in enumerate(["exit", " exit ", "EXIT\t", "\t Exit  "]):
+        rc, out, err = run("leaver%d" % i, "hello\n%s\n" % word)
+        h.check(rc == 0 and "Exiting client." in out and "closed the connection" not in err,
+                "%r: rc %d, %r, %r" % (word, rc, out, err))
+    rc, out, err = run("stayer", "hello\nexits\n")
+    h.check(rc == 0 and out.count("Server response: Message received") == 2
+            and "Exiting client." not in out,
+            "'exits' is chat: rc %d, %r, %r" % (rc, out, err))
+
+
 def t_paste_long(opts):
     """A one-line paste longer than the input line's limit (4000 bytes) is
     kept whole (offered as several messages, as a long line inside a
@@ -1430,7 +1455,7 @@ TESTS = {
     "connect_password": t_connect_password, "plain_prompt": t_plain_prompt,
     "reconnect_now": t_reconnect_now, "not_chat_server": t_not_chat_server,
     "mouse_off": t_mouse_off, "no_locale": t_no_locale, "plain_chat": t_plain_chat,
-    "background": t_background,
+    "background": t_background, "plain_exit": t_plain_exit,
 }
 
 if __name__ == "__main__":

@@ -217,6 +217,35 @@ START_TEST(test_nick_skeleton)
 }
 END_TEST
 
+struct guest_case {
+    const char *nick;
+    bool guest;
+};
+
+/* guestN and every nick a reader could take for one. */
+static const struct guest_case guest_cases[] = {
+    {"guest1", true},   {"guest12", true},
+    {"Guest12", true},  {"GUEST042", true},
+    {"guest0", true},   {"guestl2", true}, /* l for 1 */
+    {"guestI2", true},                     /* I for 1 */
+    {"guesti", true},                      /* i, I's lower case */
+    {"guestO", true},                      /* O for 0 */
+    {"guest1_", true},                     /* '_' and '-' at the ends do not count */
+    {"_guest1-", true}, {"gue5t1", false}, /* 5 is not s */
+    {"guest", false},                      /* no number: a nick like any other */
+    {"guest_", false},  {"guest1a", false},
+    {"guests", false},  {"guest_1", false}, /* a '_' inside is seen */
+    {"guest-1", false}, {"myguest1", false},
+    {"", false},        {"guest1234567890123456789", true}, /* NICK_MAX long */
+};
+
+START_TEST(test_nick_reserved)
+{
+    const struct guest_case *c = &guest_cases[_i];
+    ck_assert_msg(nick_reserved(c->nick) == c->guest, "%s", c->nick);
+}
+END_TEST
+
 Suite *cmd_suite(void)
 {
     Suite *s = suite_create("cmd");
@@ -230,6 +259,8 @@ Suite *cmd_suite(void)
     tcase_add_test(tc, test_nick_len_not_string);
     tcase_add_loop_test(tc, test_nick_same, 0, (int)(sizeof skel_cases / sizeof skel_cases[0]));
     tcase_add_test(tc, test_nick_skeleton);
+    tcase_add_loop_test(tc, test_nick_reserved, 0,
+                        (int)(sizeof guest_cases / sizeof guest_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }

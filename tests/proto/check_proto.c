@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const suite_names[] = {"linebuf", "sanitize", "msg", "cmd", "telnet"};
+static const char *const suite_names[] = {"linebuf", "utf8", "sanitize", "msg", "cmd", "telnet"};
 
 static void print_per_suite(SRunner *sr)
 {
@@ -34,6 +34,7 @@ static void print_per_suite(SRunner *sr)
 int main(void)
 {
     SRunner *sr = srunner_create(linebuf_suite());
+    srunner_add_suite(sr, utf8_suite());
     srunner_add_suite(sr, sanitize_suite());
     srunner_add_suite(sr, msg_suite());
     srunner_add_suite(sr, cmd_suite());

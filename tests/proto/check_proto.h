@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *linebuf_suite(void);
+Suite *utf8_suite(void);
 Suite *sanitize_suite(void);
 Suite *msg_suite(void);
 Suite *cmd_suite(void);

@@ -134,6 +134,31 @@ START_TEST(test_nick_taken)
 }
 END_TEST
 
+/* A nick that looks like guestN is one the server never grants (it applies
+ * nick_reserved() as the client does): getting a fresh guestN instead is
+ * no news, as for guest12 itself. */
+START_TEST(test_nick_guest_lookalike)
+{
+    static const char *const wants[] = {"guest12", "Guest12", "guestl2", "guestO", "guest1_"};
+    for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++) {
+        client_free(&cl);
+        client_init(&cl, &tlog, &st, wants[i]);
+        client_set_server(&cl, "127.0.0.1", "5000");
+        client_clock(&cl, now, 1700000000);
+        client_on_connect(&cl);
+        char hello[64];
+        snprintf(hello, sizeof hello, "HELLO sockchat/1 %s\n", wants[i]);
+        ck_assert_str_eq(out(), hello);
+        size_t n = chatlog_count(&tlog);
+        feed("WELCOME guest3 single 1 srv\n");
+        ck_assert_str_eq(st.nick, "guest3");
+        for (size_t k = n; k < chatlog_count(&tlog); k++)
+            ck_assert_msg(strstr(chatlog_at(&tlog, k)->text, "not available") == NULL,
+                          "asked for %s: %s", wants[i], chatlog_at(&tlog, k)->text);
+    }
+}
+END_TEST
+
 /* Our own nick, held by our own dead connection after a reconnect: it is
  * asked for again, and taken back when that connection leaves. */
 START_TEST(test_nick_held_by_our_ghost)
@@ -1504,6 +1529,7 @@ Suite *client_suite(void)
     tcase_add_checked_fixture(core, setup, teardown);
     tcase_add_test(core, test_handshake_and_ping);
     tcase_add_test(core, test_nick_taken);
+    tcase_add_test(core, test_nick_guest_lookalike);
     tcase_add_test(core, test_nick_held_by_our_ghost);
     tcase_add_test(core, test_chat_ack_rtt);
     tcase_add_test(core, test_events);

@@ -186,14 +186,14 @@ END_TEST
 START_TEST(test_history_bounded)
 {
     char line[16];
-    for (int i = 0; i < HISTORY_MAX + 50; i++) {
+    for (int i = 0; i < EDITLINE_HISTORY_MAX + 50; i++) {
         int n = snprintf(line, sizeof(line), "l%d", i);
         editline_insert(&ed, line, (size_t)n);
         free(editline_take(&ed));
     }
-    ck_assert_uint_eq(ed.hist_count, HISTORY_MAX);
+    ck_assert_uint_eq(ed.hist_count, EDITLINE_HISTORY_MAX);
     editline_history_prev(&ed);
-    snprintf(line, sizeof(line), "l%d", HISTORY_MAX + 49);
+    snprintf(line, sizeof(line), "l%d", EDITLINE_HISTORY_MAX + 49);
     ck_assert_str_eq(ed.buf, line);
 }
 END_TEST
