@@ -34,7 +34,7 @@ enum bench_dialect {
 
 enum workload { WORK_RR, WORK_FANOUT, WORK_HOLD, WORK_PUSH };
 
-struct options {
+struct bench_options {
     enum workload work;
     enum bench_dialect dialect;
     const char *host;
@@ -88,7 +88,7 @@ struct samples {
 };
 
 struct bench {
-    const struct options *opt;
+    const struct bench_options *opt;
     int ep;
     struct sockaddr_storage addr;
     socklen_t addrlen;
@@ -107,7 +107,7 @@ struct bench {
 
 /* loop.c */
 uint64_t clock_ns(void);
-int bench_init(struct bench *b, const struct options *opt, size_t nconns);
+int bench_init(struct bench *b, const struct bench_options *opt, size_t nconns);
 void bench_free(struct bench *b);
 int conn_open(struct bench *b, struct conn *c);
 void conn_close(struct bench *b, struct conn *c);

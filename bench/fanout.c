@@ -90,7 +90,7 @@ static bool delivered(const struct bench *b)
 static void fanout_rounds(struct bench *b, uint64_t until_ns, uint64_t max_sent)
 {
     struct fanout *st = b->work_state;
-    const struct options *o = b->opt;
+    const struct bench_options *o = b->opt;
     while (clock_ns() < until_ns && b->errors == 0 && (max_sent == 0 || st->sent < max_sent)) {
         if (st->sender->state != CONN_READY) {
             bench_error(b, "sender lost");
@@ -115,7 +115,7 @@ static bool never(const struct bench *b)
 
 int work_fanout(struct bench *b)
 {
-    const struct options *o = b->opt;
+    const struct bench_options *o = b->opt;
     struct fanout st = {0};
     /* cppcheck-suppress autoVariables ; cleared before this function returns */
     b->work_state = &st;

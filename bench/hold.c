@@ -47,7 +47,7 @@ static bool all_answered(const struct bench *b)
 
 int work_hold(struct bench *b)
 {
-    const struct options *o = b->opt;
+    const struct bench_options *o = b->opt;
     struct hold st = {0};
     /* cppcheck-suppress autoVariables ; cleared before this function returns */
     b->work_state = &st;

@@ -40,7 +40,7 @@ void bench_error(struct bench *b, const char *fmt, ...)
     }
 }
 
-int bench_init(struct bench *b, const struct options *opt, size_t nconns)
+int bench_init(struct bench *b, const struct bench_options *opt, size_t nconns)
 {
     memset(b, 0, sizeof *b);
     b->opt = opt;

@@ -59,7 +59,7 @@ static int parse_num(const char *s, double *v)
     return 0;
 }
 
-static int parse_options(int argc, char **argv, struct options *o)
+static int parse_options(int argc, char **argv, struct bench_options *o)
 {
     static const struct option longs[] = {
         {"host", required_argument, NULL, 'H'},     {"port", required_argument, NULL, 'p'},
@@ -71,13 +71,13 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"label", required_argument, NULL, 'l'},    {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
     };
-    *o = (struct options){.host = "127.0.0.1",
-                          .port = "5000",
-                          .conns = 10,
-                          .duration = 5,
-                          .warmup = 1,
-                          .timeout = -1,
-                          .window = 16};
+    *o = (struct bench_options){.host = "127.0.0.1",
+                                .port = "5000",
+                                .conns = 10,
+                                .duration = 5,
+                                .warmup = 1,
+                                .timeout = -1,
+                                .window = 16};
     int ch;
     double v;
     while ((ch = getopt_long(argc, argv, "H:p:D:c:d:w:t:m:W:s:r:P:l:hV", longs, NULL)) != -1) {
@@ -189,7 +189,7 @@ static int raise_nofile(size_t need)
 
 int main(int argc, char **argv)
 {
-    struct options o;
+    struct bench_options o;
     if (parse_options(argc, argv, &o) < 0) {
         usage(stderr);
         return EX_USAGE;

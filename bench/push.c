@@ -45,7 +45,7 @@ static uint64_t realtime_ms(void)
 
 int work_push(struct bench *b)
 {
-    const struct options *o = b->opt;
+    const struct bench_options *o = b->opt;
     struct push st = {0};
     /* cppcheck-suppress autoVariables ; cleared before this function returns */
     b->work_state = &st;

@@ -40,7 +40,7 @@ void report_latency(struct report *r, struct samples *s, const char *what)
 
 int report_print(const struct bench *b, const struct report *r, const char *workload)
 {
-    const struct options *o = b->opt;
+    const struct bench_options *o = b->opt;
     printf("\nsockchat-bench %s, dialect %s, %s:%s%s%s\n\n", workload, dialect_name(o->dialect),
            o->host, o->port, o->label ? ", " : "", o->label ? o->label : "");
     printf("| %-36s | %14s |\n", "measure", "value");

@@ -72,7 +72,7 @@ static bool drained(const struct bench *b)
 
 int work_rr(struct bench *b)
 {
-    const struct options *o = b->opt;
+    const struct bench_options *o = b->opt;
     struct rr st = {0};
     /* cppcheck-suppress autoVariables ; cleared before this function returns */
     b->work_state = &st;
