@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -177,6 +178,34 @@ START_TEST(test_listen_bad_addr_flag)
 }
 END_TEST
 
+/* One policy for a failure a driver cannot serve on (driver_fail): the
+ * exit status is set (the first failure's stays), the listener stops
+ * taking connections, everyone is told why, and the stop happens once. */
+START_TEST(test_driver_fail_policy)
+{
+    struct client *a = fx_framed("alice");
+    char bound[128], err[256];
+    int lfd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err, NULL);
+    ck_assert_int_ge(lfd, 0);
+    struct run_ctx rc = {.lfd = lfd, .sigfd = -1};
+    driver_fail(&fx_srv, &rc, EX_OSERR, "poll", ENOMEM);
+    ck_assert(rc.stop);
+    ck_assert_int_eq(rc.status, EX_OSERR);
+    ck_assert_str_eq(driver_stop_reason(&rc), "it hit an error (see its log)");
+    ck_assert_ptr_nonnull(strstr(fx_drain(a), "SHUTDOWN it hit an error"));
+    /* The listener is out of service: a connect is refused. */
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    sin.sin_port = htons((uint16_t)atoi(strchr(bound, ':') + 1));
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ne(connect(s, (struct sockaddr *)&sin, sizeof sin), 0);
+    close(s);
+    driver_fail(&fx_srv, &rc, EX_SOFTWARE, "poll", EBADF); /* a second one */
+    ck_assert_int_eq(rc.status, EX_OSERR);
+    ck_assert_str_eq(fx_drain(a), ""); /* told once */
+    close(lfd);
+}
+END_TEST
+
 /* A listener on 127.0.0.1, a client connected to it (*s) and the
  * server's side as net_accept() gives it (*fd, its address in addr). */
 static int accept_one(int *s, int *fd, char *addr, size_t acap)
@@ -261,6 +290,7 @@ Suite *io_suite(void)
     TCase *n = tcase_create("net");
     tcase_add_test(n, test_listen_errors);
     tcase_add_test(n, test_listen_bad_addr_flag);
+    tcase_add_test(t, test_driver_fail_policy);
     tcase_add_test(n, test_accept_formats_address);
     tcase_add_test(n, test_accepted_socket_buffers_fixed);
     suite_add_tcase(s, n);
