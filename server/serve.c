@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 size_t serve_stack_size(void)
