@@ -1,6 +1,7 @@
 /* client: one connection's state, its queue, and the only code that writes
  * to its socket. */
 #include "server.h"
+#include "session.h"
 
 #include "sanitize.h"
 
@@ -12,7 +13,10 @@
 
 struct client *client_new(struct server *srv, int fd, const char *addr)
 {
-    struct client *c = calloc(1, sizeof *c);
+    /* The driver's part follows, aligned for anything: one allocation. */
+    const size_t align = _Alignof(max_align_t);
+    size_t base = (sizeof(struct client) + align - 1) / align * align;
+    struct client *c = calloc(1, base + srv->drv_conn_size);
     if (c == NULL)
         return NULL;
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
@@ -25,13 +29,17 @@ struct client *client_new(struct server *srv, int fd, const char *addr)
     c->connected_ms = server_now_ms(srv);
     atomic_init(&c->active_ms, c->connected_ms);
     atomic_init(&c->muted_until_ms, 0);
-    atomic_init(&c->wake_pending, false);
-    atomic_init(&c->thread_ready, false);
     linebuf_init(&c->lb, LINE_MAX_BYTES);
     c->tokens = (int64_t)RATE_BURST * 1000;
     c->tokens_ms = c->connected_ms;
     c->authed = srv->cfg.password == NULL;
     outq_init(&c->q, OUTQ_MAX_BYTES);
+    if (srv->drv_conn_size > 0)
+        c->drv = (char *)c + base;
+    /* Before anyone else can see c (registry_add): a notify from another
+     * thread finds the driver's part ready. */
+    if (srv->drv_adopt != NULL)
+        srv->drv_adopt(c);
     return c;
 }
 

@@ -1,5 +1,8 @@
 /* commands: the /commands a chatter can type, one table row each. */
 #include "server.h"
+#include "auth.h"
+#include "commands.h"
+#include "room.h"
 
 #include "sanitize.h"
 
@@ -11,6 +14,7 @@ struct command {
     const char *usage;
     const char *help;
     const char *help2; /* a second row, or NULL: /help must fit nc's 80 columns */
+    unsigned flags;    /* enum command_flag */
     void (*run)(struct reply *r, const char *args);
 };
 
@@ -35,7 +39,7 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
         return -1;
     }
     /* A nick change is said to the room: a muted person keeps quiet. */
-    if (session_muted(r))
+    if (room_muted(r))
         return -1;
     /* A kicked or banned nick stays with its owner: whoever types it now
      * is most likely that person back as a new guest. Only the name is
@@ -74,7 +78,7 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     registry_rename_locked(srv, c, want);
     struct msg m = {.type = MSG_NICK, .nick = old, .nick2 = want};
     if (c->joined)
-        registry_broadcast_locked(srv, &m, c);
+        room_broadcast_locked(srv, &m, c);
     pthread_mutex_unlock(&srv->reg_lock);
 
     reply_msg(r, &m);
@@ -102,20 +106,15 @@ static void cmd_nick(struct reply *r, const char *args)
     commands_nick(r, word, len);
 }
 
-struct who_ctx {
-    struct reply *r;
-};
-
 static void who_line(void *arg, const char *line)
 {
-    reply_out(((struct who_ctx *)arg)->r, "%s", line);
+    reply_out(arg, "%s", line);
 }
 
 static void cmd_who(struct reply *r, const char *args)
 {
     (void)args;
-    struct who_ctx w = {r};
-    registry_who(r->c->srv, r->c, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, &w);
+    registry_who(r->c->srv, r->c, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, r);
 }
 
 static void cmd_me(struct reply *r, const char *args)
@@ -124,7 +123,7 @@ static void cmd_me(struct reply *r, const char *args)
         reply_err(r, ERR_USAGE, "usage: /me ACTION");
         return;
     }
-    session_chat(r, MSG_ACTION, args); /* refused there when muted */
+    room_chat(r, MSG_ACTION, args); /* refused there when muted */
 }
 
 static void cmd_msg(struct reply *r, const char *args)
@@ -139,7 +138,7 @@ static void cmd_msg(struct reply *r, const char *args)
         reply_err(r, ERR_USAGE, "usage: /msg NICK TEXT");
         return;
     }
-    if (session_muted(r))
+    if (room_muted(r))
         return;
     if (!nick_valid(word, len)) {
         reply_err(r, ERR_NO_SUCH_NICK, "no such nick");
@@ -194,19 +193,12 @@ static void cmd_uptime(struct reply *r, const char *args)
 static void cmd_stats(struct reply *r, const char *args)
 {
     (void)args;
-    struct server *srv = r->c->srv;
-    unsigned now, room;
-    pthread_mutex_lock(&srv->reg_lock);
-    now = srv->nclients;
-    room = srv->nroom;
-    pthread_mutex_unlock(&srv->reg_lock);
-    reply_out(r, "mode %s, %u client%s now (%u in the room), %llu served in total",
-              mode_name(srv->cfg.mode), now, plural_s(now), room,
-              (unsigned long long)atomic_load(&srv->st.served));
-    unsigned long long msgs = atomic_load(&srv->st.messages);
-    reply_out(r, "%llu message%s, %llu bytes in, %llu bytes out", msgs, plural_s(msgs),
-              (unsigned long long)atomic_load(&srv->st.bytes_in),
-              (unsigned long long)atomic_load(&srv->st.bytes_out));
+    struct stats_view v;
+    server_stats(r->c->srv, &v);
+    reply_out(r, "mode %s, %u client%s now (%u in the room), %llu served in total", v.mode,
+              v.clients, plural_s(v.clients), v.room, v.served);
+    reply_out(r, "%llu message%s, %llu bytes in, %llu bytes out", v.messages, plural_s(v.messages),
+              v.bytes_in, v.bytes_out);
 }
 
 static void cmd_ping(struct reply *r, const char *args)
@@ -233,24 +225,64 @@ static void cmd_quit(struct reply *r, const char *args)
     snprintf(reason, sizeof reason, "quit%s%s", *args ? " " : "", args);
     utf8_cut(reason); /* the words may have been cut mid-character */
     reply_out(r, "bye");
-    session_leave(r->c, reason);
+    room_leave(r->c, reason);
     client_request_close(r->c, CLOSE_FLUSH, reason, server_now_ms(r->c->srv) + SHUTDOWN_FLUSH_MS);
 }
 
-/* Sorted by name, for the /help listing. */
+/* "/auth PASSWORD" from a plain or raw client (ours sends it in HELLO). */
+static void cmd_auth(struct reply *r, const char *args)
+{
+    struct client *c = r->c;
+    const char *want = c->srv->cfg.password;
+    if (want == NULL || c->authed) {
+        reply_out(r, "no password needed");
+        return;
+    }
+    if (args[strspn(args, " \t")] == '\0') {
+        reply_err(r, ERR_USAGE, "usage: /auth PASSWORD");
+        auth_charge(r);
+        return;
+    }
+    if (!auth_judge(r, args))
+        return;
+    c->authed = true;
+    room_join(c, c->dialect, NULL);
+    reply_out(r, "password accepted; you are %s", c->nick);
+}
+
+/* Sorted by name, for the /help listing. /auth and /quit (and the exit
+ * word) are all a connection may use before the password; /ping measures
+ * latency, and leaving or giving the password must always work: none of
+ * them is charged to --rate. */
 static const struct command COMMANDS[] = {
-    {"help", "/help", "this list", NULL, cmd_help},
-    {"me", "/me ACTION", "say what you are doing", NULL, cmd_me},
-    {"msg", "/msg NICK TEXT", "a private message", NULL, cmd_msg},
+    {"auth", "/auth PASSWORD", "give the server's password", NULL,
+     CMD_PREAUTH | CMD_UNLIMITED | CMD_UNLISTED, cmd_auth},
+    {"help", "/help", "this list", NULL, 0, cmd_help},
+    {"me", "/me ACTION", "say what you are doing", NULL, 0, cmd_me},
+    {"msg", "/msg NICK TEXT", "a private message", NULL, 0, cmd_msg},
     {"nick", "/nick NAME", "change your name: 1-24 of A-Z a-z 0-9 _ -,",
-     "starting with a letter or digit", cmd_nick},
-    {"ping", "/ping [TOKEN]", "the server answers pong TOKEN", NULL, cmd_ping},
-    {"quit", "/quit [REASON]", "leave (so does exit)", NULL, cmd_quit},
-    {"stats", "/stats", "server statistics", NULL, cmd_stats},
-    {"time", "/time", "the server's clock", NULL, cmd_time},
-    {"uptime", "/uptime", "how long the server and you have been up", NULL, cmd_uptime},
-    {"who", "/who", "who is here: nick, address, connected for, idle for", NULL, cmd_who},
+     "starting with a letter or digit", 0, cmd_nick},
+    {"ping", "/ping [TOKEN]", "the server answers pong TOKEN", NULL, CMD_UNLIMITED, cmd_ping},
+    {"quit", "/quit [REASON]", "leave (so does exit)", NULL, CMD_PREAUTH | CMD_UNLIMITED, cmd_quit},
+    {"stats", "/stats", "server statistics", NULL, 0, cmd_stats},
+    {"time", "/time", "the server's clock", NULL, 0, cmd_time},
+    {"uptime", "/uptime", "how long the server and you have been up", NULL, 0, cmd_uptime},
+    {"who", "/who", "who is here: nick, address, connected for, idle for", NULL, 0, cmd_who},
 };
+
+static const struct command *commands_find(const struct cmd *cmd)
+{
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (cmd_is(cmd, COMMANDS[i].name))
+            return &COMMANDS[i];
+    return NULL;
+}
+
+unsigned commands_flags(const struct cmd *cmd)
+{
+    const struct command *k = commands_find(cmd);
+    return k != NULL ? k->flags : 0;
+}
 
 static void cmd_help(struct reply *r, const char *args)
 {
@@ -258,6 +290,8 @@ static void cmd_help(struct reply *r, const char *args)
     /* The tutorial's client learns its guestN nowhere else. */
     reply_out(r, "you are %s; commands:", r->c->nick);
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
+        if (COMMANDS[i].flags & CMD_UNLISTED)
+            continue;
         reply_out(r, "  %-16s %s", COMMANDS[i].usage, COMMANDS[i].help);
         if (COMMANDS[i].help2 != NULL)
             reply_out(r, "  %-16s %s", "", COMMANDS[i].help2);
@@ -267,11 +301,10 @@ static void cmd_help(struct reply *r, const char *args)
 
 void commands_run(struct reply *r, const struct cmd *cmd)
 {
-    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
-        if (cmd_is(cmd, COMMANDS[i].name)) {
-            COMMANDS[i].run(r, cmd->args);
-            return;
-        }
+    const struct command *k = commands_find(cmd);
+    if (k != NULL) {
+        k->run(r, cmd->args);
+        return;
     }
     /* Echo at most 32 bytes of the name, cut at a UTF-8 character start. */
     size_t n = utf8_boundary(cmd->name, cmd->name_len, 32);

@@ -161,19 +161,15 @@ static bool con_who(struct server *srv, const char *args, FILE *out)
 static bool con_stats(struct server *srv, const char *args, FILE *out)
 {
     (void)args;
-    pthread_mutex_lock(&srv->reg_lock);
-    unsigned now = srv->nclients, room = srv->nroom;
-    pthread_mutex_unlock(&srv->reg_lock);
+    struct stats_view v;
+    server_stats(srv, &v);
     char up[32];
-    unsigned long long msgs = atomic_load(&srv->st.messages);
-    format_duration(up, sizeof up, server_now_ms(srv) - srv->started_ms);
+    format_duration(up, sizeof up, v.up_ms);
     fprintf(out,
             "mode %s, up %s, %u client%s now (%u in the room), %llu served, %llu message%s, "
             "%llu bytes in, %llu bytes out\n",
-            mode_name(srv->cfg.mode), up, now, plural_s(now), room,
-            (unsigned long long)atomic_load(&srv->st.served), msgs, plural_s(msgs),
-            (unsigned long long)atomic_load(&srv->st.bytes_in),
-            (unsigned long long)atomic_load(&srv->st.bytes_out));
+            v.mode, up, v.clients, plural_s(v.clients), v.room, v.served, v.messages,
+            plural_s(v.messages), v.bytes_in, v.bytes_out);
     fprintf(out, "addresses remembered: %u (at most %u; --max-per-addr %u)\n",
             peers_count(&srv->acc.peers), srv->acc.peers.max_entries, srv->cfg.max_per_addr);
     return false;

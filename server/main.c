@@ -1,5 +1,7 @@
 /* sockchat-server: options, start-up, signals; then one driver per mode. */
 #include "server.h"
+#include "room.h"
+#include "serve.h"
 
 #include "sanitize.h"
 
@@ -161,7 +163,119 @@ static void die_usage(const char *what, const char *arg, const char *want)
     exit(EX_USAGE);
 }
 
-int main(int argc, char **argv)
+/* What the command line asked for, beyond struct config. */
+struct server_args {
+    struct config cfg;
+    const char *transcript_path; /* NULL: none */
+    int64_t transcript_max;
+    const char *allow[64];
+    unsigned nallow;
+};
+
+/* --name: sent to every client in WELCOME and shown by them, so text that
+ * sanitize_text() would change (a control character, an escape sequence,
+ * invalid UTF-8, a tab) is refused, not sent raw, and so are blanks at
+ * either end. The error shows it safely. */
+static void args_name(struct config *cfg, const char *arg)
+{
+    size_t len = strlen(arg);
+    char shown[SANITIZE_CAP(NAME_MAX_BYTES)];
+    sanitize_text(shown, sizeof shown, arg, len < NAME_MAX_BYTES ? len : NAME_MAX_BYTES);
+    if (len == 0 || len >= sizeof cfg->name || strcmp(shown, arg) != 0 || arg[0] == ' ' ||
+        arg[len - 1] == ' ')
+        die_usage("--name", shown,
+                  "1-63 bytes of printable UTF-8, no control characters, tabs or "
+                  "blanks at either end");
+    snprintf(cfg->name, sizeof cfg->name, "%s", arg);
+}
+
+static enum mode args_mode(const char *arg)
+{
+    if (strcmp(arg, "threads") == 0)
+        return MODE_THREADS;
+    if (strcmp(arg, "single") == 0)
+        return MODE_SINGLE;
+    if (strcmp(arg, "pool") == 0)
+        return MODE_POOL;
+    die_usage("mode", arg, "threads, single or pool");
+    return MODE_THREADS; /* not reached */
+}
+
+/* One option of a server's own (not --help or --version). One case per
+ * option: clearer whole than split. */
+static void args_option(struct server_args *a, int ch, const char *arg)
+{
+    struct config *cfg = &a->cfg;
+    unsigned port;
+    switch (ch) {
+    case 'b':
+        cfg->bind = arg;
+        break;
+    case 'p':
+        if (!parse_uint(arg, 65535, &port))
+            die_usage("port", arg, "0-65535");
+        cfg->port = arg;
+        break;
+    case 'm':
+        cfg->mode = args_mode(arg);
+        break;
+    case 'w':
+        if (!parse_uint(arg, 64, &cfg->workers) || cfg->workers == 0)
+            die_usage("--workers", arg, "1-64");
+        break;
+    case 'c':
+        if (!parse_uint(arg, 1000000, &cfg->max_clients) || cfg->max_clients == 0)
+            die_usage("--max-clients", arg, "1-1000000");
+        break;
+    case 'M':
+        if (!parse_uint(arg, 1000000, &cfg->max_per_addr))
+            die_usage("--max-per-addr", arg, "0 (no limit) to 1000000");
+        break;
+    case 'n':
+        args_name(cfg, arg);
+        break;
+    case 'H':
+        if (!parse_uint(arg, HISTORY_MAX, &cfg->history))
+            die_usage("--history", arg, "0-10000");
+        break;
+    case 'r':
+        if (!parse_uint(arg, 1000000, &cfg->rate))
+            die_usage("--rate", arg, "0 (off) or messages per second");
+        break;
+    case 'q':
+        cfg->quiet = true;
+        break;
+    case 'P':
+        if (arg[0] == '\0' || strpbrk(arg, " \t\r\n") != NULL)
+            die_usage("--password", "...", "a non-empty word without blanks");
+        cfg->password = arg;
+        break;
+    case 'A': {
+        struct cidr c;
+        if (cidr_parse(arg, &c) < 0)
+            die_usage("--allow", arg, "an address or CIDR, e.g. 10.0.0.0/8");
+        if (a->nallow == sizeof a->allow / sizeof a->allow[0])
+            die_usage("--allow", arg, "at most 64 of them");
+        a->allow[a->nallow++] = arg;
+        break;
+    }
+    case 'T':
+        a->transcript_path = arg;
+        break;
+    case 'X':
+        if (!parse_size(arg, &a->transcript_max) ||
+            (a->transcript_max != 0 && a->transcript_max < TRANSCRIPT_MAX_MIN))
+            die_usage("--transcript-max", arg,
+                      "a size of at least 512K (e.g. 64M, 1G, 524288), or 0 for never");
+        break;
+    default:
+        usage(stderr);
+        exit(EX_USAGE);
+    }
+}
+
+/* Reads the command line into a (exits on --help, --version or an error). */
+static void args_parse(int argc, char **argv, struct server_args *a)
 {
     static const struct option opts[] = {
         {"bind", required_argument, NULL, 'b'},
@@ -182,157 +296,157 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    struct config cfg = {
-        .bind = "0.0.0.0",
-        .port = "5000",
-        .mode = MODE_THREADS,
-        .max_clients = MAX_CLIENTS_DEFAULT,
-        .max_per_addr = MAX_PER_ADDR_DEFAULT,
-        .name = "sockchat",
-        .history = HISTORY_DEFAULT,
-        .rate = RATE_DEFAULT,
-    };
-    unsigned port;
     int ch;
-    const char *transcript_path = NULL;
-    int64_t transcript_max = TRANSCRIPT_MAX_DEFAULT;
-    const char *allow[64];
-    unsigned nallow = 0;
-
     while ((ch = getopt_long(argc, argv, "b:p:m:w:c:n:H:r:qhVP:A:T:", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'b':
-            cfg.bind = optarg;
-            break;
-        case 'p':
-            if (!parse_uint(optarg, 65535, &port))
-                die_usage("port", optarg, "0-65535");
-            cfg.port = optarg;
-            break;
-        case 'm':
-            if (strcmp(optarg, "threads") == 0)
-                cfg.mode = MODE_THREADS;
-            else if (strcmp(optarg, "single") == 0)
-                cfg.mode = MODE_SINGLE;
-            else if (strcmp(optarg, "pool") == 0)
-                cfg.mode = MODE_POOL;
-            else
-                die_usage("mode", optarg, "threads, single or pool");
-            break;
-        case 'w':
-            if (!parse_uint(optarg, 64, &cfg.workers) || cfg.workers == 0)
-                die_usage("--workers", optarg, "1-64");
-            break;
-        case 'c':
-            if (!parse_uint(optarg, 1000000, &cfg.max_clients) || cfg.max_clients == 0)
-                die_usage("--max-clients", optarg, "1-1000000");
-            break;
-        case 'M':
-            if (!parse_uint(optarg, 1000000, &cfg.max_per_addr))
-                die_usage("--max-per-addr", optarg, "0 (no limit) to 1000000");
-            break;
-        case 'n': {
-            /* Sent to every client in WELCOME and shown by them: text that
-             * sanitize_text() would change (a control character, an escape
-             * sequence, invalid UTF-8, a tab) is refused, not sent raw,
-             * and so are blanks at either end. The error shows it safely. */
-            size_t len = strlen(optarg);
-            char shown[SANITIZE_CAP(NAME_MAX_BYTES)];
-            sanitize_text(shown, sizeof shown, optarg, len < NAME_MAX_BYTES ? len : NAME_MAX_BYTES);
-            if (len == 0 || len >= sizeof cfg.name || strcmp(shown, optarg) != 0 ||
-                optarg[0] == ' ' || optarg[len - 1] == ' ')
-                die_usage("--name", shown,
-                          "1-63 bytes of printable UTF-8, no control characters, tabs or "
-                          "blanks at either end");
-            snprintf(cfg.name, sizeof cfg.name, "%s", optarg);
-            break;
-        }
-        case 'H':
-            if (!parse_uint(optarg, HISTORY_MAX, &cfg.history))
-                die_usage("--history", optarg, "0-10000");
-            break;
-        case 'r':
-            if (!parse_uint(optarg, 1000000, &cfg.rate))
-                die_usage("--rate", optarg, "0 (off) or messages per second");
-            break;
-        case 'q':
-            cfg.quiet = true;
-            break;
-        case 'P':
-            if (optarg[0] == '\0' || strpbrk(optarg, " \t\r\n") != NULL)
-                die_usage("--password", "...", "a non-empty word without blanks");
-            cfg.password = optarg;
-            break;
-        case 'A': {
-            struct cidr c;
-            if (cidr_parse(optarg, &c) < 0)
-                die_usage("--allow", optarg, "an address or CIDR, e.g. 10.0.0.0/8");
-            if (nallow == sizeof allow / sizeof allow[0])
-                die_usage("--allow", optarg, "at most 64 of them");
-            allow[nallow++] = optarg;
-            break;
-        }
-        case 'T':
-            transcript_path = optarg;
-            break;
-        case 'X':
-            if (!parse_size(optarg, &transcript_max) ||
-                (transcript_max != 0 && transcript_max < TRANSCRIPT_MAX_MIN))
-                die_usage("--transcript-max", optarg,
-                          "a size of at least 512K (e.g. 64M, 1G, 524288), or 0 for never");
-            break;
-        case 'h':
+        if (ch == 'h') {
             usage(stdout);
-            return 0;
-        case 'V':
-            printf("sockchat-server %s (protocol %s)\n", SOCKCHAT_VERSION, PROTO_HELLO_TAG);
-            return 0;
-        default:
-            usage(stderr);
-            return EX_USAGE;
+            exit(0);
         }
+        if (ch == 'V') {
+            printf("sockchat-server %s (protocol %s)\n", SOCKCHAT_VERSION, PROTO_HELLO_TAG);
+            exit(0);
+        }
+        args_option(a, ch, optarg);
     }
     if (optind < argc)
         die_usage("argument", argv[optind], "options only");
-    if (cfg.password == NULL) {
+    if (a->cfg.password == NULL) {
         const char *env = getenv("SOCKCHAT_PASSWORD");
         if (env != NULL && env[0] != '\0') {
             if (strpbrk(env, " \t\r\n") != NULL)
                 die_usage("SOCKCHAT_PASSWORD", "...", "a word without blanks");
-            cfg.password = env;
+            a->cfg.password = env;
         }
     }
+}
+
+/* SIGINT, SIGTERM and SIGHUP are blocked (every thread inherits that) and
+ * read from a signalfd that the drivers poll next to the listening socket:
+ * no asynchronous handler at all, so nothing to get wrong in one, and
+ * nothing for ThreadSanitizer's deferred delivery to lose (it did, about
+ * once in a hundred starts, leaving the server deaf to SIGTERM). SIGHUP
+ * (the terminal or ssh session that started us was closed) is a clean stop
+ * like SIGTERM, unless it was ignored when we started: that is how nohup(1)
+ * asks a program to outlive its terminal, and a blocked signal is queued
+ * even when ignored, so it must stay out of the set. The signalfd, or -1. */
+static int signals_open(bool *hup_ignored)
+{
+    struct sigaction hup;
+    *hup_ignored = sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN;
+    sigset_t stopset;
+    sigemptyset(&stopset);
+    sigaddset(&stopset, SIGINT);
+    sigaddset(&stopset, SIGTERM);
+    if (!*hup_ignored)
+        sigaddset(&stopset, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &stopset, NULL) != 0)
+        return -1;
+    return signalfd(-1, &stopset, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* The transcript (if any) loaded and opened, and the log started: 0, or
+ * the exit status after saying what failed (srv is freed then). */
+static int server_start(struct server *srv, const struct server_args *a, struct transcript *tr,
+                        unsigned *loaded)
+{
+    char err[256];
+    for (unsigned i = 0; i < a->nallow; i++)
+        access_allow(&srv->acc, a->allow[i]);
+    if (a->transcript_path != NULL) {
+        /* A file size limit (ulimit -f) must cost a refused message, which
+         * the transcript repairs, not the process. */
+        signal(SIGXFSZ, SIG_IGN);
+        if (transcript_open(tr, a->transcript_path, a->transcript_max, &srv->hist, loaded, err,
+                            sizeof err) < 0) {
+            fprintf(stderr, "sockchat-server: %s\n", err);
+            server_free(srv);
+            return EX_CANTCREAT;
+        }
+        /* Set before the first append, so before the syncer can call it. */
+        tr->on_lost = room_transcript_repair;
+        tr->on_lost_arg = srv;
+        srv->transcript = tr;
+    }
+    srv->log = logger_start(STDERR_FILENO);
+    if (srv->log == NULL) {
+        fprintf(stderr, "sockchat-server: log writer thread: %s\n", strerror(errno));
+        if (srv->transcript != NULL)
+            transcript_close(srv->transcript);
+        server_free(srv);
+        return EX_OSERR;
+    }
+    return 0;
+}
+
+/* The first lines: stdout's "listening on" (what scripts wait for), then
+ * the log's account of how it was started; the console starts between. */
+static void server_announce(struct server *srv, struct console *con, const struct server_args *a,
+                            const char *bound, unsigned loaded, bool hup_ignored)
+{
+    printf("listening on %s (mode %s)\n", bound, mode_name(a->cfg.mode));
+    fflush(stdout);
+    log_event(srv, NULL, "sockchat-server %s listening on %s (mode %s)", SOCKCHAT_VERSION, bound,
+              mode_name(a->cfg.mode));
+    console_start(srv, con);
+    if (hup_ignored)
+        log_event(srv, NULL, "SIGHUP is ignored (nohup): closing the terminal does not stop it");
+    char reach[256];
+    net_reach(bound, reach, sizeof reach);
+    if (reach[0] != '\0')
+        log_event(srv, NULL, "others connect to %s", reach);
+    if (a->transcript_path != NULL)
+        log_event(srv, NULL, "transcript %s: %u messages loaded into history", a->transcript_path,
+                  loaded);
+    if (a->cfg.password != NULL)
+        log_event(srv, NULL, "a password is required");
+}
+
+static int server_run(struct server *srv, struct run_ctx *rc)
+{
+    /* Each returns rc->status: 0, or the sysexits.h code of a failure. */
+    switch (srv->cfg.mode) {
+    case MODE_SINGLE:
+        return mode_single_run(srv, rc);
+    case MODE_POOL:
+        return mode_pool_run(srv, rc);
+    case MODE_THREADS:
+    default:
+        return mode_threads_run(srv, rc);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct server_args a = {
+        .cfg =
+            {
+                .bind = "0.0.0.0",
+                .port = "5000",
+                .mode = MODE_THREADS,
+                .max_clients = MAX_CLIENTS_DEFAULT,
+                .max_per_addr = MAX_PER_ADDR_DEFAULT,
+                .name = "sockchat",
+                .history = HISTORY_DEFAULT,
+                .rate = RATE_DEFAULT,
+            },
+        .transcript_max = TRANSCRIPT_MAX_DEFAULT,
+    };
+    args_parse(argc, argv, &a);
 
     /* A peer that vanishes mid-write must cost an EPIPE, not the process. */
     signal(SIGPIPE, SIG_IGN);
     net_raise_nofile();
 
     char bound[128], err[256];
-    int lfd = net_listen(cfg.bind, cfg.port, bound, sizeof bound, err, sizeof err);
+    bool bad_addr;
+    int lfd = net_listen(a.cfg.bind, a.cfg.port, bound, sizeof bound, err, sizeof err, &bad_addr);
     if (lfd < 0) {
         fprintf(stderr, "sockchat-server: %s\n", err);
-        return strncmp(err, "bad address", 11) == 0 ? EX_USAGE : EX_UNAVAILABLE;
+        return bad_addr ? EX_USAGE : EX_UNAVAILABLE;
     }
-    /* SIGINT, SIGTERM and SIGHUP are blocked (every thread inherits that)
-     * and read from a signalfd that the drivers poll next to the listening
-     * socket: no asynchronous handler at all, so nothing to get wrong in one,
-     * and nothing for ThreadSanitizer's deferred delivery to lose (it did,
-     * about once in a hundred starts, leaving the server deaf to SIGTERM).
-     * SIGHUP (the terminal or ssh session that started us was closed) is a
-     * clean stop like SIGTERM, unless it was ignored when we started: that
-     * is how nohup(1) asks a program to outlive its terminal, and a blocked
-     * signal is queued even when ignored, so it must stay out of the set. */
-    struct sigaction hup;
-    bool hup_ignored = sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN;
-    sigset_t stopset;
-    sigemptyset(&stopset);
-    sigaddset(&stopset, SIGINT);
-    sigaddset(&stopset, SIGTERM);
-    if (!hup_ignored)
-        sigaddset(&stopset, SIGHUP);
-    int sigfd = -1;
-    if (pthread_sigmask(SIG_BLOCK, &stopset, NULL) != 0 ||
-        (sigfd = signalfd(-1, &stopset, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+    bool hup_ignored;
+    int sigfd = signals_open(&hup_ignored);
+    if (sigfd < 0) {
         fprintf(stderr, "sockchat-server: signalfd: %s\n", strerror(errno));
         close(lfd);
         return EX_OSERR;
@@ -345,70 +459,20 @@ int main(int argc, char **argv)
     signal(SIGTTOU, SIG_IGN);
 
     struct server srv;
-    server_init(&srv, &cfg);
+    server_init(&srv, &a.cfg);
     /* Line-buffered: one write per error line (the log has its own writer). */
     setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
-    for (unsigned i = 0; i < nallow; i++)
-        access_allow(&srv.acc, allow[i]);
     struct transcript tr;
     unsigned loaded = 0;
-    if (transcript_path != NULL) {
-        /* A file size limit (ulimit -f) must cost a refused message, which
-         * the transcript repairs, not the process. */
-        signal(SIGXFSZ, SIG_IGN);
-        if (transcript_open(&tr, transcript_path, transcript_max, &srv.hist, &loaded, err,
-                            sizeof err) < 0) {
-            fprintf(stderr, "sockchat-server: %s\n", err);
-            server_free(&srv);
-            return EX_CANTCREAT;
-        }
-        /* Set before the first append, so before the syncer can call it. */
-        tr.on_lost = session_transcript_repair;
-        tr.on_lost_arg = &srv;
-        srv.transcript = &tr;
-    }
-    srv.log = logger_start(STDERR_FILENO);
-    if (srv.log == NULL) {
-        fprintf(stderr, "sockchat-server: log writer thread: %s\n", strerror(errno));
-        if (srv.transcript != NULL)
-            transcript_close(srv.transcript);
-        server_free(&srv);
-        return EX_OSERR;
-    }
+    int status = server_start(&srv, &a, &tr, &loaded);
+    if (status != 0)
+        return status;
     struct console con;
     console_init(&con);
-
-    printf("listening on %s (mode %s)\n", bound, mode_name(cfg.mode));
-    fflush(stdout);
-    log_event(&srv, NULL, "sockchat-server %s listening on %s (mode %s)", SOCKCHAT_VERSION, bound,
-              mode_name(cfg.mode));
-    console_start(&srv, &con);
-    if (hup_ignored)
-        log_event(&srv, NULL, "SIGHUP is ignored (nohup): closing the terminal does not stop it");
-    char reach[256];
-    net_reach(bound, reach, sizeof reach);
-    if (reach[0] != '\0')
-        log_event(&srv, NULL, "others connect to %s", reach);
-    if (transcript_path != NULL)
-        log_event(&srv, NULL, "transcript %s: %u messages loaded into history", transcript_path,
-                  loaded);
-    if (cfg.password != NULL)
-        log_event(&srv, NULL, "a password is required");
+    server_announce(&srv, &con, &a, bound, loaded, hup_ignored);
 
     struct run_ctx rc = {.lfd = lfd, .sigfd = sigfd, .con = &con};
-    int status;
-    switch (cfg.mode) {
-    case MODE_SINGLE:
-        status = mode_single_run(&srv, &rc);
-        break;
-    case MODE_POOL:
-        status = mode_pool_run(&srv, &rc);
-        break;
-    case MODE_THREADS:
-    default:
-        status = mode_threads_run(&srv, &rc);
-        break;
-    }
+    status = server_run(&srv, &rc);
     close(lfd);
     /* Before the log stops: the syncer's last check may repair and log. */
     if (srv.transcript != NULL)

@@ -10,14 +10,15 @@
  * never frees a client while an event for it may still be in hand. */
 #define _GNU_SOURCE /* epoll, eventfd */
 #include "server.h"
+#include "serve.h"
+#include "session.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 enum { POOL_EVENTS = 256, POOL_READ = 16384, POOL_MAX_WORKERS = 64 };
@@ -33,7 +34,7 @@ struct worker {
     int64_t resume_ms;
     int64_t stop_deadline_ms;
 
-    pthread_mutex_t lock; /* guards pending, woken and each client's sched/pnext */
+    pthread_mutex_t lock; /* guards pending, woken and each pool_conn's sched/pnext */
     /* First come, first served: a reply to the request read first is
      * written first, which keeps the latency tail short under load. */
     struct client *pending, **pending_tail;
@@ -47,29 +48,42 @@ struct worker {
     char rbuf[POOL_READ];
 };
 
+/* What a client carries for this driver (c->drv). */
+struct pool_conn {
+    struct worker *worker;        /* its owner, set before c is visible */
+    struct client *pnext;         /* pending-service list (worker lock) */
+    bool sched;                   /* on that list (worker lock) */
+    struct client *wprev, *wnext; /* the worker's own list (owner only) */
+    uint32_t events;              /* epoll interest (owner only) */
+    bool timed;                   /* has a deadline, swept (owner only) */
+};
+
 static _Thread_local struct worker *tls_worker;
 static char TAG_LISTEN, TAG_WAKE; /* epoll data for the non-client fds */
 
-static void pool_poke(struct worker *w)
+static struct pool_conn *pc_of(const struct client *c)
 {
-    uint64_t one = 1;
-    ssize_t n;
-    do {
-        n = write(w->efd, &one, sizeof one);
-    } while (n < 0 && errno == EINTR);
+    return c->drv;
+}
+
+/* Clients are made by admit_connection() on the worker that accepted them. */
+static void pool_adopt(struct client *c)
+{
+    pc_of(c)->worker = tls_worker;
 }
 
 static void pool_notify(struct client *c)
 {
-    struct worker *w = c->worker;
+    struct pool_conn *pc = pc_of(c);
+    struct worker *w = pc->worker;
     bool poke = false;
 
     pthread_mutex_lock(&w->lock);
-    if (!c->sched) {
-        c->sched = true;
-        c->pnext = NULL;
+    if (!pc->sched) {
+        pc->sched = true;
+        pc->pnext = NULL;
         *w->pending_tail = c;
-        w->pending_tail = &c->pnext;
+        w->pending_tail = &pc->pnext;
         /* Our own worker handles its pending list before it sleeps. */
         if (w != tls_worker && !w->woken) {
             w->woken = true;
@@ -78,34 +92,36 @@ static void pool_notify(struct client *c)
     }
     pthread_mutex_unlock(&w->lock);
     if (poke)
-        pool_poke(w);
+        serve_wake(w->efd);
 }
 
 static void pool_finish(struct worker *w, struct client *c)
 {
-    session_end(c); /* out of the registry: nobody can queue for c now */
+    struct pool_conn *pc = pc_of(c);
+    /* Out of the registry (nobody can queue for c now), and its socket
+     * closed, which also removes it from the epoll set. */
+    serve_close(c);
     pthread_mutex_lock(&w->lock);
-    if (c->sched) {
+    if (pc->sched) {
         struct client **pp = &w->pending;
         while (*pp && *pp != c)
-            pp = &(*pp)->pnext;
+            pp = &pc_of(*pp)->pnext;
         if (*pp) {
-            *pp = c->pnext;
-            if (w->pending_tail == &c->pnext)
+            *pp = pc->pnext;
+            if (w->pending_tail == &pc->pnext)
                 w->pending_tail = pp;
         }
-        c->sched = false;
+        pc->sched = false;
     }
     pthread_mutex_unlock(&w->lock);
-    close(c->fd); /* also removes it from the epoll set */
-    if (c->wprev)
-        c->wprev->wnext = c->wnext;
+    if (pc->wprev)
+        pc_of(pc->wprev)->wnext = pc->wnext;
     else
-        w->clients = c->wnext;
-    if (c->wnext)
-        c->wnext->wprev = c->wprev;
+        w->clients = pc->wnext;
+    if (pc->wnext)
+        pc_of(pc->wnext)->wprev = pc->wprev;
     w->nclients--;
-    if (c->timed)
+    if (pc->timed)
         w->ntimed--;
     client_free(c);
 }
@@ -125,19 +141,20 @@ static void pool_service(struct worker *w, struct client *c, int64_t now)
         pool_finish(w, c);
         return;
     }
+    struct pool_conn *pc = pc_of(c);
     bool timed = plan.deadline_ms != 0;
-    if (timed != c->timed) {
-        c->timed = timed;
+    if (timed != pc->timed) {
+        pc->timed = timed;
         if (timed)
             w->ntimed++;
         else
             w->ntimed--;
     }
     uint32_t want = (plan.rd ? EPOLLIN : 0u) | (plan.wr ? EPOLLOUT : 0u);
-    if (want != c->events) {
+    if (want != pc->events) {
         struct epoll_event ev = {.events = want, .data.ptr = c};
         if (epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-            c->events = want;
+            pc->events = want;
     }
 }
 
@@ -171,8 +188,8 @@ static void pool_run_pending(struct worker *w)
             /* Clear sched only now, so a notify meanwhile cannot relink c
              * while it is still on this list. */
             pthread_mutex_lock(&w->lock);
-            list = c->pnext;
-            c->sched = false;
+            list = pc_of(c)->pnext;
+            pc_of(c)->sched = false;
             pthread_mutex_unlock(&w->lock);
             pool_service(w, c, now);
         }
@@ -182,16 +199,17 @@ static void pool_run_pending(struct worker *w)
 static void pool_start(struct server *srv, int fd, const char *addr)
 {
     struct worker *w = tls_worker;
-    struct client *c = server_admit(srv, fd, addr, w);
+    struct client *c = admit_connection(srv, fd, addr);
     if (c == NULL)
         return;
-    c->wprev = NULL;
-    c->wnext = w->clients;
+    struct pool_conn *pc = pc_of(c);
+    pc->wprev = NULL;
+    pc->wnext = w->clients;
     if (w->clients)
-        w->clients->wprev = c;
+        pc_of(w->clients)->wprev = c;
     w->clients = c;
     w->nclients++;
-    c->events = EPOLLIN;
+    pc->events = EPOLLIN;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
         client_request_close(c, CLOSE_NOW, "internal error", 0);
@@ -254,27 +272,29 @@ static void *pool_worker(void *arg)
                       : w->ntimed || w->stop_seen || !w->listening ? 100
                                                                    : -1;
         int n = epoll_wait(w->ep, ev, POOL_EVENTS, timeout);
-        if (n < 0 && errno != EINTR)
+        if (n < 0 && errno != EINTR) {
+            log_event(srv, NULL, "pool: epoll_wait: %s; closing this worker's clients",
+                      strerror(errno));
             break;
+        }
         for (int i = 0; i < n; i++) {
             void *p = ev[i].data.ptr;
             if (p == &TAG_LISTEN) {
-                if (!accept_batch(srv, w->lfd, pool_start)) {
+                if (!serve_accept(srv, w->lfd, 64, pool_start)) {
                     pool_listen(w, false);
-                    w->resume_ms = server_now_ms(srv) + 100;
+                    w->resume_ms = server_now_ms(srv) + SERVE_ACCEPT_PAUSE_MS;
                 }
             } else if (p == &TAG_WAKE) {
-                uint64_t v;
-                ssize_t r = read(w->efd, &v, sizeof v);
-                (void)r;
+                serve_wake_drain(w->efd);
             } else {
                 struct client *c = p;
-                if ((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (c->events & EPOLLIN)) {
+                uint32_t want = pc_of(c)->events;
+                if ((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (want & EPOLLIN)) {
                     pool_read(w, c);
                 } else {
                     /* Writable; or an error while neither reading nor
                      * writing, which level-triggered epoll would repeat. */
-                    if (c->events == 0 && (ev[i].events & (EPOLLHUP | EPOLLERR)))
+                    if (want == 0 && (ev[i].events & (EPOLLHUP | EPOLLERR)))
                         client_request_close(c, CLOSE_NOW, "lost connection", 0);
                     pool_notify(c);
                 }
@@ -287,8 +307,8 @@ static void *pool_worker(void *arg)
             now = server_now_ms(srv);
             struct client *next;
             for (struct client *c = w->clients; c; c = next) {
-                next = c->wnext;
-                if (c->timed)
+                next = pc_of(c)->wnext;
+                if (pc_of(c)->timed)
                     pool_service(w, c, now);
             }
         }
@@ -311,72 +331,63 @@ static unsigned pool_size(const struct config *cfg)
     return (unsigned)n;
 }
 
+/* Sets up worker w and starts its thread; 0, or -1 after driver_fail(). */
+static int pool_worker_start(struct server *srv, struct run_ctx *rc, struct worker *w)
+{
+    w->srv = srv;
+    w->lfd = rc->lfd;
+    w->ep = epoll_create1(EPOLL_CLOEXEC);
+    w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &TAG_WAKE};
+    if (w->ep < 0 || w->efd < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, w->efd, &ev) < 0) {
+        driver_fail(srv, rc, EX_OSERR, "pool: epoll/eventfd", errno);
+        return -1;
+    }
+    pool_listen(w, true);
+    int err = serve_thread_start(&w->thread, 4 * serve_stack_size(), pool_worker, w);
+    if (err != 0) {
+        driver_fail(srv, rc, EX_OSERR, "pool: pthread_create", err);
+        return -1;
+    }
+    return 0;
+}
+
 int mode_pool_run(struct server *srv, struct run_ctx *rc)
 {
     unsigned nw = pool_size(&srv->cfg), started = 0;
     struct worker *ws = calloc(nw, sizeof *ws);
-    int status = 0;
 
     if (ws == NULL) {
-        fprintf(stderr, "sockchat-server: pool: out of memory\n");
-        return 71; /* EX_OSERR */
+        driver_fail(srv, rc, EX_OSERR, "pool", ENOMEM);
+        return rc->status;
     }
+    srv->drv = ws;
+    srv->drv_conn_size = sizeof(struct pool_conn);
+    srv->drv_adopt = pool_adopt;
     srv->notify = pool_notify;
     for (unsigned i = 0; i < nw; i++) {
         ws[i].ep = ws[i].efd = -1;
         ws[i].pending_tail = &ws[i].pending;
         pthread_mutex_init(&ws[i].lock, NULL);
     }
-    for (unsigned i = 0; i < nw; i++) {
-        struct worker *w = &ws[i];
-        w->srv = srv;
-        w->lfd = rc->lfd;
-        w->ep = epoll_create1(EPOLL_CLOEXEC);
-        w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &TAG_WAKE};
-        if (w->ep < 0 || w->efd < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, w->efd, &ev) < 0) {
-            fprintf(stderr, "sockchat-server: pool: epoll/eventfd: %s\n", strerror(errno));
-            status = 71;
-            break;
-        }
-        pool_listen(w, true);
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, 4 * thread_stack_size());
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        int rcode = pthread_create(&w->thread, &attr, pool_worker, w);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        pthread_attr_destroy(&attr);
-        if (rcode != 0) {
-            fprintf(stderr, "sockchat-server: pool: pthread_create: %s\n", strerror(rcode));
-            status = 71;
-            break;
-        }
+    while (started < nw && pool_worker_start(srv, rc, &ws[started]) == 0)
         started++;
-    }
 
-    while (status == 0 && !rc->stop) {
-        struct pollfd p[2] = {
-            {rc->sigfd, POLLIN, 0},
-            {console_fd(srv, rc->con), POLLIN, 0},
-        };
-        if (poll(p, 2, console_timeout(srv, rc->con, -1)) < 0 && errno != EINTR) {
-            rc->signo = -1; /* for shutdown_reason(): neither signal nor console */
-            break;
+    while (!rc->stop) {
+        struct pollfd p[2];
+        driver_pollfds(srv, rc, p);
+        if (poll(p, 2, driver_timeout(srv, rc, -1)) < 0) {
+            if (errno != EINTR)
+                driver_fail(srv, rc, EX_OSERR, "poll", errno);
+            continue;
         }
-        if (p[0].revents && signal_drain(rc))
-            server_shutdown(srv, rc);
-        if (!rc->stop && p[1].revents && console_readable(srv, rc->con))
-            server_shutdown(srv, rc);
+        driver_events(srv, rc, p);
     }
-    /* Also after a failed start or poll. It sets srv->stopping before it
-     * shuts the listener down: a worker woken by that (EPOLLHUP) sees the
-     * flag on its next round and drops the listener from its epoll set. */
-    server_shutdown(srv, rc);
+    /* driver_stop() set srv->stopping before it shut the listener down: a
+     * worker woken by that (EPOLLHUP) sees the flag on its next round and
+     * drops the listener from its epoll set. The poke wakes the others. */
     for (unsigned i = 0; i < started; i++)
-        pool_poke(&ws[i]);
+        serve_wake(ws[i].efd);
     for (unsigned i = 0; i < started; i++)
         pthread_join(ws[i].thread, NULL);
     for (unsigned i = 0; i < nw; i++) {
@@ -387,5 +398,6 @@ int mode_pool_run(struct server *srv, struct run_ctx *rc)
         pthread_mutex_destroy(&ws[i].lock);
     }
     free(ws);
-    return status;
+    srv->drv = NULL;
+    return rc->status;
 }

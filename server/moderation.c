@@ -1,8 +1,9 @@
 /* moderation: the operator's kicks, bans and mutes, as a table of who is
  * held and until when (see server.h for how a person is recognised). No
  * sockets and no clients here: the console parses with mod_parse_request,
- * operator.c applies an entry to the people online, session.c asks
- * mod_find when someone arrives or renames. Time is always the caller's. */
+ * operator.c applies an entry to the people online and asks mod_find
+ * when someone arrives (so do admit.c and /nick, in commands.c). Time is
+ * always the caller's. */
 #include "server.h"
 
 #include <stdlib.h>

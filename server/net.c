@@ -38,26 +38,13 @@ static void net_format(const struct sockaddr *sa, char *buf, size_t cap)
     }
 }
 
-int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err, size_t ecap)
+/* A socket bound to the first of res that takes it, listening; -1 and
+ * what failed last (at where) in err. */
+static int net_bind_first(const struct addrinfo *res, const char *where, char *err, size_t ecap)
 {
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    char where[160];
-    if (host && strchr(host, ':'))
-        snprintf(where, sizeof where, "[%s]:%s", host, port);
-    else
-        snprintf(where, sizeof where, "%s:%s", host ? host : "*", port);
-
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, ecap, "bad address %s: %s", where, gai_strerror(rc));
-        return -1;
-    }
     int fd = -1, saved = 0;
     const char *what = "socket";
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             saved = errno;
@@ -87,11 +74,37 @@ int net_listen(const char *host, const char *port, char *bound, size_t bcap, cha
         close(fd);
         fd = -1;
     }
-    freeaddrinfo(res);
-    if (fd < 0) {
+    if (fd < 0)
         snprintf(err, ecap, "%s %s: %s", what, where, strerror(saved));
+    return fd;
+}
+
+int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err, size_t ecap,
+               bool *bad_addr)
+{
+    if (bad_addr != NULL)
+        *bad_addr = false;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    char where[160];
+    if (host && strchr(host, ':'))
+        snprintf(where, sizeof where, "[%s]:%s", host, port);
+    else
+        snprintf(where, sizeof where, "%s:%s", host ? host : "*", port);
+
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, ecap, "bad address %s: %s", where, gai_strerror(rc));
+        if (bad_addr != NULL)
+            *bad_addr = true;
         return -1;
     }
+    int fd = net_bind_first(res, where, err, ecap);
+    freeaddrinfo(res);
+    if (fd < 0)
+        return -1;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss); /* the analyzer cannot see the kernel fill it */
     socklen_t len = sizeof ss;

@@ -327,7 +327,7 @@ void peers_cancel(struct peers *p, struct peer *e)
 
 /* Why a reconnect buys nothing, while many people behind one address (a
  * class on one VM, a school's NAT) each chat at the full rate: every
- * connection has its own bucket (session.c's rate_allow), and the address
+ * connection has its own bucket (rate.c's rate_allow), and the address
  * remembers the least any of its closed connections left, as debt paid
  * back at the normal rate. A new connection starts with what that leaves.
  * Whoever reconnects thus starts with what they had when they left,

@@ -1,9 +1,11 @@
-/* registry: every connected client under one lock, and the room they share.
+/* registry: every connected client under one lock: the list, the nick
+ * table of those in the room, /who, and the notices to everyone.
  *
  * Everything done under reg_lock is a memory operation (list walks, queue
  * pushes, eventfd pokes), never a blocking call, so holding it to give every
  * receiver the same order costs little. */
 #include "server.h"
+#include "room.h"
 
 #include "sanitize.h"
 
@@ -11,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-bool announce_wanted(unsigned users)
-{
-    return users <= ANNOUNCE_MAX_USERS;
-}
 
 static bool registry_full_locked(const struct server *srv)
 {
@@ -224,7 +221,7 @@ void registry_notice(struct server *srv, const char *text)
 {
     struct msg m = {.type = MSG_NOTICE, .text = text};
     pthread_mutex_lock(&srv->reg_lock);
-    registry_broadcast_locked(srv, &m, NULL);
+    room_broadcast_locked(srv, &m, NULL);
     pthread_mutex_unlock(&srv->reg_lock);
 }
 

@@ -1,4 +1,7 @@
-/* server.h: the types every part of sockchat-server shares.
+/* server.h: the types every part of sockchat-server shares, and the
+ * functions of its state modules. The serving core has a header per
+ * module: serve.h (the drivers, admission), session.h, reply.h, room.h,
+ * rate.h, auth.h and commands.h.
  *
  * DESIGN
  * A connection is a `struct client`. Exactly one thread owns it (its own
@@ -24,7 +27,9 @@
 #ifndef SOCKCHAT_SERVER_H
 #define SOCKCHAT_SERVER_H
 
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -594,8 +599,6 @@ enum close_kind {
     CLOSE_NOW,   /* close without sending more */
 };
 
-struct server;
-
 struct client {
     struct server *srv;
     struct client *prev, *next; /* registry list (reg_lock) */
@@ -612,7 +615,7 @@ struct client {
     atomic_llong active_ms;              /* last message received */
     char session[SESSION_TOKEN_MAX + 1]; /* its SESSION token, "": none (owner, under reg_lock) */
     atomic_llong muted_until_ms;         /* 0: may write; INT64_MAX: until unmute */
-    enum refusal refusal;                /* constant after server_admit */
+    enum refusal refusal;                /* constant after admit_connection */
     bool refusal_counted;                /* in srv->nrefusing (reg_lock) */
     int64_t refuse_retry_ms;             /* REFUSE_ADDR_FAST: when to try again */
     struct peer *peer;                   /* its address's entry (peers.c); NULL: none */
@@ -641,7 +644,7 @@ struct client {
     struct resume_entry *resume; /* named by SESSION; NULL: none */
     /* Framed: its HELLO asked for `asked`, held for a token, and was told
      * it has it; until its next line shows the token, it is in the room
-     * unannounced under its guestN (session.c). */
+     * unannounced under its guestN (room.c). */
     char asked[NICK_MAX + 1];
     bool provisional;
 
@@ -653,18 +656,9 @@ struct client {
     int64_t soft_since_ms; /* when the queue went past OUTQ_SOFT_BYTES; 0: it is not */
     int64_t hold_until_ms; /* CLOSE_FLUSH waits until then (a wrong password) */
 
-    /* Driver data. */
-    atomic_bool wake_pending; /* threads: a wake-up signal is in flight */
-    atomic_bool thread_ready; /* threads: `self` is set, signals may be sent */
-    pthread_t self;           /* threads: the owner, as it sees itself */
-    pthread_t thread;         /* threads: the same, as main sees it (for join) */
-    struct client *zombie_next;
-    void *worker;                 /* pool: owning worker */
-    struct client *pnext;         /* pool: pending-service list (worker lock) */
-    bool sched;                   /* pool: on that list (worker lock) */
-    struct client *wprev, *wnext; /* pool: worker's own list (owner only) */
-    uint32_t events;              /* pool: epoll interest (owner only) */
-    bool timed;                   /* pool: has a deadline, swept (owner only) */
+    /* The driver's own state for it (struct thread_conn, struct pool_conn:
+     * mode_*.c), srv->drv_conn_size bytes; NULL: none (unit tests, single). */
+    void *drv;
 };
 
 /* ---- the server ---- */
@@ -718,6 +712,12 @@ struct server {
     /* The driver's hook: c has new output or a close request. Called with
      * reg_lock held (by others) or by c's owner. */
     void (*notify)(struct client *c);
+    /* The running driver's own state (mode_*.c); NULL: none. */
+    void *drv;
+    size_t drv_conn_size; /* bytes of each client's c->drv; 0: none */
+    /* Called by client_new, before c is visible to other threads: fills
+     * c->drv (zeroed). NULL: nothing to fill. */
+    void (*drv_adopt)(struct client *c);
 
     struct logger *log;            /* NULL: no log */
     struct transcript *transcript; /* NULL: none */
@@ -736,6 +736,14 @@ void server_free(struct server *srv);
 int64_t server_now_ms(struct server *srv);
 int64_t server_wall(struct server *srv);
 int64_t clock_mono_ms(void *arg);
+/* What /stats and the console's stats report, read in one place. */
+struct stats_view {
+    const char *mode;
+    int64_t up_ms;
+    unsigned clients, room; /* connections now; of them, in the room */
+    unsigned long long served, messages, bytes_in, bytes_out;
+};
+void server_stats(struct server *srv, struct stats_view *v);
 int64_t clock_wall(void *arg);
 
 /* ---- client.c ---- */
@@ -764,6 +772,26 @@ struct outmsg *outmsg_encode(enum dialect d, const struct msg *m);
 /* Queues m encoded in c's dialect. */
 void client_send_msg(struct client *c, const struct msg *m);
 
+/* What the owner should wait for next. It also judges the slow-consumer
+ * limit by the clock: a client past OUTQ_SOFT_BYTES gets a deadline (when
+ * its grace time ends) even if nothing new is ever queued for it, so the
+ * owner must call this again by then. */
+struct client_plan {
+    bool done; /* close it now */
+    bool rd, wr;
+    int64_t deadline_ms; /* 0: none */
+};
+void client_plan(struct client *c, int64_t now_ms, struct client_plan *p);
+/* Whether the owner may handle more of c's input now. */
+enum input_gate {
+    INPUT_OPEN,
+    INPUT_PAUSED, /* the queue holds OUTQ_PAUSE_BYTES: wait until it drains */
+    INPUT_CLOSED, /* closing: the rest is not read */
+};
+enum input_gate client_input_gate(struct client *c);
+/* The owner's read handling shared by every driver: data read, or EOF/error. */
+void client_on_read(struct client *c, const char *data, ssize_t n, int err);
+
 /* ---- registry.c (all take reg_lock themselves unless named _locked) ---- */
 
 /* Adds c; -1 when full (>= max_clients) or shutting down. */
@@ -787,10 +815,6 @@ enum nick_verdict registry_nick_check_locked(struct server *srv, const struct cl
 void registry_enter_locked(struct server *srv, struct client *c);
 void registry_leave_locked(struct server *srv, struct client *c);
 void registry_rename_locked(struct server *srv, struct client *c, const char *nick);
-/* With reg_lock held: queues m on every joined client except `except`.
- * Encodes at most once per dialect. */
-void registry_broadcast_locked(struct server *srv, const struct msg *m,
-                               const struct client *except);
 /* Announces SHUTDOWN to everyone and asks every client to close. */
 void registry_shutdown(struct server *srv, const char *text);
 void registry_notice(struct server *srv, const char *text);
@@ -799,7 +823,6 @@ unsigned registry_count(struct server *srv);
  * self's row (NULL: none, the console) is marked "you". */
 void registry_who(struct server *srv, const struct client *self, int64_t now_ms, unsigned max,
                   void (*out)(void *arg, const char *line), void *arg);
-bool announce_wanted(unsigned users);
 
 /* ---- operator.c: kicks, bans and mutes applied to people ---- */
 
@@ -816,58 +839,6 @@ int operator_lift(struct server *srv, unsigned mask, const char *who, char *msg,
 bool operator_refuse_arrival(struct client *c, const char *nick, const char *token);
 /* Same, for a mute: c is muted again, and told. */
 void operator_mute_arrival(struct client *c, const char *nick, const char *token);
-
-/* ---- session.c: bytes in, actions out ---- */
-
-/* The owner hands every chunk it reads to session_input. Afterwards c may
- * have output queued and/or a close request, and part of the chunk may
- * wait in c->backlog (the queue filled up). */
-void session_input(struct client *c, const char *data, size_t len);
-/* The owner, after each flush: handles the backlog once the queue has room
- * again. True when it handled some. */
-bool session_resume(struct client *c);
-/* Leaves the room (announcing it when the policy says so). Idempotent. */
-void session_leave(struct client *c, const char *reason);
-/* The owner's last step: leave, unregister, log. Does not free. */
-void session_end(struct client *c);
-/* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_UNKNOWN:
- * it sent nothing: as a line client), and asks to close it. */
-void session_refuse(struct client *c, enum dialect d);
-/* Token bucket: true when c may send one more message at now_ms. */
-bool rate_allow(struct client *c, int64_t now_ms);
-
-/* Output of one input message, for commands. */
-struct reply {
-    struct client *c;
-    uint64_t id; /* framed MSG id, for ACK */
-    char *raw;   /* raw dialect: everything is joined into one reply */
-    size_t rawlen;
-    size_t rawcap;
-    bool raw_heap; /* raw was malloc()ed by raw_append */
-    bool replied;
-    bool acked; /* an ACK went out: the message was taken */
-};
-void reply_msg(struct reply *r, const struct msg *m);
-void reply_out(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void reply_err(struct reply *r, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void reply_ack(struct reply *r);
-/* Relays a chat text (already sanitised) from c to everyone; ACKs it.
- * Refused (ERR muted) while c is muted. */
-void session_chat(struct reply *r, enum msg_type type, const char *text);
-/* The transcript's on_lost hook (arg: the server): repairs it under
- * reg_lock, as appends are made, and logs what was done. */
-void session_transcript_repair(void *arg);
-/* True, with ERR muted replied, when r->c is muted now: it may read and
- * run commands, not write to anyone (chat, /me, /msg, /nick). */
-bool session_muted(struct reply *r);
-
-/* ---- commands.c ---- */
-
-/* Runs one /command; true when it was one (c names a command). */
-void commands_run(struct reply *r, const struct cmd *cmd);
-/* Changes c's nick; 0 or -1 with an ERR already replied. */
-int commands_nick(struct reply *r, const char *nick, size_t len);
 
 /* ---- log.c ---- */
 
@@ -912,10 +883,12 @@ void format_duration(char *buf, size_t cap, int64_t ms);
  * others can reach it at ("10.0.2.15:5000, 192.168.1.7:5000"), up to four,
  * for the teacher to tell the class; "" when bound to one address. */
 void net_reach(const char *bound, char *out, size_t cap);
-/* Opens a listening socket; on failure -1 and a "what: why" in err. On
- * success, bound holds "ADDR:PORT" with the real port. */
-int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err,
-               size_t ecap);
+/* Opens a listening socket; on failure -1 and a "what: why" in err, and
+ * *bad_addr (if not NULL) says whether host or port is what is wrong (it
+ * does not resolve), rather than the system. On success, bound holds
+ * "ADDR:PORT" with the real port. */
+int net_listen(const char *host, const char *port, char *bound, size_t bcap, char *err, size_t ecap,
+               bool *bad_addr);
 /* TCP keepalive on every client: a peer that vanished without a FIN is
  * found after about 60 + 4 * 15 = 120 s of silence. */
 enum { NET_KEEPIDLE_S = 60, NET_KEEPINTVL_S = 15, NET_KEEPCNT = 4 };
@@ -967,63 +940,5 @@ int console_timeout(struct server *srv, const struct console *con, int timeout_m
 bool console_readable(struct server *srv, struct console *con);
 /* Runs one console line, output to out; true on quit. */
 bool console_run(struct server *srv, const char *line, FILE *out);
-
-/* ---- the drivers: each returns an exit status ---- */
-
-struct run_ctx {
-    int lfd;
-    int sigfd; /* signalfd: readable when SIGINT/SIGTERM/SIGHUP arrived */
-    int signo; /* the last of them, for the log */
-    struct console *con;
-    bool stop; /* set by the driver when a signal or the console asked */
-};
-int mode_threads_run(struct server *srv, struct run_ctx *rc);
-int mode_single_run(struct server *srv, struct run_ctx *rc);
-int mode_pool_run(struct server *srv, struct run_ctx *rc);
-
-/* The blocking drivers' per-client loop (threads, single): serves c until
- * it is to be closed. rc (single mode) adds the signalfd and console. */
-void client_serve(struct client *c, struct run_ctx *rc);
-/* What the owner should wait for next. It also judges the slow-consumer
- * limit by the clock: a client past OUTQ_SOFT_BYTES gets a deadline (when
- * its grace time ends) even if nothing new is ever queued for it, so the
- * owner must call this again by then. */
-struct client_plan {
-    bool done; /* close it now */
-    bool rd, wr;
-    int64_t deadline_ms; /* 0: none */
-};
-void client_plan(struct client *c, int64_t now_ms, struct client_plan *p);
-/* Whether the owner may handle more of c's input now. */
-enum input_gate {
-    INPUT_OPEN,
-    INPUT_PAUSED, /* the queue holds OUTQ_PAUSE_BYTES: wait until it drains */
-    INPUT_CLOSED, /* closing: the rest is not read */
-};
-enum input_gate client_input_gate(struct client *c);
-/* The owner's read handling shared by every driver: data read, or EOF/error. */
-void client_on_read(struct client *c, const char *data, ssize_t n, int err);
-/* Stack size for our threads: small on purpose (RSS per client). */
-size_t thread_stack_size(void);
-
-/* Shared by the drivers: the accepted connection turned into a client,
- * which the driver serves like any other. A refused one (--allow, a ban, a
- * full server) is a client too, with c->refusal set: it is told in its own
- * dialect and closed (see enum refusal). NULL, fd closed: refused at once.
- * The driver's field (worker) is set before the client becomes visible to
- * other threads. */
-struct client *server_admit(struct server *srv, int fd, const char *addr, void *worker);
-/* The ERR code and text of c's refusal. */
-void refusal_describe(const struct client *c, const char **code, char *text, size_t cap);
-/* Accepts up to 64 waiting connections, handing each to start(). False when
- * out of descriptors: the caller stops listening for a moment (no spin). */
-bool accept_batch(struct server *srv, int lfd, void (*start)(struct server *, int, const char *));
-/* Drains rc->sigfd; true (and rc->signo set) when a stop was requested. */
-bool signal_drain(struct run_ctx *rc);
-/* Why the server stops, for the SHUTDOWN notice (rc->signo, or the console). */
-const char *shutdown_reason(const struct run_ctx *rc);
-/* Every driver's first step of a shutdown, once (sets rc->stop): the
- * listener stops taking connections, the log says so, everyone is told. */
-void server_shutdown(struct server *srv, struct run_ctx *rc);
 
 #endif

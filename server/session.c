@@ -1,455 +1,25 @@
 /* session: the per-connection core shared by every mode. It turns the bytes
- * a client sent into replies, broadcasts and close requests; the drivers
- * only move bytes and wait. No socket calls here, so it is unit-testable
- * with a fake clock and a notify hook that records. */
+ * a client sent into actions: detect the dialect, frame lines, gate on the
+ * password (auth.c) and the rate (rate.c), then hand each message to
+ * commands.c or to the room (room.c); answers go through reply.c. The
+ * drivers only move bytes and wait. No socket calls here, so it is
+ * unit-testable with a fake clock and a notify hook that records. */
 #include "server.h"
+#include "auth.h"
+#include "commands.h"
+#include "rate.h"
+#include "reply.h"
+#include "room.h"
+#include "serve.h"
+#include "session.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "sanitize.h"
 
 static const char HELLO_PREFIX[] = "HELLO " PROTO_NAME "/";
-
-/* c's bucket refilled to now_ms. Its first tokens come from its address
- * (server_admit, peers.c), and what it leaves goes back there. */
-static void rate_refill(struct client *c, int64_t now_ms)
-{
-    int64_t rate = c->srv->cfg.rate;
-    int64_t elapsed = now_ms - c->tokens_ms;
-    if (elapsed > 0) {
-        /* ms x messages/s = thousandths of a message */
-        int64_t cap = (int64_t)RATE_BURST * 1000;
-        c->tokens = elapsed > cap ? cap : c->tokens + elapsed * rate;
-        if (c->tokens > cap)
-            c->tokens = cap;
-        c->tokens_ms = now_ms;
-    }
-}
-
-bool rate_allow(struct client *c, int64_t now_ms)
-{
-    if (c->srv->cfg.rate == 0)
-        return true;
-    rate_refill(c, now_ms);
-    if (c->tokens < 1000)
-        return false;
-    c->tokens -= 1000;
-    if (c->refused > 0) {
-        /* The flood is over: the log says how big it was. */
-        log_event(c->srv, c, "slowed down: %u message%s refused", c->refused,
-                  c->refused == 1 ? " was" : "s were");
-        c->refused = 0;
-    }
-    return true;
-}
-
-/* A message over the rate limit: refused, and the log (read by the
- * teacher) says who floods, once per flood. */
-static void rate_refuse(struct reply *r)
-{
-    struct client *c = r->c;
-    reply_err(r, ERR_SLOW_DOWN, "slow down: at most %u messages per second", c->srv->cfg.rate);
-    if (c->refused++ == 0)
-        log_event(c->srv, c, "sending too fast (over %u messages per second): refusing",
-                  c->srv->cfg.rate);
-}
-
-/* ---- replies to the client whose input we are handling ---- */
-
-enum { RAW_REPLY_MAX = 64 * 1024 }; /* a raw /who of 100 users fits */
-
-static void raw_append(struct reply *r, const char *s, size_t n)
-{
-    size_t need = r->rawlen + 1 + n;
-    if (need > r->rawcap && r->rawcap < RAW_REPLY_MAX) {
-        size_t cap = r->rawcap * 2 > need ? r->rawcap * 2 : need;
-        if (cap > RAW_REPLY_MAX)
-            cap = RAW_REPLY_MAX;
-        char *p = r->raw_heap ? realloc(r->raw, cap) : malloc(cap);
-        if (p != NULL) {
-            if (!r->raw_heap && r->rawlen > 0)
-                memcpy(p, r->raw, r->rawlen);
-            r->raw = p;
-            r->rawcap = cap;
-            r->raw_heap = true;
-        }
-    }
-    if (r->rawlen > 0 && r->rawlen < r->rawcap)
-        r->raw[r->rawlen++] = '\n';
-    if (n > r->rawcap - r->rawlen)
-        n = r->rawcap - r->rawlen;
-    if (n == 0)
-        return; /* also when there is no buffer at all (raw == NULL) */
-    memcpy(r->raw + r->rawlen, s, n);
-    r->rawlen += n;
-}
-
-void reply_msg(struct reply *r, const struct msg *m)
-{
-    r->replied = true;
-    if (r->c->dialect != DIALECT_RAW) {
-        client_send_msg(r->c, m);
-        return;
-    }
-    /* The tutorial's client reads one reply per message: no newline. */
-    char small[512];
-    int n = dialect_encode(DIALECT_RAW, small, sizeof small, m);
-    if (n > 0) {
-        raw_append(r, small, (size_t)n - 1);
-        return;
-    }
-    struct outmsg *o = outmsg_encode(DIALECT_RAW, m);
-    if (o != NULL) {
-        raw_append(r, o->data, o->len - 1);
-        outmsg_unref(o);
-    }
-}
-
-/* Command output is short; long texts (chat) never go through here. */
-enum { REPLY_TEXT_MAX = 1024 };
-
-/* vsnprintf cuts at a byte: an echoed argument of many multi-byte
- * characters (an unknown /command) would end in half a character. */
-static void reply_text_trim(char *text)
-{
-    text[utf8_valid_prefix(text, strlen(text))] = '\0';
-}
-
-void reply_out(struct reply *r, const char *fmt, ...)
-{
-    char text[REPLY_TEXT_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    reply_text_trim(text);
-    struct msg m = {.type = MSG_OUT, .text = text};
-    reply_msg(r, &m);
-}
-
-void reply_err(struct reply *r, const char *code, const char *fmt, ...)
-{
-    char text[REPLY_TEXT_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    reply_text_trim(text);
-    struct msg m = {.type = MSG_ERR, .word = code, .text = text};
-    reply_msg(r, &m);
-}
-
-void reply_ack(struct reply *r)
-{
-    r->acked = true;
-    struct msg m = {.type = MSG_ACK, .id = r->id};
-    reply_msg(r, &m);
-}
-
-/* ---- the room ---- */
-
-/* m encoded once per dialect. */
-static void encode_pair(const struct msg *m, struct outmsg **framed, struct outmsg **plain)
-{
-    *framed = outmsg_encode(DIALECT_FRAMED, m);
-    *plain = outmsg_encode(DIALECT_PLAIN, m);
-}
-
-/* With reg_lock held: queues the encodings on every joined client but
- * `except`, by reference. */
-static void deliver_pair_locked(struct server *srv, struct outmsg *framed, struct outmsg *plain,
-                                const struct client *except)
-{
-    for (struct client *c = srv->clients; c; c = c->next) {
-        if (!c->joined || c == except)
-            continue;
-        if (c->dialect == DIALECT_FRAMED && framed)
-            client_send_ref(c, framed);
-        else if (c->dialect == DIALECT_PLAIN && plain)
-            client_send_ref(c, plain);
-    }
-}
-
-static void deliver_locked(struct server *srv, const struct msg *m, const struct client *except)
-{
-    struct outmsg *framed, *plain;
-    encode_pair(m, &framed, &plain);
-    deliver_pair_locked(srv, framed, plain, except);
-    outmsg_unref(framed);
-    outmsg_unref(plain);
-}
-
-void registry_broadcast_locked(struct server *srv, const struct msg *m, const struct client *except)
-{
-    deliver_locked(srv, m, except);
-}
-
-bool session_muted(struct reply *r)
-{
-    struct client *c = r->c;
-    long long until = atomic_load(&c->muted_until_ms);
-    if (until == 0)
-        return false;
-    int64_t now = server_now_ms(c->srv);
-    if (until != INT64_MAX && now >= until) {
-        /* Over (no timer says so: the person was told how long it lasts).
-         * Cleared unless the operator muted again meanwhile. */
-        atomic_compare_exchange_strong(&c->muted_until_ms, &until, 0);
-        return false;
-    }
-    if (until == INT64_MAX) {
-        reply_err(r, ERR_MUTED,
-                  "you are muted until the operator unmutes you: you can read, not write");
-    } else {
-        char left[32];
-        format_duration(left, sizeof left, ((int64_t)until - now + 999) / 1000 * 1000);
-        reply_err(r, ERR_MUTED, "you are muted (%s left): you can read, not write", left);
-    }
-    return true;
-}
-
-void session_chat(struct reply *r, enum msg_type type, const char *text)
-{
-    struct client *c = r->c;
-    struct server *srv = c->srv;
-    char nick[NICK_MAX + 1];
-    char tnote[TRANSCRIPT_NOTE_MAX];
-    bool lost = false;
-
-    if (session_muted(r))
-        return;
-    tnote[0] = '\0';
-    pthread_mutex_lock(&srv->reg_lock);
-    if (!c->joined) {
-        pthread_mutex_unlock(&srv->reg_lock);
-        return;
-    }
-    struct msg m = {.type = type, .time = server_wall(srv), .nick = c->nick, .text = text};
-    struct outmsg *framed, *plain;
-    encode_pair(&m, &framed, &plain);
-    /* The transcript is written under the lock so its order is everyone's
-     * order; the write goes to the page cache (the fsync is elsewhere). */
-    if (type == MSG_CHAT && srv->transcript && framed) {
-        if (transcript_append(srv->transcript, &srv->hist, framed->data, framed->len) < 0)
-            lost = true;
-        /* What the append had to repair (a torn write cut back, the file
-         * deleted and written again, a rotation): logged after unlocking. */
-        if (srv->transcript->note[0] != '\0')
-            memcpy(tnote, srv->transcript->note, sizeof tnote);
-    }
-    if (!lost) {
-        deliver_pair_locked(srv, framed, plain, c);
-        if (type == MSG_CHAT && framed && plain)
-            history_push(&srv->hist, framed, plain);
-    }
-    memcpy(nick, c->nick, sizeof nick);
-    pthread_mutex_unlock(&srv->reg_lock);
-    outmsg_unref(framed);
-    outmsg_unref(plain);
-
-    if (tnote[0] != '\0')
-        log_event(srv, NULL, "%s", tnote);
-    if (lost) {
-        /* Not kept, so not relayed and not acknowledged. */
-        reply_err(r, "transcript", "message not sent: the server cannot save it");
-        log_event(srv, c, "transcript write failed; message refused");
-        return;
-    }
-    atomic_fetch_add_explicit(&srv->st.messages, 1, memory_order_relaxed);
-    /* Acknowledged only once it is saved, queued for everyone and in history. */
-    reply_ack(r);
-    if (!srv->cfg.quiet) {
-        if (type == MSG_ACTION)
-            log_event(srv, c, "* %s %s", nick, text);
-        else
-            log_event(srv, c, "says: %s", text);
-    }
-}
-
-/* With reg_lock held: the history for a newcomer. The ring holds at most
- * HISTORY_BYTES (history_push), far under the slow-consumer limit, so no
- * --history can cut a newcomer off. What that bound dropped of the last
- * --history messages is said first: after the WELCOME and before the CHAT
- * lines, where sockchat's replay de-duplication expects it. */
-static void session_history_locked(struct client *c, enum dialect d)
-{
-    const struct history *h = &c->srv->hist;
-    uint64_t omitted = history_omitted(h);
-    if (omitted > 0) {
-        char text[128];
-        snprintf(text, sizeof text, "%llu older message%s not shown (history is limited to %d KiB)",
-                 (unsigned long long)omitted, omitted == 1 ? "" : "s", HISTORY_BYTES >> 10);
-        struct msg n = {.type = MSG_NOTICE, .text = text};
-        client_send_msg(c, &n);
-    }
-    for (unsigned i = 0; i < h->count; i++)
-        client_send_ref(c, history_get(h, i, d == DIALECT_FRAMED));
-}
-
-void session_transcript_repair(void *arg)
-{
-    struct server *srv = arg;
-    char note[TRANSCRIPT_NOTE_MAX];
-    pthread_mutex_lock(&srv->reg_lock);
-    srv->transcript->note[0] = '\0';
-    transcript_repair(srv->transcript, &srv->hist);
-    memcpy(note, srv->transcript->note, sizeof note);
-    pthread_mutex_unlock(&srv->reg_lock);
-    if (note[0] != '\0')
-        log_event(srv, NULL, "%s", note);
-}
-
-static const char *const DIALECT_NAMES[] = {"?", "sockchat", "plain", "tutorial"};
-
-static void session_join(struct client *c, enum dialect d, const char *want)
-{
-    struct server *srv = c->srv;
-    char nick[NICK_MAX + 1];
-    unsigned users;
-    int64_t now = server_now_ms(srv);
-
-    pthread_mutex_lock(&srv->reg_lock);
-    c->dialect = d;
-    /* A nick taken, or held for someone else (nickhold.c), gives guestN.
-     * But our client's token comes after the WELCOME: one held for a
-     * token may be its owner's, back after a dropped connection. It is
-     * told it has the nick; the room hears of it when its next line
-     * (its SESSION) shows whose it is (session_settle). */
-    if (want && nick_valid(want, strlen(want)) && !nick_reserved(want)) {
-        enum nick_verdict v = registry_nick_check_locked(srv, c, want, now, NULL, NULL);
-        const struct nick_hold *h = v == NICK_HELD ? nickhold_find(&srv->holds, want, now) : NULL;
-        if (v == NICK_FREE) {
-            snprintf(c->nick, sizeof c->nick, "%s", want);
-        } else if (d == DIALECT_FRAMED && h != NULL && h->token[0] != '\0') {
-            c->provisional = true;
-            snprintf(c->asked, sizeof c->asked, "%s", want);
-        }
-    }
-    if (srv->reg_closed) {
-        pthread_mutex_unlock(&srv->reg_lock);
-        return; /* shutting down: its SHUTDOWN is already queued */
-    }
-    registry_enter_locked(srv, c);
-    users = srv->nroom;
-    if (c->peer != NULL && srv->cfg.rate > 0) {
-        /* Its tokens again, now that it is counted in the room: one of its
-         * address's connections that left since it was accepted (a
-         * reconnect racing its own close) has left them by now, as
-         * session_end gives them back before it leaves the room; one
-         * still here is another in the room at once. */
-        struct peer_limits lim = {.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
-        rate_refill(c, now);
-        int64_t t = peers_tokens(&srv->acc.peers, &lim, c->peer, now);
-        if (t < c->tokens)
-            c->tokens = t;
-    }
-    const char *told = c->provisional ? c->asked : c->nick;
-    if (d == DIALECT_FRAMED) {
-        struct msg w = {.type = MSG_WELCOME,
-                        .nick = told,
-                        .word = mode_name(srv->cfg.mode),
-                        .users = users,
-                        .text = srv->cfg.name};
-        client_send_msg(c, &w);
-    }
-    if (d == DIALECT_FRAMED || d == DIALECT_PLAIN) {
-        session_history_locked(c, d);
-        /* After the history, so that it does not scroll away: an nc user
-         * learns their guestN nowhere else. (The tutorial's client reads
-         * only replies: /help and /who tell it.) */
-        char you[NICK_MAX + 48];
-        snprintf(you, sizeof you, "you are %s; /nick NAME to change it", told);
-        struct msg y = {.type = MSG_OUT, .text = you};
-        client_send_msg(c, &y);
-    }
-    if (c->provisional) {
-        pthread_mutex_unlock(&srv->reg_lock);
-        return; /* announced, logged and judged by session_settle */
-    }
-    c->ever_joined = true;
-    if (announce_wanted(users)) {
-        struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
-        deliver_locked(srv, &j, c);
-    }
-    memcpy(nick, c->nick, sizeof nick);
-    pthread_mutex_unlock(&srv->reg_lock);
-
-    /* One line per arrival, with the nick it ends up with (the nick
-     * column) and its address. */
-    log_event(srv, c, "joined (%s client, %u online)", DIALECT_NAMES[d], users);
-    operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
-}
-
-/* The first line after a WELCOME that gave c, on trust, a nick held for
- * a token (session_join): its SESSION, read just before, or any other
- * line (then it has no token, or not yet). With the owner's token the
- * nick is c's; else c is told it is its guestN, and why. Then the room is
- * told that c joined, under the nick it has. */
-static void session_settle(struct client *c)
-{
-    struct server *srv = c->srv;
-    char holder[NICK_MAX + 1], nick[NICK_MAX + 1];
-    int64_t now = server_now_ms(srv), left_ms = 0;
-
-    if (client_close_state(c, NULL, 0) != CLOSE_NONE)
-        return; /* its SESSION was kicked: it leaves unannounced */
-    if (operator_refuse_arrival(c, c->asked, NULL))
-        return; /* the nick was kicked meanwhile */
-    pthread_mutex_lock(&srv->reg_lock);
-    c->provisional = false;
-    if (!c->joined) { /* shutting down */
-        pthread_mutex_unlock(&srv->reg_lock);
-        return;
-    }
-    bool own = registry_nick_check_locked(srv, c, c->asked, now, holder, &left_ms) == NICK_FREE;
-    if (own) {
-        registry_rename_locked(srv, c, c->asked);
-    } else {
-        struct msg m = {.type = MSG_NICK, .nick = c->asked, .nick2 = c->nick};
-        client_send_msg(c, &m);
-    }
-    c->ever_joined = true;
-    unsigned users = srv->nroom;
-    if (announce_wanted(users)) {
-        struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
-        deliver_locked(srv, &j, c);
-    }
-    memcpy(nick, c->nick, sizeof nick);
-    pthread_mutex_unlock(&srv->reg_lock);
-
-    if (!own) {
-        struct reply r = {.c = c};
-        reply_err(&r, ERR_NICK_TAKEN, "%s is held for its owner for %lld s; you are %s", holder,
-                  (long long)((left_ms + 999) / 1000), nick);
-    }
-    log_event(srv, c, "joined (%s client, %u online)%s", DIALECT_NAMES[DIALECT_FRAMED], users,
-              own ? ": its nick, held for its session token" : "");
-    operator_mute_arrival(c, nick, NULL);
-}
-
-void session_leave(struct client *c, const char *reason)
-{
-    struct server *srv = c->srv;
-
-    pthread_mutex_lock(&srv->reg_lock);
-    if (c->joined) {
-        registry_leave_locked(srv, c);
-        if (!nick_reserved(c->nick))
-            nickhold_put(&srv->holds, c->nick, c->session, server_now_ms(srv));
-        unsigned users = srv->nroom;
-        bool always = strncmp(reason, "too slow", 8) == 0 || strncmp(reason, "kicked", 6) == 0;
-        /* A provisional join was never announced (session_join). */
-        if (!c->provisional && (always || announce_wanted(users + 1))) {
-            struct msg m = {.type = MSG_LEAVE, .nick = c->nick, .users = users, .text = reason};
-            deliver_locked(srv, &m, c);
-        }
-    }
-    pthread_mutex_unlock(&srv->reg_lock);
-}
 
 /* The log's one line about a refused connection. */
 static void session_end_refused(struct client *c)
@@ -482,21 +52,11 @@ void session_end(struct client *c)
     }
     if (client_close_state(c, reason, sizeof reason) == CLOSE_NONE || reason[0] == '\0')
         snprintf(reason, sizeof reason, "lost connection");
-    if (c->refused > 0) /* it left in the middle of a flood */
-        log_event(c->srv, c, "slowed down: %u message%s refused", c->refused,
-                  c->refused == 1 ? " was" : "s were");
-    if (c->peer != NULL) {
-        /* What it leaves of its chat tokens, its address's next connection
-         * starts with (peers_leave): given back before it leaves the room,
-         * so that one who joins after it left finds them (session_join). */
-        struct server *srv = c->srv;
-        struct peer_limits lim = {.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
-        int64_t now = server_now_ms(srv);
-        rate_refill(c, now);
-        peers_leave(&srv->acc.peers, &lim, c->peer, c->tokens, now);
-        c->peer = NULL;
-    }
-    session_leave(c, reason);
+    /* What it leaves of its chat tokens, its address's next connection
+     * starts with (peers_leave): given back before it leaves the room, so
+     * that one who joins after it left finds them (rate_rejoin). */
+    rate_leave(c);
+    room_leave(c, reason);
     registry_remove(c->srv, c);
     resume_detach(&c->srv->resume, c->resume, server_now_ms(c->srv));
     c->resume = NULL;
@@ -518,97 +78,14 @@ static void session_set_dialect(struct client *c, enum dialect d)
 static void session_detect(struct client *c, enum dialect d)
 {
     if (c->authed)
-        session_join(c, d, NULL);
+        room_join(c, d, NULL);
     else
         session_set_dialect(c, d);
 }
 
-/* Judges a password attempt; on anything but AUTH_OK, c is answered and
- * closing. A wrong password is answered at once, and the close comes
- * later (the hold), so guessing costs time; an attempt while the address
- * is locked out is not judged at all. */
-static bool auth_judge(struct reply *r, const char *given)
-{
-    struct client *c = r->c;
-    struct server *srv = c->srv;
-    int64_t now = server_now_ms(srv), ms;
-    if (given[strspn(given, " \t")] == '\0') {
-        /* No password at all is no guess: said so, closed, nobody locked
-         * out (a client started without one is a common slip). */
-        reply_err(r, ERR_AUTH, "this server needs a password");
-        client_request_close(c, CLOSE_FLUSH, "no password", now + SHUTDOWN_FLUSH_MS);
-        return false;
-    }
-    bool right = password_equal(given, srv->cfg.password);
-    switch (access_auth_judge(&srv->acc, c->addr, right, now, &ms)) {
-    case AUTH_OK:
-        return true;
-    case AUTH_LOCKED:
-        reply_err(r, ERR_AUTH_WAIT,
-                  "too many wrong passwords from your address; try again in %lld s",
-                  (long long)((ms + 999) / 1000));
-        client_request_close(c, CLOSE_FLUSH, "locked out", now + SHUTDOWN_FLUSH_MS);
-        log_event(srv, c, "password attempt not judged: address locked out for %lld ms more",
-                  (long long)ms);
-        return false;
-    case AUTH_WAIT:
-        /* Guessing is under way on the server: right or wrong, an attempt
-         * waits its turn (peers_auth_judge), so the wait tells nothing. */
-        reply_err(r, ERR_AUTH_WAIT,
-                  "too many wrong passwords on this server just now; try again in %lld s",
-                  (long long)((ms + 999) / 1000));
-        client_request_close(c, CLOSE_FLUSH, "waiting its turn", now + SHUTDOWN_FLUSH_MS);
-        log_event(srv, c, "password attempt not judged: its turn comes in %lld ms", (long long)ms);
-        return false;
-    case AUTH_WRONG:
-    default:
-        reply_err(r, ERR_AUTH, "wrong password");
-        pthread_mutex_lock(&c->lock);
-        c->hold_until_ms = now + ms;
-        pthread_mutex_unlock(&c->lock);
-        client_request_close(c, CLOSE_FLUSH, "wrong password", now + ms + SHUTDOWN_FLUSH_MS);
-        log_event(srv, c, "wrong password; closing in %lld ms", (long long)ms);
-        return false;
-    }
-}
-
-/* A message refused before the password (only /auth, /quit and exit are
- * taken then). Each refusal is output, and a connection that never reads
- * must not pile them up: after PREAUTH_REFUSALS_MAX it is closed. */
-static void preauth_charge(struct reply *r)
-{
-    struct client *c = r->c;
-    if (++c->preauth_refused < PREAUTH_REFUSALS_MAX)
-        return;
-    reply_err(r, ERR_AUTH, "%d messages without the password; closing", PREAUTH_REFUSALS_MAX);
-    client_request_close(c, CLOSE_FLUSH, "no password", server_now_ms(c->srv) + SHUTDOWN_FLUSH_MS);
-    log_event(c->srv, c, "closed after %d messages without the password", PREAUTH_REFUSALS_MAX);
-}
-
-/* "/auth PASSWORD" from a plain or raw client. */
-static void session_auth(struct reply *r, const char *args)
-{
-    struct client *c = r->c;
-    const char *want = c->srv->cfg.password;
-    if (want == NULL || c->authed) {
-        reply_out(r, "no password needed");
-        return;
-    }
-    if (args[strspn(args, " \t")] == '\0') {
-        reply_err(r, ERR_USAGE, "usage: /auth PASSWORD");
-        preauth_charge(r);
-        return;
-    }
-    if (!auth_judge(r, args))
-        return;
-    c->authed = true;
-    session_join(c, c->dialect, NULL);
-    reply_out(r, "password accepted; you are %s", c->nick);
-}
-
 static void session_quit(struct reply *r, const char *reason)
 {
-    session_leave(r->c, reason);
+    room_leave(r->c, reason);
     client_request_close(r->c, CLOSE_FLUSH, reason, server_now_ms(r->c->srv) + SHUTDOWN_FLUSH_MS);
 }
 
@@ -634,18 +111,14 @@ static void session_text(struct reply *r, const char *text)
     }
     struct cmd cmd;
     bool is_cmd = cmd_parse(text, &cmd);
-    if (is_cmd && cmd_is(&cmd, "auth")) {
-        session_auth(r, cmd.args);
-        return;
-    }
-    if (!c->authed && !(is_cmd && cmd_is(&cmd, "quit"))) {
+    unsigned flags = is_cmd ? commands_flags(&cmd) : 0;
+    if (!c->authed && !(flags & CMD_PREAUTH)) {
         reply_err(r, ERR_AUTH, "this server needs a password: send /auth PASSWORD first");
-        preauth_charge(r);
+        auth_charge(r);
         return;
     }
     if (is_cmd) {
-        /* /ping measures latency and /quit must always work. */
-        if (!cmd_is(&cmd, "ping") && !cmd_is(&cmd, "quit") && !rate_allow(c, now)) {
+        if (!(flags & CMD_UNLIMITED) && !rate_allow(c, now)) {
             rate_refuse(r);
             return;
         }
@@ -664,7 +137,7 @@ static void session_text(struct reply *r, const char *text)
         rate_refuse(r);
         return;
     }
-    session_chat(r, MSG_CHAT, t);
+    room_chat(r, MSG_CHAT, t);
 }
 
 /* s[0..n) sanitised (invalid UTF-8 becomes U+FFFD, controls and escape
@@ -694,16 +167,6 @@ static void session_message(struct reply *r, const char *data, size_t len)
     session_text(r, text);
     if (text != small)
         free(text);
-}
-
-/* Frees what raw_append() allocated: only a raw-dialect reply has it, but
- * every path that builds a reply ends here, so none can leak. */
-static void reply_release(struct reply *r)
-{
-    if (r->raw_heap)
-        free(r->raw);
-    r->raw = NULL;
-    r->raw_heap = false;
 }
 
 static void framed_line(struct client *c, char *line)
@@ -813,7 +276,7 @@ static void hello_line(struct client *c, char *line, size_t len)
         if (operator_refuse_arrival(c, nick, NULL))
             return;
     }
-    session_join(c, DIALECT_FRAMED, nick);
+    room_join(c, DIALECT_FRAMED, nick);
 }
 
 static enum dialect detect(const char *data, size_t len)
@@ -835,37 +298,6 @@ static enum dialect detect(const char *data, size_t len)
     return DIALECT_RAW;
 }
 
-/* The tutorial's client reads each reply with one recv(1024): a longer
- * reply would arrive in pieces, and every later reply it prints would be
- * the previous one's leftover. So a raw reply is cut to RAW_WIRE_MAX bytes,
- * at a line end when one is near enough ("[cut: N more lines]"), else at a
- * UTF-8 character boundary ("…"), never silently. */
-enum { RAW_WIRE_MAX = 1024, RAW_MARK_ROOM = 40 };
-
-static void raw_fit(struct reply *r)
-{
-    static const char ELLIPSIS[] = "\xe2\x80\xa6";
-    if (r->rawlen <= RAW_WIRE_MAX)
-        return;
-    size_t keep = RAW_WIRE_MAX - RAW_MARK_ROOM;
-    while (keep > 0 && r->raw[keep] != '\n')
-        keep--;
-    if (keep > 0) {
-        unsigned more = 0;
-        for (size_t i = keep; i < r->rawlen; i++)
-            if (r->raw[i] == '\n')
-                more++;
-        int n = snprintf(r->raw + keep, RAW_MARK_ROOM, "\n[cut: %u more line%s]", more,
-                         more == 1 ? "" : "s");
-        r->rawlen = keep + (n > 0 && n < RAW_MARK_ROOM ? (size_t)n : 0);
-        return;
-    }
-    /* One long line: back up to the start of a character. */
-    keep = utf8_boundary(r->raw, r->rawlen, RAW_WIRE_MAX - (sizeof ELLIPSIS - 1));
-    memcpy(r->raw + keep, ELLIPSIS, sizeof ELLIPSIS - 1);
-    r->rawlen = keep + sizeof ELLIPSIS - 1;
-}
-
 static void raw_input(struct client *c, const char *data, size_t len)
 {
     char out[256];
@@ -877,7 +309,7 @@ static void raw_input(struct client *c, const char *data, size_t len)
     session_message(&r, data, len);
     if (!r.replied)
         reply_ack(&r);
-    raw_fit(&r);
+    reply_raw_fit(&r);
     client_send(c, r.raw, r.rawlen);
     reply_release(&r);
 }
@@ -1032,7 +464,7 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
          * line names the token first. */
         bool session = st == LINEBUF_LINE && strncmp(line, "SESSION ", 8) == 0;
         if (c->provisional && !session)
-            session_settle(c);
+            room_settle(c);
         struct reply r = {.c = c};
         if (st == LINEBUF_OVERLONG) {
             reply_err(&r, ERR_TOO_LONG, "line longer than %d bytes, discarded", LINE_MAX_BYTES);
@@ -1044,7 +476,7 @@ static void session_feed(struct client *c, const char *data, size_t len, bool te
         else if (n > 0)
             plain_line(c, line, n);
         if (c->provisional)
-            session_settle(c);
+            room_settle(c);
     }
     /* An idle connection should hold no line buffer. */
     if (c->lb.len == 0 && c->lb.cap > 256)

@@ -24,7 +24,9 @@
  * it is valid UTF-8. Nothing may leak (LeakSanitizer) or crash. */
 #include "fuzz.h"
 
+#include "serve.h"
 #include "server.h"
+#include "session.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -118,7 +120,7 @@ static struct client *get_slot(struct fuzz *f, int i)
     if (f->slot[i] == NULL) {
         /* As the drivers admit it: refused ones (banned, full) are served
          * until they are told so; NULL: told at once (no fd here). */
-        struct client *c = server_admit(&f->srv, -1, addrs[i], NULL);
+        struct client *c = admit_connection(&f->srv, -1, addrs[i]);
         if (c == NULL)
             return NULL;
         f->slot[i] = c;

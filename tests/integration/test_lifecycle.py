@@ -272,6 +272,19 @@ def test_bad_bind_address(ctx):
     print(f"  stderr: {other.err[0]}")
 
 
+def test_listen_failure_exit_status(ctx):
+    """Why listening failed is told by the exit status (sysexits.h), from
+    what net_listen found, not from its message's wording: an address that
+    does not resolve is a usage error (64), a port in use the system's (69)."""
+    bad = Server(ctx.binary, mode=ctx.mode, bind="no.such.host.invalid", expect_listen=False)
+    assert bad.wait(T_SHORT) == 64
+    bad.join_output()
+    with ctx.server() as srv:
+        other = Server(ctx.binary, mode=ctx.mode, port=srv.port, expect_listen=False)
+        assert other.wait(T_SHORT) == 69
+        other.join_output()
+
+
 def _have_ipv6_loopback():
     if not socket.has_ipv6:
         return False

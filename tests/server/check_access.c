@@ -106,7 +106,7 @@ END_TEST
 /* A refused connection, as a driver admits it. */
 static struct client *refused(const char *addr, enum refusal want)
 {
-    struct client *c = server_admit(&fx_srv, -1, addr, NULL);
+    struct client *c = admit_connection(&fx_srv, -1, addr);
     ck_assert_ptr_nonnull(c);
     ck_assert_int_eq(c->refusal, want);
     ck_assert(!c->registered);
@@ -187,7 +187,7 @@ START_TEST(test_refusal_when_full_holds_no_slot)
     /* The refused hold no place: once alice leaves, the next one is in,
      * while they are still being told. */
     fx_end(a);
-    struct client *b = server_admit(&fx_srv, -1, "127.0.0.1:3", NULL);
+    struct client *b = admit_connection(&fx_srv, -1, "127.0.0.1:3");
     ck_assert_ptr_nonnull(b);
     ck_assert_int_eq(b->refusal, REFUSE_NONE);
     for (int i = 0; i < 3; i++)
@@ -253,7 +253,7 @@ START_TEST(test_refusals_are_bounded)
         c[i] = refused("127.0.0.1:1", REFUSE_BANNED);
     ck_assert_uint_eq(fx_srv.nrefusing, REFUSING_MAX);
     /* A flood: told at once in one line (net_refuse), holding nothing. */
-    ck_assert_ptr_null(server_admit(&fx_srv, -1, "127.0.0.1:2", NULL));
+    ck_assert_ptr_null(admit_connection(&fx_srv, -1, "127.0.0.1:2"));
     fx_end(c[0]);
     struct client *d = refused("127.0.0.1:3", REFUSE_BANNED);
     fx_end(d);

@@ -36,6 +36,29 @@ START_TEST(test_help_lists_all)
 }
 END_TEST
 
+/* The gates in session.c read a command's flags from the one table: what
+ * may come before the password, what is not charged to --rate, what /help
+ * leaves out. Table-driven: one row per case. */
+static const struct {
+    const char *line;
+    unsigned flags;
+} FLAG_CASES[] = {
+    {"/auth secret", CMD_PREAUTH | CMD_UNLIMITED | CMD_UNLISTED},
+    {"/QUIT bye", CMD_PREAUTH | CMD_UNLIMITED},
+    {"/ping 1", CMD_UNLIMITED},
+    {"/nick bob", 0},
+    {"/help", 0},
+    {"/frobnicate", 0}, /* unknown: no gate lets it through early */
+};
+
+START_TEST(test_command_flags)
+{
+    struct cmd cmd;
+    ck_assert(cmd_parse(FLAG_CASES[_i].line, &cmd));
+    ck_assert_uint_eq(commands_flags(&cmd), FLAG_CASES[_i].flags);
+}
+END_TEST
+
 START_TEST(test_nick_rules)
 {
     struct client *a = fx_framed("alice");
@@ -327,6 +350,7 @@ Suite *commands_suite(void)
     tcase_add_test(core, test_ping_token_bounded);
     tcase_add_test(core, test_long_quit_reason_cut_at_a_character);
     tcase_add_test(core, test_slash_escape);
+    tcase_add_loop_test(core, test_command_flags, 0, sizeof FLAG_CASES / sizeof FLAG_CASES[0]);
     suite_add_tcase(s, core);
     TCase *op = tcase_create("console");
     tcase_add_checked_fixture(op, fx_setup, fx_teardown);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -140,19 +141,68 @@ END_TEST
 START_TEST(test_listen_errors)
 {
     char bound[128], err[256];
-    int fd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err);
+    int fd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err, NULL);
     ck_assert_int_ge(fd, 0);
     ck_assert(strncmp(bound, "127.0.0.1:", 10) == 0);
     const char *port = strchr(bound, ':') + 1;
     ck_assert_int_gt(atoi(port), 0);
-    int fd2 = net_listen("127.0.0.1", port, bound, sizeof bound, err, sizeof err);
+    int fd2 = net_listen("127.0.0.1", port, bound, sizeof bound, err, sizeof err, NULL);
     ck_assert_int_eq(fd2, -1);
     ck_assert_msg(strstr(err, "bind 127.0.0.1:") == err && strstr(err, "Address already in use"),
                   "got: %s", err);
     close(fd);
-    ck_assert_int_eq(net_listen("no.such.host.invalid", "0", bound, sizeof bound, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        net_listen("no.such.host.invalid", "0", bound, sizeof bound, err, sizeof err, NULL), -1);
     ck_assert(strncmp(err, "bad address", 11) == 0);
+}
+END_TEST
+
+/* Whose fault a failed listen is: the address (a usage error), or not. */
+START_TEST(test_listen_bad_addr_flag)
+{
+    char bound[128], err[256];
+    bool bad_addr = false;
+    int fd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err, &bad_addr);
+    ck_assert_int_ge(fd, 0);
+    ck_assert(!bad_addr);
+    const char *port = strchr(bound, ':') + 1;
+    bad_addr = true;
+    ck_assert_int_eq(net_listen("127.0.0.1", port, bound, sizeof bound, err, sizeof err, &bad_addr),
+                     -1);
+    ck_assert_msg(!bad_addr, "a port in use is not a bad address: %s", err);
+    close(fd);
+    ck_assert_int_eq(
+        net_listen("no.such.host.invalid", "0", bound, sizeof bound, err, sizeof err, &bad_addr),
+        -1);
+    ck_assert(bad_addr);
+}
+END_TEST
+
+/* One policy for a failure a driver cannot serve on (driver_fail): the
+ * exit status is set (the first failure's stays), the listener stops
+ * taking connections, everyone is told why, and the stop happens once. */
+START_TEST(test_driver_fail_policy)
+{
+    struct client *a = fx_framed("alice");
+    char bound[128], err[256];
+    int lfd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err, NULL);
+    ck_assert_int_ge(lfd, 0);
+    struct run_ctx rc = {.lfd = lfd, .sigfd = -1};
+    driver_fail(&fx_srv, &rc, EX_OSERR, "poll", ENOMEM);
+    ck_assert(rc.stop);
+    ck_assert_int_eq(rc.status, EX_OSERR);
+    ck_assert_str_eq(driver_stop_reason(&rc), "it hit an error (see its log)");
+    ck_assert_ptr_nonnull(strstr(fx_drain(a), "SHUTDOWN it hit an error"));
+    /* The listener is out of service: a connect is refused. */
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    sin.sin_port = htons((uint16_t)atoi(strchr(bound, ':') + 1));
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ne(connect(s, (struct sockaddr *)&sin, sizeof sin), 0);
+    close(s);
+    driver_fail(&fx_srv, &rc, EX_SOFTWARE, "poll", EBADF); /* a second one */
+    ck_assert_int_eq(rc.status, EX_OSERR);
+    ck_assert_str_eq(fx_drain(a), ""); /* told once */
+    close(lfd);
 }
 END_TEST
 
@@ -161,7 +211,7 @@ END_TEST
 static int accept_one(int *s, int *fd, char *addr, size_t acap)
 {
     char bound[128], err[256];
-    int lfd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err);
+    int lfd = net_listen("127.0.0.1", "0", bound, sizeof bound, err, sizeof err, NULL);
     ck_assert_int_ge(lfd, 0);
     *s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sin = {0};
@@ -239,6 +289,8 @@ Suite *io_suite(void)
     suite_add_tcase(s, t);
     TCase *n = tcase_create("net");
     tcase_add_test(n, test_listen_errors);
+    tcase_add_test(n, test_listen_bad_addr_flag);
+    tcase_add_test(t, test_driver_fail_policy);
     tcase_add_test(n, test_accept_formats_address);
     tcase_add_test(n, test_accepted_socket_buffers_fixed);
     suite_add_tcase(s, n);

@@ -349,12 +349,12 @@ START_TEST(test_ban_address)
     ck_assert_int_eq(closing(a), CLOSE_FLUSH);
     ck_assert_str_eq(why, "banned");
     ck_assert_int_eq(closing(v6), CLOSE_NONE);
-    struct client *c = server_admit(&fx_srv, -1, "127.0.0.1:77", NULL);
+    struct client *c = admit_connection(&fx_srv, -1, "127.0.0.1:77");
     ck_assert_ptr_nonnull(c);
     ck_assert_int_eq(c->refusal, REFUSE_BANNED);
     fx_end(c);
     ck_assert_int_eq(operator_lift(&fx_srv, MOD_BAN, "127.0.0.1/32", msg, sizeof msg), 0);
-    c = server_admit(&fx_srv, -1, "127.0.0.1:78", NULL);
+    c = admit_connection(&fx_srv, -1, "127.0.0.1:78");
     ck_assert_int_eq(c->refusal, REFUSE_NONE);
 }
 END_TEST

@@ -11,7 +11,7 @@ static const char SLOW[] = "error: slow down: at most 10 messages per second\n";
 /* A connection admitted as a driver admits it. */
 static struct client *admit(const char *addr)
 {
-    struct client *c = server_admit(&fx_srv, -1, addr, NULL);
+    struct client *c = admit_connection(&fx_srv, -1, addr);
     ck_assert_ptr_nonnull(c);
     return c;
 }

@@ -146,9 +146,9 @@ END_TEST
 
 START_TEST(test_announce_threshold)
 {
-    ck_assert(announce_wanted(1));
-    ck_assert(announce_wanted(ANNOUNCE_MAX_USERS));
-    ck_assert(!announce_wanted(ANNOUNCE_MAX_USERS + 1));
+    ck_assert(room_announced(1));
+    ck_assert(room_announced(ANNOUNCE_MAX_USERS));
+    ck_assert(!room_announced(ANNOUNCE_MAX_USERS + 1));
 }
 END_TEST
 

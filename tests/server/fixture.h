@@ -6,7 +6,12 @@
 
 #include <check.h>
 
+#include "commands.h"
+#include "rate.h"
+#include "room.h"
+#include "serve.h"
 #include "server.h"
+#include "session.h"
 
 struct fake_clock {
     int64_t mono_ms;

@@ -1,0 +1,304 @@
+/* room: the one chat room. Joining (with the history), leaving, chat
+ * delivered to everyone in one order, and the transcript written in that
+ * order: all under reg_lock, so every receiver, the history and the
+ * transcript agree. Each message is encoded once per dialect and queued by
+ * reference. */
+#include "server.h"
+#include "rate.h"
+#include "room.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool room_announced(unsigned users)
+{
+    return users <= ANNOUNCE_MAX_USERS;
+}
+
+/* m encoded once per dialect. */
+static void encode_pair(const struct msg *m, struct outmsg **framed, struct outmsg **plain)
+{
+    *framed = outmsg_encode(DIALECT_FRAMED, m);
+    *plain = outmsg_encode(DIALECT_PLAIN, m);
+}
+
+/* With reg_lock held: queues the encodings on every joined client but
+ * `except`, by reference. */
+static void deliver_pair_locked(struct server *srv, struct outmsg *framed, struct outmsg *plain,
+                                const struct client *except)
+{
+    for (struct client *c = srv->clients; c; c = c->next) {
+        if (!c->joined || c == except)
+            continue;
+        if (c->dialect == DIALECT_FRAMED && framed)
+            client_send_ref(c, framed);
+        else if (c->dialect == DIALECT_PLAIN && plain)
+            client_send_ref(c, plain);
+    }
+}
+
+static void deliver_locked(struct server *srv, const struct msg *m, const struct client *except)
+{
+    struct outmsg *framed, *plain;
+    encode_pair(m, &framed, &plain);
+    deliver_pair_locked(srv, framed, plain, except);
+    outmsg_unref(framed);
+    outmsg_unref(plain);
+}
+
+void room_broadcast_locked(struct server *srv, const struct msg *m, const struct client *except)
+{
+    deliver_locked(srv, m, except);
+}
+
+bool room_muted(struct reply *r)
+{
+    struct client *c = r->c;
+    long long until = atomic_load(&c->muted_until_ms);
+    if (until == 0)
+        return false;
+    int64_t now = server_now_ms(c->srv);
+    if (until != INT64_MAX && now >= until) {
+        /* Over (no timer says so: the person was told how long it lasts).
+         * Cleared unless the operator muted again meanwhile. */
+        atomic_compare_exchange_strong(&c->muted_until_ms, &until, 0);
+        return false;
+    }
+    if (until == INT64_MAX) {
+        reply_err(r, ERR_MUTED,
+                  "you are muted until the operator unmutes you: you can read, not write");
+    } else {
+        char left[32];
+        format_duration(left, sizeof left, ((int64_t)until - now + 999) / 1000 * 1000);
+        reply_err(r, ERR_MUTED, "you are muted (%s left): you can read, not write", left);
+    }
+    return true;
+}
+
+void room_chat(struct reply *r, enum msg_type type, const char *text)
+{
+    struct client *c = r->c;
+    struct server *srv = c->srv;
+    char nick[NICK_MAX + 1];
+    char tnote[TRANSCRIPT_NOTE_MAX];
+    bool lost = false;
+
+    if (room_muted(r))
+        return;
+    tnote[0] = '\0';
+    pthread_mutex_lock(&srv->reg_lock);
+    if (!c->joined) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return;
+    }
+    struct msg m = {.type = type, .time = server_wall(srv), .nick = c->nick, .text = text};
+    struct outmsg *framed, *plain;
+    encode_pair(&m, &framed, &plain);
+    /* The transcript is written under the lock so its order is everyone's
+     * order; the write goes to the page cache (the fsync is elsewhere). */
+    if (type == MSG_CHAT && srv->transcript && framed) {
+        if (transcript_append(srv->transcript, &srv->hist, framed->data, framed->len) < 0)
+            lost = true;
+        /* What the append had to repair (a torn write cut back, the file
+         * deleted and written again, a rotation): logged after unlocking. */
+        if (srv->transcript->note[0] != '\0')
+            memcpy(tnote, srv->transcript->note, sizeof tnote);
+    }
+    if (!lost) {
+        deliver_pair_locked(srv, framed, plain, c);
+        if (type == MSG_CHAT && framed && plain)
+            history_push(&srv->hist, framed, plain);
+    }
+    memcpy(nick, c->nick, sizeof nick);
+    pthread_mutex_unlock(&srv->reg_lock);
+    outmsg_unref(framed);
+    outmsg_unref(plain);
+
+    if (tnote[0] != '\0')
+        log_event(srv, NULL, "%s", tnote);
+    if (lost) {
+        /* Not kept, so not relayed and not acknowledged. */
+        reply_err(r, "transcript", "message not sent: the server cannot save it");
+        log_event(srv, c, "transcript write failed; message refused");
+        return;
+    }
+    atomic_fetch_add_explicit(&srv->st.messages, 1, memory_order_relaxed);
+    /* Acknowledged only once it is saved, queued for everyone and in history. */
+    reply_ack(r);
+    if (!srv->cfg.quiet) {
+        if (type == MSG_ACTION)
+            log_event(srv, c, "* %s %s", nick, text);
+        else
+            log_event(srv, c, "says: %s", text);
+    }
+}
+
+/* With reg_lock held: the history for a newcomer. The ring holds at most
+ * HISTORY_BYTES (history_push), far under the slow-consumer limit, so no
+ * --history can cut a newcomer off. What that bound dropped of the last
+ * --history messages is said first: after the WELCOME and before the CHAT
+ * lines, where sockchat's replay de-duplication expects it. */
+static void room_history_locked(struct client *c, enum dialect d)
+{
+    const struct history *h = &c->srv->hist;
+    uint64_t omitted = history_omitted(h);
+    if (omitted > 0) {
+        char text[128];
+        snprintf(text, sizeof text, "%llu older message%s not shown (history is limited to %d KiB)",
+                 (unsigned long long)omitted, omitted == 1 ? "" : "s", HISTORY_BYTES >> 10);
+        struct msg n = {.type = MSG_NOTICE, .text = text};
+        client_send_msg(c, &n);
+    }
+    for (unsigned i = 0; i < h->count; i++)
+        client_send_ref(c, history_get(h, i, d == DIALECT_FRAMED));
+}
+
+void room_transcript_repair(void *arg)
+{
+    struct server *srv = arg;
+    char note[TRANSCRIPT_NOTE_MAX];
+    pthread_mutex_lock(&srv->reg_lock);
+    srv->transcript->note[0] = '\0';
+    transcript_repair(srv->transcript, &srv->hist);
+    memcpy(note, srv->transcript->note, sizeof note);
+    pthread_mutex_unlock(&srv->reg_lock);
+    if (note[0] != '\0')
+        log_event(srv, NULL, "%s", note);
+}
+
+static const char *const DIALECT_NAMES[] = {"?", "sockchat", "plain", "tutorial"};
+
+void room_join(struct client *c, enum dialect d, const char *want)
+{
+    struct server *srv = c->srv;
+    char nick[NICK_MAX + 1];
+    unsigned users;
+    int64_t now = server_now_ms(srv);
+
+    pthread_mutex_lock(&srv->reg_lock);
+    c->dialect = d;
+    /* A nick taken, or held for someone else (nickhold.c), gives guestN.
+     * But our client's token comes after the WELCOME: one held for a
+     * token may be its owner's, back after a dropped connection. It is
+     * told it has the nick; the room hears of it when its next line
+     * (its SESSION) shows whose it is (room_settle). */
+    if (want && nick_valid(want, strlen(want)) && !nick_reserved(want)) {
+        enum nick_verdict v = registry_nick_check_locked(srv, c, want, now, NULL, NULL);
+        const struct nick_hold *h = v == NICK_HELD ? nickhold_find(&srv->holds, want, now) : NULL;
+        if (v == NICK_FREE) {
+            snprintf(c->nick, sizeof c->nick, "%s", want);
+        } else if (d == DIALECT_FRAMED && h != NULL && h->token[0] != '\0') {
+            c->provisional = true;
+            snprintf(c->asked, sizeof c->asked, "%s", want);
+        }
+    }
+    if (srv->reg_closed) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return; /* shutting down: its SHUTDOWN is already queued */
+    }
+    registry_enter_locked(srv, c);
+    users = srv->nroom;
+    rate_rejoin(c, now); /* its tokens again, now that it is counted in the room */
+    const char *told = c->provisional ? c->asked : c->nick;
+    if (d == DIALECT_FRAMED) {
+        struct msg w = {.type = MSG_WELCOME,
+                        .nick = told,
+                        .word = mode_name(srv->cfg.mode),
+                        .users = users,
+                        .text = srv->cfg.name};
+        client_send_msg(c, &w);
+    }
+    if (d == DIALECT_FRAMED || d == DIALECT_PLAIN) {
+        room_history_locked(c, d);
+        /* After the history, so that it does not scroll away: an nc user
+         * learns their guestN nowhere else. (The tutorial's client reads
+         * only replies: /help and /who tell it.) */
+        char you[NICK_MAX + 48];
+        snprintf(you, sizeof you, "you are %s; /nick NAME to change it", told);
+        struct msg y = {.type = MSG_OUT, .text = you};
+        client_send_msg(c, &y);
+    }
+    if (c->provisional) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return; /* announced, logged and judged by room_settle */
+    }
+    c->ever_joined = true;
+    if (room_announced(users)) {
+        struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
+        deliver_locked(srv, &j, c);
+    }
+    memcpy(nick, c->nick, sizeof nick);
+    pthread_mutex_unlock(&srv->reg_lock);
+
+    /* One line per arrival, with the nick it ends up with (the nick
+     * column) and its address. */
+    log_event(srv, c, "joined (%s client, %u online)", DIALECT_NAMES[d], users);
+    operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
+}
+
+/* The first line after a WELCOME that gave c, on trust, a nick held for
+ * a token (room_join): its SESSION, read just before, or any other
+ * line (then it has no token, or not yet). With the owner's token the
+ * nick is c's; else c is told it is its guestN, and why. Then the room is
+ * told that c joined, under the nick it has. */
+void room_settle(struct client *c)
+{
+    struct server *srv = c->srv;
+    char holder[NICK_MAX + 1], nick[NICK_MAX + 1];
+    int64_t now = server_now_ms(srv), left_ms = 0;
+
+    if (client_close_state(c, NULL, 0) != CLOSE_NONE)
+        return; /* its SESSION was kicked: it leaves unannounced */
+    if (operator_refuse_arrival(c, c->asked, NULL))
+        return; /* the nick was kicked meanwhile */
+    pthread_mutex_lock(&srv->reg_lock);
+    c->provisional = false;
+    if (!c->joined) { /* shutting down */
+        pthread_mutex_unlock(&srv->reg_lock);
+        return;
+    }
+    bool own = registry_nick_check_locked(srv, c, c->asked, now, holder, &left_ms) == NICK_FREE;
+    if (own) {
+        registry_rename_locked(srv, c, c->asked);
+    } else {
+        struct msg m = {.type = MSG_NICK, .nick = c->asked, .nick2 = c->nick};
+        client_send_msg(c, &m);
+    }
+    c->ever_joined = true;
+    unsigned users = srv->nroom;
+    if (room_announced(users)) {
+        struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
+        deliver_locked(srv, &j, c);
+    }
+    memcpy(nick, c->nick, sizeof nick);
+    pthread_mutex_unlock(&srv->reg_lock);
+
+    if (!own) {
+        struct reply r = {.c = c};
+        reply_err(&r, ERR_NICK_TAKEN, "%s is held for its owner for %lld s; you are %s", holder,
+                  (long long)((left_ms + 999) / 1000), nick);
+    }
+    log_event(srv, c, "joined (%s client, %u online)%s", DIALECT_NAMES[DIALECT_FRAMED], users,
+              own ? ": its nick, held for its session token" : "");
+    operator_mute_arrival(c, nick, NULL);
+}
+
+void room_leave(struct client *c, const char *reason)
+{
+    struct server *srv = c->srv;
+
+    pthread_mutex_lock(&srv->reg_lock);
+    if (c->joined) {
+        registry_leave_locked(srv, c);
+        if (!nick_reserved(c->nick))
+            nickhold_put(&srv->holds, c->nick, c->session, server_now_ms(srv));
+        unsigned users = srv->nroom;
+        bool always = strncmp(reason, "too slow", 8) == 0 || strncmp(reason, "kicked", 6) == 0;
+        /* A provisional join was never announced (room_join). */
+        if (!c->provisional && (always || room_announced(users + 1))) {
+            struct msg m = {.type = MSG_LEAVE, .nick = c->nick, .users = users, .text = reason};
+            deliver_locked(srv, &m, c);
+        }
+    }
+    pthread_mutex_unlock(&srv->reg_lock);
+}

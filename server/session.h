@@ -1,0 +1,21 @@
+/* session: bytes in, actions out (session.c): detect the dialect -> frame
+ * -> auth and rate gates -> commands or room. */
+#ifndef SOCKCHAT_SESSION_H
+#define SOCKCHAT_SESSION_H
+
+#include "server.h"
+
+/* The owner hands every chunk it reads to session_input. Afterwards c may
+ * have output queued and/or a close request, and part of the chunk may
+ * wait in c->backlog (the queue filled up). */
+void session_input(struct client *c, const char *data, size_t len);
+/* The owner, after each flush: handles the backlog once the queue has room
+ * again. True when it handled some. */
+bool session_resume(struct client *c);
+/* The owner's last step: leave, unregister, log. Does not free. */
+void session_end(struct client *c);
+/* Tells a refused connection (c->refusal) why, in dialect d (DIALECT_UNKNOWN:
+ * it sent nothing: as a line client), and asks to close it. */
+void session_refuse(struct client *c, enum dialect d);
+
+#endif
