@@ -107,28 +107,19 @@ struct span {
     size_t len;
 };
 
-int msg_parse(struct msg *m, char *line)
+/* The type a line starts with (its first tlen bytes), or MSG_UNKNOWN. */
+static enum msg_type type_named(const char *line, size_t tlen)
 {
-    size_t tlen = strcspn(line, " ");
-    enum msg_type t = MSG_UNKNOWN;
+    for (int k = 1; k < MSG_TYPE_COUNT; k++)
+        if (strlen(msg_specs[k].name) == tlen && memcmp(msg_specs[k].name, line, tlen) == 0)
+            return (enum msg_type)k;
+    return MSG_UNKNOWN;
+}
 
-    for (int k = 1; k < MSG_TYPE_COUNT; k++) {
-        if (strlen(msg_specs[k].name) == tlen && memcmp(msg_specs[k].name, line, tlen) == 0) {
-            t = (enum msg_type)k;
-            break;
-        }
-    }
-    msg_clear(m, t);
-    if (t == MSG_UNKNOWN) {
-        m->text = line;
-        return 0;
-    }
-
-    const char *layout = msg_specs[t].layout;
-    struct span f[MSG_MAX_FIELDS];
-    char *p = line + tlen; /* at the space before the next field, or NUL */
-    size_t nf = strlen(layout);
-
+/* Cuts p (at the space before the first field, or NUL) into the layout's
+ * fields; false if a required one is missing. */
+static bool fields_split(char *p, const char *layout, size_t nf, struct span *f)
+{
     for (size_t k = 0; k < nf; k++) {
         char kind = layout[k];
         if (*p == '\0') {
@@ -137,7 +128,7 @@ int msg_parse(struct msg *m, char *line)
                 f[k].len = 0;
                 continue;
             }
-            goto bad;
+            return false;
         }
         p++; /* exactly one space separates fields */
         f[k].p = p;
@@ -146,34 +137,44 @@ int msg_parse(struct msg *m, char *line)
         /* Fields after the last one this version knows are ignored, so a
          * later version may append some. */
     }
+    return true;
+}
 
+/* The numeric fields into m; false if one is malformed or a name is empty. */
+static bool fields_numbers(const char *layout, size_t nf, const struct span *f, struct msg *m)
+{
     for (size_t k = 0; k < nf; k++) {
         uint64_t u;
         switch (layout[k]) {
         case 'i':
             if (!parse_u64(f[k].p, f[k].len, UINT64_MAX, &m->id))
-                goto bad;
+                return false;
             break;
         case 'u':
             if (!parse_u64(f[k].p, f[k].len, UINT32_MAX, &u))
-                goto bad;
+                return false;
             m->users = (uint32_t)u;
             break;
         case 't':
             if (!parse_i64(f[k].p, f[k].len, &m->time))
-                goto bad;
+                return false;
             break;
         case 'n':
         case 'N':
         case 'w':
             if (f[k].len == 0)
-                goto bad;
+                return false;
             break;
         default:
             break;
         }
     }
+    return true;
+}
 
+/* The text fields, terminated in place, into m. */
+static void fields_texts(const char *layout, size_t nf, const struct span *f, struct msg *m)
+{
     for (size_t k = 0; k < nf; k++) {
         f[k].p[f[k].len] = '\0';
         switch (layout[k]) {
@@ -194,12 +195,28 @@ int msg_parse(struct msg *m, char *line)
             break;
         }
     }
-    return 0;
+}
 
-bad:
+int msg_parse(struct msg *m, char *line)
+{
+    size_t tlen = strcspn(line, " ");
+    enum msg_type t = type_named(line, tlen);
+
     msg_clear(m, t);
-    m->text = line;
-    return -1;
+    if (t == MSG_UNKNOWN) {
+        m->text = line;
+        return 0;
+    }
+    const char *layout = msg_specs[t].layout;
+    size_t nf = strlen(layout);
+    struct span f[MSG_MAX_FIELDS];
+    if (!fields_split(line + tlen, layout, nf, f) || !fields_numbers(layout, nf, f, m)) {
+        msg_clear(m, t); /* no half-parsed number stays */
+        m->text = line;
+        return -1;
+    }
+    fields_texts(layout, nf, f, m);
+    return 0;
 }
 
 /* An output buffer that remembers overflow, so callers check once. */
