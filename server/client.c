@@ -110,7 +110,7 @@ static void client_overflow_locked(struct client *c)
 }
 
 /* With c->lock held: has c been too far behind for too long? After a push
- * and, from client_plan(), by the clock: a client that stopped reading
+ * and, from client_step(), by the clock: a client that stopped reading
  * may never be sent anything again. */
 static bool client_soft_limit_locked(struct client *c, int64_t now)
 {
@@ -273,7 +273,7 @@ enum input_gate client_input_gate(struct client *c)
     return g;
 }
 
-void client_plan(struct client *c, int64_t now_ms, struct client_plan *p)
+void client_step(struct client *c, int64_t now_ms, struct client_plan *p)
 {
     /* A refused connection that sent nothing in time: a person at nc or
      * telnet who has not typed yet. Told as a line client. */

@@ -136,7 +136,7 @@ static void pool_service(struct worker *w, struct client *c, int64_t now)
     /* Input left waiting while the queue was full; its answers are
      * flushed when we come back (it put c on our pending list). */
     session_resume(c);
-    client_plan(c, now, &plan);
+    client_step(c, now, &plan);
     if (plan.done) {
         pool_finish(w, c);
         return;

@@ -133,7 +133,7 @@ void serve_blocking(struct client *c, const struct serve_wait *w)
             atomic_store(w->wake_pending, false);
         int64_t now = server_now_ms(srv);
         struct client_plan plan;
-        client_plan(c, now, &plan);
+        client_step(c, now, &plan);
         if (plan.done)
             break;
 

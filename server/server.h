@@ -772,16 +772,18 @@ struct outmsg *outmsg_encode(enum dialect d, const struct msg *m);
 /* Queues m encoded in c's dialect. */
 void client_send_msg(struct client *c, const struct msg *m);
 
-/* What the owner should wait for next. It also judges the slow-consumer
- * limit by the clock: a client past OUTQ_SOFT_BYTES gets a deadline (when
- * its grace time ends) even if nothing new is ever queued for it, so the
- * owner must call this again by then. */
+/* Moves c on by the clock, then says what its owner should wait for next.
+ * Not a mere query: it tells a refusal whose wait is over, judges the
+ * slow-consumer limit (a client past OUTQ_SOFT_BYTES gets a deadline when
+ * its grace time ends, even if nothing new is ever queued for it, so the
+ * owner must call this again by then), and sends a closing client's FIN
+ * (shutdown(2)) once its last byte is out. */
 struct client_plan {
     bool done; /* close it now */
     bool rd, wr;
     int64_t deadline_ms; /* 0: none */
 };
-void client_plan(struct client *c, int64_t now_ms, struct client_plan *p);
+void client_step(struct client *c, int64_t now_ms, struct client_plan *p);
 /* Whether the owner may handle more of c's input now. */
 enum input_gate {
     INPUT_OPEN,

@@ -11,7 +11,7 @@
  *   eof              the peer shut down its side (read() returned 0)
  *   plan             the driver's step: flush, handle input left waiting
  *                    while the queue was full (session_resume), and end the
- *                    connection when client_plan() says it is done
+ *                    connection when client_step() says it is done
  *   end              the connection is lost (RST)
  *   tick N           the fake clock moves N x 16 ms (rate limits, idle)
  *   console LEN TEXT a line typed at the operator console (kick, ban,
@@ -188,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 drain(f.slot[i]);
                 session_resume(f.slot[i]);
                 drain(f.slot[i]);
-                client_plan(f.slot[i], f.mono_ms, &plan);
+                client_step(f.slot[i], f.mono_ms, &plan);
                 if (plan.done)
                     end_slot(&f, i);
             }

@@ -159,13 +159,13 @@ START_TEST(test_refusal_of_a_silent_connection)
     struct client *c = refused("127.0.0.1:1", REFUSE_BANNED);
     struct client_plan p;
     int64_t t0 = fx_clock.mono_ms;
-    client_plan(c, t0, &p);
+    client_step(c, t0, &p);
     ck_assert(!p.done);
     ck_assert(p.rd);
     ck_assert_int_eq(p.deadline_ms, t0 + REFUSE_WAIT_MS); /* a bounded wait */
     ck_assert_str_eq(fx_drain(c), "");
     /* nc's user has not typed: told as a line client, then closed. */
-    client_plan(c, t0 + REFUSE_WAIT_MS, &p);
+    client_step(c, t0 + REFUSE_WAIT_MS, &p);
     ck_assert_str_eq(fx_drain(c), "error: your address is banned from this server\n");
     ck_assert_int_eq(client_close_state(c, NULL, 0), CLOSE_FLUSH);
     fx_end(c);
@@ -212,9 +212,9 @@ START_TEST(test_single_mode_refusals_share_a_credit)
     int64_t t0 = fx_clock.mono_ms;
     struct client *a = refused("127.0.0.9:1", REFUSE_BANNED);
     struct client_plan p;
-    client_plan(a, t0, &p);
+    client_step(a, t0, &p);
     ck_assert_int_eq(p.deadline_ms, t0 + REFUSE_WAIT_MS); /* the full wait, on credit */
-    client_plan(a, t0 + REFUSE_WAIT_MS, &p);
+    client_step(a, t0 + REFUSE_WAIT_MS, &p);
     ck_assert_str_eq(fx_drain(a), "error: your address is banned from this server\n");
     /* Its close (the linger for the peer's EOF) ends within its share. */
     ck_assert_int_le(p.deadline_ms, t0 + REFUSE_WAIT_MS + LINGER_MS);
@@ -222,24 +222,24 @@ START_TEST(test_single_mode_refusals_share_a_credit)
     /* What came back meanwhile: a tenth of those 2 s. */
     struct client *b = refused("127.0.0.9:2", REFUSE_BANNED);
     int64_t t1 = fx_clock.mono_ms, back = REFUSE_SINGLE_CREDIT_MS / REFUSE_SINGLE_SHARE;
-    client_plan(b, t1, &p);
+    client_step(b, t1, &p);
     ck_assert_int_eq(p.deadline_ms, t1 + back);
     refused_end_at(b, t1 + 2 * back); /* in debt */
     /* Spent: the next gets the floor, for bytes sent with the connect
      * (our client's HELLO), and no more. */
     struct client *c = refused("127.0.0.9:3", REFUSE_BANNED);
     int64_t t2 = fx_clock.mono_ms;
-    client_plan(c, t2, &p);
+    client_step(c, t2, &p);
     ck_assert_int_eq(p.deadline_ms, t2 + REFUSE_FLOOR_MS);
     fx_feed(c, "HELLO sockchat/1 bob\n");
     ck_assert_str_eq(fx_drain(c), "ERR kicked your address is banned from this server\n");
-    client_plan(c, t2, &p);
+    client_step(c, t2, &p);
     ck_assert_int_le(p.deadline_ms, t2 + REFUSE_FLOOR_MS);
     refused_end_at(c, t2 + REFUSE_FLOOR_MS);
     /* Refilled with a tenth of the time that passes. */
     fx_clock.mono_ms += (int64_t)REFUSE_SINGLE_SHARE * (REFUSE_WAIT_MS + back + REFUSE_FLOOR_MS);
     struct client *d = refused("127.0.0.9:4", REFUSE_BANNED);
-    client_plan(d, fx_clock.mono_ms, &p);
+    client_step(d, fx_clock.mono_ms, &p);
     ck_assert_int_eq(p.deadline_ms, fx_clock.mono_ms + REFUSE_WAIT_MS);
     fx_end(d);
 }
@@ -298,7 +298,7 @@ START_TEST(test_framed_password)
     ck_assert_str_eq(fx_drain(ok), ""); /* no JOIN, nothing relayed */
     /* The close waits out the delay, so guessing is slow. */
     struct client_plan p;
-    client_plan(bad, fx_clock.mono_ms, &p);
+    client_step(bad, fx_clock.mono_ms, &p);
     ck_assert(!p.done);
     ck_assert(!p.rd);
     ck_assert_int_eq(p.deadline_ms, fx_clock.mono_ms + AUTH_DELAY_MS);

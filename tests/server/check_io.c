@@ -91,12 +91,12 @@ START_TEST(test_eof_flushes_then_closes)
     ck_assert_int_eq(client_close_state(c, why, sizeof why), CLOSE_FLUSH);
     ck_assert_str_eq(why, "quit"); /* a clean FIN: nc's Ctrl-D */
     struct client_plan p;
-    client_plan(c, fx_clock.mono_ms, &p);
+    client_step(c, fx_clock.mono_ms, &p);
     ck_assert(!p.done);
     ck_assert(p.wr); /* what we owe it goes out first */
     ck_assert(!p.rd);
     ck_assert_int_eq(client_flush(c), FLUSH_DONE);
-    client_plan(c, fx_clock.mono_ms, &p);
+    client_step(c, fx_clock.mono_ms, &p);
     ck_assert(p.done);
     fx_end(c);
     pair_close();
@@ -109,7 +109,7 @@ START_TEST(test_quit_lingers_for_peer_eof)
     fx_feed(c, "exit");
     client_flush(c);
     struct client_plan p;
-    client_plan(c, fx_clock.mono_ms, &p);
+    client_step(c, fx_clock.mono_ms, &p);
     ck_assert(!p.done);
     ck_assert(c->draining); /* FIN sent */
     ck_assert(p.rd);
@@ -118,7 +118,7 @@ START_TEST(test_quit_lingers_for_peer_eof)
     ck_assert_int_eq(n, 16);
     ck_assert_int_eq(read(pair[1], buf, sizeof buf), 0); /* EOF after the reply */
     fx_clock.mono_ms += LINGER_MS + 1;                   /* the peer never closes: we do */
-    client_plan(c, fx_clock.mono_ms, &p);
+    client_step(c, fx_clock.mono_ms, &p);
     ck_assert(p.done);
     fx_end(c);
     pair_close();

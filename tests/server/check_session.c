@@ -518,14 +518,14 @@ START_TEST(test_slow_consumer_judged_by_clock)
     ck_assert_int_eq(fx_notified, 1);
     int64_t since = slow->soft_since_ms;
     struct client_plan p;
-    client_plan(slow, fx_clock.mono_ms, &p);
+    client_step(slow, fx_clock.mono_ms, &p);
     ck_assert(!p.done);
     ck_assert_int_eq(p.deadline_ms, since + OUTQ_SOFT_MS + 1); /* the owner comes back then */
     fx_clock.mono_ms = since + OUTQ_SOFT_MS;
-    client_plan(slow, fx_clock.mono_ms, &p);
+    client_step(slow, fx_clock.mono_ms, &p);
     ck_assert(!p.done); /* the grace time is not over yet */
     fx_clock.mono_ms = p.deadline_ms;
-    client_plan(slow, fx_clock.mono_ms, &p);
+    client_step(slow, fx_clock.mono_ms, &p);
     ck_assert(p.done);
     char why[REASON_MAX];
     ck_assert_int_eq(client_close_state(slow, why, sizeof why), CLOSE_NOW);
@@ -569,7 +569,7 @@ START_TEST(test_input_waits_while_queue_full)
         ck_assert_uint_le(c->q.bytes, OUTQ_PAUSE_BYTES + 64);
         ck_assert_uint_gt(c->backlog_len, 0);
         struct client_plan p;
-        client_plan(c, fx_clock.mono_ms, &p);
+        client_step(c, fx_clock.mono_ms, &p);
         ck_assert(!p.rd && p.wr);
         ck_assert(!session_resume(c)); /* its queue is still full */
         unsigned next = 0;
@@ -585,7 +585,7 @@ START_TEST(test_input_waits_while_queue_full)
         }
         ck_assert_uint_eq(next, PINGS);
         ck_assert_uint_eq(c->backlog_len, 0);
-        client_plan(c, fx_clock.mono_ms, &p);
+        client_step(c, fx_clock.mono_ms, &p);
         ck_assert(p.rd);
         ck_assert_int_eq(client_close_state(c, NULL, 0), CLOSE_NONE);
         fx_end(c);
