@@ -417,20 +417,8 @@ static int server_run(struct server *srv, struct run_ctx *rc)
 
 int main(int argc, char **argv)
 {
-    struct server_args a = {
-        .cfg =
-            {
-                .bind = "0.0.0.0",
-                .port = "5000",
-                .mode = MODE_THREADS,
-                .max_clients = MAX_CLIENTS_DEFAULT,
-                .max_per_addr = MAX_PER_ADDR_DEFAULT,
-                .name = "sockchat",
-                .history = HISTORY_DEFAULT,
-                .rate = RATE_DEFAULT,
-            },
-        .transcript_max = TRANSCRIPT_MAX_DEFAULT,
-    };
+    struct server_args a = {.transcript_max = TRANSCRIPT_MAX_DEFAULT};
+    config_defaults(&a.cfg);
     args_parse(argc, argv, &a);
 
     /* A peer that vanishes mid-write must cost an EPIPE, not the process. */

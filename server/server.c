@@ -31,6 +31,20 @@ int64_t clock_wall(void *arg)
     return (int64_t)time(NULL);
 }
 
+void config_defaults(struct config *cfg)
+{
+    *cfg = (struct config){
+        .bind = "0.0.0.0",
+        .port = "5000",
+        .mode = MODE_THREADS,
+        .max_clients = MAX_CLIENTS_DEFAULT,
+        .max_per_addr = MAX_PER_ADDR_DEFAULT,
+        .name = "sockchat",
+        .history = HISTORY_DEFAULT,
+        .rate = RATE_DEFAULT,
+    };
+}
+
 void server_init(struct server *srv, const struct config *cfg)
 {
     memset(srv, 0, sizeof *srv);

@@ -25,17 +25,15 @@ static void fake_notify(struct client *c)
 
 void fx_setup_with(unsigned history, unsigned rate, unsigned max_clients)
 {
-    struct config cfg = {
-        .bind = "127.0.0.1",
-        .port = "0",
-        .mode = MODE_THREADS,
-        .max_clients = max_clients,
-        .max_per_addr = MAX_PER_ADDR_DEFAULT,
-        .name = "testsrv",
-        .history = history,
-        .rate = rate,
-        .quiet = true,
-    };
+    struct config cfg;
+    config_defaults(&cfg);
+    cfg.bind = "127.0.0.1";
+    cfg.port = "0";
+    cfg.max_clients = max_clients;
+    snprintf(cfg.name, sizeof cfg.name, "testsrv");
+    cfg.history = history;
+    cfg.rate = rate;
+    cfg.quiet = true;
     fx_clock.mono_ms = 1000000;
     fx_clock.wall = 1700000000;
     fx_notified = 0;
