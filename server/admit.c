@@ -97,7 +97,7 @@ static struct client *admit_refuse(struct server *srv, struct client *c, enum re
  * c starts with the chat tokens its address's recent connections left. */
 static enum refusal admit_peer(struct server *srv, struct client *c, const struct cidr *addr)
 {
-    struct peer_limits lim = {.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
+    struct peer_limits lim = server_peer_limits(srv);
     int64_t tokens;
     switch (peers_admit(&srv->acc.peers, &lim, addr, c->connected_ms, &c->peer, &tokens,
                         &c->refuse_retry_ms)) {

@@ -20,6 +20,16 @@ void rate_refill(struct client *c, int64_t now_ms)
     }
 }
 
+/* The end of a flood of refused messages: the log says how big it was. */
+static void rate_flood_over(struct client *c)
+{
+    if (c->refused == 0)
+        return;
+    log_event(c->srv, c, "slowed down: %u message%s refused", c->refused,
+              c->refused == 1 ? " was" : "s were");
+    c->refused = 0;
+}
+
 bool rate_allow(struct client *c, int64_t now_ms)
 {
     if (c->srv->cfg.rate == 0)
@@ -28,12 +38,7 @@ bool rate_allow(struct client *c, int64_t now_ms)
     if (c->tokens < 1000)
         return false;
     c->tokens -= 1000;
-    if (c->refused > 0) {
-        /* The flood is over: the log says how big it was. */
-        log_event(c->srv, c, "slowed down: %u message%s refused", c->refused,
-                  c->refused == 1 ? " was" : "s were");
-        c->refused = 0;
-    }
+    rate_flood_over(c); /* it sends within the rate again */
     return true;
 }
 
@@ -57,7 +62,7 @@ void rate_rejoin(struct client *c, int64_t now_ms)
      * reconnect racing its own close) has left them by now, as rate_leave
      * gives them back before it leaves the room; one still here is another
      * in the room at once. */
-    struct peer_limits lim = {.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
+    struct peer_limits lim = server_peer_limits(srv);
     rate_refill(c, now_ms);
     int64_t t = peers_tokens(&srv->acc.peers, &lim, c->peer, now_ms);
     if (t < c->tokens)
@@ -67,12 +72,10 @@ void rate_rejoin(struct client *c, int64_t now_ms)
 void rate_leave(struct client *c)
 {
     struct server *srv = c->srv;
-    if (c->refused > 0) /* it left in the middle of a flood */
-        log_event(srv, c, "slowed down: %u message%s refused", c->refused,
-                  c->refused == 1 ? " was" : "s were");
+    rate_flood_over(c); /* it may leave in the middle of one */
     if (c->peer == NULL)
         return;
-    struct peer_limits lim = {.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
+    struct peer_limits lim = server_peer_limits(srv);
     int64_t now = server_now_ms(srv);
     rate_refill(c, now);
     peers_leave(&srv->acc.peers, &lim, c->peer, c->tokens, now);

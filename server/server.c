@@ -45,6 +45,11 @@ void config_defaults(struct config *cfg)
     };
 }
 
+struct peer_limits server_peer_limits(const struct server *srv)
+{
+    return (struct peer_limits){.max_per_addr = srv->cfg.max_per_addr, .rate = srv->cfg.rate};
+}
+
 void server_init(struct server *srv, const struct config *cfg)
 {
     memset(srv, 0, sizeof *srv);

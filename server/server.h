@@ -733,6 +733,8 @@ struct server {
 const char *mode_name(enum mode m);
 /* cfg as sockchat-server runs without options (docs/man/sockchat-server.1). */
 void config_defaults(struct config *cfg);
+/* The per-address limits peers.c applies, from srv's options. */
+struct peer_limits server_peer_limits(const struct server *srv);
 void server_init(struct server *srv, const struct config *cfg);
 void server_free(struct server *srv);
 int64_t server_now_ms(struct server *srv);
