@@ -70,7 +70,7 @@ struct admin_line {
     /* EVENT */
     int64_t ms; /* Unix time, milliseconds */
     enum admin_event ev;
-    bool ev_known; /* false: a kind this build does not know (ev is AEV_INFO) */
+    bool ev_known;           /* false: a kind this build does not know (ev is AEV_INFO) */
     const char *addr, *nick; /* "" when the event has none ('-' on the wire) */
     size_t addr_len, nick_len;
     /* ROSTER */
@@ -84,9 +84,9 @@ bool admin_parse(const char *line, size_t len, struct admin_line *out);
  * second. Unknown keys are skipped by the parser, missing ones left 0/"",
  * so either side may be newer. */
 struct admin_stats {
-    char mode[16];             /* threads, single, pool */
-    char listen[ADMIN_WORD_MAX];  /* the bound address, "0.0.0.0:5000" */
-    char reach[ADMIN_REACH_MAX];  /* addresses others type, ',' between; "" */
+    char mode[16];               /* threads, single, pool */
+    char listen[ADMIN_WORD_MAX]; /* the bound address, "0.0.0.0:5000" */
+    char reach[ADMIN_REACH_MAX]; /* addresses others type, ',' between; "" */
     int64_t up_ms;
     unsigned clients, room;    /* connections; of them, in the room */
     unsigned long long served; /* connections accepted in total */
@@ -99,11 +99,11 @@ struct admin_stats {
  * not fit in cap. */
 size_t admin_format_stats(char *buf, size_t cap, const struct admin_stats *s);
 /* A STATS line's key=value list (admin_line.text) into *s. */
-void admin_parse_stats(const char *kv, size_t len, struct admin_stats *s);
+void admin_parse_stats(const char *kv_list, size_t len, struct admin_stats *s);
 
 /* One connection in a ROSTER block. */
 struct admin_row {
-    unsigned long long id; /* the server's connection number */
+    unsigned long long id;     /* the server's connection number */
     char nick[NICK_MAX + 1];   /* "" before it has one */
     char addr[ADMIN_WORD_MAX]; /* "127.0.0.1:40512", "[::1]:40512" */
     char dialect[16];          /* sockchat, plain, tutorial, unknown */
@@ -115,15 +115,16 @@ struct admin_row {
     bool muted;
 };
 size_t admin_format_row(char *buf, size_t cap, const struct admin_row *r);
-void admin_parse_row(const char *kv, size_t len, struct admin_row *r);
+void admin_parse_row(const char *kv_list, size_t len, struct admin_row *r);
 
 /* "EVENT MS KIND ADDR NICK TEXT" into buf (no LF). addr, nick: NULL or ""
  * for none. Bytes below 0x20 and DEL in text become '?', so the event is
  * one line whatever it carries. Its length, or 0 when it does not fit. */
-size_t admin_format_event(char *buf, size_t cap, int64_t ms, enum admin_event ev,
-                          const char *addr, const char *nick, const char *text, size_t text_len);
-/* "OUT TEXT", "OK TEXT", "ERR TEXT", "BYE TEXT" (type picks the word; OK
- * with an empty text is "OK"), control bytes as above. Its length, or 0. */
+size_t admin_format_event(char *buf, size_t cap, int64_t ms, enum admin_event ev, const char *addr,
+                          const char *nick, const char *text, size_t text_len);
+/* "OUT TEXT", "OK TEXT", "ERR TEXT", "BYE TEXT" (type picks the word; an
+ * empty text is the word alone: "OK"), control bytes as above. Its length,
+ * or 0. */
 size_t admin_format_text(char *buf, size_t cap, enum admin_type type, const char *text,
                          size_t text_len);
 

@@ -30,7 +30,7 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
     exit 66 # EX_NOINPUT
 fi
 if [[ -z $targets ]]; then
-    targets="fuzz_linebuf fuzz_sanitize fuzz_msg fuzz_cmd"
+    targets="fuzz_linebuf fuzz_sanitize fuzz_msg fuzz_cmd fuzz_admin"
     # fuzz_session and fuzz_moderation exist when the server core
     # (servercore) is in the build.
     if [[ -d $build/tests/fuzz/CMakeFiles/fuzz_session.dir ]]; then

@@ -10,6 +10,7 @@ Suite *sanitize_suite(void);
 Suite *msg_suite(void);
 Suite *cmd_suite(void);
 Suite *telnet_suite(void);
+Suite *admin_suite(void);
 
 /* Per-test time limit in seconds; generous for sanitizer builds. */
 enum { CHECK_PROTO_TIMEOUT = 30 };
