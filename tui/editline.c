@@ -256,7 +256,9 @@ char *editline_take(struct editline *ed)
     return line;
 }
 
-bool editline_complete(struct editline *ed, const char *const *cands, size_t n)
+/* nick_colon: a candidate completed at the start of the line is a nick
+ * being addressed, and gets ": " (the chat client's habit). */
+static bool complete_with(struct editline *ed, const char *const *cands, size_t n, bool nick_colon)
 {
     size_t start, index;
     if (ed->comp_active) {
@@ -293,7 +295,7 @@ bool editline_complete(struct editline *ed, const char *const *cands, size_t n)
     if (pick == NULL) /* cannot happen: matches counted the same candidates */
         return false;
     char word[128];
-    const char *sep = (start == 0 && pick[0] != '/') ? ": " : " ";
+    const char *sep = (nick_colon && start == 0 && pick[0] != '/') ? ": " : " ";
     int wn = snprintf(word, sizeof word, "%s%s", pick, sep);
     if (wn < 0 || (size_t)wn >= sizeof word)
         return false;
@@ -310,6 +312,16 @@ bool editline_complete(struct editline *ed, const char *const *cands, size_t n)
     ed->comp_start = start;
     ed->comp_index = index;
     return true;
+}
+
+bool editline_complete(struct editline *ed, const char *const *cands, size_t n)
+{
+    return complete_with(ed, cands, n, true);
+}
+
+bool editline_complete_word(struct editline *ed, const char *const *cands, size_t n)
+{
+    return complete_with(ed, cands, n, false);
 }
 
 void editline_view(struct editline *ed, size_t width, size_t *start, size_t *cursor_col)

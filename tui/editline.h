@@ -67,6 +67,9 @@ char *editline_take(struct editline *ed);
  * A nick completed at the start of the line gets ": ", otherwise " ".
  * Returns false when nothing matched. */
 bool editline_complete(struct editline *ed, const char *const *cands, size_t n);
+/* The same, always followed by " ": for a command line (sockchat-admin),
+ * where the first word is a command, not a nick addressed. */
+bool editline_complete_word(struct editline *ed, const char *const *cands, size_t n);
 
 /* For drawing in width columns: the byte where the visible part starts and
  * the cursor's column inside the visible part. Updates ed->hscroll so the

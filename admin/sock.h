@@ -1,0 +1,26 @@
+/* sock: finding and opening the server's admin socket. Errors go into the
+ * caller's buffer as a whole sentence, and a class says which exit code
+ * fits; the caller decides whether to stop or to retry. */
+#ifndef SOCKCHAT_ADMIN_SOCK_H
+#define SOCKCHAT_ADMIN_SOCK_H
+
+#include <stddef.h>
+
+enum { ADMIN_DEFAULT_PORT = 5000 };
+
+/* The server's default for port (docs/PROTOCOL.md 13.1): xdg (the value of
+ * XDG_RUNTIME_DIR; NULL or "" when unset) + "/sockchat/PORT.sock", else
+ * "/tmp/sockchat-UID/PORT.sock". Pure. -1 when it does not fit in cap. */
+int sock_default_path(char *buf, size_t cap, unsigned port, const char *xdg, unsigned uid);
+
+enum sock_fail {
+    SOCK_NONE,   /* no socket there, or no server behind it */
+    SOCK_DENIED, /* not ours to open */
+    SOCK_OTHER,  /* anything else (a path too long, no memory) */
+};
+
+/* A connected, non-blocking, close-on-exec socket to path, or -1 with err
+ * set to what failed and *fail to its class. */
+int sock_connect(const char *path, enum sock_fail *fail, char *err, size_t errlen);
+
+#endif
