@@ -21,11 +21,13 @@ const struct acmd acmd_table[] = {
 const size_t acmd_count = sizeof(acmd_table) / sizeof(*acmd_table);
 
 const char *const acmd_keys_help[] = {
-    "keys: Up/Down select a row   F2 or Alt-s: sort by the next column",
-    "      F8 or Alt-k: kick the selected   F9 or Alt-m: mute it (y to confirm)",
-    "      PgUp/PgDn: scroll the log   Ctrl-P/Ctrl-N: command history   Tab: complete",
-    "      q (on an empty line) or Ctrl-C: detach, the server keeps running",
-    "      /quit stops the server; `help` lists the server's commands",
+    "keys: Up/Down select a connection; F2 (or Alt-s) sorts by the next column",
+    "keys: F8 (or Alt-k) kicks the selected one, F9 (or Alt-m) mutes it: y confirms",
+    "keys: PgUp/PgDn scroll the events, Esc back to the newest",
+    "keys: Tab completes commands and nicks; Ctrl-P/Ctrl-N recall earlier commands",
+    "keys: q on an empty line, or Ctrl-C, detaches: the server keeps running",
+    "commands: who, stats, say, kick, mute, unmute, ban, unban, bans, roster; /quit stops "
+    "the server",
     NULL,
 };
 

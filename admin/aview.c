@@ -342,33 +342,77 @@ static void draw_rule(struct aview *v, struct dash *d, int y)
     put_row(v, y, line, A_DIM, 0);
 }
 
+/* One log entry's rows from row `from` on, at screen row y, wrapped with
+ * the time and tag as a hanging indent. */
+enum { LOG_MAX_ROWS = 64 };
+
+static size_t entry_rows(const struct evrec *e, char *line, size_t cap, size_t width,
+                         size_t *starts, size_t *len, struct evspans *sp)
+{
+    *len = evlog_format(e, line, cap, sp);
+    size_t indent = sp->tag_end < width / 2 ? sp->tag_end : 0;
+    size_t rows = text_wrap(line, *len, width, indent, starts, LOG_MAX_ROWS);
+    return rows < LOG_MAX_ROWS ? rows : LOG_MAX_ROWS;
+}
+
+static void draw_entry(const struct aview *v, const struct evrec *e, int y0, size_t from,
+                       int ymax)
+{
+    static char line[ADMIN_LINE_MAX + 256];
+    size_t starts[LOG_MAX_ROWS], len;
+    struct evspans sp;
+    size_t rows = entry_rows(e, line, sizeof(line), (size_t)v->cols, starts, &len, &sp);
+    attr_t attr;
+    short pair = tone_pair(v, evlog_tone(e->kind), &attr);
+    /* Chat text stays plain to read; warnings and notes are coloured whole. */
+    enum evlog_tone t = evlog_tone(e->kind);
+    bool whole = t == TONE_WARN || t == TONE_ERROR || t == TONE_NOTE || t == TONE_JOIN ||
+                 t == TONE_LEAVE;
+    for (size_t r = from; r < rows && y0 + (int)(r - from) < ymax; r++) {
+        size_t a = starts[r], b = r + 1 < rows ? starts[r + 1] : len;
+        int y = y0 + (int)(r - from);
+        move(y, r > 0 && sp.tag_end < (size_t)v->cols / 2 ? (int)sp.tag_end : 0);
+        size_t cuts[3] = {sp.time_end, sp.tag_end, len};
+        for (int k = 0; k < 3 && a < b; k++) {
+            size_t end = cuts[k] < b ? cuts[k] : b;
+            if (end <= a)
+                continue;
+            if (k == 0)
+                put_text(line + a, end - a, A_DIM, 0, v->cols);
+            else if (k == 1)
+                put_text(line + a, end - a, attr, pair, v->cols);
+            else
+                put_text(line + a, end - a, whole ? attr : A_NORMAL, whole ? pair : 0, v->cols);
+            a = end;
+        }
+    }
+}
+
 static void draw_log(struct aview *v, struct dash *d, int y0, int height)
 {
-    size_t n = evlog_count(&d->log);
-    size_t h = (size_t)height;
-    /* The newest entry at the bottom, shifted up by the scroll. */
-    size_t end = n > d->log.scroll ? n - d->log.scroll : 0;
-    size_t start = end > h ? end - h : 0;
-    for (int y = 0; y < height; y++) {
-        move(y0 + y, 0);
-        clrtoeol();
-    }
     static char line[ADMIN_LINE_MAX + 256];
-    for (size_t i = start; i < end; i++) {
+    size_t starts[LOG_MAX_ROWS], len;
+    struct evspans sp;
+    size_t n = evlog_count(&d->log);
+    /* The newest entry shown is `scroll` entries above the newest; walk up
+     * from it until the pane is full, then draw down from there. */
+    size_t end = n > d->log.scroll ? n - d->log.scroll : 0;
+    size_t first = end, used = 0, skip = 0;
+    while (first > 0 && used < (size_t)height) {
+        size_t rows = entry_rows(evlog_at(&d->log, first - 1), line, sizeof(line),
+                                 (size_t)v->cols, starts, &len, &sp);
+        first--;
+        used += rows;
+    }
+    if (used > (size_t)height)
+        skip = used - (size_t)height; /* the top entry shows its last rows only */
+    int y = y0;
+    for (size_t i = first; i < end && y < y0 + height; i++) {
         const struct evrec *e = evlog_at(&d->log, i);
-        struct evspans sp;
-        size_t len = evlog_format(e, line, sizeof(line), &sp);
-        attr_t attr;
-        short pair = tone_pair(v, evlog_tone(e->kind), &attr);
-        move(y0 + (int)(i - start), 0);
-        put_text(line, sp.time_end, A_DIM, 0, v->cols);
-        put_text(line + sp.time_end, sp.tag_end - sp.time_end, attr, pair, v->cols);
-        /* Chat text stays plain to read; the warnings are coloured whole. */
-        enum evlog_tone t = evlog_tone(e->kind);
-        bool whole = t == TONE_WARN || t == TONE_ERROR || t == TONE_NOTE || t == TONE_JOIN ||
-                     t == TONE_LEAVE;
-        put_text(line + sp.tag_end, len - sp.tag_end, whole ? attr : A_NORMAL, whole ? pair : 0,
-                 v->cols);
+        size_t rows = entry_rows(e, line, sizeof(line), (size_t)v->cols, starts, &len, &sp);
+        size_t from = i == first ? skip : 0;
+        draw_entry(v, e, y, from, y0 + height);
+        y += (int)(rows - from);
     }
 }
 
