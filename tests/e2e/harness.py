@@ -582,7 +582,7 @@ def _on_signal(signum, frame):
 
 def main(tests, argv=None):
     """Runs tests[NAME](opts) for the NAME given on the command line.
-    opts: client, server, interop (paths; may be None). Exit 0 pass, 1 fail,
+    opts: client, server, interop, admin (paths; may be None). Exit 0 pass, 1 fail,
     77 skip. The whole test is bounded by --timeout seconds (SIGALRM)."""
     import argparse
     ap = argparse.ArgumentParser()
@@ -590,6 +590,7 @@ def main(tests, argv=None):
     ap.add_argument("--client")
     ap.add_argument("--server")
     ap.add_argument("--interop")
+    ap.add_argument("--admin")  # sockchat-admin (admin_test.py)
     ap.add_argument("--timeout", type=int, default=100)
     opts = ap.parse_args(argv)
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
