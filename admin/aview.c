@@ -355,8 +355,7 @@ static size_t entry_rows(const struct evrec *e, char *line, size_t cap, size_t w
     return rows < LOG_MAX_ROWS ? rows : LOG_MAX_ROWS;
 }
 
-static void draw_entry(const struct aview *v, const struct evrec *e, int y0, size_t from,
-                       int ymax)
+static void draw_entry(const struct aview *v, const struct evrec *e, int y0, size_t from, int ymax)
 {
     static char line[ADMIN_LINE_MAX + 256];
     size_t starts[LOG_MAX_ROWS], len;
@@ -366,8 +365,8 @@ static void draw_entry(const struct aview *v, const struct evrec *e, int y0, siz
     short pair = tone_pair(v, evlog_tone(e->kind), &attr);
     /* Chat text stays plain to read; warnings and notes are coloured whole. */
     enum evlog_tone t = evlog_tone(e->kind);
-    bool whole = t == TONE_WARN || t == TONE_ERROR || t == TONE_NOTE || t == TONE_JOIN ||
-                 t == TONE_LEAVE;
+    bool whole =
+        t == TONE_WARN || t == TONE_ERROR || t == TONE_NOTE || t == TONE_JOIN || t == TONE_LEAVE;
     for (size_t r = from; r < rows && y0 + (int)(r - from) < ymax; r++) {
         size_t a = starts[r], b = r + 1 < rows ? starts[r + 1] : len;
         int y = y0 + (int)(r - from);
@@ -399,8 +398,8 @@ static void draw_log(struct aview *v, struct dash *d, int y0, int height)
     size_t end = n > d->log.scroll ? n - d->log.scroll : 0;
     size_t first = end, used = 0, skip = 0;
     while (first > 0 && used < (size_t)height) {
-        size_t rows = entry_rows(evlog_at(&d->log, first - 1), line, sizeof(line),
-                                 (size_t)v->cols, starts, &len, &sp);
+        size_t rows = entry_rows(evlog_at(&d->log, first - 1), line, sizeof(line), (size_t)v->cols,
+                                 starts, &len, &sp);
         first--;
         used += rows;
     }

@@ -31,8 +31,8 @@ static void usage(FILE *f)
             "  --socket PATH  the admin socket at PATH (the server's --admin PATH)\n"
             "  --plain        line mode for scripts: commands from stdin, the server's\n"
             "                 events and answers on stdout, one per line (also when\n"
-            "                 stdout is not a terminal); exits after stdin ends and the\n"
-            "                 last command is answered\n"
+            "                 stdin or stdout is not a terminal); exits after stdin\n"
+            "                 ends and the last command is answered\n"
             "  --no-color     no colours (so does a non-empty NO_COLOR)\n"
             "  --help, --version\n"
             "\n"
@@ -184,7 +184,8 @@ int main(int argc, char **argv)
     const char *nc = getenv("NO_COLOR");
     if (nc && nc[0])
         o.color = false;
-    if (!isatty(STDOUT_FILENO))
+    /* A pipe on either side is a script (`echo who | sockchat-admin`). */
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
         o.plain = true;
 
     setlocale(LC_ALL, "");

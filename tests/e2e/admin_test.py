@@ -269,8 +269,10 @@ def t_background(opts):
     p.line("say class starts now")
     p.wait(r"^\d\d:\d\d:\d\d ok\s")
     bob.wait(r"class starts now")
-    sh.line("echo marker")
-    sh.wait(r"^marker\s*$")
+    # A pipe into it at a terminal is a script: line mode, then the exit.
+    sh.line("echo who | %s %d; echo rc=$?" % (shlex.quote(admin_bin(opts)), port))
+    sh.wait(r"^OUT\s+bob\s+127\.0\.0\.1:\d+")
+    sh.wait(r"^OK\s*\nrc=0\s*$")
     p.keys("q")
     p.wait_dead()
     h.check(_alive(pid), "the background server ended with the dashboard")
