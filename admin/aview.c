@@ -29,7 +29,6 @@ enum {
     PAIR_WARN,
     PAIR_ERROR,
     PAIR_OPER,
-    PAIR_NOTE,
     PAIR_GONE,
 };
 
@@ -53,7 +52,6 @@ static void start_colours(void)
     init_pair(PAIR_WARN, COLOR_RED, -1);
     init_pair(PAIR_ERROR, COLOR_WHITE, COLOR_RED);
     init_pair(PAIR_OPER, COLOR_MAGENTA, -1);
-    init_pair(PAIR_NOTE, COLOR_BLUE, -1);
     init_pair(PAIR_GONE, COLOR_WHITE, COLOR_RED);
 }
 
@@ -276,7 +274,8 @@ static short tone_pair(const struct aview *v, enum evlog_tone t, attr_t *attr)
         *attr = A_BOLD;
         break;
     case TONE_NOTE:
-        p = PAIR_NOTE;
+        /* Blue is unreadable on a projector: bold, the terminal's colour. */
+        *attr = A_BOLD;
         break;
     case TONE_PLAIN:
     default:

@@ -152,7 +152,9 @@ size_t evlog_format(const struct evrec *e, char *buf, size_t cap, struct evspans
     snprintf(tag, sizeof(tag), "%-*s ", EVLOG_TAG_COLS, evlog_tag(e->kind));
     put(buf, cap, &len, tag, strlen(tag));
     s.tag_end = len;
-    if (e->who[0]) {
+    /* An action's text ("* bob waves") names its author already. */
+    bool action = e->kind == AEV_CHAT && strncmp(e->text, "* ", 2) == 0;
+    if (e->who[0] && !action) {
         put(buf, cap, &len, e->who, strlen(e->who));
         put(buf, cap, &len, " ", 1);
     }

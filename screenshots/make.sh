@@ -19,11 +19,11 @@ for tool in tmux aha chromium python3; do
         exit 69 # EX_UNAVAILABLE
     fi
 done
-for bin in sockchat sockchat-server; do
+for bin in sockchat sockchat-server sockchat-admin; do
     if [ ! -x "$build/bin/$bin" ]; then
         echo "make.sh: $build/bin/$bin not found: build first (cmake -S . -B build && cmake --build build)" >&2
         exit 66 # EX_NOINPUT
     fi
 done
 exec python3 "$here/shots.py" --client "$build/bin/sockchat" \
-    --server "$build/bin/sockchat-server" --out "$here" "$@"
+    --server "$build/bin/sockchat-server" --admin "$build/bin/sockchat-admin" --out "$here" "$@"

@@ -8,6 +8,8 @@ Called by make.sh; see there. Scenes:
   scrollback.png    alice scrolled back while messages arrive: the unread count
   reconnecting.png  the server is gone: retrying, and a message waiting
   tutorial.png      the client on the tutorial's Python server (plain dialect)
+  dashboard.png     the teacher's sockchat-admin next to three students: our
+                    client, nc, and the tutorial's client.py
 """
 
 import argparse
@@ -117,8 +119,43 @@ def scene_tutorial(tm, opts, srv):
     return [("grace, on the tutorial's server-multi-threaded.py", a)], None
 
 
+def scene_dashboard(tm, opts, srv):
+    """The teacher's dashboard, three students of the three dialects beside
+    it, one of them kicked from the dashboard."""
+    if not opts.admin or not os.path.exists(opts.admin):
+        raise h.Skip("sockchat-admin not built")
+    env = {"XDG_RUNTIME_DIR": os.environ["XDG_RUNTIME_DIR"]}
+    d = tm.pane([opts.admin, str(srv.port)], 100, 30, env=env, name="teacher")
+    d.wait_row(-2, r"^\s*attached \| ", 15)
+    a = client(tm, opts, srv.port, "alice", 62, 11)
+    n = tm.pane(["nc", "127.0.0.1", str(srv.port)], 62, 7, name="nc")
+    n.line("hi, I'm on nc")
+    n.wait(r"Message received")
+    script = os.path.join(HERE, "..", "tests", "interop", "client.py")
+    t = tm.pane([sys.executable, script, "127.0.0.1", str(srv.port)], 62, 7, name="tutorial")
+    t.wait(r"Enter a message")
+    t.line("hello from client.py")
+    t.wait(r"Server response: Message received")
+    say(a, "good morning! is the lab server up?")
+    d.wait(r"alice says: good morning")
+    d.wait(r"^guest\d+\s+127\.0\.0\.1:\d+\s+tutorial")
+    n.line("can I join the chat from nc?")
+    d.wait(r"says: can I join")
+    say(a, "/me waves at the class")
+    d.wait(r"alice waves")
+    d.line("say welcome! kick is one key away ;)")
+    d.wait(r"ok\s+notice sent")
+    d.wait_row(-2, r"\| 3 clients \|")
+    d.keys("Down")
+    d.wait(r"\d\d:\d\d:\d\d ")
+    return [("teacher: sockchat-admin %d" % srv.port, d),
+            [("alice: sockchat", a), ("nc 127.0.0.1 %d" % srv.port, n),
+             ("python3 client.py (the tutorial's)", t)]], None
+
+
 SCENES = [("conversation", scene_conversation), ("scrollback", scene_scrollback),
-          ("reconnecting", scene_reconnecting), ("tutorial", scene_tutorial)]
+          ("reconnecting", scene_reconnecting), ("tutorial", scene_tutorial),
+          ("dashboard", scene_dashboard)]
 
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 DEFAULT_FG, DEFAULT_BG = "38;5;252", "48;5;16"
@@ -204,7 +241,8 @@ def normalize(ans):
 PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><style>
 html, body {{ margin: 0; padding: 0; background: #15171c; overflow: hidden; }}
-.row {{ display: flex; gap: {gap}px; padding: {pad}px; }}
+.row {{ display: flex; gap: {gap}px; padding: {pad}px; align-items: flex-start; }}
+.col {{ display: flex; flex-direction: column; gap: {gap}px; }}
 .term {{ background: #000; border-radius: 6px; box-shadow: 0 2px 10px #000a; }}
 .title {{ height: {title}px; line-height: {title}px; color: #9aa0aa; background: #2a2d34;
   font: 13px 'DejaVu Sans', sans-serif; text-align: center; border-radius: 6px 6px 0 0; }}
@@ -215,25 +253,43 @@ pre {{ margin: 0; padding: 8px 10px; color: #d0d0d0; background: #000;
 """
 
 
+def _block(name, i, title, p, work):
+    """One pane as HTML: its title bar and its screen; with its size in px."""
+    cols, rows = p.size()
+    ans_path = os.path.join(work, "%s-%d.ans" % (name, i))
+    with open(ans_path, "w") as f:
+        # -N keeps trailing spaces: a status bar drawn across the whole
+        # row keeps its full width.
+        f.write(normalize(p.tmux.run("capture-pane", "-p", "-e", "-N", "-t", p.target)))
+    frag = subprocess.run(["aha", "-n", "-b", "-f", ans_path], check=True,
+                          stdout=subprocess.PIPE).stdout.decode("utf-8")
+    pw, ph = int(cols * CHAR_PX + 2), rows * LINE_PX
+    html_ = ('<div class="term"><div class="title">%s</div>'
+             '<pre style="width:%dpx;height:%dpx">%s</pre></div>'
+             % (html.escape(title), pw, ph, frag.rstrip("\n")))
+    return html_, pw + 20, TITLE_PX + ph + 16
+
+
 def render(name, panes, out, work, chromium):
+    """panes: (title, pane) side by side; an entry that is a list of them
+    is a column, stacked."""
     blocks = []
     total_w = PAD * 2 + GAP * (len(panes) - 1)
     total_h = 0
-    for i, (title, p) in enumerate(panes):
-        cols, rows = p.size()
-        ans_path = os.path.join(work, "%s-%d.ans" % (name, i))
-        with open(ans_path, "w") as f:
-            # -N keeps trailing spaces: a status bar drawn across the whole
-            # row keeps its full width.
-            f.write(normalize(p.tmux.run("capture-pane", "-p", "-e", "-N", "-t", p.target)))
-        frag = subprocess.run(["aha", "-n", "-b", "-f", ans_path], check=True,
-                              stdout=subprocess.PIPE).stdout.decode("utf-8")
-        pw, ph = int(cols * CHAR_PX + 2), rows * LINE_PX
-        blocks.append('<div class="term"><div class="title">%s</div>'
-                      '<pre style="width:%dpx;height:%dpx">%s</pre></div>'
-                      % (html.escape(title), pw, ph, frag.rstrip("\n")))
-        total_w += pw + 20
-        total_h = max(total_h, TITLE_PX + ph + 16 + 2 * PAD)
+    n = 0
+    for entry in panes:
+        column = entry if isinstance(entry, list) else [entry]
+        parts, w, hgt = [], 0, GAP * (len(column) - 1)
+        for title, p in column:
+            b, bw, bh = _block(name, n, title, p, work)
+            n += 1
+            parts.append(b)
+            w = max(w, bw)
+            hgt += bh
+        blocks.append('<div class="col">%s</div>' % "\n".join(parts) if len(column) > 1
+                      else parts[0])
+        total_w += w
+        total_h = max(total_h, hgt + 2 * PAD)
     page = PAGE.format(gap=GAP, pad=PAD, title=TITLE_PX, font=FONT_PX, line=LINE_PX,
                        panes="\n".join(blocks))
     page_path = os.path.join(work, name + ".html")
@@ -255,11 +311,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--client", required=True)
     ap.add_argument("--server", required=True)
+    ap.add_argument("--admin", help="sockchat-admin, for the dashboard scene")
     ap.add_argument("--out", default=HERE)
     ap.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     ap.add_argument("scenes", nargs="*", help="only these scenes")
     opts = ap.parse_args()
     work = tempfile.mkdtemp(prefix="sockchat-shots-")
+    # The servers' admin sockets, private to this run (sockchat-admin PORT
+    # finds them by the same rule).
+    os.environ["XDG_RUNTIME_DIR"] = work
     try:
         for name, fn in SCENES:
             if opts.scenes and name not in opts.scenes:

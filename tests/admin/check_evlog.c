@@ -11,7 +11,7 @@ static struct evlog elog;
 
 static void setup(void)
 {
-    ck_assert_int_eq(evlog_init(&elog, 4), 0);
+    ck_assert_int_eq(evlog_init(&elog, 5), 0);
 }
 
 static void teardown(void)
@@ -38,10 +38,12 @@ START_TEST(test_format_kinds)
     add(1733400001000, AEV_REFUSE, "127.0.0.1:40512", "refused: server full");
     add(1733400002000, EVL_OK, NULL, "kicked bob for 10m");
     add(1733400003000, EVL_CMD, NULL, "kick bob 10m");
+    add(1733400004000, AEV_CHAT, "bob", "* bob waves");
     ck_assert_str_eq(fmt(0), "12:00:00 chat    alice says: hi");
     ck_assert_str_eq(fmt(1), "12:00:01 REFUSE  127.0.0.1:40512 refused: server full");
     ck_assert_str_eq(fmt(2), "12:00:02 ok      kicked bob for 10m");
     ck_assert_str_eq(fmt(3), "12:00:03 >       kick bob 10m");
+    ck_assert_str_eq(fmt(4), "12:00:04 chat    * bob waves"); /* not "bob * bob" */
     struct evspans sp;
     char buf[128];
     evlog_format(evlog_at(&elog, 0), buf, sizeof(buf), &sp);
@@ -71,10 +73,10 @@ START_TEST(test_ring_bounded)
         snprintf(text, sizeof(text), "line %d", i);
         add(1733400000000 + i * 1000, AEV_INFO, NULL, text);
     }
-    ck_assert_uint_eq(evlog_count(&elog), 4);
-    ck_assert_str_eq(evlog_at(&elog, 0)->text, "line 6");
-    ck_assert_str_eq(evlog_at(&elog, 3)->text, "line 9");
-    ck_assert_ptr_null(evlog_at(&elog, 4));
+    ck_assert_uint_eq(evlog_count(&elog), 5);
+    ck_assert_str_eq(evlog_at(&elog, 0)->text, "line 5");
+    ck_assert_str_eq(evlog_at(&elog, 4)->text, "line 9");
+    ck_assert_ptr_null(evlog_at(&elog, 5));
 }
 END_TEST
 
