@@ -176,7 +176,7 @@ int main(int argc, char **argv)
         }
         snprintf(o.port, sizeof(o.port), "%u", port);
         if (sock_default_path(o.path, sizeof(o.path), port, getenv("XDG_RUNTIME_DIR"),
-                              (unsigned)getuid()) < 0) {
+                              (unsigned)geteuid()) < 0) {
             fprintf(stderr, "sockchat-admin: XDG_RUNTIME_DIR too long for a socket path\n");
             return EX_USAGE;
         }

@@ -13,7 +13,8 @@
 int sock_default_path(char *buf, size_t cap, unsigned port, const char *xdg, unsigned uid)
 {
     int n;
-    if (xdg != NULL && xdg[0] != '\0')
+    /* As the server's adminsock_default_path(): only an absolute one. */
+    if (xdg != NULL && xdg[0] == '/')
         n = snprintf(buf, cap, "%s/sockchat/%u.sock", xdg, port);
     else
         n = snprintf(buf, cap, "/tmp/sockchat-%u/%u.sock", uid, port);

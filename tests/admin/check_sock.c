@@ -10,9 +10,11 @@ START_TEST(test_default_path)
     ck_assert_str_eq(p, "/run/user/1000/sockchat/5000.sock");
     ck_assert_int_eq(sock_default_path(p, sizeof(p), 6001, NULL, 1000), 0);
     ck_assert_str_eq(p, "/tmp/sockchat-1000/6001.sock");
-    /* Set but empty is unset. */
+    /* Empty or relative is as unset (the server's rule). */
     ck_assert_int_eq(sock_default_path(p, sizeof(p), 5000, "", 0), 0);
     ck_assert_str_eq(p, "/tmp/sockchat-0/5000.sock");
+    ck_assert_int_eq(sock_default_path(p, sizeof(p), 5000, "run/user", 7), 0);
+    ck_assert_str_eq(p, "/tmp/sockchat-7/5000.sock");
     ck_assert_int_eq(sock_default_path(p, 10, 5000, "/run/user/1000", 1000), -1);
 }
 END_TEST

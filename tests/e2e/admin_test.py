@@ -8,7 +8,7 @@ Each test gives the server and the dashboard the same private
 XDG_RUNTIME_DIR (the test's temp dir), so `sockchat-admin PORT` finds the
 socket by the default rule, as a teacher would.
 
-Run one case: admin_test.py CASE --admin PATH --server PATH
+Run one case: admin_test.py CASE --admin PATH --server PATH [--client PATH]
 """
 
 import os
@@ -361,9 +361,52 @@ def t_no_color(opts):
                  lambda: term.has_sgr(p.screen(escapes=True), 7), 5, p.describe)
 
 
+def t_demo(opts):
+    """scripts/demo inside tmux opens the dashboard in a second pane,
+    attached to the demo's server and showing the demo's client; quitting
+    the client closes that pane and the demo exits 0. The demo runs as a
+    copy in a scratch tree whose deps.sh and cmake only record their calls
+    (tests/integration/test_demo.py does the same) and whose build/bin holds
+    the programs under test."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    tm = h.Tmux()
+    top = os.path.join(tm.dir, "demo")
+    for d in ("scripts", "build/bin", "path"):
+        os.makedirs(os.path.join(top, d))
+    with open(os.path.join(root, "scripts", "demo")) as f:
+        demo = f.read()
+    recorder = '#!/bin/sh\necho "$0 $*" >> "%s/calls"\n' % top
+    for path, text in (("scripts/demo", demo), ("scripts/deps.sh", recorder), ("path/cmake", recorder)):
+        with open(os.path.join(top, path), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(top, path), 0o755)
+    for name, binary in (("sockchat", opts.client), ("sockchat-server", opts.server),
+                         ("sockchat-admin", opts.admin)):
+        os.symlink(os.path.abspath(h.need(binary, name)), os.path.join(top, "build", "bin", name))
+    port = h.free_port()
+    env = {"PORT": str(port), "XDG_RUNTIME_DIR": tm.dir, "TMPDIR": tm.dir}
+    # tmux gives a new pane its own PATH, whatever -e says: set it inside.
+    path = "PATH=" + os.path.join(top, "path") + os.pathsep + os.environ.get("PATH", "")
+    p, d = term.run_checked(tm, ["env", path, os.path.join(top, "scripts", "demo"),
+                                 "--nick", "teacher"], 100, 50, env=env)
+    p.wait(r"^\s*connected \| 127\.0\.0\.1:%d \| teacher" % port, timeout=20)
+    panes = lambda: tm.run("list-panes", "-t", p.name, "-F", "#{pane_id}").split()
+    h.poll_until("the dashboard's pane", lambda: len(panes()) == 2, 10, p.describe)
+    dash = h.Pane(tm, p.name)
+    dash.target = panes()[1]
+    dash.wait(r"^teacher\s+127\.0\.0\.1:\d+\s+sockchat\s+joined")
+    dash.wait(r"attached \| threads \| ")
+    p.line("/quit")
+    r = term.wait_result(p, d, timeout=20)
+    h.check(r["status"] == 0, "the demo exited %d" % r["status"], p.describe)
+    h.poll_until("the dashboard's pane to close with the demo", lambda: len(panes()) == 1, 10,
+                 p.describe)
+
+
 TESTS = {
     "three": t_three, "kick": t_kick, "resize": t_resize, "detach": t_detach,
     "background": t_background, "plain": t_plain, "gone": t_gone, "no_color": t_no_color,
+    "demo": t_demo,
 }
 
 if __name__ == "__main__":
