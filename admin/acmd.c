@@ -26,8 +26,8 @@ const char *const acmd_keys_help[] = {
     "keys: PgUp/PgDn scroll the events, Esc back to the newest",
     "keys: Tab completes commands and nicks; Ctrl-P/Ctrl-N recall earlier commands",
     "keys: q on an empty line, or Ctrl-C, detaches: the server keeps running",
-    "commands: who, stats, say, kick, mute, unmute, ban, unban, bans, roster; /quit stops "
-    "the server",
+    "commands: who, stats, say, kick, mute, unmute, ban, unban, bans, roster",
+    "commands: /quit stops the server (q alone only detaches)",
     NULL,
 };
 

@@ -64,6 +64,7 @@ START_TEST(test_fit_80)
     ck_assert_str_eq(buf, "attached | 192.168.1.20:5000,10.0.0.7:5000 | 3 clients | "
                           "12 msg/s 36 dlv/s");
     n = bar_format_fit(&b, buf, sizeof(buf), 60);
+    ck_assert_uint_eq(n, strlen(buf));
     ck_assert_str_eq(buf, "attached | 192.168.1.20:5000,10.0.0.7:5000 | 3 clients");
     n = bar_format_fit(&b, buf, sizeof(buf), 20);
     ck_assert_uint_eq(n, 20); /* then cut */
