@@ -416,7 +416,7 @@ struct answer {
 static void answer_add(struct answer *an, enum admin_type type, const char *text)
 {
     if (an->cap - an->len < ADMIN_LINE_MAX) {
-        size_t cap = an->cap ? an->cap * 2 : 4 * ADMIN_LINE_MAX;
+        size_t cap = an->cap ? an->cap * 2 : (size_t)4 * ADMIN_LINE_MAX;
         char *b = realloc(an->buf, cap);
         if (b == NULL)
             return; /* a line of a listing lost: the OK still comes */
