@@ -400,7 +400,7 @@ static void sock_accept(struct adminsock *a)
         int n = snprintf(hello, sizeof hello, "SOCKCHAT-ADMIN %d %s\n", ADMIN_PROTO_VERSION,
                          SOCKCHAT_VERSION);
         conn_send(a, c, hello, (size_t)n);
-        log_event(a->srv, AEV_INFO, NULL, "admin: pid %ld (uid %u) attached", (long)cr.pid,
+        log_event(a->srv, AEV_INFO, NULL, "admin pid %ld (uid %u) attached", (long)cr.pid,
                   (unsigned)cr.uid);
     }
 }
@@ -590,7 +590,7 @@ static bool conn_service(struct adminsock *a, struct admin_conn *c, short revent
          * socket takes one now, and closed. */
         if (!partial)
             bye_now(c->fd, "too slow");
-        log_event(a->srv, AEV_SLOW, NULL, "admin: %s cut off: too slow (%d KiB unread)", c->name,
+        log_event(a->srv, AEV_SLOW, NULL, "%s cut off: too slow (%d KiB unread)", c->name,
                   ADMINSOCK_QUEUE_MAX >> 10);
         return false;
     }
@@ -685,7 +685,7 @@ static void sock_round(struct adminsock *a, struct pollfd *p)
     for (struct admin_conn *c = a->conns; c != NULL; c = next, i++) {
         next = c->next;
         if (!conn_service(a, c, p[i].revents, now)) {
-            log_event(a->srv, AEV_INFO, NULL, "admin: %s detached", c->name);
+            log_event(a->srv, AEV_INFO, NULL, "%s detached", c->name);
             conn_free(a, c);
         }
     }
