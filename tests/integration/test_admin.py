@@ -7,16 +7,20 @@ an admin that never reads, which is cut off while the chat goes on.
 usage: test_admin.py SERVER_BINARY [--mode M] [-k NAME]"""
 
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import socket
 import stat
+import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import chatlib  # noqa: E402
 from chatlib import (T_SHORT, Conn, Framed, Skip, Timeout, deadline_in,  # noqa: E402
                      remaining, run_tests)
 
@@ -240,6 +244,51 @@ def test_events(ctx):
         q.expect(b"Message received")
         outs, end = a.command("who")
         assert end == "OK"
+
+
+def test_console_actions_are_events(ctx):
+    """What the operator does at the server's own terminal reaches the
+    admins as an operator event, also when the log is that terminal (where
+    it is not logged twice)."""
+    with Tmp() as tmp:
+        path = tmp.path("run", "admin.sock")
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([ctx.binary, "--bind", "127.0.0.1", "--port", "0", "--mode",
+                                 ctx.mode, "--admin", path], stdin=slave, stdout=slave,
+                                stderr=slave, start_new_session=True,
+                                preexec_fn=chatlib.take_terminal)
+        os.close(slave)
+        seen = b""
+
+        def read_until(pattern):
+            nonlocal seen
+            dl = deadline_in(T_SHORT)
+            while not re.search(pattern, seen):
+                if remaining(dl) <= 0:
+                    raise Timeout(f"no {pattern!r} on the terminal: {seen[-500:]!r}")
+                r, _, _ = select.select([master], [], [], remaining(dl))
+                if r:
+                    seen += os.read(master, 4096)
+            return re.search(pattern, seen)
+
+        try:
+            read_until(rb"admin: sockchat-admin --socket \S+ attaches")
+            a = Admin.attach(path)
+            a.command("subscribe events")
+            os.write(master, b"ban 10.9.9.9 testing\n")
+            assert "banned 10.9.9.9" in a.event("operator", timeout=2.0)[4]
+            read_until(rb"banned 10\.9\.9\.9")
+            a.command("say marker")  # logged (by an admin): after the ban on the terminal
+            read_until(rb"notice sent: marker")
+            assert seen.count(b"banned 10.9.9.9") == 1, seen.decode("utf-8", "replace")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=T_SHORT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            os.close(master)
 
 
 def test_events_under_quiet(ctx):
