@@ -63,6 +63,7 @@ struct adminsock {
     /* The admin thread's only: */
     unsigned nconns;
     int64_t next_tick_ms;
+    int64_t resume_ms; /* accept failed: the listener rests until then */
     struct adminstat_rates rates;
 };
 
@@ -354,8 +355,14 @@ static void sock_accept(struct adminsock *a)
     for (int i = 0; i < 16; i++) {
         int fd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-                log_event(a->srv, AEV_ERROR, NULL, "admin: accept: %s", strerror(errno));
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED) {
+                /* Out of descriptors, say: the socket stays readable, so
+                 * it is left out of the poll a while rather than spun on. */
+                log_event(a->srv, AEV_ERROR, NULL, "admin: accept: %s; pausing for %d ms",
+                          strerror(errno), SERVE_ACCEPT_PAUSE_MS);
+                a->resume_ms = server_now_ms(a->srv) + SERVE_ACCEPT_PAUSE_MS;
+            }
             return;
         }
         /* The directory's mode keeps others out; the kernel's word on who
@@ -654,7 +661,7 @@ static void sock_round(struct adminsock *a, struct pollfd *p)
         a->next_tick_ms = now + ADMINSOCK_TICK_MS;
     }
     p[0] = (struct pollfd){a->efd, POLLIN, 0};
-    p[1] = (struct pollfd){a->lfd, POLLIN, 0};
+    p[1] = (struct pollfd){now >= a->resume_ms ? a->lfd : -1, POLLIN, 0};
     unsigned n = 2;
     pthread_mutex_lock(&a->lock);
     for (struct admin_conn *c = a->conns; c != NULL; c = c->next) {
@@ -664,7 +671,9 @@ static void sock_round(struct adminsock *a, struct pollfd *p)
         p[n++] = (struct pollfd){c->fd, ev, 0};
     }
     pthread_mutex_unlock(&a->lock);
-    int timeout = (int)(a->next_tick_ms - now);
+    int64_t wake =
+        a->resume_ms > now && a->resume_ms < a->next_tick_ms ? a->resume_ms : a->next_tick_ms;
+    int timeout = (int)(wake - now);
     if (poll(p, n, timeout < 0 ? 0 : timeout) < 0) {
         if (errno != EINTR) {
             log_event(a->srv, AEV_ERROR, NULL, "admin: poll: %s", strerror(errno));
