@@ -162,6 +162,13 @@ def test_wide_directory_refused(ctx):
             c = srv.plain()
             c.say("still serving")
             c.expect(b"Message received")
+        # A symlink to a good directory is not used either: it could be
+        # turned to point anywhere.
+        os.mkdir(tmp.path("real"), 0o700)
+        os.symlink(tmp.path("real"), tmp.path("link"))
+        with ctx.server("--admin", tmp.path("link", "admin.sock")) as srv:
+            srv.wait_log(r"no admin socket: .*link is not a directory \(a symlink\?\)")
+            assert os.listdir(tmp.path("real")) == []
 
 
 def test_commands(ctx):

@@ -135,6 +135,33 @@ START_TEST(test_roster)
 }
 END_TEST
 
+/* A block shows at most ADMIN_ROSTER_MAX rows, and says how many there are. */
+START_TEST(test_roster_max)
+{
+    for (int i = 0; i < ADMIN_ROSTER_MAX + 2; i++) {
+        char addr[32];
+        snprintf(addr, sizeof addr, "10.1.%d.%d:4000", i / 250, i % 250);
+        fx_client(addr);
+    }
+    size_t len;
+    char *raw = adminstat_roster(&fx_srv, &len);
+    ck_assert_ptr_nonnull(raw);
+    char *block = strndup(raw, len);
+    free(raw);
+    char want[32];
+    snprintf(want, sizeof want, "ROSTER %d %d\n", ADMIN_ROSTER_MAX + 2, ADMIN_ROSTER_MAX);
+    ck_assert(strncmp(block, want, strlen(want)) == 0);
+    int rows = 0;
+    for (const char *p = block; (p = strstr(p, "\nROW ")) != NULL; p++)
+        rows++;
+    ck_assert_int_eq(rows, ADMIN_ROSTER_MAX);
+    /* The newest first: the last one added heads the rows. */
+    ck_assert_ptr_nonnull(strstr(block, "\nROW id=502 "));
+    ck_assert_ptr_null(strstr(block, "\nROW id=1 "));
+    free(block);
+}
+END_TEST
+
 /* Rates are over the time since the last look, from the counters. */
 START_TEST(test_stats_rates)
 {
@@ -180,6 +207,7 @@ Suite *control_suite(void)
     TCase *admin = tcase_create("adminstat");
     tcase_add_checked_fixture(admin, fx_setup, fx_teardown);
     tcase_add_test(admin, test_roster);
+    tcase_add_test(admin, test_roster_max);
     tcase_add_test(admin, test_stats_rates);
     suite_add_tcase(s, admin);
     return s;
