@@ -63,19 +63,9 @@ struct adminsock {
     /* The admin thread's only: */
     unsigned nconns;
     int64_t next_tick_ms;
+    int64_t resume_ms; /* accept failed: the listener rests until then */
     struct adminstat_rates rates;
 };
-
-int adminsock_default_path(char *buf, size_t cap, unsigned port)
-{
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    int n;
-    if (xdg != NULL && xdg[0] == '/')
-        n = snprintf(buf, cap, "%s/sockchat/%u.sock", xdg, port);
-    else
-        n = snprintf(buf, cap, "/tmp/sockchat-%u/%u.sock", (unsigned)geteuid(), port);
-    return n > 0 && (size_t)n < cap ? 0 : -1;
-}
 
 const char *adminsock_path(const struct adminsock *a)
 {
@@ -150,122 +140,6 @@ void adminsock_publishv(struct adminsock *a, enum admin_event ev, const struct c
     outmsg_unref(m);
     if (poke)
         serve_wake(a->efd);
-}
-
-/* ---- the socket ---- */
-
-/* The directory of path: made 0700 if missing; then it must be a real
- * directory (not a symlink), ours, with no rights for group or others.
- * 0, or -1 with why in err. */
-static int dir_check(const char *path, char *err, size_t ecap)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        snprintf(err, ecap, "mkdir %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (lstat(dir, &st) < 0) {
-        snprintf(err, ecap, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        snprintf(err, ecap, "%s is not a directory (a symlink?)", dir);
-        return -1;
-    }
-    if (st.st_uid != geteuid()) {
-        snprintf(err, ecap, "%s belongs to uid %u, not to us (uid %u)", dir, (unsigned)st.st_uid,
-                 (unsigned)geteuid());
-        return -1;
-    }
-    if (st.st_mode & 077) {
-        snprintf(err, ecap, "%s has mode %03o: others could reach the socket (want 0700)", dir,
-                 (unsigned)(st.st_mode & 0777));
-        return -1;
-    }
-    return 0;
-}
-
-/* Something at path already. A socket nobody answers on (a server that
- * died) is removed; a live one, or anything else, is left. 0: path is
- * free now; -1 with why in err. */
-static int stale_check(const struct sockaddr_un *sa, char *err, size_t ecap)
-{
-    struct stat st;
-    if (lstat(sa->sun_path, &st) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, ecap, "%s: %s", sa->sun_path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        snprintf(err, ecap, "%s exists and is not a socket: left alone", sa->sun_path);
-        return -1;
-    }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, ecap, "socket: %s", strerror(errno));
-        return -1;
-    }
-    int rc = connect(fd, (const struct sockaddr *)sa, sizeof *sa);
-    int cerr = errno;
-    close(fd);
-    if (rc == 0) {
-        snprintf(err, ecap, "%s is another server's (it answers): left alone", sa->sun_path);
-        return -1;
-    }
-    if (cerr != ECONNREFUSED) {
-        snprintf(err, ecap, "%s: %s: left alone", sa->sun_path, strerror(cerr));
-        return -1;
-    }
-    if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
-        snprintf(err, ecap, "unlink stale %s: %s", sa->sun_path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* The listening socket at a->path, mode 0600; -1 with why in err. */
-static int sock_open(struct adminsock *a, char *err, size_t ecap)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(a->path) >= sizeof sa.sun_path) {
-        snprintf(err, ecap, "%s: path too long for a socket (at most %zu bytes)", a->path,
-                 sizeof sa.sun_path - 1);
-        return -1;
-    }
-    memcpy(sa.sun_path, a->path, strlen(a->path) + 1);
-    if (dir_check(a->path, err, ecap) < 0 || stale_check(&sa, err, ecap) < 0)
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, ecap, "socket: %s", strerror(errno));
-        return -1;
-    }
-    /* Born 0600: no moment when another user could connect. */
-    mode_t old = umask(0177);
-    int rc = bind(fd, (const struct sockaddr *)&sa, sizeof sa);
-    int berr = errno;
-    umask(old);
-    struct stat st;
-    if (rc < 0 || chmod(a->path, 0600) < 0 || lstat(a->path, &st) < 0 || listen(fd, 16) < 0) {
-        snprintf(err, ecap, "%s: %s", a->path, strerror(rc < 0 ? berr : errno));
-        if (rc == 0)
-            unlink(a->path);
-        close(fd);
-        return -1;
-    }
-    a->dev = st.st_dev;
-    a->ino = st.st_ino;
-    return fd;
 }
 
 /* ---- connections ---- */
@@ -354,8 +228,14 @@ static void sock_accept(struct adminsock *a)
     for (int i = 0; i < 16; i++) {
         int fd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-                log_event(a->srv, AEV_ERROR, NULL, "admin: accept: %s", strerror(errno));
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED) {
+                /* Out of descriptors, say: the socket stays readable, so
+                 * it is left out of the poll a while rather than spun on. */
+                log_event(a->srv, AEV_ERROR, NULL, "admin: accept: %s; pausing for %d ms",
+                          strerror(errno), SERVE_ACCEPT_PAUSE_MS);
+                a->resume_ms = server_now_ms(a->srv) + SERVE_ACCEPT_PAUSE_MS;
+            }
             return;
         }
         /* The directory's mode keeps others out; the kernel's word on who
@@ -400,7 +280,7 @@ static void sock_accept(struct adminsock *a)
         int n = snprintf(hello, sizeof hello, "SOCKCHAT-ADMIN %d %s\n", ADMIN_PROTO_VERSION,
                          SOCKCHAT_VERSION);
         conn_send(a, c, hello, (size_t)n);
-        log_event(a->srv, AEV_INFO, NULL, "admin: pid %ld (uid %u) attached", (long)cr.pid,
+        log_event(a->srv, AEV_INFO, NULL, "admin pid %ld (uid %u) attached", (long)cr.pid,
                   (unsigned)cr.uid);
     }
 }
@@ -416,7 +296,7 @@ struct answer {
 static void answer_add(struct answer *an, enum admin_type type, const char *text)
 {
     if (an->cap - an->len < ADMIN_LINE_MAX) {
-        size_t cap = an->cap ? an->cap * 2 : 4 * ADMIN_LINE_MAX;
+        size_t cap = an->cap ? an->cap * 2 : (size_t)4 * ADMIN_LINE_MAX;
         char *b = realloc(an->buf, cap);
         if (b == NULL)
             return; /* a line of a listing lost: the OK still comes */
@@ -590,7 +470,7 @@ static bool conn_service(struct adminsock *a, struct admin_conn *c, short revent
          * socket takes one now, and closed. */
         if (!partial)
             bye_now(c->fd, "too slow");
-        log_event(a->srv, AEV_SLOW, NULL, "admin: %s cut off: too slow (%d KiB unread)", c->name,
+        log_event(a->srv, AEV_SLOW, NULL, "%s cut off: too slow (%d KiB unread)", c->name,
                   ADMINSOCK_QUEUE_MAX >> 10);
         return false;
     }
@@ -654,7 +534,7 @@ static void sock_round(struct adminsock *a, struct pollfd *p)
         a->next_tick_ms = now + ADMINSOCK_TICK_MS;
     }
     p[0] = (struct pollfd){a->efd, POLLIN, 0};
-    p[1] = (struct pollfd){a->lfd, POLLIN, 0};
+    p[1] = (struct pollfd){now >= a->resume_ms ? a->lfd : -1, POLLIN, 0};
     unsigned n = 2;
     pthread_mutex_lock(&a->lock);
     for (struct admin_conn *c = a->conns; c != NULL; c = c->next) {
@@ -664,7 +544,9 @@ static void sock_round(struct adminsock *a, struct pollfd *p)
         p[n++] = (struct pollfd){c->fd, ev, 0};
     }
     pthread_mutex_unlock(&a->lock);
-    int timeout = (int)(a->next_tick_ms - now);
+    int64_t wake =
+        a->resume_ms > now && a->resume_ms < a->next_tick_ms ? a->resume_ms : a->next_tick_ms;
+    int timeout = (int)(wake - now);
     if (poll(p, n, timeout < 0 ? 0 : timeout) < 0) {
         if (errno != EINTR) {
             log_event(a->srv, AEV_ERROR, NULL, "admin: poll: %s", strerror(errno));
@@ -685,7 +567,7 @@ static void sock_round(struct adminsock *a, struct pollfd *p)
     for (struct admin_conn *c = a->conns; c != NULL; c = next, i++) {
         next = c->next;
         if (!conn_service(a, c, p[i].revents, now)) {
-            log_event(a->srv, AEV_INFO, NULL, "admin: %s detached", c->name);
+            log_event(a->srv, AEV_INFO, NULL, "%s detached", c->name);
             conn_free(a, c);
         }
     }
@@ -752,7 +634,7 @@ struct adminsock *adminsock_start(struct server *srv, const char *path)
         return NULL;
     }
     snprintf(a->path, sizeof a->path, "%s", path);
-    a->lfd = sock_open(a, err, sizeof err);
+    a->lfd = adminpath_listen(a->path, &a->dev, &a->ino, err, sizeof err);
     if (a->lfd < 0) {
         log_event(srv, AEV_ERROR, NULL, "no admin socket: %s", err);
         free(a);

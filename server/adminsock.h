@@ -8,6 +8,7 @@
 #define SOCKCHAT_ADMINSOCK_H
 
 #include <stdarg.h>
+#include <sys/types.h>
 
 #include "server.h"
 
@@ -23,9 +24,6 @@ enum {
 
 struct adminsock;
 
-/* Where the socket is by default for port: $XDG_RUNTIME_DIR/sockchat/
- * PORT.sock, else /tmp/sockchat-UID/PORT.sock. -1 when it does not fit. */
-int adminsock_default_path(char *buf, size_t cap, unsigned port);
 /* Opens the socket at path (its directory made 0700 if missing, and
  * checked), sets srv->admin and starts the admin thread. NULL (and the log
  * says why) when there is none: the server runs on without it. Before any
@@ -43,6 +41,17 @@ bool adminsock_wants_events(const struct adminsock *a);
  * its ADDR and NICK. */
 void adminsock_publishv(struct adminsock *a, enum admin_event ev, const struct client *c,
                         const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+/* ---- adminpath.c: where the socket is, and opening it there ---- */
+
+/* Where the socket is by default for port: $XDG_RUNTIME_DIR/sockchat/
+ * PORT.sock, else /tmp/sockchat-UID/PORT.sock. -1 when it does not fit. */
+int adminpath_default(char *buf, size_t cap, unsigned port);
+/* The listening socket at path (non-blocking, close-on-exec), mode 0600,
+ * in a directory made 0700 if missing and checked; *dev and *ino say
+ * which file it is, so that only it is removed at exit. -1 with why in
+ * err. */
+int adminpath_listen(const char *path, dev_t *dev, ino_t *ino, char *err, size_t ecap);
 
 /* ---- adminstat.c: what STATS and ROSTER say ---- */
 

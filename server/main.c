@@ -400,7 +400,7 @@ static void server_admin(struct server *srv, const struct server_args *a, const 
     const char *colon = strrchr(bound, ':');
     unsigned port = colon != NULL ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
     char def[PATH_MAX];
-    bool have_def = adminsock_default_path(def, sizeof def, port) == 0;
+    bool have_def = adminpath_default(def, sizeof def, port) == 0;
     if (a->admin == NULL && !have_def) {
         log_event(srv, AEV_ERROR, NULL, "no admin socket: $XDG_RUNTIME_DIR is too long a path");
         return;

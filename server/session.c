@@ -106,7 +106,6 @@ static void session_text(struct reply *r, const char *text)
     int64_t now = server_now_ms(srv);
 
     atomic_store(&c->active_ms, now);
-    atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed);
     if (cmd_is_exit(text)) {
         reply_ack(r);
         session_quit(r, "quit");
@@ -174,6 +173,7 @@ static void session_message(struct reply *r, const char *data, size_t len)
 
 static void framed_line(struct client *c, char *line)
 {
+    atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */
     struct reply r = {.c = c};
     struct msg m;
 
@@ -245,6 +245,7 @@ static void framed_line(struct client *c, char *line)
 
 static void plain_line(struct client *c, char *line, size_t len)
 {
+    atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */
     struct reply r = {.c = c};
     session_message(&r, line, len);
 }
@@ -252,6 +253,7 @@ static void plain_line(struct client *c, char *line, size_t len)
 /* The first complete line of a connection that began with "HELLO ". */
 static void hello_line(struct client *c, char *line, size_t len)
 {
+    atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */
     if (strncmp(line, HELLO_PREFIX, sizeof HELLO_PREFIX - 1) != 0) {
         /* Someone typed "HELLO ..." into nc: a plain line after all. */
         session_detect(c, DIALECT_PLAIN);
@@ -303,6 +305,7 @@ static enum dialect detect(const char *data, size_t len)
 
 static void raw_input(struct client *c, const char *data, size_t len)
 {
+    atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */
     char out[256];
     struct reply r = {.c = c, .raw = out, .rawcap = sizeof out};
 
