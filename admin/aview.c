@@ -313,9 +313,11 @@ static void draw_roster(struct aview *v, struct dash *d, int height)
         move(1 + i, 0);
         clrtoeol();
         if (r >= d->roster.n) {
-            if (i == 0 && d->roster.n == 0)
-                put_text(d->at.state == ATTACH_ATTACHED ? "(nobody connected)" : "(no server)", 18,
-                         A_DIM, 0, v->cols);
+            if (i == 0 && d->roster.n == 0) {
+                const char *none =
+                    d->at.state == ATTACH_ATTACHED ? "(nobody connected)" : "(no server)";
+                put_text(none, strlen(none), A_DIM, 0, v->cols);
+            }
             continue;
         }
         roster_format_row(&lay, &d->roster.rows[r], line, sizeof(line));

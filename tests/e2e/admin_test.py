@@ -334,6 +334,7 @@ def t_gone(opts):
     roster_row(p, r"^alice\s")
     srv.stop()
     p.wait_row(-2, ST_GONE)
+    p.wait(r"^\(no server\)$", flags=re.M)  # the roster empties, says why
     p.wait(r"^\d\d:\d\d:\d\d --\s+server gone \(shutting down\)")
     p.wait(r"join\s+alice joined")  # the log is kept
     srv2 = start_server(opts, tm, port)
