@@ -153,6 +153,12 @@ def t_three(opts):
     p.wait(r"^\d\d:\d\d:\d\d chat\s+alice says: a line for the teacher", timeout=1.0)
     print("chat line on the dashboard after %.0f ms" % ((time.monotonic() - t0) * 1000))
     check_width(p)
+    # A second dashboard at the same time sees the same class.
+    p2 = dashboard(tm, opts, srv.port, 80, 24, name="admin2")
+    p2.wait(r"^guest\d+\s+127\.0\.0\.1:\d+\s+tutorial\s")
+    alice.msg("both see this")
+    p.wait(r"alice says: both see this")
+    p2.wait(r"alice says: both see this")
 
 
 def t_kick(opts):
@@ -323,6 +329,43 @@ def t_plain(opts):
     h.check(r.stdout == "", "stdout %r" % r.stdout)
 
 
+def t_errors(opts):
+    """What cannot be attached to is said, with its exit code: a socket
+    that is not a sockchat admin socket (76), another user's socket (77,
+    tried as nobody when the test runs as root), a bad port (64)."""
+    tm = h.Tmux()  # for its private temp dir
+    path = os.path.join(tm.dir, "foreign.sock")
+    lsn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lsn.bind(path)
+    lsn.listen(1)
+    h._cleanups.append(lsn.close)
+    proc = subprocess.Popen([admin_bin(opts), "--socket", path, "--plain"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    h._cleanups.append(lambda: proc.poll() is None and proc.kill())
+    lsn.settimeout(10)
+    conn, _ = lsn.accept()
+    conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")  # another program's banner
+    out, err = proc.communicate(timeout=20)
+    conn.close()
+    h.check(proc.returncode == 76, "status %d for a foreign socket, want 76" % proc.returncode)
+    h.check(err == "sockchat-admin: %s: not a sockchat admin socket (expected SOCKCHAT-ADMIN 1, "
+            "got \"SSH-2.0-OpenSSH_9.6\")\n" % path, "stderr %r" % err)
+    r = subprocess.run([admin_bin(opts), "0"], capture_output=True, text=True, timeout=20)
+    h.check(r.returncode == 64 and "bad port: 0" in r.stderr, "bad port: %d %r" % (r.returncode, r.stderr))
+    if os.geteuid() != 0:
+        return
+    srv = start_server(opts, tm)
+    sock = os.path.join(tm.dir, "sockchat", "%d.sock" % srv.port)
+    h.poll_until("the admin socket", lambda: os.path.exists(sock), 10)
+    # nobody cannot reach root's 0700 directory: the kernel says EACCES.
+    r = subprocess.run([admin_bin(opts), "--socket", sock, "--plain"], input="who\n",
+                       capture_output=True, text=True, timeout=20, user=65534, group=65534,
+                       extra_groups=[])
+    h.check(r.returncode == 77, "status %d as nobody, want 77: %r" % (r.returncode, r.stderr))
+    h.check(r.stderr.startswith("sockchat-admin: permission denied on %s: the server runs as "
+                                "another user" % sock), "stderr %r" % r.stderr)
+
+
 def t_gone(opts):
     """The server stops: the dashboard says so, keeps its screen, and comes
     back by itself when the server starts again on the same port."""
@@ -407,7 +450,7 @@ def t_demo(opts):
 TESTS = {
     "three": t_three, "kick": t_kick, "resize": t_resize, "detach": t_detach,
     "background": t_background, "plain": t_plain, "gone": t_gone, "no_color": t_no_color,
-    "demo": t_demo,
+    "demo": t_demo, "errors": t_errors,
 }
 
 if __name__ == "__main__":
