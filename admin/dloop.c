@@ -6,7 +6,7 @@
  * what is ready. When the server goes away the screen stays as it was,
  * the status bar says so, and a new attach is tried every second: the
  * teacher restarts the server and the dashboard comes back by itself.
- * What a key does is decided here, what it changes is dash.h's. */
+ * What a key does is akeys.c's, what it changes dash.h's. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -18,23 +18,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "aapp.h"
-#include "acmd.h"
-#include "aview.h"
-#include "dash.h"
-#include "text.h"
-
-struct dloop {
-    const struct aopts *o;
-    struct link *l;
-    struct dash d;
-    struct aview v;
-    long long retry_at;  /* monotonic ms of the next attach attempt, when gone */
-    long long greet_end; /* monotonic ms by which the greeting must come */
-    bool done;
-    bool resized;
-    char err[256];
-};
+#include "dloop.h"
 
 /* The signal handlers' only way to the loop: a byte in a pipe. */
 static int sig_pipe[2] = {-1, -1};
@@ -78,7 +62,7 @@ static int signals_start(char *err, size_t errlen)
     return 0;
 }
 
-static void dl_send(struct dloop *a, const char *cmd, bool hidden)
+void dloop_send(struct dloop *a, const char *cmd, bool hidden)
 {
     if (a->l->fd < 0 || a->d.at.state != ATTACH_ATTACHED) {
         if (!hidden)
@@ -100,7 +84,7 @@ static void on_server_line(void *ctx, const char *line, size_t len)
     int64_t now = aapp_wall_ms();
     enum attach_act act = dash_line(&a->d, line, len, now);
     if (act == AA_ATTACHED) {
-        dl_send(a, "subscribe", true);
+        dloop_send(a, "subscribe", true);
     } else if (act == AA_BYE) {
         char note[160];
         snprintf(note, sizeof(note), "the server says: %s", a->d.at.why);
@@ -124,167 +108,6 @@ static void dl_retry(struct dloop *a)
         return; /* still gone; said once already */
     attach_start(&a->d.at);
     a->greet_end = now + GREET_TIMEOUT_MS;
-}
-
-static void dl_enter(struct dloop *a)
-{
-    char *line = editline_take(&a->d.ed);
-    if (line == NULL)
-        return;
-    const char *s = line;
-    while (*s == ' ')
-        s++;
-    if (*s) {
-        /* `help`: the keys here, and the server's commands from it. */
-        if (strcmp(s, "help") == 0 || strcmp(s, "/help") == 0)
-            dash_help(&a->d, aapp_wall_ms());
-        dl_send(a, s, false);
-    }
-    free(line);
-}
-
-static void dl_edit_key(struct dloop *a, const struct akey *k)
-{
-    struct editline *ed = &a->d.ed;
-    switch (k->type) {
-    case AK_CHAR: {
-        char u[4];
-        size_t n = text_encode(k->ch, u);
-        editline_insert(ed, u, n);
-        break;
-    }
-    case AK_BACKSPACE:
-        editline_backspace(ed);
-        break;
-    case AK_DELETE:
-        editline_delete(ed);
-        break;
-    case AK_LEFT:
-        editline_left(ed);
-        break;
-    case AK_RIGHT:
-        editline_right(ed);
-        break;
-    case AK_HOME:
-        editline_home(ed);
-        break;
-    case AK_END:
-        editline_end(ed);
-        break;
-    case AK_TAB:
-        acmd_complete(ed, &a->d.roster);
-        break;
-    case AK_ENTER:
-        dl_enter(a);
-        break;
-    case AK_ALT:
-        if (k->ch == 'b')
-            editline_word_left(ed);
-        else if (k->ch == 'f')
-            editline_word_right(ed);
-        break;
-    case AK_CTRL:
-        switch (k->ch) {
-        case 'a':
-            editline_home(ed);
-            break;
-        case 'e':
-            editline_end(ed);
-            break;
-        case 'b':
-            editline_left(ed);
-            break;
-        case 'f':
-            editline_right(ed);
-            break;
-        case 'w':
-            editline_kill_word(ed);
-            break;
-        case 'u':
-            editline_kill_start(ed);
-            break;
-        case 'k':
-            editline_kill_end(ed);
-            break;
-        case 'p':
-            editline_history_prev(ed);
-            break;
-        case 'n':
-            editline_history_next(ed);
-            break;
-        case 'l':
-            aview_invalidate(&a->v);
-            break;
-        case 'z':
-            aview_suspend(&a->v);
-            break;
-        default:
-            break;
-        }
-        break;
-    default:
-        break;
-    }
-}
-
-static void dl_key(struct dloop *a, const struct akey *k)
-{
-    int64_t now = aapp_wall_ms();
-    if (a->d.ask[0]) {
-        char cmd[160];
-        bool yes = k->type == AK_CHAR && (k->ch == 'y' || k->ch == 'Y');
-        if (dash_answer(&a->d, yes, cmd, sizeof(cmd)))
-            dl_send(a, cmd, false);
-        else
-            dash_note(&a->d, now, "not done");
-        return;
-    }
-    if ((k->type == AK_CTRL && k->ch == 'c') ||
-        (k->type == AK_CHAR && k->ch == 'q' && a->d.ed.len == 0)) {
-        a->done = true;
-        return;
-    }
-    size_t log_rows = aview_log_rows(&a->v, &a->d);
-    long page = log_rows > 2 ? (long)log_rows - 1 : 1;
-    switch (k->type) {
-    case AK_F:
-        if (k->ch == 1)
-            dash_help(&a->d, now);
-        else if (k->ch == 2)
-            roster_sort_next(&a->d.roster);
-        else if (k->ch == 8)
-            dash_ask(&a->d, now, "kick");
-        else if (k->ch == 9)
-            dash_ask(&a->d, now, "mute");
-        return;
-    case AK_ALT:
-        if (k->ch == 's')
-            roster_sort_next(&a->d.roster);
-        else if (k->ch == 'k')
-            dash_ask(&a->d, now, "kick");
-        else if (k->ch == 'm')
-            dash_ask(&a->d, now, "mute");
-        else
-            dl_edit_key(a, k);
-        return;
-    case AK_UP:
-        roster_select_move(&a->d.roster, -1);
-        return;
-    case AK_DOWN:
-        roster_select_move(&a->d.roster, 1);
-        return;
-    case AK_PGUP:
-        evlog_scroll(&a->d.log, page, log_rows);
-        return;
-    case AK_PGDN:
-        evlog_scroll(&a->d.log, -page, log_rows);
-        return;
-    case AK_ESC:
-        evlog_bottom(&a->d.log);
-        return;
-    default:
-        dl_edit_key(a, k);
-    }
 }
 
 static void dl_signals(struct dloop *a)
@@ -350,7 +173,7 @@ static void dl_turn(struct dloop *a)
         dl_socket(a, fds[2].revents);
     struct akey k;
     while (!a->done && aview_key(&a->v, &k))
-        dl_key(a, &k);
+        akeys_handle(a, &k);
     now = aapp_mono_ms();
     if (a->l->fd < 0 && now >= a->retry_at)
         dl_retry(a);

@@ -275,6 +275,10 @@ def t_background(opts):
     p.line("say class starts now")
     p.wait(r"^\d\d:\d\d:\d\d ok\s")
     bob.wait(r"class starts now")
+    p.keys("C-p")  # the history (Up and Down select rows)
+    p.wait_row(-1, r"^admin> say class starts now$")
+    p.keys("C-u")
+    p.wait_row(-1, r"^admin>\s*$")
     # A pipe into it at a terminal is a script: line mode, then the exit.
     sh.line("echo who | %s %d; echo rc=$?" % (shlex.quote(admin_bin(opts)), port))
     sh.wait(r"^OUT\s+bob\s+127\.0\.0\.1:\d+")
