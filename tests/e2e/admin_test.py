@@ -196,8 +196,14 @@ def t_kick(opts):
     p.wait(r"^\d\d:\d\d:\d\d leave\s+%s " % nick)
     rows = p.settled_rows()
     h.check(rows[4].startswith("-- events"), "the rule not below 3 roster rows", p.describe)
-    # The tutorial guest is still there.
-    roster_row(p, r"^guest\d+\s+127\.0\.0\.1:\d+\s+tutorial\s")
+    # The tutorial guest is still there: mute it with Alt-m.
+    roster_row(p, r"^guest\d+\s+127\.0\.0\.1:\d+\s+tutorial\s+joined")
+    p.keys("Down")
+    p.keys("M-m")
+    p.wait_row(-1, r"^mute guest\d+ \(127\.0\.0\.1:\d+\)\? y/n")
+    p.keys("y")
+    p.wait(r"^\d\d:\d\d:\d\d >\s+mute guest\d+$")
+    roster_row(p, r"^guest\d+\s+127\.0\.0\.1:\d+\s+tutorial\s+muted")
 
 
 def t_resize(opts):
@@ -210,6 +216,8 @@ def t_resize(opts):
     class_of_three(opts, tm, srv)
     p.wait(r"^nick\*\s+address\s+dialect\s+state\s+worker\s+in\s+out\s+b\.in\s+b\.out\s+queue\s+idle")
     roster_row(p, r"^alice\s")
+    p.keys("F1")
+    p.wait(r"keys: F8 \(or Alt-k\) kicks the selected one")
     p.resize(80, 24)
     p.wait_size(80, 24)
     p.wait(r"^nick\*\s+address\s+dialect\s+state\s+worker\s+in\s+out\s+queue\s+idle\s*$")
