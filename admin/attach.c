@@ -68,6 +68,7 @@ enum attach_act attach_line(struct attach *a, const char *line, size_t len, stru
         describe(got, sizeof(got), line, len);
         snprintf(a->why, sizeof(a->why), "expected SOCKCHAT-ADMIN %d, got \"%s\"",
                  ADMIN_PROTO_VERSION, got);
+        a->mismatch = true;
         return AA_MISMATCH;
     }
     if (!ok)

@@ -23,6 +23,7 @@ struct attach {
     unsigned hidden;  /* the first of them, whose answers are not shown */
     struct admin_stats stats;
     bool have_stats;
+    bool mismatch; /* the first line was not our greeting */
     char why[128]; /* why it is gone, or what the mismatch was */
 };
 

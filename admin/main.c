@@ -113,7 +113,7 @@ int aapp_greet(const struct aopts *o, struct link *l, const struct attach *at, l
         /* fn sees every line: a mismatch or a BYE ends the wait below. */
         int r = link_read(l, fn, ctx, err, sizeof(err));
         if (at->why[0] && at->state == ATTACH_CONNECTING) {
-            if (strncmp(at->why, "expected ", 9) == 0) {
+            if (at->mismatch) {
                 fprintf(stderr, "sockchat-admin: %s: not a sockchat admin socket (%s)\n", o->path,
                         at->why);
                 return EX_PROTOCOL;

@@ -117,6 +117,7 @@ START_TEST(test_mismatch)
     ck_assert_int_eq(feed("SSH-2.0-OpenSSH_9.6"), AA_MISMATCH);
     ck_assert_str_eq(d.at.why, "expected SOCKCHAT-ADMIN 1, got \"SSH-2.0-OpenSSH_9.6\"");
     ck_assert_int_eq(d.at.state, ATTACH_CONNECTING);
+    ck_assert(d.at.mismatch);
     dash_free(&d);
     dash_init(&d, 10);
     ck_assert_int_eq(feed("SOCKCHAT-ADMIN 2 9.0"), AA_MISMATCH);
@@ -124,6 +125,7 @@ START_TEST(test_mismatch)
     dash_init(&d, 10);
     ck_assert_int_eq(feed("BYE not allowed"), AA_BYE);
     ck_assert_str_eq(d.at.why, "not allowed");
+    ck_assert(!d.at.mismatch); /* a refusal, said as such */
 }
 END_TEST
 
