@@ -148,7 +148,11 @@ int main(int argc, char **argv)
             o.plain = true;
         } else if (strcmp(a, "--no-color") == 0) {
             o.color = false;
-        } else if (strcmp(a, "--socket") == 0 && i + 1 < argc) {
+        } else if (strcmp(a, "--socket") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "sockchat-admin: --socket needs a PATH\n");
+                return EX_USAGE;
+            }
             socket_path = argv[++i];
         } else if (strncmp(a, "--socket=", 9) == 0) {
             socket_path = a + 9;

@@ -362,8 +362,11 @@ def t_errors(opts):
     h.check(proc.returncode == 76, "status %d for a foreign socket, want 76" % proc.returncode)
     h.check(err == "sockchat-admin: %s: not a sockchat admin socket (expected SOCKCHAT-ADMIN 1, "
             "got \"SSH-2.0-OpenSSH_9.6\")\n" % path, "stderr %r" % err)
-    r = subprocess.run([admin_bin(opts), "0"], capture_output=True, text=True, timeout=20)
-    h.check(r.returncode == 64 and "bad port: 0" in r.stderr, "bad port: %d %r" % (r.returncode, r.stderr))
+    for argv, said in ((["0"], "bad port: 0 (1-65535)"), (["--socket"], "--socket needs a PATH"),
+                       (["5000", "--socket", path], "give a PORT or --socket PATH, not both")):
+        r = subprocess.run([admin_bin(opts)] + argv, capture_output=True, text=True, timeout=20)
+        h.check(r.returncode == 64 and r.stderr == "sockchat-admin: %s\n" % said,
+                "%r: %d %r" % (argv, r.returncode, r.stderr))
     if os.geteuid() != 0:
         return
     srv = start_server(opts, tm)
