@@ -23,6 +23,7 @@ int main(void)
     srunner_add_suite(sr, acmd_suite());
     srunner_add_suite(sr, dash_suite());
     srunner_add_suite(sr, sock_suite());
+    srunner_add_suite(sr, link_suite());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

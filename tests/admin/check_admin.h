@@ -10,5 +10,6 @@ Suite *bar_suite(void);
 Suite *acmd_suite(void);
 Suite *dash_suite(void);
 Suite *sock_suite(void);
+Suite *link_suite(void);
 
 #endif
