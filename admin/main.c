@@ -130,11 +130,39 @@ int aapp_greet(const struct aopts *o, struct link *l, const struct attach *at, l
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The socket's path from PORT or --socket PATH into o; an exit code when
+ * they are wrong (said on stderr), else 0. */
+static int resolve_path(struct aopts *o, const char *port_arg, const char *socket_path)
 {
-    struct aopts o;
-    memset(&o, 0, sizeof(o));
-    o.color = true;
+    if (socket_path && port_arg) {
+        fprintf(stderr, "sockchat-admin: give a PORT or --socket PATH, not both\n");
+        return EX_USAGE;
+    }
+    if (socket_path) {
+        if (snprintf(o->path, sizeof(o->path), "%s", socket_path) >= (int)sizeof(o->path)) {
+            fprintf(stderr, "sockchat-admin: --socket: path too long: %s\n", socket_path);
+            return EX_USAGE;
+        }
+        return 0;
+    }
+    unsigned port = ADMIN_DEFAULT_PORT;
+    if (port_arg && parse_port(port_arg, &port) < 0) {
+        fprintf(stderr, "sockchat-admin: bad port: %s (1-65535)\n", port_arg);
+        return EX_USAGE;
+    }
+    snprintf(o->port, sizeof(o->port), "%u", port);
+    if (sock_default_path(o->path, sizeof(o->path), port, getenv("XDG_RUNTIME_DIR"),
+                          (unsigned)geteuid()) < 0) {
+        fprintf(stderr, "sockchat-admin: XDG_RUNTIME_DIR too long for a socket path\n");
+        return EX_USAGE;
+    }
+    return 0;
+}
+
+/* argv into o. -1: go on; else the exit code (--help, --version, a
+ * usage error said on stderr). */
+static int parse_args(int argc, char **argv, struct aopts *o)
+{
     const char *socket_path = NULL, *port_arg = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -145,9 +173,9 @@ int main(int argc, char **argv)
             printf("sockchat-admin %s\n", SOCKCHAT_VERSION);
             return 0;
         } else if (strcmp(a, "--plain") == 0) {
-            o.plain = true;
+            o->plain = true;
         } else if (strcmp(a, "--no-color") == 0) {
-            o.color = false;
+            o->color = false;
         } else if (strcmp(a, "--socket") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "sockchat-admin: --socket needs a PATH\n");
@@ -163,28 +191,18 @@ int main(int argc, char **argv)
             return EX_USAGE;
         }
     }
-    if (socket_path && port_arg) {
-        fprintf(stderr, "sockchat-admin: give a PORT or --socket PATH, not both\n");
-        return EX_USAGE;
-    }
-    if (socket_path) {
-        if (snprintf(o.path, sizeof(o.path), "%s", socket_path) >= (int)sizeof(o.path)) {
-            fprintf(stderr, "sockchat-admin: --socket: path too long: %s\n", socket_path);
-            return EX_USAGE;
-        }
-    } else {
-        unsigned port = ADMIN_DEFAULT_PORT;
-        if (port_arg && parse_port(port_arg, &port) < 0) {
-            fprintf(stderr, "sockchat-admin: bad port: %s (1-65535)\n", port_arg);
-            return EX_USAGE;
-        }
-        snprintf(o.port, sizeof(o.port), "%u", port);
-        if (sock_default_path(o.path, sizeof(o.path), port, getenv("XDG_RUNTIME_DIR"),
-                              (unsigned)geteuid()) < 0) {
-            fprintf(stderr, "sockchat-admin: XDG_RUNTIME_DIR too long for a socket path\n");
-            return EX_USAGE;
-        }
-    }
+    int rc = resolve_path(o, port_arg, socket_path);
+    return rc ? rc : -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct aopts o;
+    memset(&o, 0, sizeof(o));
+    o.color = true;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
     const char *nc = getenv("NO_COLOR");
     if (nc && nc[0])
         o.color = false;
@@ -206,7 +224,7 @@ int main(int argc, char **argv)
     char err[512];
     if (link_open(&l, o.path, &fail, err, sizeof(err)) < 0)
         return aapp_fail(&o, fail, err);
-    int rc = o.plain ? plain_run(&o, &l) : dloop_run(&o, &l);
+    rc = o.plain ? plain_run(&o, &l) : dloop_run(&o, &l);
     link_close(&l);
     linebuf_free(&l.in);
     return rc;
