@@ -1525,6 +1525,17 @@ def t_wire_view(opts):
     p.keys("C-o")
     p.wait(r"wire: \d+ calls ─ F2 close")
     check_layout(p)
+    # At the smallest size the pane still has rows, and nothing overflows.
+    p.resize(40, 10)
+    p.wait_size(40, 10)
+    p.line("small")
+    p.wait(acked("nc", "small"))
+    p.wait(r"^→\s+\d+\.\d{3}s write\s+\d+ B  MSG \d+ sm")
+    check_layout(p)
+    p.resize(80, 24)
+    p.wait_size(80, 24)
+    p.wait(wire_row("→", "write", r"\d+", r"MSG \d+ small\\n│"))
+    check_layout(p)
 
 
 def t_wire_chunk_tutorial(opts):
