@@ -1584,10 +1584,38 @@ def t_wire_chunk_framing(opts):
     a.wait(acked("alice", text))
     pieces = [m for m in wire_rows(a, "→", "write") if int(m.group(1)) <= 3]
     h.check(len(pieces) >= 5, "alice's wire view shows %d small writes" % len(pieces), a.describe)
-    # The client stayed responsive while the pieces went out one by one.
+    # While the pieces go out (40 pieces, 50 ms apart: 2 s) the client
+    # waits in poll(): it answers keys, and it does not spin.
+    pid = _client_pid(a)
+    cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+    long_text = "x" * 118
+    a.line(long_text)
     a.type("typed meanwhile")
-    a.wait_row(-1, r"typed meanwhile")
+    a.wait_row(-1, r"typed meanwhile", 1.5)
+    h.check(time.monotonic() - t0 < 1.9, "the typing showed only after the pieces' 2 s")
+    got = peer.wait(r"^CHAT \d+ alice x", 15)
+    cpu, wall = _cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    h.check(got.endswith(" " + long_text), "carol got %r" % got)
+    h.check(wall >= 1.5, "the pieces took %.2f s, not 40 x 50 ms" % wall)
+    h.check(cpu < 0.5 * wall, "the client used %.2f s of CPU in %.2f s of pacing: it spins"
+            % (cpu, wall), a.describe)
     check_layout(a)
+
+
+def _client_pid(p):
+    """The client's PID: the pane's process, or the one child of its shell."""
+    pid = int(p.fmt("#{pane_pid}"))
+    with open("/proc/%d/comm" % pid) as f:
+        if f.read().strip() == "sockchat":
+            return pid
+    return term.program_pid(p)
+
+
+def _cpu_seconds(pid):
+    """User plus system CPU time of a process, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def t_plain_wire(opts):
