@@ -87,8 +87,8 @@ static struct client *admit_refuse(struct server *srv, struct client *c, enum re
     if (msg_encode(line, sizeof line, &m) > 0)
         net_refuse(c->fd, line);
     close(c->fd);
-    log_event(srv, NULL, "%s refused: %s (told at once: %u others are being refused)", c->addr,
-              text, REFUSING_MAX);
+    log_event(srv, AEV_REFUSE, NULL, "%s refused: %s (told at once: %u others are being refused)",
+              c->addr, text, REFUSING_MAX);
     client_free(c);
     return NULL;
 }
@@ -128,7 +128,7 @@ struct client *admit_connection(struct server *srv, int fd, const char *addr)
     if (c == NULL) {
         net_refuse(fd, "ERR full server out of memory, try again later\n");
         close(fd);
-        log_event(srv, NULL, "%s refused: out of memory", addr);
+        log_event(srv, AEV_REFUSE, NULL, "%s refused: out of memory", addr);
         return NULL;
     }
     if (why == REFUSE_NONE && have_peer)

@@ -31,7 +31,8 @@ bool auth_judge(struct reply *r, const char *given)
                   "too many wrong passwords from your address; try again in %lld s",
                   (long long)((ms + 999) / 1000));
         client_request_close(c, CLOSE_FLUSH, "locked out", now + SHUTDOWN_FLUSH_MS);
-        log_event(srv, c, "password attempt not judged: address locked out for %lld ms more",
+        log_event(srv, AEV_REFUSE, c,
+                  "password attempt not judged: address locked out for %lld ms more",
                   (long long)ms);
         return false;
     case AUTH_WAIT:
@@ -41,7 +42,8 @@ bool auth_judge(struct reply *r, const char *given)
                   "too many wrong passwords on this server just now; try again in %lld s",
                   (long long)((ms + 999) / 1000));
         client_request_close(c, CLOSE_FLUSH, "waiting its turn", now + SHUTDOWN_FLUSH_MS);
-        log_event(srv, c, "password attempt not judged: its turn comes in %lld ms", (long long)ms);
+        log_event(srv, AEV_REFUSE, c, "password attempt not judged: its turn comes in %lld ms",
+                  (long long)ms);
         return false;
     case AUTH_WRONG:
     default:
@@ -50,7 +52,7 @@ bool auth_judge(struct reply *r, const char *given)
         c->hold_until_ms = now + ms;
         pthread_mutex_unlock(&c->lock);
         client_request_close(c, CLOSE_FLUSH, "wrong password", now + ms + SHUTDOWN_FLUSH_MS);
-        log_event(srv, c, "wrong password; closing in %lld ms", (long long)ms);
+        log_event(srv, AEV_REFUSE, c, "wrong password; closing in %lld ms", (long long)ms);
         return false;
     }
 }
@@ -65,5 +67,6 @@ void auth_charge(struct reply *r)
         return;
     reply_err(r, ERR_AUTH, "%d messages without the password; closing", PREAUTH_REFUSALS_MAX);
     client_request_close(c, CLOSE_FLUSH, "no password", server_now_ms(c->srv) + SHUTDOWN_FLUSH_MS);
-    log_event(c->srv, c, "closed after %d messages without the password", PREAUTH_REFUSALS_MAX);
+    log_event(c->srv, AEV_REFUSE, c, "closed after %d messages without the password",
+              PREAUTH_REFUSALS_MAX);
 }

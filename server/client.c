@@ -29,6 +29,11 @@ struct client *client_new(struct server *srv, int fd, const char *addr)
     c->connected_ms = server_now_ms(srv);
     atomic_init(&c->active_ms, c->connected_ms);
     atomic_init(&c->muted_until_ms, 0);
+    atomic_init(&c->msgs_in, 0);
+    atomic_init(&c->msgs_out, 0);
+    atomic_init(&c->bytes_in, 0);
+    atomic_init(&c->bytes_out, 0);
+    atomic_init(&c->worker, 0);
     linebuf_init(&c->lb, LINE_MAX_BYTES);
     c->tokens = (int64_t)RATE_BURST * 1000;
     c->tokens_ms = c->connected_ms;
@@ -140,6 +145,8 @@ void client_send(struct client *c, const char *data, size_t len)
         client_soft_limit_locked(c, server_now_ms(c->srv))) {
         client_overflow_locked(c);
         wake = true;
+    } else {
+        atomic_fetch_add_explicit(&c->msgs_out, 1, memory_order_relaxed);
     }
     /* Just went past the soft limit: its owner must learn the deadline. */
     if (!was_behind && c->soft_since_ms != 0)
@@ -163,6 +170,8 @@ void client_send_ref(struct client *c, struct outmsg *m)
     if (outq_push(&c->q, m) < 0 || client_soft_limit_locked(c, server_now_ms(c->srv))) {
         client_overflow_locked(c);
         wake = true;
+    } else {
+        atomic_fetch_add_explicit(&c->msgs_out, 1, memory_order_relaxed);
     }
     /* Just went past the soft limit: its owner must learn the deadline. */
     if (!was_behind && c->soft_since_ms != 0)
@@ -231,6 +240,7 @@ enum flush_result client_flush(struct client *c)
         }
         atomic_fetch_add_explicit(&c->srv->st.bytes_out, (unsigned long long)w,
                                   memory_order_relaxed);
+        atomic_fetch_add_explicit(&c->bytes_out, (unsigned long long)w, memory_order_relaxed);
         pthread_mutex_lock(&c->lock);
         outq_consume(&c->q, (size_t)w);
         if (c->q.bytes <= OUTQ_SOFT_BYTES)

@@ -82,7 +82,7 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     pthread_mutex_unlock(&srv->reg_lock);
 
     reply_msg(r, &m);
-    log_event(srv, c, "%s is now known as %s", old, want);
+    log_event(srv, AEV_NICK, c, "%s is now known as %s", old, want);
     if (c->joined)
         operator_mute_arrival(c, want, NULL); /* a mute follows the nick */
     return 0;
@@ -163,9 +163,9 @@ static void cmd_msg(struct reply *r, const char *args)
         client_send_msg(t, &m);
     pthread_mutex_unlock(&srv->reg_lock);
     reply_msg(r, &m); /* the echo tells the sender it went out */
-    if (!srv->cfg.quiet)
-        /* The log is often on a projector: who wrote to whom, not what. */
-        log_event(srv, c, "sent a private message to %s", to);
+    /* The log is often on a projector: who wrote to whom, not what (and
+     * under --quiet not even that, but the admins still see it). */
+    log_event(srv, AEV_PRIVATE, c, "sent a private message to %s", to);
 }
 
 static void cmd_time(struct reply *r, const char *args)

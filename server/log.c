@@ -13,6 +13,7 @@
  * open): a client must never wait for that. When the buffer is full, lines
  * are dropped and counted, and the count is logged once writing resumes. */
 #include "server.h"
+#include "adminsock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -273,11 +274,27 @@ static unsigned log_width(const struct logger *lg)
     return ws.ws_col;
 }
 
-void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
+/* Whether the log writes an event of this kind (--quiet keeps what
+ * people say out of it). */
+static bool log_wants(const struct server *srv, unsigned ev)
 {
-    struct logger *lg = srv->log;
-    if (lg == NULL)
+    if (srv->log == NULL || (ev & LOG_ADMINS_ONLY))
+        return false;
+    unsigned kind = ev & (LOG_ADMINS_ONLY - 1);
+    return !(srv->cfg.quiet && (kind == AEV_CHAT || kind == AEV_PRIVATE));
+}
+
+void log_event(struct server *srv, unsigned ev, const struct client *c, const char *fmt, ...)
+{
+    if (adminsock_wants_events(srv->admin)) {
+        va_list ap;
+        va_start(ap, fmt);
+        adminsock_publishv(srv->admin, (enum admin_event)(ev & (LOG_ADMINS_ONLY - 1)), c, fmt, ap);
+        va_end(ap);
+    }
+    if (!log_wants(srv, ev))
         return;
+    struct logger *lg = srv->log;
     char when[32], date[64];
     /* Formatted straight into the buffer, under its lock: lines from
      * different threads never interleave, and no line-sized buffer sits on

@@ -2,12 +2,14 @@
 #include "server.h"
 #include "room.h"
 #include "serve.h"
+#include "adminsock.h"
 
 #include "sanitize.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +72,10 @@ static void usage(FILE *out)
             "                     the one before) and a new FILE begun; loading reads\n"
             "                     both. SIZE as 64M, 1G, 512K or bytes; at least 512K,\n"
             "                     or 0: never (default 64M)\n"
+            "  --admin PATH|none  the admin socket, for sockchat-admin and scripts (nc -U)\n"
+            "                     (default $XDG_RUNTIME_DIR/sockchat/PORT.sock, else\n"
+            "                     /tmp/sockchat-UID/PORT.sock; none: no socket). Only\n"
+            "                     this user and root may attach; the log says how\n"
             "  --help             this text\n"
             "  --version          print the version\n"
             "\n",
@@ -170,6 +176,7 @@ struct server_args {
     int64_t transcript_max;
     const char *allow[64];
     unsigned nallow;
+    const char *admin; /* --admin: a path, "none", or NULL for the default */
 };
 
 /* --name: sent to every client in WELCOME and shown by them, so text that
@@ -262,6 +269,11 @@ static void args_option(struct server_args *a, int ch, const char *arg)
     case 'T':
         a->transcript_path = arg;
         break;
+    case 'a':
+        if (arg[0] == '\0')
+            die_usage("--admin", arg, "a path for the admin socket, or none");
+        a->admin = arg;
+        break;
     case 'X':
         if (!parse_size(arg, &a->transcript_max) ||
             (a->transcript_max != 0 && a->transcript_max < TRANSCRIPT_MAX_MIN))
@@ -291,6 +303,7 @@ static void args_parse(int argc, char **argv, struct server_args *a)
         {"password", required_argument, NULL, 'P'},
         {"allow", required_argument, NULL, 'A'},
         {"transcript", required_argument, NULL, 'T'},
+        {"admin", required_argument, NULL, 'a'},
         {"transcript-max", required_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -378,6 +391,29 @@ static int server_start(struct server *srv, const struct server_args *a, struct 
     return 0;
 }
 
+/* The admin socket (--admin), and the log's word on how to attach to it:
+ * the shortest command that finds it. */
+static void server_admin(struct server *srv, const struct server_args *a, const char *bound)
+{
+    if (a->admin != NULL && strcmp(a->admin, "none") == 0)
+        return;
+    const char *colon = strrchr(bound, ':');
+    unsigned port = colon != NULL ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
+    char def[PATH_MAX];
+    bool have_def = adminpath_default(def, sizeof def, port) == 0;
+    if (a->admin == NULL && !have_def) {
+        log_event(srv, AEV_ERROR, NULL, "no admin socket: $XDG_RUNTIME_DIR is too long a path");
+        return;
+    }
+    const char *path = a->admin != NULL ? a->admin : def;
+    if (adminsock_start(srv, path) == NULL)
+        return;
+    if (have_def && strcmp(path, def) == 0)
+        log_event(srv, AEV_INFO, NULL, "admin: sockchat-admin %u attaches (socket %s)", port, path);
+    else
+        log_event(srv, AEV_INFO, NULL, "admin: sockchat-admin --socket %s attaches", path);
+}
+
 /* The first lines: stdout's "listening on" (what scripts wait for), then
  * the log's account of how it was started; the console starts between. */
 static void server_announce(struct server *srv, struct console *con, const struct server_args *a,
@@ -385,20 +421,23 @@ static void server_announce(struct server *srv, struct console *con, const struc
 {
     printf("listening on %s (mode %s)\n", bound, mode_name(a->cfg.mode));
     fflush(stdout);
-    log_event(srv, NULL, "sockchat-server %s listening on %s (mode %s)", SOCKCHAT_VERSION, bound,
-              mode_name(a->cfg.mode));
+    log_event(srv, AEV_INFO, NULL, "sockchat-server %s listening on %s (mode %s)", SOCKCHAT_VERSION,
+              bound, mode_name(a->cfg.mode));
     console_start(srv, con);
     if (hup_ignored)
-        log_event(srv, NULL, "SIGHUP is ignored (nohup): closing the terminal does not stop it");
-    char reach[256];
-    net_reach(bound, reach, sizeof reach);
-    if (reach[0] != '\0')
-        log_event(srv, NULL, "others connect to %s", reach);
+        log_event(srv, AEV_INFO, NULL,
+                  "SIGHUP is ignored (nohup): closing the terminal does not stop it");
+    /* Kept for the admins' STATS, as said here. */
+    snprintf(srv->listen, sizeof srv->listen, "%.*s", (int)sizeof srv->listen - 1, bound);
+    net_reach(bound, srv->reach, sizeof srv->reach);
+    if (srv->reach[0] != '\0')
+        log_event(srv, AEV_INFO, NULL, "others connect to %s", srv->reach);
     if (a->transcript_path != NULL)
-        log_event(srv, NULL, "transcript %s: %u messages loaded into history", a->transcript_path,
-                  loaded);
+        log_event(srv, AEV_INFO, NULL, "transcript %s: %u messages loaded into history",
+                  a->transcript_path, loaded);
     if (a->cfg.password != NULL)
-        log_event(srv, NULL, "a password is required");
+        log_event(srv, AEV_INFO, NULL, "a password is required");
+    server_admin(srv, a, bound);
 }
 
 static int server_run(struct server *srv, struct run_ctx *rc)
@@ -459,13 +498,15 @@ int main(int argc, char **argv)
     console_init(&con);
     server_announce(&srv, &con, &a, bound, loaded, hup_ignored);
 
-    struct run_ctx rc = {.lfd = lfd, .sigfd = sigfd, .con = &con};
+    struct run_ctx rc = {.lfd = lfd, .sigfd = sigfd, .con = &con, .wakefd = -1};
     status = server_run(&srv, &rc);
+    /* Every client is gone: the admins hear the last of it, then BYE. */
+    adminsock_stop(srv.admin);
     close(lfd);
     /* Before the log stops: the syncer's last check may repair and log. */
     if (srv.transcript != NULL)
         transcript_close(srv.transcript);
-    log_event(&srv, NULL, "stopped%s",
+    log_event(&srv, AEV_INFO, NULL, "stopped%s",
               rc.signo == SIGINT    ? " (SIGINT)"
               : rc.signo == SIGTERM ? " (SIGTERM)"
               : rc.signo == SIGHUP  ? " (SIGHUP)"

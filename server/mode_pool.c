@@ -70,6 +70,9 @@ static struct pool_conn *pc_of(const struct client *c)
 static void pool_adopt(struct client *c)
 {
     pc_of(c)->worker = tls_worker;
+    /* The workers are one array (srv->drv): its index names it (w2). */
+    const struct worker *first = c->srv->drv;
+    atomic_store_explicit(&c->worker, (int)(tls_worker - first), memory_order_relaxed);
 }
 
 static void pool_notify(struct client *c)
@@ -273,7 +276,7 @@ static void *pool_worker(void *arg)
                                                                    : -1;
         int n = epoll_wait(w->ep, ev, POOL_EVENTS, timeout);
         if (n < 0 && errno != EINTR) {
-            log_event(srv, NULL, "pool: epoll_wait: %s; closing this worker's clients",
+            log_event(srv, AEV_ERROR, NULL, "pool: epoll_wait: %s; closing this worker's clients",
                       strerror(errno));
             break;
         }

@@ -6,10 +6,12 @@
  *
  * The one thread serves the client with serve_blocking(), which also
  * watches the signalfd and the console (struct serve_wait's rc). */
+#define _GNU_SOURCE /* eventfd */
 #include "server.h"
 #include "serve.h"
 
 #include <errno.h>
+#include <sys/eventfd.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -25,10 +27,27 @@ static void single_serve(struct server *srv, int fd, const char *addr)
     client_free(c);
 }
 
+/* The one serving thread flushes after every event of its own; others (the
+ * admin socket's thread: a say, a kick) poke it through rc->wakefd. */
+static _Thread_local bool tls_server_thread;
+
+static void single_notify(struct client *c)
+{
+    const struct run_ctx *rc = c->srv->drv;
+    if (!tls_server_thread && rc->wakefd >= 0)
+        serve_wake(rc->wakefd);
+}
+
 int mode_single_run(struct server *srv, struct run_ctx *rc)
 {
-    srv->notify = NULL; /* one thread: it flushes after every event */
-    srv->drv = rc;      /* all the state it has */
+    tls_server_thread = true;
+    rc->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (rc->wakefd < 0) {
+        driver_fail(srv, rc, EX_OSERR, "eventfd", errno);
+        return rc->status;
+    }
+    srv->drv = rc; /* all the state it has */
+    srv->notify = single_notify;
     int64_t resume_ms = 0;
 
     while (!rc->stop) {
@@ -44,6 +63,9 @@ int mode_single_run(struct server *srv, struct run_ctx *rc)
         if (!rc->stop && p[0].revents && !serve_accept(srv, rc->lfd, 1, single_serve))
             resume_ms = server_now_ms(srv) + SERVE_ACCEPT_PAUSE_MS;
     }
+    srv->notify = NULL;
     srv->drv = NULL;
+    close(rc->wakefd);
+    rc->wakefd = -1;
     return rc->status;
 }

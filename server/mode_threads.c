@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -77,6 +78,8 @@ static void *client_thread(void *arg)
     pthread_sigmask(SIG_SETMASK, NULL, &waitmask);
     sigdelset(&waitmask, WAKE_SIGNAL);
     tc->self = pthread_self();
+    /* What `ps -L` and `top -H` call this thread: the admin roster's worker. */
+    atomic_store_explicit(&c->worker, (int)syscall(SYS_gettid), memory_order_relaxed);
     atomic_store(&tc->ready, true);
     struct serve_wait w = {.sigmask = &waitmask, .wake_pending = &tc->wake_pending};
     serve_blocking(c, &w);
@@ -114,7 +117,7 @@ static void threads_start(struct server *srv, int fd, const char *addr)
     struct thread_conn *tc = c->drv;
     int rc = serve_thread_start(&tc->thread, serve_stack_size(), client_thread, c);
     if (rc != 0) {
-        log_event(srv, c, "refused: cannot start a thread: %s", strerror(rc));
+        log_event(srv, AEV_ERROR, c, "refused: cannot start a thread: %s", strerror(rc));
         net_refuse(fd, "ERR " ERR_FULL " server cannot take more clients, try again later\n");
         registry_remove(srv, c);
         close(fd);
@@ -189,7 +192,7 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
     if (t->live > 0) {
         /* Should not happen; leave rather than hang, and say so. The
          * threads still use t: it is not freed. */
-        log_event(srv, NULL, "%u client threads did not finish", t->live);
+        log_event(srv, AEV_ERROR, NULL, "%u client threads did not finish", t->live);
         return EX_SOFTWARE;
     }
     close(t->efd);

@@ -195,7 +195,7 @@ bool operator_refuse_arrival(struct client *c, const char *nick, const char *tok
     pthread_mutex_lock(&srv->reg_lock);
     apply_locked(c, &e, true, now);
     pthread_mutex_unlock(&srv->reg_lock);
-    log_event(srv, c, "came back while %s (%s, by %s): closed",
+    log_event(srv, AEV_REFUSE, c, "came back while %s (%s, by %s): closed",
               e.kind == MOD_BAN ? "banned" : "kicked", left,
               token != NULL && strcmp(e.token, token) == 0 ? "its session token" : "nick");
     return true;
@@ -211,5 +211,5 @@ void operator_mute_arrival(struct client *c, const char *nick, const char *token
     pthread_mutex_lock(&srv->reg_lock);
     apply_locked(c, &e, true, now);
     pthread_mutex_unlock(&srv->reg_lock);
-    log_event(srv, c, "still muted: told so");
+    log_event(srv, AEV_OPERATOR, c, "still muted: told so");
 }

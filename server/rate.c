@@ -25,7 +25,7 @@ static void rate_flood_over(struct client *c)
 {
     if (c->refused == 0)
         return;
-    log_event(c->srv, c, "slowed down: %u message%s refused", c->refused,
+    log_event(c->srv, AEV_FLOOD, c, "slowed down: %u message%s refused", c->refused,
               c->refused == 1 ? " was" : "s were");
     c->refused = 0;
 }
@@ -49,7 +49,7 @@ void rate_refuse(struct reply *r)
     struct client *c = r->c;
     reply_err(r, ERR_SLOW_DOWN, "slow down: at most %u messages per second", c->srv->cfg.rate);
     if (c->refused++ == 0)
-        log_event(c->srv, c, "sending too fast (over %u messages per second): refusing",
+        log_event(c->srv, AEV_FLOOD, c, "sending too fast (over %u messages per second): refusing",
                   c->srv->cfg.rate);
 }
 

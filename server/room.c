@@ -24,17 +24,22 @@ static void encode_pair(const struct msg *m, struct outmsg **framed, struct outm
 
 /* With reg_lock held: queues the encodings on every joined client but
  * `except`, by reference. */
-static void deliver_pair_locked(struct server *srv, struct outmsg *framed, struct outmsg *plain,
-                                const struct client *except)
+static unsigned deliver_pair_locked(struct server *srv, struct outmsg *framed, struct outmsg *plain,
+                                    const struct client *except)
 {
+    unsigned n = 0;
     for (struct client *c = srv->clients; c; c = c->next) {
         if (!c->joined || c == except)
             continue;
-        if (c->dialect == DIALECT_FRAMED && framed)
+        if (c->dialect == DIALECT_FRAMED && framed) {
             client_send_ref(c, framed);
-        else if (c->dialect == DIALECT_PLAIN && plain)
+            n++;
+        } else if (c->dialect == DIALECT_PLAIN && plain) {
             client_send_ref(c, plain);
+            n++;
+        }
     }
+    return n;
 }
 
 static void deliver_locked(struct server *srv, const struct msg *m, const struct client *except)
@@ -105,7 +110,8 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
             memcpy(tnote, srv->transcript->note, sizeof tnote);
     }
     if (!lost) {
-        deliver_pair_locked(srv, framed, plain, c);
+        unsigned n = deliver_pair_locked(srv, framed, plain, c);
+        atomic_fetch_add_explicit(&srv->st.deliveries, n, memory_order_relaxed);
         if (type == MSG_CHAT && framed && plain)
             history_push(&srv->hist, framed, plain);
     }
@@ -115,22 +121,21 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
     outmsg_unref(plain);
 
     if (tnote[0] != '\0')
-        log_event(srv, NULL, "%s", tnote);
+        log_event(srv, AEV_ERROR, NULL, "%s", tnote);
     if (lost) {
         /* Not kept, so not relayed and not acknowledged. */
         reply_err(r, "transcript", "message not sent: the server cannot save it");
-        log_event(srv, c, "transcript write failed; message refused");
+        log_event(srv, AEV_ERROR, c, "transcript write failed; message refused");
         return;
     }
     atomic_fetch_add_explicit(&srv->st.messages, 1, memory_order_relaxed);
     /* Acknowledged only once it is saved, queued for everyone and in history. */
     reply_ack(r);
-    if (!srv->cfg.quiet) {
-        if (type == MSG_ACTION)
-            log_event(srv, c, "* %s %s", nick, text);
-        else
-            log_event(srv, c, "says: %s", text);
-    }
+    /* --quiet keeps it out of the log, not from the admins (log_event). */
+    if (type == MSG_ACTION)
+        log_event(srv, AEV_CHAT, c, "* %s %s", nick, text);
+    else
+        log_event(srv, AEV_CHAT, c, "says: %s", text);
 }
 
 /* With reg_lock held: the history for a newcomer. The ring holds at most
@@ -163,7 +168,7 @@ void room_transcript_repair(void *arg)
     memcpy(note, srv->transcript->note, sizeof note);
     pthread_mutex_unlock(&srv->reg_lock);
     if (note[0] != '\0')
-        log_event(srv, NULL, "%s", note);
+        log_event(srv, AEV_ERROR, NULL, "%s", note);
 }
 
 static const char *const DIALECT_NAMES[] = {"?", "sockchat", "plain", "tutorial"};
@@ -232,7 +237,7 @@ void room_join(struct client *c, enum dialect d, const char *want)
 
     /* One line per arrival, with the nick it ends up with (the nick
      * column) and its address. */
-    log_event(srv, c, "joined (%s client, %u online)", DIALECT_NAMES[d], users);
+    log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)", DIALECT_NAMES[d], users);
     operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
 }
 
@@ -278,8 +283,8 @@ void room_settle(struct client *c)
         reply_err(&r, ERR_NICK_TAKEN, "%s is held for its owner for %lld s; you are %s", holder,
                   (long long)((left_ms + 999) / 1000), nick);
     }
-    log_event(srv, c, "joined (%s client, %u online)%s", DIALECT_NAMES[DIALECT_FRAMED], users,
-              own ? ": its nick, held for its session token" : "");
+    log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)%s", DIALECT_NAMES[DIALECT_FRAMED],
+              users, own ? ": its nick, held for its session token" : "");
     operator_mute_arrival(c, nick, NULL);
 }
 

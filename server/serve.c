@@ -8,6 +8,7 @@
 #include "server.h"
 #include "serve.h"
 #include "session.h"
+#include "adminsock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -74,7 +75,7 @@ bool serve_accept(struct server *srv, int lfd, unsigned max,
         int fd = net_accept(lfd, addr, sizeof addr);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                log_event(srv, NULL, "accept: %s; pausing for %d ms", strerror(errno),
+                log_event(srv, AEV_ERROR, NULL, "accept: %s; pausing for %d ms", strerror(errno),
                           SERVE_ACCEPT_PAUSE_MS);
                 return false;
             }
@@ -137,10 +138,11 @@ void serve_blocking(struct client *c, const struct serve_wait *w)
         if (plan.done)
             break;
 
-        struct pollfd p[3] = {
+        struct pollfd p[4] = {
             {c->fd, (short)((plan.rd ? POLLIN : 0) | (plan.wr ? POLLOUT : 0)), 0},
             {-1, POLLIN, 0},
             {-1, POLLIN, 0},
+            {rc != NULL ? rc->wakefd : -1, POLLIN, 0},
         };
         if (rc != NULL) {
             driver_pollfds(srv, rc, p + 1);
@@ -150,7 +152,7 @@ void serve_blocking(struct client *c, const struct serve_wait *w)
                 plan.deadline_ms = now + con_ms;
         }
         struct timespec ts;
-        if (ppoll(p, 3, serve_timeout(plan.deadline_ms, now, &ts), w->sigmask) < 0) {
+        if (ppoll(p, 4, serve_timeout(plan.deadline_ms, now, &ts), w->sigmask) < 0) {
             if (errno == EINTR)
                 continue; /* woken: new output or a close request */
             client_request_close(c, CLOSE_NOW, "internal error", 0);
@@ -158,6 +160,8 @@ void serve_blocking(struct client *c, const struct serve_wait *w)
         }
         if (rc != NULL)
             driver_events(srv, rc, p + 1);
+        if (p[3].revents)
+            serve_wake_drain(p[3].fd); /* someone queued for c: flushed below */
         if (!plan.rd && !plan.wr && (p[0].revents & (POLLHUP | POLLERR)))
             client_request_close(c, CLOSE_NOW, "lost connection", 0); /* or poll spins */
         if (plan.rd && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -178,7 +182,11 @@ static bool driver_signals(struct run_ctx *rc)
     ssize_t n;
     while ((n = read(rc->sigfd, &si, sizeof si)) == (ssize_t)sizeof si || (n < 0 && errno == EINTR))
         if (n > 0) {
-            rc->signo = (int)si.ssi_signo;
+            /* An admin's quit (adminsock.c) is the operator's, as at the
+             * console: told apart from a SIGTERM by someone else. */
+            bool admin_quit = si.ssi_code == SI_QUEUE && si.ssi_pid == (uint32_t)getpid() &&
+                              si.ssi_int == ADMINSOCK_QUIT_SIGVAL;
+            rc->signo = admin_quit ? 0 : (int)si.ssi_signo;
             any = true;
         }
     return any;
@@ -235,15 +243,15 @@ void driver_stop(struct server *srv, struct run_ctx *rc)
      * an EPOLLHUP, never a reused descriptor number, and main() closes it
      * only after every driver thread is gone. */
     if (shutdown(rc->lfd, SHUT_RD) < 0)
-        log_event(srv, NULL, "shutdown of the listening socket: %s", strerror(errno));
+        log_event(srv, AEV_ERROR, NULL, "shutdown of the listening socket: %s", strerror(errno));
     unsigned n = registry_count(srv);
-    log_event(srv, NULL, "shutting down: telling %u client%s", n, plural_s(n));
+    log_event(srv, AEV_INFO, NULL, "shutting down: telling %u client%s", n, plural_s(n));
     registry_shutdown(srv, driver_stop_reason(rc));
 }
 
 void driver_fail(struct server *srv, struct run_ctx *rc, int status, const char *what, int err)
 {
-    log_event(srv, NULL, "%s: %s; stopping", what, strerror(err));
+    log_event(srv, AEV_ERROR, NULL, "%s: %s; stopping", what, strerror(err));
     if (rc->status == 0)
         rc->status = status;
     if (!rc->stop)

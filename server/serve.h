@@ -12,6 +12,9 @@ struct run_ctx {
     struct console *con;
     bool stop;  /* set by driver_stop(): a signal, the console or a failure */
     int status; /* the exit status (sysexits.h): 0, or what driver_fail() set */
+    /* Single mode: an eventfd that other threads (the admin socket's) poke
+     * when they queued for the one client; -1: none. */
+    int wakefd;
 };
 /* The drivers: each serves until stopped, and returns rc->status. */
 int mode_threads_run(struct server *srv, struct run_ctx *rc);

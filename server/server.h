@@ -13,7 +13,12 @@
  * client that has left the registry can no longer be reached by anyone.
  *
  * Lock order: srv->reg_lock, then client->lock, then a pool worker's lock.
- * The moderation table's lock is a leaf, like the log's.
+ * The moderation table's lock is a leaf, like the log's and the admin
+ * socket's (adminsock.c: its connections' queues and subscriptions): any thread
+ * may publish an event while holding reg_lock or c->lock, and nothing is
+ * taken, and nothing logged, under the admin lock. The admin thread builds
+ * a roster under reg_lock (then each c->lock), lets go, and only then
+ * queues it under the admin lock.
  * No lock is held across a call that can block: sockets are non-blocking,
  * wake-ups are eventfd writes or pthread_kill(), and logging happens after
  * unlocking (the log's own lock is a leaf, and log_event() drops a line
@@ -39,6 +44,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "admin.h"
 #include "cmd.h"
 #include "dialect.h"
 #include "linebuf.h"
@@ -619,6 +625,11 @@ struct client {
     bool refusal_counted;                /* in srv->nrefusing (reg_lock) */
     int64_t refuse_retry_ms;             /* REFUSE_ADDR_FAST: when to try again */
     struct peer *peer;                   /* its address's entry (peers.c); NULL: none */
+    /* For the admin roster, read by the admin thread: relaxed atomics. */
+    atomic_ullong msgs_in, msgs_out; /* lines it sent; messages queued to it */
+    atomic_ullong bytes_in, bytes_out;
+    atomic_int worker; /* who serves it: a thread's kernel tid (threads), a
+                        * pool worker's index (pool); 0 in single mode */
 
     /* Owner only. */
     struct telnet tn; /* plain dialect: telnet(1)'s commands (owner only) */
@@ -680,8 +691,9 @@ struct config {
 };
 
 struct stats {
-    atomic_ullong served;   /* connections accepted in total */
-    atomic_ullong messages; /* chat messages relayed */
+    atomic_ullong served;     /* connections accepted in total */
+    atomic_ullong messages;   /* chat messages relayed */
+    atomic_ullong deliveries; /* chat messages queued to receivers */
     atomic_ullong bytes_in;
     atomic_ullong bytes_out;
 };
@@ -728,6 +740,9 @@ struct server {
     int64_t started_ms;
     int64_t started_wall;
     atomic_bool stopping;
+    struct adminsock *admin;     /* the admin socket (adminsock.c); NULL: none */
+    char listen[ADMIN_WORD_MAX]; /* the bound address, "0.0.0.0:5000" */
+    char reach[ADMIN_REACH_MAX]; /* the addresses others type (net_reach); "" */
 };
 
 const char *mode_name(enum mode m);
@@ -862,8 +877,15 @@ struct logger *logger_start(int fd);
 void logger_stop(struct logger *lg);
 /* Whether the log goes to the same file or terminal as fd. */
 bool logger_same_file(const struct logger *lg, int fd);
-void log_event(struct server *srv, const struct client *c, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* One event: a line of the log and, to admins subscribed to events, an
+ * EVENT line (admin.c). ev is its enum admin_event, or'ed with
+ * LOG_ADMINS_ONLY for a line the log must not repeat (the console showed
+ * it on the log's own terminal). Under --quiet, chat and private events
+ * are not written to the log; admins still get them. Costs one atomic load
+ * beyond the log when no admin subscribes. */
+enum { LOG_ADMINS_ONLY = 1u << 8 };
+void log_event(struct server *srv, unsigned ev, const struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* A log line wider than the terminal is broken by us, not by the terminal
  * (where padding could make a forged line start a row): rows of at most
  * width - 1 columns, after a blank where one is near, each further row

@@ -38,7 +38,7 @@ static void session_end_refused(struct client *c)
                                       [DIALECT_PLAIN] = "told as a plain client",
                                       [DIALECT_RAW] = "told as a tutorial client"};
     registry_remove(c->srv, c); /* its place among the refusing */
-    log_event(c->srv, NULL, "%s refused: %s (%s)", c->addr, why[c->refusal],
+    log_event(c->srv, AEV_REFUSE, NULL, "%s refused: %s (%s)", c->addr, why[c->refusal],
               c->refusal_told ? how[c->dialect] : "it left before being told");
 }
 
@@ -60,10 +60,12 @@ void session_end(struct client *c)
     registry_remove(c->srv, c);
     resume_detach(&c->srv->resume, c->resume, server_now_ms(c->srv));
     c->resume = NULL;
+    /* A cut for not reading is its own kind: the teacher looks for those. */
+    unsigned ev = strcmp(reason, "too slow") == 0 ? AEV_SLOW : AEV_LEAVE;
     if (c->ever_joined)
-        log_event(c->srv, c, "disconnected (%s)", reason);
+        log_event(c->srv, ev, c, "disconnected (%s)", reason);
     else
-        log_event(c->srv, c, "left before joining (%s)", reason);
+        log_event(c->srv, ev, c, "left before joining (%s)", reason);
 }
 
 static void session_set_dialect(struct client *c, enum dialect d)
@@ -171,6 +173,7 @@ static void session_message(struct reply *r, const char *data, size_t len)
 
 static void framed_line(struct client *c, char *line)
 {
+    atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */
     struct reply r = {.c = c};
     struct msg m;
 
@@ -184,7 +187,7 @@ static void framed_line(struct client *c, char *line)
         r.id = m.id;
         if (!resume_claim(&c->srv->resume, c->resume, m.id)) {
             /* Relayed before; only its ACK was lost with the connection. */
-            log_event(c->srv, c,
+            log_event(c->srv, AEV_INFO, c,
                       "message %" PRIu64 " sent again after a reconnect: not relayed twice", m.id);
             reply_ack(&r);
             break;
@@ -242,6 +245,7 @@ static void framed_line(struct client *c, char *line)
 
 static void plain_line(struct client *c, char *line, size_t len)
 {
+    atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */
     struct reply r = {.c = c};
     session_message(&r, line, len);
 }
@@ -249,6 +253,7 @@ static void plain_line(struct client *c, char *line, size_t len)
 /* The first complete line of a connection that began with "HELLO ". */
 static void hello_line(struct client *c, char *line, size_t len)
 {
+    atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */
     if (strncmp(line, HELLO_PREFIX, sizeof HELLO_PREFIX - 1) != 0) {
         /* Someone typed "HELLO ..." into nc: a plain line after all. */
         session_detect(c, DIALECT_PLAIN);
@@ -300,6 +305,7 @@ static enum dialect detect(const char *data, size_t len)
 
 static void raw_input(struct client *c, const char *data, size_t len)
 {
+    atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */
     char out[256];
     struct reply r = {.c = c, .raw = out, .rawcap = sizeof out};
 
@@ -380,6 +386,7 @@ static void backlog_add(struct client *c, const char *data, size_t len, bool tel
 void session_input(struct client *c, const char *data, size_t len)
 {
     atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bytes_in, len, memory_order_relaxed);
     if (c->refusal != REFUSE_NONE) {
         /* Its first bytes tell its dialect; the rest is not read. */
         if (!c->refusal_told && len > 0)

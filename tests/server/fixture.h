@@ -52,5 +52,6 @@ Suite *moderation_suite(void);
 Suite *nickhold_suite(void);
 Suite *log_suite(void);
 Suite *peers_suite(void);
+Suite *control_suite(void);
 
 #endif
