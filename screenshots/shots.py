@@ -10,6 +10,8 @@ Called by make.sh; see there. Scenes:
   tutorial.png      the client on the tutorial's Python server (plain dialect)
   dashboard.png     the teacher's sockchat-admin next to three students: our
                     client, nc, and the tutorial's client.py
+  wire.png          the wire view with --chunk 3:50: the tutorial's server.py
+                    answers each piece of one message, ours frames it whole
 """
 
 import argparse
@@ -153,9 +155,36 @@ def scene_dashboard(tm, opts, srv):
              ("python3 client.py (the tutorial's)", t)]], None
 
 
+def scene_wire(tm, opts, srv):
+    """The lesson of issue 14, side by side: one message written in 3-byte
+    pieces (--chunk 3:50) to the tutorial's server.py, which answers every
+    recv(1024), and to our server, which frames the line and answers once."""
+    script = os.path.join(HERE, "..", "tests", "interop", "server.py")
+    proc = subprocess.Popen([sys.executable, script, "127.0.0.1", "0"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=h._pdeathsig)
+    h._cleanups.append(lambda: (proc.kill(), proc.wait()))
+    m = re.search(r"listening on \S+:(\d+)", proc.stderr.readline().decode())
+    w, ht = 66, 22
+    knobs = ["--wire", "--chunk", "3:50"]
+    a = tm.pane([opts.client, "127.0.0.1", m.group(1), "--nick", "ada"] + knobs, w, ht,
+                name="ada")
+    a.wait_row(-2, r"plain server", 15)
+    b = tm.pane([opts.client, "127.0.0.1", str(srv.port), "--nick", "bo"] + knobs, w, ht,
+                name="bo")
+    b.wait_row(-2, CONNECTED, 15)
+    for p in (a, b):
+        p.line("hello, stream")
+    a.wait(r"(read\s+16 B  Message received[\s\S]*){5}")
+    b.wait(r"<bo> hello, stream " + ACKED)
+    b.wait(r"read\s+\d+ B  ACK \d+")
+    return [("ada on the tutorial's server.py: one reply per recv()", a),
+            ("bo on sockchat-server: the line framed whole", b)], None
+
+
 SCENES = [("conversation", scene_conversation), ("scrollback", scene_scrollback),
           ("reconnecting", scene_reconnecting), ("tutorial", scene_tutorial),
-          ("dashboard", scene_dashboard)]
+          ("wire", scene_wire), ("dashboard", scene_dashboard)]
 
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 DEFAULT_FG, DEFAULT_BG = "38;5;252", "48;5;16"

@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -373,6 +374,16 @@ static void conn_command(struct adminsock *a, struct admin_conn *c, const char *
         quit = control_run(a->srv, line, &seat) == CONTROL_QUIT;
         if (quit)
             snprintf(an.last, sizeof an.last, "shutting down");
+        if (wl == 4 && strncasecmp(p, "help", 4) == 0 && !an.failed) {
+            /* The console's list, and what only an admin can ask for. */
+            answer_add(&an, ADMIN_OUT, "on the admin socket also (docs/PROTOCOL.md section 13):");
+            answer_add(&an, ADMIN_OUT,
+                       "  subscribe [events] [stats] [roster]   "
+                       "those streams from now on (none named: all)");
+            answer_add(&an, ADMIN_OUT, "  unsubscribe [events] [stats] [roster] stop them");
+            answer_add(&an, ADMIN_OUT,
+                       "  roster                                who is connected, one ROW each");
+        }
     }
     if (roster != NULL) {
         /* The block first, then its OK, in the one message. */

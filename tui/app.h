@@ -17,6 +17,7 @@
 #include "secret.h"
 #include "status.h"
 #include "view.h"
+#include "wire.h"
 
 enum {
     PASTE_MAX = 1 << 20, /* bytes of a bracketed paste kept; keys read in one turn */
@@ -53,6 +54,13 @@ struct app {
     /* A big paste waiting for y/n. */
     char ask[128];
     bool asking;
+    /* The wire view (F2, /wire): the connection's system calls, recorded
+     * only while it is open. */
+    struct wire wire;
+    bool wire_on;
+    bool wire_focus;    /* Ctrl-O: the scrolling keys move the wire pane */
+    size_t wire_scroll; /* rows back from the newest call */
+    uint64_t wire_seen; /* wire.total when last drawn: a pane scrolled back stays still */
     /* The password prompt, after the server asked for one (ERR auth). */
     struct {
         bool active;
@@ -66,6 +74,10 @@ struct app {
 /* ---- loop.c ---- */
 /* Does what the model asked for (enum chat_action). */
 void loop_act(struct app *a, enum chat_action act);
+/* Opens the wire view (and starts recording), or closes it. */
+void loop_wire_toggle(struct app *a);
+/* Scrolls the wire pane by rows (positive: back in time). */
+void loop_wire_scroll(struct app *a, long rows);
 
 /* ---- conn.c ---- */
 /* "host:port" in the status bar, for a->host and a->port. */

@@ -89,6 +89,7 @@ enum chat_action {
     CHAT_RECONNECT, /* /reconnect: drop the connection, if any, and connect again now */
     CHAT_RETRY_NOW, /* a message was queued while offline: a retry waiting out its backoff
                          may start now */
+    CHAT_WIRE,      /* /wire: open or close the wire view */
 };
 
 /* The history replay after a WELCOME (replay.c). */

@@ -17,7 +17,9 @@ static const char *const key_help[] = {
     "  Left/Right Ctrl-B/F move, Alt-B/F by word, Home/End Ctrl-A/E",
     "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end",
     "  PgUp/PgDn scroll (the wheel with --mouse), Ctrl-Home/End top/bottom",
-    "  (Home/End on an empty line too), Ctrl-L redraw",
+    "  (Home/End on an empty line too), Ctrl-L redraw, F1 this help",
+    "  F2 or /wire: the wire view, each read() and write() on the connection;",
+    "  Ctrl-O: PgUp/PgDn and Ctrl-Home/End scroll it (Ctrl-O again: the chat)",
     "  Ctrl-Z suspend (fg resumes), Ctrl-C or Ctrl-D (empty line) quit",
 };
 
@@ -150,6 +152,17 @@ static enum chat_action run_me(struct chat *c, const struct command *k, const ch
     return c->online ? CHAT_NONE : CHAT_RETRY_NOW;
 }
 
+static enum chat_action run_wire(struct chat *c, const struct command *k, const char *args,
+                                 const char *line)
+{
+    (void)line;
+    if (args[0] != '\0') {
+        chat_notef(c, ENTRY_ERR, "usage: %s", k->usage);
+        return CHAT_NONE;
+    }
+    return CHAT_WIRE;
+}
+
 /* Sorted by name: Tab offers them in this order. */
 static const struct command commands[] = {
     {"/clear", "/clear", true, run_clear},
@@ -166,6 +179,7 @@ static const struct command commands[] = {
     {"/time", NULL, false, NULL},
     {"/uptime", NULL, false, NULL},
     {"/who", NULL, false, NULL},
+    {"/wire", "/wire", true, run_wire},
 };
 enum { NCOMMANDS = sizeof(commands) / sizeof(*commands) };
 

@@ -146,16 +146,28 @@ static void key_tab(struct app *a, const struct tkey *k)
     editline_complete(&a->ed, cands, n);
 }
 
+/* Ctrl-O gave the scrolling keys to the wire pane. */
+static bool wire_keys(const struct app *a)
+{
+    return a->wire_on && a->wire_focus;
+}
+
 static void key_top(struct app *a, const struct tkey *k)
 {
     (void)k;
-    logview_top(&a->lv, &a->log, view_log_cols(&a->view), view_log_rows(&a->view));
+    if (wire_keys(a))
+        loop_wire_scroll(a, WIRE_RECORDS);
+    else
+        logview_top(&a->lv, &a->log, view_log_cols(&a->view), view_log_rows(&a->view));
 }
 
 static void key_bottom(struct app *a, const struct tkey *k)
 {
     (void)k;
-    logview_bottom(&a->lv);
+    if (wire_keys(a))
+        a->wire_scroll = 0;
+    else
+        logview_bottom(&a->lv);
 }
 
 /* On an empty line Home/End scroll the log; otherwise they edit. */
@@ -177,13 +189,16 @@ static void key_end(struct app *a, const struct tkey *k)
 
 static void scroll_by(struct app *a, long rows)
 {
-    logview_scroll(&a->lv, &a->log, rows, view_log_cols(&a->view), view_log_rows(&a->view));
+    if (wire_keys(a))
+        loop_wire_scroll(a, rows);
+    else
+        logview_scroll(&a->lv, &a->log, rows, view_log_cols(&a->view), view_log_rows(&a->view));
 }
 
 static long page_rows(const struct app *a)
 {
-    long page = (long)view_log_rows(&a->view) - 1;
-    return page < 1 ? 1 : page;
+    long rows = wire_keys(a) ? (long)view_wire_rows(&a->view) : (long)view_log_rows(&a->view);
+    return rows - 1 < 1 ? 1 : rows - 1;
 }
 
 static void key_page_up(struct app *a, const struct tkey *k)
@@ -236,6 +251,30 @@ static void key_quit(struct app *a, const struct tkey *k)
     loop_act(a, chat_submit(&a->cl, "/quit"));
 }
 
+static void key_help(struct app *a, const struct tkey *k)
+{
+    (void)k;
+    loop_act(a, chat_submit(&a->cl, "/help"));
+    logview_bottom(&a->lv); /* the help is at the bottom */
+}
+
+static void key_wire(struct app *a, const struct tkey *k)
+{
+    (void)k;
+    loop_wire_toggle(a);
+}
+
+/* Ctrl-O: the scrolling keys move the wire pane, or the log again. */
+static void key_wire_focus(struct app *a, const struct tkey *k)
+{
+    (void)k;
+    if (!a->wire_on) {
+        chat_note(&a->cl, ENTRY_LOCAL, "Ctrl-O scrolls the wire view: open it with F2 or /wire");
+        return;
+    }
+    a->wire_focus = !a->wire_focus;
+}
+
 static void key_ctrl_d(struct app *a, const struct tkey *k)
 {
     if (a->ed.len == 0)
@@ -272,6 +311,8 @@ static const struct binding {
     {TK_WHEEL_UP, 0, NULL, key_wheel_up},
     {TK_WHEEL_DOWN, 0, NULL, key_wheel_down},
     {TK_PASTE_BEGIN, 0, NULL, key_paste_begin},
+    {TK_F1, 0, NULL, key_help},
+    {TK_F2, 0, NULL, key_wire},
     {TK_ALT, 'b', editline_word_left, NULL},
     {TK_ALT, 'B', editline_word_left, NULL},
     {TK_ALT, 'f', editline_word_right, NULL},
@@ -286,6 +327,7 @@ static const struct binding {
     {TK_CTRL, 'p', editline_history_prev, NULL},
     {TK_CTRL, 'n', editline_history_next, NULL},
     {TK_CTRL, 'l', NULL, key_redraw},
+    {TK_CTRL, 'o', NULL, key_wire_focus},
     {TK_CTRL, 'z', NULL, key_suspend},
     {TK_CTRL, 'j', NULL, key_enter},
     {TK_CTRL, 'c', NULL, key_quit},

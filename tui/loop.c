@@ -75,6 +75,37 @@ static int session_token(char *out, size_t cap)
     return 0;
 }
 
+void loop_wire_toggle(struct app *a)
+{
+    if (a->wire_on) {
+        a->wire_on = false;
+        a->wire_focus = false;
+        a->net.wire = NULL; /* no more recording: no cost */
+    } else if (wire_open(&a->wire) < 0) {
+        chat_note(&a->cl, ENTRY_ERR, "wire view: out of memory");
+        return;
+    } else {
+        a->wire_on = true;
+        a->wire_scroll = 0;
+        a->wire_seen = a->wire.total;
+        a->net.wire = &a->wire;
+    }
+    view_show_wire(&a->view, a->wire_on);
+}
+
+static size_t wire_max_scroll(const struct app *a)
+{
+    size_t n = wire_count(&a->wire), rows = view_wire_rows(&a->view);
+    return n > rows ? n - rows : 0;
+}
+
+void loop_wire_scroll(struct app *a, long rows)
+{
+    long s = (long)a->wire_scroll + rows;
+    long max = (long)wire_max_scroll(a);
+    a->wire_scroll = s < 0 ? 0 : s > max ? (size_t)max : (size_t)s;
+}
+
 void loop_act(struct app *a, enum chat_action act)
 {
     switch (act) {
@@ -131,6 +162,9 @@ void loop_act(struct app *a, enum chat_action act)
         if (!a->quitting)
             prompt_password(a);
         break;
+    case CHAT_WIRE:
+        loop_wire_toggle(a);
+        break;
     case CHAT_NONE:
     default:
         break;
@@ -155,9 +189,16 @@ static void account_new_entries(struct app *a)
     a->st.unread = a->lv.unread;
 }
 
-static int64_t next_timeout(struct app *a)
+static int64_t next_timeout(struct app *a, size_t outlen)
 {
     int64_t t = chat_next_timeout(&a->cl);
+    /* --chunk: the next piece is due then; the loop sleeps in poll(),
+     * never in between, so keys and the socket stay live. */
+    if (outlen > 0 && a->net.fd >= 0 && !a->net.connecting) {
+        int64_t w = net_write_wait(&a->net);
+        if (w > 0 && w < t)
+            t = w;
+    }
     if (a->retry_at >= 0) {
         /* Wake on each second boundary to count the retry down. */
         int64_t d = (a->retry_at - a->now) % 1000;
@@ -213,6 +254,7 @@ static int setup_signals(void)
 static void app_free(struct app *a)
 {
     net_close(&a->net);
+    wire_free(&a->wire);
     chat_free(&a->cl);
     secret_clear(&a->pw.text);
     editline_free(&a->ed);
@@ -245,6 +287,9 @@ static int app_open(struct app *a, const struct client_opts *opt)
     if (session_token(token, sizeof token) == 0)
         chat_set_session(&a->cl, token);
     net_init(&a->net);
+    a->net.chunk = opt->chunk;
+    a->net.chunk_ms = opt->chunk_ms;
+    a->net.nodelay = opt->nodelay;
     conn_name_server(a);
     if (setup_signals() < 0) {
         fprintf(stderr, "sockchat: signals: %s\n", strerror(errno));
@@ -254,10 +299,29 @@ static int app_open(struct app *a, const struct client_opts *opt)
     return EX_OK;
 }
 
+/* A wire pane scrolled back keeps its rows still while calls arrive, as
+ * the log does. */
+static void account_new_calls(struct app *a)
+{
+    uint64_t added = a->wire.total - a->wire_seen;
+    if (a->wire_scroll > 0)
+        loop_wire_scroll(a, (long)added);
+    a->wire_seen = a->wire.total;
+}
+
 static void draw(struct app *a)
 {
     account_new_entries(a);
-    struct screen scr = {&a->log, &a->lv, &a->st, &a->ed, a->asking ? a->ask : NULL, 0};
+    account_new_calls(a);
+    struct screen scr = {&a->log,
+                         &a->lv,
+                         &a->st,
+                         &a->ed,
+                         a->asking ? a->ask : NULL,
+                         0,
+                         a->wire_on ? &a->wire : NULL,
+                         a->wire_scroll,
+                         a->wire_focus};
     if (a->pw.active) {
         scr.ask = a->pw.shown;
         scr.ask_version = a->pw.version;
@@ -330,8 +394,9 @@ static bool loop_turn(struct app *a)
         {.fd = a->net.fd, .events = 0},
     };
     if (a->net.fd >= 0)
-        pfd[2].events = net_poll_events(&a->net, outlen && !a->quit_shut);
-    int rc = poll(pfd, 3, (int)next_timeout(a));
+        pfd[2].events =
+            net_poll_events(&a->net, outlen && !a->quit_shut && net_write_wait(&a->net) == 0);
+    int rc = poll(pfd, 3, (int)next_timeout(a, outlen));
     if (rc < 0 && errno != EINTR) {
         view_close();
         fprintf(stderr, "sockchat: poll: %s\n", strerror(errno));
@@ -392,6 +457,8 @@ int loop_run(const struct client_opts *opt)
 
     app_clock(a);
     chat_note(&a->cl, ENTRY_LOCAL, "sockchat " SOCKCHAT_VERSION ": /help for keys and commands");
+    if (opt->wire)
+        loop_wire_toggle(a); /* before connecting: the greeting is on the wire too */
     conn_start(a);
     while (loop_turn(a))
         ;

@@ -1,7 +1,8 @@
 /* main: sockchat's command line, then the curses client or the line client.
  *
  *   sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]
- *            [--mouse] [--no-color] [--help] [--version]
+ *            [--mouse] [--no-color] [--wire] [--chunk N[:MS]] [--nodelay on|off]
+ *            [--help] [--version]
  *
  * SOCKCHAT_HOST, SOCKCHAT_PORT and SOCKCHAT_NICK give defaults; otherwise
  * 127.0.0.1, 5000 and $USER. The password for a server started with
@@ -29,7 +30,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]\n"
-               "                [--mouse] [--no-color] [--help] [--version]\n"
+               "                [--mouse] [--no-color] [--wire] [--chunk N[:MS]]\n"
+               "                [--nodelay on|off] [--help] [--version]\n"
                "\n"
                "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
                "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
@@ -51,6 +53,18 @@ static void usage(FILE *f)
                "  --mouse       the mouse wheel scrolls the log; the terminal then no longer\n"
                "                selects text on a plain drag (Shift-drag does in most)\n"
                "  --no-color    no colours (so does a non-empty NO_COLOR)\n"
+               "  --wire        open the wire view at the start (F2 or /wire toggle it):\n"
+               "                every read() and write() on the connection, one row each;\n"
+               "                with --plain, the same rows as lines on stderr\n"
+               "Demo knobs, for teaching that TCP is a byte stream (not for everyday use):\n"
+               "  --chunk N[:MS]\n"
+               "                split every write into pieces of N bytes (1-65536), sent\n"
+               "                MS ms apart (0-10000, default 0), so the server reads a\n"
+               "                message in parts (the greeting goes whole); the screen\n"
+               "                stays responsive meanwhile\n"
+               "  --nodelay on|off\n"
+               "                TCP_NODELAY: on sends each write at once, off lets Nagle's\n"
+               "                algorithm coalesce small writes (default: off, the kernel's)\n"
                "  --help        this text\n"
                "  --version     the version\n"
                "In the client: /help lists the keys; /quit or exit leaves.\n"
@@ -123,6 +137,52 @@ static int password_read(const char *path, char *buf, size_t cap)
     return rc;
 }
 
+/* A whole decimal number in [lo, hi] at s (up to end, or its NUL). */
+static bool number_in(const char *s, const char *end, unsigned long lo, unsigned long hi,
+                      unsigned *out)
+{
+    if (end == NULL)
+        end = s + strlen(s);
+    if (s == end || end - s > 9)
+        return false;
+    unsigned long v = 0;
+    for (const char *c = s; c < end; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        v = v * 10 + (unsigned long)(*c - '0');
+    }
+    if (v < lo || v > hi)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+/* --chunk N[:MS]. Returns false after saying what is wrong. */
+static bool chunk_parse(const char *v, struct client_opts *opt)
+{
+    const char *colon = strchr(v, ':');
+    opt->chunk_ms = 0;
+    if (!number_in(v, colon, 1, 65536, &opt->chunk) ||
+        (colon && !number_in(colon + 1, NULL, 0, 10000, &opt->chunk_ms))) {
+        fprintf(stderr, "sockchat: bad --chunk %s: want N[:MS], N bytes 1-65536, MS 0-10000\n", v);
+        return false;
+    }
+    return true;
+}
+
+static bool nodelay_parse(const char *v, struct client_opts *opt)
+{
+    if (strcmp(v, "on") == 0) {
+        opt->nodelay = 1;
+    } else if (strcmp(v, "off") == 0) {
+        opt->nodelay = 0;
+    } else {
+        fprintf(stderr, "sockchat: bad --nodelay %s: want on or off\n", v);
+        return false;
+    }
+    return true;
+}
+
 static bool port_ok(const char *p)
 {
     char *end;
@@ -169,6 +229,18 @@ static int parse_args(int argc, char **argv, struct args *g)
             g->plain = true;
         } else if (strcmp(a, "--mouse") == 0) {
             g->opt.mouse = true;
+        } else if (strcmp(a, "--wire") == 0) {
+            g->opt.wire = true;
+        } else if (strcmp(a, "--chunk") == 0 || strncmp(a, "--chunk=", 8) == 0) {
+            const char *v =
+                a[7] == '=' ? a + 8 : option_value(argc, argv, &i, "--chunk needs N[:MS]");
+            if (v == NULL || !chunk_parse(v, &g->opt))
+                return EX_USAGE;
+        } else if (strcmp(a, "--nodelay") == 0 || strncmp(a, "--nodelay=", 10) == 0) {
+            const char *v =
+                a[9] == '=' ? a + 10 : option_value(argc, argv, &i, "--nodelay needs on or off");
+            if (v == NULL || !nodelay_parse(v, &g->opt))
+                return EX_USAGE;
         } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
             g->no_color = true;
         } else if (strcmp(a, "--nick") == 0 || strcmp(a, "-n") == 0) {
@@ -257,6 +329,7 @@ int main(int argc, char **argv)
     static struct args g; /* the options point into it until the end */
 
     locale_init();
+    g.opt.nodelay = -1;
     int rc = parse_args(argc, argv, &g);
     if (rc >= 0)
         return rc;

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "wire.h"
 
 /* A name lookup on a thread of its own. The thread owns `wfd`; the loop
  * polls `rfd` and collects the result once a byte arrives. A lookup given
@@ -137,12 +142,46 @@ static int lookup_start(struct net *n, const char *host, const char *port)
     return 0;
 }
 
+static int64_t clock_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void net_init(struct net *n)
 {
     memset(n, 0, sizeof(*n));
     n->fd = -1;
     n->backoff_s = 1;
     n->resolve = getaddrinfo;
+    n->clock = clock_monotonic_ms;
+    n->nodelay = -1;
+}
+
+/* The connection is made: the wire's times count from here. */
+static void on_connected(struct net *n)
+{
+    n->connected_ms = n->clock();
+    n->next_write_ms = 0;
+    n->answered = false;
+    if (n->wire)
+        wire_add(n->wire, WIRE_CONNECT, 0, NULL, 0);
+}
+
+/* --nodelay: Nagle's algorithm off (1) or on (0), before connecting.
+ * Returns -1 with n->last_err set when the socket refuses. */
+static int apply_nodelay(struct net *n, int fd)
+{
+    if (n->nodelay < 0)
+        return 0;
+    int on = n->nodelay;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0) {
+        snprintf(n->last_err, sizeof(n->last_err), "setsockopt TCP_NODELAY %d: %s", on,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 void net_close(struct net *n)
@@ -182,9 +221,14 @@ static int try_next(struct net *n, int64_t now_ms)
             snprintf(n->last_err, sizeof(n->last_err), "socket: %s", strerror(errno));
             continue;
         }
+        if (apply_nodelay(n, fd) < 0) {
+            close(fd);
+            continue;
+        }
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
             n->fd = fd;
             n->connecting = false;
+            on_connected(n);
             return 0;
         }
         if (errno == EINPROGRESS) {
@@ -294,6 +338,7 @@ int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t 
         snprintf(n->last_err, sizeof(n->last_err), "getsockopt: %s", strerror(errno));
     } else if (soerr == 0) {
         n->connecting = false;
+        on_connected(n);
         return 1;
     } else {
         snprintf(n->last_err, sizeof(n->last_err), "connect: %s", strerror(soerr));
@@ -326,14 +371,53 @@ ssize_t net_read(struct net *n, char *buf, size_t cap)
     do {
         r = read(n->fd, buf, cap);
     } while (r < 0 && errno == EINTR);
+    if (n->wire && r >= 0)
+        wire_add(n->wire, WIRE_READ, n->clock() - n->connected_ms, buf, (size_t)r);
+    if (r > 0)
+        n->answered = true;
     return r;
 }
 
-ssize_t net_write(struct net *n, const char *buf, size_t len)
+static ssize_t send_now(struct net *n, const char *buf, size_t len)
 {
     ssize_t r;
     do {
         r = send(n->fd, buf, len, MSG_NOSIGNAL);
     } while (r < 0 && errno == EINTR);
     return r;
+}
+
+/* A write with the wire view on or --chunk: paced, cut, recorded. */
+static ssize_t write_watched(struct net *n, const char *buf, size_t len)
+{
+    int64_t now = n->clock();
+    if (n->chunk && n->answered) {
+        if (now < n->next_write_ms) {
+            errno = EAGAIN; /* the caller waits as for a full socket */
+            return -1;
+        }
+        if (len > n->chunk)
+            len = n->chunk;
+    }
+    ssize_t r = send_now(n, buf, len);
+    if (r > 0 && n->chunk && n->answered)
+        n->next_write_ms = now + n->chunk_ms;
+    if (n->wire && r >= 0)
+        wire_add(n->wire, WIRE_WRITE, now - n->connected_ms, buf, (size_t)r);
+    return r;
+}
+
+ssize_t net_write(struct net *n, const char *buf, size_t len)
+{
+    if (n->wire || n->chunk)
+        return write_watched(n, buf, len);
+    return send_now(n, buf, len);
+}
+
+int64_t net_write_wait(const struct net *n)
+{
+    if (!n->chunk || !n->answered)
+        return 0;
+    int64_t d = n->next_write_ms - n->clock();
+    return d > 0 ? d : 0;
 }

@@ -17,6 +17,7 @@ enum {
 
 struct addrinfo;
 struct net_lookup;
+struct wire;
 
 /* getaddrinfo(3), or a stand-in from a test. */
 typedef int net_resolver(const char *host, const char *port, const struct addrinfo *hints,
@@ -33,6 +34,16 @@ struct net {
     struct addrinfo *ai_next; /* the address to try after the current one */
     char last_err[160];
     unsigned backoff_s; /* the next retry delay */
+    /* What the wire view and the demo knobs (issue 14) need; net_init()
+     * leaves them all off, and off they cost one branch per call. */
+    struct wire *wire;      /* records every read and write when not NULL */
+    int64_t (*clock)(void); /* monotonic ms: wire times and --chunk pacing */
+    int64_t connected_ms;   /* when the connection was made (clock) */
+    unsigned chunk;         /* --chunk N: at most N bytes per send(); 0: no limit */
+    unsigned chunk_ms;      /* ... and at least this many ms between two */
+    int64_t next_write_ms;  /* --chunk: no send() before this */
+    bool answered;          /* a read brought bytes on this connection: --chunk applies */
+    int nodelay;            /* --nodelay: TCP_NODELAY 1 or 0; -1 the kernel's default */
 };
 
 void net_init(struct net *n);
@@ -65,8 +76,16 @@ void net_shutdown_write(struct net *n);
 unsigned net_backoff_next(struct net *n);
 void net_backoff_reset(struct net *n);
 
-/* Non-blocking read/write; return -1 with errno as read(2)/send(2). */
+/* Non-blocking read/write; return -1 with errno as read(2)/send(2). With
+ * n->wire each call that moved bytes (or read the end) is recorded there.
+ * With n->chunk a write sends at most that many bytes, and fails with
+ * EAGAIN until net_write_wait() is 0 again; but only once the server has
+ * answered: sockchat-server tells a client's dialect from its first read
+ * (a tutorial client sends one message per send() and no newline), so
+ * the greeting goes whole. */
 ssize_t net_read(struct net *n, char *buf, size_t cap);
 ssize_t net_write(struct net *n, const char *buf, size_t len);
+/* Milliseconds until --chunk lets the next write go (0: now). */
+int64_t net_write_wait(const struct net *n);
 
 #endif

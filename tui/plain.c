@@ -40,6 +40,7 @@
 #include "loop.h" /* loop_now_ms */
 #include "plain_internal.h"
 #include "sanitize.h"
+#include "text.h"
 
 /* A line of the room (PROTOCOL.md 5): someone's chat "<NICK> TEXT", an
  * action "* NICK TEXT", "[private] ...", or "*** ..." (joins, leaves,
@@ -81,11 +82,33 @@ static void print_line(struct plain *p, const char *s, size_t len)
         printf("Server response: %s\n", safe);
 }
 
+/* --wire: the calls recorded since the last look, as lines on stderr, in
+ * the order they happened with what is printed on stdout. */
+static void wire_print(struct plain *p)
+{
+    static char row[WIRE_ROW_MAX];
+    if (p->net.wire == NULL)
+        return;
+    fflush(stdout);
+    for (; p->wire_printed < p->wire.total; p->wire_printed++) {
+        const struct wire_rec *r = wire_get(&p->wire, p->wire_printed);
+        if (r == NULL)
+            continue; /* dropped: more than WIRE_RECORDS calls in one turn */
+        wire_format(r, SIZE_MAX, text_ascii(), row, sizeof(row), NULL);
+        fprintf(stderr, "%s\n", row);
+    }
+    fflush(stderr);
+}
+
 static int send_all(struct plain *p, const char *s, size_t len)
 {
     int64_t deadline = loop_now_ms() + REPLY_WAIT_MS;
+    /* --chunk: the pieces' pauses do not count against the deadline. */
+    if (p->net.chunk)
+        deadline += (int64_t)(len / p->net.chunk + 1) * p->net.chunk_ms;
     while (len > 0) {
         ssize_t w = net_write(&p->net, s, len);
+        wire_print(p);
         if (w > 0) {
             s += w;
             len -= (size_t)w;
@@ -96,8 +119,10 @@ static int send_all(struct plain *p, const char *s, size_t len)
         int64_t left = deadline - loop_now_ms();
         if (left <= 0)
             return -1;
-        struct pollfd pf = {.fd = p->net.fd, .events = POLLOUT};
-        poll(&pf, 1, (int)left);
+        /* A --chunk pause: the socket would poll writable at once. */
+        int64_t pause = net_write_wait(&p->net);
+        struct pollfd pf = {.fd = p->net.fd, .events = pause > 0 ? 0 : POLLOUT};
+        poll(&pf, 1, (int)(pause > 0 && pause < left ? pause : left));
     }
     return 0;
 }
@@ -163,6 +188,7 @@ int plain_connect(struct plain *p, const struct client_opts *opt)
             return EX_UNAVAILABLE;
         }
     }
+    wire_print(p);
     return EX_OK;
 }
 /* Connects, sends the password and the nick as asked. Returns 0 or a
@@ -236,6 +262,7 @@ static enum step on_server_readable(struct plain *p)
 {
     char buf[4096];
     ssize_t r = net_read(&p->net, buf, sizeof(buf));
+    wire_print(p);
     if (r > 0) {
         if (p->prompt_shown)
             fputs("\n", stdout); /* leave the prompt's line, typing and all */
@@ -358,6 +385,16 @@ int plain_run(const struct client_opts *opt)
     struct plain p;
     memset(&p, 0, sizeof(p));
     net_init(&p.net);
+    p.net.chunk = opt->chunk;
+    p.net.chunk_ms = opt->chunk_ms;
+    p.net.nodelay = opt->nodelay;
+    if (opt->wire) {
+        if (wire_open(&p.wire) < 0) {
+            fprintf(stderr, "sockchat: --wire: out of memory\n");
+            return EX_OSERR;
+        }
+        p.net.wire = &p.wire;
+    }
     p.tty = isatty(STDIN_FILENO);
     p.close_deadline = -1;
     p.status = plain_start(&p, opt);
@@ -365,6 +402,7 @@ int plain_run(const struct client_opts *opt)
         ;
     fflush(stdout);
     net_close(&p.net);
+    wire_free(&p.wire);
     secret_clear(&p.pw);
     return p.status;
 }

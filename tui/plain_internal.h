@@ -12,6 +12,7 @@
 #include "plain.h"
 #include "sanitize.h"
 #include "secret.h"
+#include "wire.h"
 
 enum {
     REPLY_WAIT_MS = 2000, /* how long a line waits for its reply */
@@ -53,6 +54,9 @@ struct plain {
     size_t resend_len;
     int64_t close_deadline; /* stdin ended: when to stop waiting for the server; -1: not yet */
     int status;             /* the exit code so far (sysexits) */
+    /* --wire: each system call on the connection as a line on stderr. */
+    struct wire wire;
+    uint64_t wire_printed;                               /* records before this one are on stderr */
     char safe[SANITIZE_CAP((size_t)2 * LINE_MAX_BYTES)]; /* a server line, sanitised */
     char auth[LINE_MAX_BYTES + 2];                       /* "/auth PASSWORD", wiped after */
 };

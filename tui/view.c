@@ -185,9 +185,31 @@ void view_invalidate(struct view *v)
     v->full = true;
 }
 
+/* Rows of the wire pane, its title included: half of what is above the
+ * status bar (11 of 22 at 80x24, 4 at the smallest 10 rows). */
+static int wire_pane_rows(const struct view *v)
+{
+    if (!v->wire_open || v->rows < VIEW_MIN_ROWS)
+        return 0;
+    return (v->rows - 2) / 2;
+}
+
 size_t view_log_rows(const struct view *v)
 {
-    return v->rows > 2 ? (size_t)(v->rows - 2) : 1;
+    int rows = v->rows - 2 - wire_pane_rows(v);
+    return rows > 0 ? (size_t)rows : 1;
+}
+
+void view_show_wire(struct view *v, bool on)
+{
+    v->wire_open = on;
+    v->full = true;
+}
+
+size_t view_wire_rows(const struct view *v)
+{
+    int rows = wire_pane_rows(v);
+    return rows > 1 ? (size_t)(rows - 1) : 0;
 }
 
 size_t view_log_cols(const struct view *v)
@@ -249,6 +271,8 @@ static const struct {
     {KEY_ENTER, TK_ENTER},
     {KEYC_PASTE_BEGIN, TK_PASTE_BEGIN},
     {KEYC_PASTE_END, TK_PASTE_END},
+    {KEY_F(1), TK_F1},
+    {KEY_F(2), TK_F2},
 };
 
 /* A key curses decoded (KEY_CODE_YES). */
@@ -491,7 +515,7 @@ static void draw_entry(const struct view *v, const struct entry *e, int y0, size
 
 static void draw_log(struct view *v, const struct screen *s)
 {
-    int height = v->rows - 2;
+    int height = (int)view_log_rows(v);
     size_t width = (size_t)v->cols;
     /* Walk from the newest entry up; `bottom` is the virtual row just
      * below the entry, counting the pane's rows from the top, shifted by
@@ -513,6 +537,57 @@ static void draw_log(struct view *v, const struct screen *s)
             draw_entry(v, e, (int)top, from, to);
         }
         bottom = top;
+    }
+}
+
+/* The wire pane's title: what it is, how many calls, the keys. */
+static void draw_wire_title(const struct view *v, const struct screen *s, int y)
+{
+    bool ascii = text_ascii();
+    const char *rule = ascii ? "-" : "\xe2\x94\x80";
+    char title[256];
+    unsigned long long total = (unsigned long long)s->wire->total;
+    if (s->wire_focus)
+        snprintf(title, sizeof(title),
+                 "%s%s wire: %llu calls, %zu back %s PgUp/PgDn scroll, Ctrl-O back to the chat ",
+                 rule, rule, total, s->wire_scroll, rule);
+    else
+        snprintf(title, sizeof(title), "%s%s wire: %llu calls %s F2 close, Ctrl-O scroll ", rule,
+                 rule, total, rule);
+    move(y, 0);
+    clrtoeol();
+    attr_t attr = s->wire_focus ? A_REVERSE : A_BOLD;
+    put_text(title, strlen(title), attr, 0, v->cols);
+    int x = (int)text_width(title, strlen(title));
+    for (; x < v->cols; x++)
+        put_text(rule, strlen(rule), attr, 0, v->cols);
+}
+
+/* The wire pane: one row per system call, the newest at the bottom of
+ * what is shown (s->wire_scroll rows back from the newest). */
+static void draw_wire(struct view *v, const struct screen *s)
+{
+    static char row[WIRE_ROW_MAX];
+    int y0 = (int)view_log_rows(v);
+    size_t rows = view_wire_rows(v);
+    draw_wire_title(v, s, y0);
+    size_t n = wire_count(s->wire);
+    size_t back = s->wire_scroll < n ? s->wire_scroll : n;
+    size_t shown = n - back < rows ? n - back : rows;
+    uint64_t seq = s->wire->total - back - shown;
+    for (size_t i = 0; i < rows; i++) {
+        int y = y0 + 1 + (int)i;
+        move(y, 0);
+        clrtoeol();
+        const struct wire_rec *r = i < shown ? wire_get(s->wire, seq + i) : NULL;
+        if (r == NULL)
+            continue;
+        size_t pre;
+        size_t len = wire_format(r, (size_t)v->cols, text_ascii(), row, sizeof(row), &pre);
+        short pair = r->kind == WIRE_READ ? PAIR_JOIN : r->kind == WIRE_WRITE ? PAIR_LOCAL : 0;
+        struct style ps = style_of(v, r->kind == WIRE_CONNECT ? A_DIM : A_BOLD, pair);
+        put_text(row, pre, ps.attr, ps.pair, v->cols);
+        put_text(row + pre, len - pre, A_NORMAL, 0, v->cols);
     }
 }
 
@@ -602,11 +677,21 @@ void view_draw(struct view *v, const struct screen *s)
     bool status_dirty = v->full || strcmp(status, v->status_line) != 0;
     bool input_dirty = v->full || v->ed_version != s->ed->version || v->ask != s->ask ||
                        v->ask_version != s->ask_version;
+    bool wire_dirty = v->wire_open && s->wire &&
+                      (v->full || v->wire_total != s->wire->total ||
+                       v->wire_scroll != s->wire_scroll || v->wire_focus != s->wire_focus);
 
     if (v->full)
         erase();
     if (log_dirty)
         draw_log(v, s);
+    if (wire_dirty) {
+        draw_wire(v, s);
+        v->wire_total = s->wire->total;
+        v->wire_scroll = s->wire_scroll;
+        v->wire_focus = s->wire_focus;
+        input_dirty = true; /* the cursor goes back to the input line */
+    }
     if (status_dirty)
         draw_status(v, s);
     /* The input line is drawn last so the cursor ends up in it. */

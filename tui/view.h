@@ -14,6 +14,7 @@
 #include "chatlog.h"
 #include "editline.h"
 #include "status.h"
+#include "wire.h"
 
 enum { VIEW_MIN_COLS = 40, VIEW_MIN_ROWS = 10 };
 
@@ -42,6 +43,8 @@ enum tkey_type {
     TK_PASTE_BEGIN,
     TK_PASTE_END,
     TK_RESIZE,
+    TK_F1,
+    TK_F2,
 };
 
 struct tkey {
@@ -57,6 +60,10 @@ struct screen {
     struct editline *ed;
     const char *ask;      /* a question shown instead of the edit line, or NULL */
     unsigned ask_version; /* changes when the text at ask changes in place */
+    /* The wire view's pane, when open (view_show_wire()). */
+    const struct wire *wire;
+    size_t wire_scroll; /* rows back from the newest call */
+    bool wire_focus;    /* the keys scroll it: its title says so */
 };
 
 struct view {
@@ -70,6 +77,11 @@ struct view {
     const char *ask;
     unsigned ask_version;
     bool full; /* everything must be redrawn */
+    /* The wire pane, between the log and the status bar. */
+    bool wire_open;
+    uint64_t wire_total;
+    size_t wire_scroll;
+    bool wire_focus;
 };
 
 /* Starts curses on the terminal; returns -1 with err set on failure. With
@@ -97,6 +109,12 @@ void view_invalidate(struct view *v);
 /* Log pane geometry for scrolling: rows and columns of the pane. */
 size_t view_log_rows(const struct view *v);
 size_t view_log_cols(const struct view *v);
+
+/* Splits the screen for the wire pane (half the rows above the status
+ * bar, its title included) or gives them back to the log. */
+void view_show_wire(struct view *v, bool on);
+/* Rows of system calls the wire pane shows (0 when closed). */
+size_t view_wire_rows(const struct view *v);
 
 void view_draw(struct view *v, const struct screen *s);
 

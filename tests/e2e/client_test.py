@@ -1439,6 +1439,219 @@ def t_background(opts):
     h.check(re.search(r"stopped \(SIGTERM\)$", log, re.M), "no 'stopped (SIGTERM)' in:\n" + log)
 
 
+# ---- the wire view and the demo knobs (issue 14) ----------------------------
+
+WIRE_TITLE = r"wire: \d+ calls"
+
+
+def wire_row(arrow, kind, count, text):
+    """A row of the wire view: "→  1.234s write   17 B  MSG 1 hi\\n│"."""
+    return r"^%s\s+\d+\.\d{3}s %s\s+%s B  %s" % (arrow, kind, count, text)
+
+
+def wire_rows(p, arrow, kind):
+    """The wire rows of one direction on the screen, top to bottom."""
+    rx = re.compile(r"^%s\s+\d+\.\d{3}s %s\s+(\d+) B  (.*)$" % (arrow, kind))
+    return [m for m in (rx.match(r) for r in p.rows()) if m]
+
+
+def _start_tutorial(opts, script):
+    """The tutorial's server on an ephemeral port (its PORT 0 addition);
+    returns the port."""
+    path = os.path.join(opts.interop or "", script)
+    h.need(opts.interop and path, "tutorial server " + script)
+    proc = subprocess.Popen([sys.executable, path, "127.0.0.1", "0"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=h._pdeathsig)
+    h._cleanups.append(lambda: (proc.kill(), proc.wait()))
+    line = proc.stderr.readline().decode()  # bounded by the test's alarm
+    m = re.search(r"listening on \S+:(\d+)", line)
+    h.check(m, "tutorial server did not say its port: %r" % line)
+    return int(m.group(1))
+
+
+def t_wire_view(opts):
+    """F2 opens the wire view under the chat at 80x24: a row per system
+    call, our write and the server's reply with their byte counts and the
+    line boundary marked; F2 closes it, /wire opens and closes it too; F1
+    shows the help naming both; Ctrl-O gives PgUp to the pane. With
+    NO_COLOR the pane has no colour."""
+    tm = h.Tmux()
+    srv = server(opts)
+    for name, env in (("alice", None), ("nc", {"NO_COLOR": "1"})):
+        p = client(tm, opts, srv.port, name, 80, 24, env=env)
+        h.check(not re.search(WIRE_TITLE, p.screen()), "the wire view is on by default",
+                p.describe)
+        p.keys("F2")
+        p.wait(WIRE_TITLE)
+        text = "hello wire from %s" % name
+        p.line(text)
+        p.wait(acked(name, text))
+        # MSG ID TEXT LF is the write; ACK ID LF the read that answers it.
+        p.wait(wire_row("→", "write", r"\d+", r"MSG \d+ %s\\n│" % text))
+        p.wait(wire_row("←", "read", r"\d+", r"(\S.*\\n│)?ACK \d+\\n│"))
+        check_layout(p)
+        rows = p.rows()
+        title = [i for i, r in enumerate(rows) if re.search(WIRE_TITLE, r)][0]
+        h.check(8 <= title <= 14, "the wire pane's title is on row %d of 24" % title, p.describe)
+        h.check(re.search(acked(name, text), "\n".join(rows[:title])),
+                "the chat is not above the wire pane", p.describe)
+        if env:
+            colours = {a for a in term.sgr_attrs(p.screen(escapes=True))
+                       if a in ("38", "48") or re.fullmatch(r"(3|4|9|10)[0-7]", a)}
+            h.check(not colours, "colour codes %r with NO_COLOR" % colours, p.describe)
+        p.keys("F2")
+        p.wait_gone(WIRE_TITLE)
+        p.line("/wire")
+        p.wait(WIRE_TITLE)
+        p.line("/wire")
+        p.wait_gone(WIRE_TITLE)
+    # F1: the help names the wire view's keys.
+    p.keys("F1")
+    p.wait(r"F2 or /wire")
+    p.wait(r"Ctrl-O")
+    # Enough calls to scroll: Ctrl-O, then PgUp moves the pane, not the chat.
+    p.keys("F2")
+    p.wait(WIRE_TITLE)
+    for i in range(12):
+        p.line("row %d" % i)
+        p.wait(acked("nc", "row %d" % i))
+    p.keys("C-o")
+    p.wait(r"wire: \d+ calls, 0 back")
+    p.keys("PPage")
+    p.wait(r"wire: \d+ calls, [1-9]\d* back")
+    p.keys("End")
+    p.wait(r"wire: \d+ calls, 0 back")
+    p.keys("C-o")
+    p.wait(r"wire: \d+ calls ─ F2 close")
+    check_layout(p)
+    # At the smallest size the pane still has rows, and nothing overflows.
+    p.resize(40, 10)
+    p.wait_size(40, 10)
+    p.line("small")
+    p.wait(acked("nc", "small"))
+    p.wait(r"^→\s+\d+\.\d{3}s write\s+\d+ B  MSG \d+ sm")
+    check_layout(p)
+    p.resize(80, 24)
+    p.wait_size(80, 24)
+    p.wait(wire_row("→", "write", r"\d+", r"MSG \d+ small\\n│"))
+    check_layout(p)
+
+
+def t_wire_chunk_tutorial(opts):
+    """The lesson: the tutorial's server.py treats one recv(1024) as one
+    message. With --chunk 3:50 one message reaches it in pieces, and it
+    answers each piece: the wire view shows several reads of its reply
+    for the one message we wrote."""
+    port = _start_tutorial(opts, "server.py")
+    tm = h.Tmux()
+    p = tm.pane(client_argv(opts, port, "alice", ["--wire", "--chunk", "3:50"]), 80, 24,
+                name="alice")
+    wait_connected(p)
+    p.wait_row(-2, r"plain server")
+    p.wait(WIRE_TITLE)
+    p.wait(r"^•\s+0\.000s connected$")
+    before = len(wire_rows(p, "←", "read"))
+    text = "one message"
+    p.line(text)
+    # Written in pieces of at most 3 bytes ...
+    h.poll_until("the message written in pieces",
+                 lambda: sum(1 for m in wire_rows(p, "→", "write") if int(m.group(1)) <= 3) >= 4,
+                 10, p.describe)
+    # ... and answered piece by piece: several reads for one message.
+    h.poll_until("several reads of Message received",
+                 lambda: len([m for m in wire_rows(p, "←", "read")
+                              if m.group(2).startswith("Message received")]) - before >= 3,
+                 10, p.describe)
+    check_layout(p)
+
+
+def t_wire_chunk_framing(opts):
+    """Against our server a message written with --chunk 3:50 still arrives
+    whole at another client: the server frames lines, it does not take a
+    read for a message."""
+    tm = h.Tmux()
+    srv = server(opts)
+    a = client(tm, opts, srv.port, "alice", 80, 24, extra=["--wire", "--chunk", "3:50",
+                                                            "--nodelay", "on"])
+    b = client(tm, opts, srv.port, "bob", 80, 24)
+    peer = h.FramedClient(srv.port, "carol")
+    text = "sent in pieces of three bytes"
+    a.line(text)
+    got = peer.wait(r"^CHAT \d+ alice ")
+    h.check(got.split(" ", 3)[3] == text, "carol got %r, want %r" % (got, text))
+    b.wait(chat("alice", text))
+    a.wait(acked("alice", text))
+    pieces = [m for m in wire_rows(a, "→", "write") if int(m.group(1)) <= 3]
+    h.check(len(pieces) >= 5, "alice's wire view shows %d small writes" % len(pieces), a.describe)
+    # While the pieces go out (40 pieces, 50 ms apart: 2 s) the client
+    # waits in poll(): it answers keys, and it does not spin.
+    pid = _client_pid(a)
+    cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+    long_text = "x" * 118
+    a.line(long_text)
+    a.type("typed meanwhile")
+    a.wait_row(-1, r"typed meanwhile", 1.5)
+    h.check(time.monotonic() - t0 < 1.9, "the typing showed only after the pieces' 2 s")
+    got = peer.wait(r"^CHAT \d+ alice x", 15)
+    cpu, wall = _cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    h.check(got.endswith(" " + long_text), "carol got %r" % got)
+    h.check(wall >= 1.5, "the pieces took %.2f s, not 40 x 50 ms" % wall)
+    h.check(cpu < 0.5 * wall, "the client used %.2f s of CPU in %.2f s of pacing: it spins"
+            % (cpu, wall), a.describe)
+    check_layout(a)
+
+
+def _client_pid(p):
+    """The client's PID: the pane's process, or the one child of its shell."""
+    pid = int(p.fmt("#{pane_pid}"))
+    with open("/proc/%d/comm" % pid) as f:
+        if f.read().strip() == "sockchat":
+            return pid
+    return term.program_pid(p)
+
+
+def _cpu_seconds(pid):
+    """User plus system CPU time of a process, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def t_plain_wire(opts):
+    """--plain --wire: the same rows as lines on stderr, in order with the
+    replies; bad demo knob values are usage errors (64)."""
+    cl = h.need(opts.client, "sockchat client")
+    srv = server(opts)
+    r = subprocess.run([cl, "127.0.0.1", str(srv.port), "--plain", "--wire"],
+                       input=b"hello plain wire\nexit\n", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=20)
+    out, err = r.stdout.decode(), r.stderr.decode()
+    h.check(r.returncode == 0, "exit %d; stderr:\n%s" % (r.returncode, err))
+    h.check("Server response: Message received" in out, "stdout:\n" + out)
+    lines = err.splitlines()
+    want = [r"^•\s+0\.000s connected$",
+            wire_row("→", "write", "17", r"hello plain wire\\n│$"),
+            # the server's greeting may share the read: two lines, one read
+            wire_row("←", "read", r"\d+", r"(.*\\n│)?Message received\\n│$"),
+            wire_row("→", "write", "5", r"exit\\n│$")]
+    at = 0
+    for w in want:
+        found = [i for i, l in enumerate(lines) if i >= at and re.search(w, l)]
+        h.check(found, "no line /%s/ (in order) on stderr:\n%s" % (w, err))
+        at = found[0] + 1
+    r = subprocess.run([cl, "127.0.0.1", str(srv.port), "--plain"], input=b"no wire\nexit\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+    h.check(r.returncode == 0 and r.stderr == b"", "without --wire stderr has %r" % r.stderr)
+    for bad in (["--chunk", "0"], ["--chunk", "3:x"], ["--chunk"], ["--nodelay", "yes"]):
+        r = subprocess.run([cl, "127.0.0.1", str(srv.port), "--plain"] + bad,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20)
+        h.check(r.returncode == 64, "%s: exit %d, want 64" % (bad, r.returncode))
+        h.check(re.search(r"sockchat: (bad )?%s" % re.escape(bad[0]), r.stderr.decode()),
+                "%s: unclear error %r" % (bad, r.stderr))
+
+
 TESTS = {
     "chat": t_chat, "two_clients": t_two_clients, "unicode": t_unicode, "resize": t_resize,
     "reconnect": t_reconnect, "escape": t_escape, "ctrl_c": t_ctrl_c, "sigterm": t_sigterm,
@@ -1456,6 +1669,8 @@ TESTS = {
     "reconnect_now": t_reconnect_now, "not_chat_server": t_not_chat_server,
     "mouse_off": t_mouse_off, "no_locale": t_no_locale, "plain_chat": t_plain_chat,
     "background": t_background, "plain_exit": t_plain_exit,
+    "wire_view": t_wire_view, "wire_chunk_tutorial": t_wire_chunk_tutorial,
+    "wire_chunk_framing": t_wire_chunk_framing, "plain_wire": t_plain_wire,
 }
 
 if __name__ == "__main__":

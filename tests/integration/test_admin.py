@@ -145,7 +145,12 @@ def test_socket_and_directory_modes(ctx):
         assert stat.S_ISSOCK(s.st_mode) and stat.S_IMODE(s.st_mode) == 0o600, oct(s.st_mode)
         assert s.st_uid == os.geteuid() and d.st_uid == os.geteuid()
         a = Admin.attach(srv.admin_path)
-        assert a.command("help")[1] == "OK"
+        outs, done = a.command("help")
+        assert done == "OK"
+        # The console's commands, and those only an admin has.
+        assert any(o.strip().startswith("kick NICK") for o in outs), outs
+        assert any(o.strip().startswith("subscribe [events]") for o in outs), outs
+        assert any(o.strip().startswith("roster") for o in outs), outs
         assert srv.stop() == 0
         assert not os.path.exists(srv.admin_path), "socket left behind after a clean exit"
 

@@ -71,6 +71,15 @@ static struct entry *last_of(enum entry_kind k)
     return NULL;
 }
 
+/* Whether an entry of kind k holds text. */
+static bool log_has(enum entry_kind k, const char *text)
+{
+    for (size_t i = 0; i < chatlog_count(&tlog); i++)
+        if (chatlog_at(&tlog, i)->kind == k && strstr(chatlog_at(&tlog, i)->text, text))
+            return true;
+    return false;
+}
+
 static size_t count_of(enum entry_kind k)
 {
     size_t n = 0;
@@ -1327,7 +1336,15 @@ START_TEST(test_local_commands)
     ck_assert_str_eq(out(), "");
     ck_assert_int_eq(chat_submit(&cl, "/help"), CHAT_NONE);
     ck_assert_str_eq(out(), "MSG 1 /help\n");
-    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_LOCAL)->text, "/connect"));
+    ck_assert(log_has(ENTRY_LOCAL, "/connect HOST"));
+    ck_assert(log_has(ENTRY_LOCAL, "/wire"));
+    ck_assert(log_has(ENTRY_LOCAL, "F2 or /wire"));
+    /* /wire is the client's: nothing sent, in any dialect. */
+    ck_assert_int_eq(chat_submit(&cl, "/wire"), CHAT_WIRE);
+    ck_assert_str_eq(out(), "");
+    ck_assert_int_eq(chat_submit(&cl, "/wire on"), CHAT_NONE);
+    ck_assert_str_eq(out(), "");
+    ck_assert_ptr_nonnull(strstr(last_of(ENTRY_ERR)->text, "usage: /wire"));
     ck_assert_int_eq(chat_submit(&cl, "/who"), CHAT_NONE);
     ck_assert_str_eq(out(), "MSG 2 /who\n");
     ck_assert_uint_eq(st.pending, 0); /* commands get OUT, not ACK */

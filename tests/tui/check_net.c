@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "wire.h"
 
 START_TEST(test_backoff)
 {
@@ -287,6 +289,148 @@ START_TEST(test_lookup_no_such_name)
 }
 END_TEST
 
+/* ---- the wire view and the demo knobs ---- */
+
+static int64_t fake_now;
+
+static int64_t fake_clock(void)
+{
+    return fake_now;
+}
+
+/* n connected to a listener on loopback; *peer: the accepted side. */
+static void connected_pair(struct net *n, int *peer)
+{
+    char port[16], err[200] = "";
+    int l = listener(AF_INET, port, sizeof(port));
+    ck_assert_int_ge(l, 0);
+    ck_assert_int_eq(net_start(n, "127.0.0.1", port, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(finish(n, err, sizeof(err)), 1);
+    *peer = accept(l, NULL, NULL);
+    ck_assert_int_ge(*peer, 0);
+    close(l);
+}
+
+/* Reads exactly len bytes from fd, with a deadline. */
+static void read_exactly(int fd, char *buf, size_t len)
+{
+    size_t got = 0;
+    for (int i = 0; i < 100 && got < len; i++) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        ck_assert_int_eq(poll(&pf, 1, 2000), 1);
+        ssize_t r = read(fd, buf + got, len - got);
+        ck_assert_int_gt(r, 0);
+        got += (size_t)r;
+    }
+    ck_assert_uint_eq(got, len);
+}
+
+START_TEST(test_wire_records_calls)
+{
+    struct net n;
+    struct wire w = {0};
+    int peer;
+    net_init(&n);
+    n.clock = fake_clock;
+    fake_now = 1000;
+    ck_assert_int_eq(wire_open(&w), 0);
+    n.wire = &w;
+    connected_pair(&n, &peer);
+    ck_assert_uint_eq(wire_count(&w), 1);
+    ck_assert_uint_eq(wire_get(&w, 0)->kind, WIRE_CONNECT);
+    fake_now = 1250;
+    ck_assert_int_eq(net_write(&n, "MSG 1 hi\n", 9), 9);
+    char buf[64];
+    read_exactly(peer, buf, 9);
+    ck_assert_int_eq(write(peer, "ACK 1\nCHAT 1 bob yo\n", 20), 20);
+    struct pollfd pf = {.fd = n.fd, .events = POLLIN};
+    ck_assert_int_eq(poll(&pf, 1, 2000), 1);
+    fake_now = 1300;
+    ssize_t r = net_read(&n, buf, sizeof(buf));
+    ck_assert_int_gt(r, 0);
+    /* Nothing more: EAGAIN is not a call that moved bytes. */
+    ck_assert_int_eq(net_read(&n, buf, sizeof(buf)), -1);
+    ck_assert_uint_eq(wire_count(&w), 3);
+    const struct wire_rec *wr = wire_get(&w, 1);
+    ck_assert_uint_eq(wr->kind, WIRE_WRITE);
+    ck_assert_int_eq(wr->ms, 250);
+    ck_assert_uint_eq(wr->count, 9);
+    const struct wire_rec *rd = wire_get(&w, 2);
+    ck_assert_uint_eq(rd->kind, WIRE_READ);
+    ck_assert_int_eq(rd->ms, 300);
+    ck_assert_uint_eq(rd->count, (uint32_t)r);
+    ck_assert_int_eq(memcmp(rd->bytes, "ACK 1\n", 6), 0);
+    /* The end of the stream is a read of 0 bytes, recorded too. */
+    close(peer);
+    ck_assert_int_eq(poll(&pf, 1, 2000), 1);
+    ck_assert_int_eq(net_read(&n, buf, sizeof(buf)), 0);
+    ck_assert_uint_eq(wire_get(&w, w.total - 1)->count, 0);
+    /* Off: nothing recorded. */
+    n.wire = NULL;
+    uint64_t before = w.total;
+    ck_assert_int_eq(net_read(&n, buf, sizeof(buf)), 0);
+    ck_assert_uint_eq(w.total, before);
+    net_close(&n);
+    wire_free(&w);
+}
+END_TEST
+
+START_TEST(test_chunk_paces_writes)
+{
+    struct net n;
+    int peer;
+    net_init(&n);
+    n.clock = fake_clock;
+    fake_now = 0;
+    n.chunk = 3;
+    n.chunk_ms = 50;
+    connected_pair(&n, &peer);
+    /* The greeting goes whole: the server tells the dialect from it. */
+    ck_assert_int_eq(net_write(&n, "HELLO sockchat/1 x\n", 19), 19);
+    ck_assert_int_eq(net_write_wait(&n), 0);
+    char buf[32];
+    read_exactly(peer, buf, 19);
+    ck_assert_int_eq(write(peer, "WELCOME\n", 8), 8);
+    struct pollfd pf = {.fd = n.fd, .events = POLLIN};
+    ck_assert_int_eq(poll(&pf, 1, 2000), 1);
+    ck_assert_int_eq(net_read(&n, buf, sizeof(buf)), 8);
+    /* Answered: from now on, pieces. */
+    ck_assert_int_eq(net_write_wait(&n), 0);
+    ck_assert_int_eq(net_write(&n, "hello\n", 6), 3);
+    /* Too early for the next piece: EAGAIN, as a full socket. */
+    ck_assert_int_eq(net_write_wait(&n), 50);
+    errno = 0;
+    ck_assert_int_eq(net_write(&n, "lo\n", 3), -1);
+    ck_assert_int_eq(errno, EAGAIN);
+    fake_now = 49;
+    ck_assert_int_eq(net_write_wait(&n), 1);
+    fake_now = 50;
+    ck_assert_int_eq(net_write_wait(&n), 0);
+    ck_assert_int_eq(net_write(&n, "lo\n", 3), 3);
+    read_exactly(peer, buf, 6);
+    ck_assert_int_eq(memcmp(buf, "hello\n", 6), 0);
+    close(peer);
+    net_close(&n);
+}
+END_TEST
+
+START_TEST(test_nodelay)
+{
+    for (int want = 0; want <= 1; want++) {
+        struct net n;
+        int peer, got = -1;
+        socklen_t sl = sizeof(got);
+        net_init(&n);
+        n.nodelay = want;
+        connected_pair(&n, &peer);
+        ck_assert_int_eq(getsockopt(n.fd, IPPROTO_TCP, TCP_NODELAY, &got, &sl), 0);
+        ck_assert_int_eq(got != 0, want);
+        close(peer);
+        net_close(&n);
+    }
+}
+END_TEST
+
 Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -302,6 +446,12 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_lookup_timeout);
     tcase_add_test(tc, test_lookup_abandoned_then_restarted);
     tcase_add_test(tc, test_lookup_no_such_name);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("net-wire");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, test_wire_records_calls);
+    tcase_add_test(tc, test_chunk_paces_writes);
+    tcase_add_test(tc, test_nodelay);
     suite_add_tcase(s, tc);
     return s;
 }

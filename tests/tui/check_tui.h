@@ -12,5 +12,6 @@ Suite *chat_suite(void);
 Suite *net_suite(void);
 Suite *secret_suite(void);
 Suite *ttyask_suite(void);
+Suite *wire_suite(void);
 
 #endif
