@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "aapp.h"
+#include "admin.h"
 #include "sock.h"
 #include "text.h"
 
@@ -151,8 +152,8 @@ static int resolve_path(struct aopts *o, const char *port_arg, const char *socke
         return EX_USAGE;
     }
     snprintf(o->port, sizeof(o->port), "%u", port);
-    if (sock_default_path(o->path, sizeof(o->path), port, getenv("XDG_RUNTIME_DIR"),
-                          (unsigned)geteuid()) < 0) {
+    if (admin_default_path(o->path, sizeof(o->path), port, getenv("XDG_RUNTIME_DIR"),
+                           (unsigned)geteuid()) < 0) {
         fprintf(stderr, "sockchat-admin: XDG_RUNTIME_DIR too long for a socket path\n");
         return EX_USAGE;
     }

@@ -10,17 +10,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int sock_default_path(char *buf, size_t cap, unsigned port, const char *xdg, unsigned uid)
-{
-    int n;
-    /* As the server's adminsock_default_path(): only an absolute one. */
-    if (xdg != NULL && xdg[0] == '/')
-        n = snprintf(buf, cap, "%s/sockchat/%u.sock", xdg, port);
-    else
-        n = snprintf(buf, cap, "/tmp/sockchat-%u/%u.sock", uid, port);
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
 int sock_connect(const char *path, enum sock_fail *fail, char *err, size_t errlen)
 {
     struct sockaddr_un sa;

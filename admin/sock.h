@@ -8,12 +8,6 @@
 
 enum { ADMIN_DEFAULT_PORT = 5000 };
 
-/* The server's default for port (docs/PROTOCOL.md 13.1): xdg (the value of
- * XDG_RUNTIME_DIR, or NULL) + "/sockchat/PORT.sock" when it is an absolute
- * path, else "/tmp/sockchat-UID/PORT.sock" (uid: the effective one). The
- * same rule as server/adminsock.c's. Pure. -1 when it does not fit. */
-int sock_default_path(char *buf, size_t cap, unsigned port, const char *xdg, unsigned uid);
-
 enum sock_fail {
     SOCK_NONE,   /* no socket there, or no server behind it */
     SOCK_DENIED, /* not ours to open */

@@ -6,6 +6,7 @@
  * '?', and a word (an address, a nick, a STATS value) never holds a blank. */
 #include "admin.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -491,4 +492,16 @@ bool admin_parse_subscribe(const char *args, unsigned *mask)
     }
     *mask = m ? m : ADMIN_SUB_ALL;
     return true;
+}
+
+int admin_default_path(char *buf, size_t cap, unsigned port, const char *xdg, unsigned uid)
+{
+    int n;
+    /* A relative XDG_RUNTIME_DIR is invalid (the XDG spec says to ignore
+     * it), and would put the socket wherever the server was started. */
+    if (xdg != NULL && xdg[0] == '/')
+        n = snprintf(buf, cap, "%s/sockchat/%u.sock", xdg, port);
+    else
+        n = snprintf(buf, cap, "/tmp/sockchat-%u/%u.sock", uid, port);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
 }

@@ -128,6 +128,14 @@ size_t admin_format_event(char *buf, size_t cap, int64_t ms, enum admin_event ev
 size_t admin_format_text(char *buf, size_t cap, enum admin_type type, const char *text,
                          size_t text_len);
 
+/* Where a server on port keeps its admin socket unless told otherwise
+ * (docs/PROTOCOL.md 13.1): xdg (XDG_RUNTIME_DIR's value, or NULL) +
+ * "/sockchat/PORT.sock" when it is an absolute path, else
+ * "/tmp/sockchat-UID/PORT.sock" (uid: the effective one). The server and
+ * sockchat-admin both ask here, so they cannot look in different places.
+ * -1 when it does not fit in cap. */
+int admin_default_path(char *buf, size_t cap, unsigned port, const char *xdg, unsigned uid);
+
 /* What `subscribe`/`unsubscribe` name. */
 enum {
     ADMIN_SUB_EVENTS = 1u << 0,

@@ -5,6 +5,8 @@
  * born 0600. */
 #include "adminsock.h"
 
+#include "admin.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -16,13 +18,7 @@
 
 int adminpath_default(char *buf, size_t cap, unsigned port)
 {
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    int n;
-    if (xdg != NULL && xdg[0] == '/')
-        n = snprintf(buf, cap, "%s/sockchat/%u.sock", xdg, port);
-    else
-        n = snprintf(buf, cap, "/tmp/sockchat-%u/%u.sock", (unsigned)geteuid(), port);
-    return n > 0 && (size_t)n < cap ? 0 : -1;
+    return admin_default_path(buf, cap, port, getenv("XDG_RUNTIME_DIR"), (unsigned)geteuid());
 }
 
 /* The directory of path: made 0700 if missing; then it must be a real

@@ -364,6 +364,22 @@ START_TEST(test_subscribe_args)
 }
 END_TEST
 
+START_TEST(test_default_path)
+{
+    char p[64];
+    ck_assert_int_eq(admin_default_path(p, sizeof(p), 5000, "/run/user/1000", 1000), 0);
+    ck_assert_str_eq(p, "/run/user/1000/sockchat/5000.sock");
+    ck_assert_int_eq(admin_default_path(p, sizeof(p), 6001, NULL, 1000), 0);
+    ck_assert_str_eq(p, "/tmp/sockchat-1000/6001.sock");
+    /* Empty or relative is as unset (the XDG spec says to ignore it). */
+    ck_assert_int_eq(admin_default_path(p, sizeof(p), 5000, "", 0), 0);
+    ck_assert_str_eq(p, "/tmp/sockchat-0/5000.sock");
+    ck_assert_int_eq(admin_default_path(p, sizeof(p), 5000, "run/user", 7), 0);
+    ck_assert_str_eq(p, "/tmp/sockchat-7/5000.sock");
+    ck_assert_int_eq(admin_default_path(p, 10, 5000, "/run/user/1000", 1000), -1);
+}
+END_TEST
+
 Suite *admin_suite(void)
 {
     Suite *s = suite_create("admin");
@@ -381,6 +397,7 @@ Suite *admin_suite(void)
     tcase_add_test(tc, test_row_round_trip);
     tcase_add_test(tc, test_formats_never_overrun);
     tcase_add_test(tc, test_subscribe_args);
+    tcase_add_test(tc, test_default_path);
     suite_add_tcase(s, tc);
     return s;
 }
