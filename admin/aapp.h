@@ -10,7 +10,12 @@
 #include "attach.h"
 #include "link.h"
 
-enum { GREET_TIMEOUT_MS = 5000, RETRY_MS = 1000 };
+enum {
+    GREET_TIMEOUT_MS = 5000,
+    RETRY_MS = 1000,
+    REPAINT_DELAY_MS = 50, /* a server sharing our terminal: see dloop.h */
+    REPAINT_LATE_MS = 450,
+};
 
 struct aopts {
     char path[256]; /* the admin socket */

@@ -85,6 +85,21 @@ static void on_server_line(void *ctx, const char *line, size_t len)
     enum attach_act act = dash_line(&a->d, line, len, now);
     if (act == AA_ATTACHED) {
         dloop_send(a, "subscribe", true);
+        a->shared_tty = sock_peer_shares_tty(a->l->fd, STDOUT_FILENO);
+        if (a->shared_tty) {
+            a->repaint_at = aapp_mono_ms() + REPAINT_DELAY_MS; /* its "attached" line */
+            a->repaint_again = true;
+            dash_note(&a->d, now,
+                      "the server writes its log to this terminal too: the screen is "
+                      "repainted after its lines (Ctrl-L repaints by hand); start it with "
+                      "2>FILE, or use another terminal, to keep them apart");
+        }
+    } else if (a->shared_tty && len > 6 && memcmp(line, "EVENT ", 6) == 0) {
+        /* The server writes the log line after the event, or just before:
+         * repaint a moment later, once for a burst. */
+        if (a->repaint_at == 0)
+            a->repaint_at = aapp_mono_ms() + REPAINT_DELAY_MS;
+        a->repaint_again = true;
     } else if (act == AA_BYE) {
         char note[160];
         snprintf(note, sizeof(note), "the server says: %s", a->d.at.why);
@@ -156,6 +171,10 @@ static void dl_turn(struct dloop *a)
         timeout = a->retry_at > now ? (int)(a->retry_at - now) : 0;
     else if (a->d.at.state == ATTACH_CONNECTING)
         timeout = a->greet_end > now ? (int)(a->greet_end - now) : 0;
+    if (a->repaint_at != 0) {
+        int left = a->repaint_at > now ? (int)(a->repaint_at - now) : 0;
+        timeout = left < timeout ? left : timeout;
+    }
     struct pollfd fds[3] = {
         {.fd = STDIN_FILENO, .events = POLLIN},
         {.fd = sig_pipe[0], .events = POLLIN},
@@ -175,6 +194,13 @@ static void dl_turn(struct dloop *a)
     while (!a->done && aview_key(&a->v, &k))
         akeys_handle(a, &k);
     now = aapp_mono_ms();
+    if (a->repaint_at != 0 && now >= a->repaint_at) {
+        /* Once more a little later, for a log line the server's log
+         * thread wrote late (it writes from a buffer of its own). */
+        a->repaint_at = a->repaint_again ? now + REPAINT_LATE_MS : 0;
+        a->repaint_again = false;
+        aview_invalidate(&a->v);
+    }
     if (a->l->fd < 0 && now >= a->retry_at)
         dl_retry(a);
     else if (a->l->fd >= 0 && a->d.at.state == ATTACH_CONNECTING && now >= a->greet_end)

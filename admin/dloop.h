@@ -16,6 +16,11 @@ struct dloop {
     struct aview v;
     long long retry_at;  /* monotonic ms of the next attach attempt, when gone */
     long long greet_end; /* monotonic ms by which the greeting must come */
+    /* The server's log is this terminal (sock_peer_shares_tty): its
+     * lines, which come with its events, are painted over by a full
+     * repaint at repaint_at (0: none due), and repaint_again once more. */
+    bool shared_tty, repaint_again;
+    long long repaint_at;
     bool done;
     char err[256];
 };

@@ -1,5 +1,5 @@
 /* sock: the admin socket's path and connection (see sock.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* struct ucred */
 #include "sock.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -60,4 +61,22 @@ int sock_connect(const char *path, enum sock_fail *fail, char *err, size_t errle
         return -1;
     }
     return fd;
+}
+
+bool sock_peer_shares_tty(int fd, int tty_fd)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    struct stat tty;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0 ||
+        fstat(tty_fd, &tty) < 0 || !S_ISCHR(tty.st_mode))
+        return false;
+    for (int out = 1; out <= 2; out++) {
+        char path[64];
+        struct stat st;
+        snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)cr.pid, out);
+        if (stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == tty.st_rdev)
+            return true;
+    }
+    return false;
 }

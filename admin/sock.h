@@ -4,6 +4,7 @@
 #ifndef SOCKCHAT_ADMIN_SOCK_H
 #define SOCKCHAT_ADMIN_SOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum { ADMIN_DEFAULT_PORT = 5000 };
@@ -17,5 +18,12 @@ enum sock_fail {
 /* A connected, non-blocking, close-on-exec socket to path, or -1 with err
  * set to what failed and *fail to its class. */
 int sock_connect(const char *path, enum sock_fail *fail, char *err, size_t errlen);
+
+/* Whether the server at the other end of fd writes its stdout or stderr
+ * (its log) to the terminal tty_fd is: a server started with `&` in the
+ * shell the dashboard then runs in. Its lines land on top of the
+ * dashboard, which must then repaint. False when it cannot tell (another
+ * uid's /proc entries, no /proc). */
+bool sock_peer_shares_tty(int fd, int tty_fd);
 
 #endif

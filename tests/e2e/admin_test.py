@@ -462,10 +462,41 @@ def t_demo(opts):
                  p.describe)
 
 
+def t_shared_tty(opts):
+    """A server started with `&` in the shell the dashboard is then started
+    in: its log goes to the same terminal, and its lines land on the
+    dashboard. The dashboard says so and paints over them: the server's
+    own line for a chat is gone from the screen, the dashboard's stays."""
+    binary = h.need(opts.server, "sockchat-server")
+    tm = h.Tmux()
+    env = {"XDG_RUNTIME_DIR": tm.dir}
+    sh = tm.pane(["bash", "--norc", "--noprofile", "-i"], 100, 30, name="shell", env=env)
+    sh.line("PS1='sh> '")
+    sh.wait(r"^sh>\s*$")
+    sh.line("%s --bind 127.0.0.1 --port 0 & echo pid=$!" % shlex.quote(binary))
+    pid = int(sh.wait(r"^pid=(\d+)").group(1))
+    h._cleanups.append(lambda: _alive(pid) and os.kill(pid, signal.SIGKILL))
+    port = int(sh.wait(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+    sh.line("%s %d" % (shlex.quote(admin_bin(opts)), port))
+    sh.wait_row(-2, ST_ATTACHED)
+    sh.wait(r"the server writes its log to this terminal too")
+    Plain(port, "hello from the back row")
+    sh.wait(r"^\d\d:\d\d:\d\d chat\s+guest\d+ says: hello from the back row")
+    server_line = re.compile(r"127\.0\.0\.1:\d+\s+guest\d+\s+says: hello", re.M)
+    h.poll_until("the server's own log line painted over",
+                 lambda: not server_line.search(sh.screen()) and
+                 re.match(HEADER, sh.rows()[0]), 5, sh.describe)
+    sh.keys("q")
+    sh.wait(r"sockchat-admin: detached from ")
+    h.check(_alive(pid), "the background server ended with the dashboard")
+    sh.line("kill %d; wait %d; echo status=$?" % (pid, pid))
+    sh.wait(r"^status=0\s*$")
+
+
 TESTS = {
     "three": t_three, "kick": t_kick, "resize": t_resize, "detach": t_detach,
     "background": t_background, "plain": t_plain, "gone": t_gone, "no_color": t_no_color,
-    "demo": t_demo, "errors": t_errors,
+    "demo": t_demo, "errors": t_errors, "shared_tty": t_shared_tty,
 }
 
 if __name__ == "__main__":
