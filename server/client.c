@@ -259,6 +259,8 @@ void client_on_read(struct client *c, const char *data, ssize_t n, int err)
     }
     if (n == 0) {
         c->eof = true;
+        if (!c->draining)
+            session_greet_flush(c, -1); /* "HE", then the peer stopped sending */
         /* The peer finished sending; it may still read what we owe it
          * (printf 'hi\n' | nc -N does exactly that). A clean FIN is how nc
          * and telnet users leave (Ctrl-D, Ctrl-C): it is announced as a
@@ -289,6 +291,7 @@ void client_step(struct client *c, int64_t now_ms, struct client_plan *p)
      * telnet who has not typed yet. Told as a line client. */
     if (c->refusal != REFUSE_NONE && !c->refusal_told && now_ms >= c->refuse_deadline_ms)
         session_refuse(c, DIALECT_UNKNOWN);
+    session_greet_flush(c, now_ms);
     pthread_mutex_lock(&c->lock);
     if (c->close == CLOSE_NONE && c->soft_since_ms != 0 && client_soft_limit_locked(c, now_ms))
         client_overflow_locked(c);
@@ -341,6 +344,9 @@ void client_step(struct client *c, int64_t now_ms, struct client_plan *p)
     }
     if (k == CLOSE_NONE && c->refusal != REFUSE_NONE && !c->refusal_told)
         p->deadline_ms = c->refuse_deadline_ms;
+    if (k == CLOSE_NONE && c->greet_len > 0 &&
+        (p->deadline_ms == 0 || c->greet_deadline_ms < p->deadline_ms))
+        p->deadline_ms = c->greet_deadline_ms;
     if (k == CLOSE_NONE && soft != 0) {
         int64_t judge = soft + OUTQ_SOFT_MS + 1; /* judged again then */
         if (p->deadline_ms == 0 || judge < p->deadline_ms)

@@ -589,6 +589,12 @@ enum refusal {
     REFUSE_ADDR_TABLE, /* the per-address table is full (peers.c) */
 };
 enum { REFUSE_WAIT_MS = 1000, REFUSING_MAX = 64 };
+/* A greeting may come in pieces (a slow link, `sockchat --chunk 3`): while
+ * all a new connection sent is a proper prefix of "HELLO ", its dialect
+ * waits for more, this long at most; then those bytes are what they look
+ * like (the tutorial's client sends whole messages, so its "HE" is a
+ * message, answered late but not lost). */
+enum { GREET_WAIT_MS = 500, GREET_HOLD_MAX = 8 };
 /* In --mode single the one thread serves a refused connection too, and
  * everyone waits meanwhile (up to REFUSE_WAIT_MS, then the close's linger),
  * so a flood of silent refused connections would shut the door on
@@ -646,7 +652,12 @@ struct client {
      * more is read. */
     char *backlog;
     size_t backlog_len;
-    bool backlog_telnet;        /* it may still hold telnet commands */
+    bool backlog_telnet; /* it may still hold telnet commands */
+    /* Its first bytes, held while they are a proper prefix of "HELLO "
+     * (see GREET_WAIT_MS); decided by greet_deadline_ms at the latest. */
+    char greet[GREET_HOLD_MAX];
+    size_t greet_len;
+    int64_t greet_deadline_ms;
     bool ever_joined;           /* for the log: it left, or left before joining */
     bool refusal_told;          /* the refusal went out */
     int64_t refuse_deadline_ms; /* told as a line client then */

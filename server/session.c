@@ -383,10 +383,9 @@ static void backlog_add(struct client *c, const char *data, size_t len, bool tel
     c->backlog_len += len;
 }
 
-void session_input(struct client *c, const char *data, size_t len)
+/* Input once the dialect can be decided (no greeting held). */
+static void session_input_decided(struct client *c, const char *data, size_t len)
 {
-    atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->bytes_in, len, memory_order_relaxed);
     if (c->refusal != REFUSE_NONE) {
         /* Its first bytes tell its dialect; the rest is not read. */
         if (!c->refusal_told && len > 0)
@@ -399,6 +398,57 @@ void session_input(struct client *c, const char *data, size_t len)
         return;
     }
     session_feed(c, data, len, true);
+}
+
+/* True when data was held: all the connection sent so far is a proper
+ * prefix of "HELLO ", so its dialect cannot be told yet (GREET_WAIT_MS). */
+static bool session_greet_hold(struct client *c, const char *data, size_t len)
+{
+    static const char hello[] = "HELLO ";
+    size_t have = c->greet_len;
+    if (c->dialect != DIALECT_UNKNOWN || c->lb.len != 0 || c->refusal_told || len == 0 ||
+        have + len >= sizeof hello - 1 || memcmp(data, hello + have, len) != 0)
+        return false;
+    if (have == 0)
+        c->greet_deadline_ms = server_now_ms(c->srv) + GREET_WAIT_MS;
+    memcpy(c->greet + have, data, len);
+    c->greet_len = have + len;
+    return true;
+}
+
+void session_input(struct client *c, const char *data, size_t len)
+{
+    atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bytes_in, len, memory_order_relaxed);
+    if (session_greet_hold(c, data, len))
+        return;
+    if (c->greet_len == 0) {
+        session_input_decided(c, data, len);
+        return;
+    }
+    /* The held start and what followed it, decided as one read. */
+    size_t n = c->greet_len + len;
+    char *joined = malloc(n);
+    if (joined == NULL) {
+        client_request_close(c, CLOSE_NOW, "out of memory", 0);
+        return;
+    }
+    memcpy(joined, c->greet, c->greet_len);
+    memcpy(joined + c->greet_len, data, len);
+    c->greet_len = 0;
+    session_input_decided(c, joined, n);
+    free(joined);
+}
+
+void session_greet_flush(struct client *c, int64_t now_ms)
+{
+    if (c->greet_len == 0 || (now_ms >= 0 && now_ms < c->greet_deadline_ms))
+        return;
+    char held[GREET_HOLD_MAX];
+    size_t n = c->greet_len;
+    memcpy(held, c->greet, n);
+    c->greet_len = 0;
+    session_input_decided(c, held, n);
 }
 
 bool session_resume(struct client *c)
