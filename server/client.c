@@ -2,6 +2,7 @@
  * to its socket. */
 #include "server.h"
 #include "session.h"
+#include "tracelog.h"
 
 #include "sanitize.h"
 
@@ -231,6 +232,9 @@ enum flush_result client_flush(struct client *c)
             return FLUSH_DONE;
         /* Only the owner consumes, so the iovecs stay valid unlocked. */
         ssize_t w = writev(c->fd, iov, n);
+        size_t offered = 0;
+        for (int i = 0; i < n; i++)
+            offered += iov[i].iov_len;
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -246,6 +250,7 @@ enum flush_result client_flush(struct client *c)
         if (c->q.bytes <= OUTQ_SOFT_BYTES)
             c->soft_since_ms = 0; /* it caught up */
         pthread_mutex_unlock(&c->lock);
+        tracelog_write(c, (size_t)w, offered);
     }
     return client_has_output(c) ? FLUSH_AGAIN : FLUSH_DONE;
 }
@@ -253,8 +258,10 @@ enum flush_result client_flush(struct client *c)
 void client_on_read(struct client *c, const char *data, ssize_t n, int err)
 {
     if (n > 0) {
-        if (!c->draining)
+        if (!c->draining) {
+            tracelog_read(c, data, (size_t)n);
             session_input(c, data, (size_t)n);
+        }
         return;
     }
     if (n == 0) {

@@ -12,6 +12,7 @@
 #include "room.h"
 #include "serve.h"
 #include "session.h"
+#include "tracelog.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -47,11 +48,13 @@ void session_end(struct client *c)
     char reason[REASON_MAX];
 
     if (c->refusal != REFUSE_NONE) {
+        tracelog_close(c, "refused");
         session_end_refused(c);
         return;
     }
     if (client_close_state(c, reason, sizeof reason) == CLOSE_NONE || reason[0] == '\0')
         snprintf(reason, sizeof reason, "lost connection");
+    tracelog_close(c, reason);
     /* What it leaves of its chat tokens, its address's next connection
      * starts with (peers_leave): given back before it leaves the room, so
      * that one who joins after it left finds them (rate_rejoin). */
