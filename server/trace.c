@@ -30,12 +30,12 @@ static const char *plural(unsigned long long n)
 /* "12 B", "3 KB", "5 MB": a summary's rough size. */
 static void put_size(char *buf, size_t cap, size_t *at, unsigned long long n)
 {
-    if (n < 10 * 1024)
+    if (n < 10ULL * 1024)
         put(buf, cap, at, "%llu B", n);
     else if (n < 10ULL * 1024 * 1024)
         put(buf, cap, at, "%llu KB", n / 1024);
     else
-        put(buf, cap, at, "%llu MB", n / (1024 * 1024));
+        put(buf, cap, at, "%llu MB", n / (1024ULL * 1024));
 }
 
 void trace_budget_flush(struct trace_budget *b, char *summary, size_t cap)
