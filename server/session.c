@@ -306,6 +306,19 @@ static enum dialect detect(const char *data, size_t len)
     return DIALECT_RAW;
 }
 
+bool session_reads_raw(const struct client *c, const char *data, size_t len)
+{
+    if (c->dialect != DIALECT_UNKNOWN)
+        return c->dialect == DIALECT_RAW;
+    /* A first read: what it will be taken for, unless a greeting's start
+     * is held (then it is not known yet). */
+    static const char hello[] = "HELLO ";
+    if (c->lb.len != 0 || c->greet_len != 0 || len == 0 ||
+        (len < sizeof hello - 1 && memcmp(data, hello, len) == 0))
+        return false;
+    return detect(data, len) == DIALECT_RAW;
+}
+
 static void raw_input(struct client *c, const char *data, size_t len)
 {
     atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */

@@ -5,6 +5,7 @@
  * atomic load. */
 #define _GNU_SOURCE /* syscall(SYS_gettid) */
 #include "tracelog.h"
+#include "session.h"
 
 #include <string.h>
 #include <sys/syscall.h>
@@ -98,7 +99,7 @@ void tracelog_read(struct client *c, const char *data, size_t len)
         return;
     char line[TRACE_LINE_MAX];
     trace_format_read(line, sizeof line, data, len, c->lb.len + c->greet_len,
-                      c->dialect == DIALECT_RAW);
+                      session_reads_raw(c, data, len));
     log_event(c->srv, AEV_TRACE, c, "trace: %s", line);
 }
 

@@ -68,6 +68,16 @@ def test_read_of_two_lines_and_a_partial(ctx):
         srv.wait_log(r"trace: write \d+ B by .*: queue empty$")
 
 
+def test_tutorial_client_read_is_a_message(ctx):
+    """The tutorial's client: each read is one message, from the first on."""
+    with ctx.server("--trace") as srv:
+        r = srv.raw()
+        r.send(b"hello")
+        srv.wait_log(r"trace: read 5 B: 1 message \(the tutorial's dialect: one read is one "
+                     r"message\)$")
+        assert r.recv_exact_text(b"Message received") == b"Message received"
+
+
 def test_trace_one_nick_at_the_admin_socket(ctx):
     """`trace bob` at the admin socket: bob's reads are traced, in the log
     and as trace events; alice's are not."""
