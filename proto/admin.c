@@ -15,7 +15,7 @@ static const char *const EVENT_NAMES[AEV_COUNT] = {
     [AEV_INFO] = "info",         [AEV_JOIN] = "join",       [AEV_LEAVE] = "leave",
     [AEV_CHAT] = "chat",         [AEV_PRIVATE] = "private", [AEV_NICK] = "nick",
     [AEV_REFUSE] = "refuse",     [AEV_FLOOD] = "flood",     [AEV_SLOW] = "slow",
-    [AEV_OPERATOR] = "operator", [AEV_ERROR] = "error",
+    [AEV_OPERATOR] = "operator", [AEV_ERROR] = "error",     [AEV_TRACE] = "trace",
 };
 
 const char *admin_event_name(enum admin_event ev)

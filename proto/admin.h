@@ -52,6 +52,7 @@ enum admin_event {
     AEV_SLOW,     /* someone cut off for not reading ("too slow") */
     AEV_OPERATOR, /* what an operator did: kick, ban, mute, say */
     AEV_ERROR,    /* something failed on the server: accept, transcript ... */
+    AEV_TRACE,    /* --trace: a connection's accept, reads, writes, close */
     AEV_COUNT
 };
 const char *admin_event_name(enum admin_event ev);

@@ -2,6 +2,7 @@
  * to its socket. */
 #include "server.h"
 #include "session.h"
+#include "tracelog.h"
 
 #include "sanitize.h"
 
@@ -231,6 +232,9 @@ enum flush_result client_flush(struct client *c)
             return FLUSH_DONE;
         /* Only the owner consumes, so the iovecs stay valid unlocked. */
         ssize_t w = writev(c->fd, iov, n);
+        size_t offered = 0;
+        for (int i = 0; i < n; i++)
+            offered += iov[i].iov_len;
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -246,6 +250,7 @@ enum flush_result client_flush(struct client *c)
         if (c->q.bytes <= OUTQ_SOFT_BYTES)
             c->soft_since_ms = 0; /* it caught up */
         pthread_mutex_unlock(&c->lock);
+        tracelog_write(c, (size_t)w, offered);
     }
     return client_has_output(c) ? FLUSH_AGAIN : FLUSH_DONE;
 }
@@ -253,12 +258,16 @@ enum flush_result client_flush(struct client *c)
 void client_on_read(struct client *c, const char *data, ssize_t n, int err)
 {
     if (n > 0) {
-        if (!c->draining)
+        if (!c->draining) {
+            tracelog_read(c, data, (size_t)n);
             session_input(c, data, (size_t)n);
+        }
         return;
     }
     if (n == 0) {
         c->eof = true;
+        if (!c->draining)
+            session_greet_flush(c, -1); /* "HE", then the peer stopped sending */
         /* The peer finished sending; it may still read what we owe it
          * (printf 'hi\n' | nc -N does exactly that). A clean FIN is how nc
          * and telnet users leave (Ctrl-D, Ctrl-C): it is announced as a
@@ -289,6 +298,7 @@ void client_step(struct client *c, int64_t now_ms, struct client_plan *p)
      * telnet who has not typed yet. Told as a line client. */
     if (c->refusal != REFUSE_NONE && !c->refusal_told && now_ms >= c->refuse_deadline_ms)
         session_refuse(c, DIALECT_UNKNOWN);
+    session_greet_flush(c, now_ms);
     pthread_mutex_lock(&c->lock);
     if (c->close == CLOSE_NONE && c->soft_since_ms != 0 && client_soft_limit_locked(c, now_ms))
         client_overflow_locked(c);
@@ -341,6 +351,9 @@ void client_step(struct client *c, int64_t now_ms, struct client_plan *p)
     }
     if (k == CLOSE_NONE && c->refusal != REFUSE_NONE && !c->refusal_told)
         p->deadline_ms = c->refuse_deadline_ms;
+    if (k == CLOSE_NONE && c->greet_len > 0 &&
+        (p->deadline_ms == 0 || c->greet_deadline_ms < p->deadline_ms))
+        p->deadline_ms = c->greet_deadline_ms;
     if (k == CLOSE_NONE && soft != 0) {
         int64_t judge = soft + OUTQ_SOFT_MS + 1; /* judged again then */
         if (p->deadline_ms == 0 || judge < p->deadline_ms)

@@ -3,6 +3,7 @@
  * through the seat's callback, and what an action did is also an event
  * (the log's "operator: ..." line, and the admins' `operator` EVENT). */
 #include "control.h"
+#include "tracelog.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -167,6 +168,36 @@ static enum control_result ctl_quit(struct server *srv, const char *args,
     return CONTROL_QUIT;
 }
 
+/* --trace's switch: the lesson turns it on for everyone or for the one
+ * student at the projector. */
+static enum control_result ctl_trace(struct server *srv, const char *args,
+                                     const struct control_seat *seat)
+{
+    char what[NICK_MAX + 2];
+    size_t n = strcspn(args, " ");
+    if (args[n + strspn(args + n, " ")] != '\0')
+        return control_fail(seat, "usage: trace [on|off|NICK]");
+    if (n == 0) {
+        char state[NICK_MAX + 32];
+        tracelog_describe(srv, state, sizeof state);
+        control_say(seat, CONTROL_TEXT, "%s", state);
+        return CONTROL_OK;
+    }
+    if (n >= sizeof what || !nick_valid(args, n))
+        return control_fail(seat, "usage: trace [on|off|NICK] (not a nick)");
+    memcpy(what, args, n);
+    what[n] = '\0';
+    if (strcmp(what, "on") == 0)
+        tracelog_set(srv, TRACE_ALL, NULL);
+    else if (strcmp(what, "off") == 0)
+        tracelog_set(srv, TRACE_OFF, NULL);
+    else
+        tracelog_set(srv, TRACE_NICK, what);
+    char done[NICK_MAX + 32];
+    tracelog_describe(srv, done, sizeof done);
+    return control_done(srv, seat, done);
+}
+
 /* One table drives dispatch and help. */
 static const struct {
     const char *name;
@@ -187,6 +218,9 @@ static const struct {
      "they read but cannot write (until unmute,\nor for DURATION)", ctl_mute},
     {"unmute", "unmute NICK", "let them write again", ctl_unmute},
     {"bans", "bans", "bans, kicks and mutes in force, with time left", ctl_bans},
+    {"trace", "trace [on|off|NICK]",
+     "log reads, writes and threads per connection\n(all, or only NICK's); no word: what is on",
+     ctl_trace},
     {"help", "help", "this list", ctl_help},
     {"quit", "quit", "shut the server down (as Ctrl-C)", ctl_quit},
 };

@@ -45,7 +45,17 @@ static void usage(FILE *out)
             "  --rate MSGS_PER_S  per-client message rate, burst %d (default %d; 0 = off);\n"
             "                     /ping is never limited; a reconnect starts with what its\n"
             "                     address's last connections left\n"
-            "  --quiet            do not log every message (connections are still logged)\n"
+            "  --quiet            do not log every message (connections are still logged)\n",
+            PROTO_PORT, MAX_CLIENTS_DEFAULT, MAX_PER_ADDR_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX,
+            HISTORY_BYTES >> 10, RATE_BURST, RATE_DEFAULT);
+    /* In parts: one string literal of all of it is over what C99 promises. */
+    fprintf(out,
+            "  --trace            log, per connection, who accepts it, each read (bytes,\n"
+            "                     where its lines end), each write (partial or not, the\n"
+            "                     queue left), who writes, the close; single mode: the\n"
+            "                     listen backlog. At most 10 lines a second per\n"
+            "                     connection, then a summary. For teaching; also the\n"
+            "                     `trace on|off|NICK` command (console, admin socket)\n"
             "  --password PASS    clients must give it (default: none; the environment\n"
             "                     variable SOCKCHAT_PASSWORD keeps it out of ps). sockchat\n"
             "                     sends it in its hello; nc/telnet users type /auth PASS\n"
@@ -79,9 +89,7 @@ static void usage(FILE *out)
             "  --help             this text\n"
             "  --version          print the version\n"
             "\n",
-            PROTO_PORT, MAX_CLIENTS_DEFAULT, MAX_PER_ADDR_DEFAULT, HISTORY_DEFAULT, HISTORY_MAX,
-            HISTORY_BYTES >> 10, RATE_BURST, RATE_DEFAULT, PREAUTH_REFUSALS_MAX, AUTH_JUDGE_BURST,
-            AUTH_JUDGE_RATE, TRANSCRIPT_SYNC_MS);
+            PREAUTH_REFUSALS_MAX, AUTH_JUDGE_BURST, AUTH_JUDGE_RATE, TRANSCRIPT_SYNC_MS);
     /* Two calls: one string literal of all of it is over what C99 promises. */
     fprintf(out,
             "Clients are told apart by their first bytes: sockchat's HELLO line; a line\n"
@@ -252,6 +260,9 @@ static void args_option(struct server_args *a, int ch, const char *arg)
     case 'q':
         cfg->quiet = true;
         break;
+    case 't':
+        cfg->trace = true;
+        break;
     case 'P':
         if (arg[0] == '\0' || strpbrk(arg, " \t\r\n") != NULL)
             die_usage("--password", "...", "a non-empty word without blanks");
@@ -300,6 +311,7 @@ static void args_parse(int argc, char **argv, struct server_args *a)
         {"history", required_argument, NULL, 'H'},
         {"rate", required_argument, NULL, 'r'},
         {"quiet", no_argument, NULL, 'q'},
+        {"trace", no_argument, NULL, 't'},
         {"password", required_argument, NULL, 'P'},
         {"allow", required_argument, NULL, 'A'},
         {"transcript", required_argument, NULL, 'T'},

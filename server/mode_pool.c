@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* epoll, eventfd */
 #include "server.h"
 #include "serve.h"
+#include "tracelog.h"
 #include "session.h"
 
 #include <errno.h>
@@ -205,6 +206,7 @@ static void pool_start(struct server *srv, int fd, const char *addr)
     struct client *c = admit_connection(srv, fd, addr);
     if (c == NULL)
         return;
+    tracelog_accept(c, -1);
     struct pool_conn *pc = pc_of(c);
     pc->wprev = NULL;
     pc->wnext = w->clients;

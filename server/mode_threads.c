@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* eventfd */
 #include "server.h"
 #include "serve.h"
+#include "tracelog.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -81,6 +82,7 @@ static void *client_thread(void *arg)
     /* What `ps -L` and `top -H` call this thread: the admin roster's worker. */
     atomic_store_explicit(&c->worker, (int)syscall(SYS_gettid), memory_order_relaxed);
     atomic_store(&tc->ready, true);
+    tracelog_accept(c, -1);
     struct serve_wait w = {.sigmask = &waitmask, .wake_pending = &tc->wake_pending};
     serve_blocking(c, &w);
     serve_close(c);

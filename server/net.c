@@ -166,6 +166,21 @@ int net_accept(int lfd, char *addr, size_t acap)
     return fd;
 }
 
+int net_accept_queue(int lfd, unsigned *len)
+{
+    /* Linux reports a listening socket's accept queue in TCP_INFO: its
+     * length in tcpi_unacked, listen()'s backlog in tcpi_sacked. */
+    struct tcp_info ti;
+    socklen_t sl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &sl) != 0)
+        return -1;
+    if (ti.tcpi_state != TCP_LISTEN)
+        return -1;
+    *len = ti.tcpi_unacked;
+    return 0;
+}
+
 void net_raise_nofile(void)
 {
     struct rlimit rl;

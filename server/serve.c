@@ -151,6 +151,9 @@ void serve_blocking(struct client *c, const struct serve_wait *w)
             if (con_ms >= 0 && (!plan.deadline_ms || now + con_ms < plan.deadline_ms))
                 plan.deadline_ms = now + con_ms;
         }
+        int tick = w->tick != NULL ? w->tick(w->tick_arg) : -1;
+        if (tick >= 0 && (!plan.deadline_ms || now + tick < plan.deadline_ms))
+            plan.deadline_ms = now + tick;
         struct timespec ts;
         if (ppoll(p, 4, serve_timeout(plan.deadline_ms, now, &ts), w->sigmask) < 0) {
             if (errno == EINTR)

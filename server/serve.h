@@ -44,6 +44,10 @@ struct serve_wait {
     const sigset_t *sigmask;   /* ppoll's: unblocks the wake-up signal; NULL: none */
     atomic_bool *wake_pending; /* cleared before each look at the queue; NULL: none */
     struct run_ctx *rc;        /* single mode: the signalfd and console too; NULL: none */
+    /* Called before each wait; returns the longest that wait may be (ms),
+     * -1: no limit. Single mode's --trace watches its backlog so. */
+    int (*tick)(void *arg);
+    void *tick_arg;
 };
 /* The blocking drivers' per-client loop (threads, single): serves c until
  * it is to be closed. */

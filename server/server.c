@@ -55,6 +55,8 @@ void server_init(struct server *srv, const struct config *cfg)
     memset(srv, 0, sizeof *srv);
     srv->cfg = *cfg;
     pthread_mutex_init(&srv->reg_lock, NULL);
+    pthread_mutex_init(&srv->trace.lock, NULL);
+    atomic_init(&srv->trace.mode, cfg->trace ? TRACE_ALL : TRACE_OFF);
     history_init(&srv->hist, cfg->history);
     /* Every connection's address must fit, with room for those that left:
      * see peers.c. */
@@ -82,6 +84,7 @@ void server_free(struct server *srv)
     resume_free(&srv->resume);
     nickhold_free(&srv->holds);
     pthread_mutex_destroy(&srv->reg_lock);
+    pthread_mutex_destroy(&srv->trace.lock);
 }
 
 int64_t server_now_ms(struct server *srv)

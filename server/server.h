@@ -47,6 +47,7 @@
 #include "admin.h"
 #include "cmd.h"
 #include "dialect.h"
+#include "trace.h"
 #include "linebuf.h"
 #include "msg.h"
 #include "telnet.h"
@@ -589,6 +590,12 @@ enum refusal {
     REFUSE_ADDR_TABLE, /* the per-address table is full (peers.c) */
 };
 enum { REFUSE_WAIT_MS = 1000, REFUSING_MAX = 64 };
+/* A greeting may come in pieces (a slow link, `sockchat --chunk 3`): while
+ * all a new connection sent is a proper prefix of "HELLO ", its dialect
+ * waits for more, this long at most; then those bytes are what they look
+ * like (the tutorial's client sends whole messages, so its "HE" is a
+ * message, answered late but not lost). */
+enum { GREET_WAIT_MS = 500, GREET_HOLD_MAX = 8 };
 /* In --mode single the one thread serves a refused connection too, and
  * everyone waits meanwhile (up to REFUSE_WAIT_MS, then the close's linger),
  * so a flood of silent refused connections would shut the door on
@@ -646,7 +653,13 @@ struct client {
      * more is read. */
     char *backlog;
     size_t backlog_len;
-    bool backlog_telnet;        /* it may still hold telnet commands */
+    bool backlog_telnet; /* it may still hold telnet commands */
+    /* Its first bytes, held while they are a proper prefix of "HELLO "
+     * (see GREET_WAIT_MS); decided by greet_deadline_ms at the latest. */
+    char greet[GREET_HOLD_MAX];
+    size_t greet_len;
+    int64_t greet_deadline_ms;
+    struct trace_budget trace;  /* --trace's rate bound (trace.h) */
     bool ever_joined;           /* for the log: it left, or left before joining */
     bool refusal_told;          /* the refusal went out */
     int64_t refuse_deadline_ms; /* told as a line client then */
@@ -674,6 +687,14 @@ struct client {
 
 /* ---- the server ---- */
 
+/* What --trace and the `trace on|off|NICK` command chose (tracelog.c). */
+enum trace_mode { TRACE_OFF, TRACE_ALL, TRACE_NICK };
+struct trace_ctl {
+    atomic_int mode;      /* enum trace_mode: off costs one relaxed load */
+    pthread_mutex_t lock; /* guards nick; a leaf */
+    char nick[NICK_MAX + 1];
+};
+
 enum mode { MODE_THREADS, MODE_SINGLE, MODE_POOL };
 
 struct config {
@@ -686,6 +707,7 @@ struct config {
     unsigned history;
     unsigned rate; /* messages/s; 0 = unlimited */
     bool quiet;
+    bool trace;           /* --trace: every connection traced from the start */
     unsigned workers;     /* pool mode; 0 = one per core */
     const char *password; /* NULL: none */
 };
@@ -743,6 +765,7 @@ struct server {
     struct adminsock *admin;     /* the admin socket (adminsock.c); NULL: none */
     char listen[ADMIN_WORD_MAX]; /* the bound address, "0.0.0.0:5000" */
     char reach[ADMIN_REACH_MAX]; /* the addresses others type (net_reach); "" */
+    struct trace_ctl trace;      /* --trace and the `trace` command (tracelog.c) */
 };
 
 const char *mode_name(enum mode m);
@@ -935,6 +958,10 @@ enum { CONN_HOLD_KIB = 160, CONN_SOCKBUF_KIB = 256 };
 /* Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY,
  * keepalive) and formats its address. -1 with errno on failure. */
 int net_accept(int lfd, char *addr, size_t acap);
+/* How many connections wait in the listening socket's accept queue (the
+ * kernel completed their handshake; nobody accepted them yet). -1 when
+ * the system does not tell (Linux does, in TCP_INFO). */
+int net_accept_queue(int lfd, unsigned *len);
 void net_raise_nofile(void);
 /* Best effort, non-blocking: tells a refused connection why. */
 void net_refuse(int fd, const char *line);

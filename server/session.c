@@ -12,6 +12,7 @@
 #include "room.h"
 #include "serve.h"
 #include "session.h"
+#include "tracelog.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -47,11 +48,13 @@ void session_end(struct client *c)
     char reason[REASON_MAX];
 
     if (c->refusal != REFUSE_NONE) {
+        tracelog_close(c, "refused");
         session_end_refused(c);
         return;
     }
     if (client_close_state(c, reason, sizeof reason) == CLOSE_NONE || reason[0] == '\0')
         snprintf(reason, sizeof reason, "lost connection");
+    tracelog_close(c, reason);
     /* What it leaves of its chat tokens, its address's next connection
      * starts with (peers_leave): given back before it leaves the room, so
      * that one who joins after it left finds them (rate_rejoin). */
@@ -303,6 +306,19 @@ static enum dialect detect(const char *data, size_t len)
     return DIALECT_RAW;
 }
 
+bool session_reads_raw(const struct client *c, const char *data, size_t len)
+{
+    if (c->dialect != DIALECT_UNKNOWN)
+        return c->dialect == DIALECT_RAW;
+    /* A first read: what it will be taken for, unless a greeting's start
+     * is held (then it is not known yet). */
+    static const char hello[] = "HELLO ";
+    if (c->lb.len != 0 || c->greet_len != 0 || len == 0 ||
+        (len < sizeof hello - 1 && memcmp(data, hello, len) == 0))
+        return false;
+    return detect(data, len) == DIALECT_RAW;
+}
+
 static void raw_input(struct client *c, const char *data, size_t len)
 {
     atomic_fetch_add_explicit(&c->msgs_in, 1, memory_order_relaxed); /* the roster's */
@@ -383,10 +399,9 @@ static void backlog_add(struct client *c, const char *data, size_t len, bool tel
     c->backlog_len += len;
 }
 
-void session_input(struct client *c, const char *data, size_t len)
+/* Input once the dialect can be decided (no greeting held). */
+static void session_input_decided(struct client *c, const char *data, size_t len)
 {
-    atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->bytes_in, len, memory_order_relaxed);
     if (c->refusal != REFUSE_NONE) {
         /* Its first bytes tell its dialect; the rest is not read. */
         if (!c->refusal_told && len > 0)
@@ -399,6 +414,57 @@ void session_input(struct client *c, const char *data, size_t len)
         return;
     }
     session_feed(c, data, len, true);
+}
+
+/* True when data was held: all the connection sent so far is a proper
+ * prefix of "HELLO ", so its dialect cannot be told yet (GREET_WAIT_MS). */
+static bool session_greet_hold(struct client *c, const char *data, size_t len)
+{
+    static const char hello[] = "HELLO ";
+    size_t have = c->greet_len;
+    if (c->dialect != DIALECT_UNKNOWN || c->lb.len != 0 || c->refusal_told || len == 0 ||
+        have + len >= sizeof hello - 1 || memcmp(data, hello + have, len) != 0)
+        return false;
+    if (have == 0)
+        c->greet_deadline_ms = server_now_ms(c->srv) + GREET_WAIT_MS;
+    memcpy(c->greet + have, data, len);
+    c->greet_len = have + len;
+    return true;
+}
+
+void session_input(struct client *c, const char *data, size_t len)
+{
+    atomic_fetch_add_explicit(&c->srv->st.bytes_in, len, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bytes_in, len, memory_order_relaxed);
+    if (session_greet_hold(c, data, len))
+        return;
+    if (c->greet_len == 0) {
+        session_input_decided(c, data, len);
+        return;
+    }
+    /* The held start and what followed it, decided as one read. */
+    size_t n = c->greet_len + len;
+    char *joined = malloc(n);
+    if (joined == NULL) {
+        client_request_close(c, CLOSE_NOW, "out of memory", 0);
+        return;
+    }
+    memcpy(joined, c->greet, c->greet_len);
+    memcpy(joined + c->greet_len, data, len);
+    c->greet_len = 0;
+    session_input_decided(c, joined, n);
+    free(joined);
+}
+
+void session_greet_flush(struct client *c, int64_t now_ms)
+{
+    if (c->greet_len == 0 || (now_ms >= 0 && now_ms < c->greet_deadline_ms))
+        return;
+    char held[GREET_HOLD_MAX];
+    size_t n = c->greet_len;
+    memcpy(held, c->greet, n);
+    c->greet_len = 0;
+    session_input_decided(c, held, n);
 }
 
 bool session_resume(struct client *c)

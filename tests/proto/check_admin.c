@@ -41,6 +41,10 @@ START_TEST(test_event_names)
     ck_assert(!admin_event_parse("joi", 3, &ev));
     ck_assert(!admin_event_parse("", 0, &ev));
     ck_assert_str_eq(admin_event_name(AEV_COUNT), "info");
+    /* --trace's kind, added after the first version: its name is fixed. */
+    ck_assert(admin_event_parse("trace", 5, &ev));
+    ck_assert_uint_eq(ev, AEV_TRACE);
+    ck_assert_str_eq(admin_event_name(AEV_TRACE), "trace");
 }
 END_TEST
 

@@ -53,5 +53,6 @@ Suite *nickhold_suite(void);
 Suite *log_suite(void);
 Suite *peers_suite(void);
 Suite *control_suite(void);
+Suite *trace_suite(void);
 
 #endif

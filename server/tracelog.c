@@ -1,0 +1,140 @@
+/* tracelog: --trace, per connection: who took it, each read with where its
+ * lines end, each write (partial or not) with the queue left behind, who
+ * wrote it, and the close. Called by the connection's owner only, so the
+ * rate bound (c->trace) needs no lock; off, each call costs one relaxed
+ * atomic load. */
+#define _GNU_SOURCE /* syscall(SYS_gettid) */
+#include "tracelog.h"
+#include "session.h"
+
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+bool tracelog_wants(struct client *c)
+{
+    struct trace_ctl *t = &c->srv->trace;
+    int mode = atomic_load_explicit(&t->mode, memory_order_relaxed);
+    if (mode == TRACE_OFF)
+        return false;
+    if (mode == TRACE_ALL)
+        return true;
+    pthread_mutex_lock(&t->lock);
+    bool match = strcmp(t->nick, c->nick) == 0;
+    pthread_mutex_unlock(&t->lock);
+    return match;
+}
+
+void tracelog_set(struct server *srv, enum trace_mode mode, const char *nick)
+{
+    struct trace_ctl *t = &srv->trace;
+    pthread_mutex_lock(&t->lock);
+    snprintf(t->nick, sizeof t->nick, "%s", mode == TRACE_NICK ? nick : "");
+    pthread_mutex_unlock(&t->lock);
+    atomic_store(&t->mode, mode);
+}
+
+void tracelog_describe(struct server *srv, char *buf, size_t cap)
+{
+    struct trace_ctl *t = &srv->trace;
+    pthread_mutex_lock(&t->lock);
+    int mode = atomic_load(&t->mode);
+    if (mode == TRACE_OFF)
+        snprintf(buf, cap, "trace is off");
+    else if (mode == TRACE_ALL)
+        snprintf(buf, cap, "tracing every connection");
+    else
+        snprintf(buf, cap, "tracing %s only", t->nick);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* The serving thread, as the lesson names it: "thread 4242" (threads),
+ * "worker w1 (tid 4243)" (pool), "the one thread (tid 4241)" (single). */
+static void tracelog_who(const struct client *c, char *buf, size_t cap)
+{
+    long tid = syscall(SYS_gettid);
+    switch (c->srv->cfg.mode) {
+    case MODE_THREADS:
+        snprintf(buf, cap, "thread %ld", tid);
+        break;
+    case MODE_POOL:
+        snprintf(buf, cap, "worker w%d (tid %ld)",
+                 atomic_load_explicit(&c->worker, memory_order_relaxed), tid);
+        break;
+    default:
+        snprintf(buf, cap, "the one thread (tid %ld)", tid);
+        break;
+    }
+}
+
+/* Logs the summary of what the bound skipped, if any, then says whether
+ * this event is to be traced. */
+static bool tracelog_take(struct client *c, enum trace_kind k, size_t bytes)
+{
+    char summary[TRACE_LINE_MAX];
+    bool ok =
+        trace_budget_take(&c->trace, server_now_ms(c->srv), k, bytes, summary, sizeof summary);
+    if (summary[0] != '\0')
+        log_event(c->srv, AEV_TRACE, c, "trace: %s", summary);
+    return ok;
+}
+
+void tracelog_accept(struct client *c, int64_t waited_ms)
+{
+    if (!tracelog_wants(c))
+        return;
+    char who[64];
+    tracelog_who(c, who, sizeof who);
+    const char *how = c->srv->cfg.mode == MODE_THREADS ? " (a new thread for it)" : "";
+    if (waited_ms >= 0)
+        log_event(c->srv, AEV_TRACE, c, "trace: accepted by %s%s after %lld ms in the backlog", who,
+                  how, (long long)waited_ms);
+    else
+        log_event(c->srv, AEV_TRACE, c, "trace: accepted by %s%s", who, how);
+}
+
+void tracelog_read(struct client *c, const char *data, size_t len)
+{
+    if (!tracelog_wants(c) || !tracelog_take(c, TRACE_READ, len))
+        return;
+    char line[TRACE_LINE_MAX];
+    trace_format_read(line, sizeof line, data, len, c->lb.len + c->greet_len,
+                      session_reads_raw(c, data, len));
+    log_event(c->srv, AEV_TRACE, c, "trace: %s", line);
+}
+
+void tracelog_write(struct client *c, size_t wrote, size_t queued)
+{
+    if (!tracelog_wants(c) || !tracelog_take(c, TRACE_WRITE, wrote))
+        return;
+    pthread_mutex_lock(&c->lock);
+    unsigned msgs = c->q.count;
+    size_t bytes = c->q.bytes;
+    pthread_mutex_unlock(&c->lock);
+    char who[64], line[TRACE_LINE_MAX];
+    tracelog_who(c, who, sizeof who);
+    trace_format_write(line, sizeof line, wrote, queued, who, msgs, bytes);
+    log_event(c->srv, AEV_TRACE, c, "trace: %s", line);
+}
+
+void tracelog_close(struct client *c, const char *reason)
+{
+    if (!tracelog_wants(c))
+        return;
+    char summary[TRACE_LINE_MAX], who[64];
+    trace_budget_flush(&c->trace, summary, sizeof summary);
+    if (summary[0] != '\0')
+        log_event(c->srv, AEV_TRACE, c, "trace: %s", summary);
+    tracelog_who(c, who, sizeof who);
+    log_event(c->srv, AEV_TRACE, c, "trace: closed (%s) by %s after %llu B in, %llu B out", reason,
+              who, (unsigned long long)atomic_load(&c->bytes_in),
+              (unsigned long long)atomic_load(&c->bytes_out));
+}
+
+void tracelog_backlog(struct server *srv, unsigned n)
+{
+    if (atomic_load_explicit(&srv->trace.mode, memory_order_relaxed) == TRACE_OFF)
+        return;
+    log_event(srv, AEV_TRACE, NULL, "trace: backlog: %u connection%s waiting (not accepted yet)", n,
+              plural_s(n));
+}
