@@ -99,9 +99,10 @@ static const struct {
     [AEV_PRIVATE] = {"priv", TONE_CHAT},  [AEV_NICK] = {"nick", TONE_CHAT},
     [AEV_REFUSE] = {"REFUSE", TONE_WARN}, [AEV_FLOOD] = {"FLOOD", TONE_WARN},
     [AEV_SLOW] = {"SLOW", TONE_WARN},     [AEV_OPERATOR] = {"oper", TONE_OPER},
-    [AEV_ERROR] = {"ERROR", TONE_ERROR},  [EVL_CMD] = {">", TONE_OPER},
-    [EVL_OUT] = {"|", TONE_PLAIN},        [EVL_OK] = {"ok", TONE_OPER},
-    [EVL_ERR] = {"ERR", TONE_WARN},       [EVL_NOTE] = {"--", TONE_NOTE},
+    [AEV_ERROR] = {"ERROR", TONE_ERROR},  [AEV_TRACE] = {"trace", TONE_PLAIN},
+    [EVL_CMD] = {">", TONE_OPER},         [EVL_OUT] = {"|", TONE_PLAIN},
+    [EVL_OK] = {"ok", TONE_OPER},         [EVL_ERR] = {"ERR", TONE_WARN},
+    [EVL_NOTE] = {"--", TONE_NOTE},
 };
 
 const char *evlog_tag(int kind)
