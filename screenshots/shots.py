@@ -10,6 +10,11 @@ Called by make.sh; see there. Scenes:
   tutorial.png      the client on the tutorial's Python server (plain dialect)
   wire.png          the wire view with --chunk 3:50: the tutorial's server.py
                     answers each piece of one message, ours frames it whole
+  single.png        lesson step 2: --mode single serves ada; bo's nc waits
+  threads.png       lesson step 3: three students at once, ps -L shows a
+                    thread per client
+  slow.png          lesson step 5: a student's nc stopped with Ctrl-S is cut
+                    off as too slow while the others chat on
 """
 
 import argparse
@@ -146,9 +151,80 @@ def scene_wire(tm, opts, srv):
             ("bo on sockchat-server: the line framed whole", b)], None
 
 
+def teacher_server(tm, opts, args, w=80, ht=12):
+    """sockchat-server in a pane, as the teacher runs it (its console and
+    log on the terminal); returns (pane, port)."""
+    p = tm.pane([opts.server, "--port", "0"] + args, w, ht, name="server")
+    m = p.wait(r"listening on \S+:(\d+) \(mode", 15)
+    return p, int(m.group(1))
+
+
+def nc(tm, port, name, w=56, ht=10):
+    return tm.pane("nc 127.0.0.1 %d" % port, w, ht, name=name)
+
+
+def scene_single(tm, opts, srv):
+    """Lesson step 2: one client at a time; the second one's nc waits."""
+    teacher, port = teacher_server(tm, opts, ["--mode", "single", "--admin", "none"], 100, 9)
+    ada = nc(tm, port, "ada", 49, 8)
+    ada.line("/nick ada")
+    ada.line("hello, I am in")
+    ada.wait(r"^Message received$")
+    bo = nc(tm, port, "bo", 49, 8)
+    bo.line("hello? anyone?")
+    teacher.wait(r"ada\s+says: hello, I am in")
+    return [[("teacher: sockchat-server --mode single", teacher)],
+            [("ada: nc (served)", ada), ("bo: nc (waiting in the listen queue)", bo)]], None
+
+
+def scene_threads(tm, opts, srv):
+    """Lesson step 3: three students at once, a thread each."""
+    teacher, port = teacher_server(tm, opts, ["--admin", "none"], 100, 9)
+    pid = teacher.fmt("#{pane_pid}")
+    students = []
+    for name in ("ada", "bo", "cy"):
+        p = nc(tm, port, name, 32, 9)
+        p.line("/nick " + name)
+        p.wait(r"known as " + name)
+        students.append(p)
+    for p in students:
+        p.line("hi from " + p.name)
+        p.wait(r"^Message received$")
+    students[0].wait(r"<cy> hi from cy")
+    ps = tm.pane("ps -L -o pid,lwp,nlwp,comm -p %s; exec cat" % pid, 100, 8, name="ps")
+    ps.wait(r"sockchat-server(\n.*sockchat-server){4}")
+    return [[("teacher: sockchat-server (threads)", teacher)],
+            [("teacher: ps -L -o pid,lwp,nlwp,comm -p PID", ps)],
+            [("%s: nc" % p.name, p) for p in students]], None
+
+
+def scene_slow(tm, opts, srv):
+    """Lesson step 5: Ctrl-S in one nc; a flood; that one is cut off."""
+    teacher, port = teacher_server(tm, opts, ["--rate", "0", "--quiet", "--admin", "none"],
+                                   100, 9)
+    slow = nc(tm, port, "slow", 49, 10)
+    slow.line("/nick slow")
+    slow.wait(r"known as slow")
+    ada = nc(tm, port, "ada", 49, 10)
+    ada.line("/nick ada")
+    ada.wait(r"known as ada")
+    slow.keys("C-s")
+    bench = os.path.join(os.path.dirname(opts.server), "sockchat-bench")
+    flood = tm.pane("%s push -p %d -m 2000 -s 1000 >/dev/null" % (bench, port), 40, 3,
+                    name="flood")
+    teacher.wait(r"too slow", 30)
+    ada.wait(r"slow left: too slow", 15)
+    flood.wait_dead(30)
+    ada.line("still chatting")
+    ada.wait(r"^Message received$")
+    return [[("teacher: sockchat-server --rate 0 --quiet", teacher)],
+            [("slow: nc, stopped with Ctrl-S", slow), ("ada: nc", ada)]], None
+
+
 SCENES = [("conversation", scene_conversation), ("scrollback", scene_scrollback),
           ("reconnecting", scene_reconnecting), ("tutorial", scene_tutorial),
-          ("wire", scene_wire)]
+          ("wire", scene_wire), ("single", scene_single), ("threads", scene_threads),
+          ("slow", scene_slow)]
 
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 DEFAULT_FG, DEFAULT_BG = "38;5;252", "48;5;16"
@@ -241,31 +317,43 @@ html, body {{ margin: 0; padding: 0; background: #15171c; overflow: hidden; }}
 pre {{ margin: 0; padding: 8px 10px; color: #d0d0d0; background: #000;
   font-family: 'DejaVu Sans Mono', 'Liberation Mono', monospace; font-size: {font}px;
   line-height: {line}px; overflow: hidden; }}
-</style></head><body><div class="row">{panes}</div></body></html>
+</style></head><body>{panes}</body></html>
 """
 
 
 def render(name, panes, out, work, chromium):
-    blocks = []
-    total_w = PAD * 2 + GAP * (len(panes) - 1)
+    """panes: a list of (title, pane) side by side, or a list of such rows,
+    one above the other."""
+    rows = panes if isinstance(panes[0], list) else [panes]
+    html_rows = []
+    total_w = 0
     total_h = 0
-    for i, (title, p) in enumerate(panes):
-        cols, rows = p.size()
-        ans_path = os.path.join(work, "%s-%d.ans" % (name, i))
-        with open(ans_path, "w") as f:
-            # -N keeps trailing spaces: a status bar drawn across the whole
-            # row keeps its full width.
-            f.write(normalize(p.tmux.run("capture-pane", "-p", "-e", "-N", "-t", p.target)))
-        frag = subprocess.run(["aha", "-n", "-b", "-f", ans_path], check=True,
-                              stdout=subprocess.PIPE).stdout.decode("utf-8")
-        pw, ph = int(cols * CHAR_PX + 2), rows * LINE_PX
-        blocks.append('<div class="term"><div class="title">%s</div>'
-                      '<pre style="width:%dpx;height:%dpx">%s</pre></div>'
-                      % (html.escape(title), pw, ph, frag.rstrip("\n")))
-        total_w += pw + 20
-        total_h = max(total_h, TITLE_PX + ph + 16 + 2 * PAD)
+    i = 0
+    for row in rows:
+        blocks = []
+        row_w = PAD * 2 + GAP * (len(row) - 1)
+        row_h = 0
+        for title, p in row:
+            i += 1
+            cols, nrows = p.size()
+            ans_path = os.path.join(work, "%s-%d.ans" % (name, i))
+            with open(ans_path, "w") as f:
+                # -N keeps trailing spaces: a status bar drawn across the
+                # whole row keeps its full width.
+                f.write(normalize(p.tmux.run("capture-pane", "-p", "-e", "-N", "-t", p.target)))
+            frag = subprocess.run(["aha", "-n", "-b", "-f", ans_path], check=True,
+                                  stdout=subprocess.PIPE).stdout.decode("utf-8")
+            pw, ph = int(cols * CHAR_PX + 2), nrows * LINE_PX
+            blocks.append('<div class="term"><div class="title">%s</div>'
+                          '<pre style="width:%dpx;height:%dpx">%s</pre></div>'
+                          % (html.escape(title), pw, ph, frag.rstrip("\n")))
+            row_w += pw + 20
+            row_h = max(row_h, TITLE_PX + ph + 16 + 2 * PAD)
+        html_rows.append('<div class="row">%s</div>' % "\n".join(blocks))
+        total_w = max(total_w, row_w)
+        total_h += row_h
     page = PAGE.format(gap=GAP, pad=PAD, title=TITLE_PX, font=FONT_PX, line=LINE_PX,
-                       panes="\n".join(blocks))
+                       panes="\n".join(html_rows))
     page_path = os.path.join(work, name + ".html")
     with open(page_path, "w") as f:
         f.write(page)

@@ -17,7 +17,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -92,22 +91,15 @@ def tasks(pid):
 
 
 def admin_roster(path, timeout=10):
-    """The ROW lines of one `roster` over the admin socket, as dicts."""
-    s = socket.socket(socket.AF_UNIX)
-    h._cleanups.append(s.close)
-    s.settimeout(timeout)
-    s.connect(path)
-    s.sendall(b"roster\n")
-    buf = b""
-    end = time.monotonic() + timeout
-    while not re.search(rb"^OK\b", buf, re.M):
-        h.check(time.monotonic() < end, "no OK after roster: %r" % buf)
-        d = s.recv(65536)
-        h.check(d, "the admin socket closed: %r" % buf)
-        buf += d
-    s.close()
+    """The ROW lines of `echo roster | nc -U SOCKET` (the lesson's command),
+    as dicts."""
+    r = subprocess.run(["nc", "-U", path], input=b"roster\n", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    out = r.stdout.decode(errors="replace")
+    h.check(re.search(r"^OK\b", out, re.M), "roster over the admin socket: %r %r"
+            % (out, r.stderr))
     rows = []
-    for line in buf.decode().splitlines():
+    for line in out.splitlines():
         if line.startswith("ROW "):
             rows.append(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv))
     return rows
@@ -431,46 +423,13 @@ def t_answer_server(opts):
     teacher.wait(r"^Received message: three$")
 
 
-class ChunkRelay:
-    """Between a client and a server on 127.0.0.1: passes the client's bytes
-    as they come and the server's in 3-byte pieces, 20 ms apart (what
-    --chunk does to a client's writes, done to the replies)."""
-
-    def __init__(self, port, piece=3, gap=0.02):
-        self.port, self.piece, self.gap = port, piece, gap
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(8)
-        self.lport = self.lsock.getsockname()[1]
-        h._cleanups.append(self.lsock.close)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            s = socket.create_connection(("127.0.0.1", self.port))
-            h._cleanups.append(c.close)
-            h._cleanups.append(s.close)
-            threading.Thread(target=self._pipe, args=(c, s, None), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(s, c, self.piece), daemon=True).start()
-
-    def _pipe(self, src, dst, piece):
-        try:
-            while True:
-                d = src.recv(4096)
-                if not d:
-                    dst.shutdown(socket.SHUT_WR)
-                    return
-                step = piece or len(d)
-                for i in range(0, len(d), step):
-                    dst.sendall(d[i:i + step])
-                    if piece:
-                        time.sleep(self.gap)  # pacing the pieces is the point
-        except OSError:
-            return
+def chunk_relay(tm, port, name):
+    """docs/teaching/chunk_relay.py in a pane, in front of port: the
+    server's replies pass in 3-byte pieces; returns the port to connect to."""
+    p = tm.pane(py(os.path.join(ANSWERS, "chunk_relay.py"), "127.0.0.1", port, 0), 80, 5,
+                name=name)
+    return int(p.wait(r"relaying 127\.0\.0\.1:(\d+) -> 127\.0\.0\.1:%d in 3-byte pieces"
+                      % port).group(1))
 
 
 def t_answer_client(opts):
@@ -480,16 +439,16 @@ def t_answer_client(opts):
     through the same kind of relay in front of server.py, prints pieces."""
     tm = h.Tmux()
     _, port = teacher_python(tm, tutorial(opts, "server.py"))
-    relay = ChunkRelay(port)
-    bo = tm.pane(py(tutorial(opts, "client.py"), "127.0.0.1", relay.lport), 80, 12, name="bo")
+    relay = chunk_relay(tm, port, "relay")
+    bo = tm.pane(py(tutorial(opts, "client.py"), "127.0.0.1", relay), 80, 12, name="bo")
     bo.wait(PROMPT)
     bo.line("hello")
     bo.wait(r"Server response: .{1,3}$")
     h.check("Server response: Message received" not in bo.screen(),
             "the tutorial's client got the reply whole through the relay", bo.describe)
     framed, fport = teacher_python(tm, os.path.join(ANSWERS, "server_framed.py"), "framed")
-    relay = ChunkRelay(fport)
-    ada = tm.pane(py(os.path.join(ANSWERS, "client_framed.py"), "127.0.0.1", relay.lport),
+    relay = chunk_relay(tm, fport, "relay2")
+    ada = tm.pane(py(os.path.join(ANSWERS, "client_framed.py"), "127.0.0.1", relay),
                   80, 12, name="ada")
     for text in ("hello", "a longer message, in many pieces"):
         ada.wait(PROMPT + "$")
