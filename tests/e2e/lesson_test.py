@@ -120,13 +120,21 @@ def t_step1_tutorial(opts):
     ada.wait(r"Server response: Message received")
     teacher.wait(r"Connection established with \('127\.0\.0\.1', \d+\)")
     teacher.wait(r"Received message: hello from ada")
+    # Only the first is answered: the next waits until she leaves.
+    cy = tm.pane(py(tutorial(opts, "client.py"), "127.0.0.1", port), 80, 10, name="cy")
+    cy.wait(PROMPT)
+    cy.line("hello from cy")
+    stays_absent("server.py answered a second client while serving the first",
+                 lambda: "Server response" in cy.screen(), 1, cy.describe)
     ada.line("exit")
     ada.wait(r"Exiting client\.")
     teacher.wait(r"Client \('127\.0\.0\.1', \d+\) has disconnected\.")
+    cy.wait(r"Server response: Message received")
+    teacher.wait(r"Received message: hello from cy")
 
     mt, mport = teacher_python(tm, tutorial(opts, "server-multi-threaded.py"), "teacher-mt")
     students = []
-    for name in ("bo", "cy"):
+    for name in ("bo", "di"):
         p = tm.pane(py(tutorial(opts, "client.py"), "127.0.0.1", mport), 80, 10, name=name)
         p.wait(PROMPT)
         students.append((name, p))
@@ -160,7 +168,9 @@ def t_step2_single(opts):
     meanwhile included."""
     trace = has_trace(opts)
     tm = h.Tmux()
-    srv = h.Server(server_bin(opts), 0, ["--mode", "single"] + (["--trace"] if trace else []))
+    admin = os.path.join(tm.dir, "admin.sock")
+    srv = h.Server(server_bin(opts), 0, ["--mode", "single", "--admin", admin]
+                   + (["--trace"] if trace else []))
     ada = nc(tm, srv.port, "ada")
     ada.line("hello from ada")
     ada.wait(r"^Message received$")
@@ -185,6 +195,17 @@ def t_step2_single(opts):
     h.check(accept_queue(srv.port) == 0, "the listen queue is not empty once bo is served")
     if trace:
         h.check(re.search(r"(?i)accept", srv.log()), "the trace shows no accept:\n" + srv.log())
+    # Stuck (the served student walked away): the operator's kick, here
+    # from the shell through the admin socket, serves the next one.
+    cy = nc(tm, srv.port, "cy")
+    cy.line("hello from cy")
+    h.poll_until("cy's connection in the listen queue", lambda: accept_queue(srv.port) == 1,
+                 10, srv.log)
+    r = subprocess.run(["nc", "-U", admin], input=b"kick guest2\n", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=10)
+    h.check(re.search(rb"^OK", r.stdout, re.M), "kick over the admin socket: %r" % r.stdout)
+    bo.wait(r"you were kicked by the operator")
+    cy.wait(r"^Message received$")
 
 
 # ---- step 3: threads mode: everyone at once, a thread each --------------------
@@ -319,7 +340,11 @@ def t_step5_slow(opts):
     if trace:
         h.check(re.search(r"(?i)queue|outq", srv.log()),
                 "the trace shows no queue depth:\n" + srv.log()[-3000:])
+    # Ctrl-Q: the terminal shows nc's output again, what it had received.
+    stopped = slow.screen()
     slow.keys("C-q")
+    h.poll_until("nc's output to resume after Ctrl-Q", lambda: slow.screen() != stopped, 10,
+                 slow.describe)
 
 
 # ---- step 6: pool mode and the benchmark --------------------------------------
@@ -443,7 +468,10 @@ def t_answer_client(opts):
     bo = tm.pane(py(tutorial(opts, "client.py"), "127.0.0.1", relay), 80, 12, name="bo")
     bo.wait(PROMPT)
     bo.line("hello")
-    bo.wait(r"Server response: .{1,3}$")
+    bo.wait(r"Server response: Mes$")
+    # The next reply it prints is what arrived of the first one since.
+    bo.line("again")
+    bo.wait(r"Server response: sag")
     h.check("Server response: Message received" not in bo.screen(),
             "the tutorial's client got the reply whole through the relay", bo.describe)
     framed, fport = teacher_python(tm, os.path.join(ANSWERS, "server_framed.py"), "framed")
