@@ -222,7 +222,7 @@ def t_step3_threads(opts):
     pid = srv.proc.pid
     idle = len(tasks(pid))
     students = [nc(tm, srv.port, n) for n in ("ada", "bo", "cy")]
-    for i, p in enumerate(students):
+    for p in students:
         p.line("/nick %s" % p.name)
         p.line("hello from %s" % p.name)
         p.wait(r"^Message received$")
