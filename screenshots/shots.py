@@ -12,6 +12,11 @@ Called by make.sh; see there. Scenes:
                     client, nc, and the tutorial's client.py
   wire.png          the wire view with --chunk 3:50: the tutorial's server.py
                     answers each piece of one message, ours frames it whole
+  single.png        lesson step 2: --mode single serves ada; bo's nc waits
+  threads.png       lesson step 3: three students at once, ps -L shows a
+                    thread per client
+  slow.png          lesson step 5: a student's nc stopped with Ctrl-S is cut
+                    off as too slow while the others chat on
 """
 
 import argparse
@@ -182,9 +187,80 @@ def scene_wire(tm, opts, srv):
             ("bo on sockchat-server: the line framed whole", b)], None
 
 
+def teacher_server(tm, opts, args, w=80, ht=12):
+    """sockchat-server in a pane, as the teacher runs it (its console and
+    log on the terminal); returns (pane, port)."""
+    p = tm.pane([opts.server, "--port", "0"] + args, w, ht, name="server")
+    m = p.wait(r"listening on \S+:(\d+) \(mode", 15)
+    return p, int(m.group(1))
+
+
+def nc(tm, port, name, w=56, ht=10):
+    return tm.pane("nc 127.0.0.1 %d" % port, w, ht, name=name)
+
+
+def scene_single(tm, opts, srv):
+    """Lesson step 2: one client at a time; the second one's nc waits."""
+    teacher, port = teacher_server(tm, opts, ["--mode", "single", "--admin", "none"], 100, 9)
+    ada = nc(tm, port, "ada", 49, 8)
+    ada.line("/nick ada")
+    ada.line("hello, I am in")
+    ada.wait(r"^Message received$")
+    bo = nc(tm, port, "bo", 49, 8)
+    bo.line("hello? anyone?")
+    teacher.wait(r"ada\s+says: hello, I am in")
+    return [[("teacher: sockchat-server --mode single", teacher)],
+            [("ada: nc (served)", ada), ("bo: nc (waiting in the listen queue)", bo)]], None
+
+
+def scene_threads(tm, opts, srv):
+    """Lesson step 3: three students at once, a thread each."""
+    teacher, port = teacher_server(tm, opts, ["--admin", "none"], 100, 9)
+    pid = teacher.fmt("#{pane_pid}")
+    students = []
+    for name in ("ada", "bo", "cy"):
+        p = nc(tm, port, name, 32, 9)
+        p.line("/nick " + name)
+        p.wait(r"known as " + name)
+        students.append(p)
+    for p in students:
+        p.line("hi from " + p.name)
+        p.wait(r"^Message received$")
+    students[0].wait(r"<cy> hi from cy")
+    ps = tm.pane("ps -L -o pid,lwp,nlwp,comm -p %s; exec cat" % pid, 100, 8, name="ps")
+    ps.wait(r"sockchat-server(\n.*sockchat-server){4}")
+    return [[("teacher: sockchat-server (threads)", teacher)],
+            [("teacher: ps -L -o pid,lwp,nlwp,comm -p PID", ps)],
+            [("%s: nc" % p.name, p) for p in students]], None
+
+
+def scene_slow(tm, opts, srv):
+    """Lesson step 5: Ctrl-S in one nc; a flood; that one is cut off."""
+    teacher, port = teacher_server(tm, opts, ["--rate", "0", "--quiet", "--admin", "none"],
+                                   100, 9)
+    slow = nc(tm, port, "slow", 49, 10)
+    slow.line("/nick slow")
+    slow.wait(r"known as slow")
+    ada = nc(tm, port, "ada", 49, 10)
+    ada.line("/nick ada")
+    ada.wait(r"known as ada")
+    slow.keys("C-s")
+    bench = os.path.join(os.path.dirname(opts.server), "sockchat-bench")
+    flood = tm.pane("%s push -p %d -m 2000 -s 1000 >/dev/null" % (bench, port), 40, 3,
+                    name="flood")
+    teacher.wait(r"too slow", 30)
+    ada.wait(r"slow left: too slow", 15)
+    flood.wait_dead(30)
+    ada.line("still chatting")
+    ada.wait(r"^Message received$")
+    return [[("teacher: sockchat-server --rate 0 --quiet", teacher)],
+            [("slow: nc, stopped with Ctrl-S", slow), ("ada: nc", ada)]], None
+
+
 SCENES = [("conversation", scene_conversation), ("scrollback", scene_scrollback),
           ("reconnecting", scene_reconnecting), ("tutorial", scene_tutorial),
-          ("wire", scene_wire), ("dashboard", scene_dashboard)]
+          ("wire", scene_wire), ("dashboard", scene_dashboard), ("single", scene_single),
+          ("threads", scene_threads), ("slow", scene_slow)]
 
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 DEFAULT_FG, DEFAULT_BG = "38;5;252", "48;5;16"
@@ -278,7 +354,7 @@ html, body {{ margin: 0; padding: 0; background: #15171c; overflow: hidden; }}
 pre {{ margin: 0; padding: 8px 10px; color: #d0d0d0; background: #000;
   font-family: 'DejaVu Sans Mono', 'Liberation Mono', monospace; font-size: {font}px;
   line-height: {line}px; overflow: hidden; }}
-</style></head><body><div class="row">{panes}</div></body></html>
+</style></head><body>{panes}</body></html>
 """
 
 
@@ -300,27 +376,36 @@ def _block(name, i, title, p, work):
 
 
 def render(name, panes, out, work, chromium):
-    """panes: (title, pane) side by side; an entry that is a list of them
-    is a column, stacked."""
-    blocks = []
-    total_w = PAD * 2 + GAP * (len(panes) - 1)
+    """panes: one row of entries side by side, or a list of such rows one
+    above the other (when its first item is a list). An entry is a
+    (title, pane), or a list of them: a column, stacked."""
+    rows = panes if isinstance(panes[0], list) else [panes]
+    html_rows = []
+    total_w = 0
     total_h = 0
     n = 0
-    for entry in panes:
-        column = entry if isinstance(entry, list) else [entry]
-        parts, w, hgt = [], 0, GAP * (len(column) - 1)
-        for title, p in column:
-            b, bw, bh = _block(name, n, title, p, work)
-            n += 1
-            parts.append(b)
-            w = max(w, bw)
-            hgt += bh
-        blocks.append('<div class="col">%s</div>' % "\n".join(parts) if len(column) > 1
-                      else parts[0])
-        total_w += w
-        total_h = max(total_h, hgt + 2 * PAD)
+    for row in rows:
+        blocks = []
+        row_w = PAD * 2 + GAP * (len(row) - 1)
+        row_h = 0
+        for entry in row:
+            column = entry if isinstance(entry, list) else [entry]
+            parts, w, hgt = [], 0, GAP * (len(column) - 1)
+            for title, p in column:
+                b, bw, bh = _block(name, n, title, p, work)
+                n += 1
+                parts.append(b)
+                w = max(w, bw)
+                hgt += bh
+            blocks.append('<div class="col">%s</div>' % "\n".join(parts) if len(column) > 1
+                          else parts[0])
+            row_w += w
+            row_h = max(row_h, hgt + 2 * PAD)
+        html_rows.append('<div class="row">%s</div>' % "\n".join(blocks))
+        total_w = max(total_w, row_w)
+        total_h += row_h
     page = PAGE.format(gap=GAP, pad=PAD, title=TITLE_PX, font=FONT_PX, line=LINE_PX,
-                       panes="\n".join(blocks))
+                       panes="\n".join(html_rows))
     page_path = os.path.join(work, name + ".html")
     with open(page_path, "w") as f:
         f.write(page)
