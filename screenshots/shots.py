@@ -234,6 +234,26 @@ def scene_threads(tm, opts, srv):
             [("%s: nc" % p.name, p) for p in students]], None
 
 
+def scene_trace(tm, opts, srv):
+    """Lesson step 3 with --trace: each accept names the thread that takes
+    the connection, the same ids as ps -L; each read its bytes and line
+    ends."""
+    teacher, port = teacher_server(tm, opts, ["--trace", "--admin", "none"], 110, 16)
+    pid = teacher.fmt("#{pane_pid}")
+    students = []
+    for name in ("ada", "bo"):
+        p = nc(tm, port, name, 54, 5)
+        p.line("hi, I am " + name)
+        p.wait(r"^Message received$")
+        students.append(p)
+    teacher.wait(r"accepted by thread [\s\S]*accepted by thread [\s\S]*trace: write")
+    ps = tm.pane("ps -L -o pid,lwp,nlwp,comm -p %s; exec cat" % pid, 110, 6, name="ps")
+    ps.wait(r"sockchat-server(\n.*sockchat-server){3}")
+    return [[("teacher: sockchat-server --trace", teacher)],
+            [("teacher: ps -L -o pid,lwp,nlwp,comm -p PID", ps)],
+            [("%s: nc" % p.name, p) for p in students]], None
+
+
 def scene_slow(tm, opts, srv):
     """Lesson step 5: Ctrl-S in one nc; a flood; that one is cut off."""
     teacher, port = teacher_server(tm, opts, ["--rate", "0", "--quiet", "--admin", "none"],
@@ -260,7 +280,7 @@ def scene_slow(tm, opts, srv):
 SCENES = [("conversation", scene_conversation), ("scrollback", scene_scrollback),
           ("reconnecting", scene_reconnecting), ("tutorial", scene_tutorial),
           ("wire", scene_wire), ("dashboard", scene_dashboard), ("single", scene_single),
-          ("threads", scene_threads), ("slow", scene_slow)]
+          ("threads", scene_threads), ("trace", scene_trace), ("slow", scene_slow)]
 
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 DEFAULT_FG, DEFAULT_BG = "38;5;252", "48;5;16"
