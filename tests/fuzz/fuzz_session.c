@@ -14,16 +14,21 @@
  *                    connection when client_step() says it is done
  *   end              the connection is lost (RST)
  *   tick N           the fake clock moves N x 16 ms (rate limits, idle)
- *   console LEN TEXT a line typed at the operator console (kick, ban,
- *                    mute, unban, unmute, bans, say; quit: then the server
- *                    shuts down)
+ *   console LEN TEXT a line typed at the operator console or sent by an
+ *                    admin (kick, ban, mute, unban, unmute, bans, say,
+ *                    trace; quit: then the server shuts down), through
+ *                    control.c, the one implementation both seats use
  *
  * Checked after every step, on everything queued for every connection:
  * no C0 control but LF reaches any client (so no text can forge a line or
  * drive a terminal), a raw-dialect reply is at most 1024 bytes, and all of
- * it is valid UTF-8. Nothing may leak (LeakSanitizer) or crash. */
+ * it is valid UTF-8; every line of an operator command's answer is clean
+ * text (it becomes an admin socket's OUT, OK or ERR line) and the answer
+ * ends in exactly one DONE or FAIL unless it is a listing. Nothing may
+ * leak (LeakSanitizer) or crash. */
 #include "fuzz.h"
 
+#include "control.h"
 #include "serve.h"
 #include "server.h"
 #include "session.h"
@@ -41,8 +46,25 @@ struct fuzz {
     struct server srv;
     int64_t mono_ms, wall;
     struct client *slot[SLOTS];
-    FILE *console_out;
 };
+
+/* An operator command's answer, as a seat sees it. */
+struct answer {
+    unsigned lines, ends;
+};
+
+static void answer_line(void *arg, enum control_line kind, const char *text)
+{
+    struct answer *an = arg;
+    size_t n = strlen(text);
+    REQUIRE(utf8_valid_prefix(text, n) == n);
+    for (size_t k = 0; k < n; k++)
+        REQUIRE((unsigned char)text[k] >= 0x20 && text[k] != 0x7f);
+    REQUIRE(an->ends == 0); /* nothing after the DONE or FAIL */
+    an->lines++;
+    if (kind != CONTROL_TEXT)
+        an->ends++;
+}
 
 static int64_t fake_mono(void *arg)
 {
@@ -158,8 +180,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.srv.started_ms = f.mono_ms;
     f.srv.notify = fake_notify;
     f.srv.log = NULL;
-    f.console_out = fopen("/dev/null", "w");
-    REQUIRE(f.console_out);
 
     size_t p = 1;
     while (p < size) {
@@ -211,7 +231,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             p += len;
             /* The console reads a line: no LF inside, as linebuf gives it. */
             sanitize_line(line, len);
-            if (console_run(&f.srv, line, f.console_out))
+            struct answer an = {0, 0};
+            struct control_seat seat = {.line = answer_line, .arg = &an, .who = "fuzz"};
+            enum control_result r = control_run(&f.srv, line, &seat);
+            REQUIRE(r != CONTROL_ERR || an.ends == 1);
+            if (r == CONTROL_QUIT)
                 registry_shutdown(&f.srv, "the server is stopping");
             break;
         }
@@ -221,7 +245,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < SLOTS; i++)
         if (f.slot[i])
             end_slot(&f, i);
-    fclose(f.console_out);
     server_free(&f.srv);
     return 0;
 }
