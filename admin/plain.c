@@ -6,7 +6,8 @@
  * the start, that subscription's OK is not printed.
  *
  * It ends when stdin has ended and every command sent has its OK or ERR
- * (exit 0), or when the server goes away first (exit 69). */
+ * (exit 0, or 1 when any was ERR), or when the server goes away first
+ * (exit 69). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <poll.h>
@@ -28,7 +29,8 @@ struct plain {
     bool stdin_done;
     int out_failed; /* errno of a failed write to stdout, 0 when fine */
     char err[256];
-    int fail; /* an exit code once something failed, 0 before */
+    int fail;     /* an exit code once something failed, 0 before */
+    bool refused; /* a command was answered ERR */
 };
 
 static void plain_send(struct plain *p, const char *cmd, bool hidden)
@@ -56,6 +58,9 @@ static void on_server_line(void *ctx, const char *line, size_t len)
     default:
         break;
     }
+    /* Hidden answers are AA_NONE: an ERR here is one of the script's. */
+    if (act == AA_SHOW && pl.type == ADMIN_ERR)
+        p->refused = true;
     if (p->out_failed)
         return;
     if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF || fflush(stdout) == EOF)
@@ -178,6 +183,9 @@ int plain_run(const struct aopts *o, struct link *l)
     }
     if (rc == 0 && p.fail)
         rc = p.fail;
+    /* `echo 'kick bob' | sockchat-admin 5000 && ...` must be able to tell. */
+    if (rc == 0 && p.refused)
+        rc = 1;
     linebuf_free(&p.stdin_lines);
     return rc;
 }

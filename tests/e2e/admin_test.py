@@ -309,7 +309,7 @@ def _alive(pid):
 def t_plain(opts):
     """`echo who | sockchat-admin --plain PORT` prints the answer and exits
     0; with no server there, a clear error and 69; commands in order, each
-    answered before the exit."""
+    answered before the exit, and 1 when one of them was refused."""
     tm = h.Tmux()  # for its private temp dir
     srv = start_server(opts, tm)
     h.FramedClient(srv.port, "alice")
@@ -325,7 +325,9 @@ def t_plain(opts):
     r = subprocess.run([admin_bin(opts), "--plain", str(srv.port)],
                        input="stats\nkick nobody-here\nroster\n", env=env,
                        capture_output=True, text=True, timeout=20)
-    h.check(r.returncode == 0, "status %d, stderr %r" % (r.returncode, r.stderr))
+    # An ERR among them: a script must be able to tell (exit 1).
+    h.check(r.returncode == 1, "status %d with an ERR, want 1; stderr %r"
+            % (r.returncode, r.stderr))
     closes = [l.split()[0] for l in r.stdout.splitlines() if re.match(r"^(OK|ERR)\b", l)]
     h.check(closes == ["OK", "ERR", "OK"], "answers %r in %r" % (closes, r.stdout))
     h.check(re.search(r"^ROSTER 1 1$\n^ROW id=\d+ nick=alice ", r.stdout, re.M),
