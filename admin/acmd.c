@@ -15,6 +15,7 @@ const struct acmd acmd_table[] = {
     {"unmute", "unmute NICK", true},
     {"bans", "bans", false},
     {"roster", "roster", false},
+    {"trace", "trace on|off|NICK", true},
     {"help", "help", false},
     {"quit", "quit", false},
 };
@@ -26,7 +27,7 @@ const char *const acmd_keys_help[] = {
     "keys: PgUp/PgDn scroll the events, Esc back to the newest",
     "keys: Tab completes commands and nicks; Ctrl-P/Ctrl-N recall earlier commands",
     "keys: q on an empty line, or Ctrl-C, detaches: the server keeps running",
-    "commands: who, stats, say, kick, mute, unmute, ban, unban, bans, roster",
+    "commands: who, stats, say, kick, mute, unmute, ban, unban, bans, roster, trace",
     "commands: /quit stops the server (q alone only detaches)",
     NULL,
 };

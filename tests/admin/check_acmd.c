@@ -44,6 +44,13 @@ START_TEST(test_commands)
     type("zz");
     ck_assert(!acmd_complete(&ed, &r));
     ck_assert_str_eq(ed.buf, "zz");
+    editline_clear(&ed);
+    type("tr"); /* the server's trace (--trace), for teaching */
+    ck_assert(acmd_complete(&ed, &r));
+    ck_assert_str_eq(ed.buf, "trace ");
+    type("al");
+    ck_assert(acmd_complete(&ed, &r));
+    ck_assert_str_eq(ed.buf, "trace albert ");
 }
 END_TEST
 
