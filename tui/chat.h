@@ -182,6 +182,9 @@ struct chat {
     size_t npaste;
     char connect_host[256];
     char connect_port[16];
+    /* sockchat --restricted (restrict.h): /connect elsewhere is refused,
+     * Ctrl-Z does not suspend. */
+    bool restricted;
 };
 
 int chat_init(struct chat *c, struct chatlog *log, struct status *st, const char *nick);

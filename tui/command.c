@@ -97,6 +97,14 @@ static enum chat_action run_connect(struct chat *c, const struct command *k, con
     const char *w;
     size_t wl;
     char word[sizeof(c->connect_host)];
+    if (c->restricted) {
+        /* The ssh account's whole point: this session reaches one server. */
+        chat_notef(c, ENTRY_ERR,
+                   "/connect: not in this session, which stays on %.100s port %.15s "
+                   "(/reconnect to it works)",
+                   c->host, c->port);
+        return CHAT_NONE;
+    }
     if (!cmd_next_word(&args, &w, &wl) || wl >= sizeof(word)) {
         chat_notef(c, ENTRY_ERR, "usage: %s", k->usage);
         return CHAT_NONE;

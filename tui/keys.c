@@ -242,6 +242,12 @@ static void key_redraw(struct app *a, const struct tkey *k)
 static void key_suspend(struct app *a, const struct tkey *k)
 {
     (void)k;
+    if (a->cl.restricted) {
+        chat_note(&a->cl, ENTRY_ERR,
+                  "Ctrl-Z: no suspending in this session (there is no shell behind it); "
+                  "/quit leaves");
+        return;
+    }
     view_suspend(&a->view);
 }
 

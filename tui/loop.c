@@ -278,6 +278,7 @@ static int app_open(struct app *a, const struct client_opts *opt)
     status_init(&a->st);
     editline_init(&a->ed);
     chat_init(&a->cl, &a->log, &a->st, opt->nick);
+    a->cl.restricted = opt->restricted;
     if (opt->password && chat_set_password(&a->cl, opt->password, opt->host, opt->port) < 0) {
         fprintf(stderr, "sockchat: password: longer than %d bytes\n", CHAT_PASSWORD_MAX);
         app_free(a);

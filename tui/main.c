@@ -2,7 +2,7 @@
  *
  *   sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]
  *            [--mouse] [--no-color] [--wire] [--chunk N[:MS]] [--nodelay on|off]
- *            [--help] [--version]
+ *            [--restricted [--keys FILE]] [--help] [--version]
  *
  * SOCKCHAT_HOST, SOCKCHAT_PORT and SOCKCHAT_NICK give defaults; otherwise
  * 127.0.0.1, 5000 and $USER. The password for a server started with
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "hostport.h"
 #include "loop.h"
 #include "plain.h"
+#include "restrict.h"
 #include "secret.h"
 #include "text.h"
 
@@ -31,7 +33,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]\n"
                "                [--mouse] [--no-color] [--wire] [--chunk N[:MS]]\n"
-               "                [--nodelay on|off] [--help] [--version]\n"
+               "                [--nodelay on|off] [--restricted [--keys FILE]]\n"
+               "                [--help] [--version]\n"
                "\n"
                "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
                "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
@@ -65,6 +68,13 @@ static void usage(FILE *f)
                "  --nodelay on|off\n"
                "                TCP_NODELAY: on sends each write at once, off lets Nagle's\n"
                "                algorithm coalesce small writes (default: off, the kernel's)\n"
+               "  --restricted  the login of a chat-only ssh account (scripts/ssh-account):\n"
+               "                no /connect elsewhere, no Ctrl-Z suspend, SOCKCHAT_HOST,\n"
+               "                _PORT, _NICK and _PASSWORD ignored, a command given to ssh\n"
+               "                (SSH_ORIGINAL_COMMAND) refused; the nick is the comment of\n"
+               "                the key that logged in, looked up in --keys FILE (sshd's\n"
+               "                ExposeAuthInfo names the key), else asked for\n"
+               "  --keys FILE   the account's authorized_keys, for --restricted's nick\n"
                "  --help        this text\n"
                "  --version     the version\n"
                "In the client: /help lists the keys; /quit or exit leaves.\n"
@@ -93,9 +103,17 @@ static void locale_init(void)
         setlocale(LC_CTYPE, "");
 }
 
-static const char *env_or(const char *name, const char *fallback)
+/* The variable, unless ignored: --restricted ignores the SOCKCHAT_ ones,
+ * the session being the teacher's command line, whatever an ssh client
+ * manages to pass. */
+static const char *env_unless(bool ignored, const char *name)
 {
-    const char *v = getenv(name);
+    return ignored ? NULL : getenv(name);
+}
+
+static const char *env_or(bool ignored, const char *name, const char *fallback)
+{
+    const char *v = env_unless(ignored, name);
     return v && v[0] ? v : fallback;
 }
 
@@ -194,11 +212,13 @@ static bool port_ok(const char *p)
 struct args {
     struct client_opts opt;
     const char *password_file;
+    const char *keys_file; /* --keys */
     bool plain, no_color;
     const char *pos[2]; /* HOST, PORT */
     int npos;
     char host[256], port[8];
     char password[CHAT_PASSWORD_MAX + 1];
+    char nick[NICK_MAX + 1]; /* --restricted's, from the key or the prompt */
 };
 
 /* Takes the value of the option at argv[*i]; NULL after saying so (the
@@ -241,6 +261,11 @@ static int parse_args(int argc, char **argv, struct args *g)
                 a[9] == '=' ? a + 10 : option_value(argc, argv, &i, "--nodelay needs on or off");
             if (v == NULL || !nodelay_parse(v, &g->opt))
                 return EX_USAGE;
+        } else if (strcmp(a, "--restricted") == 0) {
+            g->opt.restricted = true;
+        } else if (strcmp(a, "--keys") == 0) {
+            if ((g->keys_file = option_value(argc, argv, &i, "--keys needs a FILE")) == NULL)
+                return EX_USAGE;
         } else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
             g->no_color = true;
         } else if (strcmp(a, "--nick") == 0 || strcmp(a, "-n") == 0) {
@@ -280,8 +305,8 @@ static int parse_args(int argc, char **argv, struct args *g)
 static int pick_server(struct args *g)
 {
     struct client_opts *opt = &g->opt;
-    opt->host = g->pos[0] ? g->pos[0] : env_or("SOCKCHAT_HOST", "127.0.0.1");
-    opt->port = g->pos[1] ? g->pos[1] : env_or("SOCKCHAT_PORT", "5000");
+    opt->host = g->pos[0] ? g->pos[0] : env_or(opt->restricted, "SOCKCHAT_HOST", "127.0.0.1");
+    opt->port = g->pos[1] ? g->pos[1] : env_or(opt->restricted, "SOCKCHAT_PORT", "5000");
     /* "10.0.2.15:5000" and "[::1]:5000", as the server's log prints them. */
     int hp = hostport_split(opt->host, g->host, sizeof(g->host), g->port, sizeof(g->port));
     if (hp < 0 || (hp == 1 && g->pos[1] != NULL)) {
@@ -295,15 +320,110 @@ static int pick_server(struct args *g)
     return EX_OK;
 }
 
+/* What --restricted refuses before anything else: a command given to ssh
+ * (the account runs this client, nothing else), and Ctrl-Z in the line
+ * client (the curses client's terminal sends it as a key: keys.c). */
+static int restricted_start(void)
+{
+    if (getenv("SSH_ORIGINAL_COMMAND") != NULL) {
+        fprintf(stderr, "sockchat: this account opens the chat and runs no commands: "
+                        "ssh to it without one\n");
+        return EX_NOPERM;
+    }
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigemptyset(&ign.sa_mask);
+    if (sigaction(SIGTSTP, &ign, NULL) < 0) {
+        fprintf(stderr, "sockchat: sigaction SIGTSTP: %s\n", strerror(errno));
+        return EX_OSERR;
+    }
+    return EX_OK;
+}
+
+/* The whole of the file at path, NUL-terminated, if it is shorter than
+ * cap; NULL (after saying why, unless it is absent) otherwise. */
+static char *file_slurp(const char *path, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno != ENOENT)
+            fprintf(stderr, "sockchat: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(cap);
+    size_t n = buf ? fread(buf, 1, cap - 1, f) : 0;
+    bool bad = !buf || ferror(f) || n == cap - 1;
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "sockchat: %s: %s\n", path,
+                buf ? "unreadable, or over the size expected" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+enum { AUTH_INFO_CAP = 64 * 1024, KEYS_CAP = 4 * 1024 * 1024, NICK_TRIES = 3 };
+
+/* --restricted without a key's comment (a password login, a key without
+ * one): the student types a name. Returns EX_OK, or EX_NOINPUT at the end
+ * of input, EX_DATAERR after NICK_TRIES invalid names. */
+static int restricted_ask(struct args *g)
+{
+    for (int i = 0; i < NICK_TRIES; i++) {
+        char line[128];
+        printf("Your name in the chat (1-%d letters, digits, _ or -): ", NICK_MAX);
+        fflush(stdout);
+        if (!fgets(line, sizeof(line), stdin)) {
+            fprintf(stderr, "\nsockchat: no name given; bye\n");
+            return EX_NOINPUT;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        if (restrict_nick_ok(line)) {
+            memcpy(g->nick, line, strlen(line) + 1);
+            return EX_OK;
+        }
+        printf("That is not a name here: 1-%d ASCII letters, digits, _ or -, starting with a "
+               "letter or digit.\n",
+               NICK_MAX);
+    }
+    fprintf(stderr, "sockchat: no valid name after %d tries; bye\n", NICK_TRIES);
+    return EX_DATAERR;
+}
+
+/* --restricted's nick: the comment of the key that logged in (restrict.h
+ * says why), else a name asked for. */
+static int restricted_nick(struct args *g)
+{
+    const char *auth = getenv("SSH_USER_AUTH");
+    if (auth && auth[0] && g->keys_file) {
+        char *info = file_slurp(auth, AUTH_INFO_CAP);
+        char *keys = info ? file_slurp(g->keys_file, KEYS_CAP) : NULL;
+        bool found = keys && restrict_nick_from_keys(info, keys, g->nick, sizeof(g->nick));
+        free(info);
+        free(keys);
+        if (found)
+            return EX_OK;
+    }
+    return restricted_ask(g);
+}
+
 /* The nick and the password: options, else the environment. Returns EX_OK
  * or a sysexits code after saying what is wrong. */
 static int pick_identity(struct args *g)
 {
     struct client_opts *opt = &g->opt;
+    if (!opt->nick && opt->restricted) {
+        int rc = restricted_nick(g);
+        if (rc != EX_OK)
+            return rc;
+        opt->nick = g->nick;
+        opt->nick_given = true;
+    }
     if (!opt->nick) {
-        const char *n = getenv("SOCKCHAT_NICK");
+        const char *n = env_unless(opt->restricted, "SOCKCHAT_NICK");
         opt->nick_given = n && n[0];
-        opt->nick = opt->nick_given ? n : env_or("USER", "guest");
+        opt->nick = opt->nick_given ? n : env_or(false, "USER", "guest");
     }
     if (g->password_file) {
         int rc = password_read(g->password_file, g->password, sizeof(g->password));
@@ -311,7 +431,7 @@ static int pick_identity(struct args *g)
             return rc;
         opt->password = g->password;
     } else {
-        const char *p = getenv("SOCKCHAT_PASSWORD");
+        const char *p = env_unless(opt->restricted, "SOCKCHAT_PASSWORD");
         if (p && p[0]) {
             if (strlen(p) > CHAT_PASSWORD_MAX || strpbrk(p, "\r\n")) {
                 fprintf(stderr, "sockchat: SOCKCHAT_PASSWORD: want one line of at most %d bytes\n",
@@ -332,6 +452,8 @@ int main(int argc, char **argv)
     g.opt.nodelay = -1;
     int rc = parse_args(argc, argv, &g);
     if (rc >= 0)
+        return rc;
+    if (g.opt.restricted && (rc = restricted_start()) != EX_OK)
         return rc;
     if ((rc = pick_server(&g)) != EX_OK || (rc = pick_identity(&g)) != EX_OK)
         return rc;

@@ -19,6 +19,7 @@ struct client_opts {
     unsigned chunk;    /* --chunk N[:MS]: at most N bytes per send(); 0: no limit */
     unsigned chunk_ms; /* ... MS ms apart */
     int nodelay;       /* --nodelay on|off: TCP_NODELAY 1 or 0; -1 the kernel's default */
+    bool restricted;   /* --restricted: an ssh account's session (restrict.h) */
 };
 
 #endif

@@ -97,7 +97,7 @@ void prompt_key(struct app *a, const struct tkey *k)
             secret_clear(&a->pw.text);
         else if (k->ch == 'l')
             view_invalidate(&a->view);
-        else if (k->ch == 'z')
+        else if (k->ch == 'z' && !a->cl.restricted) /* restrict.h: no shell behind it */
             view_suspend(&a->view);
         if (!a->pw.active)
             return;

@@ -1558,6 +1558,27 @@ START_TEST(test_clean_nick)
 }
 END_TEST
 
+/* A restricted session (sockchat --restricted, an ssh account's login)
+ * stays on its server: /connect elsewhere is refused with a line saying
+ * so, nothing is sent, the connection stays; /reconnect to it still works. */
+START_TEST(test_restricted_connect)
+{
+    cl.restricted = true;
+    connect_framed();
+    ck_assert_int_eq(chat_submit(&cl, "/connect example.org 6000"), CHAT_NONE);
+    ck_assert_int_eq(last()->kind, ENTRY_ERR);
+    ck_assert_ptr_nonnull(strstr(last()->text, "stays on 127.0.0.1 port 5000"));
+    ck_assert_str_eq(out(), "");
+    ck_assert_str_eq(cl.connect_host, "");
+    ck_assert_int_eq(st.state, CONN_CONNECTED);
+    ck_assert_int_eq(chat_submit(&cl, "/connect 127.0.0.1:5000"), CHAT_NONE);
+    ck_assert_int_eq(chat_submit(&cl, "/reconnect"), CHAT_RECONNECT);
+    /* Unrestricted, the same line connects elsewhere. */
+    cl.restricted = false;
+    ck_assert_int_eq(chat_submit(&cl, "/connect example.org 6000"), CHAT_CONNECT);
+}
+END_TEST
+
 Suite *chat_suite(void)
 {
     Suite *s = suite_create("client");
@@ -1575,6 +1596,7 @@ Suite *chat_suite(void)
     tcase_add_test(core, test_commands_while_down);
     tcase_add_test(core, test_clean_nick);
     tcase_add_test(core, test_hostport);
+    tcase_add_test(core, test_restricted_connect);
     suite_add_tcase(s, core);
 
     TCase *rec = tcase_create("client-reconnect");

@@ -13,5 +13,6 @@ Suite *net_suite(void);
 Suite *secret_suite(void);
 Suite *ttyask_suite(void);
 Suite *wire_suite(void);
+Suite *restrict_suite(void);
 
 #endif
