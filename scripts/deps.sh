@@ -3,7 +3,7 @@
 # Idempotent: a second run installs nothing. Uses sudo only when not root.
 #
 #   scripts/deps.sh build        compiler, cmake, ncursesw
-#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat (the test suite)
+#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, OpenSSH (the test suite)
 #   scripts/deps.sh ci           test + lint + clang and its sanitizer/fuzzer runtime
 #   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
 #   scripts/deps.sh bench        build + redis-server, ncat (bench/compare.sh)
@@ -11,7 +11,7 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libncurses-dev)
-test=("${build[@]}" check python3 tmux ncat procps valgrind)
+test=("${build[@]}" check python3 tmux ncat procps valgrind openssh-server openssh-client)
 lint=("${build[@]}" check clang-format clang-tidy cppcheck)
 ci=("${test[@]}" clang libclang-rt-14-dev clang-format clang-tidy cppcheck)
 bench=("${build[@]}" redis-server ncat procps python3 tmux)
