@@ -284,6 +284,18 @@ def t_remove(opts):
     r = acct.script("remove")
     h.check(r.returncode == 0 and "nothing to remove" in r.stdout,
             "second remove: %d %r" % (r.returncode, r.stdout))
+    # A configuration that does not include the drop-ins: said, exit 78,
+    # and neither the drop-in nor the user just made is left.
+    with open(acct.config) as f:
+        lines = f.read().splitlines()
+    with open(acct.config, "w") as f:
+        f.write("\n".join(l for l in lines if not l.startswith("Include")) + "\n")
+    r = acct.script("add", "--keys", acct.keys)
+    h.check(r.returncode == 78 and "does not include" in r.stderr,
+            "add without Include: %d %r" % (r.returncode, r.stderr))
+    h.check(not os.path.exists(dropin) and not os.path.exists(acct.home),
+            "a failed add left %s or %s" % (dropin, acct.home))
+    h.check(run(["getent", "passwd", acct.user]).returncode != 0, "a failed add left the user")
 
 
 TESTS = {"chat": t_chat, "password": t_password, "refused": t_refused, "remove": t_remove}
