@@ -392,7 +392,7 @@ static int server_start(struct server *srv, const struct server_args *a, struct 
         tr->on_lost_arg = srv;
         srv->transcript = tr;
     }
-    srv->log = logger_start(STDERR_FILENO);
+    srv->log = logger_start(STDERR_FILENO, getenv("JOURNAL_STREAM"));
     if (srv->log == NULL) {
         fprintf(stderr, "sockchat-server: log writer thread: %s\n", strerror(errno));
         if (srv->transcript != NULL)
