@@ -20,6 +20,7 @@ transcript. Exit 0 when all hold, 1 with what failed.
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,14 @@ def main():
     read_envfile(os.path.join(root, envfile.lstrip("/")), env)
     env["SOCKCHAT_PORT"] = "0"
     scratch = tempfile.mkdtemp(prefix="sockchat-deb-")
+    try:
+        return check_service(root, bindir, words, env, scratch)
+    finally:
+        shutil.rmtree(scratch)
+
+
+def check_service(root, bindir, words, env, scratch):
+    """The server as the unit starts it, in scratch; 0 when all holds."""
     os.chmod(scratch, 0o755)
     runtime, state = os.path.join(scratch, "run"), os.path.join(scratch, "var-lib")
     as_root = os.geteuid() == 0
@@ -147,7 +156,6 @@ def main():
     with open(transcript, "rb") as f:
         assert b"hello from the package" in f.read(), f"message not in {transcript}"
     print(f"transcript {transcript}: has the message")
-    subprocess.run(["rm", "-rf", scratch], check=True)
     print("check_deb: 1 passed, 0 failed")
     return 0
 
