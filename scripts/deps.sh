@@ -6,7 +6,7 @@
 #   scripts/deps.sh test         build + Check, Python 3, tmux, ncat (the test suite)
 #   scripts/deps.sh ci           test + lint + clang and its sanitizer/fuzzer runtime
 #   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
-#   scripts/deps.sh package      build + dpkg-dev, fakeroot, file, lintian, python3 and
+#   scripts/deps.sh package      build + dpkg-dev, file, lintian, python3 and
 #                                systemd (for systemd-analyze): scripts/package
 #   scripts/deps.sh bench        build + redis-server, ncat (bench/compare.sh)
 #   scripts/deps.sh screenshots  test + aha, chromium (screenshots/make.sh)
@@ -16,9 +16,9 @@ build=(build-essential cmake pkg-config libncurses-dev)
 test=("${build[@]}" check python3 tmux ncat procps valgrind)
 lint=("${build[@]}" check clang-format clang-tidy cppcheck)
 # file: CPack's dpkg-shlibdeps step uses it to find the ELF files.
-package=("${build[@]}" dpkg-dev fakeroot file lintian python3 systemd)
+package=("${build[@]}" dpkg-dev file lintian python3 systemd)
 ci=("${test[@]}" clang libclang-rt-14-dev clang-format clang-tidy cppcheck
-    dpkg-dev fakeroot file lintian systemd)
+    dpkg-dev file lintian systemd)
 bench=("${build[@]}" redis-server ncat procps python3 tmux)
 screenshots=("${test[@]}" aha chromium fonts-dejavu-core)
 
@@ -44,7 +44,7 @@ declare -A command_of=([cmake]=cmake [pkg-config]=pkg-config [python3]=python3
     [tmux]=tmux [ncat]=ncat [valgrind]=valgrind [clang]=clang
     [clang-format]=clang-format [clang-tidy]=clang-tidy [cppcheck]=cppcheck
     [redis-server]=redis-server [aha]=aha [chromium]=chromium
-    [dpkg-dev]=dpkg-shlibdeps [fakeroot]=fakeroot [file]=file [lintian]=lintian
+    [dpkg-dev]=dpkg-shlibdeps [file]=file [lintian]=lintian
     [systemd]=systemd-analyze)
 
 missing=()
