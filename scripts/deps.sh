@@ -6,6 +6,8 @@
 #   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, OpenSSH (the test suite)
 #   scripts/deps.sh ci           test + lint + clang and its sanitizer/fuzzer runtime
 #   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
+#   scripts/deps.sh package      build + dpkg-dev, file, lintian, python3 and
+#                                systemd (for systemd-analyze): scripts/package
 #   scripts/deps.sh bench        build + redis-server, ncat (bench/compare.sh)
 #   scripts/deps.sh screenshots  test + aha, chromium (screenshots/make.sh)
 set -euo pipefail
@@ -13,7 +15,10 @@ set -euo pipefail
 build=(build-essential cmake pkg-config libncurses-dev)
 test=("${build[@]}" check python3 tmux ncat procps valgrind openssh-server openssh-client)
 lint=("${build[@]}" check clang-format clang-tidy cppcheck)
-ci=("${test[@]}" clang libclang-rt-14-dev clang-format clang-tidy cppcheck)
+# file: CPack's dpkg-shlibdeps step uses it to find the ELF files.
+package=("${build[@]}" dpkg-dev file lintian python3 systemd)
+ci=("${test[@]}" clang libclang-rt-14-dev clang-format clang-tidy cppcheck
+    dpkg-dev file lintian systemd)
 bench=("${build[@]}" redis-server ncat procps python3 tmux)
 screenshots=("${test[@]}" aha chromium fonts-dejavu-core)
 
@@ -23,10 +28,11 @@ build) want=("${build[@]}") ;;
 test) want=("${test[@]}") ;;
 ci) want=("${ci[@]}") ;;
 lint) want=("${lint[@]}") ;;
+package) want=("${package[@]}") ;;
 bench) want=("${bench[@]}") ;;
 screenshots) want=("${screenshots[@]}") ;;
 *)
-    echo "usage: $0 build|test|ci|lint|bench|screenshots" >&2
+    echo "usage: $0 build|test|ci|lint|package|bench|screenshots" >&2
     exit 64
     ;;
 esac
@@ -37,7 +43,9 @@ esac
 declare -A command_of=([cmake]=cmake [pkg-config]=pkg-config [python3]=python3
     [tmux]=tmux [ncat]=ncat [valgrind]=valgrind [clang]=clang
     [clang-format]=clang-format [clang-tidy]=clang-tidy [cppcheck]=cppcheck
-    [redis-server]=redis-server [aha]=aha [chromium]=chromium)
+    [redis-server]=redis-server [aha]=aha [chromium]=chromium
+    [dpkg-dev]=dpkg-shlibdeps [file]=file [lintian]=lintian
+    [systemd]=systemd-analyze)
 
 missing=()
 reinstall=()

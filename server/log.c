@@ -11,7 +11,11 @@
  * their own. The log goes to a terminal or a pipe, and either can stop
  * taking bytes (a teacher's Ctrl-S or scrolled tmux pane, a `| less` left
  * open): a client must never wait for that. When the buffer is full, lines
- * are dropped and counted, and the count is logged once writing resumes. */
+ * are dropped and counted, and the count is logged once writing resumes.
+ *
+ * Under systemd, stderr is a stream into the journal, which stamps every
+ * line itself: there the time and the date lines would only repeat it, so
+ * they are left out (logger_start's journal_stream). */
 #include "server.h"
 #include "adminsock.h"
 
@@ -36,8 +40,9 @@ struct logger {
     size_t fill_len;
     char *spare; /* the writer writes from here, unlocked */
     unsigned long dropped;
-    int day;  /* of the last line: a new one gets a date line first */
-    bool tty; /* fd is a terminal: lines are broken at its width */
+    int day;      /* of the last line: a new one gets a date line first */
+    bool tty;     /* fd is a terminal: lines are broken at its width */
+    bool journal; /* fd is the journal's stream: no time, no date lines */
     bool stop, finished;
 };
 
@@ -110,11 +115,12 @@ static void *logger_main(void *arg)
         pthread_mutex_unlock(&lg->lock);
         write_all(lg->fd, out, len);
         if (dropped > 0) {
-            char when[32], note[160];
-            timestamp(when, sizeof when, NULL, 0);
+            char when[32] = "", note[160];
+            if (!lg->journal)
+                timestamp(when, sizeof when, NULL, 0);
             int n = snprintf(note, sizeof note,
-                             "%s  %lu log line%s dropped: the log output was not being read\n",
-                             when, dropped, dropped == 1 ? "" : "s");
+                             "%s%s%lu log line%s dropped: the log output was not being read\n",
+                             when, lg->journal ? "" : "  ", dropped, dropped == 1 ? "" : "s");
             if (n > 0)
                 write_all(lg->fd, note, (size_t)n < sizeof note ? (size_t)n : sizeof note - 1);
         }
@@ -126,13 +132,33 @@ static void *logger_main(void *arg)
     return NULL;
 }
 
-struct logger *logger_start(int fd)
+bool logger_is_journal(int fd, const char *journal_stream)
+{
+    /* "DEV:INODE" in decimal, as systemd.exec(5) says. Children inherit
+     * the variable with stderr redirected elsewhere (a script started by
+     * the service, `2>file`): only the file it names is the journal. */
+    if (journal_stream == NULL || *journal_stream < '0' || *journal_stream > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long dev = strtoull(journal_stream, &end, 10);
+    if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+        return false;
+    unsigned long long ino = strtoull(end + 1, &end, 10);
+    struct stat st;
+    if (errno != 0 || *end != '\0' || fstat(fd, &st) < 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+struct logger *logger_start(int fd, const char *journal_stream)
 {
     struct logger *lg = calloc(1, sizeof *lg);
     if (lg == NULL)
         return NULL;
     lg->fd = fd;
     lg->tty = isatty(fd) == 1;
+    lg->journal = logger_is_journal(fd, journal_stream);
     lg->fill = malloc(LOG_BUF_BYTES);
     lg->spare = malloc(LOG_BUF_BYTES);
     pthread_condattr_t ca;
@@ -304,7 +330,9 @@ void log_event(struct server *srv, unsigned ev, const struct client *c, const ch
     pthread_mutex_lock(&lg->lock);
     /* Read under the lock, so that lines around midnight come in order. */
     int day = timestamp(when, sizeof when, date, sizeof date);
-    if (day != lg->day) {
+    /* The journal stamps each line itself. */
+    const char *stamp = lg->journal ? "" : when, *gap = lg->journal ? "" : "  ";
+    if (day != lg->day && !lg->journal) {
         size_t room = LOG_BUF_BYTES - lg->fill_len;
         int n = snprintf(lg->fill + lg->fill_len, room, "---- %s ----\n", date);
         if (n > 0 && (size_t)n < room) {
@@ -316,9 +344,9 @@ void log_event(struct server *srv, unsigned ev, const struct client *c, const ch
     char *p = lg->fill + start;
     int n;
     if (c != NULL)
-        n = snprintf(p, room, "%s  %-22s %-10s ", when, c->addr, c->nick);
+        n = snprintf(p, room, "%s%s%-22s %-10s ", stamp, gap, c->addr, c->nick);
     else
-        n = snprintf(p, room, "%s  ", when);
+        n = snprintf(p, room, "%s%s", stamp, gap);
     size_t used = n < 0 ? room : (size_t)n;
     if (used < room) {
         va_list ap;

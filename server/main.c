@@ -98,7 +98,8 @@ static void usage(FILE *out)
             "A connection joins the room (and gets the history) with its first message.\n"
             "\n"
             "The first line on stdout is \"listening on ADDR:PORT (mode M)\". The log\n"
-            "(connects, disconnects with reason, nick changes, messages) goes to stderr.\n"
+            "(connects, disconnects with reason, nick changes, messages) goes to stderr,\n"
+            "each line timed, unless stderr is the systemd journal (JOURNAL_STREAM).\n"
             "A client that falls %d MiB behind (unread output) for over %d s, or %d MiB\n"
             "at all, is disconnected as \"too slow\". Nothing more is read from a client\n"
             "while %d KiB of its output waits: a connection that never reads holds at\n"
@@ -115,7 +116,8 @@ static void usage(FILE *out)
             "SIGINT, SIGTERM and SIGHUP (its terminal was closed): new connections are\n"
             "refused, clients are told, queues get %d s to drain, exit status 0. To keep\n"
             "it running after logout: nohup (SIGHUP ignored at start stays ignored),\n"
-            "setsid, or a tmux or screen session.\n",
+            "setsid, a tmux or screen session, or the systemd unit sockchat-server.service\n"
+            "(options in /etc/default/sockchat; man sockchat-server, SERVICE).\n",
             OUTQ_SOFT_BYTES >> 20, OUTQ_SOFT_MS / 1000, OUTQ_MAX_BYTES >> 20,
             OUTQ_PAUSE_BYTES >> 10, CONN_HOLD_KIB, CONN_SOCKBUF_KIB, PING_TOKEN_MAX,
             ANNOUNCE_MAX_USERS, SHUTDOWN_FLUSH_MS / 1000);
@@ -392,7 +394,7 @@ static int server_start(struct server *srv, const struct server_args *a, struct 
         tr->on_lost_arg = srv;
         srv->transcript = tr;
     }
-    srv->log = logger_start(STDERR_FILENO);
+    srv->log = logger_start(STDERR_FILENO, getenv("JOURNAL_STREAM"));
     if (srv->log == NULL) {
         fprintf(stderr, "sockchat-server: log writer thread: %s\n", strerror(errno));
         if (srv->transcript != NULL)

@@ -894,8 +894,12 @@ enum {
     LOG_STOP_MS = 1000, /* at exit, how long to wait for a stalled log */
 };
 struct logger;
-/* Starts the writer thread for fd; NULL with errno set when it cannot. */
-struct logger *logger_start(int fd);
+/* Starts the writer thread for fd; NULL with errno set when it cannot.
+ * journal_stream: $JOURNAL_STREAM (or NULL); when it names fd, lines are
+ * written without the time and date (the journal stamps them). */
+struct logger *logger_start(int fd, const char *journal_stream);
+/* Whether journal_stream ("DEV:INODE") names fd's file. */
+bool logger_is_journal(int fd, const char *journal_stream);
 /* Writes out what is left (waiting at most LOG_STOP_MS) and frees lg. */
 void logger_stop(struct logger *lg);
 /* Whether the log goes to the same file or terminal as fd. */

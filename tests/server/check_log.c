@@ -1,9 +1,11 @@
 /* log: padding cannot forge a log line. Runs of blanks are collapsed, and
  * on a terminal a line wider than it is broken into marked rows. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -97,7 +99,7 @@ START_TEST(test_log_collapses_padding)
 {
     int fds[2];
     ck_assert_int_eq(pipe(fds), 0);
-    fx_srv.log = logger_start(fds[1]);
+    fx_srv.log = logger_start(fds[1], NULL);
     ck_assert_ptr_nonnull(fx_srv.log);
     fx_srv.cfg.quiet = false;
     struct client *eve = fx_framed("eve");
@@ -117,6 +119,111 @@ START_TEST(test_log_collapses_padding)
 }
 END_TEST
 
+/* What the log writes into a pipe for a server line and a client's
+ * message, started with journal_stream (NUL-terminated, static). */
+static const char *log_through_pipe(const char *(*stream_of)(int fd))
+{
+    static char buf[8192];
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    fx_srv.log = logger_start(fds[1], stream_of(fds[1]));
+    ck_assert_ptr_nonnull(fx_srv.log);
+    fx_srv.cfg.quiet = false;
+    log_event(&fx_srv, AEV_INFO, NULL, "server line");
+    struct client *eve = fx_framed("eve");
+    fx_feed(eve, "MSG 1 hello\n");
+    logger_stop(fx_srv.log);
+    fx_srv.log = NULL;
+    close(fds[1]);
+    ssize_t n, got = 0;
+    while ((n = read(fds[0], buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+        got += n;
+    close(fds[0]);
+    buf[got] = '\0';
+    return buf;
+}
+
+/* "DEV:INODE" of fd, as systemd sets JOURNAL_STREAM; with the inode one
+ * off when wrong is set: a stream that is not ours. */
+static const char *stream_named(int fd, bool wrong)
+{
+    static char val[64];
+    struct stat st;
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    snprintf(val, sizeof val, "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino + (wrong ? 1 : 0));
+    return val;
+}
+static const char *stream_ours(int fd)
+{
+    return stream_named(fd, false);
+}
+static const char *stream_other(int fd)
+{
+    return stream_named(fd, true);
+}
+static const char *stream_unset(int fd)
+{
+    (void)fd;
+    return NULL;
+}
+
+/* Whether line starts with a time of day "HH:MM:SS  ". */
+static bool starts_with_time(const char *line)
+{
+    return isdigit((unsigned char)line[0]) && isdigit((unsigned char)line[1]) && line[2] == ':' &&
+           isdigit((unsigned char)line[3]) && isdigit((unsigned char)line[4]) && line[5] == ':' &&
+           isdigit((unsigned char)line[6]) && isdigit((unsigned char)line[7]) &&
+           strncmp(line + 8, "  ", 2) == 0;
+}
+
+/* The journal stamps lines itself: when JOURNAL_STREAM names our stderr,
+ * no time and no date line; every line is one event. */
+START_TEST(test_journal_leaves_out_time)
+{
+    const char *out = log_through_pipe(stream_ours);
+    ck_assert_msg(strncmp(out, "server line\n", 12) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "\n127.0.0.1") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "eve        says: hello\n") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "----") == NULL, "%s", out);
+    for (const char *l = out; *l != '\0'; l = strchr(l, '\n') + 1)
+        ck_assert_msg(!starts_with_time(l), "%s", out);
+}
+END_TEST
+
+/* A JOURNAL_STREAM naming another file (inherited by a process whose
+ * stderr was redirected), or none: the time and date are written. */
+START_TEST(test_journal_other_stream_keeps_time)
+{
+    const char *(*streams[])(int) = {stream_other, stream_unset};
+    for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++) {
+        const char *out = log_through_pipe(streams[i]);
+        ck_assert_msg(strncmp(out, "---- ", 5) == 0, "%s", out);
+        const char *l = strchr(out, '\n') + 1;
+        ck_assert_msg(starts_with_time(l) && strncmp(l + 10, "server line\n", 12) == 0, "%s", out);
+        l = strchr(l, '\n') + 1;
+        ck_assert_msg(starts_with_time(l) && strncmp(l + 10, "127.0.0.1", 9) == 0, "%s", out);
+        fx_teardown();
+        fx_setup();
+    }
+}
+END_TEST
+
+/* Malformed values name no stream. */
+static const char *const bad_streams[] = {
+    "", "abc", "1:", ":2", "1:2x", "-1:2", "1;2", "1:2:3", " 1:2", "99999999999999999999999:1",
+};
+
+START_TEST(test_journal_bad_values)
+{
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert(logger_is_journal(fd, stream_ours(fd)));
+    ck_assert(!logger_is_journal(fd, bad_streams[_i]));
+    close(fd);
+}
+END_TEST
+
 Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -125,6 +232,13 @@ Suite *log_suite(void)
     tcase_add_test(tc, test_wrap);
     tcase_add_test(tc, test_wrap_wide_characters);
     tcase_add_test(tc, test_log_collapses_padding);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("journal");
+    tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+    tcase_add_test(tc, test_journal_leaves_out_time);
+    tcase_add_test(tc, test_journal_other_stream_keeps_time);
+    tcase_add_loop_test(tc, test_journal_bad_values, 0,
+                        (int)(sizeof bad_streams / sizeof bad_streams[0]));
     suite_add_tcase(s, tc);
     return s;
 }
