@@ -224,9 +224,15 @@ def t_refused(opts):
                            stderr=subprocess.PIPE, text=True, preexec_fn=h._pdeathsig)
 
     def stop_fwd():
+        # ssh -N may sit on SIGTERM while it closes a refused channel (seen
+        # on a loaded machine): then SIGKILL, ours to send, by its PID.
         if fwd.poll() is None:
             fwd.terminate()
-            fwd.wait(10)
+            try:
+                fwd.wait(5)
+            except subprocess.TimeoutExpired:
+                fwd.kill()
+                fwd.wait(10)
     h._cleanups.append(stop_fwd)
     h.wait_port(lport, timeout=15)
     s = socket.create_connection(("127.0.0.1", lport), timeout=10)
