@@ -3,7 +3,7 @@
 # Idempotent: a second run installs nothing. Uses sudo only when not root.
 #
 #   scripts/deps.sh build        compiler, cmake, ncursesw
-#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, OpenSSH (the test suite)
+#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, ss, OpenSSH (the test suite)
 #   scripts/deps.sh ci           test + lint + clang and its sanitizer/fuzzer runtime
 #   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
 #   scripts/deps.sh package      build + dpkg-dev, file, lintian, python3 and
@@ -13,7 +13,7 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libncurses-dev)
-test=("${build[@]}" check python3 tmux ncat procps valgrind openssh-server openssh-client)
+test=("${build[@]}" check python3 tmux ncat procps iproute2 valgrind openssh-server openssh-client)
 lint=("${build[@]}" check clang-format clang-tidy cppcheck)
 # file: CPack's dpkg-shlibdeps step uses it to find the ELF files.
 package=("${build[@]}" dpkg-dev file lintian python3 systemd)
@@ -45,7 +45,7 @@ declare -A command_of=([cmake]=cmake [pkg-config]=pkg-config [python3]=python3
     [clang-format]=clang-format [clang-tidy]=clang-tidy [cppcheck]=cppcheck
     [redis-server]=redis-server [aha]=aha [chromium]=chromium
     [dpkg-dev]=dpkg-shlibdeps [file]=file [lintian]=lintian
-    [systemd]=systemd-analyze)
+    [systemd]=systemd-analyze [iproute2]=ss [openssh-client]=ssh)
 
 missing=()
 reinstall=()
