@@ -181,6 +181,16 @@ size_t admin_format_row(char *buf, size_t cap, const struct admin_row *r)
     return out_end(&o);
 }
 
+size_t admin_format_roster(char *buf, size_t cap, unsigned total, unsigned shown)
+{
+    struct out o = out_start(buf, cap);
+    out_str(&o, "ROSTER ");
+    out_u64(&o, total);
+    out_bytes(&o, " ", 1);
+    out_u64(&o, shown);
+    return out_end(&o);
+}
+
 size_t admin_format_event(char *buf, size_t cap, int64_t ms, enum admin_event ev, const char *addr,
                           const char *nick, const char *text, size_t text_len)
 {

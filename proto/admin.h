@@ -116,6 +116,9 @@ struct admin_row {
     bool muted;
 };
 size_t admin_format_row(char *buf, size_t cap, const struct admin_row *r);
+/* "ROSTER TOTAL SHOWN" into buf (no LF): the head of a block of SHOWN
+ * rows. Its length, or 0 when it does not fit. */
+size_t admin_format_roster(char *buf, size_t cap, unsigned total, unsigned shown);
 void admin_parse_row(const char *kv_list, size_t len, struct admin_row *r);
 
 /* "EVENT MS KIND ADDR NICK TEXT" into buf (no LF). addr, nick: NULL or ""

@@ -156,10 +156,11 @@ char *adminstat_roster(struct server *srv, size_t *len)
     }
     pthread_mutex_unlock(&srv->reg_lock);
     char head[64];
-    int h = snprintf(head, sizeof head, "ROSTER %u %u\n", total, shown);
+    size_t h = admin_format_roster(head, sizeof head, total, shown);
+    head[h++] = '\n';
     /* Moved up against its rows. */
-    size_t start = ROW_CAP - (size_t)h;
-    memcpy(buf + start, head, (size_t)h);
+    size_t start = ROW_CAP - h;
+    memcpy(buf + start, head, h);
     memmove(buf, buf + start, o - start);
     *len = o - start;
     return buf;

@@ -158,6 +158,10 @@ START_TEST(test_hello_and_roster)
     ck_assert_int_eq(l.type, ADMIN_ROSTER);
     ck_assert_uint_eq(l.total, 1200);
     ck_assert_uint_eq(l.shown, 500);
+    char buf[32];
+    ck_assert_uint_eq(admin_format_roster(buf, sizeof buf, 1200, 500), 15);
+    ck_assert_str_eq(buf, "ROSTER 1200 500");
+    ck_assert_uint_eq(admin_format_roster(buf, 15, 1200, 500), 0); /* no room for the NUL */
     l = parsed("ROSTER 0 0");
     ck_assert_uint_eq(l.shown, 0);
     ck_assert(!parses("ROSTER 3 4"));     /* more shown than there are */
