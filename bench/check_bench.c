@@ -117,8 +117,8 @@ START_TEST(test_greeting_and_ready)
 {
     char buf[256];
     size_t n = dialect_greeting(BENCH_FRAMED, false, 3, buf, sizeof buf);
-    ck_assert_uint_eq(n, strlen("HELLO sockchat/1 b3\nPING ready\n"));
-    ck_assert(memcmp(buf, "HELLO sockchat/1 b3\nPING ready\n", n) == 0);
+    ck_assert_uint_eq(n, strlen("HELLO sockchat/2 b3\nPING ready\n"));
+    ck_assert(memcmp(buf, "HELLO sockchat/2 b3\nPING ready\n", n) == 0);
     char l1[] = "WELCOME b3 threads 2 sockchat", l2[] = "PONG ready";
     ck_assert(!dialect_is_ready(BENCH_FRAMED, false, l1, strlen(l1)));
     ck_assert(dialect_is_ready(BENCH_FRAMED, false, l2, strlen(l2)));

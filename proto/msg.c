@@ -31,6 +31,7 @@ static const struct msg_spec msg_specs[MSG_TYPE_COUNT] = {
     [MSG_ERR] = {"ERR", "wT"},          [MSG_NOTICE] = {"NOTICE", "T"},
     [MSG_PING] = {"PING", "o"},         [MSG_PONG] = {"PONG", "o"},
     [MSG_SHUTDOWN] = {"SHUTDOWN", "T"}, [MSG_SESSION] = {"SESSION", "w"},
+    [MSG_ROOM] = {"ROOM", "wuT"},       [MSG_UNREAD] = {"UNREAD", "wu"},
 };
 
 enum { MSG_MAX_FIELDS = 4 };
@@ -86,6 +87,16 @@ static bool parse_i64(const char *s, size_t len, int64_t *v)
         return false;
     *v = (int64_t)n;
     return true;
+}
+
+unsigned msg_hello_version(const char *tag)
+{
+    static const char prefix[] = PROTO_NAME "/";
+    uint64_t v;
+    size_t k = sizeof prefix - 1;
+    if (strncmp(tag, prefix, k) != 0 || !parse_u64(tag + k, strlen(tag + k), 999999, &v) || v == 0)
+        return 0;
+    return (unsigned)v;
 }
 
 static void msg_clear(struct msg *m, enum msg_type t)
@@ -466,6 +477,23 @@ int msg_format_plain(char *buf, size_t cap, const struct msg *m)
     case MSG_SHUTDOWN:
         w_str(&w, "*** server shutting down: ");
         w_text(&w, text);
+        break;
+    case MSG_ROOM:
+        w_str(&w, "*** you are in ");
+        w_text(&w, word);
+        w_str(&w, " (");
+        w_u64(&w, m->users);
+        w_str(&w, m->users == 1 ? " person)" : " people)");
+        if (text[0] != '\0') {
+            w_str(&w, "; topic: ");
+            w_text(&w, text);
+        }
+        break;
+    case MSG_UNREAD:
+        w_str(&w, "*** ");
+        w_u64(&w, m->users);
+        w_str(&w, m->users == 1 ? " new message in " : " new messages in ");
+        w_text(&w, word);
         break;
     case MSG_HELLO:
         w_str(&w, "*** hello from ");

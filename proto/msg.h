@@ -6,7 +6,7 @@
  * docs/PROTOCOL.md for the full grammar and examples.
  *
  *   client -> server                server -> client
- *   HELLO sockchat/1 NICK [PASS]    WELCOME NICK MODE USERS SERVERNAME
+ *   HELLO sockchat/N NICK [PASS]    WELCOME NICK MODE USERS SERVERNAME
  *   MSG ID TEXT                     ACK ID
  *   PING [TOKEN]                    CHAT TIME NICK TEXT
  *   SESSION TOKEN
@@ -20,6 +20,8 @@
  *                                   NOTICE TEXT
  *                                   PING [TOKEN] / PONG [TOKEN]
  *                                   SHUTDOWN TEXT
+ *                                   ROOM NAME USERS TOPIC      (sockchat/2)
+ *                                   UNREAD NAME COUNT          (sockchat/2)
  */
 #ifndef SOCKCHAT_MSG_H
 #define SOCKCHAT_MSG_H
@@ -29,8 +31,10 @@
 #include <stdint.h>
 
 #define PROTO_NAME "sockchat"
-#define PROTO_VERSION 1
-#define PROTO_HELLO_TAG "sockchat/1"
+/* Version 2 added rooms: ROOM and UNREAD are sent only to a client whose
+ * HELLO said sockchat/2 or later (docs/PROTOCOL.md, section 11). */
+#define PROTO_VERSION 2
+#define PROTO_HELLO_TAG "sockchat/2"
 #define PROTO_PORT 5000
 /* The tutorial's reply, kept byte for byte. */
 #define PLAIN_ACK "Message received"
@@ -54,6 +58,8 @@ enum msg_type {
     MSG_PONG,
     MSG_SHUTDOWN,
     MSG_SESSION, /* after HELLO: names the client process, so resent MSGs are seen as such */
+    MSG_ROOM,    /* sockchat/2: you are in room `word` now, with `users` people; text: topic */
+    MSG_UNREAD,  /* sockchat/2: `users` messages in room `word` since you left it */
     MSG_TYPE_COUNT
 };
 
@@ -62,10 +68,12 @@ struct msg {
     enum msg_type type;
     uint64_t id;       /* MSG, ACK: the client's message number */
     int64_t time;      /* CHAT, ACTION, PRIV: Unix seconds, set by the server */
-    uint32_t users;    /* WELCOME, JOIN, LEAVE: users online after the event */
+    uint32_t users;    /* WELCOME, JOIN, LEAVE: users online after the event; ROOM: its
+                        * people; UNREAD: the count */
     const char *nick;  /* HELLO, WELCOME (yours), CHAT, ACTION, JOIN, LEAVE; PRIV from; NICK old */
     const char *nick2; /* PRIV to; NICK new */
-    const char *word;  /* HELLO tag; WELCOME mode; ERR code; PING/PONG/SESSION token */
+    const char *word;  /* HELLO tag; WELCOME mode; ERR code; PING/PONG/SESSION token;
+                        * ROOM, UNREAD: the room's name */
     const char *text;  /* the free text; HELLO password; for MSG_UNKNOWN the whole line */
 };
 
@@ -90,6 +98,10 @@ bool msg_session_token_ok(const char *token);
 #define ERR_PROTOCOL "protocol"
 
 const char *msg_type_name(enum msg_type t);
+
+/* The version a HELLO's tag asks for: N of "sockchat/N" (1 to 999999),
+ * or 0 when the tag is not that. */
+unsigned msg_hello_version(const char *tag);
 
 /* Parses one framed line (NUL-terminated, no LF) in place: fields are
  * NUL-terminated inside line and m's pointers point into it.

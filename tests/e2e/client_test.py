@@ -1318,7 +1318,7 @@ def t_connect_password(opts):
     got = rec.got()
     print("the other server got: %r" % got)
     h.check(b"s3cret" not in got, "the password went to another server: %r" % got)
-    h.check(got.startswith(b"HELLO sockchat/1 alice\n"), "unexpected: %r" % got)
+    h.check(got.startswith(b"HELLO sockchat/2 alice\n"), "unexpected: %r" % got)
     # The same host and port again: it goes, and we are in.
     p.line("/connect 127.0.0.1 %d" % srv.port)
     p.wait(r"connected to sockchat as alice", 10)

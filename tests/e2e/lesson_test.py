@@ -430,7 +430,7 @@ def t_answer_server(opts):
     # Its first line is our client's HELLO (how it asks for sockchat's
     # dialect; a plain server's answer tells it there is none).
     got = re.findall(r"^Received message: (.*)$", teacher.screen(), re.M)
-    h.check(got == ["HELLO sockchat/1 ada", "hello, stream", "and again"],
+    h.check(got == ["HELLO sockchat/2 ada", "hello, stream", "and again"],
             "server_framed.py printed %r" % got, teacher.describe)
     h.poll_until("the answers in the wire view",
                  lambda: len(wire_reads(ada, "Message received\\n│")) >= 2, 10, ada.describe)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const suite_names[] = {"linebuf", "utf8",   "sanitize", "msg",
-                                          "cmd",     "telnet", "admin"};
+                                          "cmd",     "telnet", "admin",    "room"};
 
 static void print_per_suite(SRunner *sr)
 {
@@ -41,6 +41,7 @@ int main(void)
     srunner_add_suite(sr, cmd_suite());
     srunner_add_suite(sr, telnet_suite());
     srunner_add_suite(sr, admin_suite());
+    srunner_add_suite(sr, room_suite());
     srunner_run_all(sr, CK_ENV);
     print_per_suite(sr);
     int failed = srunner_ntests_failed(sr);

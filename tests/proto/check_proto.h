@@ -11,6 +11,7 @@ Suite *msg_suite(void);
 Suite *cmd_suite(void);
 Suite *telnet_suite(void);
 Suite *admin_suite(void);
+Suite *room_suite(void);
 
 /* Per-test time limit in seconds; generous for sanitizer builds. */
 enum { CHECK_PROTO_TIMEOUT = 30 };

@@ -91,7 +91,7 @@ static size_t count_of(enum entry_kind k)
 static void connect_framed(void)
 {
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     ck_assert_int_eq(st.state, CONN_CONNECTING);
     feed("WELCOME alice threads 2 classroom\n");
     ck_assert_int_eq(st.state, CONN_CONNECTED);
@@ -135,7 +135,7 @@ START_TEST(test_nick_taken)
      * the alice who had the name must get it back, not whoever is first. */
     chat_on_disconnect(&cl, "connection reset");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 guest3\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 guest3\n");
     size_t n = chatlog_count(&tlog);
     feed("WELCOME guest7 single 1 srv\n");
     ck_assert_ptr_null(strstr(chatlog_at(&tlog, n)->text, "not available")); /* no news */
@@ -156,7 +156,7 @@ START_TEST(test_nick_guest_lookalike)
         chat_clock(&cl, now, 1700000000);
         chat_on_connect(&cl);
         char hello[64];
-        snprintf(hello, sizeof hello, "HELLO sockchat/1 %s\n", wants[i]);
+        snprintf(hello, sizeof hello, "HELLO sockchat/2 %s\n", wants[i]);
         ck_assert_str_eq(out(), hello);
         size_t n = chatlog_count(&tlog);
         feed("WELCOME guest3 single 1 srv\n");
@@ -175,7 +175,7 @@ START_TEST(test_nick_held_by_our_ghost)
     connect_framed(); /* alice, granted */
     chat_on_disconnect(&cl, "no answer from the server");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     feed("WELCOME guest3 threads 2 srv\n");
     ck_assert_str_eq(st.nick, "guest3");
     out();
@@ -185,7 +185,7 @@ START_TEST(test_nick_held_by_our_ghost)
     ck_assert_str_eq(st.nick, "alice");
     chat_on_disconnect(&cl, "x");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
 }
 END_TEST
 
@@ -467,7 +467,7 @@ START_TEST(test_session_before_resend)
     ck_assert_int_eq(chat_set_session(&cl, "bad-token-1"), -1);
     ck_assert_int_eq(chat_set_session(&cl, "0123456789abcdef"), 0);
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     feed("WELCOME alice threads 2 classroom\n");
     ck_assert_str_eq(out(), "SESSION 0123456789abcdef\n");
     chat_submit(&cl, "one");
@@ -475,7 +475,7 @@ START_TEST(test_session_before_resend)
     chat_on_disconnect(&cl, "connection reset");
     advance(2000);
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     feed("WELCOME alice threads 2 classroom\n");
     ck_assert_str_eq(out(), "SESSION 0123456789abcdef\nMSG 1 one\n");
     /* A plain server never hears of it. */
@@ -553,7 +553,7 @@ END_TEST
 START_TEST(test_tutorial_server)
 {
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     feed("Message received"); /* its answer to the HELLO line */
     ck_assert_int_eq(cl.dialect, DIALECT_PLAIN);
     ck_assert(cl.raw);
@@ -609,7 +609,7 @@ END_TEST
 START_TEST(test_late_greeting)
 {
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     advance(CHAT_GREETING_MS);
     chat_tick(&cl);
     /* Not "plain server", not "connected": nobody knows yet (issue 10
@@ -696,7 +696,7 @@ START_TEST(test_silent_server)
     ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
     ck_assert_uint_eq(st.pending, 1);
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     feed("what?\n");
     ck_assert_str_eq(out(), "anyone?\n");
     ck_assert_int_eq(any->delivery, DELIVERY_PENDING);
@@ -883,13 +883,13 @@ START_TEST(test_hello_carries_password)
 {
     ck_assert_int_eq(chat_set_password(&cl, "open sesame", "127.0.0.1", "5000"), 0);
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice open sesame\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice open sesame\n");
     feed("WELCOME alice threads 1 s\n");
     ck_assert_int_eq(st.state, CONN_CONNECTED);
     /* Again on every reconnect. */
     chat_on_disconnect(&cl, "connection closed by the server");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice open sesame\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice open sesame\n");
     /* What cannot travel in one line is refused, and none is kept. */
     ck_assert_int_eq(chat_set_password(&cl, "a\nb", "127.0.0.1", "5000"), -1);
     ck_assert_str_eq(cl.given.text, "");
@@ -901,7 +901,7 @@ START_TEST(test_hello_carries_password)
     ck_assert_int_eq(chat_set_password(&cl, big, "127.0.0.1", "5000"), 0);
     chat_on_disconnect(&cl, "x");
     chat_on_connect(&cl);
-    ck_assert_uint_eq(strlen(out()), strlen("HELLO sockchat/1 alice \n") + CHAT_PASSWORD_MAX);
+    ck_assert_uint_eq(strlen(out()), strlen("HELLO sockchat/2 alice \n") + CHAT_PASSWORD_MAX);
 }
 END_TEST
 
@@ -910,7 +910,7 @@ START_TEST(test_wrong_password_asks)
     chat_set_password(&cl, "guess", "127.0.0.1", "5000");
     chat_submit(&cl, "waiting");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice guess\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice guess\n");
     /* The error line may come in pieces, and the close right after it. */
     ck_assert_int_eq(feed("ERR au"), CHAT_NONE);
     ck_assert_int_eq(feed("th wrong password\n"), CHAT_ASK_PASSWORD);
@@ -933,7 +933,7 @@ START_TEST(test_wrong_password_asks)
     chat_set_password(&cl, "right", "127.0.0.1", "5000");
     chat_on_connect(&cl);
     ck_assert(!cl.refused);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice right\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice right\n");
     ck_assert_int_eq(feed("WELCOME alice threads 1 s\n"), CHAT_NONE);
     ck_assert_str_eq(out(), "MSG 1 waiting\n");
 }
@@ -948,7 +948,7 @@ START_TEST(test_password_only_for_its_server)
 {
     ck_assert_int_eq(chat_set_password(&cl, "s3cret", "127.0.0.1", "5000"), 0);
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice s3cret\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice s3cret\n");
     feed("WELCOME alice threads 1 s\n");
     out();
     ck_assert_int_eq(chat_submit(&cl, "/connect evil.example 5000"), CHAT_CONNECT);
@@ -957,31 +957,31 @@ START_TEST(test_password_only_for_its_server)
     /* What the event loop does on CHAT_CONNECT. */
     chat_set_server(&cl, cl.connect_host, cl.connect_port);
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     static const char *const others[][2] = {
         {"localhost", "5000"}, {"127.0.0.1", "5001"}, {"127.0.0.2", "5000"}, {"::1", "5000"}};
     for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++) {
         chat_on_disconnect(&cl, "x");
         chat_set_server(&cl, others[i][0], others[i][1]);
         chat_on_connect(&cl);
-        ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+        ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     }
     /* Back where it was given: it goes again. */
     chat_on_disconnect(&cl, "x");
     chat_set_server(&cl, "127.0.0.1", "05000");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice s3cret\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice s3cret\n");
     chat_on_disconnect(&cl, "x");
     ck_assert_int_eq(chat_set_password(&cl, "n4me", "Chat.Example", "5000"), 0);
     chat_set_server(&cl, "chat.example", "5000");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice n4me\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice n4me\n");
     /* A server without a password of ours that wants one: the user is
      * asked, not sent another server's. */
     chat_on_disconnect(&cl, "x");
     chat_set_server(&cl, "elsewhere", "5000");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     ck_assert_int_eq(feed("ERR auth this server needs a password\n"), CHAT_ASK_PASSWORD);
     ck_assert_str_eq(st.reason, "the server needs a password");
 }
@@ -1003,22 +1003,22 @@ START_TEST(test_typed_password)
 {
     chat_submit(&cl, "typed offline");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     ck_assert_int_eq(feed("ERR auth this server needs a password\n"), CHAT_ASK_PASSWORD);
     chat_on_disconnect(&cl, st.reason);
     ck_assert_int_eq(chat_set_typed_password(&cl, "tYped-1"), 0);
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-1\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice tYped-1\n");
     ck_assert_int_eq(feed("ERR auth wrong password\n"), CHAT_ASK_PASSWORD);
     ck_assert_str_eq(st.reason, "wrong password");
     ck_assert_str_eq(cl.typed.text, ""); /* wrong: never sent again */
     chat_on_disconnect(&cl, st.reason);
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     chat_on_disconnect(&cl, "x");
     ck_assert_int_eq(chat_set_typed_password(&cl, "tYped-2"), 0);
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice tYped-2\n");
     /* The address is locked for a while after the wrong one: not judged,
      * so kept, and the reconnect waits as long as the server says. */
     ck_assert_int_eq(feed("ERR auth-wait too many wrong passwords from your address; try "
@@ -1028,29 +1028,29 @@ START_TEST(test_typed_password)
     chat_on_disconnect(&cl, "connection closed by the server");
     chat_on_connect(&cl);
     ck_assert_uint_eq(cl.auth_wait_s, 0);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice tYped-2\n");
     ck_assert_int_eq(feed("WELCOME alice threads 1 s\n"), CHAT_NONE);
     ck_assert_int_eq(st.state, CONN_CONNECTED);
     ck_assert_str_eq(out(), "MSG 1 typed offline\n");
     /* A drop: the same server gets it again. */
     chat_on_disconnect(&cl, "reset");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice tYped-2\n");
     /* It beats a given one for the same server, which is kept for later. */
     chat_set_password(&cl, "given", "127.0.0.1", "5000");
     chat_on_disconnect(&cl, "reset");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice tYped-2\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice tYped-2\n");
     /* Another server: the typed one is forgotten, not sent there nor back. */
     chat_on_disconnect(&cl, "switching server");
     chat_set_server(&cl, "10.1.1.1", "5000");
     ck_assert_str_eq(cl.typed.text, "");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     chat_on_disconnect(&cl, "switching server");
     chat_set_server(&cl, "127.0.0.1", "5000");
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice given\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice given\n");
     ck_assert(!log_contains("tYped"));
     ck_assert(!log_contains("given"));
     /* A hostile server's wait is bounded. */
@@ -1111,7 +1111,7 @@ END_TEST
 START_TEST(test_password_missing)
 {
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     /* Bytes after the error (the server closes soon anyway) change nothing. */
     ck_assert_int_eq(feed("ERR auth this server needs a password\nNOTICE x\n"), CHAT_ASK_PASSWORD);
     ck_assert_int_eq(st.state, CONN_FAILED);
@@ -1259,7 +1259,7 @@ START_TEST(test_output_cap)
     ck_assert_uint_eq(len, 0);
     /* The next connection starts afresh and resends it. */
     chat_on_connect(&cl);
-    ck_assert_str_eq(out(), "HELLO sockchat/1 alice\n");
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
     feed("WELCOME alice threads 1 s\n");
     ck_assert_str_eq(out(), "MSG 1 keep me\n");
     feed("PING again\n");

@@ -386,7 +386,7 @@ START_TEST(test_chunk_paces_writes)
     n.chunk_ms = 50;
     connected_pair(&n, &peer);
     /* The greeting goes whole: the server tells the dialect from it. */
-    ck_assert_int_eq(net_write(&n, "HELLO sockchat/1 x\n", 19), 19);
+    ck_assert_int_eq(net_write(&n, "HELLO sockchat/2 x\n", 19), 19);
     ck_assert_int_eq(net_write_wait(&n), 0);
     char buf[32];
     read_exactly(peer, buf, 19);
