@@ -49,6 +49,9 @@ struct bench_options {
     unsigned size;          /* push/fanout: payload bytes (at least the header) */
     long pid;               /* hold: server PID for /proc/PID/status, 0 = none */
     double rate;            /* push: messages per second, 0 = as fast as acks allow */
+    unsigned busy_rooms;    /* fanout: other rooms kept busy meanwhile (busy.c) */
+    unsigned busy_size;     /* people in each of them, one of whom talks */
+    double busy_rate;       /* messages per second said in each */
 };
 
 enum conn_state {
@@ -73,6 +76,8 @@ struct conn {
     uint64_t got;     /* replies or deliveries counted */
     bool is_sender;   /* fanout/push: the talking connection */
     bool subscriber;  /* fanout receiver (RESP: SUBSCRIBE instead of PING) */
+    unsigned room;    /* fanout: 0 the measured room, k: busy room k (busy.c) */
+    bool joined;      /* busy: its /join was answered */
 };
 
 struct bench;
@@ -103,6 +108,7 @@ struct bench {
     bench_line_fn on_line;
     void *work_state;
     uint64_t run_id; /* tags fanout payloads so history from other runs is ignored */
+    struct busy *busy; /* fanout --busy-rooms (busy.c); NULL: none */
 };
 
 /* loop.c */
@@ -146,6 +152,15 @@ size_t dialect_chat(enum bench_dialect d, uint64_t id, uint64_t run, uint64_t se
 int dialect_delivery(enum bench_dialect d, char *line, size_t len, uint64_t run, uint64_t *seq);
 /* Returns 1 when line acknowledges a chat message the connection sent. */
 int dialect_ack(enum bench_dialect d, char *line, size_t len, uint64_t *id);
+/* Busy rooms (our framed and plain dialects only): "/join #busyK", the
+ * answer that says it is in, and chat tagged "busy RUN K SEQ". */
+size_t dialect_join(enum bench_dialect d, uint64_t id, unsigned room, char *buf, size_t cap);
+bool dialect_joined(enum bench_dialect d, char *line, size_t len, unsigned room);
+size_t dialect_busy_chat(enum bench_dialect d, uint64_t id, uint64_t run, unsigned room,
+                         uint64_t seq, char *buf, size_t cap);
+/* Returns 1 and sets *room and *seq when line delivers busy chat of this run. */
+int dialect_busy_delivery(enum bench_dialect d, char *line, size_t len, uint64_t run,
+                          unsigned *room, uint64_t *seq);
 
 /* stats.c */
 void samples_add(struct samples *s, uint64_t ns);
@@ -173,6 +188,19 @@ void report_latency(struct report *r, struct samples *s, const char *what);
 /* Prints the table on stdout, then the RESULT line; returns the exit code:
  * 0 when the run had no error and every connection was ready. */
 int report_print(const struct bench *b, const struct report *r, const char *workload);
+
+/* busy.c: other rooms kept busy while fanout measures one */
+struct busy;
+/* Opens the busy rooms' people (conns[base..nconns)), joins each to its
+ * room, until all are in or the deadline passes; NULL when none asked. */
+struct busy *busy_start(struct bench *b, size_t base, uint64_t deadline_ns);
+/* Sends what each room's talker owes by now at --busy-rate. */
+void busy_tick(struct bench *b, struct busy *bz);
+/* Handles a line on a busy room's connection; false when c is not one. */
+bool busy_line(struct bench *b, struct busy *bz, struct conn *c, char *line, size_t len);
+/* Checks that every busy receiver got its room's messages once, in order,
+ * and nothing else; adds its figures to r. Frees bz. */
+void busy_finish(struct bench *b, struct busy *bz, struct report *r);
 
 /* workloads */
 int work_rr(struct bench *b);

@@ -151,6 +151,46 @@ START_TEST(test_ack)
 }
 END_TEST
 
+START_TEST(test_busy_rooms)
+{
+    char buf[256];
+    size_t n = dialect_join(BENCH_FRAMED, 1, 3, buf, sizeof buf);
+    ck_assert_uint_eq(n, strlen("MSG 1 /join #busy3\n"));
+    ck_assert(memcmp(buf, "MSG 1 /join #busy3\n", n) == 0);
+    n = dialect_join(BENCH_PLAIN, 1, 3, buf, sizeof buf);
+    ck_assert(memcmp(buf, "/join #busy3\n", n) == 0);
+    ck_assert_uint_eq(dialect_join(BENCH_RESP, 1, 3, buf, sizeof buf), 0);
+
+    char r1[] = "ROOM #busy3 4 ", r2[] = "ROOM #busy31 4 ", r3[] = "OUT you are in #busy3 now";
+    ck_assert(dialect_joined(BENCH_FRAMED, r1, strlen(r1), 3));
+    ck_assert(!dialect_joined(BENCH_FRAMED, r2, strlen(r2), 3));
+    ck_assert(!dialect_joined(BENCH_FRAMED, r3, strlen(r3), 3));
+    char p1[] = "you are in #busy3 now (4 people)", p2[] = "you are in #busy4 now (4 people)";
+    ck_assert(dialect_joined(BENCH_PLAIN, p1, strlen(p1), 3));
+    ck_assert(!dialect_joined(BENCH_PLAIN, p2, strlen(p2), 3));
+
+    n = dialect_busy_chat(BENCH_FRAMED, 7, 99, 3, 12, buf, sizeof buf);
+    ck_assert(memcmp(buf, "MSG 7 busy 99 3 12\n", n) == 0);
+    unsigned room = 0;
+    uint64_t seq = 0;
+    char d1[] = "CHAT 1764080000 b12 busy 99 3 12";
+    ck_assert_int_eq(dialect_busy_delivery(BENCH_FRAMED, d1, strlen(d1), 99, &room, &seq), 1);
+    ck_assert_uint_eq(room, 3);
+    ck_assert_uint_eq(seq, 12);
+    char d2[] = "<b12> busy 99 4 13";
+    ck_assert_int_eq(dialect_busy_delivery(BENCH_PLAIN, d2, strlen(d2), 99, &room, &seq), 1);
+    ck_assert_uint_eq(room, 4);
+    ck_assert_uint_eq(seq, 13);
+    char other_run[] = "<b12> busy 98 4 13", fan[] = "<b12> fan 99 4", cut[] = "<b12> busy 99 4";
+    ck_assert_int_eq(dialect_busy_delivery(BENCH_PLAIN, other_run, 18, 99, &room, &seq), 0);
+    ck_assert_int_eq(dialect_busy_delivery(BENCH_PLAIN, fan, strlen(fan), 99, &room, &seq), 0);
+    ck_assert_int_eq(dialect_busy_delivery(BENCH_PLAIN, cut, strlen(cut), 99, &room, &seq), 0);
+    /* A busy line is not a fanout delivery, so the two are told apart. */
+    char d3[] = "CHAT 1764080000 b12 busy 99 3 12";
+    ck_assert_int_eq(dialect_delivery(BENCH_FRAMED, d3, strlen(d3), 99, &seq), 0);
+}
+END_TEST
+
 static Suite *dialect_suite(void)
 {
     Suite *s = suite_create("dialect");
@@ -162,6 +202,7 @@ static Suite *dialect_suite(void)
     tcase_add_test(tc, test_chat_padding);
     tcase_add_test(tc, test_greeting_and_ready);
     tcase_add_test(tc, test_ack);
+    tcase_add_test(tc, test_busy_rooms);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -255,3 +255,83 @@ int dialect_ack(enum bench_dialect d, char *line, size_t len, uint64_t *id)
     }
     return 0;
 }
+
+size_t dialect_join(enum bench_dialect d, uint64_t id, unsigned room, char *buf, size_t cap)
+{
+    char text[40];
+    snprintf(text, sizeof text, "/join #busy%u", room);
+    if (d == BENCH_FRAMED) {
+        struct msg m = {.type = MSG_MSG, .id = id, .text = text};
+        return framed(buf, cap, &m);
+    }
+    if (d == BENCH_PLAIN)
+        return put(cap, snprintf(buf, cap, "%s\n", text));
+    return 0;
+}
+
+bool dialect_joined(enum bench_dialect d, char *line, size_t len, unsigned room)
+{
+    char name[32];
+    snprintf(name, sizeof name, "#busy%u", room);
+    if (d == BENCH_FRAMED) {
+        /* sockchat/2's ROOM line; the bench says sockchat/2. */
+        struct msg m;
+        return msg_parse(&m, line) == 0 && m.type == MSG_ROOM && strcmp(m.word, name) == 0;
+    }
+    if (d == BENCH_PLAIN) {
+        char want[48];
+        int n = snprintf(want, sizeof want, "you are in %s now", name);
+        return n > 0 && len >= (size_t)n && memcmp(line, want, (size_t)n) == 0;
+    }
+    return false;
+}
+
+size_t dialect_busy_chat(enum bench_dialect d, uint64_t id, uint64_t run, unsigned room,
+                         uint64_t seq, char *buf, size_t cap)
+{
+    char text[80];
+    snprintf(text, sizeof text, "busy %" PRIu64 " %u %" PRIu64, run, room, seq);
+    if (d == BENCH_FRAMED) {
+        struct msg m = {.type = MSG_MSG, .id = id, .text = text};
+        return framed(buf, cap, &m);
+    }
+    if (d == BENCH_PLAIN)
+        return put(cap, snprintf(buf, cap, "%s\n", text));
+    return 0;
+}
+
+int dialect_busy_delivery(enum bench_dialect d, char *line, size_t len, uint64_t run,
+                          unsigned *room, uint64_t *seq)
+{
+    (void)len;
+    const char *text = NULL;
+    struct msg m;
+    if (d == BENCH_FRAMED) {
+        if (msg_parse(&m, line) != 0 || m.type != MSG_CHAT || !m.text)
+            return 0;
+        text = m.text;
+    } else if (d == BENCH_PLAIN) {
+        const char *p = line[0] == '<' ? strchr(line, '>') : NULL;
+        if (p == NULL || p[1] != ' ')
+            return 0;
+        text = p + 2;
+    } else {
+        return 0;
+    }
+    uint64_t r, k, s;
+    char *end;
+    if (strncmp(text, "busy ", 5) != 0)
+        return 0;
+    r = strtoull(text + 5, &end, 10);
+    if (*end != ' ' || r != run)
+        return 0;
+    k = strtoull(end + 1, &end, 10);
+    if (*end != ' ' || k > UINT32_MAX)
+        return 0;
+    s = strtoull(end + 1, &end, 10);
+    if (*end != '\0')
+        return 0;
+    *room = (unsigned)k;
+    *seq = s;
+    return 1;
+}

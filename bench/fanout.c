@@ -35,7 +35,7 @@ static int fanout_send(struct bench *b)
         return -1;
     }
     st->seq = st->sent++;
-    st->pending = (unsigned)b->nconns - 1;
+    st->pending = b->opt->conns;
     st->sent_ns = clock_ns();
     return conn_send(b, st->sender, buf, n);
 }
@@ -43,6 +43,8 @@ static int fanout_send(struct bench *b)
 static void fanout_line(struct bench *b, struct conn *c, char *line, size_t len)
 {
     struct fanout *st = b->work_state;
+    if (busy_line(b, b->busy, c, line, len))
+        return;
     if (c->is_sender) {
         /* Our server refuses with ERR (e.g. slow-down when --rate is on):
          * say so instead of waiting for a message that never comes. */
@@ -96,12 +98,13 @@ static void fanout_rounds(struct bench *b, uint64_t until_ns, uint64_t max_sent)
             bench_error(b, "sender lost");
             return;
         }
+        busy_tick(b, b->busy);
         if (fanout_send(b) < 0)
             return;
         uint64_t limit = clock_ns() + (uint64_t)(o->timeout * 1e9);
         if (!loop_until(b, limit, delivered)) {
             bench_error(b, "message %" PRIu64 " reached %u of %zu receivers in %.1f s", st->seq,
-                        (unsigned)(b->nconns - 1) - st->pending, b->nconns - 1, o->timeout);
+                        o->conns - st->pending, (size_t)o->conns, o->timeout);
             return;
         }
     }
@@ -120,7 +123,7 @@ int work_fanout(struct bench *b)
     /* cppcheck-suppress autoVariables ; cleared before this function returns */
     b->work_state = &st;
     b->on_line = fanout_line;
-    size_t n = b->nconns - 1; /* the last connection is the sender */
+    size_t n = o->conns; /* receivers; then the sender, then the busy rooms' people */
     for (size_t i = 0; i < n; i++)
         b->conns[i].subscriber = true;
     st.sender = &b->conns[n];
@@ -129,6 +132,7 @@ int work_fanout(struct bench *b)
     uint64_t deadline = clock_ns() + (uint64_t)(o->timeout * 1e9);
     unsigned ready = loop_open_paced(b, 0, n, o->window, deadline);
     loop_open_paced(b, n, n + 1, 1, deadline);
+    struct busy *bz = busy_start(b, n + 1, deadline);
     loop_until(b, deadline, all_ready);
     if (ready < n || st.sender->state != CONN_READY) {
         bench_error(b, "only %u of %zu receivers and %s sender ready", ready, n,
@@ -165,6 +169,7 @@ int work_fanout(struct bench *b)
     report_add(&r, "deliveries", "deliveries", "%" PRIu64, st.deliveries);
     report_add(&r, "dps", "deliveries/s", "%.0f", secs > 0 ? (double)st.deliveries / secs : 0.0);
     report_latency(&r, &st.lat, "delivery");
+    busy_finish(b, bz, &r);
     report_add(&r, "in_order", "every receiver got all, once, in order", "%s",
                b->errors == 0 && complete == n ? "yes" : "no");
     int rc = report_print(b, &r, "fanout");

@@ -42,6 +42,10 @@ static void usage(FILE *f)
                "  -r, --rate N         push: messages per second (0 = as fast as acks allow)\n"
                "  -P, --pid PID        server PID, for its RSS in hold\n"
                "  -l, --label TEXT     tag for the RESULT line, no spaces (-)\n"
+               "  -B, --busy-rooms N   fanout: N other rooms (#busy1...) busy meanwhile:\n"
+               "                       their messages must stay there, none lost (0)\n"
+               "  -S, --busy-size N    people in each busy room, one of whom talks (10)\n"
+               "  -R, --busy-rate N    messages per second said in each busy room (20)\n"
                "  -h, --help           this text\n"
                "  -V, --version        version\n"
                "\n"
@@ -68,8 +72,10 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
         {"timeout", required_argument, NULL, 't'},  {"messages", required_argument, NULL, 'm'},
         {"window", required_argument, NULL, 'W'},   {"size", required_argument, NULL, 's'},
         {"rate", required_argument, NULL, 'r'},     {"pid", required_argument, NULL, 'P'},
-        {"label", required_argument, NULL, 'l'},    {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
+        {"label", required_argument, NULL, 'l'},    {"busy-rooms", required_argument, NULL, 'B'},
+        {"busy-size", required_argument, NULL, 'S'}, {"busy-rate", required_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     *o = (struct bench_options){.host = "127.0.0.1",
                                 .port = "5000",
@@ -77,10 +83,12 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
                                 .duration = 5,
                                 .warmup = 1,
                                 .timeout = -1,
-                                .window = 16};
+                                .window = 16,
+                                .busy_size = 10,
+                                .busy_rate = 20};
     int ch;
     double v;
-    while ((ch = getopt_long(argc, argv, "H:p:D:c:d:w:t:m:W:s:r:P:l:hV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "H:p:D:c:d:w:t:m:W:s:r:P:l:B:S:R:hV", longs, NULL)) != -1) {
         if (ch == 'h') {
             usage(stdout);
             exit(0);
@@ -104,7 +112,7 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
         }
         if (parse_num(optarg, &v) < 0) {
             fprintf(stderr, "sockchat-bench: --%s: not a number >= 0: %s\n",
-                    longs[strchr("HpDcdwtmWsrPl", ch) - "HpDcdwtmWsrPl"].name, optarg);
+                    longs[strchr("HpDcdwtmWsrPlBSR", ch) - "HpDcdwtmWsrPlBSR"].name, optarg);
             return -1;
         }
         switch (ch) {
@@ -135,6 +143,15 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
         case 'P':
             o->pid = (long)v;
             break;
+        case 'B':
+            o->busy_rooms = v < 1000 ? (unsigned)v : 1000;
+            break;
+        case 'S':
+            o->busy_size = (unsigned)v;
+            break;
+        case 'R':
+            o->busy_rate = v;
+            break;
         default:
             return -1;
         }
@@ -158,6 +175,12 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
     }
     if (o->timeout < 0)
         o->timeout = o->work == WORK_HOLD ? 60 : 10;
+    if (o->busy_rooms > 0 && (o->work != WORK_FANOUT || o->busy_size < 2 ||
+                              (o->dialect != BENCH_FRAMED && o->dialect != BENCH_PLAIN))) {
+        fprintf(stderr, "sockchat-bench: --busy-rooms is for fanout against sockchat-server\n"
+                        "(framed or plain), with --busy-size at least 2\n");
+        return -1;
+    }
     if (o->conns == 0 || o->conns > 1000000) {
         fprintf(stderr, "sockchat-bench: --conns must be 1..1000000\n");
         return -1;
@@ -199,6 +222,8 @@ int main(int argc, char **argv)
         o.conns + (o.work == WORK_FANOUT || (o.work == WORK_HOLD && o.dialect == BENCH_NCAT));
     if (o.work == WORK_PUSH)
         n = 1;
+    if (o.work == WORK_FANOUT)
+        n += (size_t)o.busy_rooms * o.busy_size;
     if (raise_nofile(n + 16) < 0)
         return EX_OSERR;
 
