@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "alert.h"
+
 struct client_opts {
     const char *host;
     const char *port;
@@ -20,6 +22,7 @@ struct client_opts {
     unsigned chunk_ms; /* ... MS ms apart */
     int nodelay;       /* --nodelay on|off: TCP_NODELAY 1 or 0; -1 the kernel's default */
     bool restricted;   /* --restricted: an ssh account's session (restrict.h) */
+    enum bell_mode bell; /* --bell: what rings the terminal bell (alert.h) */
 };
 
 #endif

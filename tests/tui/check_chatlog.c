@@ -169,7 +169,7 @@ END_TEST
 
 START_TEST(test_scroll)
 {
-    struct logview lv = {0, 0};
+    struct logview lv = {0, 0, 0};
     for (int i = 0; i < 100; i++)
         chatlog_append(&tlog, ENTRY_CHAT, 0, "bob", "short");
     ck_assert_uint_eq(chatlog_total_rows(&tlog, 80), 100);
