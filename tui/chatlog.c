@@ -228,12 +228,13 @@ size_t chatlog_total_rows(struct chatlog *log, size_t width)
     return rows;
 }
 
-void logview_on_append(struct logview *lv, size_t rows)
+void logview_on_append(struct logview *lv, size_t rows, bool mention)
 {
     if (lv->scroll == 0)
         return;
     lv->scroll += rows;
     lv->unread++;
+    lv->mentions += mention;
 }
 
 void logview_scroll(struct logview *lv, struct chatlog *log, long delta, size_t width,

@@ -104,8 +104,9 @@ struct logview {
     unsigned mentions; /* ... of them mentioning us (entry.mention) */
 };
 
-/* A new entry of `rows` rows arrived: keep the view still if scrolled. */
-void logview_on_append(struct logview *lv, size_t rows);
+/* A new entry of `rows` rows arrived: keep the view still if scrolled,
+ * and count it (and, when it mentions us, as a mention) as unread. */
+void logview_on_append(struct logview *lv, size_t rows, bool mention);
 /* Moves by delta rows (positive = back in time), clamped to the log's
  * height minus the pane's; back at the bottom clears unread. */
 void logview_scroll(struct logview *lv, struct chatlog *log, long delta, size_t width,

@@ -182,10 +182,8 @@ static void account_new_entries(struct app *a)
     /* At the bottom nothing moves, so a flood costs no layout work here. */
     for (uint64_t seq = a->seen_seq + 1; a->lv.scroll > 0 && seq <= last; seq++) {
         struct entry *e = chatlog_find(&a->log, seq);
-        if (e) {
-            logview_on_append(&a->lv, chatlog_rows(&a->log, e, width));
-            a->lv.mentions += e->mention;
-        }
+        if (e)
+            logview_on_append(&a->lv, chatlog_rows(&a->log, e, width), e->mention);
     }
     a->seen_seq = last;
     a->st.unread = a->lv.unread;
