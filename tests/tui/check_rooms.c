@@ -437,7 +437,8 @@ START_TEST(test_ignore_hides)
      * it still recognised as shown. */
     chat_on_disconnect(&cl, "connection reset");
     advance(2000);
-    connect_v2("ROOM #main 3 \nCHAT 1699990103 carol fine\nCHAT 1699990104 robert spam again\n"
+    connect_v2("ROOM #main 3 \nCHAT 1699990099 robert hidden spam\nCHAT 1699990103 carol fine\n"
+               "CHAT 1699990104 robert spam again\n"
                "CHAT 1699990200 carol new\n");
     ck_assert_uint_eq(count_text("fine"), 1);
     ck_assert_uint_eq(count_text("spam"), 0);
