@@ -26,7 +26,7 @@ enum { REPLAY_OWN_SKEW_S = 5, REPLAY_LOOKBACK = 8 };
 
 /* The server writes a history at once, right after its WELCOME or ROOM:
  * a line later than this is live, even with no other line between. */
-enum { REPLAY_BURST_MS = 2000 };
+enum { REPLAY_BURST_MS = 1000 };
 
 void replay_begin(struct chat *c)
 {
