@@ -24,11 +24,11 @@ int bell_mode_parse(const char *s, enum bell_mode *out);
 
 /* A CHAT, ACTION or PRIV line, as the model saw it. */
 struct alert_line {
-    const char *from;  /* the sender's nick */
-    const char *to;    /* PRIV: the addressee; NULL for CHAT and ACTION */
-    const char *text;  /* what was said */
-    const char *me;    /* our nick now */
-    bool history;      /* replayed after WELCOME or ROOM */
+    const char *from; /* the sender's nick */
+    const char *to;   /* PRIV: the addressee; NULL for CHAT and ACTION */
+    const char *text; /* what was said */
+    const char *me;   /* our nick now */
+    bool history;     /* replayed after WELCOME or ROOM */
 };
 
 /* Whether the line is highlighted: it names us or is private to us, and

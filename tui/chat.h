@@ -275,8 +275,8 @@ enum chat_action chat_switch_room(struct chat *c, unsigned n);
  * the cursor starts at byte word: after "/join " the room names seen
  * (without their '#' when the word has none), otherwise as
  * chat_completions(). */
-size_t chat_completions_at(const struct chat *c, const char *line, size_t word,
-                           const char **cands, size_t max);
+size_t chat_completions_at(const struct chat *c, const char *line, size_t word, const char **cands,
+                           size_t max);
 
 /* Tab-completion candidates: /commands and known nicks. Returns the count
  * (at most max); the strings live as long as c does or until the next

@@ -206,9 +206,8 @@ static enum chat_action run_ignore(struct chat *c, const struct command *k, cons
         break;
     case IGNORE_BAD_NICK:
     default:
-        chat_notef(c, ENTRY_ERR,
-                   "/ignore: %s is not a nickname (1-%d letters, digits, _ or -)", nick,
-                   NICK_MAX);
+        chat_notef(c, ENTRY_ERR, "/ignore: %s is not a nickname (1-%d letters, digits, _ or -)",
+                   nick, NICK_MAX);
         break;
     }
     return CHAT_NONE;
@@ -347,8 +346,8 @@ enum chat_action chat_switch_room(struct chat *c, unsigned n)
     return chat_submit(c, line);
 }
 
-size_t chat_completions_at(const struct chat *c, const char *line, size_t word,
-                           const char **cands, size_t max)
+size_t chat_completions_at(const struct chat *c, const char *line, size_t word, const char **cands,
+                           size_t max)
 {
     /* The room of "/join ROOM": the first word after the command. */
     size_t cmd = strcspn(line, " ");
