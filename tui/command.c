@@ -14,7 +14,7 @@
 enum { HELP_COLS = 72 };
 static const char *const key_help[] = {
     "keys: Enter send, Up/Down history, Tab completes nicks, /commands and",
-    "  room names after /join; Alt-1..9 joins the Nth room of the status bar",
+    "  rooms after /join; Alt-1..9 joins the Nth room of the status bar",
     "  Left/Right Ctrl-B/F move, Alt-B/F by word, Home/End Ctrl-A/E",
     "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end",
     "  PgUp/PgDn scroll (the wheel with --mouse), Ctrl-Home/End top/bottom",
