@@ -14,8 +14,8 @@
 
 /* ---- the log ---------------------------------------------------------- */
 
-void chat_add_entry(struct chat *c, enum entry_kind kind, int64_t time, const char *nick,
-                    const char *text, size_t text_len)
+uint64_t chat_add_entry(struct chat *c, enum entry_kind kind, int64_t time, const char *nick,
+                        const char *text, size_t text_len)
 {
     /* Never trust the server: everything shown goes through the sanitiser. */
     char safe_nick[SANITIZE_CAP(64)];
@@ -26,7 +26,7 @@ void chat_add_entry(struct chat *c, enum entry_kind kind, int64_t time, const ch
         size_t nl = strlen(nick);
         sanitize_text(safe_nick, sizeof(safe_nick), nick, nl > 63 ? 63 : nl);
     }
-    chatlog_append(c->log, kind, time, nick ? safe_nick : NULL, c->safe_text);
+    return chatlog_append(c->log, kind, time, nick ? safe_nick : NULL, c->safe_text);
 }
 
 void chat_note(struct chat *c, enum entry_kind kind, const char *text)
@@ -67,6 +67,9 @@ int chat_init(struct chat *c, struct chatlog *log, struct status *st, const char
     c->next_id = 1;
     c->ping_sent_ms = -1;
     c->tokens = CHAT_RATE_BURST;
+    rooms_init(&c->rooms);
+    ignore_init(&c->ignore);
+    c->bell = BELL_MENTION;
     return 0;
 }
 

@@ -32,11 +32,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert.h"
 #include "chatlog.h"
 #include "cmd.h"
 #include "dialect.h"
+#include "ignore.h"
 #include "linebuf.h"
 #include "msg.h"
+#include "rooms.h"
 #include "sanitize.h"
 #include "secret.h"
 #include "status.h"
@@ -100,6 +103,13 @@ struct replay {
     uint64_t anchor;                 /* the first match: nothing before it is searched */
     uint64_t used[CHAT_REPLAY_USED]; /* the latest matches, each matched once (a ring) */
     unsigned skipped;
+    /* The history run itself, matched or not: from the WELCOME or ROOM
+     * to the first line that is no history. Its lines never ring the
+     * bell. A live line right behind the history, with nothing between,
+     * would look the same: history_ms bounds the run to the burst the
+     * server writes at once. */
+    bool history;
+    int64_t history_ms;
 };
 
 /* A password and the one server it may be sent to: the host as given
@@ -185,6 +195,14 @@ struct chat {
     /* sockchat --restricted (restrict.h): /connect elsewhere is refused,
      * Ctrl-Z does not suspend. */
     bool restricted;
+    /* Issue 16: the rooms seen, the nicks hidden (kept across
+     * reconnects), the bell. bells counts the rings due: the event loop
+     * rings (once) and clears it. */
+    struct rooms rooms;
+    bool rooms_fresh; /* a WELCOME: the next ROOM is news even if it is the same room */
+    struct ignore ignore;
+    enum bell_mode bell;
+    unsigned bells;
 };
 
 int chat_init(struct chat *c, struct chatlog *log, struct status *st, const char *nick);
@@ -248,6 +266,17 @@ void chat_consume(struct chat *c, size_t n);
 
 /* A local note in the log (sanitised like everything else). */
 void chat_note(struct chat *c, enum entry_kind kind, const char *text);
+
+/* Alt-N: the Nth room of the status bar's list (rooms.h), joined with
+ * "/join #name" like one typed; a note when there is none. */
+enum chat_action chat_switch_room(struct chat *c, unsigned n);
+
+/* Tab-completion candidates for the line being edited, whose word before
+ * the cursor starts at byte word: after "/join " the room names seen
+ * (without their '#' when the word has none), otherwise as
+ * chat_completions(). */
+size_t chat_completions_at(const struct chat *c, const char *line, size_t word, const char **cands,
+                           size_t max);
 
 /* Tab-completion candidates: /commands and known nicks. Returns the count
  * (at most max); the strings live as long as c does or until the next

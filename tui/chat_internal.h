@@ -10,7 +10,9 @@
  *   replay.c   the history after a WELCOME, less what the log already shows
  *   outbox.c   bytes to send, own messages pending, pacing and resending
  *   command.c  what the user typed: the table of /commands
- *   paste.c    what the user pasted */
+ *   paste.c    what the user pasted
+ *   rooms.c, ignore.c, alert.c: pure parts the handlers use (their own
+ *              headers) */
 #ifndef SOCKCHAT_TUI_CHAT_INTERNAL_H
 #define SOCKCHAT_TUI_CHAT_INTERNAL_H
 
@@ -19,9 +21,10 @@
 #include "chat.h"
 
 /* ---- chat.c ---- */
-/* Logs an entry; everything shown goes through the sanitiser. */
-void chat_add_entry(struct chat *c, enum entry_kind kind, int64_t time, const char *nick,
-                    const char *text, size_t text_len);
+/* Logs an entry; everything shown goes through the sanitiser. Returns its
+ * seq (0: out of memory, not logged). */
+uint64_t chat_add_entry(struct chat *c, enum entry_kind kind, int64_t time, const char *nick,
+                        const char *text, size_t text_len);
 void chat_notef(struct chat *c, enum entry_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Connected, and the dialect known: messages may go. */
@@ -53,13 +56,15 @@ void handle_framed(struct chat *c, const char *data, size_t len);
 void handle_plain(struct chat *c, const char *data, size_t len);
 
 /* ---- replay.c ---- */
-/* A WELCOME: its history follows. */
+/* A WELCOME or a ROOM line: a history follows. */
 void replay_begin(struct chat *c);
 /* A line of type t arrived: any but history ends the replay. */
 void replay_on_line(struct chat *c, enum msg_type t);
 /* True when the CHAT or ACTION line m is history the log already shows. */
 bool replay_seen(struct chat *c, enum entry_kind kind, const struct msg *m);
 void replay_stop(struct chat *c);
+/* Whether a CHAT or ACTION line arriving now is part of a history. */
+bool replay_in_history(const struct chat *c);
 
 /* ---- outbox.c ---- */
 bool outbox_put(struct chat *c, const char *s, size_t n);

@@ -72,6 +72,7 @@ uint64_t chatlog_append(struct chatlog *log, enum entry_kind kind, int64_t time,
     e->kind = kind;
     e->delivery = DELIVERY_NONE;
     e->rtt_ms = 0;
+    e->mention = false;
     e->nick = n;
     e->text = t;
     e->cache_width = 0;
@@ -158,6 +159,8 @@ size_t entry_format(const struct entry *e, char *buf, size_t cap, struct entry_s
     put(buf, cap, &len, tbuf);
     sp->time_end = len;
     sp->tag_start = len;
+    if (e->mention)
+        put(buf, cap, &len, ascii ? ">> " : "\xc2\xbb "); /* seen without colour too */
 
     switch (e->kind) {
     case ENTRY_SELF:
@@ -176,13 +179,18 @@ size_t entry_format(const struct entry *e, char *buf, size_t cap, struct entry_s
             [ENTRY_JOIN] = "-->",   [ENTRY_LEAVE] = "<--", [ENTRY_OUT] = "|",   [ENTRY_ERR] = "!",
             [ENTRY_NOTICE] = "-!-", [ENTRY_LOCAL] = "--",  [ENTRY_REPLY] = ">",
         };
-        put(buf, cap, &len, marks[e->kind] ? marks[e->kind] : "?");
+        const char *mark = marks[e->kind] ? marks[e->kind] : "?";
+        if (e->kind == ENTRY_ROOM)
+            mark = ascii ? "==" : "\xe2\x94\x80\xe2\x94\x80";
+        put(buf, cap, &len, mark);
         sp->tag_end = len;
         put(buf, cap, &len, " ");
         break;
     }
     }
     put(buf, cap, &len, e->text);
+    if (e->kind == ENTRY_ROOM)
+        put(buf, cap, &len, ascii ? " ==" : " \xe2\x94\x80\xe2\x94\x80");
     sp->body_end = len;
 
     if (e->delivery == DELIVERY_PENDING) {
@@ -220,12 +228,13 @@ size_t chatlog_total_rows(struct chatlog *log, size_t width)
     return rows;
 }
 
-void logview_on_append(struct logview *lv, size_t rows)
+void logview_on_append(struct logview *lv, size_t rows, bool mention)
 {
     if (lv->scroll == 0)
         return;
     lv->scroll += rows;
     lv->unread++;
+    lv->mentions += mention;
 }
 
 void logview_scroll(struct logview *lv, struct chatlog *log, long delta, size_t width,
@@ -242,7 +251,7 @@ void logview_scroll(struct logview *lv, struct chatlog *log, long delta, size_t 
     if (lv->scroll > max)
         lv->scroll = max;
     if (lv->scroll == 0)
-        lv->unread = 0;
+        lv->unread = lv->mentions = 0;
 }
 
 void logview_top(struct logview *lv, struct chatlog *log, size_t width, size_t height)
@@ -250,11 +259,12 @@ void logview_top(struct logview *lv, struct chatlog *log, size_t width, size_t h
     size_t total = chatlog_total_rows(log, width);
     lv->scroll = total > height ? total - height : 0;
     if (lv->scroll == 0)
-        lv->unread = 0;
+        lv->unread = lv->mentions = 0;
 }
 
 void logview_bottom(struct logview *lv)
 {
     lv->scroll = 0;
     lv->unread = 0;
+    lv->mentions = 0;
 }

@@ -27,6 +27,7 @@ enum entry_kind {
     ENTRY_NOTICE, /* "-!- text": server notices and shutdown */
     ENTRY_LOCAL,  /* "-- text": the client's own notes (nick changes too) */
     ENTRY_REPLY,  /* "> text": a plain (non-sockchat) server's response */
+    ENTRY_ROOM,   /* "── text ──": now in another room (the history follows) */
     ENTRY_KIND_COUNT
 };
 
@@ -43,6 +44,9 @@ struct entry {
     enum entry_kind kind;
     enum delivery delivery;
     uint32_t rtt_ms;
+    /* Names us or is private to us (alert.h): drawn to stand out, with a
+     * mark in the text for a terminal without colour. */
+    bool mention;
     char *nick; /* "" when the kind has none */
     char *text;
     /* Layout cache for the view: rows at cache_width columns. */
@@ -95,12 +99,14 @@ size_t chatlog_rows(struct chatlog *log, struct entry *e, size_t width);
 
 /* The log pane's scroll position, in rows above the bottom. */
 struct logview {
-    size_t scroll;   /* 0: following the newest entry */
-    unsigned unread; /* entries that arrived while scrolled back */
+    size_t scroll;     /* 0: following the newest entry */
+    unsigned unread;   /* entries that arrived while scrolled back */
+    unsigned mentions; /* ... of them mentioning us (entry.mention) */
 };
 
-/* A new entry of `rows` rows arrived: keep the view still if scrolled. */
-void logview_on_append(struct logview *lv, size_t rows);
+/* A new entry of `rows` rows arrived: keep the view still if scrolled,
+ * and count it (and, when it mentions us, as a mention) as unread. */
+void logview_on_append(struct logview *lv, size_t rows, bool mention);
 /* Moves by delta rows (positive = back in time), clamped to the log's
  * height minus the pane's; back at the bottom clears unread. */
 void logview_scroll(struct logview *lv, struct chatlog *log, long delta, size_t width,

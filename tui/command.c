@@ -13,7 +13,8 @@
  * are bound in keys.c, which this text describes. */
 enum { HELP_COLS = 72 };
 static const char *const key_help[] = {
-    "keys: Enter send, Up/Down history, Tab completes nicks and /commands",
+    "keys: Enter send, Up/Down history, Tab completes nicks, /commands and",
+    "  rooms after /join; Alt-1..9 joins the Nth room of the status bar",
     "  Left/Right Ctrl-B/F move, Alt-B/F by word, Home/End Ctrl-A/E",
     "  Backspace/Delete, Ctrl-W word, Ctrl-U to start, Ctrl-K to end",
     "  PgUp/PgDn scroll (the wheel with --mouse), Ctrl-Home/End top/bottom",
@@ -160,6 +161,78 @@ static enum chat_action run_me(struct chat *c, const struct command *k, const ch
     return c->online ? CHAT_NONE : CHAT_RETRY_NOW;
 }
 
+/* /ignore NICK hides that person's chat, actions, private messages,
+ * joins and leaves here (ignore.h); /ignore alone lists them. The server
+ * never hears of it. */
+static enum chat_action run_ignore(struct chat *c, const struct command *k, const char *args,
+                                   const char *line)
+{
+    (void)line;
+    const char *w;
+    size_t wl;
+    char list[IGNORE_MAX * (NICK_MAX + 2) + 1];
+    if (!cmd_next_word(&args, &w, &wl)) {
+        ignore_list(&c->ignore, list, sizeof(list));
+        if (list[0])
+            chat_notef(c, ENTRY_LOCAL, "ignoring %zu: %s", c->ignore.n, list);
+        else
+            chat_note(c, ENTRY_LOCAL, "ignoring nobody (/ignore NICK hides someone)");
+        return CHAT_NONE;
+    }
+    char nick[NICK_MAX + 1];
+    if (wl > NICK_MAX || args[0] != '\0') {
+        chat_notef(c, ENTRY_ERR, "usage: %s", k->usage);
+        return CHAT_NONE;
+    }
+    memcpy(nick, w, wl);
+    nick[wl] = '\0';
+    if (nick_same(nick, c->st->nick)) {
+        chat_note(c, ENTRY_ERR, "/ignore: that is you");
+        return CHAT_NONE;
+    }
+    switch (ignore_add(&c->ignore, nick)) {
+    case IGNORE_OK:
+        chat_notef(c, ENTRY_LOCAL,
+                   "ignoring %s: their chat, actions, private messages, joins and leaves are "
+                   "hidden here (/unignore %s shows them again)",
+                   nick, nick);
+        break;
+    case IGNORE_ALREADY:
+        chat_notef(c, ENTRY_LOCAL, "already ignoring %s", nick);
+        break;
+    case IGNORE_FULL:
+        chat_notef(c, ENTRY_ERR, "/ignore: the list is full (%d nicks); /unignore someone first",
+                   IGNORE_MAX);
+        break;
+    case IGNORE_BAD_NICK:
+    default:
+        chat_notef(c, ENTRY_ERR, "/ignore: %s is not a nickname (1-%d letters, digits, _ or -)",
+                   nick, NICK_MAX);
+        break;
+    }
+    return CHAT_NONE;
+}
+
+static enum chat_action run_unignore(struct chat *c, const struct command *k, const char *args,
+                                     const char *line)
+{
+    (void)line;
+    const char *w;
+    size_t wl;
+    char nick[NICK_MAX + 1];
+    if (!cmd_next_word(&args, &w, &wl) || wl > NICK_MAX || args[0] != '\0') {
+        chat_notef(c, ENTRY_ERR, "usage: %s", k->usage);
+        return CHAT_NONE;
+    }
+    memcpy(nick, w, wl);
+    nick[wl] = '\0';
+    if (ignore_remove(&c->ignore, nick) == IGNORE_OK)
+        chat_notef(c, ENTRY_LOCAL, "no longer ignoring %s", nick);
+    else
+        chat_notef(c, ENTRY_ERR, "/unignore: %s is not ignored (/ignore lists them)", nick);
+    return CHAT_NONE;
+}
+
 static enum chat_action run_wire(struct chat *c, const struct command *k, const char *args,
                                  const char *line)
 {
@@ -171,20 +244,29 @@ static enum chat_action run_wire(struct chat *c, const struct command *k, const 
     return CHAT_WIRE;
 }
 
-/* Sorted by name: Tab offers them in this order. */
+/* Sorted by name: Tab offers them in this order. The room commands
+ * (/join, /part, /rooms, /topic) and /away are the server's: a server
+ * without rooms answers them with ERR unknown-command. */
 static const struct command commands[] = {
+    {"/away", NULL, false, NULL},
     {"/clear", "/clear", true, run_clear},
     {"/connect", "/connect HOST [PORT]", true, run_connect},
     {"/help", "/help", true, run_help},
+    {"/ignore", "/ignore [NICK]", true, run_ignore},
+    {"/join", NULL, false, NULL},
     {"/me", "/me TEXT", false, run_me},
     {"/msg", NULL, false, NULL},
     {"/nick", NULL, false, NULL},
+    {"/part", NULL, false, NULL},
     {"/ping", NULL, false, NULL},
     {"/quit", "/quit [reason] or exit", true, run_quit},
     {"/reconnect", "/reconnect (to the same server; /connect HOST [PORT] for another)", true,
      run_reconnect},
+    {"/rooms", NULL, false, NULL},
     {"/stats", NULL, false, NULL},
     {"/time", NULL, false, NULL},
+    {"/topic", NULL, false, NULL},
+    {"/unignore", "/unignore NICK", true, run_unignore},
     {"/uptime", NULL, false, NULL},
     {"/who", NULL, false, NULL},
     {"/wire", "/wire", true, run_wire},
@@ -248,5 +330,34 @@ size_t chat_completions(const struct chat *c, const char **cands, size_t max)
     for (size_t i = 0; i < c->nnicks && n < max; i++)
         if (strcasecmp(c->nicks[i], c->st->nick) != 0)
             cands[n++] = c->nicks[i];
+    return n;
+}
+
+enum chat_action chat_switch_room(struct chat *c, unsigned n)
+{
+    const char *name = rooms_nth(&c->rooms, n);
+    if (name == NULL) {
+        chat_notef(c, ENTRY_ERR, "Alt-%u: the status bar lists no room %u%s", n, n,
+                   c->rooms.nlist ? "" : " (this server has no rooms, or you have been in none)");
+        return CHAT_NONE;
+    }
+    char line[ROOMNAME_SIZE + 8];
+    snprintf(line, sizeof(line), "/join %s", name);
+    return chat_submit(c, line);
+}
+
+size_t chat_completions_at(const struct chat *c, const char *line, size_t word, const char **cands,
+                           size_t max)
+{
+    /* The room of "/join ROOM": the first word after the command. */
+    size_t cmd = strcspn(line, " ");
+    bool join = cmd == 5 && strncasecmp(line, "/join", 5) == 0 && word > cmd &&
+                strspn(line + cmd, " ") == word - cmd;
+    if (!join)
+        return chat_completions(c, cands, max);
+    bool hash = line[word] == '#';
+    size_t n = 0;
+    for (size_t i = 0; i < c->rooms.nnames && n < max; i++)
+        cands[n++] = c->rooms.names[i] + (hash ? 0 : 1);
     return n;
 }

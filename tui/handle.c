@@ -10,9 +10,21 @@
 
 #include "chat_internal.h"
 
+/* The rooms part of the status bar, after every change of c->rooms. */
+static void rooms_show(struct chat *c)
+{
+    rooms_format(&c->rooms, c->st->rooms, sizeof(c->st->rooms));
+}
+
 static void on_welcome(struct chat *c, const struct msg *m)
 {
     replay_begin(c);
+    /* A new connection starts in #main, neither away nor with counts of
+     * rooms left on the old one; a ROOM line (sockchat/2) says so. */
+    rooms_reset(&c->rooms);
+    c->rooms_fresh = true;
+    c->st->away = false;
+    rooms_show(c);
     c->dialect = DIALECT_FRAMED;
     c->st->state = CONN_CONNECTED;
     sanitize_text(c->st->nick, sizeof(c->st->nick), m->nick, strlen(m->nick));
@@ -60,18 +72,43 @@ static void on_ack(struct chat *c, const struct msg *m)
     }
 }
 
-static void on_chat(struct chat *c, const struct msg *m)
+/* Logs a line someone said, marked when it names us (alert.h), and counts
+ * the bell it rings. */
+static void add_said(struct chat *c, enum entry_kind kind, const struct msg *m, const char *shown,
+                     const struct alert_line *l)
+{
+    uint64_t seq = chat_add_entry(c, kind, m->time, shown, m->text, strlen(m->text));
+    struct entry *e = chatlog_find(c->log, seq);
+    if (e != NULL && alert_mention(l))
+        e->mention = true;
+    if (alert_bell(c->bell, l))
+        c->bells++;
+}
+
+static void on_said(struct chat *c, enum entry_kind kind, const struct msg *m)
 {
     chat_nick_add(c, m->nick);
-    if (!replay_seen(c, ENTRY_CHAT, m))
-        chat_add_entry(c, ENTRY_CHAT, m->time, m->nick, m->text, strlen(m->text));
+    /* Hidden before the replay looks at it: it was hidden the first time
+     * too, so it is not in the log, and looking for it there would end
+     * the replay and show the rest of the history twice. */
+    if (ignore_has(&c->ignore, m->nick))
+        return;
+    /* Asked before replay_seen(), which may end the replay at this line. */
+    bool history = replay_in_history(c);
+    if (replay_seen(c, kind, m))
+        return;
+    struct alert_line l = {m->nick, NULL, m->text, c->st->nick, history};
+    add_said(c, kind, m, m->nick, &l);
+}
+
+static void on_chat(struct chat *c, const struct msg *m)
+{
+    on_said(c, ENTRY_CHAT, m);
 }
 
 static void on_action(struct chat *c, const struct msg *m)
 {
-    chat_nick_add(c, m->nick);
-    if (!replay_seen(c, ENTRY_ACTION, m))
-        chat_add_entry(c, ENTRY_ACTION, m->time, m->nick, m->text, strlen(m->text));
+    on_said(c, ENTRY_ACTION, m);
 }
 
 static void on_priv(struct chat *c, const struct msg *m)
@@ -80,13 +117,51 @@ static void on_priv(struct chat *c, const struct msg *m)
     snprintf(who, sizeof(who), "%.60s -> %.60s", m->nick, m->nick2);
     chat_nick_add(c, m->nick);
     chat_nick_add(c, m->nick2);
-    chat_add_entry(c, ENTRY_PRIV, m->time, who, m->text, strlen(m->text));
+    if (ignore_has(&c->ignore, m->nick))
+        return;
+    struct alert_line l = {m->nick, m->nick2, m->text, c->st->nick, false};
+    add_said(c, ENTRY_PRIV, m, who, &l);
+}
+
+/* ROOM NAME USERS TOPIC (sockchat/2): we are in NAME now. A change of
+ * room (or the first ROOM of a connection) is marked in the log, and the
+ * room's history follows: a replay of its own (replay.c). The same room
+ * again is a new topic, which the server also announces in a NOTICE. */
+static void on_room(struct chat *c, const struct msg *m)
+{
+    if (!roomname_valid(m->word, strlen(m->word))) {
+        chat_notef(c, ENTRY_ERR, "the server sent a ROOM line with a bad room name: %.60s",
+                   m->word);
+        return;
+    }
+    bool fresh = c->rooms_fresh;
+    c->rooms_fresh = false;
+    char topic[SANITIZE_CAP(ROOMS_TOPIC_MAX)];
+    size_t tl = strlen(m->text);
+    sanitize_text(topic, sizeof(topic), m->text, tl < ROOMS_TOPIC_MAX ? tl : ROOMS_TOPIC_MAX - 1);
+    bool moved = rooms_on_room(&c->rooms, m->word, m->users, topic);
+    c->st->users = m->users;
+    rooms_show(c);
+    if (!moved && !fresh)
+        return;
+    replay_begin(c);
+    chat_notef(c, ENTRY_ROOM, "now in %s (%u %s)%s%.300s", c->rooms.cur, m->users,
+               m->users == 1 ? "person" : "people", topic[0] ? ", topic: " : "", topic);
+}
+
+/* UNREAD NAME COUNT (sockchat/2): for the status bar only. */
+static void on_unread(struct chat *c, const struct msg *m)
+{
+    if (rooms_on_unread(&c->rooms, m->word, m->users))
+        rooms_show(c);
 }
 
 static void on_join(struct chat *c, const struct msg *m)
 {
     chat_nick_add(c, m->nick);
     c->st->users = m->users;
+    if (ignore_has(&c->ignore, m->nick))
+        return;
     chat_notef(c, ENTRY_JOIN, "%.60s joined (%u online)", m->nick, m->users);
 }
 
@@ -99,10 +174,13 @@ static void on_leave(struct chat *c, const struct msg *m)
      * words the person gave, if any ("lost connection" is all reason). */
     const char *why = m->text[0] ? m->text : "quit";
     int wl = strncmp(why, "quit ", 5) == 0 ? 4 : strncmp(why, "kicked ", 7) == 0 ? 6 : 0;
+    /* Hidden when ignored; the name taken back below all the same. */
+    if (ignore_has(&c->ignore, m->nick))
+        wl = -1;
     if (wl > 0)
         chat_notef(c, ENTRY_LEAVE, "%.60s left (%.*s: %.600s), %u online", m->nick, wl, why,
                    why + wl + 1, m->users);
-    else
+    else if (wl == 0)
         chat_notef(c, ENTRY_LEAVE, "%.60s left (%.600s), %u online", m->nick, why, m->users);
     if (c->want_granted && strcasecmp(m->nick, c->want_nick) == 0 &&
         strcasecmp(c->st->nick, c->want_nick) != 0) {
@@ -118,6 +196,7 @@ static void on_nick(struct chat *c, const struct msg *m)
 {
     chat_nick_remove(c, m->nick);
     chat_nick_add(c, m->nick2);
+    ignore_rename(&c->ignore, m->nick, m->nick2); /* a new name is no way out */
     if (strcasecmp(m->nick, c->st->nick) == 0) {
         sanitize_text(c->st->nick, sizeof(c->st->nick), m->nick2, strlen(m->nick2));
         snprintf(c->want_nick, sizeof(c->want_nick), "%s", m->nick2);
@@ -131,6 +210,13 @@ static void on_nick(struct chat *c, const struct msg *m)
 static void on_out(struct chat *c, const struct msg *m)
 {
     chat_add_entry(c, ENTRY_OUT, c->wall, NULL, m->text, strlen(m->text));
+    /* A /rooms row ("  #lab1   3 people ..."): a name for Tab. */
+    rooms_note_row(&c->rooms, m->text);
+    /* The server's answers to /away (ROOMS.md), for the status bar. */
+    if (strncmp(m->text, "you are away: ", 14) == 0)
+        c->st->away = true;
+    else if (strcmp(m->text, "you are back") == 0)
+        c->st->away = false;
 }
 
 /* ---- ERR, by its code ---- */
@@ -262,7 +348,8 @@ static void (*const handlers[MSG_TYPE_COUNT])(struct chat *c, const struct msg *
     [MSG_ACTION] = on_action,   [MSG_PRIV] = on_priv,         [MSG_JOIN] = on_join,
     [MSG_LEAVE] = on_leave,     [MSG_NICK] = on_nick,         [MSG_OUT] = on_out,
     [MSG_ERR] = on_err,         [MSG_NOTICE] = on_notice,     [MSG_PING] = on_ping,
-    [MSG_PONG] = on_pong,       [MSG_SHUTDOWN] = on_shutdown,
+    [MSG_PONG] = on_pong,       [MSG_SHUTDOWN] = on_shutdown, [MSG_ROOM] = on_room,
+    [MSG_UNREAD] = on_unread,
 };
 
 static void on_framed_line(struct chat *c, char *line, size_t len)

@@ -141,9 +141,23 @@ static void key_tab(struct app *a, const struct tkey *k)
         editline_insert(&a->ed, " ", 1);
         return;
     }
-    const char *cands[CHAT_NICKS_MAX + 32];
-    size_t n = chat_completions(&a->cl, cands, sizeof(cands) / sizeof(*cands));
+    const char *cands[CHAT_NICKS_MAX + ROOMS_NAMES_MAX + 32];
+    /* The word being completed, and the line before it: after "/join "
+     * the candidates are room names. */
+    size_t word = a->ed.comp_active ? a->ed.comp_start : a->ed.cur;
+    while (!a->ed.comp_active && word > 0 && a->ed.buf[word - 1] != ' ')
+        word--;
+    char line[EDITLINE_MAX + 1];
+    memcpy(line, a->ed.buf, a->ed.len);
+    line[a->ed.len] = '\0';
+    size_t n = chat_completions_at(&a->cl, line, word, cands, sizeof(cands) / sizeof(*cands));
     editline_complete(&a->ed, cands, n);
+}
+
+/* Alt-1..9: the Nth room of the status bar. */
+static void key_room(struct app *a, const struct tkey *k)
+{
+    loop_act(a, chat_switch_room(&a->cl, k->ch - '0'));
 }
 
 /* Ctrl-O gave the scrolling keys to the wire pane. */
@@ -319,6 +333,15 @@ static const struct binding {
     {TK_PASTE_BEGIN, 0, NULL, key_paste_begin},
     {TK_F1, 0, NULL, key_help},
     {TK_F2, 0, NULL, key_wire},
+    {TK_ALT, '1', NULL, key_room},
+    {TK_ALT, '2', NULL, key_room},
+    {TK_ALT, '3', NULL, key_room},
+    {TK_ALT, '4', NULL, key_room},
+    {TK_ALT, '5', NULL, key_room},
+    {TK_ALT, '6', NULL, key_room},
+    {TK_ALT, '7', NULL, key_room},
+    {TK_ALT, '8', NULL, key_room},
+    {TK_ALT, '9', NULL, key_room},
     {TK_ALT, 'b', editline_word_left, NULL},
     {TK_ALT, 'B', editline_word_left, NULL},
     {TK_ALT, 'f', editline_word_right, NULL},

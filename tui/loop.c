@@ -183,10 +183,11 @@ static void account_new_entries(struct app *a)
     for (uint64_t seq = a->seen_seq + 1; a->lv.scroll > 0 && seq <= last; seq++) {
         struct entry *e = chatlog_find(&a->log, seq);
         if (e)
-            logview_on_append(&a->lv, chatlog_rows(&a->log, e, width));
+            logview_on_append(&a->lv, chatlog_rows(&a->log, e, width), e->mention);
     }
     a->seen_seq = last;
     a->st.unread = a->lv.unread;
+    a->st.mentions = a->lv.mentions;
 }
 
 static int64_t next_timeout(struct app *a, size_t outlen)
@@ -279,6 +280,7 @@ static int app_open(struct app *a, const struct client_opts *opt)
     editline_init(&a->ed);
     chat_init(&a->cl, &a->log, &a->st, opt->nick);
     a->cl.restricted = opt->restricted;
+    a->cl.bell = opt->bell;
     if (opt->password && chat_set_password(&a->cl, opt->password, opt->host, opt->port) < 0) {
         fprintf(stderr, "sockchat: password: longer than %d bytes\n", CHAT_PASSWORD_MAX);
         app_free(a);
@@ -328,6 +330,12 @@ static void draw(struct app *a)
         scr.ask_version = a->pw.version;
     }
     view_draw(&a->view, &scr);
+    /* Once for everything that rang since the last turn: a burst of
+     * mentions is one bell, not a roll of them. */
+    if (a->cl.bells > 0) {
+        view_bell();
+        a->cl.bells = 0;
+    }
 }
 
 /* Leave politely: send what is queued (the /quit), half-close, and wait

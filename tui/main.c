@@ -1,8 +1,8 @@
 /* main: sockchat's command line, then the curses client or the line client.
  *
  *   sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]
- *            [--mouse] [--no-color] [--wire] [--chunk N[:MS]] [--nodelay on|off]
- *            [--restricted [--keys FILE]] [--help] [--version]
+ *            [--mouse] [--no-color] [--bell mention|all|off] [--wire]
+ *            [--chunk N[:MS]] [--nodelay on|off] [--restricted [--keys FILE]] [--help] [--version]
  *
  * SOCKCHAT_HOST, SOCKCHAT_PORT and SOCKCHAT_NICK give defaults; otherwise
  * 127.0.0.1, 5000 and $USER. The password for a server started with
@@ -32,9 +32,9 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]\n"
-               "                [--mouse] [--no-color] [--wire] [--chunk N[:MS]]\n"
-               "                [--nodelay on|off] [--restricted [--keys FILE]]\n"
-               "                [--help] [--version]\n"
+               "                [--mouse] [--no-color] [--bell mention|all|off] [--wire]\n"
+               "                [--chunk N[:MS]] [--nodelay on|off]\n"
+               "                [--restricted [--keys FILE]] [--help] [--version]\n"
                "\n"
                "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
                "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
@@ -56,6 +56,11 @@ static void usage(FILE *f)
                "  --mouse       the mouse wheel scrolls the log; the terminal then no longer\n"
                "                selects text on a plain drag (Shift-drag does in most)\n"
                "  --no-color    no colours (so does a non-empty NO_COLOR)\n"
+               "  --bell mention|all|off\n"
+               "                ring the terminal bell for a line naming you or a private\n"
+               "                message to you (mention, the default), for every line from\n"
+               "                others (all), or never (off); never for replayed history\n"
+               "                (the curses client; --plain rings nothing)\n"
                "  --wire        open the wire view at the start (F2 or /wire toggle it):\n"
                "                every read() and write() on the connection, one row each;\n"
                "                with --plain, the same rows as lines on stderr\n"
@@ -261,6 +266,15 @@ static int parse_args(int argc, char **argv, struct args *g)
                 a[9] == '=' ? a + 10 : option_value(argc, argv, &i, "--nodelay needs on or off");
             if (v == NULL || !nodelay_parse(v, &g->opt))
                 return EX_USAGE;
+        } else if (strcmp(a, "--bell") == 0 || strncmp(a, "--bell=", 7) == 0) {
+            const char *v =
+                a[6] == '=' ? a + 7 : option_value(argc, argv, &i, "--bell needs mention|all|off");
+            if (v == NULL)
+                return EX_USAGE;
+            if (bell_mode_parse(v, &g->opt.bell) < 0) {
+                fprintf(stderr, "sockchat: --bell %s: not one of mention, all, off\n", v);
+                return EX_USAGE;
+            }
         } else if (strcmp(a, "--restricted") == 0) {
             g->opt.restricted = true;
         } else if (strcmp(a, "--keys") == 0) {

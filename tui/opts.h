@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "alert.h"
+
 struct client_opts {
     const char *host;
     const char *port;
@@ -15,11 +17,12 @@ struct client_opts {
     bool mouse;      /* --mouse: the wheel scrolls, a drag no longer selects text */
     bool nick_given; /* --nick or SOCKCHAT_NICK: plain mode then asks for it */
     /* Teaching (issue 14): see the byte stream. */
-    bool wire;         /* --wire: the wire view open from the start; --plain: on stderr */
-    unsigned chunk;    /* --chunk N[:MS]: at most N bytes per send(); 0: no limit */
-    unsigned chunk_ms; /* ... MS ms apart */
-    int nodelay;       /* --nodelay on|off: TCP_NODELAY 1 or 0; -1 the kernel's default */
-    bool restricted;   /* --restricted: an ssh account's session (restrict.h) */
+    bool wire;           /* --wire: the wire view open from the start; --plain: on stderr */
+    unsigned chunk;      /* --chunk N[:MS]: at most N bytes per send(); 0: no limit */
+    unsigned chunk_ms;   /* ... MS ms apart */
+    int nodelay;         /* --nodelay on|off: TCP_NODELAY 1 or 0; -1 the kernel's default */
+    bool restricted;     /* --restricted: an ssh account's session (restrict.h) */
+    enum bell_mode bell; /* --bell: what rings the terminal bell (alert.h) */
 };
 
 #endif

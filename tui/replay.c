@@ -7,7 +7,15 @@
  * or any other kind of line, ends the replay, and from there on everything
  * is shown. A mismatch can only show a copy, never hide a new message: a
  * match needs the same nick and text, and the same server time unless the
- * entry is one's own (kept with this machine's time). */
+ * entry is one's own (kept with this machine's time).
+ *
+ * With rooms (sockchat/2) the history follows the ROOM line, which comes
+ * right after the WELCOME and again on every change of room: each ROOM
+ * line starts a replay of its own (replay_begin() from the handler), so
+ * coming back to a room after a reconnect, or to a room left earlier,
+ * shows only what was said there meanwhile. The log holds the other
+ * rooms' lines in between; they are passed over like any line that is
+ * not in the history. */
 #include <string.h>
 
 #include "chat_internal.h"
@@ -15,6 +23,10 @@
 /* Own lines are kept with this machine's clock, the server's copies carry
  * its clock: for the first match they must agree within this much. */
 enum { REPLAY_OWN_SKEW_S = 5, REPLAY_LOOKBACK = 8 };
+
+/* The server writes a history at once, right after its WELCOME or ROOM:
+ * a line later than this is live, even with no other line between. */
+enum { REPLAY_BURST_MS = 1000 };
 
 void replay_begin(struct chat *c)
 {
@@ -25,11 +37,19 @@ void replay_begin(struct chat *c)
     r->anchor = 0;
     memset(r->used, 0, sizeof(r->used));
     r->skipped = 0;
+    r->history = true;
+    r->history_ms = c->now_ms;
+}
+
+bool replay_in_history(const struct chat *c)
+{
+    return c->replay.history && c->now_ms - c->replay.history_ms <= REPLAY_BURST_MS;
 }
 
 void replay_stop(struct chat *c)
 {
     c->replay.on = false;
+    c->replay.history = false;
 }
 
 /* An own entry the server can have had when it sent this history:
@@ -101,8 +121,10 @@ void replay_on_line(struct chat *c, enum msg_type t)
      * NOTICE before the first history line: the server's note of the
      * older messages it does not send comes right after the WELCOME. */
     if (t != MSG_CHAT && t != MSG_ACTION &&
-        !(t == MSG_NOTICE && c->replay.on && c->replay.from == 0))
+        !(t == MSG_NOTICE && c->replay.on && c->replay.from == 0)) {
         replay_end(c);
+        c->replay.history = false;
+    }
 }
 
 /* The newest entry before the WELCOME that matches: the anchor. */

@@ -53,7 +53,7 @@ size_t status_state_text(const struct status *st, char *buf, size_t cap)
 /* The bar's fields in display order, each with a priority: when the bar
  * is wider than the terminal, the least important fields go first, so a
  * 40-column terminal still shows the state, pending and unread counts. */
-enum { FIELD_MAX = 8, FIELD_LEN = 400 };
+enum { FIELD_MAX = 11, FIELD_LEN = 400 };
 
 struct field {
     char text[FIELD_LEN];
@@ -73,6 +73,16 @@ static size_t collect(const struct status *st, struct field *f)
         snprintf(f[n].text, FIELD_LEN, "%s", st->nick);
         f[n++].prio = 6;
     }
+    if (st->state == CONN_CONNECTED && st->away) {
+        snprintf(f[n].text, FIELD_LEN, "away");
+        f[n++].prio = 5;
+    }
+    /* The rooms outlive a drop in the model, but a new connection starts
+     * in #main: shown only while connected, like the users. */
+    if (st->state == CONN_CONNECTED && st->rooms[0]) {
+        snprintf(f[n].text, FIELD_LEN, "%s", st->rooms);
+        f[n++].prio = 7;
+    }
     if (st->state == CONN_CONNECTED) {
         if (st->users) {
             snprintf(f[n].text, FIELD_LEN, "%u %s", st->users, st->users == 1 ? "user" : "users");
@@ -89,6 +99,10 @@ static size_t collect(const struct status *st, struct field *f)
     }
     if (st->pending) {
         snprintf(f[n].text, FIELD_LEN, "%u pending", st->pending);
+        f[n++].prio = 8;
+    }
+    if (st->mentions) {
+        snprintf(f[n].text, FIELD_LEN, "%u mention%s", st->mentions, st->mentions == 1 ? "" : "s");
         f[n++].prio = 8;
     }
     if (st->unread) {

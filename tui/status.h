@@ -30,6 +30,10 @@ struct status {
     unsigned pending;  /* own messages not acknowledged yet */
     unsigned retry_in; /* seconds, in CONN_RETRY */
     char reason[160];  /* why it failed or dropped */
+    /* Issue 16. */
+    char rooms[320];   /* rooms_format(): "[#lab1] #main (3)"; "" without rooms */
+    unsigned mentions; /* entries naming us below the view while scrolled back */
+    bool away;         /* the server confirmed /away */
 };
 
 void status_init(struct status *st);

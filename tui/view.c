@@ -37,6 +37,7 @@ enum {
     PAIR_LOCAL,
     PAIR_REPLY,
     PAIR_OK,
+    PAIR_MENTION,
 };
 
 static bool active;
@@ -105,6 +106,7 @@ static void start_colours(void)
     init_pair(PAIR_LOCAL, COLOR_CYAN, -1);
     init_pair(PAIR_REPLY, COLOR_GREEN, -1);
     init_pair(PAIR_OK, COLOR_GREEN, -1);
+    init_pair(PAIR_MENTION, COLOR_YELLOW, -1);
 }
 
 int view_open(struct view *v, bool color, bool mouse, char *err, size_t errlen)
@@ -463,8 +465,17 @@ static void entry_styles(const struct view *v, const struct entry *e, struct sty
     case ENTRY_REPLY:
         *tag = style_of(v, A_BOLD, PAIR_REPLY);
         break;
+    case ENTRY_ROOM:
+        *tag = *body = style_of(v, A_BOLD, PAIR_LOCAL);
+        break;
     default:
         break;
+    }
+    /* A line naming us: reverse video on the tag reads without colour
+     * too, and the text carries a mark (entry_format()). */
+    if (e->mention) {
+        *tag = style_of(v, A_BOLD | A_REVERSE, PAIR_MENTION);
+        *body = style_of(v, A_BOLD, PAIR_MENTION);
     }
     if (e->delivery == DELIVERY_DONE)
         *suffix = style_of(v, A_NORMAL, PAIR_OK);
@@ -707,4 +718,10 @@ void view_draw(struct view *v, const struct screen *s)
     v->full = false;
     if (log_dirty || status_dirty || input_dirty)
         refresh();
+}
+
+void view_bell(void)
+{
+    if (active)
+        beep();
 }

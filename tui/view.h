@@ -117,5 +117,8 @@ void view_show_wire(struct view *v, bool on);
 size_t view_wire_rows(const struct view *v);
 
 void view_draw(struct view *v, const struct screen *s);
+/* The terminal bell (curses' beep(): the audible one, or a flash where
+ * the terminal has none). */
+void view_bell(void);
 
 #endif

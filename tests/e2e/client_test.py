@@ -1038,7 +1038,8 @@ def t_nick_colour(opts):
 KINDS = [  # what the server sends, how the client shows it (by its prefix)
     (b"CHAT 1 bob chat text", r"<bob> chat text"),
     (b"ACTION 1 bob acts", r"\* bob acts"),
-    (b"PRIV 1 bob alice secret", r"\[bob -> alice\] secret"),
+    # to us: marked as a mention (issue 16), "»" or ">>"
+    (b"PRIV 1 bob alice secret", r"(?:» |>> )?\[bob -> alice\] secret"),
     (b"JOIN carol 3", r"--> carol joined"),
     (b"LEAVE carol 2 quit bye", r"<-- carol left"),
     (b"OUT output line", r"\| output line"),

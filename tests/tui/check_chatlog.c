@@ -169,18 +169,18 @@ END_TEST
 
 START_TEST(test_scroll)
 {
-    struct logview lv = {0, 0};
+    struct logview lv = {0, 0, 0};
     for (int i = 0; i < 100; i++)
         chatlog_append(&tlog, ENTRY_CHAT, 0, "bob", "short");
     ck_assert_uint_eq(chatlog_total_rows(&tlog, 80), 100);
     /* At the bottom, new entries do not count as unread. */
-    logview_on_append(&lv, 1);
+    logview_on_append(&lv, 1, false);
     ck_assert_uint_eq(lv.scroll, 0);
     ck_assert_uint_eq(lv.unread, 0);
     logview_scroll(&lv, &tlog, 20, 80, 22);
     ck_assert_uint_eq(lv.scroll, 20);
     /* Scrolled back: the view keeps its place, unread counts. */
-    logview_on_append(&lv, 2);
+    logview_on_append(&lv, 2, false);
     ck_assert_uint_eq(lv.scroll, 22);
     ck_assert_uint_eq(lv.unread, 1);
     /* Clamped at the top: 100 rows, 22 visible. */
@@ -192,7 +192,7 @@ START_TEST(test_scroll)
     ck_assert_uint_eq(lv.scroll, 0);
     ck_assert_uint_eq(lv.unread, 0);
     logview_scroll(&lv, &tlog, 5, 80, 22);
-    logview_on_append(&lv, 1);
+    logview_on_append(&lv, 1, false);
     logview_bottom(&lv);
     ck_assert_uint_eq(lv.scroll, 0);
     ck_assert_uint_eq(lv.unread, 0);

@@ -14,5 +14,6 @@ Suite *secret_suite(void);
 Suite *ttyask_suite(void);
 Suite *wire_suite(void);
 Suite *restrict_suite(void);
+Suite *rooms_suite(void);
 
 #endif
