@@ -66,8 +66,7 @@ static void fake_each(void *arg, transcript_room_fn *fn, void *fnarg)
     struct fake *f = arg;
     for (unsigned i = 0; i < f->n; i++)
         if (f->r[i].h.count > 0 || f->r[i].topic[0] != '\0')
-            fn(fnarg, f->r[i].name, &f->r[i].h, f->r[i].topic, f->r[i].topic_time,
-               f->r[i].pinned);
+            fn(fnarg, f->r[i].name, &f->r[i].h, f->r[i].topic, f->r[i].topic_time, f->r[i].pinned);
 }
 
 static void fake_init(struct fake *f, unsigned cap)
@@ -130,6 +129,23 @@ static void rx_open(int64_t max)
     char err[256];
     unsigned loaded;
     ck_assert_int_eq(transcript_open(&tr, tpath, max, &live.rooms, &loaded, err, sizeof err), 0);
+}
+
+/* tr.lost, which the syncer may be writing. */
+static enum transcript_lost lost_now(void)
+{
+    pthread_mutex_lock(&tr.lock);
+    enum transcript_lost v = tr.lost;
+    pthread_mutex_unlock(&tr.lock);
+    return v;
+}
+
+/* A room's topic in `back` (the room must exist). */
+static const char *topic_of(const char *name)
+{
+    struct fake_room *r = fake_find(&back, name, false);
+    ck_assert_msg(r != NULL, "no room %s after the reload", name);
+    return r->topic;
 }
 
 /* A restart: everything loaded into `back`; returns how many messages. */
@@ -350,7 +366,7 @@ START_TEST(test_rooms_quiet_room)
     ck_assert_int_gt(st.st_size, HISTORY_BYTES + WIRE_MAX);
     ck_assert_uint_eq(reload(), 5 + 2);
     ck_assert_str_eq(fake_lines(&back, "#lab1"), lines("a", 0, 2));
-    ck_assert_str_eq(fake_find(&back, "#lab1", false)->topic, "fractions");
+    ck_assert_str_eq(topic_of("#lab1"), "fractions");
     /* #main: its newest 5, and the note counts those before. */
     struct fake_room *m = fake_find(&back, ROOM_MAIN, false);
     ck_assert_uint_eq(m->h.count, 5);
@@ -410,7 +426,8 @@ START_TEST(test_rooms_repair)
     ck_assert_int_eq(unlink(tpath), 0);
     chat("#lab1", "a2"); /* into the lost file, since the last check */
     set_topic("#lab1", 1700000003, false, "late");
-    ck_assert_int_eq(transcript_verify(&tr), TRANSCRIPT_DELETED);
+    transcript_verify(&tr); /* or the syncer's check, if it came first */
+    ck_assert_int_eq(lost_now(), TRANSCRIPT_DELETED);
     ck_assert_int_eq(transcript_repair(&tr), 0);
     ck_assert_ptr_nonnull(strstr(tr.note, "written again with 4 messages of the history and 2 "
                                           "written since"));
@@ -420,8 +437,8 @@ START_TEST(test_rooms_repair)
     ck_assert_str_eq(fake_lines(&back, ROOM_MAIN), lines("m", 0, 2));
     ck_assert_str_eq(fake_lines(&back, "#lab1"), lines("a", 0, 3));
     ck_assert_str_eq(fake_lines(&back, "#lab3"), lines("c", 0, 1));
-    ck_assert_str_eq(fake_find(&back, "#lab2", false)->topic, "pinned");
-    ck_assert_str_eq(fake_find(&back, "#lab1", false)->topic, "late");
+    ck_assert_str_eq(topic_of("#lab2"), "pinned");
+    ck_assert_str_eq(topic_of("#lab1"), "late");
 
     /* Deleted again: what the repaired FILE held is what goes back, each
      * record once. */
@@ -431,13 +448,14 @@ START_TEST(test_rooms_repair)
     ck_assert_uint_eq(live.n, 4);
     ck_assert_int_eq(transcript_verify(&tr), TRANSCRIPT_OK);
     ck_assert_int_eq(unlink(tpath), 0);
-    ck_assert_int_eq(transcript_verify(&tr), TRANSCRIPT_DELETED);
+    transcript_verify(&tr); /* or the syncer's check, if it came first */
+    ck_assert_int_eq(lost_now(), TRANSCRIPT_DELETED);
     chat("#lab3", "c1"); /* the append repairs first */
     transcript_close(&tr);
     ck_assert_uint_eq(reload(), 7);
     ck_assert_str_eq(fake_lines(&back, "#lab1"), lines("a", 0, 3));
     ck_assert_str_eq(fake_lines(&back, "#lab3"), lines("c", 0, 2));
-    ck_assert_str_eq(fake_find(&back, "#lab1", false)->topic, "late");
+    ck_assert_str_eq(topic_of("#lab1"), "late");
 }
 END_TEST
 
