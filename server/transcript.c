@@ -1,12 +1,17 @@
 /* transcript: every chat message appended to a file before it is
- * acknowledged, and the newest ones loaded back into history at start.
+ * acknowledged, and the newest ones of each room loaded back into its
+ * history at start, with each room's topic.
  *
- * A record is the framed CHAT line itself ("CHAT TIME NICK TEXT\n"), so
- * there is one format to document and one parser. Durability: each record
- * is write(2)n before its ACK is queued, so it survives the server being
- * killed (the kernel has it); a background thread fdatasync()s at most
- * every TRANSCRIPT_SYNC_MS, so a power cut may lose that much. A record
- * torn by a crash (no final LF) is cut off at start and skipped on load.
+ * A record of #main is the framed CHAT line itself ("CHAT TIME NICK
+ * TEXT\n"), so there is one format to document and one parser, and a file
+ * from before rooms is #main's; another room's is "#name " and that line;
+ * a topic is "TOPIC #name TIME PINNED TEXT". The rooms are reached by name
+ * through struct transcript_rooms: this file does not know what a room is.
+ * Durability: each record is write(2)n before its ACK is queued, so it
+ * survives the server being killed (the kernel has it); a background
+ * thread fdatasync()s at most every TRANSCRIPT_SYNC_MS, so a power cut may
+ * lose that much. A record torn by a crash (no final LF) is cut off at
+ * start and skipped on load.
  *
  * What the file must survive while the server runs:
  * - a failed or short write (disk full, a file size limit): the file is
@@ -19,12 +24,15 @@
  *   200 ms and never on the appenders' path (a stat(2) per message, under
  *   reg_lock, halved the throughput of bench/'s push workload). What was
  *   written since the last good check went to the lost file, so the
- *   repair writes a new FILE with the newest records of the history that
- *   the lost one held and those bytes, copied from our descriptor: a
- *   restart restores what newcomers were being shown.
+ *   repair writes a new FILE with every room's topic, the newest records
+ *   of each room's history that the lost one held (t->counts) and those
+ *   bytes, copied from our descriptor: a restart restores what newcomers
+ *   were being shown.
  * - growth: past --transcript-max, FILE becomes FILE.1 (the one older
- *   file kept) and a new FILE is started; a record goes whole into one of
- *   them, and loading reads FILE.1's tail when FILE is short. */
+ *   file kept) and a new FILE is begun with every room's topic, so no
+ *   topic is ever only in a file about to be dropped; a record goes whole
+ *   into one of them. Loading reads FILE.1 and FILE whole, streaming, so
+ *   a quiet room's last messages are found however far back they are. */
 #include "server.h"
 #include "utf8.h"
 
@@ -37,9 +45,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A loaded file's tail: enough for any history (which holds at most
- * HISTORY_BYTES of records) plus the line it may start in the middle of. */
-enum { LOAD_TAIL_BYTES = HISTORY_BYTES + WIRE_MAX, SCAN_CHUNK = 64 * 1024 };
+/* What a file is read in (loading, a repair): memory bounded by it. */
+enum { SCAN_CHUNK = 64 * 1024 };
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -188,6 +195,7 @@ static void *transcript_syncer(void *arg)
 
 /* The longest record: a room's name and a space before a framed line. */
 enum { REC_MAX = ROOMNAME_SIZE + WIRE_MAX };
+_Static_assert((int)SCAN_CHUNK > (int)REC_MAX, "a scan's buffer holds any record whole");
 
 enum rec_kind { REC_NONE, REC_CHAT, REC_TOPIC };
 
@@ -740,7 +748,7 @@ enum transcript_lost transcript_verify(struct transcript *t)
 }
 
 /* Copies [from, to) of in to out, counting the LFs; -1 on an error. */
-static int copy_range(int in, int out, off_t from, off_t to, unsigned *lines, bool write_it)
+static int copy_range(int in, int out, off_t from, off_t to, unsigned *lines)
 {
     char *buf = malloc(SCAN_CHUNK);
     if (buf == NULL)
@@ -751,7 +759,7 @@ static int copy_range(int in, int out, off_t from, off_t to, unsigned *lines, bo
         ssize_t n = pread(in, buf, want, from);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0 || (write_it && write_all(out, buf, (size_t)n) < 0)) {
+        if (n <= 0 || write_all(out, buf, (size_t)n) < 0) {
             free(buf);
             return -1;
         }
@@ -937,7 +945,7 @@ int transcript_repair(struct transcript *t)
     if (rw.histories) {
         if (!rw.readable)
             since = 0;
-        else if (copy_range(old, fd, from, to, &since, true) < 0)
+        else if (copy_range(old, fd, from, to, &since) < 0)
             goto fail;
         else
             end += to - from;
