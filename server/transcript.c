@@ -296,7 +296,9 @@ static int scan_init(struct scan *sc, int fd, off_t from, off_t limit)
     sc->fd = fd;
     sc->next = sc->base = from;
     sc->limit = limit;
-    sc->buf = malloc(SCAN_CHUNK);
+    /* Zeroed for clang-tidy, which cannot see that only what pread filled
+     * is ever read. */
+    sc->buf = calloc(1, SCAN_CHUNK);
     return sc->buf != NULL ? 0 : -1;
 }
 
@@ -885,8 +887,8 @@ static void rewrite_room(void *arg, const char *name, const struct history *h, c
         if (plen + m->len > sizeof buf)
             continue;
         if (plen > 0) {
-            memcpy(buf, name, plen - 1);
-            buf[plen - 1] = ' ';
+            memcpy(buf, name, plen);
+            buf[plen - 1] = ' '; /* over its NUL */
         }
         memcpy(buf + plen, m->data, m->len);
         rewrite_write(rw, buf, plen + m->len);
@@ -1114,8 +1116,8 @@ int transcript_append(struct transcript *t, const char *room, const char *line, 
         note_add(t, "transcript %s: not a record of a room: %.*s", t->path, ROOMNAME_MAX + 1, room);
         return -1;
     }
-    memcpy(rec, room, n);
-    rec[n] = ' ';
+    memcpy(rec, room, n + 1);
+    rec[n] = ' '; /* over its NUL */
     memcpy(rec + n + 1, line, len);
     return transcript_write(t, room, true, rec, n + 1 + len);
 }
