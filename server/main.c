@@ -383,7 +383,10 @@ static int server_start(struct server *srv, const struct server_args *a, struct 
         /* A file size limit (ulimit -f) must cost a refused message, which
          * the transcript repairs, not the process. */
         signal(SIGXFSZ, SIG_IGN);
-        if (transcript_open(tr, a->transcript_path, a->transcript_max, &srv->hist, loaded, err,
+        /* One room for now: the rooms' own table replaces this adapter. */
+        struct transcript_rooms rooms;
+        transcript_rooms_one(&rooms, &srv->hist);
+        if (transcript_open(tr, a->transcript_path, a->transcript_max, &rooms, loaded, err,
                             sizeof err) < 0) {
             fprintf(stderr, "sockchat-server: %s\n", err);
             server_free(srv);

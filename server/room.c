@@ -102,7 +102,7 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
     /* The transcript is written under the lock so its order is everyone's
      * order; the write goes to the page cache (the fsync is elsewhere). */
     if (type == MSG_CHAT && srv->transcript && framed) {
-        if (transcript_append(srv->transcript, &srv->hist, framed->data, framed->len) < 0)
+        if (transcript_append(srv->transcript, ROOM_MAIN, framed->data, framed->len) < 0)
             lost = true;
         /* What the append had to repair (a torn write cut back, the file
          * deleted and written again, a rotation): logged after unlocking. */
@@ -164,7 +164,7 @@ void room_transcript_repair(void *arg)
     char note[TRANSCRIPT_NOTE_MAX];
     pthread_mutex_lock(&srv->reg_lock);
     srv->transcript->note[0] = '\0';
-    transcript_repair(srv->transcript, &srv->hist);
+    transcript_repair(srv->transcript);
     memcpy(note, srv->transcript->note, sizeof note);
     pthread_mutex_unlock(&srv->reg_lock);
     if (note[0] != '\0')

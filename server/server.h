@@ -50,6 +50,7 @@
 #include "trace.h"
 #include "linebuf.h"
 #include "msg.h"
+#include "roomname.h"
 #include "telnet.h"
 
 enum {
@@ -185,6 +186,31 @@ enum transcript_lost {
     TRANSCRIPT_ROTATED,  /* ours is FILE.1 now: rotated, by us or by logrotate */
 };
 
+/* How the transcript reaches the rooms without knowing what a room is: by
+ * name ("#main", "#lab1", as roomname_parse spells them). The callbacks
+ * run with the appenders' lock held when called from transcript_append,
+ * transcript_topic and transcript_repair (they must not take it), and
+ * single-threaded from transcript_open and transcript_load. */
+typedef void transcript_room_fn(void *fnarg, const char *name, const struct history *h,
+                                const char *topic, int64_t topic_time, bool pinned);
+struct transcript_rooms {
+    /* The history of room `name`, the room made if need be; NULL: no room
+     * for it (its records are skipped). */
+    struct history *(*history)(void *arg, const char *name);
+    /* A topic read back at load (text "" : cleared); called oldest first,
+     * so the last call per room wins. */
+    void (*topic)(void *arg, const char *name, int64_t time, bool pinned, const char *text);
+    /* Calls fn for each room that has history or a topic (topic NULL or
+     * "": none), for a rotation (the topics) and a repair (both). */
+    void (*each)(void *arg, transcript_room_fn *fn, void *fnarg);
+    void *arg;
+};
+/* Records of one room in FILE as far as we know (for rewriting it). */
+struct transcript_count {
+    char name[ROOMNAME_SIZE];
+    unsigned nfile;
+};
+
 struct transcript {
     char *path;  /* FILE */
     char *path1; /* FILE.1: the one older file kept by a rotation */
@@ -192,7 +218,9 @@ struct transcript {
 
     /* Owned by the appender (appends and repairs are serialised by the
      * caller: reg_lock). */
-    unsigned nfile;     /* records in FILE as far as we know (for rewriting it) */
+    struct transcript_rooms rooms;   /* the histories and topics, by room name */
+    struct transcript_count *counts; /* per room that wrote to FILE */
+    unsigned ncounts, counts_cap;
     bool cut_pending;   /* a failed write is not cut back yet: refuse until it is */
     bool rotate_failed; /* said once, tried again with each record */
     /* What the last append or repair did that the operator must hear of;
@@ -218,26 +246,38 @@ struct transcript {
     bool dirty, stop;
 };
 
-/* Loads the last h->cap records of FILE.1 and FILE into h (*loaded: how
- * many it holds), then opens FILE for appending, cutting off a torn last
- * record. max: as --transcript-max (0: never rotate). */
-int transcript_open(struct transcript *t, const char *path, int64_t max, struct history *h,
-                    unsigned *loaded, char *err, size_t ecap);
-/* Appends one record (a framed CHAT line with its LF); -1 when it was not
- * saved (nothing of it is left in the file). h is the history so far, for
- * a repair. Sets t->note. */
-int transcript_append(struct transcript *t, const struct history *h, const char *line, size_t len);
+/* Loads every room's last records (up to its history's cap) of FILE.1 and
+ * FILE into the rooms' histories and their topics (*loaded: how many
+ * messages in all), then opens FILE for appending, cutting off a torn last
+ * record. max: as --transcript-max (0: never rotate). rooms is copied. */
+int transcript_open(struct transcript *t, const char *path, int64_t max,
+                    const struct transcript_rooms *rooms, unsigned *loaded, char *err, size_t ecap);
+/* Appends one record (a framed CHAT line with its LF) of room `room` (NULL
+ * or "#main": the record is the line itself); -1 when it was not saved
+ * (nothing of it is left in the file). Sets t->note. */
+int transcript_append(struct transcript *t, const char *room, const char *line, size_t len);
+/* Appends a topic record of room `room` (text "": cleared; sanitised text,
+ * no control characters); -1 when it was not saved. Sets t->note. */
+int transcript_topic(struct transcript *t, const char *room, int64_t time, bool pinned,
+                     const char *text);
 /* The syncer's check, also for the tests: is fd still FILE? Returns what
  * it newly found (TRANSCRIPT_OK: nothing new). */
 enum transcript_lost transcript_verify(struct transcript *t);
 /* With the appenders' lock: when a check found FILE lost, writes FILE
- * again from h and from the records fd got since the last good check;
- * -1 (messages are refused) while it cannot. Sets t->note. */
-int transcript_repair(struct transcript *t, const struct history *h);
+ * again from every room's topic and history and from the records fd got
+ * since the last good check; -1 (messages are refused) while it cannot.
+ * Sets t->note. */
+int transcript_repair(struct transcript *t);
 /* Stops the syncer after a last check and sync (on_lost may run). */
 void transcript_close(struct transcript *t);
 /* What transcript_open loads, without opening: a missing file is an empty one. */
-int transcript_load(const char *path, struct history *h, unsigned *loaded, char *err, size_t ecap);
+int transcript_load(const char *path, const struct transcript_rooms *rooms, unsigned *loaded,
+                    char *err, size_t ecap);
+
+/* ---- transcript_rooms.c: the transcript's rooms while there is one ----
+ * Until the server has rooms: h is "#main", no other room, no topics.
+ * (The rooms replace this adapter with one over their table.) */
+void transcript_rooms_one(struct transcript_rooms *r, struct history *h);
 
 /* ---- resume.c: messages resent after a reconnect are not relayed twice ----
  *

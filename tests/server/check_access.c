@@ -464,12 +464,21 @@ static void tx_teardown(void)
     unlink(tpath);
 }
 
+/* The transcript's one room, h as "#main" (as the server has today). */
+static const struct transcript_rooms *one_room(struct history *h)
+{
+    static struct transcript_rooms r;
+    transcript_rooms_one(&r, h);
+    return &r;
+}
+
 START_TEST(test_transcript_roundtrip)
 {
     struct transcript t;
     char err[256];
     unsigned loaded;
-    ck_assert_int_eq(transcript_open(&t, tpath, 0, &fx_srv.hist, &loaded, err, sizeof err), 0);
+    ck_assert_int_eq(
+        transcript_open(&t, tpath, 0, one_room(&fx_srv.hist), &loaded, err, sizeof err), 0);
     ck_assert_uint_eq(loaded, 0);
     fx_srv.transcript = &t;
     struct client *a = fx_framed("alice");
@@ -489,7 +498,7 @@ START_TEST(test_transcript_roundtrip)
 
     struct history h;
     history_init(&h, 5);
-    ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
+    ck_assert_int_eq(transcript_load(tpath, one_room(&h), &loaded, err, sizeof err), 0);
     ck_assert_uint_eq(loaded, 5);
     ck_assert_uint_eq(h.count, 5);
     struct outmsg *m = history_get(&h, 0, true);
@@ -500,13 +509,13 @@ START_TEST(test_transcript_roundtrip)
 
     /* Reopening cuts the torn record off: it was never acknowledged. */
     history_init(&h, 2);
-    ck_assert_int_eq(transcript_open(&t, tpath, 0, &h, &loaded, err, sizeof err), 0);
+    ck_assert_int_eq(transcript_open(&t, tpath, 0, one_room(&h), &loaded, err, sizeof err), 0);
     ck_assert_uint_eq(loaded, 2);
-    ck_assert_int_eq(transcript_append(&t, &h, "CHAT 1700000001 bob next\n", 25), 0);
+    ck_assert_int_eq(transcript_append(&t, ROOM_MAIN, "CHAT 1700000001 bob next\n", 25), 0);
     transcript_close(&t);
     history_free(&h);
     history_init(&h, 2);
-    ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
+    ck_assert_int_eq(transcript_load(tpath, one_room(&h), &loaded, err, sizeof err), 0);
     m = history_get(&h, 1, true);
     ck_assert_mem_eq(m->data, "CHAT 1700000001 bob next\n", m->len);
     m = history_get(&h, 0, true);
@@ -521,13 +530,13 @@ START_TEST(test_transcript_missing_file)
     unsigned loaded = 99;
     char err[256];
     history_init(&h, 5);
-    ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
+    ck_assert_int_eq(transcript_load(tpath, one_room(&h), &loaded, err, sizeof err), 0);
     ck_assert_uint_eq(loaded, 0);
     history_free(&h);
     struct transcript t;
     history_init(&h, 5);
-    ck_assert_int_eq(transcript_open(&t, "/nonexistent-dir/x", 0, &h, &loaded, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        transcript_open(&t, "/nonexistent-dir/x", 0, one_room(&h), &loaded, err, sizeof err), -1);
     history_free(&h);
     ck_assert(strncmp(err, "transcript /nonexistent-dir/x: ", 31) == 0);
 }

@@ -17,6 +17,7 @@ int main(void)
     srunner_add_suite(sr, resume_suite());
     srunner_add_suite(sr, history_limits_suite());
     srunner_add_suite(sr, transcript_suite());
+    srunner_add_suite(sr, transcript_rooms_suite());
     srunner_add_suite(sr, moderation_suite());
     srunner_add_suite(sr, nickhold_suite());
     srunner_add_suite(sr, log_suite());

@@ -52,7 +52,9 @@ static void tx_open(int64_t max)
 {
     char err[256];
     unsigned loaded;
-    ck_assert_int_eq(transcript_open(&tr, tpath, max, &fx_srv.hist, &loaded, err, sizeof err), 0);
+    struct transcript_rooms rooms;
+    transcript_rooms_one(&rooms, &fx_srv.hist);
+    ck_assert_int_eq(transcript_open(&tr, tpath, max, &rooms, &loaded, err, sizeof err), 0);
     fx_srv.transcript = &tr;
 }
 
@@ -111,8 +113,10 @@ static const char *reloaded(unsigned cap)
     struct history h;
     unsigned loaded;
     char err[256];
+    struct transcript_rooms rooms;
     history_init(&h, cap);
-    ck_assert_int_eq(transcript_load(tpath, &h, &loaded, err, sizeof err), 0);
+    transcript_rooms_one(&rooms, &h);
+    ck_assert_int_eq(transcript_load(tpath, &rooms, &loaded, err, sizeof err), 0);
     size_t n = 0;
     for (unsigned i = 0; i < h.count; i++) {
         struct outmsg *m = history_get(&h, i, true);

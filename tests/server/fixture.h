@@ -48,6 +48,7 @@ Suite *access_suite(void);
 Suite *resume_suite(void);
 Suite *history_limits_suite(void);
 Suite *transcript_suite(void);
+Suite *transcript_rooms_suite(void);
 Suite *moderation_suite(void);
 Suite *nickhold_suite(void);
 Suite *log_suite(void);
