@@ -77,8 +77,8 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     memcpy(old, c->nick, sizeof old);
     registry_rename_locked(srv, c, want);
     struct msg m = {.type = MSG_NICK, .nick = old, .nick2 = want};
-    if (c->joined)
-        room_broadcast_locked(srv, &m, c);
+    if (c->joined) /* to its room, as JOIN and LEAVE */
+        room_send_locked(c->room, &m, c);
     pthread_mutex_unlock(&srv->reg_lock);
 
     reply_msg(r, &m);

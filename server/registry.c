@@ -186,6 +186,10 @@ void registry_leave_locked(struct server *srv, struct client *c)
     nick_remove(srv, c);
     c->joined = false;
     srv->nroom--;
+    /* Out of its room's list (the caller may still tell the room, and
+     * frees it when empty: rooms_gc_locked) and of those it watched. */
+    rooms_exit_locked(c);
+    rooms_unwatch_all_locked(srv, c);
 }
 
 void registry_rename_locked(struct server *srv, struct client *c, const char *nick)
