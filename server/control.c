@@ -54,7 +54,7 @@ static enum control_result ctl_who(struct server *srv, const char *args,
                                    const struct control_seat *seat)
 {
     (void)args;
-    registry_who(srv, NULL, server_now_ms(srv), 1000, control_listing, (void *)seat);
+    registry_who(srv, NULL, true, server_now_ms(srv), 1000, control_listing, (void *)seat);
     return CONTROL_OK;
 }
 

@@ -917,10 +917,12 @@ void registry_rename_locked(struct server *srv, struct client *c, const char *ni
 void registry_shutdown(struct server *srv, const char *text);
 void registry_notice(struct server *srv, const char *text);
 unsigned registry_count(struct server *srv);
-/* Writes "/who"-style lines through out(); at most max lines of users.
- * self's row (NULL: none, the console) is marked "you". */
-void registry_who(struct server *srv, const struct client *self, int64_t now_ms, unsigned max,
-                  void (*out)(void *arg, const char *line), void *arg);
+/* Writes "/who"-style lines through out(); at most max lines of users:
+ * all, everyone connected with a room column ("N connected (M in K
+ * rooms):"); else self's room ("N in #room (M connected):"). self's row
+ * (NULL: none, the console) is marked "you". */
+void registry_who(struct server *srv, const struct client *self, bool all, int64_t now_ms,
+                  unsigned max, void (*out)(void *arg, const char *line), void *arg);
 
 /* ---- operator.c: kicks, bans and mutes applied to people ---- */
 

@@ -100,14 +100,14 @@ START_TEST(test_who)
     fx_clock.mono_ms += 65000;
     fx_feed(a, "MSG 1 /who\n");
     const char *out = fx_drain(a);
-    ck_assert_ptr_nonnull(strstr(out, "OUT 2 connected"));
+    ck_assert_ptr_nonnull(strstr(out, "OUT 2 in #main (2 connected):\n"));
     ck_assert_ptr_nonnull(strstr(out, "alice"));
     ck_assert_ptr_nonnull(strstr(out, "bob"));
     ck_assert_ptr_nonnull(strstr(out, "127.0.0.1:1000"));
     ck_assert_ptr_nonnull(strstr(out, "on 1m05s, idle 1m05s"));
     /* Oldest first, in columns as wide as the longest nick and address:
      * a line fits 80 columns with room to spare. */
-    const char *list = strstr(out, "OUT 2 connected");
+    const char *list = strstr(out, "OUT 2 in #main");
     ck_assert_msg(strstr(list, "alice") < strstr(list, "bob"), "%s", out);
     const char *bob = strstr(out, "OUT   bob  ");
     ck_assert_ptr_nonnull(bob);
@@ -137,7 +137,8 @@ START_TEST(test_who_is_bounded)
     struct client *a = fx_framed("alice");
     for (int i = 0; i < WHO_MAX_LINES + 10; i++)
         fx_client("9.9.9.9:9");
-    fx_feed(a, "MSG 1 /who\n");
+    /* Not joined, so in no room: /who * lists them. */
+    fx_feed(a, "MSG 1 /who *\n");
     const char *out = fx_drain(a);
     int lines = 0;
     for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
