@@ -179,8 +179,7 @@ static enum control_result ctl_move(struct server *srv, const char *args,
         control_say(seat, CONTROL_FAIL, "%s is in %s already", nick, name);
         return CONTROL_ERR;
     case FULL:
-        control_say(seat, CONTROL_FAIL, "too many rooms (%d): %s is one too many", ROOMS_MAX,
-                    name);
+        control_say(seat, CONTROL_FAIL, "too many rooms (%d): %s is one too many", ROOMS_MAX, name);
         return CONTROL_ERR;
     case MOVED:
     default:
@@ -265,8 +264,8 @@ static enum control_result ctl_split(struct server *srv, const char *args,
     int o = snprintf(done, sizeof done, "split %u %s into %u room%s:", n,
                      n == 1 ? "person" : "people", k, plural_s(k));
     for (unsigned i = 0; i < k && o > 0 && (size_t)o < sizeof done; i++)
-        o += snprintf(done + o, sizeof done - (size_t)o, "%s %s %u", i ? "," : "", names[i],
-                      got[i]);
+        o +=
+            snprintf(done + o, sizeof done - (size_t)o, "%s %s %u", i ? "," : "", names[i], got[i]);
     control_log_moves(srv, seat, mv, n);
     free(mv);
     return control_done(srv, seat, done);

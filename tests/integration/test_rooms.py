@@ -360,5 +360,132 @@ def test_tutorial_client_unaffected(ctx):
         assert chats == [b"hello lab"], chats
 
 
+# The operator's controls, from the console ----------------------------------
+
+
+def _who_head(f):
+    """/who's first line (after whatever f had not read yet)."""
+    heads = [m.text for m in _types(f.command("/who"), "OUT") if re.match(rb"^\d+ in #", m.text)]
+    assert len(heads) == 1, heads
+    return heads[0]
+
+
+def test_split_and_gather(ctx):
+    """split deals #main's people round-robin in order of arrival; gather
+    brings everyone back."""
+    ctx.require_multi()
+    with ctx.server(tty=True) as srv:
+        s = [_framed(srv, f"s{i}", version=2 if i % 2 else 1) for i in range(1, 6)]
+        srv.console("split #a #b #a")
+        srv.wait_log(r"^split 5 people into 2 rooms: #a 3, #b 2$", stream="out")
+        srv.wait_log(r"operator: moved s5 to #a$", stream="err")
+        # s1 (v2): ROOM; s2 (v1): the OUT line.
+        m = s[0].wait_type("ROOM", pred=lambda m: m.f(0) == "#a")
+        m = s[1].wait_type("OUT", pred=lambda m: m.text.startswith(b"you are in #"))
+        assert m.text == b"you are in #b now (1 person)", m
+        for i, f in enumerate(s):
+            assert _who_head(f) == (b"3 in #a (5 connected):" if i % 2 == 0
+                                    else b"2 in #b (5 connected):"), (i, _who_head(f))
+        s[0].chat("only #a")
+        s[2].wait_type("CHAT", pred=lambda m: m.text == b"only #a")
+        assert b"only #a" not in _chats(s[1].sync())
+        srv.console("rooms")
+        srv.wait_log(r"^3 rooms:$", stream="out")
+        srv.wait_log(r"^  #b +2 people$", stream="out")
+        srv.console("gather")
+        srv.wait_log(r"^gathered 5 people into #main$", stream="out")
+        for f in s:
+            f.sync()
+            assert _who_head(f) == b"5 in #main (5 connected):", _who_head(f)
+        srv.console("split")
+        srv.wait_log(r"^usage: split #ROOM", stream="out")
+
+
+def test_move(ctx):
+    ctx.require_multi()
+    with ctx.server(tty=True) as srv:
+        a = _framed(srv, "alice")
+        b = _framed(srv, "bob")
+        srv.console("move bob #lab")
+        srv.wait_log(r"^moved bob to #lab$", stream="out")
+        m = b.wait_type("OUT", pred=lambda m: m.text.startswith(b"you are in"))
+        assert m.text == b"you are in #lab now (1 person)", m
+        m = a.wait_type("LEAVE")
+        assert (m.nick, m.f(1), m.text) == ("bob", "1", b"went to #lab"), m
+        srv.console("move nobody #lab")
+        srv.wait_log(r"^no such nick: nobody$", stream="out")
+        srv.console("move bob #lab")
+        srv.wait_log(r"^bob is in #lab already$", stream="out")
+
+
+def test_lock(ctx):
+    """A locked room refuses a student's chat, /me and /topic; the
+    operator's say to the room goes through."""
+    with ctx.server(tty=True) as srv:
+        a = _framed(srv, "alice")
+        _join(a, "#lab")
+        srv.console("lock #lab")
+        srv.wait_log(r"^locked #lab$", stream="out")
+        m = a.wait_type("NOTICE")
+        assert m.text == b"#lab is locked: the teacher speaks, everyone reads", m
+        want = b"#lab is locked by the operator: you can read, not write"
+        for line in ("may I?", "/me waves", "/topic mine"):
+            i = a.msg(line)
+            lines = a.sync()
+            errs = _types(lines, "ERR")
+            assert errs and errs[0].f(0) == "locked" and errs[0].text == want, (line, lines)
+            assert not [m for m in _types(lines, "ACK") if m.f(0) == str(i)], lines
+        srv.console("say #lab listen up")
+        srv.wait_log(r"^notice sent to #lab: listen up$", stream="out")
+        m = a.wait_type("NOTICE")
+        assert m.text == b"listen up", m
+        srv.console("say #nowhere hello")
+        srv.wait_log(r"^no room #nowhere", stream="out")
+        srv.console("unlock #lab")
+        m = a.wait_type("NOTICE")
+        assert m.text == b"#lab is open again", m
+        a.chat("thanks")
+
+
+def test_lock_others_still_chat(ctx):
+    """Locking one room leaves the others alone."""
+    ctx.require_multi()
+    with ctx.server(tty=True) as srv:
+        a = _framed(srv, "alice")
+        b = _framed(srv, "bob")
+        _join(b, "#lab")
+        srv.console("lock #lab")
+        b.wait_type("NOTICE")
+        assert not _types(a.sync(), "NOTICE"), "#main was told of #lab's lock"
+        c = _framed(srv, "carol")
+        a.chat("main is open")
+        c.wait_type("CHAT", pred=lambda m: m.text == b"main is open")
+        srv.console("say everyone hears this")
+        for f in (a, b, c):
+            f.wait_type("NOTICE", pred=lambda m: m.text == b"everyone hears this")
+
+
+def test_pinned_topic(ctx):
+    with ctx.server(tty=True) as srv:
+        srv.console("topic #lab fractions")
+        srv.wait_log(r"^pinned the topic of #lab: fractions$", stream="out")
+        p = srv.plain()
+        p.say("/join #lab")
+        p.expect_you()
+        assert p.readline() == b"you are in #lab now (1 person); topic: fractions"
+        assert p.readline() == b"*** notice: topic of #lab: fractions"
+        lines = _plain_cmd(p, "/topic mine now")
+        assert lines == [b"error: the topic of #lab is pinned by the operator"], lines
+        lines = _plain_cmd(p, "/rooms")
+        assert any(re.match(rb"^  #lab +1 person  \(you are here\)  topic: fractions \(pinned\)$",
+                            l) for l in lines), lines
+        srv.console("topic #lab")
+        srv.wait_log(r"^cleared the topic of #lab$", stream="out")
+        p.expect(b"*** notice: the operator cleared the topic of #lab")
+        lines = _plain_cmd(p, "/topic mine now")
+        assert lines == [b"*** notice: guest1 set the topic of #lab: mine now"] or \
+            (len(lines) == 1 and lines[0].endswith(b" set the topic of #lab: mine now")), lines
+
+
 if __name__ == "__main__":
     run_tests(globals())
