@@ -11,6 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chatlib import T_SHORT, deadline_in, remaining, run_tests  # noqa: E402
+from test_admin import Admin, Tmp, admin_server  # noqa: E402
 from test_interop import PROMPT, REPLY, TutorialClient  # noqa: E402
 
 BAD_NAME = b"room names are # and 1-24 of a-z 0-9 _ -"
@@ -485,6 +486,27 @@ def test_pinned_topic(ctx):
         lines = _plain_cmd(p, "/topic mine now")
         assert lines == [b"*** notice: guest1 set the topic of #lab: mine now"] or \
             (len(lines) == 1 and lines[0].endswith(b" set the topic of #lab: mine now")), lines
+
+
+
+def test_admin_socket_rooms(ctx):
+    """The admin socket: ROW room=, STATS rooms=, and the same commands."""
+    with Tmp() as tmp, admin_server(ctx, tmp) as srv:
+        a = Admin.attach(srv.admin_path)
+        assert a.command("subscribe stats roster")[1] == "OK subscribed: stats roster"
+        f = _framed(srv, "fiona")
+        _join(f, "#lab")
+        _, rows = a.roster(lambda rows: any(r.get("room") == "#lab" for r in rows), timeout=3.0)
+        assert [r["nick"] for r in rows if r.get("room") == "#lab"] == ["fiona"], rows
+        a.stats(lambda s: s.get("rooms") == "2", timeout=3.0)
+        outs, end = a.command("rooms")
+        assert end == "OK" and outs[0] == "2 rooms:", outs
+        assert end == "OK" and re.match(r"^  #lab +1 person$", outs[2]), outs
+        assert a.command("move fiona #main")[1] == "OK moved fiona to #main"
+        f.wait_type("OUT", pred=lambda m: m.text == b"you are in #main now (1 person)")
+        outs, end = a.command("rooms")  # #lab was empty, and went
+        assert outs == ["1 room:", "  #main    1 person"], outs
+        srv.wait_log(r"operator \(admin pid \d+\): moved fiona to #main")
 
 
 if __name__ == "__main__":
