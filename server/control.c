@@ -258,6 +258,9 @@ static enum control_result ctl_split(struct server *srv, const char *args,
         memcpy(mv[i].nick, who[i]->nick, sizeof mv[i].nick);
         memcpy(mv[i].room, names[i % k], sizeof mv[i].room);
     }
+    for (unsigned i = 0; i < k; i++) /* a room nobody was dealt into goes again */
+        if (got[i] == 0)
+            rooms_gc_locked(srv, dst[i]);
     pthread_mutex_unlock(&srv->reg_lock);
     free(who);
     char done[LINE_MAX_BYTES];
