@@ -223,9 +223,11 @@ void room_join(struct client *c, enum dialect d, const char *want)
         return; /* shutting down: its SHUTDOWN is already queued */
     }
     registry_enter_locked(srv, c);
-    struct room *rm = &srv->main_room;
-    rooms_enter_locked(rm, c);
+    if (c->room == NULL) /* everyone starts in #main */
+        rooms_enter_locked(&srv->main_room, c);
+    struct room *rm = c->room;
     users = rm->users;
+    unsigned online = srv->nroom;
     rate_rejoin(c, now); /* its tokens again, now that it is counted in the room */
     const char *told = c->provisional ? c->asked : c->nick;
     if (d == DIALECT_FRAMED) {
@@ -266,7 +268,7 @@ void room_join(struct client *c, enum dialect d, const char *want)
 
     /* One line per arrival, with the nick it ends up with (the nick
      * column) and its address. */
-    log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)", DIALECT_NAMES[d], users);
+    log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)", DIALECT_NAMES[d], online);
     operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
 }
 
@@ -299,7 +301,7 @@ void room_settle(struct client *c)
         client_send_msg(c, &m);
     }
     c->ever_joined = true;
-    unsigned users = c->room->users;
+    unsigned users = c->room->users, online = srv->nroom;
     if (room_announced(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
         room_send_locked(c->room, &j, c);
@@ -313,7 +315,7 @@ void room_settle(struct client *c)
                   (long long)((left_ms + 999) / 1000), nick);
     }
     log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)%s", DIALECT_NAMES[DIALECT_FRAMED],
-              users, own ? ": its nick, held for its session token" : "");
+              online, own ? ": its nick, held for its session token" : "");
     operator_mute_arrival(c, nick, NULL);
 }
 
