@@ -202,11 +202,13 @@ static struct client **members_locked(const struct room *rm, unsigned *n)
     *n = 0;
     if (rm->users == 0)
         return NULL;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     struct client **v = malloc(rm->users * sizeof *v);
     if (v == NULL)
         return NULL;
     for (struct client *c = rm->head; c != NULL; c = c->rnext)
         v[(*n)++] = c;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     qsort(v, *n, sizeof *v, client_by_id);
     return v;
 }
@@ -281,6 +283,7 @@ static enum control_result ctl_gather(struct server *srv, const char *args,
         return control_fail(seat, "usage: gather");
     pthread_mutex_lock(&srv->reg_lock);
     unsigned n = srv->nroom - srv->main_room.users, k = 0;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     struct client **who = n > 0 ? malloc(n * sizeof *who) : NULL;
     if (n > 0 && who == NULL) {
         pthread_mutex_unlock(&srv->reg_lock);
@@ -290,7 +293,9 @@ static enum control_result ctl_gather(struct server *srv, const char *args,
     for (unsigned i = 1; i < srv->nrooms; i++)
         for (struct client *c = srv->rooms[i]->head; c != NULL && k < n; c = c->rnext)
             who[k++] = c;
-    qsort(who, k, sizeof *who, client_by_id);
+    if (k > 0) /* in order of arrival, as split deals them */
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+        qsort(who, k, sizeof *who, client_by_id);
     for (unsigned i = 0; i < k; i++)
         room_move_locked(who[i], &srv->main_room, NULL);
     pthread_mutex_unlock(&srv->reg_lock);

@@ -196,7 +196,9 @@ void rooms_list(struct server *srv, const struct client *self,
     unsigned n = 0;
     pthread_mutex_lock(&srv->reg_lock);
     unsigned nr = srv->nrooms;
-    memcpy(sorted, srv->rooms, nr * sizeof sorted[0]);
+    for (unsigned i = 0; i < nr; i++)
+        sorted[i] = srv->rooms[i];
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     qsort(sorted, nr, sizeof sorted[0], room_cmp);
     int w = 5;
     for (unsigned i = 0; i < nr; i++) {
