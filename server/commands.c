@@ -409,28 +409,33 @@ static void cmd_auth(struct reply *r, const char *args)
  * word) are all a connection may use before the password; /ping measures
  * latency, and leaving or giving the password must always work: none of
  * them is charged to --rate. */
+/* /help must fit a 24-row terminal beside the client's own help (and 72
+ * columns after its time stamp), so some commands are named in another's
+ * row rather than listed on their own. */
 static const struct command COMMANDS[] = {
     {"auth", "/auth PASSWORD", "give the server's password", NULL,
      CMD_PREAUTH | CMD_UNLIMITED | CMD_UNLISTED, cmd_auth},
-    {"away", "/away [TEXT]", "say you are away (in /who, and to /msg once);",
-     "/away again: you are back", 0, cmd_away},
+    {"away", "/away [TEXT]", "away (shown in /who, told to /msg once); again: back", NULL, 0,
+     cmd_away},
     {"help", "/help", "this list", NULL, 0, cmd_help},
-    {"join", "/join #ROOM", "go to a room (made on first join): # and 1-24 of", "a-z 0-9 _ -", 0,
+    {"join", "/join #ROOM", "go to a room (made on first join); /part: to #main", NULL, 0,
      cmd_join},
     {"me", "/me ACTION", "say what you are doing", NULL, 0, cmd_me},
     {"msg", "/msg NICK TEXT", "a private message, to anyone in any room", NULL, 0, cmd_msg},
     {"nick", "/nick NAME", "change your name: 1-24 of A-Z a-z 0-9 _ -,",
      "starting with a letter or digit", 0, cmd_nick},
-    {"part", "/part", "back to #main, where everyone starts", NULL, 0, cmd_part},
+    {"part", "/part", "back to #main, where everyone starts", NULL, CMD_UNLISTED, cmd_part},
     {"ping", "/ping [TOKEN]", "the server answers pong TOKEN", NULL, CMD_UNLIMITED, cmd_ping},
-    {"quit", "/quit [REASON]", "leave (so does exit)", NULL, CMD_PREAUTH | CMD_UNLIMITED, cmd_quit},
-    {"rooms", "/rooms", "the rooms, with their people and topics", NULL, 0, cmd_rooms},
-    {"stats", "/stats", "server statistics", NULL, 0, cmd_stats},
-    {"time", "/time", "the server's clock", NULL, 0, cmd_time},
-    {"topic", "/topic [TEXT]", "your room's topic; with TEXT, set it", NULL, 0, cmd_topic},
-    {"uptime", "/uptime", "how long the server and you have been up", NULL, 0, cmd_uptime},
-    {"who", "/who [*]", "who is in your room: nick, address, connected for,",
-     "idle for; /who * everyone, with their room", 0, cmd_who},
+    {"quit", "/quit [REASON]", "leave (so does exit); //text sends /text", NULL,
+     CMD_PREAUTH | CMD_UNLIMITED, cmd_quit},
+    {"rooms", "/rooms", "the rooms and topics; /topic [TEXT]: your room's", NULL, 0, cmd_rooms},
+    {"stats", "/stats", "server statistics (also /time, /uptime)", NULL, 0, cmd_stats},
+    {"time", "/time", "the server's clock", NULL, CMD_UNLISTED, cmd_time},
+    {"topic", "/topic [TEXT]", "your room's topic; with TEXT, set it", NULL, CMD_UNLISTED,
+     cmd_topic},
+    {"uptime", "/uptime", "how long the server and you have been up", NULL, CMD_UNLISTED,
+     cmd_uptime},
+    {"who", "/who [*]", "who is in your room (/who *: everyone, by room)", NULL, 0, cmd_who},
 };
 
 static const struct command *commands_find(const struct cmd *cmd)
@@ -459,7 +464,6 @@ static void cmd_help(struct reply *r, const char *args)
         if (COMMANDS[i].help2 != NULL)
             reply_out(r, "  %-16s %s", "", COMMANDS[i].help2);
     }
-    reply_out(r, "  exit             leave, as in the tutorial; //text sends /text");
 }
 
 void commands_run(struct reply *r, const struct cmd *cmd)
