@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "control.h"
 #include "fixture.h"
 
 static struct client *framed_v2(const char *nick)
@@ -163,6 +164,46 @@ START_TEST(test_unread_at_most_eight_rooms)
 }
 END_TEST
 
+static void ignore_line(void *arg, enum control_line kind, const char *text)
+{
+    (void)arg;
+    (void)kind;
+    (void)text;
+}
+
+START_TEST(test_operator_topic_and_lock)
+{
+    struct control_seat seat = {.line = ignore_line};
+    struct client *a = framed_v2("alice");
+    struct client *b = fx_framed("bob");
+    fx_feed(a, "MSG 1 /join #lab\n");
+    fx_feed(b, "MSG 1 /join #lab\n");
+    fx_drain(a);
+    fx_drain(b);
+    ck_assert_int_eq(control_run(&fx_srv, "topic #lab fractions", &seat), CONTROL_OK);
+    /* v2: the notice and a fresh ROOM; v1: the notice. */
+    ck_assert_str_eq(fx_drain(a), "NOTICE the operator pinned the topic of #lab: fractions\n"
+                                  "ROOM #lab 2 fractions\n");
+    ck_assert_str_eq(fx_drain(b), "NOTICE the operator pinned the topic of #lab: fractions\n");
+    fx_feed(b, "MSG 2 /topic mine\n");
+    ck_assert_str_eq(fx_drain(b), "ERR locked the topic of #lab is pinned by the operator\n");
+    ck_assert_int_eq(control_run(&fx_srv, "lock #lab", &seat), CONTROL_OK);
+    fx_drain(a);
+    fx_drain(b);
+    fx_feed(b, "MSG 3 may I\n");
+    ck_assert_str_eq(fx_drain(b),
+                     "ERR locked #lab is locked by the operator: you can read, not write\n");
+    ck_assert_str_eq(fx_drain(a), "");
+    ck_assert_uint_eq(find("#lab")->hist->count, 0);
+    ck_assert_int_eq(control_run(&fx_srv, "say #lab listen", &seat), CONTROL_OK);
+    ck_assert_str_eq(fx_drain(b), "NOTICE listen\n");
+    ck_assert_int_eq(control_run(&fx_srv, "unlock #lab", &seat), CONTROL_OK);
+    fx_drain(b);
+    fx_feed(b, "MSG 4 thanks\n");
+    ck_assert_str_eq(fx_drain(b), "ACK 4\n");
+}
+END_TEST
+
 Suite *rooms_suite(void)
 {
     Suite *s = suite_create("rooms");
@@ -175,6 +216,7 @@ Suite *rooms_suite(void)
     tcase_add_test(tc, test_history_per_room);
     tcase_add_test(tc, test_v2_room_and_unread);
     tcase_add_test(tc, test_unread_at_most_eight_rooms);
+    tcase_add_test(tc, test_operator_topic_and_lock);
     suite_add_tcase(s, tc);
     return s;
 }
