@@ -192,7 +192,7 @@ void rooms_list(struct server *srv, const struct client *self,
         out(arg, "rooms: out of memory");
         return;
     }
-    struct room *sorted[ROOMS_MAX];
+    struct room *sorted[ROOMS_MAX] = {NULL};
     unsigned n = 0;
     pthread_mutex_lock(&srv->reg_lock);
     unsigned nr = srv->nrooms;
