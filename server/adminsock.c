@@ -513,6 +513,10 @@ static void sock_tick(struct adminsock *a)
         char line[ADMIN_LINE_MAX];
         size_t n = admin_format_stats(line, sizeof line - 1, &s);
         if (n > 0) {
+            int k = snprintf(line + n, sizeof line - 1 - n, " rooms=%u", adminstat_rooms(a->srv));
+            n = k > 0 && (size_t)k < sizeof line - 1 - n ? n + (size_t)k : 0;
+        }
+        if (n > 0) {
             line[n++] = '\n';
             stats = outmsg_new(line, n);
         }

@@ -67,5 +67,8 @@ void adminstat_stats(struct server *srv, struct adminstat_rates *r, unsigned adm
  * connection, the newest first, at most ADMIN_ROSTER_MAX. Malloc'd; NULL
  * when out of memory. */
 char *adminstat_roster(struct server *srv, size_t *len);
+/* The rooms there are now, for STATS's rooms= (appended to the line
+ * admin_format_stats makes: proto's parsers skip keys they do not know). */
+unsigned adminstat_rooms(struct server *srv);
 
 #endif

@@ -128,6 +128,14 @@ static void adminstat_row(struct server *srv, struct client *c, int64_t now, str
     r->muted = muted != 0 && muted > now;
 }
 
+unsigned adminstat_rooms(struct server *srv)
+{
+    pthread_mutex_lock(&srv->reg_lock);
+    unsigned n = srv->nrooms;
+    pthread_mutex_unlock(&srv->reg_lock);
+    return n;
+}
+
 char *adminstat_roster(struct server *srv, size_t *len)
 {
     /* A row is a few hundred bytes at most; this one buffer holds them all. */
@@ -150,6 +158,13 @@ char *adminstat_roster(struct server *srv, size_t *len)
         size_t n = admin_format_row(buf + o, ROW_CAP - 1, &r);
         if (n == 0)
             continue;
+        /* Its room, after the keys proto formats (a room name is one
+         * word: # and a-z 0-9 _ -); none before it joins. */
+        if (c->room != NULL) {
+            int k = snprintf(buf + o + n, ROW_CAP - 1 - n, " room=%s", c->room->name);
+            if (k > 0 && (size_t)k < ROW_CAP - 1 - n)
+                n += (size_t)k;
+        }
         buf[o + n] = '\n';
         o += n + 1;
         shown++;

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "room.h"
 
+#include "roomname.h"
 #include "sanitize.h"
 
 #include <stdlib.h>
@@ -77,8 +78,8 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     memcpy(old, c->nick, sizeof old);
     registry_rename_locked(srv, c, want);
     struct msg m = {.type = MSG_NICK, .nick = old, .nick2 = want};
-    if (c->joined)
-        room_broadcast_locked(srv, &m, c);
+    if (c->joined) /* to its room, as JOIN and LEAVE */
+        room_send_locked(c->room, &m, c);
     pthread_mutex_unlock(&srv->reg_lock);
 
     reply_msg(r, &m);
@@ -113,8 +114,162 @@ static void who_line(void *arg, const char *line)
 
 static void cmd_who(struct reply *r, const char *args)
 {
+    const char *word;
+    size_t len;
+    bool all = false;
+    if (cmd_next_word(&args, &word, &len)) {
+        if (len != 1 || word[0] != '*' || *args != '\0') {
+            reply_err(r, ERR_USAGE, "usage: /who (your room) or /who * (everyone)");
+            return;
+        }
+        all = true;
+    }
+    registry_who(r->c->srv, r->c, all, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, r);
+}
+
+/* c goes to the room of this folded name, created if need be. */
+static void commands_goto(struct reply *r, const char *name)
+{
+    struct client *c = r->c;
+    struct server *srv = c->srv;
+    char from[ROOMNAME_SIZE];
+
+    pthread_mutex_lock(&srv->reg_lock);
+    if (!c->joined || c->room == NULL) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return;
+    }
+    if (strcmp(c->room->name, name) == 0) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        if (strcmp(name, ROOM_MAIN) == 0)
+            reply_out(r, "you are in %s, where everyone starts", name);
+        else
+            reply_out(r, "you are already in %s", name);
+        return;
+    }
+    struct room *dst = rooms_get_locked(srv, name);
+    if (dst == NULL) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        reply_err(r, ERR_FULL, "too many rooms (%d); join one of /rooms", ROOMS_MAX);
+        return;
+    }
+    memcpy(from, c->room->name, sizeof from);
+    room_move_locked(c, dst, r);
+    unsigned users = dst->users;
+    pthread_mutex_unlock(&srv->reg_lock);
+    log_event(srv, AEV_JOIN, c, "went from %s to %s (%u there)", from, name, users);
+}
+
+static void cmd_join(struct reply *r, const char *args)
+{
+    const char *word;
+    size_t len;
+    char name[ROOMNAME_SIZE];
+    if (!cmd_next_word(&args, &word, &len)) {
+        reply_err(r, ERR_USAGE, "usage: /join #ROOM");
+        return;
+    }
+    if (*args != '\0' || roomname_parse(name, word, len) < 0) {
+        reply_err(r, ERR_USAGE, "room names are # and 1-%d of a-z 0-9 _ -", ROOMNAME_MAX);
+        return;
+    }
+    commands_goto(r, name);
+}
+
+static void cmd_part(struct reply *r, const char *args)
+{
+    (void)args; /* IRC's /part takes a message; nobody else hears it here */
+    commands_goto(r, ROOM_MAIN);
+}
+
+static void cmd_rooms(struct reply *r, const char *args)
+{
     (void)args;
-    registry_who(r->c->srv, r->c, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, r);
+    rooms_list(r->c->srv, r->c, who_line, r);
+}
+
+static void cmd_topic(struct reply *r, const char *args)
+{
+    struct client *c = r->c;
+    struct server *srv = c->srv;
+    char where[ROOMNAME_SIZE], topic[TOPIC_MAX + 1];
+    bool set = args[strspn(args, " ")] != '\0';
+
+    if (set && room_muted(r))
+        return;
+    pthread_mutex_lock(&srv->reg_lock);
+    if (!c->joined || c->room == NULL) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        return;
+    }
+    struct room *rm = c->room;
+    memcpy(where, rm->name, sizeof where);
+    if (!set) {
+        memcpy(topic, rm->topic, sizeof topic);
+        pthread_mutex_unlock(&srv->reg_lock);
+        if (topic[0] != '\0')
+            reply_out(r, "topic of %s: %s", where, topic);
+        else
+            reply_out(r, "%s has no topic", where);
+        return;
+    }
+    if (rm->locked || rm->pinned) {
+        bool locked = rm->locked;
+        pthread_mutex_unlock(&srv->reg_lock);
+        if (locked)
+            reply_err(r, ERR_LOCKED, "%s is locked by the operator: you can read, not write",
+                      where);
+        else
+            reply_err(r, ERR_LOCKED, "the topic of %s is pinned by the operator", where);
+        return;
+    }
+    if (room_topic_set_locked(srv, rm, args + strspn(args, " "), c->nick, false, r) < 0) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        reply_err(r, "transcript", "topic not set: the server cannot save it");
+        log_event(srv, AEV_ERROR, c, "transcript write failed; topic of %s refused", where);
+        return;
+    }
+    memcpy(topic, rm->topic, sizeof topic);
+    pthread_mutex_unlock(&srv->reg_lock);
+    log_event(srv, AEV_INFO, c, "set the topic of %s: %s", where, topic);
+}
+
+static void cmd_away(struct reply *r, const char *args)
+{
+    struct client *c = r->c;
+    struct server *srv = c->srv;
+    char away[AWAY_MAX + 1];
+    const char *text = args + strspn(args, " ");
+
+    pthread_mutex_lock(&srv->reg_lock);
+    if (*text == '\0' && c->away[0] != '\0') {
+        c->away[0] = '\0';
+        c->naway_told = 0;
+        pthread_mutex_unlock(&srv->reg_lock);
+        reply_out(r, "you are back");
+        return;
+    }
+    snprintf(c->away, sizeof c->away, "%s", *text != '\0' ? text : "away");
+    utf8_cut(c->away); /* AWAY_MAX may fall inside a character */
+    c->naway_told = 0; /* a new away period: everyone is told once again */
+    memcpy(away, c->away, sizeof away);
+    pthread_mutex_unlock(&srv->reg_lock);
+    reply_out(r, "you are away: %s", away);
+}
+
+/* With reg_lock held: whether `from` is to hear that t is away (once per
+ * away period per sender; past AWAY_TOLD_MAX senders, some hear it again). */
+static bool away_first_locked(struct client *t, const struct client *from)
+{
+    if (t->away[0] == '\0' || t == from)
+        return false;
+    unsigned n = t->naway_told < AWAY_TOLD_MAX ? t->naway_told : AWAY_TOLD_MAX;
+    for (unsigned i = 0; i < n; i++)
+        if (t->away_told[i] == from->id)
+            return false;
+    t->away_told[t->naway_told % AWAY_TOLD_MAX] = from->id;
+    t->naway_told++;
+    return true;
 }
 
 static void cmd_me(struct reply *r, const char *args)
@@ -161,8 +316,13 @@ static void cmd_msg(struct reply *r, const char *args)
         .type = MSG_PRIV, .time = server_wall(srv), .nick = from, .nick2 = to, .text = args};
     if (t != c)
         client_send_msg(t, &m);
+    char away[AWAY_MAX + 1] = "";
+    if (away_first_locked(t, c))
+        memcpy(away, t->away, sizeof away);
     pthread_mutex_unlock(&srv->reg_lock);
-    reply_msg(r, &m); /* the echo tells the sender it went out */
+    reply_msg(r, &m);    /* the echo tells the sender it went out */
+    if (away[0] != '\0') /* delivered all the same: it waits for their return */
+        reply_out(r, "%s is away: %s", to, away);
     /* The log is often on a projector: who wrote to whom, not what (and
      * under --quiet not even that, but the admins still see it). */
     log_event(srv, AEV_PRIVATE, c, "sent a private message to %s", to);
@@ -254,20 +414,33 @@ static void cmd_auth(struct reply *r, const char *args)
  * word) are all a connection may use before the password; /ping measures
  * latency, and leaving or giving the password must always work: none of
  * them is charged to --rate. */
+/* /help must fit a 24-row terminal beside the client's own help (and 72
+ * columns after its time stamp), so some commands are named in another's
+ * row rather than listed on their own. */
 static const struct command COMMANDS[] = {
     {"auth", "/auth PASSWORD", "give the server's password", NULL,
      CMD_PREAUTH | CMD_UNLIMITED | CMD_UNLISTED, cmd_auth},
+    {"away", "/away [TEXT]", "away (shown in /who, told to /msg once); again: back", NULL, 0,
+     cmd_away},
     {"help", "/help", "this list", NULL, 0, cmd_help},
+    {"join", "/join #ROOM", "go to a room (made on first join); /part: to #main", NULL, 0,
+     cmd_join},
     {"me", "/me ACTION", "say what you are doing", NULL, 0, cmd_me},
-    {"msg", "/msg NICK TEXT", "a private message", NULL, 0, cmd_msg},
+    {"msg", "/msg NICK TEXT", "a private message, to anyone in any room", NULL, 0, cmd_msg},
     {"nick", "/nick NAME", "change your name: 1-24 of A-Z a-z 0-9 _ -,",
      "starting with a letter or digit", 0, cmd_nick},
+    {"part", "/part", "back to #main, where everyone starts", NULL, CMD_UNLISTED, cmd_part},
     {"ping", "/ping [TOKEN]", "the server answers pong TOKEN", NULL, CMD_UNLIMITED, cmd_ping},
-    {"quit", "/quit [REASON]", "leave (so does exit)", NULL, CMD_PREAUTH | CMD_UNLIMITED, cmd_quit},
-    {"stats", "/stats", "server statistics", NULL, 0, cmd_stats},
-    {"time", "/time", "the server's clock", NULL, 0, cmd_time},
-    {"uptime", "/uptime", "how long the server and you have been up", NULL, 0, cmd_uptime},
-    {"who", "/who", "who is here: nick, address, connected for, idle for", NULL, 0, cmd_who},
+    {"quit", "/quit [REASON]", "leave (so does exit); //text sends /text", NULL,
+     CMD_PREAUTH | CMD_UNLIMITED, cmd_quit},
+    {"rooms", "/rooms", "the rooms and topics; /topic [TEXT]: your room's", NULL, 0, cmd_rooms},
+    {"stats", "/stats", "server statistics (also /time, /uptime)", NULL, 0, cmd_stats},
+    {"time", "/time", "the server's clock", NULL, CMD_UNLISTED, cmd_time},
+    {"topic", "/topic [TEXT]", "your room's topic; with TEXT, set it", NULL, CMD_UNLISTED,
+     cmd_topic},
+    {"uptime", "/uptime", "how long the server and you have been up", NULL, CMD_UNLISTED,
+     cmd_uptime},
+    {"who", "/who [*]", "who is in your room (/who *: everyone, by room)", NULL, 0, cmd_who},
 };
 
 static const struct command *commands_find(const struct cmd *cmd)
@@ -296,7 +469,6 @@ static void cmd_help(struct reply *r, const char *args)
         if (COMMANDS[i].help2 != NULL)
             reply_out(r, "  %-16s %s", "", COMMANDS[i].help2);
     }
-    reply_out(r, "  exit             leave, as in the tutorial; //text sends /text");
 }
 
 void commands_run(struct reply *r, const struct cmd *cmd)

@@ -1,5 +1,6 @@
-/* control: the operator's commands (who, stats, say, kick, ban, unban, bans,
- * mute, unmute, help, quit), one implementation for every seat: the
+/* control: the operator's commands (who, stats, say, rooms, move, split,
+ * gather, topic, lock, unlock, kick, ban, unban, bans, mute, unmute, trace,
+ * help, quit), one implementation for every seat: the
  * server's terminal (console.c) and the admin socket (admin.c). Each seat
  * shows the answer its own way; control only says what the lines are. */
 #ifndef SOCKCHAT_CONTROL_H

@@ -105,10 +105,13 @@ static void usage(FILE *out)
             "while %d KiB of its output waits: a connection that never reads holds at\n"
             "most %d KiB of the server's memory and %d KiB of socket buffers. A /ping\n"
             "token is at most %d bytes. Joins and quits are\n"
-            "announced while at most %d people are in the room (a room of thousands\n"
+            "announced while at most %d people are in a room (a room of thousands\n"
             "would otherwise spend O(N^2) lines on them); \"too slow\" and kicks always.\n"
+            "Everyone starts in the room #main; /join #ROOM makes and enters others (at\n"
+            "most 128, each with its own --history).\n"
             "When stdin is its terminal, type help for the operator console (who,\n"
-            "stats, say, kick, ban, unban, mute, unmute, bans, quit): kick and ban take a\n"
+            "stats, say, rooms, move, split, gather, topic, lock, unlock, kick, ban,\n"
+            "unban, mute, unmute, bans, quit): kick and ban take a\n"
             "nick and hold that person (sockchat's session token, the nick), not the\n"
             "address, which a class on one machine shares. The console reads only while\n"
             "the server is in the foreground: started with &, the server leaves the\n"
@@ -383,9 +386,9 @@ static int server_start(struct server *srv, const struct server_args *a, struct 
         /* A file size limit (ulimit -f) must cost a refused message, which
          * the transcript repairs, not the process. */
         signal(SIGXFSZ, SIG_IGN);
-        /* One room for now: the rooms' own table replaces this adapter. */
+        /* Every room's history and topic, made as their records are read. */
         struct transcript_rooms rooms;
-        transcript_rooms_one(&rooms, &srv->hist);
+        transcript_rooms_server(&rooms, srv);
         if (transcript_open(tr, a->transcript_path, a->transcript_max, &rooms, loaded, err,
                             sizeof err) < 0) {
             fprintf(stderr, "sockchat-server: %s\n", err);

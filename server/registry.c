@@ -186,6 +186,10 @@ void registry_leave_locked(struct server *srv, struct client *c)
     nick_remove(srv, c);
     c->joined = false;
     srv->nroom--;
+    /* Out of its room's list (the caller may still tell the room, and
+     * frees it when empty: rooms_gc_locked) and of those it watched. */
+    rooms_exit_locked(c);
+    rooms_unwatch_all_locked(srv, c);
 }
 
 void registry_rename_locked(struct server *srv, struct client *c, const char *nick)
@@ -233,48 +237,77 @@ unsigned registry_count(struct server *srv)
     return n;
 }
 
-void registry_who(struct server *srv, const struct client *self, int64_t now_ms, unsigned max,
-                  void (*out)(void *arg, const char *line), void *arg)
+/* One /who row: nick, room (all), address, times, dialect, away. */
+static void who_row(char *line, size_t cap, const struct client *c, const struct client *self,
+                    bool all, int nw, int rw, int aw, int64_t now_ms)
+{
+    char on[32], idle[32], away[AWAY_MAX + 16] = "";
+    format_duration(on, sizeof on, now_ms - c->connected_ms);
+    format_duration(idle, sizeof idle, now_ms - atomic_load(&c->active_ms));
+    const char *d = c->dialect == DIALECT_FRAMED  ? "sockchat"
+                    : c->dialect == DIALECT_PLAIN ? "plain"
+                    : c->dialect == DIALECT_RAW   ? "tutorial"
+                                                  : "connecting";
+    if (c->away[0] != '\0')
+        snprintf(away, sizeof away, " away: %s", c->away);
+    char room[ROOMNAME_SIZE + 2] = "";
+    if (all)
+        snprintf(room, sizeof room, "%-*s  ", rw, c->room != NULL ? c->room->name : "-");
+    snprintf(line, cap, "  %-*s  %s%-*s  on %s, idle %s (%s%s)%s", nw, c->nick, room, aw, c->addr,
+             on, idle, d, c == self ? ", you" : "", away);
+}
+
+void registry_who(struct server *srv, const struct client *self, bool all, int64_t now_ms,
+                  unsigned max, void (*out)(void *arg, const char *line), void *arg)
 {
     /* Lines are built under the lock but handed out after it: out() may
      * write to a terminal. */
+    enum { WHO_ROW_MAX = 384 };
     unsigned cap = max + 2, n = 0;
-    char(*lines)[256] = calloc(cap, sizeof *lines);
+    char(*lines)[WHO_ROW_MAX] = calloc(cap, sizeof *lines);
     if (lines == NULL) {
         out(arg, "who: out of memory");
         return;
     }
     pthread_mutex_lock(&srv->reg_lock);
     unsigned total = srv->nclients;
-    if (total == 0) /* only the console can ask with nobody here */
+    const struct room *rm = !all && self != NULL ? self->room : NULL;
+    if (!all && rm == NULL) { /* not joined: it has no room to list */
+        pthread_mutex_unlock(&srv->reg_lock);
+        free(lines);
+        return;
+    }
+    unsigned listed = all ? total : rm->users;
+    if (all && total == 0) /* only the console can ask with nobody here */
         snprintf(lines[n++], sizeof lines[0], "nobody is connected");
+    else if (all)
+        snprintf(lines[n++], sizeof lines[0], "%u connected (%u in %u room%s):", total, srv->nroom,
+                 srv->nrooms, plural_s(srv->nrooms));
     else
-        snprintf(lines[n++], sizeof lines[0], "%u connected (%u in the room):", total, srv->nroom);
-    /* Oldest first (the list starts with the newest), in columns as wide
-     * as the longest nick and address shown: it must read at 80 columns. */
-    struct client *tail = srv->clients;
-    int nw = 4, aw = 4;
-    while (tail && tail->next)
-        tail = tail->next;
+        snprintf(lines[n++], sizeof lines[0], "%u in %s (%u connected):", rm->users, rm->name,
+                 total);
+    /* Oldest first (the registry's list starts with the newest; a room's
+     * with the first to come in), in columns as wide as the longest nick,
+     * room and address shown: it must read at 80 columns. */
+    struct client *first = rm != NULL ? rm->head : srv->clients;
+    if (rm == NULL)
+        while (first && first->next)
+            first = first->next;
+#define WHO_NEXT(c) (rm != NULL ? (c)->rnext : (c)->prev)
+    int nw = 4, rw = 4, aw = 4;
     unsigned k = 0;
-    for (struct client *c = tail; c && k < max; c = c->prev, k++) {
+    for (struct client *c = first; c && k < max; c = WHO_NEXT(c), k++) {
         int l = (int)strlen(c->nick), al = (int)strlen(c->addr);
+        int rl = c->room != NULL ? (int)strlen(c->room->name) : 1;
         nw = l > nw ? l : nw;
+        rw = rl > rw ? rl : rw;
         aw = al > aw ? al : aw;
     }
-    for (struct client *c = tail; c && n < max + 1; c = c->prev) {
-        char on[32], idle[32];
-        format_duration(on, sizeof on, now_ms - c->connected_ms);
-        format_duration(idle, sizeof idle, now_ms - atomic_load(&c->active_ms));
-        const char *d = c->dialect == DIALECT_FRAMED  ? "sockchat"
-                        : c->dialect == DIALECT_PLAIN ? "plain"
-                        : c->dialect == DIALECT_RAW   ? "tutorial"
-                                                      : "connecting";
-        snprintf(lines[n++], sizeof lines[0], "  %-*s  %-*s  on %s, idle %s (%s%s)", nw, c->nick,
-                 aw, c->addr, on, idle, d, c == self ? ", you" : "");
-    }
-    if (total > max)
-        snprintf(lines[n++], sizeof lines[0], "  ... and %u more", total - max);
+    for (struct client *c = first; c && n < max + 1; c = WHO_NEXT(c))
+        who_row(lines[n++], sizeof lines[0], c, self, all, nw, rw, aw, now_ms);
+#undef WHO_NEXT
+    if (listed > max)
+        snprintf(lines[n++], sizeof lines[0], "  ... and %u more", listed - max);
     pthread_mutex_unlock(&srv->reg_lock);
     for (unsigned i = 0; i < n; i++)
         out(arg, lines[i]);

@@ -1,14 +1,16 @@
-/* room: the one chat room. Joining (with the history), leaving, chat
- * delivered to everyone in one order, and the transcript written in that
- * order: all under reg_lock, so every receiver, the history and the
- * transcript agree. Each message is encoded once per dialect and queued by
- * reference. */
+/* room: joining (with the history), leaving, moving between rooms, and
+ * chat delivered to a room's members in one order, with the transcript
+ * written in that order: all under reg_lock, so every receiver, the
+ * history and the transcript agree. Each message is encoded once per
+ * dialect and queued by reference. The table of rooms is rooms.c. */
 #include "server.h"
 #include "rate.h"
 #include "room.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "utf8.h"
 
 bool room_announced(unsigned users)
 {
@@ -22,14 +24,14 @@ static void encode_pair(const struct msg *m, struct outmsg **framed, struct outm
     *plain = outmsg_encode(DIALECT_PLAIN, m);
 }
 
-/* With reg_lock held: queues the encodings on every joined client but
+/* With reg_lock held: queues the encodings on every member of rm but
  * `except`, by reference. */
-static unsigned deliver_pair_locked(struct server *srv, struct outmsg *framed, struct outmsg *plain,
-                                    const struct client *except)
+static unsigned deliver_pair_locked(const struct room *rm, struct outmsg *framed,
+                                    struct outmsg *plain, const struct client *except)
 {
     unsigned n = 0;
-    for (struct client *c = srv->clients; c; c = c->next) {
-        if (!c->joined || c == except)
+    for (struct client *c = rm->head; c; c = c->rnext) {
+        if (c == except)
             continue;
         if (c->dialect == DIALECT_FRAMED && framed) {
             client_send_ref(c, framed);
@@ -42,18 +44,23 @@ static unsigned deliver_pair_locked(struct server *srv, struct outmsg *framed, s
     return n;
 }
 
-static void deliver_locked(struct server *srv, const struct msg *m, const struct client *except)
+void room_send_locked(const struct room *rm, const struct msg *m, const struct client *except)
 {
     struct outmsg *framed, *plain;
     encode_pair(m, &framed, &plain);
-    deliver_pair_locked(srv, framed, plain, except);
+    deliver_pair_locked(rm, framed, plain, except);
     outmsg_unref(framed);
     outmsg_unref(plain);
 }
 
 void room_broadcast_locked(struct server *srv, const struct msg *m, const struct client *except)
 {
-    deliver_locked(srv, m, except);
+    struct outmsg *framed, *plain;
+    encode_pair(m, &framed, &plain);
+    for (unsigned i = 0; i < srv->nrooms; i++)
+        deliver_pair_locked(srv->rooms[i], framed, plain, except);
+    outmsg_unref(framed);
+    outmsg_unref(plain);
 }
 
 bool room_muted(struct reply *r)
@@ -84,7 +91,7 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
 {
     struct client *c = r->c;
     struct server *srv = c->srv;
-    char nick[NICK_MAX + 1];
+    char nick[NICK_MAX + 1], where[ROOMNAME_SIZE];
     char tnote[TRANSCRIPT_NOTE_MAX];
     bool lost = false;
 
@@ -92,8 +99,16 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
         return;
     tnote[0] = '\0';
     pthread_mutex_lock(&srv->reg_lock);
-    if (!c->joined) {
+    if (!c->joined || c->room == NULL) {
         pthread_mutex_unlock(&srv->reg_lock);
+        return;
+    }
+    struct room *rm = c->room;
+    memcpy(where, rm->name, sizeof where);
+    if (rm->locked) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        /* Not ACKed: nothing was relayed. */
+        reply_err(r, ERR_LOCKED, "%s is locked by the operator: you can read, not write", where);
         return;
     }
     struct msg m = {.type = type, .time = server_wall(srv), .nick = c->nick, .text = text};
@@ -102,7 +117,7 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
     /* The transcript is written under the lock so its order is everyone's
      * order; the write goes to the page cache (the fsync is elsewhere). */
     if (type == MSG_CHAT && srv->transcript && framed) {
-        if (transcript_append(srv->transcript, ROOM_MAIN, framed->data, framed->len) < 0)
+        if (transcript_append(srv->transcript, rm->name, framed->data, framed->len) < 0)
             lost = true;
         /* What the append had to repair (a torn write cut back, the file
          * deleted and written again, a rotation): logged after unlocking. */
@@ -110,10 +125,11 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
             memcpy(tnote, srv->transcript->note, sizeof tnote);
     }
     if (!lost) {
-        unsigned n = deliver_pair_locked(srv, framed, plain, c);
+        unsigned n = deliver_pair_locked(rm, framed, plain, c);
         atomic_fetch_add_explicit(&srv->st.deliveries, n, memory_order_relaxed);
         if (type == MSG_CHAT && framed && plain)
-            history_push(&srv->hist, framed, plain);
+            history_push(rm->hist, framed, plain);
+        rooms_said_locked(rm);
     }
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
@@ -131,11 +147,15 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
     atomic_fetch_add_explicit(&srv->st.messages, 1, memory_order_relaxed);
     /* Acknowledged only once it is saved, queued for everyone and in history. */
     reply_ack(r);
-    /* --quiet keeps it out of the log, not from the admins (log_event). */
+    /* --quiet keeps it out of the log, not from the admins (log_event).
+     * #main's lines read as they always did. */
+    bool in_main = strcmp(where, ROOM_MAIN) == 0;
     if (type == MSG_ACTION)
-        log_event(srv, AEV_CHAT, c, "* %s %s", nick, text);
+        log_event(srv, AEV_CHAT, c, "%s%s* %s %s", in_main ? "" : where, in_main ? "" : ": ", nick,
+                  text);
     else
-        log_event(srv, AEV_CHAT, c, "says: %s", text);
+        log_event(srv, AEV_CHAT, c, "says%s%s: %s", in_main ? "" : " in ", in_main ? "" : where,
+                  text);
 }
 
 /* With reg_lock held: the history for a newcomer. The ring holds at most
@@ -143,9 +163,9 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
  * --history can cut a newcomer off. What that bound dropped of the last
  * --history messages is said first: after the WELCOME and before the CHAT
  * lines, where sockchat's replay de-duplication expects it. */
-static void room_history_locked(struct client *c, enum dialect d)
+static void room_history_locked(struct client *c, const struct room *rm, enum dialect d)
 {
-    const struct history *h = &c->srv->hist;
+    const struct history *h = rm->hist;
     uint64_t omitted = history_omitted(h);
     if (omitted > 0) {
         char text[128];
@@ -202,7 +222,11 @@ void room_join(struct client *c, enum dialect d, const char *want)
         return; /* shutting down: its SHUTDOWN is already queued */
     }
     registry_enter_locked(srv, c);
-    users = srv->nroom;
+    if (c->room == NULL) /* everyone starts in #main */
+        rooms_enter_locked(&srv->main_room, c);
+    struct room *rm = c->room;
+    users = rm->users;
+    unsigned online = srv->nroom;
     rate_rejoin(c, now); /* its tokens again, now that it is counted in the room */
     const char *told = c->provisional ? c->asked : c->nick;
     if (d == DIALECT_FRAMED) {
@@ -212,9 +236,15 @@ void room_join(struct client *c, enum dialect d, const char *want)
                         .users = users,
                         .text = srv->cfg.name};
         client_send_msg(c, &w);
+        if (c->proto >= 2) {
+            struct msg rmsg = {
+                .type = MSG_ROOM, .word = rm->name, .users = users, .text = rm->topic};
+            client_send_msg(c, &rmsg);
+        }
     }
     if (d == DIALECT_FRAMED || d == DIALECT_PLAIN) {
-        room_history_locked(c, d);
+        room_history_locked(c, rm, d);
+        room_topic_tell_locked(c, NULL);
         /* After the history, so that it does not scroll away: an nc user
          * learns their guestN nowhere else. (The tutorial's client reads
          * only replies: /help and /who tell it.) */
@@ -230,14 +260,14 @@ void room_join(struct client *c, enum dialect d, const char *want)
     c->ever_joined = true;
     if (room_announced(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
-        deliver_locked(srv, &j, c);
+        room_send_locked(rm, &j, c);
     }
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
 
     /* One line per arrival, with the nick it ends up with (the nick
      * column) and its address. */
-    log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)", DIALECT_NAMES[d], users);
+    log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)", DIALECT_NAMES[d], online);
     operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
 }
 
@@ -270,10 +300,10 @@ void room_settle(struct client *c)
         client_send_msg(c, &m);
     }
     c->ever_joined = true;
-    unsigned users = srv->nroom;
+    unsigned users = c->room->users, online = srv->nroom;
     if (room_announced(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
-        deliver_locked(srv, &j, c);
+        room_send_locked(c->room, &j, c);
     }
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
@@ -284,7 +314,7 @@ void room_settle(struct client *c)
                   (long long)((left_ms + 999) / 1000), nick);
     }
     log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)%s", DIALECT_NAMES[DIALECT_FRAMED],
-              users, own ? ": its nick, held for its session token" : "");
+              online, own ? ": its nick, held for its session token" : "");
     operator_mute_arrival(c, nick, NULL);
 }
 
@@ -294,16 +324,122 @@ void room_leave(struct client *c, const char *reason)
 
     pthread_mutex_lock(&srv->reg_lock);
     if (c->joined) {
+        struct room *rm = c->room;
         registry_leave_locked(srv, c);
         if (!nick_reserved(c->nick))
             nickhold_put(&srv->holds, c->nick, c->session, server_now_ms(srv));
-        unsigned users = srv->nroom;
+        unsigned users = rm->users;
         bool always = strncmp(reason, "too slow", 8) == 0 || strncmp(reason, "kicked", 6) == 0;
         /* A provisional join was never announced (room_join). */
         if (!c->provisional && (always || room_announced(users + 1))) {
             struct msg m = {.type = MSG_LEAVE, .nick = c->nick, .users = users, .text = reason};
-            deliver_locked(srv, &m, c);
+            room_send_locked(rm, &m, c);
         }
+        rooms_gc_locked(srv, rm);
     }
     pthread_mutex_unlock(&srv->reg_lock);
+}
+
+/* What c is told (through r, when it is c's own command, else queued
+ * directly); a tutorial client hears only replies. */
+static void tell_locked(struct client *c, struct reply *r, const struct msg *m)
+{
+    if (r != NULL)
+        reply_msg(r, m);
+    else if (c->dialect == DIALECT_FRAMED || c->dialect == DIALECT_PLAIN)
+        client_send_msg(c, m);
+}
+
+void room_topic_tell_locked(struct client *c, struct reply *r)
+{
+    const struct room *rm = c->room;
+    if (rm->topic[0] == '\0')
+        return;
+    char text[ROOMNAME_SIZE + TOPIC_MAX + 16];
+    snprintf(text, sizeof text, "topic of %s: %s", rm->name, rm->topic);
+    struct msg m = {.type = MSG_NOTICE, .text = text};
+    tell_locked(c, r, &m);
+}
+
+/* c has just come into its room (not at its join: room_join): the room's
+ * line (ROOM to a v2 client, an OUT line to others), its history, its
+ * topic. */
+static void room_entered_locked(struct client *c, struct reply *r)
+{
+    const struct room *rm = c->room;
+    if (c->dialect == DIALECT_FRAMED && c->proto >= 2) {
+        struct msg m = {.type = MSG_ROOM, .word = rm->name, .users = rm->users, .text = rm->topic};
+        tell_locked(c, r, &m);
+    } else {
+        char text[ROOMNAME_SIZE + TOPIC_MAX + 64];
+        snprintf(text, sizeof text, "you are in %s now (%u %s)%s%s", rm->name, rm->users,
+                 rm->users == 1 ? "person" : "people", rm->topic[0] != '\0' ? "; topic: " : "",
+                 rm->topic);
+        struct msg m = {.type = MSG_OUT, .text = text};
+        tell_locked(c, r, &m);
+    }
+    if (c->dialect == DIALECT_FRAMED || c->dialect == DIALECT_PLAIN)
+        room_history_locked(c, rm, c->dialect);
+    room_topic_tell_locked(c, r);
+}
+
+void room_move_locked(struct client *c, struct room *dst, struct reply *r)
+{
+    struct server *srv = c->srv;
+    struct room *old = c->room;
+    if (!c->joined || old == NULL || old == dst)
+        return;
+    /* Both memberships first: the room c watches for UNREAD (rooms.c)
+     * may push out another, which must not be dst. */
+    rooms_exit_locked(c);
+    rooms_enter_locked(dst, c);
+    rooms_watch_locked(srv, c, old);
+    if (!c->provisional && room_announced(old->users + 1)) {
+        char went[ROOMNAME_SIZE + 16];
+        snprintf(went, sizeof went, "went to %s", dst->name);
+        struct msg m = {.type = MSG_LEAVE, .nick = c->nick, .users = old->users, .text = went};
+        room_send_locked(old, &m, c);
+    }
+    if (!c->provisional && room_announced(dst->users)) {
+        struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = dst->users};
+        room_send_locked(dst, &j, c);
+    }
+    room_entered_locked(c, r);
+    rooms_gc_locked(srv, old);
+}
+
+int room_topic_set_locked(struct server *srv, struct room *rm, const char *text, const char *by,
+                          bool pinned, struct reply *r)
+{
+    char topic[TOPIC_MAX + 1];
+    snprintf(topic, sizeof topic, "%s", text);
+    utf8_cut(topic); /* TOPIC_MAX may fall inside a character */
+    pinned = pinned && topic[0] != '\0';
+    /* Saved before anyone is told, so a restart restores what was said. */
+    int64_t now = server_wall(srv);
+    if (srv->transcript && transcript_topic(srv->transcript, rm->name, now, pinned, topic) < 0)
+        return -1;
+    memcpy(rm->topic, topic, sizeof rm->topic);
+    rm->topic_time = now;
+    rm->pinned = pinned;
+    char note[ROOMNAME_SIZE + TOPIC_MAX + NICK_MAX + 48];
+    if (rm->topic[0] == '\0')
+        snprintf(note, sizeof note, "%s cleared the topic of %s", by, rm->name);
+    else
+        snprintf(note, sizeof note, "%s %s the topic of %s: %s", by, pinned ? "pinned" : "set",
+                 rm->name, rm->topic);
+    struct msg n = {.type = MSG_NOTICE, .text = note};
+    struct msg room = {.type = MSG_ROOM, .word = rm->name, .users = rm->users, .text = rm->topic};
+    struct client *self = r != NULL ? r->c : NULL;
+    room_send_locked(rm, &n, self);
+    for (struct client *c = rm->head; c != NULL; c = c->rnext)
+        if (c != self && c->dialect == DIALECT_FRAMED && c->proto >= 2)
+            client_send_msg(c, &room);
+    if (self != NULL) {
+        reply_msg(r, &n);
+        if (self->dialect == DIALECT_FRAMED && self->proto >= 2)
+            reply_msg(r, &room);
+    }
+    rooms_gc_locked(srv, rm); /* cleared in an empty room: it may go */
+    return 0;
 }

@@ -1,5 +1,6 @@
 /* server: the shared state's life cycle, and its clocks. */
 #include "server.h"
+#include "room.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ void server_init(struct server *srv, const struct config *cfg)
     pthread_mutex_init(&srv->trace.lock, NULL);
     atomic_init(&srv->trace.mode, cfg->trace ? TRACE_ALL : TRACE_OFF);
     history_init(&srv->hist, cfg->history);
+    rooms_init(srv);
     /* Every connection's address must fit, with room for those that left:
      * see peers.c. */
     access_init(&srv->acc, cfg->max_clients + PEERS_SPARE);
@@ -76,6 +78,7 @@ void server_init(struct server *srv, const struct config *cfg)
 
 void server_free(struct server *srv)
 {
+    rooms_free(srv);
     history_free(&srv->hist);
     if (srv->nick_tab != &srv->nick_tab0)
         free(srv->nick_tab);

@@ -52,6 +52,7 @@
 #include "msg.h"
 #include "roomname.h"
 #include "telnet.h"
+#include "roomname.h"
 
 enum {
     /* Slow consumers, as redis's client-output-buffer-limit: a client may
@@ -165,6 +166,47 @@ void history_count_older(struct history *h, uint64_t n);
 /* How many of the last cap messages were dropped for HISTORY_BYTES. */
 uint64_t history_omitted(const struct history *h);
 
+/* ---- rooms.c: the rooms (issue 16), all under reg_lock ----
+ *
+ * Every joined connection is in exactly one room; #main always exists (it
+ * is embedded in struct server, its history is srv->hist, which the
+ * transcript loads) and others exist while they have members, history, a
+ * topic, a lock, or connections waiting to hear of their unread messages.
+ * A room keeps its members in a list of its own, so a message walks only
+ * them. */
+enum {
+    ROOMS_MAX = 128,
+    ROOM_LEFT_MAX = 8,  /* rooms a connection has left that it hears UNREAD of */
+    TOPIC_MAX = 200,    /* bytes of a topic, after sanitising */
+    AWAY_MAX = 100,     /* bytes of an /away text */
+    AWAY_TOLD_MAX = 16, /* senders auto-replied once per away period (then again) */
+};
+
+struct room;
+/* A room a connection left: while it is on the room's watcher list, the
+ * connection (a v2 framed client) hears UNREAD of what is said there. */
+struct room_left {
+    struct room *room; /* NULL: a free slot */
+    struct room_left *prev, *next;
+    struct client *c;
+    uint64_t said; /* room->said when c left it */
+    uint64_t seq;  /* when, to drop the oldest past ROOM_LEFT_MAX */
+};
+
+struct room {
+    char name[ROOMNAME_SIZE];   /* folded: "#lab1" */
+    char topic[TOPIC_MAX + 1];  /* "": none */
+    int64_t topic_time;         /* when it was set (Unix seconds), for the transcript */
+    bool pinned;                /* the topic was set by the operator: students cannot change it */
+    bool locked;                /* students read, do not write */
+    unsigned users;             /* members */
+    struct client *head, *tail; /* members, in the order they came in */
+    struct history own;
+    struct history *hist;       /* &own; #main's is srv->hist */
+    uint64_t said;              /* chat and action messages ever said here, for UNREAD */
+    struct room_left *watchers; /* connections that left it */
+};
+
 /* ---- transcript.c: chat appended to a file before it is acknowledged ---- */
 
 enum {
@@ -274,9 +316,12 @@ void transcript_close(struct transcript *t);
 int transcript_load(const char *path, const struct transcript_rooms *rooms, unsigned *loaded,
                     char *err, size_t ecap);
 
-/* ---- transcript_rooms.c: the transcript's rooms while there is one ----
- * Until the server has rooms: h is "#main", no other room, no topics.
- * (The rooms replace this adapter with one over their table.) */
+/* ---- transcript_rooms.c: the rooms as the transcript sees them ----
+ * transcript_rooms_server: the server's table of rooms (a record of a room
+ * not there yet makes it, as far as ROOMS_MAX allows). transcript_rooms_one:
+ * one history as "#main", no other room, no topics (for tests). */
+struct server;
+void transcript_rooms_server(struct transcript_rooms *r, struct server *srv);
 void transcript_rooms_one(struct transcript_rooms *r, struct history *h);
 
 /* ---- resume.c: messages resent after a reconnect are not relayed twice ----
@@ -711,6 +756,16 @@ struct client {
      * unannounced under its guestN (room.c). */
     char asked[NICK_MAX + 1];
     bool provisional;
+    /* Rooms (rooms.c, room.c), all under reg_lock: read by whoever
+     * delivers to it, moves it or lists it. */
+    struct room *room;                 /* NULL until it joins */
+    struct client *rprev, *rnext;      /* its room's member list */
+    unsigned proto;                    /* a framed HELLO's sockchat/N; >= 2 knows ROOM and UNREAD */
+    char away[AWAY_MAX + 1];           /* "": here */
+    uint64_t away_told[AWAY_TOLD_MAX]; /* ids of those told so this away period */
+    unsigned naway_told;
+    struct room_left left[ROOM_LEFT_MAX];
+    uint64_t left_seq;
 
     pthread_mutex_t lock; /* guards what follows */
     struct outq q;
@@ -762,7 +817,7 @@ struct stats {
 
 struct server {
     struct config cfg;
-    pthread_mutex_t reg_lock; /* guards the registry, the room and history */
+    pthread_mutex_t reg_lock; /* guards the registry, the rooms and their history */
     struct client *clients;
     struct client **nick_tab; /* joined clients by nick skeleton (nick_skeleton) */
     unsigned nick_buckets;    /* never 0: nick_tab0 until a table is allocated */
@@ -775,7 +830,10 @@ struct server {
     int64_t refuse_credit_at; /* when it was last refilled */
     bool reg_closed;          /* shutting down: no new registrations */
     uint64_t next_id;
-    struct history hist;
+    struct history hist; /* #main's (main_room.hist): the transcript loads it */
+    struct room main_room;
+    struct room *rooms[ROOMS_MAX]; /* [0]: &main_room; the rest in no order */
+    unsigned nrooms;
     struct stats st;
 
     /* Injectable clocks, so the core is testable. */
@@ -903,10 +961,12 @@ void registry_rename_locked(struct server *srv, struct client *c, const char *ni
 void registry_shutdown(struct server *srv, const char *text);
 void registry_notice(struct server *srv, const char *text);
 unsigned registry_count(struct server *srv);
-/* Writes "/who"-style lines through out(); at most max lines of users.
- * self's row (NULL: none, the console) is marked "you". */
-void registry_who(struct server *srv, const struct client *self, int64_t now_ms, unsigned max,
-                  void (*out)(void *arg, const char *line), void *arg);
+/* Writes "/who"-style lines through out(); at most max lines of users:
+ * all, everyone connected with a room column ("N connected (M in K
+ * rooms):"); else self's room ("N in #room (M connected):"). self's row
+ * (NULL: none, the console) is marked "you". */
+void registry_who(struct server *srv, const struct client *self, bool all, int64_t now_ms,
+                  unsigned max, void (*out)(void *arg, const char *line), void *arg);
 
 /* ---- operator.c: kicks, bans and mutes applied to people ---- */
 

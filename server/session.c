@@ -265,10 +265,17 @@ static void hello_line(struct client *c, char *line, size_t len)
     }
     struct msg m;
     const char *nick = NULL, *pass = "";
+    unsigned version = 1;
     if (msg_parse(&m, line) == 0 && m.type == MSG_HELLO) {
         nick = m.nick;
         pass = m.text;
+        /* sockchat/2 and later know rooms (ROOM, UNREAD); anything else
+         * we accepted before is v1 and never sees them. */
+        version = msg_hello_version(m.word) >= 2 ? msg_hello_version(m.word) : 1;
     } /* else a malformed hello from a client of ours: it gets guestN */
+    pthread_mutex_lock(&c->srv->reg_lock); /* whoever moves it reads it */
+    c->proto = version;
+    pthread_mutex_unlock(&c->srv->reg_lock);
     if (c->srv->cfg.password != NULL) {
         struct reply r = {.c = c};
         session_detect(c, DIALECT_FRAMED); /* the answer is framed, either way */

@@ -289,7 +289,7 @@ def t_background(opts):
     p.wait_row(-1, r"^admin>\s*$")
     # A pipe into it at a terminal is a script: line mode, then the exit.
     sh.line("echo who | %s %d; echo rc=$?" % (shlex.quote(admin_bin(opts)), port))
-    sh.wait(r"^OUT\s+bob\s+127\.0\.0\.1:\d+")
+    sh.wait(r"^OUT\s+bob\s+#main\s+127\.0\.0\.1:\d+")
     sh.wait(r"^OK\s*\nrc=0\s*$")
     p.keys("q")
     p.wait_dead()
@@ -318,7 +318,7 @@ def t_plain(opts):
                        shell=True, env=env, capture_output=True, text=True, timeout=20)
     h.check(r.returncode == 0, "status %d, stderr %r" % (r.returncode, r.stderr))
     lines = r.stdout.splitlines()
-    h.check(any(re.match(r"^OUT\s+alice\s+127\.0\.0\.1:\d+", l) for l in lines),
+    h.check(any(re.match(r"^OUT\s+alice\s+#main\s+127\.0\.0\.1:\d+", l) for l in lines),
             "no who answer in %r" % lines)
     h.check(lines[-1] == "OK", "last line %r, want OK: %r" % (lines[-1], lines))
     # Several commands, an error among them: every answer, in order.

@@ -392,7 +392,7 @@ def t_step7_repl(opts):
     bo = tm.pane(py(tutorial(opts, "client.py"), "127.0.0.1", srv.port), 80, 12, name="bo")
     bo.wait(PROMPT)
     bo.line("/who")
-    bo.wait(r"Server response: 2 connected \(2 in the room\):")
+    bo.wait(r"Server response: 2 in #main \(2 connected\):")
     bo.wait(r"^\s+ada\s+127\.0\.0\.1:\d+ .*\(plain\)$")
     bo.line("/ping 42")
     bo.wait(r"Server response: pong 42$")

@@ -232,9 +232,11 @@ class Server:
     def connect(self, **kw):
         return self._track(Conn.connect(self.addr, **kw))
 
-    def framed(self, nick, **kw):
+    def framed(self, nick, version=1, **kw):
+        """A framed client greeted with HELLO sockchat/VERSION (2: it knows
+        rooms, ROOM and UNREAD)."""
         c = self._track(Framed.connect(self.addr, **kw))
-        c.hello(nick)
+        c.hello(nick, version=version)
         return c
 
     def plain(self, **kw):
@@ -584,7 +586,7 @@ class Plain(Conn):
 FIELDS = {
     b"WELCOME": 3, b"ACK": 1, b"CHAT": 2, b"ACTION": 2, b"PRIV": 3, b"JOIN": 2,
     b"LEAVE": 2, b"NICK": 2, b"OUT": 0, b"ERR": 1, b"NOTICE": 0, b"PING": 0, b"PONG": 0,
-    b"SHUTDOWN": 0,
+    b"SHUTDOWN": 0, b"ROOM": 2, b"UNREAD": 2,
 }
 
 
@@ -625,8 +627,8 @@ class Framed(Conn):
         self.welcome = None
         self.history = []
 
-    def hello(self, nick, password=None, timeout=None):
-        line = f"HELLO sockchat/1 {nick}"
+    def hello(self, nick, password=None, timeout=None, version=1):
+        line = f"HELLO sockchat/{version} {nick}"
         if password:
             line += f" {password}"
         self.sendline(line)

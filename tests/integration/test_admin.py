@@ -186,7 +186,7 @@ def test_commands(ctx):
         alice = srv.framed("alice")
         bob = srv.framed("bob")
         outs, end = a.command("who")
-        assert end == "OK" and outs[0] == "2 connected (2 in the room):", outs
+        assert end == "OK" and outs[0] == "2 connected (2 in 1 room):", outs
         assert any("alice" in o for o in outs) and any("bob" in o for o in outs), outs
         outs, end = a.command("/stats")
         assert end == "OK" and outs[0].startswith(f"mode {ctx.mode}, "), outs

@@ -241,7 +241,7 @@ def test_tutorial_client_long_command_output(ctx):
         who = parts[1][len(head):-1]
         assert len(who) <= 1024, len(who)
         assert who.endswith(b" more lines]") and b"\n[cut: " in who, who[-100:]
-        assert who.startswith(b"21 connected"), who[:300]
+        assert who.startswith(b"21 in #main (21 connected):"), who[:300]
         assert parts[2].startswith(head) and len(parts[2]) - len(head) - 1 <= 1024, parts[2]
         assert parts[3] == REPLY, f"reply to 'hello' after /who and /help: {parts[3][:200]!r}"
         assert parts[4] == REPLY + b"Exiting client.\n", parts[4][:200]

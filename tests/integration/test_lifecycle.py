@@ -221,7 +221,7 @@ def test_full_server_makes_room(ctx):
         for n in (2, 3):
             silent.append(srv.connect())
             dl = deadline_in(T_SHORT)
-            while not any(m.text.startswith(b"%d connected" % n) for m in alice.command("/who")):
+            while not any(m.text.startswith(b"%d connected" % n) for m in alice.command("/who *")):
                 assert remaining(dl) > 0, "the silent connections were not admitted"
         dl = deadline_in(T_SHORT + UNJOINED_EVICT_S)
         tries = 0

@@ -43,8 +43,8 @@ static const struct {
     {"/who", CONTROL_OK, 1, CONTROL_TEXT, "nobody is connected"},
     {"kick nobody", CONTROL_ERR, 1, CONTROL_FAIL, "no such nick: nobody"},
     {"mute", CONTROL_ERR, 1, CONTROL_FAIL, NULL},
-    {"say", CONTROL_ERR, 1, CONTROL_FAIL, "usage: say TEXT"},
-    {"say \x1b[2J", CONTROL_ERR, 1, CONTROL_FAIL, "usage: say TEXT"},
+    {"say", CONTROL_ERR, 1, CONTROL_FAIL, "usage: say [#ROOM] TEXT"},
+    {"say \x1b[2J", CONTROL_ERR, 1, CONTROL_FAIL, "usage: say [#ROOM] TEXT"},
     {"say hello class", CONTROL_OK, 1, CONTROL_DONE, "notice sent: hello class"},
     {"unban", CONTROL_ERR, 1, CONTROL_FAIL, "usage: unban NICK|ADDR[/BITS]"},
     {"unmute a b", CONTROL_ERR, 1, CONTROL_FAIL, "usage: unmute NICK"},
@@ -81,7 +81,7 @@ START_TEST(test_listing_then_nothing_else)
     ck_assert_ptr_nonnull(strstr(seen.text[0], "2 clients now (2 in the room)"));
     ck_assert_int_eq(run("who"), CONTROL_OK);
     ck_assert_int_eq(seen.n, 3); /* a heading and a line each */
-    ck_assert_str_eq(seen.text[0], "2 connected (2 in the room):");
+    ck_assert_str_eq(seen.text[0], "2 connected (2 in 1 room):");
     fx_drain(a);
     ck_assert_int_eq(run("say hi"), CONTROL_OK);
     ck_assert_str_eq(fx_drain(a), "NOTICE hi\n");

@@ -55,5 +55,6 @@ Suite *log_suite(void);
 Suite *peers_suite(void);
 Suite *control_suite(void);
 Suite *trace_suite(void);
+Suite *rooms_suite(void);
 
 #endif

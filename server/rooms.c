@@ -1,0 +1,224 @@
+/* rooms: the server's table of rooms and each room's members, and the
+ * rooms a connection left (for UNREAD). All under reg_lock. The flows that
+ * use them (joining, moving, chat) are in room.c. */
+#include "server.h"
+#include "room.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void room_setup(struct room *rm, const char *name, struct history *hist)
+{
+    memset(rm, 0, sizeof *rm);
+    snprintf(rm->name, sizeof rm->name, "%s", name);
+    rm->hist = hist;
+}
+
+void rooms_init(struct server *srv)
+{
+    /* #main's history is srv->hist: main.c loads the transcript into it. */
+    room_setup(&srv->main_room, ROOM_MAIN, &srv->hist);
+    srv->rooms[0] = &srv->main_room;
+    srv->nrooms = 1;
+}
+
+static void room_destroy(struct room *rm)
+{
+    history_free(&rm->own);
+    free(rm);
+}
+
+void rooms_free(struct server *srv)
+{
+    for (unsigned i = 1; i < srv->nrooms; i++)
+        room_destroy(srv->rooms[i]);
+    srv->nrooms = 0;
+}
+
+struct room *rooms_find_locked(struct server *srv, const char *name)
+{
+    for (unsigned i = 0; i < srv->nrooms; i++)
+        if (strcmp(srv->rooms[i]->name, name) == 0)
+            return srv->rooms[i];
+    return NULL;
+}
+
+struct room *rooms_get_locked(struct server *srv, const char *name)
+{
+    struct room *rm = rooms_find_locked(srv, name);
+    if (rm != NULL || srv->nrooms >= ROOMS_MAX)
+        return rm;
+    rm = malloc(sizeof *rm);
+    if (rm == NULL)
+        return NULL;
+    room_setup(rm, name, &rm->own);
+    history_init(&rm->own, srv->cfg.history);
+    srv->rooms[srv->nrooms++] = rm;
+    return rm;
+}
+
+void rooms_gc_locked(struct server *srv, struct room *rm)
+{
+    if (rm == &srv->main_room || rm->users > 0 || rm->hist->count > 0 || rm->topic[0] != '\0' ||
+        rm->locked || rm->watchers != NULL)
+        return;
+    for (unsigned i = 1; i < srv->nrooms; i++) {
+        if (srv->rooms[i] == rm) {
+            srv->rooms[i] = srv->rooms[--srv->nrooms];
+            room_destroy(rm);
+            return;
+        }
+    }
+}
+
+/* Stops c hearing of rm's unread messages. */
+static void left_drop(struct room_left *l)
+{
+    if (l->prev != NULL)
+        l->prev->next = l->next;
+    else
+        l->room->watchers = l->next;
+    if (l->next != NULL)
+        l->next->prev = l->prev;
+    memset(l, 0, sizeof *l);
+}
+
+void rooms_enter_locked(struct room *rm, struct client *c)
+{
+    c->room = rm;
+    c->rnext = NULL;
+    c->rprev = rm->tail;
+    if (rm->tail != NULL)
+        rm->tail->rnext = c;
+    else
+        rm->head = c;
+    rm->tail = c;
+    rm->users++;
+    /* Back in a room it left: its unread count starts again. */
+    for (unsigned i = 0; i < ROOM_LEFT_MAX; i++)
+        if (c->left[i].room == rm)
+            left_drop(&c->left[i]);
+}
+
+void rooms_exit_locked(struct client *c)
+{
+    struct room *rm = c->room;
+    if (rm == NULL)
+        return;
+    if (c->rprev != NULL)
+        c->rprev->rnext = c->rnext;
+    else
+        rm->head = c->rnext;
+    if (c->rnext != NULL)
+        c->rnext->rprev = c->rprev;
+    else
+        rm->tail = c->rprev;
+    c->rprev = c->rnext = NULL;
+    rm->users--;
+    c->room = NULL;
+}
+
+void rooms_watch_locked(struct server *srv, struct client *c, struct room *rm)
+{
+    /* Only a framed client that said sockchat/2 hears UNREAD. */
+    if (c->dialect != DIALECT_FRAMED || c->proto < 2)
+        return;
+    struct room_left *slot = &c->left[0];
+    for (unsigned i = 0; i < ROOM_LEFT_MAX; i++) {
+        if (c->left[i].room == NULL) {
+            slot = &c->left[i];
+            break;
+        }
+        if (c->left[i].seq < slot->seq)
+            slot = &c->left[i];
+    }
+    if (slot->room != NULL) { /* the oldest of ROOM_LEFT_MAX makes way */
+        struct room *old = slot->room;
+        left_drop(slot);
+        rooms_gc_locked(srv, old);
+    }
+    slot->room = rm;
+    slot->c = c;
+    slot->said = rm->said;
+    slot->seq = ++c->left_seq;
+    slot->prev = NULL;
+    slot->next = rm->watchers;
+    if (rm->watchers != NULL)
+        rm->watchers->prev = slot;
+    rm->watchers = slot;
+}
+
+void rooms_unwatch_all_locked(struct server *srv, struct client *c)
+{
+    for (unsigned i = 0; i < ROOM_LEFT_MAX; i++) {
+        struct room *rm = c->left[i].room;
+        if (rm != NULL) {
+            left_drop(&c->left[i]);
+            rooms_gc_locked(srv, rm);
+        }
+    }
+}
+
+void rooms_said_locked(struct room *rm)
+{
+    rm->said++;
+    for (struct room_left *l = rm->watchers; l != NULL; l = l->next) {
+        uint64_t n = rm->said - l->said;
+        struct msg m = {.type = MSG_UNREAD,
+                        .word = rm->name,
+                        .users = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n};
+        client_send_msg(l->c, &m);
+    }
+}
+
+/* #main first, then by name. */
+static int room_cmp(const void *a, const void *b)
+{
+    const struct room *x = *(struct room *const *)a, *y = *(struct room *const *)b;
+    bool xm = strcmp(x->name, ROOM_MAIN) == 0, ym = strcmp(y->name, ROOM_MAIN) == 0;
+    if (xm != ym)
+        return xm ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+void rooms_list(struct server *srv, const struct client *self,
+                void (*out)(void *arg, const char *line), void *arg)
+{
+    enum { ROW_MAX = ROOMNAME_SIZE + TOPIC_MAX + 96 };
+    /* Built under the lock, handed out after it: out() may write to a
+     * terminal. */
+    char(*lines)[ROW_MAX] = calloc(ROOMS_MAX + 1, sizeof *lines);
+    if (lines == NULL) {
+        out(arg, "rooms: out of memory");
+        return;
+    }
+    struct room *sorted[ROOMS_MAX] = {NULL};
+    unsigned n = 0;
+    pthread_mutex_lock(&srv->reg_lock);
+    unsigned nr = srv->nrooms;
+    for (unsigned i = 0; i < nr; i++)
+        sorted[i] = srv->rooms[i];
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+    qsort(sorted, nr, sizeof sorted[0], room_cmp);
+    int w = 5;
+    for (unsigned i = 0; i < nr; i++) {
+        int l = (int)strlen(sorted[i]->name);
+        w = l > w ? l : w;
+    }
+    snprintf(lines[n++], sizeof lines[0], "%u room%s:", nr, plural_s(nr));
+    for (unsigned i = 0; i < nr; i++) {
+        const struct room *rm = sorted[i];
+        bool here = self != NULL && self->room == rm;
+        char topic[TOPIC_MAX + 32] = "";
+        if (rm->topic[0] != '\0')
+            snprintf(topic, sizeof topic, "  topic: %s%s", rm->topic,
+                     rm->pinned ? " (pinned)" : "");
+        snprintf(lines[n++], sizeof lines[0], "  %-*s %4u %s%s%s%s", w, rm->name, rm->users,
+                 rm->users == 1 ? "person" : "people", rm->locked ? "  locked" : "",
+                 here ? "  (you are here)" : "", topic);
+    }
+    pthread_mutex_unlock(&srv->reg_lock);
+    for (unsigned i = 0; i < n; i++)
+        out(arg, lines[i]);
+    free(lines);
+}
