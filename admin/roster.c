@@ -60,7 +60,7 @@ static const char *const col_names[RC_COUNT] = {
     [RC_NICK] = "nick",    [RC_ADDR] = "address",  [RC_DIALECT] = "dialect",
     [RC_STATE] = "state",  [RC_WORKER] = "worker", [RC_MSGS_IN] = "in",
     [RC_MSGS_OUT] = "out", [RC_BYTES_IN] = "b.in", [RC_BYTES_OUT] = "b.out",
-    [RC_QUEUE] = "queue",  [RC_IDLE] = "idle",
+    [RC_QUEUE] = "queue",  [RC_IDLE] = "idle",     [RC_ROOM] = "room",
 };
 
 const char *roster_col_name(enum roster_col c)
@@ -114,6 +114,8 @@ static int cmp_rows(const struct admin_row *a, const struct admin_row *b, enum r
     case RC_IDLE:
         return cmp_num((unsigned long long)(a->idle_ms < 0 ? 0 : a->idle_ms),
                        (unsigned long long)(b->idle_ms < 0 ? 0 : b->idle_ms));
+    case RC_ROOM:
+        return cmp_text(a->room, b->room);
     default:
         return 0;
     }
@@ -202,13 +204,13 @@ static const struct {
     [RC_NICK] = {10, NICK_MAX}, [RC_ADDR] = {15, 23},   [RC_DIALECT] = {8, 8},
     [RC_STATE] = {7, 7},        [RC_WORKER] = {8, 10},  [RC_MSGS_IN] = {5, 6},
     [RC_MSGS_OUT] = {5, 6},     [RC_BYTES_IN] = {5, 6}, [RC_BYTES_OUT] = {5, 6},
-    [RC_QUEUE] = {5, 6},        [RC_IDLE] = {4, 5},
+    [RC_QUEUE] = {5, 6},        [RC_IDLE] = {4, 5},     [RC_ROOM] = {6, ROOMNAME_MAX + 1},
 };
 
 /* The order columns are given room in when the width is short. */
 static const enum roster_col col_priority[RC_COUNT] = {
     RC_NICK,  RC_DIALECT, RC_ADDR,  RC_MSGS_IN,  RC_MSGS_OUT,  RC_IDLE,
-    RC_QUEUE, RC_WORKER,  RC_STATE, RC_BYTES_IN, RC_BYTES_OUT,
+    RC_QUEUE, RC_WORKER,  RC_STATE, RC_ROOM,     RC_BYTES_IN, RC_BYTES_OUT,
 };
 
 void roster_layout(struct roster_layout *lay, size_t width)
@@ -269,7 +271,7 @@ static void put_cell(char *buf, size_t cap, size_t *len, const char *s, size_t c
 
 static bool col_numeric(enum roster_col c)
 {
-    return c >= RC_MSGS_IN;
+    return c >= RC_MSGS_IN && c <= RC_IDLE;
 }
 
 size_t roster_format_header(const struct roster_layout *lay, enum roster_col sort, char *buf,
@@ -357,6 +359,9 @@ static void cell_text(const struct admin_row *row, enum roster_col c, char *cell
         break;
     case RC_IDLE:
         roster_idle(row->idle_ms, cell, cap);
+        break;
+    case RC_ROOM:
+        snprintf(cell, cap, "%s", row->room[0] ? row->room : "-");
         break;
     default:
         cell[0] = '\0';

@@ -25,6 +25,7 @@ enum roster_col {
     RC_BYTES_OUT,
     RC_QUEUE,
     RC_IDLE,
+    RC_ROOM, /* last: shown where the width allows, after the others */
     RC_COUNT
 };
 

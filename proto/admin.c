@@ -178,6 +178,8 @@ size_t admin_format_row(char *buf, size_t cap, const struct admin_row *r)
     out_kv_u64(&o, "queue", r->queue);
     out_kv_u64(&o, "idle_ms", r->idle_ms > 0 ? (unsigned long long)r->idle_ms : 0);
     out_kv_u64(&o, "muted", r->muted);
+    if (r->room[0] != '\0')
+        out_kv_str(&o, "room", r->room);
     return out_end(&o);
 }
 
@@ -468,6 +470,11 @@ void admin_parse_row(const char *kv_list, size_t len, struct admin_row *r)
             copy_val(r->state, sizeof r->state, &kv);
         else if (key_is(&kv, "worker"))
             copy_val(r->worker, sizeof r->worker, &kv);
+        else if (key_is(&kv, "room")) {
+            /* A room name is one word: taken only when it is one. */
+            if (roomname_valid(kv.val, kv.vlen))
+                copy_val(r->room, sizeof r->room, &kv);
+        }
         else if (key_is(&kv, "msgs_in"))
             r->msgs_in = val_u64(&kv);
         else if (key_is(&kv, "msgs_out"))

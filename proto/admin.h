@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cmd.h"
+#include "roomname.h"
 
 enum {
     ADMIN_PROTO_VERSION = 1,
@@ -114,6 +115,7 @@ struct admin_row {
     unsigned long long queue; /* bytes waiting to be written to it */
     int64_t idle_ms;          /* since it last sent anything */
     bool muted;
+    char room[ROOMNAME_SIZE]; /* "#lab1"; "" before it joins (or from an older server) */
 };
 size_t admin_format_row(char *buf, size_t cap, const struct admin_row *r);
 /* "ROSTER TOTAL SHOWN" into buf (no LF): the head of a block of SHOWN

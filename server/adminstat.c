@@ -155,16 +155,12 @@ char *adminstat_roster(struct server *srv, size_t *len)
             continue;
         struct admin_row r;
         adminstat_row(srv, c, now, &r);
+        /* Its room; none before it joins. */
+        if (c->room != NULL)
+            memcpy(r.room, c->room->name, sizeof r.room);
         size_t n = admin_format_row(buf + o, ROW_CAP - 1, &r);
         if (n == 0)
             continue;
-        /* Its room, after the keys proto formats (a room name is one
-         * word: # and a-z 0-9 _ -); none before it joins. */
-        if (c->room != NULL) {
-            int k = snprintf(buf + o + n, ROW_CAP - 1 - n, " room=%s", c->room->name);
-            if (k > 0 && (size_t)k < ROW_CAP - 1 - n)
-                n += (size_t)k;
-        }
         buf[o + n] = '\n';
         o += n + 1;
         shown++;

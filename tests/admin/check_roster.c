@@ -141,9 +141,14 @@ START_TEST(test_layout_80)
     ck_assert_ptr_nonnull(strstr(line, "plain"));
     ck_assert_ptr_nonnull(strstr(line, "[::1]:40003"));
     ck_assert_ptr_nonnull(strstr(line, "muted"));
-    /* Wide: every column. */
+    /* Wide: every column, the room too. */
     roster_layout(&lay, 140);
     ck_assert_uint_eq(lay.n, RC_COUNT);
+    roster_format_header(&lay, RC_NICK, head, sizeof(head));
+    ck_assert_ptr_nonnull(strstr(head, " room"));
+    snprintf(r.rows[1].room, sizeof r.rows[1].room, "#lab2");
+    roster_format_row(&lay, &r.rows[1], line, sizeof(line));
+    ck_assert_ptr_nonnull(strstr(line, "#lab2"));
     /* Narrow: still the nick. */
     roster_layout(&lay, 12);
     ck_assert_uint_ge(lay.n, 1);

@@ -241,6 +241,7 @@ static void assert_row_eq(const struct admin_row *a, const struct admin_row *b)
     ck_assert(a->bytes_in == b->bytes_in && a->bytes_out == b->bytes_out);
     ck_assert(a->queue == b->queue && a->idle_ms == b->idle_ms);
     ck_assert_int_eq(a->muted, b->muted);
+    ck_assert_str_eq(a->room, b->room);
 }
 
 START_TEST(test_stats_round_trip)
@@ -303,6 +304,7 @@ START_TEST(test_row_round_trip)
     r.queue = 65536;
     r.idle_ms = 1500;
     r.muted = true;
+    strcpy(r.room, "#lab-1");
     char buf[512];
     admin_format_row(buf, sizeof buf, &r);
     struct admin_line l = parsed(buf);
@@ -318,6 +320,17 @@ START_TEST(test_row_round_trip)
     l = parsed(buf);
     admin_parse_row(l.text, l.text_len, &back);
     assert_row_eq(&r, &back);
+
+    /* Not in a room yet: no key. A room key that is no room name (a
+     * hostile or broken peer) is left out, not shown. */
+    r.room[0] = '\0';
+    admin_format_row(buf, sizeof buf, &r);
+    ck_assert_ptr_null(strstr(buf, "room="));
+    char odd[] = "ROW id=1 nick=x room=lab1 state=joined";
+    l = parsed(odd);
+    admin_parse_row(l.text, l.text_len, &back);
+    ck_assert_str_eq(back.room, "");
+    ck_assert_str_eq(back.state, "joined");
 }
 END_TEST
 
