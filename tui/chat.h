@@ -200,6 +200,9 @@ struct chat {
      * rings (once) and clears it. */
     struct rooms rooms;
     bool rooms_fresh; /* a WELCOME: the next ROOM is news even if it is the same room */
+    /* Which server ("host port") c->rooms is of: a reconnect to the same
+     * one goes back to the room it was in. */
+    char rooms_server[256 + 16 + 2]; /* host, a blank, port */
     struct ignore ignore;
     enum bell_mode bell;
     unsigned bells;

@@ -16,8 +16,23 @@ static void rooms_show(struct chat *c)
     rooms_format(&c->rooms, c->st->rooms, sizeof(c->st->rooms));
 }
 
+/* The room to go back to after a reconnect to the same server: a new
+ * connection starts in #main. "" for none. */
+static void room_to_rejoin(struct chat *c, char back[ROOMNAME_SIZE])
+{
+    char here[sizeof(c->rooms_server)];
+    snprintf(here, sizeof(here), "%s %s", c->host, c->port);
+    back[0] = '\0';
+    if (strcmp(here, c->rooms_server) == 0 && c->rooms.cur[0] != '\0' &&
+        strcmp(c->rooms.cur, ROOM_MAIN) != 0)
+        memcpy(back, c->rooms.cur, ROOMNAME_SIZE);
+    memcpy(c->rooms_server, here, sizeof(here));
+}
+
 static void on_welcome(struct chat *c, const struct msg *m)
 {
+    char back[ROOMNAME_SIZE];
+    room_to_rejoin(c, back);
     replay_begin(c);
     /* A new connection starts in #main, neither away nor with counts of
      * rooms left on the old one; a ROOM line (sockchat/2) says so. */
@@ -56,6 +71,15 @@ static void on_welcome(struct chat *c, const struct msg *m)
     if (c->session[0]) {
         struct msg s = {.type = MSG_SESSION, .word = c->session};
         outbox_send_framed(c, &s);
+    }
+    /* Before anything is resent too: what was typed while the connection
+     * was down was typed for that room, and the server takes lines in
+     * order. */
+    if (back[0] != '\0') {
+        char cmd[ROOMNAME_SIZE + 8];
+        snprintf(cmd, sizeof(cmd), "/join %s", back);
+        outbox_send_msg(c, c->next_id++, cmd);
+        chat_notef(c, ENTRY_LOCAL, "back to %s, where you were", back);
     }
     outbox_flush(c);
 }

@@ -297,6 +297,43 @@ START_TEST(test_history_after_room_not_repeated)
 }
 END_TEST
 
+/* A reconnect to the same server goes back to the room it was in, before
+ * anything typed meanwhile is resent (that was typed for that room); a
+ * connection to another server does not. */
+START_TEST(test_reconnect_rejoins)
+{
+    connect_v2("ROOM #main 3 \n");
+    feed("ROOM #lab1 2 \n");
+    chat_on_disconnect(&cl, "connection reset");
+    chat_submit(&cl, "typed while away");
+    advance(2000);
+    chat_on_connect(&cl);
+    ck_assert_str_eq(out(), "HELLO sockchat/2 alice\n");
+    feed("WELCOME alice threads 3 classroom\nROOM #main 3 \n");
+    const char *o = out();
+    const char *join = strstr(o, "/join #lab1\n");
+    const char *resent = strstr(o, " typed while away\n");
+    ck_assert_msg(join != NULL && resent != NULL && join < resent, "sent: %s", o);
+    ck_assert_uint_eq(count_text("back to #lab1"), 1);
+    /* Left in #main (gathered): nothing to go back to. */
+    feed("ROOM #main 4 \n");
+    chat_on_disconnect(&cl, "connection reset");
+    advance(2000);
+    chat_on_connect(&cl);
+    (void)out();
+    feed("WELCOME alice threads 3 classroom\nROOM #main 3 \n");
+    ck_assert_ptr_null(strstr(out(), "/join"));
+    /* Another server: its rooms are others. */
+    feed("ROOM #lab2 1 \n");
+    chat_on_disconnect(&cl, "connection reset");
+    chat_set_server(&cl, "127.0.0.1", "5001");
+    chat_on_connect(&cl);
+    (void)out();
+    feed("WELCOME alice threads 1 other\nROOM #main 1 \n");
+    ck_assert_ptr_null(strstr(out(), "/join"));
+}
+END_TEST
+
 /* Back in a room left earlier: its history holds what the log shows
  * (with the other room's lines in between) and what was said meanwhile. */
 START_TEST(test_history_back_in_room)
@@ -579,6 +616,7 @@ Suite *rooms_suite(void)
     tcase_add_test(tc, test_room_line_and_status);
     tcase_add_test(tc, test_history_after_room_not_repeated);
     tcase_add_test(tc, test_history_back_in_room);
+    tcase_add_test(tc, test_reconnect_rejoins);
     tcase_add_test(tc, test_history_after_room_kept);
     tcase_add_test(tc, test_mention_and_bell);
     tcase_add_test(tc, test_bell_after_history_burst);
