@@ -17,6 +17,8 @@ Called by make.sh; see there. Scenes:
                     thread per client
   slow.png          lesson step 5: a student's nc stopped with Ctrl-S is cut
                     off as too slow while the others chat on
+  rooms.png         breakout rooms: the teacher splits the class; ada in
+                    #lab1 sees #main's unread count and a mention, bo in #lab2
 """
 
 import argparse
@@ -277,10 +279,45 @@ def scene_slow(tm, opts, srv):
             [("slow: nc, stopped with Ctrl-S", slow), ("ada: nc", ada)]], None
 
 
+def scene_rooms(tm, opts, srv):
+    """Issue 16: breakout rooms. The teacher pins two topics and splits the
+    class from the server's console; ada, in #lab1, sees the unread count
+    of #main and a line naming her highlighted; bo, in #lab2, lists the
+    rooms."""
+    teacher, port = teacher_server(tm, opts, ["--rate", "0", "--admin", "none"], 126, 9)
+    ada = client(tm, opts, port, "ada", 62, 17)
+    bo = client(tm, opts, port, "bo", 62, 17)
+    cy = h.FramedClient(port, "cy")
+    dee = h.FramedClient(port, "dee")
+    ada.wait(r"dee joined")
+    say(ada, "good morning! which exercise is ours?")
+    teacher.line("topic #lab1 fractions: exercise 3")
+    teacher.line("topic #lab2 decimals: exercise 5")
+    teacher.line("split #lab1 #lab2")
+    teacher.wait(r"split 4 people into 2 rooms")
+    ada.wait(r"now in #lab1")
+    bo.wait(r"now in #lab2")
+    teacher.line("move dee #main")
+    teacher.wait(r"moved dee to #main")
+    for text in ("I stayed in #main to ask the teacher", "is the homework due friday?"):
+        dee.msg(text)
+    ada.wait_row(-2, r"#main \(2\)")
+    cy.msg("ada, can you share your screen with me?")
+    ada.wait(r"share your screen")
+    say(ada, "sure, one minute")
+    bo.line("/rooms")
+    bo.wait(r"#lab2 .*you are here")
+    bo.wait_row(-2, r"#main \(2\)")
+    ada.type("3/4 + 1/8 = ")
+    return [[("teacher: sockchat-server (split #lab1 #lab2)", teacher)],
+            [("ada: sockchat, in #lab1", ada), ("bo: sockchat, in #lab2", bo)]], (cy, dee)
+
+
 SCENES = [("conversation", scene_conversation), ("scrollback", scene_scrollback),
           ("reconnecting", scene_reconnecting), ("tutorial", scene_tutorial),
           ("wire", scene_wire), ("dashboard", scene_dashboard), ("single", scene_single),
-          ("threads", scene_threads), ("trace", scene_trace), ("slow", scene_slow)]
+          ("threads", scene_threads), ("trace", scene_trace), ("slow", scene_slow),
+          ("rooms", scene_rooms)]
 
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 DEFAULT_FG, DEFAULT_BG = "38;5;252", "48;5;16"
