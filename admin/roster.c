@@ -209,8 +209,8 @@ static const struct {
 
 /* The order columns are given room in when the width is short. */
 static const enum roster_col col_priority[RC_COUNT] = {
-    RC_NICK,  RC_DIALECT, RC_ADDR,  RC_MSGS_IN,  RC_MSGS_OUT,  RC_IDLE,
-    RC_QUEUE, RC_WORKER,  RC_STATE, RC_ROOM,     RC_BYTES_IN, RC_BYTES_OUT,
+    RC_NICK,  RC_DIALECT, RC_ADDR,  RC_MSGS_IN, RC_MSGS_OUT, RC_IDLE,
+    RC_QUEUE, RC_WORKER,  RC_STATE, RC_ROOM,    RC_BYTES_IN, RC_BYTES_OUT,
 };
 
 void roster_layout(struct roster_layout *lay, size_t width)

@@ -107,7 +107,7 @@ struct bench {
     char first_error[160];
     bench_line_fn on_line;
     void *work_state;
-    uint64_t run_id; /* tags fanout payloads so history from other runs is ignored */
+    uint64_t run_id;   /* tags fanout payloads so history from other runs is ignored */
     struct busy *busy; /* fanout --busy-rooms (busy.c); NULL: none */
 };
 

@@ -15,11 +15,11 @@
 #include <string.h>
 
 struct busy {
-    size_t base;        /* conns[base..nconns) are the busy rooms' people */
-    unsigned rooms;     /* K */
-    uint64_t *sent;     /* per room (1..K): messages its talker sent */
-    uint64_t start_ns;  /* when talking began */
-    uint64_t joined;    /* connections whose /join was answered */
+    size_t base;       /* conns[base..nconns) are the busy rooms' people */
+    unsigned rooms;    /* K */
+    uint64_t *sent;    /* per room (1..K): messages its talker sent */
+    uint64_t start_ns; /* when talking began */
+    uint64_t joined;   /* connections whose /join was answered */
     uint64_t deliveries;
 };
 
@@ -64,8 +64,9 @@ struct busy *busy_start(struct bench *b, size_t base, uint64_t deadline_ns)
             conn_send(b, c, buf, n);
     }
     if (!loop_until(b, deadline_ns, all_joined))
-        bench_error(b, "busy rooms: %" PRIu64 " of %zu people got into their room (does the "
-                       "server have rooms?)",
+        bench_error(b,
+                    "busy rooms: %" PRIu64 " of %zu people got into their room (does the "
+                    "server have rooms?)",
                     bz->joined, b->nconns - base);
     bz->start_ns = clock_ns();
     return bz;
@@ -125,11 +126,11 @@ bool busy_line(struct bench *b, struct busy *bz, struct conn *c, char *line, siz
     if (!dialect_busy_delivery(b->opt->dialect, line, len, b->run_id, &room, &seq))
         return true;
     if (room != c->room) {
-        bench_error(b, "connection %u in #busy%u got #busy%u's message %" PRIu64, c->index,
-                    c->room, room, seq);
+        bench_error(b, "connection %u in #busy%u got #busy%u's message %" PRIu64, c->index, c->room,
+                    room, seq);
     } else if (seq != c->expect) {
-        bench_error(b, "connection %u in #busy%u: got message %" PRIu64 ", expected %" PRIu64
-                       " (%s)",
+        bench_error(b,
+                    "connection %u in #busy%u: got message %" PRIu64 ", expected %" PRIu64 " (%s)",
                     c->index, c->room, seq, c->expect, seq < c->expect ? "duplicate" : "gap");
     } else {
         c->expect++;
@@ -155,15 +156,16 @@ void busy_finish(struct bench *b, struct busy *bz, struct report *r)
             complete++;
     }
     if (complete != receivers)
-        bench_error(b, "busy rooms: %" PRIu64 " of %" PRIu64 " members got all of their room's "
-                       "messages",
+        bench_error(b,
+                    "busy rooms: %" PRIu64 " of %" PRIu64 " members got all of their room's "
+                    "messages",
                     complete, receivers);
     report_add(r, "busy_rooms", "busy rooms (besides the measured one)", "%u", bz->rooms);
     report_add(r, "busy_size", "people in each busy room", "%u", o->busy_size);
     report_add(r, "busy_said", "messages said in busy rooms", "%" PRIu64, said);
     report_add(r, "busy_deliveries", "deliveries in busy rooms", "%" PRIu64, bz->deliveries);
-    report_add(r, "busy_complete", "busy rooms: all delivered, once, in order, nowhere else",
-               "%s", complete == receivers && b->errors == 0 ? "yes" : "no");
+    report_add(r, "busy_complete", "busy rooms: all delivered, once, in order, nowhere else", "%s",
+               complete == receivers && b->errors == 0 ? "yes" : "no");
     b->busy = NULL;
     free(bz->sent);
     free(bz);

@@ -256,10 +256,9 @@ int dialect_ack(enum bench_dialect d, char *line, size_t len, uint64_t *id)
     return 0;
 }
 
-size_t dialect_join(enum bench_dialect d, uint64_t id, unsigned room, char *buf, size_t cap)
+/* A line typed by a person of our framed or plain dialect. */
+static size_t typed_line(enum bench_dialect d, uint64_t id, const char *text, char *buf, size_t cap)
 {
-    char text[40];
-    snprintf(text, sizeof text, "/join #busy%u", room);
     if (d == BENCH_FRAMED) {
         struct msg m = {.type = MSG_MSG, .id = id, .text = text};
         return framed(buf, cap, &m);
@@ -267,6 +266,13 @@ size_t dialect_join(enum bench_dialect d, uint64_t id, unsigned room, char *buf,
     if (d == BENCH_PLAIN)
         return put(cap, snprintf(buf, cap, "%s\n", text));
     return 0;
+}
+
+size_t dialect_join(enum bench_dialect d, uint64_t id, unsigned room, char *buf, size_t cap)
+{
+    char text[40];
+    snprintf(text, sizeof text, "/join #busy%u", room);
+    return typed_line(d, id, text, buf, cap);
 }
 
 bool dialect_joined(enum bench_dialect d, char *line, size_t len, unsigned room)
@@ -291,13 +297,7 @@ size_t dialect_busy_chat(enum bench_dialect d, uint64_t id, uint64_t run, unsign
 {
     char text[80];
     snprintf(text, sizeof text, "busy %" PRIu64 " %u %" PRIu64, run, room, seq);
-    if (d == BENCH_FRAMED) {
-        struct msg m = {.type = MSG_MSG, .id = id, .text = text};
-        return framed(buf, cap, &m);
-    }
-    if (d == BENCH_PLAIN)
-        return put(cap, snprintf(buf, cap, "%s\n", text));
-    return 0;
+    return typed_line(d, id, text, buf, cap);
 }
 
 int dialect_busy_delivery(enum bench_dialect d, char *line, size_t len, uint64_t run,

@@ -66,15 +66,24 @@ static int parse_num(const char *s, double *v)
 static int parse_options(int argc, char **argv, struct bench_options *o)
 {
     static const struct option longs[] = {
-        {"host", required_argument, NULL, 'H'},     {"port", required_argument, NULL, 'p'},
-        {"dialect", required_argument, NULL, 'D'},  {"conns", required_argument, NULL, 'c'},
-        {"duration", required_argument, NULL, 'd'}, {"warmup", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'},  {"messages", required_argument, NULL, 'm'},
-        {"window", required_argument, NULL, 'W'},   {"size", required_argument, NULL, 's'},
-        {"rate", required_argument, NULL, 'r'},     {"pid", required_argument, NULL, 'P'},
-        {"label", required_argument, NULL, 'l'},    {"busy-rooms", required_argument, NULL, 'B'},
-        {"busy-size", required_argument, NULL, 'S'}, {"busy-rate", required_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"dialect", required_argument, NULL, 'D'},
+        {"conns", required_argument, NULL, 'c'},
+        {"duration", required_argument, NULL, 'd'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
+        {"messages", required_argument, NULL, 'm'},
+        {"window", required_argument, NULL, 'W'},
+        {"size", required_argument, NULL, 's'},
+        {"rate", required_argument, NULL, 'r'},
+        {"pid", required_argument, NULL, 'P'},
+        {"label", required_argument, NULL, 'l'},
+        {"busy-rooms", required_argument, NULL, 'B'},
+        {"busy-size", required_argument, NULL, 'S'},
+        {"busy-rate", required_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     *o = (struct bench_options){.host = "127.0.0.1",
@@ -88,7 +97,8 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
                                 .busy_rate = 20};
     int ch;
     double v;
-    while ((ch = getopt_long(argc, argv, "H:p:D:c:d:w:t:m:W:s:r:P:l:B:S:R:hV", longs, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "H:p:D:c:d:w:t:m:W:s:r:P:l:B:S:R:hV", longs, NULL)) !=
+           -1) {
         if (ch == 'h') {
             usage(stdout);
             exit(0);

@@ -474,8 +474,7 @@ void admin_parse_row(const char *kv_list, size_t len, struct admin_row *r)
             /* A room name is one word: taken only when it is one. */
             if (roomname_valid(kv.val, kv.vlen))
                 copy_val(r->room, sizeof r->room, &kv);
-        }
-        else if (key_is(&kv, "msgs_in"))
+        } else if (key_is(&kv, "msgs_in"))
             r->msgs_in = val_u64(&kv);
         else if (key_is(&kv, "msgs_out"))
             r->msgs_out = val_u64(&kv);

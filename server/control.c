@@ -316,13 +316,13 @@ static enum control_result ctl_topic(struct server *srv, const char *args,
     pthread_mutex_lock(&srv->reg_lock);
     /* Pinned ahead of the class: the room waits for them with its topic. */
     struct room *rm = text[0] != '\0' ? rooms_get_locked(srv, name) : rooms_find_locked(srv, name);
-    bool saved = rm == NULL || room_topic_set_locked(srv, rm, text, "the operator", true, NULL) == 0;
+    bool saved =
+        rm == NULL || room_topic_set_locked(srv, rm, text, "the operator", true, NULL) == 0;
     if (!saved)
         rooms_gc_locked(srv, rm); /* made for a topic that was not set */
     pthread_mutex_unlock(&srv->reg_lock);
     if (!saved) {
-        control_say(seat, CONTROL_FAIL, "topic of %s not set: the transcript cannot save it",
-                    name);
+        control_say(seat, CONTROL_FAIL, "topic of %s not set: the transcript cannot save it", name);
         return CONTROL_ERR;
     }
     if (rm == NULL) {
