@@ -158,7 +158,8 @@ size_t dialect_join(enum bench_dialect d, uint64_t id, unsigned room, char *buf,
 bool dialect_joined(enum bench_dialect d, char *line, size_t len, unsigned room);
 size_t dialect_busy_chat(enum bench_dialect d, uint64_t id, uint64_t run, unsigned room,
                          uint64_t seq, char *buf, size_t cap);
-/* Returns 1 and sets *room and *seq when line delivers busy chat of this run. */
+/* Returns 1 and sets *room and *seq when line delivers busy chat of this
+ * run. Leaves line as it is (dialect_delivery does not). */
 int dialect_busy_delivery(enum bench_dialect d, char *line, size_t len, uint64_t run,
                           unsigned *room, uint64_t *seq);
 

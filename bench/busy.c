@@ -118,13 +118,13 @@ bool busy_line(struct bench *b, struct busy *bz, struct conn *c, char *line, siz
             bench_error(b, "#busy%u's talker was refused: %s", c->room, line);
         return true;
     }
-    if (dialect_delivery(b->opt->dialect, line, len, b->run_id, &seq)) {
-        bench_error(b, "connection %u in #busy%u got the measured room's message %" PRIu64,
-                    c->index, c->room, seq);
+    if (!dialect_busy_delivery(b->opt->dialect, line, len, b->run_id, &room, &seq)) {
+        /* Last: dialect_delivery cuts the line as it parses it. */
+        if (dialect_delivery(b->opt->dialect, line, len, b->run_id, &seq))
+            bench_error(b, "connection %u in #busy%u got the measured room's message %" PRIu64,
+                        c->index, c->room, seq);
         return true;
     }
-    if (!dialect_busy_delivery(b->opt->dialect, line, len, b->run_id, &room, &seq))
-        return true;
     if (room != c->room) {
         bench_error(b, "connection %u in #busy%u got #busy%u's message %" PRIu64, c->index, c->room,
                     room, seq);

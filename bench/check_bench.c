@@ -185,6 +185,14 @@ START_TEST(test_busy_rooms)
     ck_assert_int_eq(dialect_busy_delivery(BENCH_PLAIN, other_run, 18, 99, &room, &seq), 0);
     ck_assert_int_eq(dialect_busy_delivery(BENCH_PLAIN, fan, strlen(fan), 99, &room, &seq), 0);
     ck_assert_int_eq(dialect_busy_delivery(BENCH_PLAIN, cut, strlen(cut), 99, &room, &seq), 0);
+    /* The line is left whole, for the fanout's own check after it. */
+    char d4[] = "CHAT 1764080000 b12 fan 99 7";
+    ck_assert_int_eq(dialect_busy_delivery(BENCH_FRAMED, d4, strlen(d4), 99, &room, &seq), 0);
+    ck_assert_int_eq(dialect_delivery(BENCH_FRAMED, d4, strlen(d4), 99, &seq), 1);
+    ck_assert_uint_eq(seq, 7);
+    char r4[] = "ROOM #busy3 4 ";
+    ck_assert(dialect_joined(BENCH_FRAMED, r4, strlen(r4), 3));
+    ck_assert_str_eq(r4, "ROOM #busy3 4 ");
     /* A busy line is not a fanout delivery, so the two are told apart. */
     char d3[] = "CHAT 1764080000 b12 busy 99 3 12";
     ck_assert_int_eq(dialect_delivery(BENCH_FRAMED, d3, strlen(d3), 99, &seq), 0);

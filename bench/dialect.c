@@ -281,8 +281,12 @@ bool dialect_joined(enum bench_dialect d, char *line, size_t len, unsigned room)
     snprintf(name, sizeof name, "#busy%u", room);
     if (d == BENCH_FRAMED) {
         /* sockchat/2's ROOM line; the bench says sockchat/2. */
+        char copy[128];
         struct msg m;
-        return msg_parse(&m, line) == 0 && m.type == MSG_ROOM && strcmp(m.word, name) == 0;
+        if (len >= sizeof copy)
+            return false;
+        memcpy(copy, line, len + 1);
+        return msg_parse(&m, copy) == 0 && m.type == MSG_ROOM && strcmp(m.word, name) == 0;
     }
     if (d == BENCH_PLAIN) {
         char want[48];
@@ -303,11 +307,16 @@ size_t dialect_busy_chat(enum bench_dialect d, uint64_t id, uint64_t run, unsign
 int dialect_busy_delivery(enum bench_dialect d, char *line, size_t len, uint64_t run,
                           unsigned *room, uint64_t *seq)
 {
-    (void)len;
+    /* msg_parse cuts the line it parses: a copy, so that the caller can
+     * still read line as another workload's message when it is not ours. */
+    char copy[BENCH_LINE_LIMIT + 1];
     const char *text = NULL;
     struct msg m;
     if (d == BENCH_FRAMED) {
-        if (msg_parse(&m, line) != 0 || m.type != MSG_CHAT || !m.text)
+        if (len >= sizeof copy)
+            return 0;
+        memcpy(copy, line, len + 1);
+        if (msg_parse(&m, copy) != 0 || m.type != MSG_CHAT || !m.text)
             return 0;
         text = m.text;
     } else if (d == BENCH_PLAIN) {
