@@ -129,7 +129,7 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
         atomic_fetch_add_explicit(&srv->st.deliveries, n, memory_order_relaxed);
         if (type == MSG_CHAT && framed && plain)
             history_push(rm->hist, framed, plain);
-        rooms_said_locked(rm);
+        rooms_said_locked(srv, rm);
     }
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);

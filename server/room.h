@@ -71,8 +71,10 @@ void rooms_exit_locked(struct client *c);
 void rooms_watch_locked(struct server *srv, struct client *c, struct room *rm);
 /* c goes away: it watches nothing more. */
 void rooms_unwatch_all_locked(struct server *srv, struct client *c);
-/* A chat or action message was said in rm: its watchers hear UNREAD. */
-void rooms_said_locked(struct room *rm);
+/* A chat or action message was said in rm: its watchers hear UNREAD, at
+ * most once every UNREAD_EVERY_MS each; a count held back is told with a
+ * message said anywhere once its second is over. */
+void rooms_said_locked(struct server *srv, struct room *rm);
 /* The /rooms table through out(): "N rooms:", then a row per room, #main
  * first; self's room (NULL: none) is marked. */
 void rooms_list(struct server *srv, const struct client *self,

@@ -159,16 +159,51 @@ void rooms_unwatch_all_locked(struct server *srv, struct client *c)
     }
 }
 
-void rooms_said_locked(struct room *rm)
+/* Tells l's connection its count when its second is over (or it was
+ * never told); else owes it. True when it is owed. */
+static bool unread_tell(struct room_left *l, int64_t now)
 {
-    rm->said++;
-    for (struct room_left *l = rm->watchers; l != NULL; l = l->next) {
-        uint64_t n = rm->said - l->said;
-        struct msg m = {.type = MSG_UNREAD,
-                        .word = rm->name,
-                        .users = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n};
-        client_send_msg(l->c, &m);
+    if (l->told && now - l->told_ms < UNREAD_EVERY_MS) {
+        l->owed = true;
+        return true;
     }
+    uint64_t n = l->room->said - l->said;
+    struct msg m = {.type = MSG_UNREAD,
+                    .word = l->room->name,
+                    .users = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n};
+    client_send_msg(l->c, &m);
+    l->told = true;
+    l->told_ms = now;
+    l->owed = false;
+    return false;
+}
+
+/* The counts held back whose second is over. There is no timer: this
+ * runs with messages said anywhere, so in a server gone quiet the last
+ * second's count waits for the next one (the history shows it all). */
+static void unread_settle(struct server *srv, int64_t now)
+{
+    if (!srv->unread_owed || now < srv->unread_look_ms)
+        return;
+    bool owed = false;
+    for (unsigned i = 0; i < srv->nrooms; i++)
+        for (struct room_left *l = srv->rooms[i]->watchers; l != NULL; l = l->next)
+            if (l->owed)
+                owed |= unread_tell(l, now);
+    srv->unread_owed = owed;
+    srv->unread_look_ms = now + UNREAD_EVERY_MS / 4;
+}
+
+void rooms_said_locked(struct server *srv, struct room *rm)
+{
+    int64_t now = server_now_ms(srv);
+    rm->said++;
+    for (struct room_left *l = rm->watchers; l != NULL; l = l->next)
+        if (unread_tell(l, now) && !srv->unread_owed) {
+            srv->unread_owed = true;
+            srv->unread_look_ms = now + UNREAD_EVERY_MS / 4;
+        }
+    unread_settle(srv, now);
 }
 
 /* #main first, then by name. */

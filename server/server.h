@@ -177,6 +177,10 @@ uint64_t history_omitted(const struct history *h);
 enum {
     ROOMS_MAX = 128,
     ROOM_LEFT_MAX = 8,  /* rooms a connection has left that it hears UNREAD of */
+    /* At most one UNREAD a second per room left: a burst in a busy room
+     * would otherwise cost everyone who left it a line per message, as
+     * much as its members' own (rooms.c). */
+    UNREAD_EVERY_MS = 1000,
     TOPIC_MAX = 200,    /* bytes of a topic, after sanitising */
     AWAY_MAX = 100,     /* bytes of an /away text */
     AWAY_TOLD_MAX = 16, /* senders auto-replied once per away period (then again) */
@@ -189,8 +193,11 @@ struct room_left {
     struct room *room; /* NULL: a free slot */
     struct room_left *prev, *next;
     struct client *c;
-    uint64_t said; /* room->said when c left it */
-    uint64_t seq;  /* when, to drop the oldest past ROOM_LEFT_MAX */
+    uint64_t said;   /* room->said when c left it */
+    uint64_t seq;    /* when, to drop the oldest past ROOM_LEFT_MAX */
+    int64_t told_ms; /* when the last UNREAD went */
+    bool told;       /* one went since c left */
+    bool owed;       /* a count it has not been told yet */
 };
 
 struct room {
@@ -834,6 +841,10 @@ struct server {
     struct room main_room;
     struct room *rooms[ROOMS_MAX]; /* [0]: &main_room; the rest in no order */
     unsigned nrooms;
+    /* Some UNREAD is owed (rooms.c): looked for at most every
+     * UNREAD_EVERY_MS / 4, with the next message said anywhere. */
+    bool unread_owed;
+    int64_t unread_look_ms;
     struct stats st;
 
     /* Injectable clocks, so the core is testable. */

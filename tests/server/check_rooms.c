@@ -122,7 +122,16 @@ START_TEST(test_v2_room_and_unread)
     fx_drain(a);
     fx_feed(b, "MSG 2 one\n");
     fx_feed(b, "MSG 3 /me two\n");
-    ck_assert_str_eq(fx_drain(a), "UNREAD #lab 1\nUNREAD #lab 2\n");
+    /* The second within UNREAD_EVERY_MS is held back... */
+    ck_assert_str_eq(fx_drain(a), "UNREAD #lab 1\n");
+    fx_clock.mono_ms += UNREAD_EVERY_MS / 2;
+    fx_feed(a, "MSG 20 in main\n");
+    ck_assert_str_eq(fx_drain(a), "ACK 20\n"); /* still within its second */
+    /* ...and told with a message said anywhere once the second is over. */
+    fx_clock.mono_ms += UNREAD_EVERY_MS / 2;
+    fx_feed(a, "MSG 21 in main again\n");
+    ck_assert_str_eq(fx_drain(a), "UNREAD #lab 2\nACK 21\n");
+    fx_drain(b);
     /* Back in #lab: the count starts over. */
     fx_feed(a, "MSG 3 /join #lab\n");
     const char *out = fx_drain(a);
@@ -130,6 +139,7 @@ START_TEST(test_v2_room_and_unread)
     fx_feed(a, "MSG 4 /part\n");
     fx_feed(b, "MSG 4 three\n");
     fx_drain(a);
+    fx_clock.mono_ms += UNREAD_EVERY_MS; /* a quiet second: told at once */
     fx_feed(b, "MSG 5 four\n");
     ck_assert_str_eq(fx_drain(a), "UNREAD #lab 2\n");
     /* A v1 client never hears UNREAD. */
