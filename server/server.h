@@ -176,7 +176,7 @@ uint64_t history_omitted(const struct history *h);
  * them. */
 enum {
     ROOMS_MAX = 128,
-    ROOM_LEFT_MAX = 8,  /* rooms a connection has left that it hears UNREAD of */
+    ROOM_LEFT_MAX = 8, /* rooms a connection has left that it hears UNREAD of */
     /* At most one UNREAD a second per room left: a burst in a busy room
      * would otherwise cost everyone who left it a line per message, as
      * much as its members' own (rooms.c). */
