@@ -235,14 +235,19 @@ static enum control_result ctl_split(struct server *srv, const char *args,
     for (unsigned i = 0; i < k; i++) {
         dst[i] = rooms_get_locked(srv, names[i]);
         if (dst[i] == NULL) { /* nobody moved: the rooms made so far go again */
-            for (unsigned j = 0; j < i; j++)
+            for (unsigned j = 0; j < i; j++) {
+                dst[j]->holds--;
                 rooms_gc_locked(srv, dst[j]);
+            }
             pthread_mutex_unlock(&srv->reg_lock);
             control_say(seat, CONTROL_FAIL, "too many rooms (%d): %s is one too many", ROOMS_MAX,
                         names[i]);
             return CONTROL_ERR;
         }
+        dst[i]->holds++; /* empty until the dealing: making the next must not evict it */
     }
+    for (unsigned i = 0; i < k; i++)
+        dst[i]->holds--; /* none is made from here on */
     unsigned n;
     struct client **who = members_locked(&srv->main_room, &n);
     struct moved *mv = n > 0 ? calloc(n, sizeof *mv) : NULL;

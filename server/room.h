@@ -57,8 +57,11 @@ void rooms_init(struct server *srv);
 void rooms_free(struct server *srv);
 /* The room of this folded name (roomname_parse), or NULL. */
 struct room *rooms_find_locked(struct server *srv, const char *name);
-/* The same, created when there is none; NULL when ROOMS_MAX exist (or
- * out of memory). */
+/* The same, created when there is none. When ROOMS_MAX exist, the empty
+ * room quiet longest makes way (not one with a pinned topic, a lock or
+ * holds > 0: a caller making several holds the ones it made); NULL when
+ * none can (or out of memory). Any other room pointer the caller holds
+ * may be freed by it unless that room has people or holds. */
 struct room *rooms_get_locked(struct server *srv, const char *name);
 /* Frees rm if nothing keeps it (members, history, topic, lock, watchers);
  * never #main. */

@@ -43,16 +43,48 @@ struct room *rooms_find_locked(struct server *srv, const char *name)
     return NULL;
 }
 
+static void left_drop(struct room_left *l);
+
+/* The table is full: the empty room quiet longest goes, with its history
+ * (a transcript keeps that), so that rooms one person made by the hundred
+ * cannot stop the class, or the operator's split, from making new ones.
+ * What the operator set up (a pinned topic, a lock) stays. False when
+ * every room has people in it or is the operator's. */
+static bool rooms_evict_locked(struct server *srv)
+{
+    struct room *victim = NULL;
+    unsigned at = 0;
+    for (unsigned i = 1; i < srv->nrooms; i++) {
+        struct room *rm = srv->rooms[i];
+        if (rm->users > 0 || rm->pinned || rm->locked || rm->holds > 0)
+            continue;
+        if (victim == NULL || rm->active_ms < victim->active_ms) {
+            victim = rm;
+            at = i;
+        }
+    }
+    if (victim == NULL)
+        return false;
+    while (victim->watchers != NULL) /* those who left it hear no more of it */
+        left_drop(victim->watchers);
+    srv->rooms[at] = srv->rooms[--srv->nrooms];
+    room_destroy(victim);
+    return true;
+}
+
 struct room *rooms_get_locked(struct server *srv, const char *name)
 {
     struct room *rm = rooms_find_locked(srv, name);
-    if (rm != NULL || srv->nrooms >= ROOMS_MAX)
+    if (rm != NULL)
         return rm;
+    if (srv->nrooms >= ROOMS_MAX && !rooms_evict_locked(srv))
+        return NULL;
     rm = malloc(sizeof *rm);
     if (rm == NULL)
         return NULL;
     room_setup(rm, name, &rm->own);
     history_init(&rm->own, srv->cfg.history);
+    rm->active_ms = server_now_ms(srv);
     srv->rooms[srv->nrooms++] = rm;
     return rm;
 }
@@ -115,6 +147,7 @@ void rooms_exit_locked(struct client *c)
         rm->tail = c->rprev;
     c->rprev = c->rnext = NULL;
     rm->users--;
+    rm->active_ms = server_now_ms(c->srv);
     c->room = NULL;
 }
 
@@ -198,6 +231,7 @@ void rooms_said_locked(struct server *srv, struct room *rm)
 {
     int64_t now = server_now_ms(srv);
     rm->said++;
+    rm->active_ms = now;
     for (struct room_left *l = rm->watchers; l != NULL; l = l->next)
         if (unread_tell(l, now) && !srv->unread_owed) {
             srv->unread_owed = true;

@@ -211,6 +211,9 @@ struct room {
     struct history own;
     struct history *hist;       /* &own; #main's is srv->hist */
     uint64_t said;              /* chat and action messages ever said here, for UNREAD */
+    int64_t active_ms;          /* last chat, join or leave: the quietest empty room
+                                 * makes way when the table is full (rooms.c) */
+    unsigned holds;             /* held by a caller making several rooms: not evicted */
     struct room_left *watchers; /* connections that left it */
 };
 

@@ -11,17 +11,28 @@
 
 #include "utf8.h"
 
+/* The room a record names, made if there is a free place. Never by
+ * evicting another (rooms_get_locked would, when the table is full): the
+ * loader holds the histories it was given. */
+static struct room *room_for_record(struct server *srv, const char *name)
+{
+    struct room *rm = rooms_find_locked(srv, name);
+    if (rm == NULL && srv->nrooms < ROOMS_MAX)
+        rm = rooms_get_locked(srv, name);
+    return rm;
+}
+
 static struct history *server_history(void *arg, const char *name)
 {
     /* At load, before any thread runs: the table is ours alone. */
-    struct room *rm = rooms_get_locked(arg, name);
+    struct room *rm = room_for_record(arg, name);
     return rm != NULL ? rm->hist : NULL;
 }
 
 static void server_topic(void *arg, const char *name, int64_t time, bool pinned, const char *text)
 {
     struct server *srv = arg;
-    struct room *rm = text[0] != '\0' ? rooms_get_locked(srv, name) : rooms_find_locked(srv, name);
+    struct room *rm = text[0] != '\0' ? room_for_record(srv, name) : rooms_find_locked(srv, name);
     if (rm == NULL)
         return; /* cleared, or no place for it (ROOMS_MAX) */
     snprintf(rm->topic, sizeof rm->topic, "%s", text);

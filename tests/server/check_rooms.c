@@ -77,16 +77,34 @@ START_TEST(test_rooms_max)
     pthread_mutex_lock(&fx_srv.reg_lock);
     for (int i = 1; i < ROOMS_MAX; i++) {
         snprintf(name, sizeof name, "#r%d", i);
-        ck_assert_ptr_nonnull(rooms_get_locked(&fx_srv, name));
+        struct room *rm = rooms_get_locked(&fx_srv, name);
+        ck_assert_ptr_nonnull(rm);
+        rm->pinned = true; /* the operator's: never made to make way */
+        snprintf(rm->topic, sizeof rm->topic, "kept");
     }
     ck_assert_uint_eq(fx_srv.nrooms, ROOMS_MAX);
     ck_assert_ptr_null(rooms_get_locked(&fx_srv, "#onemore"));
     ck_assert_ptr_nonnull(rooms_get_locked(&fx_srv, "#r5")); /* an existing one */
+    /* Empty rooms that are nobody's make way, the quietest first. */
+    struct room *r7 = rooms_find_locked(&fx_srv, "#r7");
+    struct room *r9 = rooms_find_locked(&fx_srv, "#r9");
+    r7->pinned = r9->pinned = false;
+    r9->active_ms = r7->active_ms - 1;
+    struct room *more = rooms_get_locked(&fx_srv, "#onemore");
+    ck_assert_ptr_nonnull(more);
+    more->pinned = true;
+    ck_assert_ptr_null(rooms_find_locked(&fx_srv, "#r9"));
+    ck_assert_ptr_nonnull(rooms_find_locked(&fx_srv, "#r7"));
+    ck_assert_uint_eq(fx_srv.nrooms, ROOMS_MAX);
     pthread_mutex_unlock(&fx_srv.reg_lock);
     struct client *a = fx_framed("alice");
-    fx_feed(a, "MSG 1 /join onemore\n");
+    fx_feed(a, "MSG 1 /join another\n"); /* #r7 makes way */
+    ck_assert_str_eq(a->room->name, "#another");
+    ck_assert_ptr_null(find("#r7"));
+    fx_drain(a);
+    fx_feed(a, "MSG 2 /join third\n"); /* #another has alice; the rest are pinned */
     ck_assert_str_eq(fx_drain(a), "ERR full too many rooms (128); join one of /rooms\n");
-    ck_assert_ptr_eq(a->room, &fx_srv.main_room);
+    ck_assert_str_eq(a->room->name, "#another");
 }
 END_TEST
 
@@ -181,6 +199,33 @@ static void ignore_line(void *arg, enum control_line kind, const char *text)
     (void)text;
 }
 
+/* split makes its rooms one by one on a full table: the first it made,
+ * still empty, must not make way for the next. */
+START_TEST(test_split_on_a_full_table)
+{
+    char name[ROOMNAME_SIZE];
+    struct client *a = fx_framed("alice");
+    struct client *b = fx_framed("bob");
+    pthread_mutex_lock(&fx_srv.reg_lock);
+    for (int i = 1; i < ROOMS_MAX; i++) {
+        snprintf(name, sizeof name, "#r%d", i);
+        rooms_get_locked(&fx_srv, name)->pinned = i != 3; /* #r3 alone may go */
+    }
+    pthread_mutex_unlock(&fx_srv.reg_lock);
+    struct control_seat seat = {.line = ignore_line};
+    /* #x takes #r3's place; #y finds no room that may go. */
+    ck_assert_int_eq(control_run(&fx_srv, "split #x #y", &seat), CONTROL_ERR);
+    ck_assert_str_eq(a->room->name, ROOM_MAIN);
+    ck_assert_str_eq(b->room->name, ROOM_MAIN);
+    ck_assert_ptr_null(find("#y"));
+    ck_assert_ptr_null(find("#r3"));
+    /* One room: dealt into it. */
+    ck_assert_int_eq(control_run(&fx_srv, "split #x", &seat), CONTROL_OK);
+    ck_assert_str_eq(a->room->name, "#x");
+    ck_assert_str_eq(b->room->name, "#x");
+}
+END_TEST
+
 START_TEST(test_operator_topic_and_lock)
 {
     struct control_seat seat = {.line = ignore_line};
@@ -223,6 +268,7 @@ Suite *rooms_suite(void)
     tcase_add_test(tc, test_join_folds_and_creates);
     tcase_add_test(tc, test_empty_room_goes);
     tcase_add_test(tc, test_rooms_max);
+    tcase_add_test(tc, test_split_on_a_full_table);
     tcase_add_test(tc, test_history_per_room);
     tcase_add_test(tc, test_v2_room_and_unread);
     tcase_add_test(tc, test_unread_at_most_eight_rooms);
