@@ -684,7 +684,7 @@ void adminsock_stop(struct adminsock *a)
     atomic_store(&a->stop, true);
     serve_wake(a->efd);
     pthread_join(a->thread, NULL);
-    a->srv->admin = NULL; /* only main runs now: nobody else reads it */
+    a->srv->admin = NULL; /* only main runs now (the transcript's syncer has stopped) */
     close(a->lfd);
     close(a->efd);
     /* Only ours: another server may have replaced a stale-looking one. */

@@ -520,12 +520,14 @@ int main(int argc, char **argv)
 
     struct run_ctx rc = {.lfd = lfd, .sigfd = sigfd, .con = &con, .wakefd = -1};
     status = server_run(&srv, &rc);
-    /* Every client is gone: the admins hear the last of it, then BYE. */
-    adminsock_stop(srv.admin);
-    close(lfd);
-    /* Before the log stops: the syncer's last check may repair and log. */
+    /* Every client is gone. The transcript's syncer first: its last check
+     * may repair and log, and logging reads srv.admin, which
+     * adminsock_stop clears (TSan saw the two race). The admins hear that
+     * too, then BYE. */
     if (srv.transcript != NULL)
         transcript_close(srv.transcript);
+    adminsock_stop(srv.admin);
+    close(lfd);
     log_event(&srv, AEV_INFO, NULL, "stopped%s",
               rc.signo == SIGINT    ? " (SIGINT)"
               : rc.signo == SIGTERM ? " (SIGTERM)"
