@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "cmd.h"
+#include "text.h"
 
 void ignore_init(struct ignore *ig)
 {
@@ -68,11 +69,7 @@ size_t ignore_list(const struct ignore *ig, char *buf, size_t cap)
     if (cap == 0)
         return 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < ig->n && len < cap; i++) {
-        int w = snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", ig->nick[i]);
-        if (w < 0)
-            break;
-        len = (size_t)w < cap - len ? len + (size_t)w : cap - 1;
-    }
+    for (size_t i = 0; i < ig->n; i++)
+        len = text_appendf(buf, cap, len, "%s%s", i ? ", " : "", ig->nick[i]);
     return len;
 }

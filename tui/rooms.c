@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 void rooms_init(struct rooms *r)
 {
     memset(r, 0, sizeof(*r));
@@ -115,17 +117,14 @@ size_t rooms_format(const struct rooms *r, char *buf, size_t cap)
     if (cap == 0)
         return 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < r->nlist && len < cap; i++) {
+    for (size_t i = 0; i < r->nlist; i++) {
         const struct room_slot *s = &r->list[i];
         bool here = strcmp(s->name, r->cur) == 0;
         char count[16] = "";
         if (s->unread > 0 && !here)
             snprintf(count, sizeof(count), " (%u)", s->unread);
-        int w = snprintf(buf + len, cap - len, "%s%s%s%s%s", len ? " " : "", here ? "[" : "",
-                         s->name, here ? "]" : "", count);
-        if (w < 0)
-            break;
-        len = (size_t)w < cap - len ? len + (size_t)w : cap - 1;
+        len = text_appendf(buf, cap, len, "%s%s%s%s%s", len ? " " : "", here ? "[" : "", s->name,
+                           here ? "]" : "", count);
     }
     return len;
 }

@@ -140,11 +140,8 @@ size_t status_format_fit(const struct status *st, char *buf, size_t cap, size_t 
         return 0;
     buf[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        if (!keep[i] || len >= cap)
-            continue;
-        int w = snprintf(buf + len, cap - len, "%s%s", len ? " | " : "", f[i].text);
-        if (w > 0)
-            len = (size_t)w < cap - len ? len + (size_t)w : cap - 1;
+        if (keep[i])
+            len = text_appendf(buf, cap, len, "%s%s", len ? " | " : "", f[i].text);
     }
     return len;
 }

@@ -2,6 +2,8 @@
 #define _XOPEN_SOURCE 700
 #include "text.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <wchar.h>
 
 static bool display_ascii;
@@ -145,4 +147,17 @@ unsigned text_nick_colour(const char *nick, unsigned n)
         h *= 16777619u;
     }
     return n ? h % n : 0;
+}
+
+size_t text_appendf(char *buf, size_t cap, size_t len, const char *fmt, ...)
+{
+    if (len >= cap)
+        return len;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        return len;
+    return (size_t)w < cap - len ? len + (size_t)w : cap - 1;
 }

@@ -52,4 +52,11 @@ size_t text_wrap(const char *s, size_t len, size_t width, size_t indent, size_t 
 /* A colour index in [0, n) stable for a nick (ASCII case-insensitive). */
 unsigned text_nick_colour(const char *nick, unsigned n);
 
+/* Appends printf-style text to buf, which holds len bytes and a NUL in
+ * cap (len < cap), cutting what does not fit; returns the new length
+ * (cap - 1 once it is full). For building a line of a list piece by
+ * piece. */
+size_t text_appendf(char *buf, size_t cap, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

@@ -123,6 +123,20 @@ START_TEST(test_wrap_wide)
 }
 END_TEST
 
+START_TEST(test_appendf)
+{
+    char buf[12];
+    buf[0] = '\0';
+    size_t len = text_appendf(buf, sizeof(buf), 0, "%s", "#main");
+    ck_assert_uint_eq(len, 5);
+    len = text_appendf(buf, sizeof(buf), len, " [%s]", "#lab1");
+    ck_assert_uint_eq(len, 11); /* cut: "#main [#lab" and the NUL */
+    ck_assert_str_eq(buf, "#main [#lab");
+    ck_assert_uint_eq(text_appendf(buf, sizeof(buf), len, "more"), 11); /* full: unchanged */
+    ck_assert_str_eq(buf, "#main [#lab");
+}
+END_TEST
+
 START_TEST(test_nick_colour)
 {
     unsigned a = text_nick_colour("alice", 6);
@@ -150,6 +164,7 @@ Suite *text_suite(void)
     tcase_add_test(tc, test_wrap_indent);
     tcase_add_test(tc, test_wrap_wide);
     tcase_add_test(tc, test_nick_colour);
+    tcase_add_test(tc, test_appendf);
     suite_add_tcase(s, tc);
     return s;
 }
