@@ -217,8 +217,7 @@ static void cmd_topic(struct reply *r, const char *args)
         bool locked = rm->locked;
         pthread_mutex_unlock(&srv->reg_lock);
         if (locked)
-            reply_err(r, ERR_LOCKED, "%s is locked by the operator: you can read, not write",
-                      where);
+            room_refuse_locked(r, where);
         else
             reply_err(r, ERR_LOCKED, "the topic of %s is pinned by the operator", where);
         return;

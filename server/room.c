@@ -87,6 +87,11 @@ bool room_muted(struct reply *r)
     return true;
 }
 
+void room_refuse_locked(struct reply *r, const char *where)
+{
+    reply_err(r, ERR_LOCKED, "%s is locked by the operator: you can read, not write", where);
+}
+
 void room_chat(struct reply *r, enum msg_type type, const char *text)
 {
     struct client *c = r->c;
@@ -108,7 +113,7 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
     if (rm->locked) {
         pthread_mutex_unlock(&srv->reg_lock);
         /* Not ACKed: nothing was relayed. */
-        reply_err(r, ERR_LOCKED, "%s is locked by the operator: you can read, not write", where);
+        room_refuse_locked(r, where);
         return;
     }
     struct msg m = {.type = type, .time = server_wall(srv), .nick = c->nick, .text = text};

@@ -46,6 +46,9 @@ void room_chat(struct reply *r, enum msg_type type, const char *text);
 /* True, with ERR muted replied, when r->c is muted now: it may read and
  * run commands, not write to anyone (chat, /me, /msg, /nick). */
 bool room_muted(struct reply *r);
+/* Replies ERR locked: room `where` is read-only for students (chat, /me,
+ * /topic there are refused alike). */
+void room_refuse_locked(struct reply *r, const char *where);
 /* The transcript's on_lost hook (arg: the server): repairs it under
  * reg_lock, as appends are made, and logs what was done. */
 void room_transcript_repair(void *arg);
