@@ -48,6 +48,7 @@ static void rr_line(struct bench *b, struct conn *c, char *line, size_t len)
     }
     if (st->measuring) {
         st->count++;
+        c->got++;
         samples_add(&st->lat, clock_ns() - c->sent_ns);
     }
     c->sent_ns = 0;
@@ -68,6 +69,29 @@ static bool drained(const struct bench *b)
             return false;
     }
     return true;
+}
+
+/* Fairness: the replies of the connection served least and most, as a
+ * share of the mean. A server whose threads own unequal shares of the
+ * connections, or that serves some of them a round late, shows it here
+ * long before it shows in the mean. */
+static void rr_fairness(const struct bench *b, struct report *r)
+{
+    uint64_t lo = UINT64_MAX, hi = 0, sum = 0, n = 0;
+    for (size_t i = 0; i < b->nconns; i++) {
+        const struct conn *c = &b->conns[i];
+        if (c->state != CONN_READY)
+            continue;
+        lo = c->got < lo ? c->got : lo;
+        hi = c->got > hi ? c->got : hi;
+        sum += c->got;
+        n++;
+    }
+    double mean = n && sum ? (double)sum / (double)n : 0.0;
+    report_add(r, "conn_min", "least served connection / mean", "%.2f",
+               mean > 0 ? (double)lo / mean : 0.0);
+    report_add(r, "conn_max", "most served connection / mean", "%.2f",
+               mean > 0 ? (double)hi / mean : 0.0);
 }
 
 int work_rr(struct bench *b)
@@ -102,6 +126,7 @@ int work_rr(struct bench *b)
     report_add(&r, "replies", "replies", "%" PRIu64, st.count);
     report_add(&r, "rps", "replies/s", "%.0f", secs > 0 ? (double)st.count / secs : 0.0);
     report_latency(&r, &st.lat, "reply");
+    rr_fairness(b, &r);
     int rc = report_print(b, &r, "rr");
     samples_free(&st.lat);
     if (rc == 0 && (ready < b->nconns || st.count == 0))

@@ -131,9 +131,40 @@ static bool client_soft_limit_locked(struct client *c, int64_t now)
     return now - c->soft_since_ms > OUTQ_SOFT_MS;
 }
 
-void client_send(struct client *c, const char *data, size_t len)
+/* Bytes that left for c's socket, by whichever thread wrote them. */
+static void client_count_out(struct client *c, size_t n)
+{
+    atomic_fetch_add_explicit(&c->srv->st.bytes_out, (unsigned long long)n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bytes_out, (unsigned long long)n, memory_order_relaxed);
+}
+
+/* With c->lock held and c's queue empty: writes what fits of data to c's
+ * socket from this thread, when the driver lets it (srv->drv_direct).
+ * Nothing is queued before these bytes, and every later push sees them
+ * gone or queued under the same lock, so order holds. The socket is open:
+ * its owner closes it only after seeing a close state, which is set under
+ * this lock and is not set. Never blocks (MSG_DONTWAIT). Returns the bytes
+ * written; 0 when none fit or on an error, which the owner meets when it
+ * writes the rest. */
+static size_t client_write_direct_locked(struct client *c, const char *data, size_t len)
+{
+    const struct server *srv = c->srv;
+    if (srv->drv_direct == NULL || c->close != CLOSE_NONE || !srv->drv_direct(c))
+        return 0;
+    ssize_t n;
+    do {
+        n = send(c->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Queues len bytes for c (m's by reference, or a copy of data when m is
+ * NULL), or writes them at once where the driver allows, and wakes c's
+ * owner when there is something for it to do. */
+static void client_put(struct client *c, struct outmsg *m, const char *data, size_t len)
 {
     bool wake;
+    size_t direct = 0;
 
     pthread_mutex_lock(&c->lock);
     if (c->close == CLOSE_NOW) {
@@ -141,9 +172,21 @@ void client_send(struct client *c, const char *data, size_t len)
         return;
     }
     wake = outq_empty(&c->q);
+    if (wake)
+        direct = client_write_direct_locked(c, data, len);
+    if (direct == len) {
+        /* All of it is out: the owner has nothing to do, and is not woken. */
+        atomic_fetch_add_explicit(&c->msgs_out, 1, memory_order_relaxed);
+        pthread_mutex_unlock(&c->lock);
+        client_count_out(c, direct);
+        tracelog_write_direct(c, direct, len);
+        return;
+    }
     bool was_behind = c->soft_since_ms != 0;
-    if (outq_push_copy(&c->q, data, len) < 0 ||
-        client_soft_limit_locked(c, server_now_ms(c->srv))) {
+    /* What did not fit is copied: the rest of a line, at most once. */
+    int rc = m != NULL && direct == 0 ? outq_push(&c->q, m)
+                                      : outq_push_copy(&c->q, data + direct, len - direct);
+    if (rc < 0 || client_soft_limit_locked(c, server_now_ms(c->srv))) {
         client_overflow_locked(c);
         wake = true;
     } else {
@@ -153,33 +196,22 @@ void client_send(struct client *c, const char *data, size_t len)
     if (!was_behind && c->soft_since_ms != 0)
         wake = true;
     pthread_mutex_unlock(&c->lock);
+    if (direct > 0) {
+        client_count_out(c, direct);
+        tracelog_write_direct(c, direct, len);
+    }
     if (wake && c->srv->notify)
         c->srv->notify(c);
 }
 
+void client_send(struct client *c, const char *data, size_t len)
+{
+    client_put(c, NULL, data, len);
+}
+
 void client_send_ref(struct client *c, struct outmsg *m)
 {
-    bool wake;
-
-    pthread_mutex_lock(&c->lock);
-    if (c->close == CLOSE_NOW) {
-        pthread_mutex_unlock(&c->lock);
-        return;
-    }
-    wake = outq_empty(&c->q);
-    bool was_behind = c->soft_since_ms != 0;
-    if (outq_push(&c->q, m) < 0 || client_soft_limit_locked(c, server_now_ms(c->srv))) {
-        client_overflow_locked(c);
-        wake = true;
-    } else {
-        atomic_fetch_add_explicit(&c->msgs_out, 1, memory_order_relaxed);
-    }
-    /* Just went past the soft limit: its owner must learn the deadline. */
-    if (!was_behind && c->soft_since_ms != 0)
-        wake = true;
-    pthread_mutex_unlock(&c->lock);
-    if (wake && c->srv->notify)
-        c->srv->notify(c);
+    client_put(c, m, m->data, m->len);
 }
 
 void client_request_close(struct client *c, enum close_kind kind, const char *reason,
@@ -242,9 +274,7 @@ enum flush_result client_flush(struct client *c)
                 return FLUSH_AGAIN;
             return FLUSH_ERROR;
         }
-        atomic_fetch_add_explicit(&c->srv->st.bytes_out, (unsigned long long)w,
-                                  memory_order_relaxed);
-        atomic_fetch_add_explicit(&c->bytes_out, (unsigned long long)w, memory_order_relaxed);
+        client_count_out(c, (size_t)w);
         pthread_mutex_lock(&c->lock);
         outq_consume(&c->q, (size_t)w);
         if (c->q.bytes <= OUTQ_SOFT_BYTES)

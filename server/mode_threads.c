@@ -1,13 +1,18 @@
 /* mode_threads: one pthread per client, what the tutorial's
  * server-multi-threaded.py does, done so that no client can stall another.
  *
- * Each client thread runs serve_blocking() on its socket. Other threads
- * never write to it: they queue bytes and wake its owner with a signal
- * (SIGUSR1, unblocked only inside ppoll(), so none is lost), so writes
- * never interleave and a broadcast never waits for a slow reader. A signal
- * rather than an eventfd because a descriptor per client would halve how
- * many clients fit under RLIMIT_NOFILE. The main thread accepts, runs the
- * console, and joins threads that finished. */
+ * Each client thread runs serve_blocking() on its socket. Another thread
+ * with something for it (a broadcast, a private message) writes it to the
+ * socket itself when the client's queue is empty and the socket takes it
+ * all at once, with a non-blocking send() under the client's lock
+ * (client.c): the common case, a receiver that keeps up, then costs no
+ * wake-up of the receiver's thread. Otherwise it queues the bytes (or what
+ * did not fit) and wakes the owner with a signal (SIGUSR1, unblocked only
+ * inside ppoll(), so none is lost), which writes the queue in order; so
+ * writes never interleave and a broadcast never waits for a slow reader.
+ * A signal rather than an eventfd because a descriptor per client would
+ * halve how many clients fit under RLIMIT_NOFILE. The main thread accepts,
+ * runs the console, and joins threads that finished. */
 #define _GNU_SOURCE /* eventfd */
 #include "server.h"
 #include "serve.h"
@@ -66,6 +71,13 @@ static void threads_notify(struct client *c)
      * will. After, the flag keeps a broadcast from sending a storm. */
     if (atomic_load(&tc->ready) && !atomic_exchange(&tc->wake_pending, true))
         pthread_kill(tc->self, WAKE_SIGNAL);
+}
+
+/* Everyone but the owner: the owner's own replies are queued and go out
+ * in one write after it has handled its input. */
+static bool threads_direct(const struct client *c)
+{
+    return c != tls_self;
 }
 
 static void *client_thread(void *arg)
@@ -180,6 +192,7 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
     srv->drv_conn_size = sizeof(struct thread_conn);
     srv->drv_adopt = threads_adopt;
     srv->notify = threads_notify;
+    srv->drv_direct = threads_direct;
     int64_t resume_ms = 0, stop_deadline = 0;
 
     /* Threads close themselves within SHUTDOWN_FLUSH_MS; the deadline is
@@ -201,5 +214,6 @@ int mode_threads_run(struct server *srv, struct run_ctx *rc)
     pthread_mutex_destroy(&t->lock);
     free(t);
     srv->drv = NULL;
+    srv->drv_direct = NULL;
     return rc->status;
 }

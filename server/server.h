@@ -6,11 +6,14 @@
  * DESIGN
  * A connection is a `struct client`. Exactly one thread owns it (its own
  * thread in --mode threads, the main thread in --mode single, one epoll
- * worker in --mode pool): only the owner reads its socket, writes its socket,
- * runs its session and frees it. Other threads only ever *enqueue* bytes on
- * it (broadcasts, private messages, operator notices) and poke its owner
- * through srv->notify; they do so while holding the registry lock, so a
- * client that has left the registry can no longer be reached by anyone.
+ * worker in --mode pool): only the owner reads its socket, runs its session
+ * and frees it. Other threads enqueue bytes on it (broadcasts, private
+ * messages, operator notices) and poke its owner through srv->notify; they
+ * do so while holding the registry lock, so a client that has left the
+ * registry can no longer be reached by anyone. One exception to "only the
+ * owner writes": in --mode threads, a sender that finds the queue empty
+ * writes to the socket itself, without blocking, under c->lock
+ * (srv->drv_direct, client.c), and queues only what did not fit.
  *
  * Lock order: srv->reg_lock, then client->lock, then a pool worker's lock.
  * The moderation table's lock is a leaf, like the log's and the admin
@@ -864,6 +867,12 @@ struct server {
     /* Called by client_new, before c is visible to other threads: fills
      * c->drv (zeroed). NULL: nothing to fill. */
     void (*drv_adopt)(struct client *c);
+    /* Whether the calling thread, not c's owner, may write c's socket
+     * itself when c's queue is empty (client_send): with reg_lock held, a
+     * non-blocking send() under c->lock. Threads mode says yes to every
+     * thread but the owner, so a broadcast wakes no receiver's thread.
+     * NULL: never (single, pool, unit tests). */
+    bool (*drv_direct)(const struct client *c);
 
     struct logger *log;            /* NULL: no log */
     struct transcript *transcript; /* NULL: none */

@@ -1,8 +1,9 @@
 /* tracelog: --trace, per connection: who took it, each read with where its
  * lines end, each write (partial or not) with the queue left behind, who
- * wrote it, and the close. Called by the connection's owner only, so the
- * rate bound (c->trace) needs no lock; off, each call costs one relaxed
- * atomic load. */
+ * wrote it, and the close. Called by the connection's owner, and for a
+ * direct write (threads mode) by the sender with reg_lock held, which is
+ * what makes reading c->nick safe; the rate bound (c->trace) is taken
+ * under c->lock. Off, each call costs one relaxed atomic load. */
 #define _GNU_SOURCE /* syscall(SYS_gettid) */
 #include "tracelog.h"
 #include "session.h"
@@ -49,13 +50,15 @@ void tracelog_describe(struct server *srv, char *buf, size_t cap)
 }
 
 /* The serving thread, as the lesson names it: "thread 4242" (threads),
- * "worker w1 (tid 4243)" (pool), "the one thread (tid 4241)" (single). */
-static void tracelog_who(const struct client *c, char *buf, size_t cap)
+ * "worker w1 (tid 4243)" (pool), "the one thread (tid 4241)" (single).
+ * A direct write is by the thread that wrote it, not the owner: "thread
+ * 4243 (the sender's, directly)". */
+static void tracelog_who(const struct client *c, bool direct, char *buf, size_t cap)
 {
     long tid = syscall(SYS_gettid);
     switch (c->srv->cfg.mode) {
     case MODE_THREADS:
-        snprintf(buf, cap, "thread %ld", tid);
+        snprintf(buf, cap, "thread %ld%s", tid, direct ? " (the sender's, directly)" : "");
         break;
     case MODE_POOL:
         snprintf(buf, cap, "worker w%d (tid %ld)",
@@ -72,8 +75,11 @@ static void tracelog_who(const struct client *c, char *buf, size_t cap)
 static bool tracelog_take(struct client *c, enum trace_kind k, size_t bytes)
 {
     char summary[TRACE_LINE_MAX];
+    /* Locked: a sender's direct write (client.c) is traced from its thread. */
+    pthread_mutex_lock(&c->lock);
     bool ok =
         trace_budget_take(&c->trace, server_now_ms(c->srv), k, bytes, summary, sizeof summary);
+    pthread_mutex_unlock(&c->lock);
     if (summary[0] != '\0')
         log_event(c->srv, AEV_TRACE, c, "trace: %s", summary);
     return ok;
@@ -84,7 +90,7 @@ void tracelog_accept(struct client *c, int64_t waited_ms)
     if (!tracelog_wants(c))
         return;
     char who[64];
-    tracelog_who(c, who, sizeof who);
+    tracelog_who(c, false, who, sizeof who);
     const char *how = c->srv->cfg.mode == MODE_THREADS ? " (a new thread for it)" : "";
     if (waited_ms >= 0)
         log_event(c->srv, AEV_TRACE, c, "trace: accepted by %s%s after %lld ms in the backlog", who,
@@ -103,7 +109,7 @@ void tracelog_read(struct client *c, const char *data, size_t len)
     log_event(c->srv, AEV_TRACE, c, "trace: %s", line);
 }
 
-void tracelog_write(struct client *c, size_t wrote, size_t queued)
+static void tracelog_wrote(struct client *c, bool direct, size_t wrote, size_t queued)
 {
     if (!tracelog_wants(c) || !tracelog_take(c, TRACE_WRITE, wrote))
         return;
@@ -112,9 +118,19 @@ void tracelog_write(struct client *c, size_t wrote, size_t queued)
     size_t bytes = c->q.bytes;
     pthread_mutex_unlock(&c->lock);
     char who[64], line[TRACE_LINE_MAX];
-    tracelog_who(c, who, sizeof who);
+    tracelog_who(c, direct, who, sizeof who);
     trace_format_write(line, sizeof line, wrote, queued, who, msgs, bytes);
     log_event(c->srv, AEV_TRACE, c, "trace: %s", line);
+}
+
+void tracelog_write(struct client *c, size_t wrote, size_t queued)
+{
+    tracelog_wrote(c, false, wrote, queued);
+}
+
+void tracelog_write_direct(struct client *c, size_t wrote, size_t len)
+{
+    tracelog_wrote(c, true, wrote, len);
 }
 
 void tracelog_close(struct client *c, const char *reason)
@@ -122,10 +138,12 @@ void tracelog_close(struct client *c, const char *reason)
     if (!tracelog_wants(c))
         return;
     char summary[TRACE_LINE_MAX], who[64];
+    pthread_mutex_lock(&c->lock);
     trace_budget_flush(&c->trace, summary, sizeof summary);
+    pthread_mutex_unlock(&c->lock);
     if (summary[0] != '\0')
         log_event(c->srv, AEV_TRACE, c, "trace: %s", summary);
-    tracelog_who(c, who, sizeof who);
+    tracelog_who(c, false, who, sizeof who);
     log_event(c->srv, AEV_TRACE, c, "trace: closed (%s) by %s after %llu B in, %llu B out", reason,
               who, (unsigned long long)atomic_load(&c->bytes_in),
               (unsigned long long)atomic_load(&c->bytes_out));

@@ -18,6 +18,9 @@ void tracelog_accept(struct client *c, int64_t waited_ms);
 void tracelog_read(struct client *c, const char *data, size_t len);
 /* c's owner wrote wrote bytes of queued. */
 void tracelog_write(struct client *c, size_t wrote, size_t queued);
+/* Another thread wrote wrote bytes of a len-byte line to c's socket itself
+ * (client.c, threads mode); the rest, if any, is queued. With reg_lock. */
+void tracelog_write_direct(struct client *c, size_t wrote, size_t len);
 /* c's owner closes it, for reason. */
 void tracelog_close(struct client *c, const char *reason);
 /* Single mode: n connections wait in the listen backlog. */
