@@ -1,4 +1,4 @@
-/* mode_pool: a few threads (one per core by default), each an epoll loop
+/* mode_pool: a few threads (one per core but one by default), each an epoll loop
  * over many non-blocking clients. This is the mode that scales to
  * thousands: a client costs a few hundred bytes (no thread, no stack, no
  * line buffer while idle), not a thread.
@@ -15,6 +15,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -326,9 +327,25 @@ static void *pool_worker(void *arg)
     return NULL;
 }
 
+/* The cores this process may run on (taskset, a cpuset), else those online. */
+static long pool_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+/* By default one worker per core but one: a worker owns its clients, so
+ * while the scheduler parks it for another runnable thread (the kernel's
+ * network work, the console, a client or load generator on the same
+ * machine) every one of its clients waits a time slice. On 2 cores with
+ * the load on the machine, two workers measured a p99 twice one worker's
+ * and less throughput (docs/BENCHMARKS.md, issue 17). redis.conf gives the
+ * same advice for its I/O threads: leave a spare core. */
 static unsigned pool_size(const struct config *cfg)
 {
-    long n = cfg->workers ? (long)cfg->workers : sysconf(_SC_NPROCESSORS_ONLN);
+    long n = cfg->workers ? (long)cfg->workers : pool_cores() - 1;
     if (n < 1)
         n = 1;
     if (n > POOL_MAX_WORKERS)

@@ -816,7 +816,7 @@ struct config {
     unsigned rate; /* messages/s; 0 = unlimited */
     bool quiet;
     bool trace;           /* --trace: every connection traced from the start */
-    unsigned workers;     /* pool mode; 0 = one per core */
+    unsigned workers;     /* pool mode; 0 = one per core but one */
     const char *password; /* NULL: none */
 };
 
