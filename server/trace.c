@@ -74,9 +74,14 @@ bool trace_budget_take(struct trace_budget *b, int64_t now_ms, enum trace_kind k
         trace_budget_flush(b, summary, cap);
         b->window_ms = now_ms;
         b->lines = 0;
+        b->partial_lines = 0;
     }
     if (b->lines < TRACE_PER_SEC) {
         b->lines++;
+        return true;
+    }
+    if (k == TRACE_WRITE_PARTIAL && b->partial_lines < TRACE_PARTIAL_PER_SEC) {
+        b->partial_lines++;
         return true;
     }
     if (k == TRACE_READ) {

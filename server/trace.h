@@ -10,21 +10,31 @@
 #include <stdint.h>
 
 /* At most TRACE_PER_SEC lines per connection and TRACE_WINDOW_MS; what a
- * flood does past that is counted and told in one summary line. At most
- * TRACE_ENDS_SHOWN line ends are listed per read: a projector's line. */
-enum { TRACE_PER_SEC = 10, TRACE_WINDOW_MS = 1000, TRACE_ENDS_SHOWN = 4, TRACE_LINE_MAX = 160 };
+ * flood does past that is counted and told in one summary line. A partial
+ * write (the moment a reader falls behind: the lesson of a slow consumer)
+ * has TRACE_PARTIAL_PER_SEC more, so a flood's first lines cannot hide
+ * it. At most TRACE_ENDS_SHOWN line ends are listed per read: a
+ * projector's line. */
+enum {
+    TRACE_PER_SEC = 10,
+    TRACE_PARTIAL_PER_SEC = 2,
+    TRACE_WINDOW_MS = 1000,
+    TRACE_ENDS_SHOWN = 4,
+    TRACE_LINE_MAX = 160
+};
 
 /* One connection's rate bound. Zeroed: no window yet. */
 struct trace_budget {
     int64_t window_ms;              /* when the current window began */
     unsigned lines;                 /* lines told in it */
+    unsigned partial_lines;         /* partial writes told past TRACE_PER_SEC */
     unsigned skipped_reads;         /* past the bound, in it */
     unsigned skipped_writes;        /* past the bound, in it */
     unsigned long long skipped_in;  /* their bytes */
     unsigned long long skipped_out; /* their bytes */
 };
 
-enum trace_kind { TRACE_READ, TRACE_WRITE };
+enum trace_kind { TRACE_READ, TRACE_WRITE, TRACE_WRITE_PARTIAL };
 
 /* An event of kind k moving bytes at now_ms. True: trace it. False: over
  * the bound, counted. In either case, when a window with skipped events

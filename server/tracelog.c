@@ -111,7 +111,8 @@ void tracelog_read(struct client *c, const char *data, size_t len)
 
 static void tracelog_wrote(struct client *c, bool direct, size_t wrote, size_t queued)
 {
-    if (!tracelog_wants(c) || !tracelog_take(c, TRACE_WRITE, wrote))
+    enum trace_kind k = wrote < queued ? TRACE_WRITE_PARTIAL : TRACE_WRITE;
+    if (!tracelog_wants(c) || !tracelog_take(c, k, wrote))
         return;
     pthread_mutex_lock(&c->lock);
     unsigned msgs = c->q.count;

@@ -81,6 +81,27 @@ START_TEST(test_budget_bounds_a_flood)
 }
 END_TEST
 
+START_TEST(test_budget_partial_past_the_bound)
+{
+    /* A flood of full writes spends the bound; the moment the reader falls
+     * behind (a partial write) is still told, TRACE_PARTIAL_PER_SEC times. */
+    struct trace_budget b = {0};
+    char sum[TRACE_LINE_MAX];
+    for (int i = 0; i < 50; i++)
+        trace_budget_take(&b, 1000 + i, TRACE_WRITE, 1000, sum, sizeof sum);
+    for (int i = 0; i < TRACE_PARTIAL_PER_SEC; i++)
+        ck_assert(trace_budget_take(&b, 1100 + i, TRACE_WRITE_PARTIAL, 500, sum, sizeof sum));
+    ck_assert(!trace_budget_take(&b, 1200, TRACE_WRITE_PARTIAL, 500, sum, sizeof sum));
+    ck_assert(!trace_budget_take(&b, 1201, TRACE_WRITE, 10, sum, sizeof sum));
+    /* Counted with the writes; a new window gives the allowance back. */
+    ck_assert(trace_budget_take(&b, 2000, TRACE_WRITE, 10, sum, sizeof sum));
+    ck_assert_str_eq(sum, "... 42 more writes (39 KB) in the last second");
+    for (int i = 0; i < TRACE_PER_SEC - 1; i++)
+        trace_budget_take(&b, 2001 + i, TRACE_WRITE, 10, sum, sizeof sum);
+    ck_assert(trace_budget_take(&b, 2100, TRACE_WRITE_PARTIAL, 5, sum, sizeof sum));
+}
+END_TEST
+
 START_TEST(test_budget_quiet_connection)
 {
     /* A connection that never passes the bound never gets a summary. */
@@ -114,6 +135,7 @@ Suite *trace_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, test_budget_bounds_a_flood);
+    tcase_add_test(tc, test_budget_partial_past_the_bound);
     tcase_add_test(tc, test_budget_quiet_connection);
     tcase_add_test(tc, test_budget_flush_at_close);
     suite_add_tcase(s, tc);
