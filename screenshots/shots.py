@@ -240,7 +240,7 @@ def scene_trace(tm, opts, srv):
     """Lesson step 3 with --trace: each accept names the thread that takes
     the connection, the same ids as ps -L; each read its bytes and line
     ends."""
-    teacher, port = teacher_server(tm, opts, ["--trace", "--admin", "none"], 110, 16)
+    teacher, port = teacher_server(tm, opts, ["--trace", "--admin", "none"], 124, 18)
     pid = teacher.fmt("#{pane_pid}")
     students = []
     for name in ("ada", "bo"):
