@@ -489,7 +489,7 @@ echo "- load generator: sockchat-bench on the same machine, one thread; warm-up 
 echo "- single, threads, pool: our framed dialect; single/plain, threads/plain, pool/plain: the same servers in the plain dialect (a \`/ping TOKEN\` line per request, plain chat lines)"
 [ "$repeat" -gt 1 ] &&
     echo "- rr and fanout: each run $repeat times, in rounds (round k ran every peer before round k+1); each cell is the median run by rate (of an even count, the slower of the middle two): the rate, its latencies and the other figures all come from that one run; the range row is the lowest and highest rate of the runs"
-echo "- pool mode: --workers $POOL_WORKERS (cores - 1: the load generator has a core of its own)"
+echo "- pool mode: --workers $POOL_WORKERS (cores - 1, the default: the load generator has a core of its own)"
 [ $quick = 1 ] && echo "- **--quick run: short and small, for a smoke test only**"
 [ -n "$only$only_work" ] && echo "- only: peers ${only:-all}; workloads ${only_work:-all}"
 echo
