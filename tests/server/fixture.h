@@ -56,5 +56,6 @@ Suite *peers_suite(void);
 Suite *control_suite(void);
 Suite *trace_suite(void);
 Suite *rooms_suite(void);
+Suite *direct_suite(void);
 
 #endif
