@@ -56,6 +56,8 @@ void client_free(struct client *c)
     linebuf_free(&c->lb);
     outq_free(&c->q);
     free(c->backlog);
+    free(c->away);
+    free(c->watch);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }

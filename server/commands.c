@@ -241,17 +241,22 @@ static void cmd_away(struct reply *r, const char *args)
     const char *text = args + strspn(args, " ");
 
     pthread_mutex_lock(&srv->reg_lock);
-    if (*text == '\0' && c->away[0] != '\0') {
-        c->away[0] = '\0';
-        c->naway_told = 0;
+    if (*text == '\0' && c->away != NULL && c->away->text[0] != '\0') {
+        free(c->away); /* back: nothing to remember until the next /away */
+        c->away = NULL;
         pthread_mutex_unlock(&srv->reg_lock);
         reply_out(r, "you are back");
         return;
     }
-    snprintf(c->away, sizeof c->away, "%s", *text != '\0' ? text : "away");
-    utf8_cut(c->away); /* AWAY_MAX may fall inside a character */
-    c->naway_told = 0; /* a new away period: everyone is told once again */
-    memcpy(away, c->away, sizeof away);
+    if (c->away == NULL && (c->away = calloc(1, sizeof *c->away)) == NULL) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        reply_err(r, "internal", "out of memory: you are not marked away");
+        return;
+    }
+    snprintf(c->away->text, sizeof c->away->text, "%s", *text != '\0' ? text : "away");
+    utf8_cut(c->away->text); /* AWAY_MAX may fall inside a character */
+    c->away->ntold = 0;      /* a new away period: everyone is told once again */
+    memcpy(away, c->away->text, sizeof away);
     pthread_mutex_unlock(&srv->reg_lock);
     reply_out(r, "you are away: %s", away);
 }
@@ -260,14 +265,15 @@ static void cmd_away(struct reply *r, const char *args)
  * away period per sender; past AWAY_TOLD_MAX senders, some hear it again). */
 static bool away_first_locked(struct client *t, const struct client *from)
 {
-    if (t->away[0] == '\0' || t == from)
+    struct away *a = t->away;
+    if (a == NULL || a->text[0] == '\0' || t == from)
         return false;
-    unsigned n = t->naway_told < AWAY_TOLD_MAX ? t->naway_told : AWAY_TOLD_MAX;
+    unsigned n = a->ntold < AWAY_TOLD_MAX ? a->ntold : AWAY_TOLD_MAX;
     for (unsigned i = 0; i < n; i++)
-        if (t->away_told[i] == from->id)
+        if (a->told[i] == from->id)
             return false;
-    t->away_told[t->naway_told % AWAY_TOLD_MAX] = from->id;
-    t->naway_told++;
+    a->told[a->ntold % AWAY_TOLD_MAX] = from->id;
+    a->ntold++;
     return true;
 }
 
@@ -317,7 +323,7 @@ static void cmd_msg(struct reply *r, const char *args)
         client_send_msg(t, &m);
     char away[AWAY_MAX + 1] = "";
     if (away_first_locked(t, c))
-        memcpy(away, t->away, sizeof away);
+        memcpy(away, t->away->text, sizeof away);
     pthread_mutex_unlock(&srv->reg_lock);
     reply_msg(r, &m);    /* the echo tells the sender it went out */
     if (away[0] != '\0') /* delivered all the same: it waits for their return */

@@ -248,8 +248,8 @@ static void who_row(char *line, size_t cap, const struct client *c, const struct
                     : c->dialect == DIALECT_PLAIN ? "plain"
                     : c->dialect == DIALECT_RAW   ? "tutorial"
                                                   : "connecting";
-    if (c->away[0] != '\0')
-        snprintf(away, sizeof away, " away: %s", c->away);
+    if (c->away != NULL && c->away->text[0] != '\0')
+        snprintf(away, sizeof away, " away: %s", c->away->text);
     char room[ROOMNAME_SIZE + 2] = "";
     if (all)
         snprintf(room, sizeof room, "%-*s  ", rw, c->room != NULL ? c->room->name : "-");

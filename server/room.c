@@ -398,7 +398,7 @@ void room_move_locked(struct client *c, struct room *dst, struct reply *r)
      * may push out another, which must not be dst. */
     rooms_exit_locked(c);
     rooms_enter_locked(dst, c);
-    rooms_watch_locked(srv, c, old);
+    bool watching = rooms_watch_locked(srv, c, old);
     if (!c->provisional && room_announced(old->users + 1)) {
         char went[ROOMNAME_SIZE + 16];
         snprintf(went, sizeof went, "went to %s", dst->name);
@@ -410,6 +410,13 @@ void room_move_locked(struct client *c, struct room *dst, struct reply *r)
         room_send_locked(dst, &j, c);
     }
     room_entered_locked(c, r);
+    if (!watching) { /* moved all the same: the move is what was asked */
+        char text[ROOMNAME_SIZE + 80];
+        snprintf(text, sizeof text, "out of memory: no UNREAD counts of %s will be sent",
+                 old->name);
+        struct msg m = {.type = MSG_NOTICE, .text = text};
+        tell_locked(c, r, &m);
+    }
     rooms_gc_locked(srv, old);
 }
 

@@ -73,8 +73,9 @@ void rooms_gc_locked(struct server *srv, struct room *rm);
 void rooms_enter_locked(struct room *rm, struct client *c);
 /* c leaves its room's member list (c->room NULL after). */
 void rooms_exit_locked(struct client *c);
-/* c left rm: a v2 client hears UNREAD of it (at most ROOM_LEFT_MAX rooms). */
-void rooms_watch_locked(struct server *srv, struct client *c, struct room *rm);
+/* c left rm: a v2 client hears UNREAD of it (at most ROOM_LEFT_MAX rooms).
+ * False: out of memory for c's first watch (it hears none of rm). */
+bool rooms_watch_locked(struct server *srv, struct client *c, struct room *rm);
 /* c goes away: it watches nothing more. */
 void rooms_unwatch_all_locked(struct server *srv, struct client *c);
 /* A chat or action message was said in rm: its watchers hear UNREAD, at

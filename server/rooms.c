@@ -127,9 +127,9 @@ void rooms_enter_locked(struct room *rm, struct client *c)
     rm->tail = c;
     rm->users++;
     /* Back in a room it left: its unread count starts again. */
-    for (unsigned i = 0; i < ROOM_LEFT_MAX; i++)
-        if (c->left[i].room == rm)
-            left_drop(&c->left[i]);
+    for (unsigned i = 0; c->watch != NULL && i < ROOM_LEFT_MAX; i++)
+        if (c->watch->left[i].room == rm)
+            left_drop(&c->watch->left[i]);
 }
 
 void rooms_exit_locked(struct client *c)
@@ -151,19 +151,22 @@ void rooms_exit_locked(struct client *c)
     c->room = NULL;
 }
 
-void rooms_watch_locked(struct server *srv, struct client *c, struct room *rm)
+bool rooms_watch_locked(struct server *srv, struct client *c, struct room *rm)
 {
     /* Only a framed client that said sockchat/2 hears UNREAD. */
     if (c->dialect != DIALECT_FRAMED || c->proto < 2)
-        return;
-    struct room_left *slot = &c->left[0];
+        return true;
+    if (c->watch == NULL && (c->watch = calloc(1, sizeof *c->watch)) == NULL)
+        return false;
+    struct room_left *left = c->watch->left;
+    struct room_left *slot = &left[0];
     for (unsigned i = 0; i < ROOM_LEFT_MAX; i++) {
-        if (c->left[i].room == NULL) {
-            slot = &c->left[i];
+        if (left[i].room == NULL) {
+            slot = &left[i];
             break;
         }
-        if (c->left[i].seq < slot->seq)
-            slot = &c->left[i];
+        if (left[i].seq < slot->seq)
+            slot = &left[i];
     }
     if (slot->room != NULL) { /* the oldest of ROOM_LEFT_MAX makes way */
         struct room *old = slot->room;
@@ -173,20 +176,21 @@ void rooms_watch_locked(struct server *srv, struct client *c, struct room *rm)
     slot->room = rm;
     slot->c = c;
     slot->said = rm->said;
-    slot->seq = ++c->left_seq;
+    slot->seq = ++c->watch->seq;
     slot->prev = NULL;
     slot->next = rm->watchers;
     if (rm->watchers != NULL)
         rm->watchers->prev = slot;
     rm->watchers = slot;
+    return true;
 }
 
 void rooms_unwatch_all_locked(struct server *srv, struct client *c)
 {
-    for (unsigned i = 0; i < ROOM_LEFT_MAX; i++) {
-        struct room *rm = c->left[i].room;
+    for (unsigned i = 0; c->watch != NULL && i < ROOM_LEFT_MAX; i++) {
+        struct room *rm = c->watch->left[i].room;
         if (rm != NULL) {
-            left_drop(&c->left[i]);
+            left_drop(&c->watch->left[i]);
             rooms_gc_locked(srv, rm);
         }
     }

@@ -203,6 +203,19 @@ struct room_left {
     bool owed;       /* a count it has not been told yet */
 };
 
+/* A connection's /away (commands.c), allocated at its first /away. */
+struct away {
+    char text[AWAY_MAX + 1];      /* "": here */
+    uint64_t told[AWAY_TOLD_MAX]; /* ids of those told so this away period */
+    unsigned ntold;
+};
+
+/* The rooms a connection left (rooms.c), allocated when it first leaves one. */
+struct room_watch {
+    struct room_left left[ROOM_LEFT_MAX];
+    uint64_t seq;
+};
+
 struct room {
     char name[ROOMNAME_SIZE];   /* folded: "#lab1" */
     char topic[TOPIC_MAX + 1];  /* "": none */
@@ -771,14 +784,14 @@ struct client {
     bool provisional;
     /* Rooms (rooms.c, room.c), all under reg_lock: read by whoever
      * delivers to it, moves it or lists it. */
-    struct room *room;                 /* NULL until it joins */
-    struct client *rprev, *rnext;      /* its room's member list */
-    unsigned proto;                    /* a framed HELLO's sockchat/N; >= 2 knows ROOM and UNREAD */
-    char away[AWAY_MAX + 1];           /* "": here */
-    uint64_t away_told[AWAY_TOLD_MAX]; /* ids of those told so this away period */
-    unsigned naway_told;
-    struct room_left left[ROOM_LEFT_MAX];
-    uint64_t left_seq;
+    struct room *room;            /* NULL until it joins */
+    struct client *rprev, *rnext; /* its room's member list */
+    unsigned proto;               /* a framed HELLO's sockchat/N; >= 2 knows ROOM and UNREAD */
+    /* Few ever use /away or leave a room: that state is allocated on first
+     * use (NULL: here; none left), so an idle connection does not carry
+     * about 800 bytes it never needs (issue 5's per-connection budget). */
+    struct away *away;
+    struct room_watch *watch;
 
     pthread_mutex_t lock; /* guards what follows */
     struct outq q;

@@ -180,7 +180,7 @@ START_TEST(test_unread_at_most_eight_rooms)
     }
     unsigned watched = 0;
     for (unsigned i = 0; i < ROOM_LEFT_MAX; i++)
-        watched += a->left[i].room != NULL;
+        watched += a->watch->left[i].room != NULL;
     ck_assert_uint_eq(watched, ROOM_LEFT_MAX);
     /* It left #main, then #r0 to #r8: the oldest two (#main, #r0) were
      * dropped, and #r0 went as nothing else kept it. */
@@ -259,6 +259,47 @@ START_TEST(test_operator_topic_and_lock)
 }
 END_TEST
 
+/* Issue 5 holds 10,000 idle connections at a few KB each: struct client
+ * is in every one of them, so what few connections use (/away, rooms left)
+ * lives behind pointers, allocated on first use. 1 KiB leaves room to grow
+ * (it is about 770 bytes) and fails at once if such state moves back in
+ * (the away text, its told list and the 8 rooms left were 760 bytes). */
+START_TEST(test_client_stays_small)
+{
+    ck_assert_uint_le(sizeof(struct client), 1024);
+    struct client *a = framed_v2("alice");
+    ck_assert_ptr_null(a->away);
+    ck_assert_ptr_null(a->watch);
+    fx_feed(a, "MSG 1 /join #lab\n"); /* left #main: now it watches it */
+    ck_assert_ptr_nonnull(a->watch);
+    ck_assert_ptr_eq(a->watch->left[0].room, find("#main"));
+    fx_end(a);
+}
+END_TEST
+
+/* /away is kept only while away; a /msg sender hears it once. */
+START_TEST(test_away_on_first_use)
+{
+    struct client *a = fx_framed("alice"), *b = fx_framed("bob");
+    fx_drain(a);
+    fx_drain(b);
+    fx_feed(a, "MSG 1 /away lunch\n");
+    ck_assert_ptr_nonnull(a->away);
+    ck_assert_ptr_nonnull(strstr(fx_drain(a), "you are away: lunch"));
+    fx_feed(b, "MSG 1 /msg alice hi\n");
+    ck_assert_ptr_nonnull(strstr(fx_drain(b), "alice is away: lunch"));
+    fx_feed(b, "MSG 2 /msg alice again\n");
+    ck_assert_ptr_null(strstr(fx_drain(b), "is away"));
+    fx_feed(a, "MSG 2 /away\n");
+    ck_assert_ptr_nonnull(strstr(fx_drain(a), "you are back"));
+    ck_assert_ptr_null(a->away);
+    fx_feed(b, "MSG 3 /msg alice back?\n");
+    ck_assert_ptr_null(strstr(fx_drain(b), "is away"));
+    fx_end(a);
+    fx_end(b);
+}
+END_TEST
+
 Suite *rooms_suite(void)
 {
     Suite *s = suite_create("rooms");
@@ -273,6 +314,8 @@ Suite *rooms_suite(void)
     tcase_add_test(tc, test_v2_room_and_unread);
     tcase_add_test(tc, test_unread_at_most_eight_rooms);
     tcase_add_test(tc, test_operator_topic_and_lock);
+    tcase_add_test(tc, test_client_stays_small);
+    tcase_add_test(tc, test_away_on_first_use);
     suite_add_tcase(s, tc);
     return s;
 }
