@@ -115,6 +115,15 @@ static size_t peer_read_now(int peer, char *buf, size_t cap)
     return n > 0 ? (size_t)n : 0;
 }
 
+/* The peer has exactly want waiting now. */
+static void peer_expect(int peer, const char *want)
+{
+    char buf[256];
+    size_t n = peer_read_now(peer, buf, sizeof buf - 1);
+    buf[n] = '\0';
+    ck_assert_str_eq(buf, want);
+}
+
 static unsigned long long bytes_out(const struct client *c)
 {
     return atomic_load(&c->bytes_out);
@@ -126,10 +135,7 @@ START_TEST(test_empty_queue_written_directly)
     struct dconn *d = dconn_of(p.c);
     const char line[] = "CHAT 1700000000 bob hello\n";
     client_send(p.c, line, sizeof line - 1);
-    char buf[256];
-    size_t n = peer_read_now(p.peer, buf, sizeof buf - 1);
-    buf[n] = '\0';
-    ck_assert_str_eq(buf, line);
+    peer_expect(p.peer, line);
     ck_assert(outq_empty(&p.c->q));
     ck_assert_uint_eq(atomic_load(&d->asks), 1);
     ck_assert_uint_eq(atomic_load(&d->notifies), 0); /* the owner has nothing to do */
@@ -152,10 +158,7 @@ START_TEST(test_shared_line_written_not_held)
     ck_assert_uint_eq(atomic_load(&m->refs), 1);
     ck_assert(outq_empty(&p.c->q));
     outmsg_unref(m);
-    char buf[256];
-    size_t n = peer_read_now(p.peer, buf, sizeof buf - 1);
-    buf[n] = '\0';
-    ck_assert_str_eq(buf, line);
+    peer_expect(p.peer, line);
     ck_assert_uint_eq(atomic_load(&dconn_of(p.c)->notifies), 0);
     dpair_close(&p);
 }
@@ -175,9 +178,7 @@ START_TEST(test_owner_queues)
     ck_assert_uint_eq(atomic_load(&d->notifies), 1);
     ck_assert_uint_eq(bytes_out(p.c), 0);
     ck_assert_int_eq(client_flush(p.c), FLUSH_DONE);
-    size_t n = peer_read_now(p.peer, buf, sizeof buf - 1);
-    buf[n] = '\0';
-    ck_assert_str_eq(buf, line);
+    peer_expect(p.peer, line);
     ck_assert_uint_eq(bytes_out(p.c), sizeof line - 1);
     dpair_close(&p);
 }
@@ -200,9 +201,7 @@ START_TEST(test_nonempty_queue_keeps_order)
     ck_assert_uint_eq(atomic_load(&d->asks), 1);     /* the first, refused */
     ck_assert_uint_eq(atomic_load(&d->notifies), 1); /* woken once, for the first */
     ck_assert_int_eq(client_flush(p.c), FLUSH_DONE);
-    size_t n = peer_read_now(p.peer, buf, sizeof buf - 1);
-    buf[n] = '\0';
-    ck_assert_str_eq(buf, "OUT reply\nCHAT 1 bob later\n");
+    peer_expect(p.peer, "OUT reply\nCHAT 1 bob later\n");
     dpair_close(&p);
 }
 END_TEST
