@@ -165,7 +165,6 @@ static size_t client_write_direct_locked(struct client *c, const char *data, siz
  * owner when there is something for it to do. */
 static void client_put(struct client *c, struct outmsg *m, const char *data, size_t len)
 {
-    bool wake;
     size_t direct = 0;
 
     pthread_mutex_lock(&c->lock);
@@ -173,30 +172,28 @@ static void client_put(struct client *c, struct outmsg *m, const char *data, siz
         pthread_mutex_unlock(&c->lock);
         return;
     }
-    wake = outq_empty(&c->q);
+    bool wake = outq_empty(&c->q);
     if (wake)
         direct = client_write_direct_locked(c, data, len);
     if (direct == len) {
         /* All of it is out: the owner has nothing to do, and is not woken. */
+        wake = false;
         atomic_fetch_add_explicit(&c->msgs_out, 1, memory_order_relaxed);
-        pthread_mutex_unlock(&c->lock);
-        client_count_out(c, direct);
-        tracelog_write_direct(c, direct, len);
-        return;
-    }
-    bool was_behind = c->soft_since_ms != 0;
-    /* What did not fit is copied: the rest of a line, at most once. */
-    int rc = m != NULL && direct == 0 ? outq_push(&c->q, m)
-                                      : outq_push_copy(&c->q, data + direct, len - direct);
-    if (rc < 0 || client_soft_limit_locked(c, server_now_ms(c->srv))) {
-        client_overflow_locked(c);
-        wake = true;
     } else {
-        atomic_fetch_add_explicit(&c->msgs_out, 1, memory_order_relaxed);
+        bool was_behind = c->soft_since_ms != 0;
+        /* What did not fit is copied: the rest of a line, at most once. */
+        int rc = m != NULL && direct == 0 ? outq_push(&c->q, m)
+                                          : outq_push_copy(&c->q, data + direct, len - direct);
+        if (rc < 0 || client_soft_limit_locked(c, server_now_ms(c->srv))) {
+            client_overflow_locked(c);
+            wake = true;
+        } else {
+            atomic_fetch_add_explicit(&c->msgs_out, 1, memory_order_relaxed);
+        }
+        /* Just went past the soft limit: its owner must learn the deadline. */
+        if (!was_behind && c->soft_since_ms != 0)
+            wake = true;
     }
-    /* Just went past the soft limit: its owner must learn the deadline. */
-    if (!was_behind && c->soft_since_ms != 0)
-        wake = true;
     pthread_mutex_unlock(&c->lock);
     if (direct > 0) {
         client_count_out(c, direct);
