@@ -241,7 +241,7 @@ static void cmd_away(struct reply *r, const char *args)
     const char *text = args + strspn(args, " ");
 
     pthread_mutex_lock(&srv->reg_lock);
-    if (*text == '\0' && c->away != NULL && c->away->text[0] != '\0') {
+    if (*text == '\0' && c->away != NULL) {
         free(c->away); /* back: nothing to remember until the next /away */
         c->away = NULL;
         pthread_mutex_unlock(&srv->reg_lock);
@@ -266,7 +266,7 @@ static void cmd_away(struct reply *r, const char *args)
 static bool away_first_locked(struct client *t, const struct client *from)
 {
     struct away *a = t->away;
-    if (a == NULL || a->text[0] == '\0' || t == from)
+    if (a == NULL || t == from)
         return false;
     unsigned n = a->ntold < AWAY_TOLD_MAX ? a->ntold : AWAY_TOLD_MAX;
     for (unsigned i = 0; i < n; i++)

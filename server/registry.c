@@ -248,7 +248,7 @@ static void who_row(char *line, size_t cap, const struct client *c, const struct
                     : c->dialect == DIALECT_PLAIN ? "plain"
                     : c->dialect == DIALECT_RAW   ? "tutorial"
                                                   : "connecting";
-    if (c->away != NULL && c->away->text[0] != '\0')
+    if (c->away != NULL)
         snprintf(away, sizeof away, " away: %s", c->away->text);
     char room[ROOMNAME_SIZE + 2] = "";
     if (all)

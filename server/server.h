@@ -203,9 +203,10 @@ struct room_left {
     bool owed;       /* a count it has not been told yet */
 };
 
-/* A connection's /away (commands.c), allocated at its first /away. */
+/* A connection's /away (commands.c): allocated by /away, freed when it is
+ * back, so NULL means here. */
 struct away {
-    char text[AWAY_MAX + 1];      /* "": here */
+    char text[AWAY_MAX + 1];      /* never "": /away alone says "away" */
     uint64_t told[AWAY_TOLD_MAX]; /* ids of those told so this away period */
     unsigned ntold;
 };
