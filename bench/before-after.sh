@@ -45,23 +45,24 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 BENCH="$after/sockchat-bench"
 pid=""
 
+# free_port, listening, wait_port, port_from, stop_pid
+# shellcheck source=bench/serverctl.sh
+. "$(cd "$(dirname "$0")" && pwd)/serverctl.sh"
+
 stop() {
     [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    stop_pid "$pid"
     pid=""
 }
 trap stop EXIT
 trap 'stop; exit 130' INT TERM
 
-listening() { grep -q "^ *[0-9]*: 0100007F:$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tcp; }
-
 # start WHO MODE: sets pid and port; WHO is before, after or redis.
 start() {
-    local who=$1 mode=$2 out="$logs/server.out" _
+    local who=$1 mode=$2 out="$logs/server.out"
     port=""
     if [ "$who" = redis ]; then
-        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        port=$(free_port)
         redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
             --maxclients 3000 --protected-mode no </dev/null >"$out" 2>&1 &
         pid=$!
@@ -71,18 +72,9 @@ start() {
         "$dir/sockchat-server" --bind 127.0.0.1 --port 0 --mode "$mode" --rate 0 --quiet \
             --max-clients 3000 --max-per-addr 0 </dev/null >"$out" 2>&1 &
         pid=$!
-        for _ in $(seq 200); do
-            port=$(sed -n 's/^listening on .*:\([0-9][0-9]*\).*/\1/p' "$out" | head -1)
-            [ -n "$port" ] && break
-            sleep 0.05
-        done
+        port=$(port_from "$out" "$pid") || return 1
     fi
-    for _ in $(seq 200); do
-        [ -n "$port" ] && listening "$port" && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
+    wait_port "$port" "$pid"
 }
 
 # Rows: NAME WHO MODE DIALECT WORKLOAD CONNS

@@ -134,49 +134,13 @@ t_start=$(date +%s.%N)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 note() { printf '[%6.1fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$t_start" 'BEGIN{print a-b}')" "$*" >&2; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# True once something listens on 127.0.0.1:$1 (state 0A in /proc/net/tcp).
-listening() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    grep -q "^ *[0-9]*: 0100007F:$hex 00000000:0000 0A" /proc/net/tcp
-}
-
-wait_port() { # PORT PID: polls for up to 10 s
-    local _
-    for _ in $(seq 200); do
-        listening "$1" && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-# Reads "listening on ADDR:PORT" from a file a server is writing.
-port_from() { # FILE PID
-    local _ p
-    for _ in $(seq 200); do
-        p=$(sed -n 's/^listening on .*:\([0-9][0-9]*\).*/\1/p' "$1" | head -1)
-        [ -n "$p" ] && { echo "$p"; return 0; }
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
+# free_port, listening, wait_port, port_from, stop_pid
+# shellcheck source=bench/serverctl.sh
+. "$here/serverctl.sh"
 
 stop_server() {
     [ -n "$server_pid" ] || return 0
-    kill -TERM "$server_pid" 2>/dev/null
-    local _
-    for _ in $(seq 100); do
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -KILL "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
+    stop_pid "$server_pid"
     server_pid=""
 }
 trap stop_server EXIT
