@@ -32,6 +32,7 @@ static const struct msg_spec msg_specs[MSG_TYPE_COUNT] = {
     [MSG_PING] = {"PING", "o"},         [MSG_PONG] = {"PONG", "o"},
     [MSG_SHUTDOWN] = {"SHUTDOWN", "T"}, [MSG_SESSION] = {"SESSION", "w"},
     [MSG_ROOM] = {"ROOM", "wuT"},       [MSG_UNREAD] = {"UNREAD", "wu"},
+    [MSG_CLUSTER] = {"CLUSTER", "wT"},
 };
 
 enum { MSG_MAX_FIELDS = 4 };
@@ -494,6 +495,10 @@ int msg_format_plain(char *buf, size_t cap, const struct msg *m)
         w_u64(&w, m->users);
         w_str(&w, m->users == 1 ? " new message in " : " new messages in ");
         w_text(&w, word);
+        break;
+    case MSG_CLUSTER:
+        w_str(&w, "*** ");
+        w_text(&w, text);
         break;
     case MSG_HELLO:
         w_str(&w, "*** hello from ");

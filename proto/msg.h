@@ -60,6 +60,7 @@ enum msg_type {
     MSG_SESSION, /* after HELLO: names the client process, so resent MSGs are seen as such */
     MSG_ROOM,    /* sockchat/2: you are in room `word` now, with `users` people; text: topic */
     MSG_UNREAD,  /* sockchat/2: `users` messages in room `word` since you left it */
+    MSG_CLUSTER, /* sockchat/2: the server's link to its cluster, `word` "cluster" or "local" */
     MSG_TYPE_COUNT
 };
 

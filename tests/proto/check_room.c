@@ -112,6 +112,26 @@ START_TEST(test_room_lines)
 }
 END_TEST
 
+/* Issue 18: a node tells v2 clients whether it reaches the cluster. */
+START_TEST(test_cluster_line)
+{
+    char buf[256];
+    struct msg p;
+    struct msg m = {.type = MSG_CLUSTER, .word = "local", .text = "Redis unreachable"};
+    ck_assert_int_gt(msg_encode(buf, sizeof buf, &m), 0);
+    ck_assert_str_eq(buf, "CLUSTER local Redis unreachable\n");
+    buf[strlen(buf) - 1] = '\0';
+    ck_assert_int_eq(msg_parse(&p, buf), 0);
+    ck_assert_int_eq(p.type, MSG_CLUSTER);
+    ck_assert_str_eq(p.word, "local");
+    ck_assert_str_eq(p.text, "Redis unreachable");
+    ck_assert_int_gt(msg_format_plain(buf, sizeof buf, &m), 0);
+    ck_assert_str_eq(buf, "*** Redis unreachable\n");
+    char bad[] = "CLUSTER";
+    ck_assert_int_eq(msg_parse(&p, bad), -1);
+}
+END_TEST
+
 START_TEST(test_hello_versions)
 {
     ck_assert_uint_eq(msg_hello_version("sockchat/1"), 1);
@@ -135,6 +155,7 @@ Suite *room_suite(void)
     tcase_add_test(tc, test_mentions);
     tcase_add_test(tc, test_room_lines);
     tcase_add_test(tc, test_hello_versions);
+    tcase_add_test(tc, test_cluster_line);
     suite_add_tcase(s, tc);
     return s;
 }
