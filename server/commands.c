@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "commands.h"
 #include "room.h"
+#include "cluster.h"
 
 #include "roomname.h"
 #include "sanitize.h"
@@ -55,6 +56,15 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
         return -1;
     }
 
+    /* On a cluster, a client of another node may have it (cluster.h). */
+    char where[CLUSTER_NODE_MAX];
+    if (c->joined && !nick_same(want, c->nick) &&
+        cluster_nick_take(srv, want, c->session, where, sizeof where, NULL) ==
+            CLUSTER_NICK_ELSEWHERE) {
+        reply_err(r, ERR_NICK_TAKEN, "%s is already taken (on %s)", want, where);
+        return -1;
+    }
+
     pthread_mutex_lock(&srv->reg_lock);
     char holder[NICK_MAX + 1];
     int64_t left_ms = 0;
@@ -83,6 +93,8 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     pthread_mutex_unlock(&srv->reg_lock);
 
     reply_msg(r, &m);
+    if (c->joined && !nick_same(old, want) && !nick_reserved(old))
+        cluster_nick_drop(srv, old);
     log_event(srv, AEV_NICK, c, "%s is now known as %s", old, want);
     if (c->joined)
         operator_mute_arrival(c, want, NULL); /* a mute follows the nick */
@@ -125,6 +137,14 @@ static void cmd_who(struct reply *r, const char *args)
         all = true;
     }
     registry_who(r->c->srv, r->c, all, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, r);
+    if (r->c->srv->cluster != NULL) {
+        char room[ROOMNAME_SIZE] = "";
+        pthread_mutex_lock(&r->c->srv->reg_lock);
+        if (r->c->room != NULL)
+            memcpy(room, r->c->room->name, sizeof room);
+        pthread_mutex_unlock(&r->c->srv->reg_lock);
+        cluster_who(r->c->srv, all ? NULL : room, WHO_MAX_LINES, who_line, r);
+    }
 }
 
 /* c goes to the room of this folded name, created if need be. */
@@ -286,6 +306,42 @@ static void cmd_me(struct reply *r, const char *args)
     room_chat(r, MSG_ACTION, args); /* refused there when muted */
 }
 
+/* /msg to someone on another node of the cluster: through the stream,
+ * which their node's tailer reads (cluster_tail.c). */
+static void commands_msg_elsewhere(struct reply *r, const char *from, const char *to,
+                                   const char *text)
+{
+    struct server *srv = r->c->srv;
+    struct centry *e = calloc(1, sizeof *e); /* 4 KiB: off the thread's small stack */
+    if (e == NULL) {
+        reply_err(r, "internal", "out of memory");
+        return;
+    }
+    /* e->nick2: the roster's spelling of it, as the receiving node knows it. */
+    char node[CLUSTER_NODE_MAX];
+    if (cluster_nick_where(srv, to, node, sizeof node, e->nick2, sizeof e->nick2) == 0) {
+        reply_err(r, ERR_NO_SUCH_NICK, "no such nick: %s", to);
+        free(e);
+        return;
+    }
+    e->kind = CE_PRIV;
+    snprintf(e->node, sizeof e->node, "%s", cluster_node(srv));
+    e->conn = r->c->id;
+    e->time = server_wall(srv);
+    snprintf(e->nick, sizeof e->nick, "%s", from);
+    snprintf(e->text, sizeof e->text, "%s", text);
+    if (cluster_publish(srv, e, NULL, 0) < 0) {
+        reply_err(r, ERR_NO_SUCH_NICK, "%s is on %s, which this server cannot reach now", to, node);
+        free(e);
+        return;
+    }
+    struct msg m = {
+        .type = MSG_PRIV, .time = e->time, .nick = from, .nick2 = e->nick2, .text = text};
+    reply_msg(r, &m); /* the echo tells the sender it went out */
+    log_event(srv, AEV_PRIVATE, r->c, "sent a private message to %s (on %s)", e->nick2, node);
+    free(e);
+}
+
 static void cmd_msg(struct reply *r, const char *args)
 {
     struct client *c = r->c;
@@ -309,6 +365,12 @@ static void cmd_msg(struct reply *r, const char *args)
 
     pthread_mutex_lock(&srv->reg_lock);
     struct client *t = registry_find_locked(srv, to);
+    if (t == NULL && srv->cluster != NULL) {
+        memcpy(from, c->nick, sizeof from);
+        pthread_mutex_unlock(&srv->reg_lock);
+        commands_msg_elsewhere(r, from, to, args);
+        return;
+    }
     if (t == NULL || t->dialect == DIALECT_RAW) {
         pthread_mutex_unlock(&srv->reg_lock);
         reply_err(r, ERR_NO_SUCH_NICK,
@@ -364,6 +426,11 @@ static void cmd_stats(struct reply *r, const char *args)
               v.clients, plural_s(v.clients), v.room, v.served);
     reply_out(r, "%llu message%s, %llu bytes in, %llu bytes out", v.messages, plural_s(v.messages),
               v.bytes_in, v.bytes_out);
+    if (r->c->srv->cluster != NULL) {
+        char line[512];
+        cluster_stats_line(r->c->srv, line, sizeof line);
+        reply_out(r, "%s", line);
+    }
 }
 
 static void cmd_ping(struct reply *r, const char *args)

@@ -4,6 +4,7 @@
  * (the log's "operator: ..." line, and the admins' `operator` EVENT). */
 #include "control.h"
 #include "room.h"
+#include "cluster.h"
 #include "tracelog.h"
 
 #include <stdarg.h>
@@ -77,6 +78,11 @@ static enum control_result ctl_stats(struct server *srv, const char *args,
                 plural_s(v.messages), v.bytes_in, v.bytes_out);
     control_say(seat, CONTROL_TEXT, "addresses remembered: %u (at most %u; --max-per-addr %u)",
                 peers_count(&srv->acc.peers), srv->acc.peers.max_entries, srv->cfg.max_per_addr);
+    if (srv->cluster != NULL) {
+        char line[512];
+        cluster_stats_line(srv, line, sizeof line);
+        control_say(seat, CONTROL_TEXT, "%s", line);
+    }
     return CONTROL_OK;
 }
 
@@ -392,8 +398,27 @@ static enum control_result ctl_sanction(struct server *srv, enum mod_kind kind, 
 {
     struct mod_request rq;
     char msg[512];
-    if (mod_parse_request(kind, args, &rq, msg, sizeof msg) < 0 ||
-        operator_act(srv, &rq, msg, sizeof msg) < 0)
+    if (mod_parse_request(kind, args, &rq, msg, sizeof msg) < 0)
+        return control_fail(seat, msg);
+    int rc = operator_act(srv, &rq, msg, sizeof msg);
+    /* On a cluster it holds on every node: the others apply it too. */
+    char where[CLUSTER_NODE_MAX], spelled[NICK_MAX + 1];
+    bool elsewhere =
+        srv->cluster != NULL && !rq.by_addr &&
+        cluster_nick_where(srv, rq.target, where, sizeof where, spelled, sizeof spelled) == 1;
+    if (srv->cluster != NULL && (rc == 0 || elsewhere)) {
+        bool told = cluster_operator(srv, mod_kind_name(kind), args) == 0;
+        if (rc < 0)
+            snprintf(msg, sizeof msg, "%s %s: %s, where %s is", mod_kind_name(kind), spelled,
+                     told ? "sent to node" : "cannot reach node", where);
+        else if (!told)
+            snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
+                     " (here only: the cluster cannot be reached)");
+        rc = told || rc == 0 ? 0 : -1;
+        if (rc == 0 && told && !elsewhere)
+            snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; every node applies it");
+    }
+    if (rc < 0)
         return control_fail(seat, msg);
     return control_done(srv, seat, msg);
 }
@@ -429,7 +454,16 @@ static enum control_result ctl_lift(struct server *srv, unsigned mask, const cha
     }
     memcpy(who, word, len);
     who[len] = '\0';
-    if (operator_lift(srv, mask, who, msg, sizeof msg) < 0)
+    int rc = operator_lift(srv, mask, who, msg, sizeof msg);
+    /* On a cluster, lifted on every node (it may hold there only). */
+    if (srv->cluster != NULL &&
+        cluster_operator(srv, usage[2] == 'b' ? "unban" : "unmute", who) == 0) {
+        if (rc < 0)
+            snprintf(msg, sizeof msg, "sent to every node: %s %s",
+                     usage[2] == 'b' ? "unban" : "unmute", who);
+        rc = 0;
+    }
+    if (rc < 0)
         return control_fail(seat, msg);
     return control_done(srv, seat, msg);
 }

@@ -3,6 +3,7 @@
 #include "room.h"
 #include "serve.h"
 #include "adminsock.h"
+#include "cluster.h"
 
 #include "sanitize.h"
 
@@ -87,6 +88,13 @@ static void usage(FILE *out)
             "                     (default $XDG_RUNTIME_DIR/sockchat/PORT.sock, else\n"
             "                     /tmp/sockchat-UID/PORT.sock; none: no socket). Only\n"
             "                     this user and root may attach; the log says how\n"
+            "  --cluster redis://HOST:PORT[/PREFIX]  serve one chat with every server\n"
+            "                     started with the same URL, through that Redis (default:\n"
+            "                     none; also SOCKCHAT_CLUSTER; PREFIX: sockchat). Modes\n"
+            "                     threads and pool. Chat is ACKed once Redis has it; while\n"
+            "                     Redis is unreachable this server serves its own people\n"
+            "                     alone and says so (docs/SCALING.md)\n"
+            "  --node NAME        this server's name in the cluster (default HOST:PORT)\n"
             "  --help             this text\n"
             "  --version          print the version\n"
             "\n",
@@ -190,7 +198,9 @@ struct server_args {
     int64_t transcript_max;
     const char *allow[64];
     unsigned nallow;
-    const char *admin; /* --admin: a path, "none", or NULL for the default */
+    const char *admin;   /* --admin: a path, "none", or NULL for the default */
+    const char *cluster; /* --cluster URL; NULL: none */
+    const char *node;    /* --node NAME; NULL: HOST:PORT */
 };
 
 /* --name: sent to every client in WELCOME and shown by them, so text that
@@ -291,6 +301,12 @@ static void args_option(struct server_args *a, int ch, const char *arg)
             die_usage("--admin", arg, "a path for the admin socket, or none");
         a->admin = arg;
         break;
+    case 'C':
+        a->cluster = arg;
+        break;
+    case 'N':
+        a->node = arg;
+        break;
     case 'X':
         if (!parse_size(arg, &a->transcript_max) ||
             (a->transcript_max != 0 && a->transcript_max < TRANSCRIPT_MAX_MIN))
@@ -323,6 +339,8 @@ static void args_parse(int argc, char **argv, struct server_args *a)
         {"transcript", required_argument, NULL, 'T'},
         {"admin", required_argument, NULL, 'a'},
         {"transcript-max", required_argument, NULL, 'X'},
+        {"cluster", required_argument, NULL, 'C'},
+        {"node", required_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -341,6 +359,15 @@ static void args_parse(int argc, char **argv, struct server_args *a)
     }
     if (optind < argc)
         die_usage("argument", argv[optind], "options only");
+    if (a->cluster == NULL) {
+        const char *env = getenv("SOCKCHAT_CLUSTER");
+        if (env != NULL && env[0] != '\0')
+            a->cluster = env;
+    }
+    if (a->cluster != NULL && a->cfg.mode == MODE_SINGLE)
+        die_usage("--mode", "single", "threads or pool with --cluster (single serves one person)");
+    if (a->node != NULL && a->cluster == NULL)
+        die_usage("--node", a->node, "--cluster URL too");
     if (a->cfg.password == NULL) {
         const char *env = getenv("SOCKCHAT_PASSWORD");
         if (env != NULL && env[0] != '\0') {
@@ -515,6 +542,17 @@ int main(int argc, char **argv)
     int status = server_start(&srv, &a, &tr, &loaded);
     if (status != 0)
         return status;
+    if (a.cluster != NULL && cluster_start(&srv, a.cluster, a.node, bound, err, sizeof err) < 0) {
+        fprintf(stderr, "sockchat-server: %s\n", err);
+        if (srv.transcript != NULL)
+            transcript_close(srv.transcript);
+        logger_stop(srv.log);
+        srv.log = NULL;
+        server_free(&srv);
+        close(lfd);
+        close(sigfd);
+        return EX_USAGE;
+    }
     struct console con;
     console_init(&con);
     server_announce(&srv, &con, &a, bound, loaded, hup_ignored);
@@ -525,6 +563,7 @@ int main(int argc, char **argv)
      * may repair and log, and logging reads srv.admin, which
      * adminsock_stop clears (TSan saw the two race). The admins hear that
      * too, then BYE. */
+    cluster_stop(&srv); /* its tailer delivers and logs: before what they use goes */
     if (srv.transcript != NULL)
         transcript_close(srv.transcript);
     adminsock_stop(srv.admin);

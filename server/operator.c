@@ -119,7 +119,8 @@ int operator_act(struct server *srv, const struct mod_request *rq, char *msg, si
     pthread_mutex_lock(&srv->reg_lock);
     struct client *who = rq->by_addr ? NULL : registry_find_locked(srv, rq->target);
     if (!rq->by_addr) {
-        if (who == NULL && (rq->kind == MOD_KICK || nick_reserved(rq->target))) {
+        if (who == NULL &&
+            ((rq->kind == MOD_KICK && !rq->absent_ok) || nick_reserved(rq->target))) {
             pthread_mutex_unlock(&srv->reg_lock);
             snprintf(msg, cap, "no such nick: %s%s", rq->target,
                      rq->kind == MOD_KICK ? "" : " (a guest name is never given again)");

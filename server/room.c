@@ -6,6 +6,7 @@
 #include "server.h"
 #include "rate.h"
 #include "room.h"
+#include "cluster.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -92,15 +93,110 @@ void room_refuse_locked(struct reply *r, const char *where)
     reply_err(r, ERR_LOCKED, "%s is locked by the operator: you can read, not write", where);
 }
 
+/* With reg_lock held: a chat or /me line into rm: the transcript (a
+ * chat line), every member but except, the history, UNREAD. The
+ * transcript is written under the lock so its order is everyone's order;
+ * the write goes to the page cache (the fsync is elsewhere). What the
+ * append had to repair is copied to tnote (logged after unlocking). False
+ * when the transcript could not keep it and `keep_or_drop` says a line not
+ * kept is not relayed (this node's own chat, which is then refused). */
+static bool relay_locked(struct server *srv, struct room *rm, const struct msg *m,
+                         const struct client *except, bool keep_or_drop, char *tnote)
+{
+    struct outmsg *framed, *plain;
+    encode_pair(m, &framed, &plain);
+    bool lost = false;
+    if (m->type == MSG_CHAT && srv->transcript && framed) {
+        if (transcript_append(srv->transcript, rm->name, framed->data, framed->len) < 0)
+            lost = true;
+        if (srv->transcript->note[0] != '\0')
+            memcpy(tnote, srv->transcript->note, TRANSCRIPT_NOTE_MAX);
+    }
+    if (!lost || !keep_or_drop) {
+        unsigned n = deliver_pair_locked(rm, framed, plain, except);
+        atomic_fetch_add_explicit(&srv->st.deliveries, n, memory_order_relaxed);
+        if (m->type == MSG_CHAT && framed && plain)
+            history_push(rm->hist, framed, plain);
+        rooms_said_locked(srv, rm);
+    }
+    outmsg_unref(framed);
+    outmsg_unref(plain);
+    return !lost;
+}
+
+/* The log's line for a chat or /me said by c. --quiet keeps it out of
+ * the log, not from the admins (log_event). #main's lines read as they
+ * always did. */
+static void chat_logged(struct server *srv, const struct client *c, enum msg_type type,
+                        const char *where, const char *nick, const char *text)
+{
+    bool in_main = strcmp(where, ROOM_MAIN) == 0;
+    if (type == MSG_ACTION)
+        log_event(srv, AEV_CHAT, c, "%s%s* %s %s", in_main ? "" : where, in_main ? "" : ": ", nick,
+                  text);
+    else
+        log_event(srv, AEV_CHAT, c, "says%s%s: %s", in_main ? "" : " in ", in_main ? "" : where,
+                  text);
+}
+
+/* Chat through the cluster (cluster.h): published, then delivered here
+ * and everywhere by each node's tailer in the stream's order. True when
+ * handled (ACKed, or refused); false when the node is local now and the
+ * caller delivers it here. */
+static bool room_chat_cluster(struct reply *r, enum msg_type type, const char *text)
+{
+    struct client *c = r->c;
+    struct server *srv = c->srv;
+    if (srv->cluster == NULL || !cluster_linked(srv))
+        return false;
+    struct centry *e = calloc(1, sizeof *e); /* 4 KiB: off the thread's small stack */
+    if (e == NULL)
+        return false;
+    pthread_mutex_lock(&srv->reg_lock);
+    if (!c->joined || c->room == NULL) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        free(e);
+        return true;
+    }
+    memcpy(e->room, c->room->name, sizeof e->room);
+    if (c->room->locked) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        room_refuse_locked(r, e->room);
+        free(e);
+        return true;
+    }
+    e->kind = type == MSG_ACTION ? CE_ACTION : CE_CHAT;
+    memcpy(e->nick, c->nick, sizeof e->nick);
+    pthread_mutex_unlock(&srv->reg_lock);
+    e->conn = c->id;
+    e->time = server_wall(srv);
+    snprintf(e->node, sizeof e->node, "%s", cluster_node(srv));
+    snprintf(e->text, sizeof e->text, "%s", text);
+    int rc = cluster_publish(srv, e, c->session, r->id);
+    if (rc < 0) {
+        free(e);
+        return false;
+    }
+    /* In Redis: acknowledged. 0: a resend of what Redis already has. */
+    if (rc > 0)
+        atomic_fetch_add_explicit(&srv->st.messages, 1, memory_order_relaxed);
+    reply_ack(r);
+    if (rc > 0)
+        chat_logged(srv, c, type, e->room, e->nick, text);
+    free(e);
+    return true;
+}
+
 void room_chat(struct reply *r, enum msg_type type, const char *text)
 {
     struct client *c = r->c;
     struct server *srv = c->srv;
     char nick[NICK_MAX + 1], where[ROOMNAME_SIZE];
     char tnote[TRANSCRIPT_NOTE_MAX];
-    bool lost = false;
 
     if (room_muted(r))
+        return;
+    if (room_chat_cluster(r, type, text))
         return;
     tnote[0] = '\0';
     pthread_mutex_lock(&srv->reg_lock);
@@ -117,33 +213,13 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
         return;
     }
     struct msg m = {.type = type, .time = server_wall(srv), .nick = c->nick, .text = text};
-    struct outmsg *framed, *plain;
-    encode_pair(&m, &framed, &plain);
-    /* The transcript is written under the lock so its order is everyone's
-     * order; the write goes to the page cache (the fsync is elsewhere). */
-    if (type == MSG_CHAT && srv->transcript && framed) {
-        if (transcript_append(srv->transcript, rm->name, framed->data, framed->len) < 0)
-            lost = true;
-        /* What the append had to repair (a torn write cut back, the file
-         * deleted and written again, a rotation): logged after unlocking. */
-        if (srv->transcript->note[0] != '\0')
-            memcpy(tnote, srv->transcript->note, sizeof tnote);
-    }
-    if (!lost) {
-        unsigned n = deliver_pair_locked(rm, framed, plain, c);
-        atomic_fetch_add_explicit(&srv->st.deliveries, n, memory_order_relaxed);
-        if (type == MSG_CHAT && framed && plain)
-            history_push(rm->hist, framed, plain);
-        rooms_said_locked(srv, rm);
-    }
+    bool kept = relay_locked(srv, rm, &m, c, true, tnote);
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
-    outmsg_unref(framed);
-    outmsg_unref(plain);
 
     if (tnote[0] != '\0')
         log_event(srv, AEV_ERROR, NULL, "%s", tnote);
-    if (lost) {
+    if (!kept) {
         /* Not kept, so not relayed and not acknowledged. */
         reply_err(r, "transcript", "message not sent: the server cannot save it");
         log_event(srv, AEV_ERROR, c, "transcript write failed; message refused");
@@ -152,15 +228,51 @@ void room_chat(struct reply *r, enum msg_type type, const char *text)
     atomic_fetch_add_explicit(&srv->st.messages, 1, memory_order_relaxed);
     /* Acknowledged only once it is saved, queued for everyone and in history. */
     reply_ack(r);
-    /* --quiet keeps it out of the log, not from the admins (log_event).
-     * #main's lines read as they always did. */
-    bool in_main = strcmp(where, ROOM_MAIN) == 0;
-    if (type == MSG_ACTION)
-        log_event(srv, AEV_CHAT, c, "%s%s* %s %s", in_main ? "" : where, in_main ? "" : ": ", nick,
-                  text);
-    else
-        log_event(srv, AEV_CHAT, c, "says%s%s: %s", in_main ? "" : " in ", in_main ? "" : where,
-                  text);
+    chat_logged(srv, c, type, where, nick, text);
+}
+
+void room_relay(struct server *srv, const char *name, const struct msg *m, uint64_t except_id,
+                bool live)
+{
+    char tnote[TRANSCRIPT_NOTE_MAX];
+    tnote[0] = '\0';
+    pthread_mutex_lock(&srv->reg_lock);
+    struct room *rm = rooms_get_locked(srv, name);
+    if (rm == NULL) {
+        pthread_mutex_unlock(&srv->reg_lock);
+        log_event(srv, AEV_ERROR, NULL, "cluster: no room for %s here (%d rooms at most)", name,
+                  ROOMS_MAX);
+        return;
+    }
+    if (live) {
+        const struct client *except = NULL;
+        for (const struct client *c = rm->head; c != NULL && except_id != 0; c = c->rnext)
+            if (c->id == except_id)
+                except = c;
+        relay_locked(srv, rm, m, except, false, tnote);
+    } else {
+        struct outmsg *framed, *plain;
+        encode_pair(m, &framed, &plain);
+        if (framed && plain)
+            history_push(rm->hist, framed, plain);
+        outmsg_unref(framed);
+        outmsg_unref(plain);
+    }
+    rooms_gc_locked(srv, rm);
+    pthread_mutex_unlock(&srv->reg_lock);
+    if (tnote[0] != '\0')
+        log_event(srv, AEV_ERROR, NULL, "%s", tnote);
+}
+
+void room_history_reset(struct server *srv)
+{
+    pthread_mutex_lock(&srv->reg_lock);
+    for (unsigned i = 0; i < srv->nrooms; i++) {
+        struct room *rm = srv->rooms[i];
+        history_free(rm->hist);
+        history_init(rm->hist, srv->cfg.history);
+    }
+    pthread_mutex_unlock(&srv->reg_lock);
 }
 
 /* With reg_lock held: the history for a newcomer. The ring holds at most
@@ -204,20 +316,28 @@ void room_join(struct client *c, enum dialect d, const char *want)
     char nick[NICK_MAX + 1];
     unsigned users;
     int64_t now = server_now_ms(srv);
+    bool askable = want && nick_valid(want, strlen(want)) && !nick_reserved(want);
+    /* On a cluster, another node's client may have it (cluster.h). */
+    bool elsewhere = false, elsewhere_tok = false;
+    if (askable && srv->cluster != NULL)
+        elsewhere =
+            cluster_nick_take(srv, want, NULL, NULL, 0, &elsewhere_tok) == CLUSTER_NICK_ELSEWHERE;
 
     pthread_mutex_lock(&srv->reg_lock);
     c->dialect = d;
     /* A nick taken, or held for someone else (nickhold.c), gives guestN.
      * But our client's token comes after the WELCOME: one held for a
-     * token may be its owner's, back after a dropped connection. It is
-     * told it has the nick; the room hears of it when its next line
-     * (its SESSION) shows whose it is (room_settle). */
-    if (want && nick_valid(want, strlen(want)) && !nick_reserved(want)) {
+     * token may be its owner's, back after a dropped connection (or, on
+     * a cluster, back on this node after its own died). It is told it has
+     * the nick; the room hears of it when its next line (its SESSION)
+     * shows whose it is (room_settle). */
+    if (askable) {
         enum nick_verdict v = registry_nick_check_locked(srv, c, want, now, NULL, NULL);
         const struct nick_hold *h = v == NICK_HELD ? nickhold_find(&srv->holds, want, now) : NULL;
-        if (v == NICK_FREE) {
+        if (v == NICK_FREE && !elsewhere) {
             snprintf(c->nick, sizeof c->nick, "%s", want);
-        } else if (d == DIALECT_FRAMED && h != NULL && h->token[0] != '\0') {
+        } else if (d == DIALECT_FRAMED &&
+                   ((h != NULL && h->token[0] != '\0') || (v == NICK_FREE && elsewhere_tok))) {
             c->provisional = true;
             snprintf(c->asked, sizeof c->asked, "%s", want);
         }
@@ -250,6 +370,7 @@ void room_join(struct client *c, enum dialect d, const char *want)
     if (d == DIALECT_FRAMED || d == DIALECT_PLAIN) {
         room_history_locked(c, rm, d);
         room_topic_tell_locked(c, NULL);
+        cluster_greet_locked(c);
         /* After the history, so that it does not scroll away: an nc user
          * learns their guestN nowhere else. (The tutorial's client reads
          * only replies: /help and /who tell it.) */
@@ -291,13 +412,19 @@ void room_settle(struct client *c)
         return; /* its SESSION was kicked: it leaves unannounced */
     if (operator_refuse_arrival(c, c->asked, NULL))
         return; /* the nick was kicked meanwhile */
+    /* On a cluster, its token may take the nick over from a dead node. */
+    char where[CLUSTER_NODE_MAX] = "";
+    bool elsewhere = srv->cluster != NULL &&
+                     cluster_nick_take(srv, c->asked, c->session, where, sizeof where, NULL) ==
+                         CLUSTER_NICK_ELSEWHERE;
     pthread_mutex_lock(&srv->reg_lock);
     c->provisional = false;
     if (!c->joined) { /* shutting down */
         pthread_mutex_unlock(&srv->reg_lock);
         return;
     }
-    bool own = registry_nick_check_locked(srv, c, c->asked, now, holder, &left_ms) == NICK_FREE;
+    bool own = registry_nick_check_locked(srv, c, c->asked, now, holder, &left_ms) == NICK_FREE &&
+               !elsewhere;
     if (own) {
         registry_rename_locked(srv, c, c->asked);
     } else {
@@ -313,7 +440,10 @@ void room_settle(struct client *c)
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
 
-    if (!own) {
+    if (!own && elsewhere) {
+        struct reply r = {.c = c};
+        reply_err(&r, ERR_NICK_TAKEN, "%s is taken on %s; you are %s", c->asked, where, nick);
+    } else if (!own) {
         struct reply r = {.c = c};
         reply_err(&r, ERR_NICK_TAKEN, "%s is held for its owner for %lld s; you are %s", holder,
                   (long long)((left_ms + 999) / 1000), nick);
@@ -326,10 +456,14 @@ void room_settle(struct client *c)
 void room_leave(struct client *c, const char *reason)
 {
     struct server *srv = c->srv;
+    char drop[NICK_MAX + 1] = "";
 
     pthread_mutex_lock(&srv->reg_lock);
     if (c->joined) {
         struct room *rm = c->room;
+        /* Its cluster lease goes; the hold for its token is this node's. */
+        if (srv->cluster != NULL && !c->provisional)
+            memcpy(drop, c->nick, sizeof drop);
         registry_leave_locked(srv, c);
         if (!nick_reserved(c->nick))
             nickhold_put(&srv->holds, c->nick, c->session, server_now_ms(srv));
@@ -343,6 +477,8 @@ void room_leave(struct client *c, const char *reason)
         rooms_gc_locked(srv, rm);
     }
     pthread_mutex_unlock(&srv->reg_lock);
+    if (drop[0] != '\0' && !nick_reserved(drop))
+        cluster_nick_drop(srv, drop);
 }
 
 /* What c is told (through r, when it is c's own command, else queued

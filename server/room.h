@@ -43,6 +43,15 @@ int room_topic_set_locked(struct server *srv, struct room *rm, const char *text,
 /* Relays a chat text (already sanitised) from c to its room; ACKs it.
  * Refused (ERR muted) while c is muted, (ERR locked) in a locked room. */
 void room_chat(struct reply *r, enum msg_type type, const char *text);
+/* A chat or /me line m said in room `name` (made if need be) through the
+ * cluster: queued on its members here but the connection except_id (the
+ * sender, which has its ACK; 0: none), kept in history and the
+ * transcript. live false: only kept in the history (the stream read back
+ * at start). */
+void room_relay(struct server *srv, const char *name, const struct msg *m, uint64_t except_id,
+                bool live);
+/* Every room's history emptied: the cluster's replaces a transcript's. */
+void room_history_reset(struct server *srv);
 /* True, with ERR muted replied, when r->c is muted now: it may read and
  * run commands, not write to anyone (chat, /me, /msg, /nick). */
 bool room_muted(struct reply *r);

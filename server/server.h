@@ -650,6 +650,9 @@ struct mod_request {
     struct cidr net;
     int64_t duration_ms; /* 0: until unban/unmute */
     char reason[MOD_REASON_MAX];
+    /* A kick from another node of the cluster: recorded even when nobody
+     * here has the nick, so that they cannot come back through this node. */
+    bool absent_ok;
 };
 
 void mod_init(struct moderation *m);
@@ -901,6 +904,7 @@ struct server {
     char listen[ADMIN_WORD_MAX]; /* the bound address, "0.0.0.0:5000" */
     char reach[ADMIN_REACH_MAX]; /* the addresses others type (net_reach); "" */
     struct trace_ctl trace;      /* --trace and the `trace` command (tracelog.c) */
+    struct cluster *cluster;     /* --cluster (cluster.h); NULL: this server alone */
 };
 
 const char *mode_name(enum mode m);

@@ -12,6 +12,7 @@
 #include "room.h"
 #include "serve.h"
 #include "session.h"
+#include "cluster.h"
 #include "tracelog.h"
 
 #include <inttypes.h>
@@ -220,6 +221,10 @@ __attribute__((noinline)) static void framed_line(struct client *c, char *line)
              * same token): it joined a moment ago and leaves now. */
             if (!operator_refuse_arrival(c, NULL, c->session))
                 operator_mute_arrival(c, NULL, c->session);
+            /* Its nick's cluster lease names the token: on another node,
+             * after this one died, it may have the nick back at once. */
+            if (c->srv->cluster != NULL && c->joined && !c->provisional && !nick_reserved(c->nick))
+                cluster_nick_take(c->srv, c->nick, c->session, NULL, 0, NULL);
         }
         break;
     case MSG_PING: {
