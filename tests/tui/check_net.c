@@ -155,6 +155,63 @@ START_TEST(test_connect_by_name)
 }
 END_TEST
 
+/* A name with two addresses (a cluster's nodes behind one DNS name): the
+ * first 127.0.0.1, where the test listens, the second 127.0.0.2, where
+ * nobody does. Chained from two real answers (glibc frees a list node by
+ * node). */
+static int two_resolver(const char *host, const char *port, const struct addrinfo *hints,
+                        struct addrinfo **res)
+{
+    (void)host;
+    struct addrinfo h = *hints, *a = NULL, *b = NULL;
+    h.ai_flags = AI_NUMERICHOST;
+    h.ai_family = AF_INET;
+    int rc = getaddrinfo("127.0.0.1", port, &h, &a);
+    if (rc != 0)
+        return rc;
+    rc = getaddrinfo("127.0.0.2", port, &h, &b);
+    if (rc != 0) {
+        freeaddrinfo(a);
+        return rc;
+    }
+    a->ai_next = b;
+    *res = a;
+    return 0;
+}
+
+/* Every address of a name is tried, starting where the caller's round
+ * robin says (ai_first) and wrapping round to the ones before it. */
+START_TEST(test_name_several_addresses)
+{
+    char port[16], err[200] = "";
+    int l = listener(AF_INET, port, sizeof(port));
+    ck_assert_int_ge(l, 0);
+    struct net n;
+    net_init(&n);
+    n.resolve = two_resolver;
+    ck_assert_int_eq(net_start(&n, "two.example", port, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(finish(&n, err, sizeof(err)), 1);
+    ck_assert_uint_eq(n.ai_count, 2);
+    ck_assert_uint_eq(n.ai_index, 0);
+    ck_assert_str_eq(n.addr_text, "127.0.0.1");
+    /* From the second: refused there, then round to the first. */
+    n.ai_first = 1;
+    ck_assert_int_eq(net_start(&n, "two.example", port, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(finish(&n, err, sizeof(err)), 1);
+    ck_assert_uint_eq(n.ai_index, 0);
+    ck_assert_str_eq(n.addr_text, "127.0.0.1");
+    /* Nobody listening at either: both tried, then the failure. */
+    close(l);
+    n.ai_first = 0;
+    ck_assert_int_eq(net_start(&n, "two.example", port, 0, err, sizeof(err)), 0);
+    ck_assert_int_lt(finish(&n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n.ai_count, 2);
+    ck_assert_uint_eq(n.ai_index, 1);
+    ck_assert_msg(strstr(err, "refused") != NULL, "error: %s", err);
+    net_close(&n);
+}
+END_TEST
+
 /* A stand-in for getaddrinfo that blocks, as a lookup does when DNS is
  * unreachable, until the test closes the gate's write end; then it
  * answers fake_rc, or 127.0.0.1, and says so on `answered`. */
@@ -442,6 +499,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_bad_service);
     tcase_add_test(tc, test_connect_by_name);
+    tcase_add_test(tc, test_name_several_addresses);
     tcase_add_test(tc, test_lookup_does_not_block);
     tcase_add_test(tc, test_lookup_timeout);
     tcase_add_test(tc, test_lookup_abandoned_then_restarted);
