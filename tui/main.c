@@ -1,6 +1,6 @@
 /* main: sockchat's command line, then the curses client or the line client.
  *
- *   sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]
+ *   sockchat [HOST[,HOST...] [PORT]] [--nick NAME] [--password-file FILE] [--plain]
  *            [--mouse] [--no-color] [--bell mention|all|off] [--wire]
  *            [--chunk N[:MS]] [--nodelay on|off] [--restricted [--keys FILE]] [--help] [--version]
  *
@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "addrlist.h"
 #include "chat.h"
 #include "hostport.h"
 #include "loop.h"
@@ -41,6 +42,11 @@ static void usage(FILE *f)
                "127.0.0.1)\n"
                "  PORT          server port (default $SOCKCHAT_PORT or 5000); HOST:PORT and\n"
                "                [IPV6]:PORT work too\n"
+               "  HOST1:PORT1,HOST2:PORT2,...\n"
+               "                several servers (the nodes of a cluster, up to 16; PORT for\n"
+               "                those without one): tried in turn, and when the one connected\n"
+               "                to goes away, the next at once; pending messages follow.\n"
+               "                So are all the addresses of a name (IPv6 and IPv4)\n"
                "  --nick NAME   nickname (default $SOCKCHAT_NICK or $USER)\n"
                "  --password-file FILE\n"
                "                the password of a server started with --password: the first\n"
@@ -221,7 +227,8 @@ struct args {
     bool plain, no_color;
     const char *pos[2]; /* HOST, PORT */
     int npos;
-    char host[256], port[8];
+    char host[ADDRLIST_HOST_MAX], port[8];
+    struct addrlist addrs; /* HOST1:PORT1,HOST2:PORT2 checked */
     char password[CHAT_PASSWORD_MAX + 1];
     char nick[NICK_MAX + 1]; /* --restricted's, from the key or the prompt */
 };
@@ -321,6 +328,17 @@ static int pick_server(struct args *g)
     struct client_opts *opt = &g->opt;
     opt->host = g->pos[0] ? g->pos[0] : env_or(opt->restricted, "SOCKCHAT_HOST", "127.0.0.1");
     opt->port = g->pos[1] ? g->pos[1] : env_or(opt->restricted, "SOCKCHAT_PORT", "5000");
+    /* Several servers, the nodes of a cluster: "HOST1:PORT1,HOST2:PORT2",
+     * kept as given (the password and the rooms belong to the list), the
+     * PORT for those without one. */
+    if (strchr(opt->host, ',') != NULL) {
+        char err[300];
+        if (addrlist_parse(&g->addrs, opt->host, opt->port, err, sizeof(err)) < 0) {
+            fprintf(stderr, "sockchat: bad address list %.300s: %s\n", opt->host, err);
+            return EX_USAGE;
+        }
+        return EX_OK;
+    }
     /* "10.0.2.15:5000" and "[::1]:5000", as the server's log prints them. */
     int hp = hostport_split(opt->host, g->host, sizeof(g->host), g->port, sizeof(g->port));
     if (hp < 0 || (hp == 1 && g->pos[1] != NULL)) {
