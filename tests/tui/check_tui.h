@@ -16,5 +16,6 @@ Suite *wire_suite(void);
 Suite *restrict_suite(void);
 Suite *rooms_suite(void);
 Suite *addrlist_suite(void);
+Suite *cluster_suite(void);
 
 #endif
