@@ -801,8 +801,9 @@ def t_failover_pending(opts):
 
 def t_failover_refused(opts):
     """The first address refuses (nobody listens there): the second is
-    tried at once and works; so does --plain, which tries the list in
-    order when it starts."""
+    tried at once and works, given as arguments or in SOCKCHAT_HOST (an
+    IPv6 literal first); so does --plain, which tries the list in order
+    when it starts."""
     tm = h.Tmux()
     closed = h.free_port()
     srv = server(opts)
@@ -812,6 +813,15 @@ def t_failover_refused(opts):
     p.wait_row(-2, _bar_server(srv.port), 5)
     p.line("second time lucky")
     p.wait(acked("erin", "second time lucky"))
+    # The list from SOCKCHAT_HOST, an IPv6 literal first (nobody listens
+    # there; without IPv6 the attempt fails at once all the same).
+    e = tm.pane([h.need(opts.client, "sockchat client")], 80, 24, name="envlist",
+                env={"SOCKCHAT_HOST": "[::1]:%d,127.0.0.1:%d" % (closed, srv.port),
+                     "SOCKCHAT_NICK": "envlist"})
+    e.wait(r"\[::1\]:%d: .*;\s+trying\s+127\.0\.0\.1:%d" % (closed, srv.port))
+    e.wait_row(-2, _bar_server(srv.port), 5)
+    e.line("from the env list")
+    e.wait(acked("envlist", "from the env list"))
     q = _list_pane(tm, opts, (closed, srv.port), "frank", ["--plain"])
     # stderr, wrapped by the terminal wherever the 80th column falls
     q.wait(r"sockchat: connect to 127\.0\.0\.1:%d: connect: Connection refused; trying"
