@@ -119,10 +119,12 @@ void conn_drop(struct app *a, const char *reason)
         a->st.state = CONN_FAILED;
         return;
     }
-    if (addrlist_total(&a->addrs) > 1) {
-        /* A node of several died (SIGKILLed, rebooted): the next one at
-         * once. The session token and the pending messages go with us
-         * (chat_on_connect, on_welcome), so nothing is lost or doubled. */
+    /* A node of several died (SIGKILLed, rebooted): the next one at once.
+     * The session token and the pending messages go with us
+     * (chat_on_connect, on_welcome), so nothing is lost or doubled. Not
+     * when the server asked us to wait before a password is judged
+     * again: hopping to another node would only dodge its lock-out. */
+    if (addrlist_total(&a->addrs) > 1 && a->cl.auth_wait_s == 0) {
         char from[sizeof(a->st.server)];
         snprintf(from, sizeof(from), "%s", a->st.server);
         if (!addrlist_lost(&a->addrs, greeted)) {
