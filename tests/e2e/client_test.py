@@ -851,6 +851,34 @@ def t_failover_bad_list(opts):
                     "%s: unclear error %r" % (spec, err))
 
 
+def t_failover_auth_wait(opts):
+    """A server of the list that says it will not judge a password from
+    us for 3 s (ERR auth-wait) and closes: the client waits that long and
+    comes back to it, rather than dodge its lock-out by hopping to the
+    next address at once."""
+    tm = h.Tmux()
+
+    def locked_then_open(c, n):
+        if n == 0:
+            c.sendall(b"ERR auth-wait a wrong password was tried from your address; "
+                      b"try again in 3 s\n")
+            c.close()
+            return
+        c.sendall(b"WELCOME gina fake 1 fakesrv\n")
+        while c.recv(4096):
+            pass
+    a = h.FakeServer(locked_then_open)
+    b = h.FakeServer(lambda c, n: c.sendall(b"WELCOME gina fake 1 other\n"))
+    p = _list_pane(tm, opts, (a.port, b.port), "gina")
+    p.wait_row(-2, r"retrying in 3 s")
+    h.poll_until("the client back at the first server", lambda: a.count >= 2, 10, p.describe)
+    p.wait_row(-2, _bar_server(a.port))
+    h.check(b.count == 0, "the client went to the second server during the lock-out",
+            p.describe)
+    h.check("trying 127.0.0.1:%d" % b.port not in p.screen(), "hopped to the second server",
+            p.describe)
+
+
 class _SshLike:
     """A listening socket that answers like an SSH server: its banner, and
     after the client's line a complaint and a close. Counts connections."""
@@ -1804,6 +1832,7 @@ TESTS = {
     "wire_chunk_framing": t_wire_chunk_framing, "plain_wire": t_plain_wire,
     "failover": t_failover, "failover_pending": t_failover_pending,
     "failover_refused": t_failover_refused, "failover_bad_list": t_failover_bad_list,
+    "failover_auth_wait": t_failover_auth_wait,
 }
 
 if __name__ == "__main__":
