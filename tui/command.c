@@ -281,7 +281,7 @@ static enum chat_action run_wire(struct chat *c, const struct command *k, const 
 static const struct command commands[] = {
     {"/away", NULL, false, NULL},
     {"/clear", "/clear", true, run_clear},
-    {"/connect", "/connect HOST [PORT] (or HOST1:PORT1,HOST2:PORT2,...)", true, run_connect},
+    {"/connect", "/connect HOST[,HOST...] [PORT]", true, run_connect},
     {"/help", "/help", true, run_help},
     {"/ignore", "/ignore [NICK]", true, run_ignore},
     {"/join", NULL, false, NULL},
