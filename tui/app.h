@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrlist.h"
 #include "chat.h"
 #include "chatlog.h"
 #include "editline.h"
@@ -25,8 +26,11 @@ enum {
 
 struct app {
     struct client_opts opt;
-    char host[256];
+    /* The server as the user gave it: one host, or a list of them
+     * (addrlist.h) with the port for those without one. */
+    char host[ADDRLIST_TEXT_MAX];
     char port[16];
+    struct addrlist addrs; /* ... parsed, and which address is next */
     struct chatlog log;
     struct logview lv;
     struct status st;
@@ -80,7 +84,8 @@ void loop_wire_toggle(struct app *a);
 void loop_wire_scroll(struct app *a, long rows);
 
 /* ---- conn.c ---- */
-/* "host:port" in the status bar, for a->host and a->port. */
+/* "host:port" in the status bar: the address of the list being tried or
+ * connected to (and which address of a name, when it has several). */
 void conn_name_server(struct app *a);
 void conn_start(struct app *a);
 /* The connection is gone or must go (reason for the log); reconnects

@@ -127,6 +127,7 @@ void chat_on_connect(struct chat *c)
     c->st->latency_ms = -1;
     c->st->users = 0;
     c->st->mode[0] = '\0';
+    c->st->cluster = CLUSTER_NONE; /* a new server says again, if it is one of a cluster */
     /* The password rides in the HELLO (the server wants it before anything
      * else). A plain server that is not sockchat sees it too: it was given
      * for this address, and there is no way to know the server first. It
@@ -155,6 +156,7 @@ void chat_on_disconnect(struct chat *c, const char *reason)
     c->out_blocked = false;
     c->rx_len = 0;
     c->ping_sent_ms = -1;
+    c->st->cluster = CLUSTER_NONE; /* said again by the next server */
     replay_stop(c);
     outbox_requeue(c);
     if (was) {

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrlist.h"
 #include "alert.h"
 #include "chatlog.h"
 #include "cmd.h"
@@ -117,7 +118,7 @@ struct replay {
  * "127.0.0.1" are different servers here) and the port (as a number). */
 struct chat_password {
     char text[CHAT_PASSWORD_MAX + 1]; /* "" = none */
-    char host[256];
+    char host[ADDRLIST_TEXT_MAX];     /* or the list of hosts, as given */
     char port[16];
 };
 
@@ -164,7 +165,7 @@ struct chat {
      * passwords that may be sent in its HELLO: the one given at start-up
      * (SOCKCHAT_PASSWORD, --password-file) for the server given then, and
      * one typed at the prompt, for the server that asked for it. */
-    char host[256];
+    char host[ADDRLIST_TEXT_MAX]; /* a host, or a list of them (addrlist.h) */
     char port[16];
     struct chat_password given;
     struct chat_password typed;
@@ -190,7 +191,7 @@ struct chat {
     char replay_text[SANITIZE_CAP(CHAT_TEXT_MAX)];
     char **paste;
     size_t npaste;
-    char connect_host[256];
+    char connect_host[ADDRLIST_TEXT_MAX];
     char connect_port[16];
     /* sockchat --restricted (restrict.h): /connect elsewhere is refused,
      * Ctrl-Z does not suspend. */
@@ -202,7 +203,7 @@ struct chat {
     bool rooms_fresh; /* a WELCOME: the next ROOM is news even if it is the same room */
     /* Which server ("host port") c->rooms is of: a reconnect to the same
      * one goes back to the room it was in. */
-    char rooms_server[256 + 16 + 2]; /* host, a blank, port */
+    char rooms_server[ADDRLIST_TEXT_MAX + 16 + 2]; /* host, a blank, port */
     struct ignore ignore;
     enum bell_mode bell;
     unsigned bells;

@@ -73,6 +73,7 @@ uint64_t chatlog_append(struct chatlog *log, enum entry_kind kind, int64_t time,
     e->delivery = DELIVERY_NONE;
     e->rtt_ms = 0;
     e->mention = false;
+    e->local_only = false;
     e->nick = n;
     e->text = t;
     e->cache_width = 0;
@@ -113,6 +114,16 @@ void chatlog_set_delivery(struct chatlog *log, uint64_t seq, enum delivery d, ui
     e->delivery = d;
     e->rtt_ms = rtt_ms;
     e->cache_width = 0; /* the suffix changed length */
+    log->version++;
+}
+
+void chatlog_set_local_only(struct chatlog *log, uint64_t seq)
+{
+    struct entry *e = chatlog_find(log, seq);
+    if (e == NULL)
+        return;
+    e->local_only = true;
+    e->cache_width = 0; /* one more word: the rows may change */
     log->version++;
 }
 
@@ -202,6 +213,8 @@ size_t entry_format(const struct entry *e, char *buf, size_t cap, struct entry_s
     } else if (e->delivery == DELIVERY_FAILED) {
         put(buf, cap, &len, ascii ? " (not delivered)" : " \xe2\x9c\x97 not delivered");
     }
+    if (e->local_only)
+        put(buf, cap, &len, ENTRY_LOCAL_MARK);
     return len;
 }
 

@@ -47,6 +47,9 @@ struct entry {
     /* Names us or is private to us (alert.h): drawn to stand out, with a
      * mark in the text for a terminal without colour. */
     bool mention;
+    /* Shown while the server said its cluster was out of reach (CLUSTER
+     * local, issue 18): it reached only the people on that server. */
+    bool local_only;
     char *nick; /* "" when the kind has none */
     char *text;
     /* Layout cache for the view: rows at cache_width columns. */
@@ -78,6 +81,11 @@ struct entry *chatlog_at(const struct chatlog *log, size_t i);
 /* NULL when seq was never given or was dropped from the ring. */
 struct entry *chatlog_find(const struct chatlog *log, uint64_t seq);
 void chatlog_set_delivery(struct chatlog *log, uint64_t seq, enum delivery d, uint32_t rtt_ms);
+/* Marks the entry as having reached one server of a cluster only. */
+void chatlog_set_local_only(struct chatlog *log, uint64_t seq);
+
+/* The mark of such an entry, after its text and delivery state. */
+#define ENTRY_LOCAL_MARK " [local only]"
 
 /* Where the parts of a formatted entry lie, as byte ranges of the line. */
 struct entry_spans {

@@ -3,6 +3,7 @@
  * which go to the server as typed, and it is what Tab completes and /help
  * lists. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -91,6 +92,34 @@ static enum chat_action run_help(struct chat *c, const struct command *k, const 
     return CHAT_NONE;
 }
 
+/* /connect HOST1:PORT1,HOST2:PORT2 [PORT]: a cluster's nodes, kept as
+ * given (addrlist.h); the event loop goes through them in turn. */
+static enum chat_action connect_list(struct chat *c, const struct command *k, const char *list,
+                                     const char *args)
+{
+    const char *w;
+    size_t wl;
+    if (cmd_next_word(&args, &w, &wl)) {
+        if (wl >= sizeof(c->connect_port)) {
+            chat_notef(c, ENTRY_ERR, "usage: %s", k->usage);
+            return CHAT_NONE;
+        }
+        memcpy(c->connect_port, w, wl);
+        c->connect_port[wl] = '\0';
+    }
+    struct addrlist *l = malloc(sizeof(*l)); /* 4 KB: not on every caller's stack */
+    char err[300] = "out of memory";
+    int rc = l ? addrlist_parse(l, list, c->connect_port, err, sizeof(err)) : -1;
+    free(l);
+    if (rc < 0) {
+        chat_notef(c, ENTRY_ERR, "/connect %.300s: %s", list, err);
+        return CHAT_NONE;
+    }
+    memcpy(c->connect_host, list, strlen(list) + 1);
+    (void)do_quit(c, "");
+    return CHAT_CONNECT;
+}
+
 static enum chat_action run_connect(struct chat *c, const struct command *k, const char *args,
                                     const char *line)
 {
@@ -113,6 +142,8 @@ static enum chat_action run_connect(struct chat *c, const struct command *k, con
     memcpy(word, w, wl);
     word[wl] = '\0';
     snprintf(c->connect_port, sizeof(c->connect_port), "%d", PROTO_PORT);
+    if (strchr(word, ',') != NULL)
+        return connect_list(c, k, word, args);
     /* "10.0.2.15:5000", as the server's log prints it, works too. */
     int hp = hostport_split(word, c->connect_host, sizeof(c->connect_host), c->connect_port,
                             sizeof(c->connect_port));
@@ -250,7 +281,7 @@ static enum chat_action run_wire(struct chat *c, const struct command *k, const 
 static const struct command commands[] = {
     {"/away", NULL, false, NULL},
     {"/clear", "/clear", true, run_clear},
-    {"/connect", "/connect HOST [PORT]", true, run_connect},
+    {"/connect", "/connect HOST[,HOST...] [PORT]", true, run_connect},
     {"/help", "/help", true, run_help},
     {"/ignore", "/ignore [NICK]", true, run_ignore},
     {"/join", NULL, false, NULL},

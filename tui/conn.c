@@ -16,14 +16,26 @@ enum {
 
 void conn_name_server(struct app *a)
 {
-    /* An IPv6 literal gets brackets so its port stays readable. */
-    if (strchr(a->host, ':'))
-        snprintf(a->st.server, sizeof(a->st.server), "[%s]:%s", a->host, a->port);
-    else
-        snprintf(a->st.server, sizeof(a->st.server), "%s:%s", a->host, a->port);
+    const struct addr_entry *e = addrlist_current(&a->addrs);
+    size_t len = addrlist_format(e, a->st.server, sizeof(a->st.server));
+    /* A name with several addresses: which of them this connection is
+     * to, once connected (a cluster's nodes behind one name). */
+    if (e->naddr > 1 && a->net.fd >= 0 && !a->net.connecting && a->net.addr_text[0] &&
+        strcmp(a->net.addr_text, e->host) != 0)
+        snprintf(a->st.server + len, sizeof(a->st.server) - len, " (%s)", a->net.addr_text);
 }
 
-static void conn_schedule_retry(struct app *a, const char *reason)
+/* A connection is made: where it is, for the round robin and the bar. */
+static void conn_made(struct app *a)
+{
+    addrlist_connected(&a->addrs, a->net.ai_index, a->net.ai_count);
+    conn_name_server(a);
+    chat_on_connect(&a->cl);
+}
+
+/* Back off before the next attempt. round: every address of several
+ * failed (the log says so rather than blame the last one alone). */
+static void conn_schedule_retry(struct app *a, const char *reason, bool round)
 {
     unsigned d = net_backoff_next(&a->net);
     /* A server that is not judging passwords from our address says for
@@ -34,21 +46,41 @@ static void conn_schedule_retry(struct app *a, const char *reason)
     a->st.state = CONN_RETRY;
     a->st.retry_in = d;
     status_set_reason(&a->st, reason);
-    char note[700];
-    snprintf(note, sizeof(note), "%s: %s; retrying in %u s", a->st.server, reason, d);
+    char note[900];
+    if (round)
+        snprintf(note, sizeof(note), "%s: %s; all %u addresses failed, retrying in %u s",
+                 a->st.server, reason, addrlist_total(&a->addrs), d);
+    else
+        snprintf(note, sizeof(note), "%s: %s; retrying in %u s", a->st.server, reason, d);
+    conn_name_server(a); /* where the retry goes: the next round's first */
     chat_note(&a->cl, ENTRY_LOCAL, note);
 }
 
-/* rc -2: retrying is pointless (no such name or service); -1: retry later. */
+/* rc -2: retrying is pointless (no such name or service); -1: retry later.
+ * With several addresses the next one is tried at once (a name that does
+ * not exist is one bad entry of the list, not the end); only a whole
+ * round that failed backs off. */
 static void conn_failed(struct app *a, int rc, const char *err)
 {
-    if (rc == -2) {
+    if (rc == -2 && a->addrs.n == 1) {
         a->st.state = CONN_FAILED;
         status_set_reason(&a->st, err);
         chat_note(&a->cl, ENTRY_ERR, err);
         return;
     }
-    conn_schedule_retry(a, err);
+    unsigned tried = rc == -2 ? 0 : a->net.ai_count;
+    bool several = addrlist_total(&a->addrs) > 1 || tried > 1;
+    char from[sizeof(a->st.server)];
+    snprintf(from, sizeof(from), "%s", a->st.server);
+    if (addrlist_failed(&a->addrs, tried)) {
+        conn_schedule_retry(a, err, several);
+        return;
+    }
+    conn_name_server(a);
+    char note[1200];
+    snprintf(note, sizeof(note), "%s: %s; trying %s", from, err, a->st.server);
+    chat_note(&a->cl, ENTRY_LOCAL, note);
+    conn_start(a); /* bounded: the round ends after every address */
 }
 
 void conn_start(struct app *a)
@@ -56,18 +88,26 @@ void conn_start(struct app *a)
     char err[200];
     a->retry_at = -1;
     a->st.state = CONN_CONNECTING;
-    chat_set_server(&a->cl, a->host, a->port); /* whose password the HELLO may carry */
-    int rc = net_start(&a->net, a->host, a->port, a->now, err, sizeof(err));
+    /* Whose password the HELLO may carry, and whose rooms: the list as
+     * the user gave it, whichever of its addresses this is. */
+    chat_set_server(&a->cl, a->host, a->port);
+    const struct addr_entry *e = addrlist_current(&a->addrs);
+    conn_name_server(a);
+    a->net.ai_first = a->addrs.sub;
+    int rc = net_start(&a->net, e->host, e->port, a->now, err, sizeof(err));
     if (rc < 0) {
         conn_failed(a, rc, err);
         return;
     }
     if (!a->net.connecting)
-        chat_on_connect(&a->cl);
+        conn_made(a);
 }
 
 void conn_drop(struct app *a, const char *reason)
 {
+    /* Asked before the model hears of the drop: the server had greeted
+     * us, so the connection was good and a new round begins. */
+    bool greeted = a->st.state == CONN_CONNECTED;
     net_close(&a->net);
     if (a->quitting)
         return; /* the end we asked for: no reconnecting */
@@ -79,7 +119,25 @@ void conn_drop(struct app *a, const char *reason)
         a->st.state = CONN_FAILED;
         return;
     }
-    conn_schedule_retry(a, reason);
+    /* A node of several died (SIGKILLed, rebooted): the next one at once.
+     * The session token and the pending messages go with us
+     * (chat_on_connect, on_welcome), so nothing is lost or doubled. Not
+     * when the server asked us to wait before a password is judged
+     * again: hopping to another node would only dodge its lock-out. */
+    if (addrlist_total(&a->addrs) > 1 && a->cl.auth_wait_s == 0) {
+        char from[sizeof(a->st.server)];
+        snprintf(from, sizeof(from), "%s", a->st.server);
+        if (!addrlist_lost(&a->addrs, greeted)) {
+            conn_name_server(a);
+            char note[1200];
+            snprintf(note, sizeof(note), "connection to %s lost; trying %s", from, a->st.server);
+            chat_note(&a->cl, ENTRY_LOCAL, note);
+            conn_start(a);
+            return;
+        }
+        /* None of them greeted since the last good connection: back off. */
+    }
+    conn_schedule_retry(a, reason, false);
 }
 
 /* Leaves the current connection on the user's word (/connect, /reconnect):
@@ -126,7 +184,7 @@ void conn_on_socket(struct app *a, short revents)
         bool timed_out = !(revents & (POLLIN | POLLOUT | POLLERR | POLLHUP));
         int rc = net_finish(&a->net, a->now, timed_out, err, sizeof(err));
         if (rc == 1)
-            chat_on_connect(&a->cl);
+            conn_made(a);
         else if (rc < 0)
             conn_failed(a, rc, err);
         return;

@@ -90,6 +90,10 @@ static void on_ack(struct chat *c, const struct msg *m)
         /* By id alone: a message put back after a slow-down may
          * still be acknowledged by an answer already on its way. */
         if (c->pend[i].id == m->id) {
+            /* Taken by a server whose cluster is out of reach: only
+             * the people on that server have it. */
+            if (c->st->cluster == CLUSTER_LOCAL)
+                chatlog_set_local_only(c->log, c->pend[i].seq);
             outbox_done(c, i, DELIVERY_DONE);
             break;
         }
@@ -105,6 +109,8 @@ static void add_said(struct chat *c, enum entry_kind kind, const struct msg *m, 
     struct entry *e = chatlog_find(c->log, seq);
     if (e != NULL && alert_mention(l))
         e->mention = true;
+    if (c->st->cluster == CLUSTER_LOCAL)
+        chatlog_set_local_only(c->log, seq);
     if (alert_bell(c->bell, l))
         c->bells++;
 }
@@ -171,6 +177,24 @@ static void on_room(struct chat *c, const struct msg *m)
     replay_begin(c);
     chat_notef(c, ENTRY_ROOM, "now in %s (%u %s)%s%.300s", c->rooms.cur, m->users,
                m->users == 1 ? "person" : "people", topic[0] ? ", topic: " : "", topic);
+}
+
+/* CLUSTER STATE TEXT (sockchat/2, issue 18): whether what is said here
+ * reaches the whole cluster. "local" is shown in the status bar and marks
+ * the chat shown until it changes; the text, for people, goes to the log. */
+static void on_cluster(struct chat *c, const struct msg *m)
+{
+    if (strcmp(m->word, "local") == 0) {
+        c->st->cluster = CLUSTER_LOCAL;
+    } else if (strcmp(m->word, "cluster") == 0) {
+        c->st->cluster = CLUSTER_OK;
+    } else {
+        /* A newer server's state: said, not guessed at. */
+        chat_notef(c, ENTRY_ERR, "the server sent a CLUSTER line with an unknown state: %.60s",
+                   m->word);
+    }
+    if (m->text[0])
+        chat_add_entry(c, ENTRY_NOTICE, c->wall, NULL, m->text, strlen(m->text));
 }
 
 /* UNREAD NAME COUNT (sockchat/2): for the status bar only. */
@@ -373,7 +397,7 @@ static void (*const handlers[MSG_TYPE_COUNT])(struct chat *c, const struct msg *
     [MSG_LEAVE] = on_leave,     [MSG_NICK] = on_nick,         [MSG_OUT] = on_out,
     [MSG_ERR] = on_err,         [MSG_NOTICE] = on_notice,     [MSG_PING] = on_ping,
     [MSG_PONG] = on_pong,       [MSG_SHUTDOWN] = on_shutdown, [MSG_ROOM] = on_room,
-    [MSG_UNREAD] = on_unread,
+    [MSG_UNREAD] = on_unread,   [MSG_CLUSTER] = on_cluster,
 };
 
 static void on_framed_line(struct chat *c, char *line, size_t len)

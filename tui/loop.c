@@ -114,7 +114,15 @@ void loop_act(struct app *a, enum chat_action act)
         a->quit_deadline = a->quitting ? a->now : a->now + QUIT_FLUSH_MS;
         a->quitting = true;
         break;
-    case CHAT_CONNECT:
+    case CHAT_CONNECT: {
+        /* command.c checked the list; a failure here is a bug, said so. */
+        char err[300];
+        if (addrlist_parse(&a->addrs, a->cl.connect_host, a->cl.connect_port, err, sizeof(err)) <
+            0) {
+            chat_note(&a->cl, ENTRY_ERR, err);
+            (void)addrlist_parse(&a->addrs, a->host, a->port, err, sizeof(err));
+            break;
+        }
         snprintf(a->host, sizeof(a->host), "%s", a->cl.connect_host);
         snprintf(a->port, sizeof(a->port), "%s", a->cl.connect_port);
         conn_leave(a, "switching server");
@@ -122,6 +130,7 @@ void loop_act(struct app *a, enum chat_action act)
         net_backoff_reset(&a->net);
         conn_start(a);
         break;
+    }
     case CHAT_RECONNECT: {
         conn_leave(a, "reconnecting");
         char note[400];
@@ -272,6 +281,11 @@ static int app_open(struct app *a, const struct client_opts *opt)
     a->retry_at = -1;
     snprintf(a->host, sizeof(a->host), "%s", opt->host);
     snprintf(a->port, sizeof(a->port), "%s", opt->port);
+    char err[300];
+    if (addrlist_parse(&a->addrs, a->host, a->port, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sockchat: %s\n", err);
+        return EX_USAGE;
+    }
     if (chatlog_init(&a->log, CHATLOG_DEFAULT_CAP) < 0) {
         fprintf(stderr, "sockchat: chatlog: out of memory\n");
         return EX_OSERR;

@@ -1,6 +1,6 @@
 /* main: sockchat's command line, then the curses client or the line client.
  *
- *   sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]
+ *   sockchat [HOST[,HOST...] [PORT]] [--nick NAME] [--password-file FILE] [--plain]
  *            [--mouse] [--no-color] [--bell mention|all|off] [--wire]
  *            [--chunk N[:MS]] [--nodelay on|off] [--restricted [--keys FILE]] [--help] [--version]
  *
@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "addrlist.h"
 #include "chat.h"
 #include "hostport.h"
 #include "loop.h"
@@ -31,63 +32,69 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: sockchat [HOST [PORT]] [--nick NAME] [--password-file FILE] [--plain]\n"
-               "                [--mouse] [--no-color] [--bell mention|all|off] [--wire]\n"
-               "                [--chunk N[:MS]] [--nodelay on|off]\n"
-               "                [--restricted [--keys FILE]] [--help] [--version]\n"
-               "\n"
-               "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
-               "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
-               "127.0.0.1)\n"
-               "  PORT          server port (default $SOCKCHAT_PORT or 5000); HOST:PORT and\n"
-               "                [IPV6]:PORT work too\n"
-               "  --nick NAME   nickname (default $SOCKCHAT_NICK or $USER)\n"
-               "  --password-file FILE\n"
-               "                the password of a server started with --password: the first\n"
-               "                line of FILE (default $SOCKCHAT_PASSWORD), sent only to the\n"
-               "                HOST and PORT given here, never after /connect elsewhere.\n"
-               "                There is no --password: other users could read it in ps.\n"
-               "                A server that wants one the client does not have (or\n"
-               "                refuses it) gets a prompt, echo off; --plain asks only on\n"
-               "                a terminal, and only when it was given none.\n"
-               "  --plain       line mode like the tutorial's client (automatic without a "
-               "terminal);\n"
-               "                with a password it sends /auth PASSWORD first\n"
-               "  --mouse       the mouse wheel scrolls the log; the terminal then no longer\n"
-               "                selects text on a plain drag (Shift-drag does in most)\n"
-               "  --no-color    no colours (so does a non-empty NO_COLOR)\n"
-               "  --bell mention|all|off\n"
-               "                ring the terminal bell for a line naming you or a private\n"
-               "                message to you (mention, the default), for every line from\n"
-               "                others (all), or never (off); never for replayed history\n"
-               "                (the curses client; --plain rings nothing)\n"
-               "  --wire        open the wire view at the start (F2 or /wire toggle it):\n"
-               "                every read() and write() on the connection, one row each;\n"
-               "                with --plain, the same rows as lines on stderr\n"
-               "Demo knobs, for teaching that TCP is a byte stream (not for everyday use):\n"
-               "  --chunk N[:MS]\n"
-               "                split every write into pieces of N bytes (1-65536), sent\n"
-               "                MS ms apart (0-10000, default 0), so the server reads a\n"
-               "                message in parts (the greeting goes whole); the screen\n"
-               "                stays responsive meanwhile\n"
-               "  --nodelay on|off\n"
-               "                TCP_NODELAY: on sends each write at once, off lets Nagle's\n"
-               "                algorithm coalesce small writes (default: off, the kernel's)\n"
-               "  --restricted  the login of a chat-only ssh account (scripts/ssh-account):\n"
-               "                no /connect elsewhere, no Ctrl-Z suspend, SOCKCHAT_HOST,\n"
-               "                _PORT, _NICK and _PASSWORD ignored, a command given to ssh\n"
-               "                (SSH_ORIGINAL_COMMAND) refused; the nick is the comment of\n"
-               "                the key that logged in, looked up in --keys FILE (sshd's\n"
-               "                ExposeAuthInfo names the key), else asked for\n"
-               "  --keys FILE   the account's authorized_keys, for --restricted's nick\n"
-               "  --help        this text\n"
-               "  --version     the version\n"
-               "In the client: /help lists the keys; /quit or exit leaves.\n"
-               "Exit status: 0 after /quit or exit, 77 when --plain's password is refused\n"
-               "(a typed one three times) or none was typed at its prompt, 75 when it was\n"
-               "not judged (someone at this address just guessed wrong: try again), 69\n"
-               "when the server closed the connection before --plain was done (full,\n"
-               "banned, gone), other sysexits.h codes (64-78) on errors.\n");
+    fprintf(f,
+            "usage: sockchat [HOST[,HOST...] [PORT]] [--nick NAME] [--password-file FILE]\n"
+            "                [--plain] [--mouse] [--no-color] [--bell mention|all|off] [--wire]\n"
+            "                [--chunk N[:MS]] [--nodelay on|off]\n"
+            "                [--restricted [--keys FILE]] [--help] [--version]\n"
+            "\n"
+            "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
+            "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
+            "127.0.0.1)\n"
+            "  PORT          server port (default $SOCKCHAT_PORT or 5000); HOST:PORT and\n"
+            "                [IPV6]:PORT work too\n"
+            "  HOST1:PORT1,HOST2:PORT2,...\n"
+            "                several servers (the nodes of a cluster, up to 16; PORT for\n"
+            "                those without one): tried in turn, and when the one connected\n"
+            "                to goes away, the next at once; pending messages follow.\n"
+            "                So are all the addresses of a name (IPv6 and IPv4)\n"
+            "  --nick NAME   nickname (default $SOCKCHAT_NICK or $USER)\n"
+            "  --password-file FILE\n"
+            "                the password of a server started with --password: the first\n"
+            "                line of FILE (default $SOCKCHAT_PASSWORD), sent only to the\n"
+            "                HOST and PORT given here, never after /connect elsewhere.\n"
+            "                There is no --password: other users could read it in ps.\n"
+            "                A server that wants one the client does not have (or\n"
+            "                refuses it) gets a prompt, echo off; --plain asks only on\n"
+            "                a terminal, and only when it was given none.\n"
+            "  --plain       line mode like the tutorial's client (automatic without a "
+            "terminal);\n"
+            "                with a password it sends /auth PASSWORD first\n"
+            "  --mouse       the mouse wheel scrolls the log; the terminal then no longer\n"
+            "                selects text on a plain drag (Shift-drag does in most)\n"
+            "  --no-color    no colours (so does a non-empty NO_COLOR)\n"
+            "  --bell mention|all|off\n"
+            "                ring the terminal bell for a line naming you or a private\n"
+            "                message to you (mention, the default), for every line from\n"
+            "                others (all), or never (off); never for replayed history\n"
+            "                (the curses client; --plain rings nothing)\n"
+            "  --wire        open the wire view at the start (F2 or /wire toggle it):\n"
+            "                every read() and write() on the connection, one row each;\n"
+            "                with --plain, the same rows as lines on stderr\n"
+            "Demo knobs, for teaching that TCP is a byte stream (not for everyday use):\n"
+            "  --chunk N[:MS]\n"
+            "                split every write into pieces of N bytes (1-65536), sent\n"
+            "                MS ms apart (0-10000, default 0), so the server reads a\n"
+            "                message in parts (the greeting goes whole); the screen\n"
+            "                stays responsive meanwhile\n"
+            "  --nodelay on|off\n"
+            "                TCP_NODELAY: on sends each write at once, off lets Nagle's\n"
+            "                algorithm coalesce small writes (default: off, the kernel's)\n"
+            "  --restricted  the login of a chat-only ssh account (scripts/ssh-account):\n"
+            "                no /connect elsewhere, no Ctrl-Z suspend, SOCKCHAT_HOST,\n"
+            "                _PORT, _NICK and _PASSWORD ignored, a command given to ssh\n"
+            "                (SSH_ORIGINAL_COMMAND) refused; the nick is the comment of\n"
+            "                the key that logged in, looked up in --keys FILE (sshd's\n"
+            "                ExposeAuthInfo names the key), else asked for\n"
+            "  --keys FILE   the account's authorized_keys, for --restricted's nick\n"
+            "  --help        this text\n"
+            "  --version     the version\n"
+            "In the client: /help lists the keys; /quit or exit leaves.\n"
+            "Exit status: 0 after /quit or exit, 77 when --plain's password is refused\n"
+            "(a typed one three times) or none was typed at its prompt, 75 when it was\n"
+            "not judged (someone at this address just guessed wrong: try again), 69\n"
+            "when the server closed the connection before --plain was done (full,\n"
+            "banned, gone), other sysexits.h codes (64-78) on errors.\n");
 }
 
 /* The locale from the environment. When none is set at all (LC_ALL,
@@ -221,7 +228,8 @@ struct args {
     bool plain, no_color;
     const char *pos[2]; /* HOST, PORT */
     int npos;
-    char host[256], port[8];
+    char host[ADDRLIST_HOST_MAX], port[8];
+    struct addrlist addrs; /* HOST1:PORT1,HOST2:PORT2 checked */
     char password[CHAT_PASSWORD_MAX + 1];
     char nick[NICK_MAX + 1]; /* --restricted's, from the key or the prompt */
 };
@@ -321,6 +329,17 @@ static int pick_server(struct args *g)
     struct client_opts *opt = &g->opt;
     opt->host = g->pos[0] ? g->pos[0] : env_or(opt->restricted, "SOCKCHAT_HOST", "127.0.0.1");
     opt->port = g->pos[1] ? g->pos[1] : env_or(opt->restricted, "SOCKCHAT_PORT", "5000");
+    /* Several servers, the nodes of a cluster: "HOST1:PORT1,HOST2:PORT2",
+     * kept as given (the password and the rooms belong to the list), the
+     * PORT for those without one. */
+    if (strchr(opt->host, ',') != NULL) {
+        char err[300];
+        if (addrlist_parse(&g->addrs, opt->host, opt->port, err, sizeof(err)) < 0) {
+            fprintf(stderr, "sockchat: bad address list %.300s: %s\n", opt->host, err);
+            return EX_USAGE;
+        }
+        return EX_OK;
+    }
     /* "10.0.2.15:5000" and "[::1]:5000", as the server's log prints them. */
     int hp = hostport_split(opt->host, g->host, sizeof(g->host), g->port, sizeof(g->port));
     if (hp < 0 || (hp == 1 && g->pos[1] != NULL)) {

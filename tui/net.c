@@ -200,6 +200,7 @@ void net_close(struct net *n)
         freeaddrinfo(n->ai_list);
     n->ai_list = NULL;
     n->ai_next = NULL;
+    n->ai_left = 0;
 }
 
 void net_shutdown_write(struct net *n)
@@ -212,9 +213,15 @@ void net_shutdown_write(struct net *n)
  * that fail at once. Returns 0 when an attempt is under way or done. */
 static int try_next(struct net *n, int64_t now_ms)
 {
-    while (n->ai_next) {
+    while (n->ai_left > 0 && n->ai_next) {
         struct addrinfo *ai = n->ai_next;
-        n->ai_next = ai->ai_next;
+        n->ai_next = ai->ai_next ? ai->ai_next : n->ai_list; /* round the ring */
+        n->ai_index =
+            n->ai_left == n->ai_count ? n->ai_first % n->ai_count : (n->ai_index + 1) % n->ai_count;
+        n->ai_left--;
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, n->addr_text, sizeof(n->addr_text), NULL, 0,
+                        NI_NUMERICHOST) != 0)
+            n->addr_text[0] = '\0';
         int fd =
             socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
@@ -254,7 +261,13 @@ static int resolve_error(const char *host, int rc, char *err, size_t errlen)
 /* Connects to the first address of n->ai_list that takes an attempt. */
 static int start_addresses(struct net *n, int64_t now_ms, char *err, size_t errlen)
 {
+    n->ai_count = 0;
+    for (struct addrinfo *ai = n->ai_list; ai; ai = ai->ai_next)
+        n->ai_count++;
+    n->ai_left = n->ai_count;
     n->ai_next = n->ai_list;
+    for (unsigned i = 0; n->ai_count && i < n->ai_first % n->ai_count; i++)
+        n->ai_next = n->ai_next->ai_next;
     n->last_err[0] = '\0';
     if (try_next(n, now_ms) < 0) {
         snprintf(err, errlen, "%s", n->last_err[0] ? n->last_err : "no address");
@@ -268,6 +281,8 @@ int net_start(struct net *n, const char *host, const char *port, int64_t now_ms,
               size_t errlen)
 {
     net_close(n);
+    n->ai_count = 0;
+    n->addr_text[0] = '\0';
     /* A numeric address (the common case in a classroom) needs no DNS:
      * resolved here, at once. */
     int rc = lookup_run(getaddrinfo, host, port, AI_NUMERICHOST, &n->ai_list);

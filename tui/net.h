@@ -32,6 +32,14 @@ struct net {
     net_resolver *resolve;     /* for names; numeric addresses never block */
     struct addrinfo *ai_list;
     struct addrinfo *ai_next; /* the address to try after the current one */
+    /* A name may have several addresses: an attempt tries each once,
+     * starting with the ai_first-th (the caller's round robin, addrlist.h)
+     * and wrapping around. */
+    unsigned ai_first;
+    unsigned ai_count;  /* addresses the name resolved to */
+    unsigned ai_left;   /* ... not tried yet in this attempt */
+    unsigned ai_index;  /* the one being tried, or connected to */
+    char addr_text[64]; /* ... as a numeric address, for the status bar */
     char last_err[160];
     unsigned backoff_s; /* the next retry delay */
     /* What the wire view and the demo knobs (issue 14) need; net_init()

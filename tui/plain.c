@@ -168,28 +168,55 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
     fflush(stdout);
 }
 
-/* Connects (blocking, with net.c's timeout); returns 0 or a sysexits code
- * after saying what failed. */
-int plain_connect(struct plain *p, const struct client_opts *opt)
+/* Connects to one address (blocking, with net.c's timeout); returns 0, or
+ * with err set -2 when no attempt could even start, -1 when it failed. */
+static int connect_one(struct plain *p, const struct addr_entry *e, char *err, size_t errlen)
 {
-    char err[200];
-    if (net_start(&p->net, opt->host, opt->port, loop_now_ms(), err, sizeof(err)) < 0) {
-        fprintf(stderr, "sockchat: %s\n", err);
-        return EX_UNAVAILABLE;
-    }
+    if (net_start(&p->net, e->host, e->port, loop_now_ms(), err, errlen) < 0)
+        return -2;
     while (p->net.connecting) {
         struct pollfd pf = {.fd = p->net.fd, .events = net_poll_events(&p->net, false)};
         int64_t left = p->net.deadline_ms - loop_now_ms();
         int rc = poll(&pf, 1, left > 0 ? (int)left : 0);
         if (rc < 0 && errno == EINTR)
             continue;
-        if (net_finish(&p->net, loop_now_ms(), rc == 0, err, sizeof(err)) < 0) {
-            fprintf(stderr, "sockchat: connect to %s port %s: %s\n", opt->host, opt->port, err);
-            return EX_UNAVAILABLE;
+        if (net_finish(&p->net, loop_now_ms(), rc == 0, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int plain_connect(struct plain *p, const struct client_opts *opt)
+{
+    char err[300];
+    struct addrlist *l = malloc(sizeof(*l));
+    if (l == NULL) {
+        fprintf(stderr, "sockchat: out of memory\n");
+        return EX_OSERR;
+    }
+    int rc = EX_UNAVAILABLE;
+    if (addrlist_parse(l, opt->host, opt->port, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sockchat: %s\n", err);
+        rc = EX_USAGE;
+    }
+    for (unsigned i = 0; i < l->n && rc == EX_UNAVAILABLE; i++) {
+        addrlist_format(&l->e[i], p->server, sizeof(p->server));
+        int c = connect_one(p, &l->e[i], err, sizeof(err));
+        if (c == 0) {
+            rc = EX_OK;
+        } else if (l->n == 1 && c == -2) {
+            fprintf(stderr, "sockchat: %s\n", err);
+        } else if (l->n > 1) {
+            fprintf(stderr, "sockchat: connect to %s: %s%s\n", p->server, err,
+                    i + 1 < l->n ? "; trying the next address" : "");
+        } else {
+            fprintf(stderr, "sockchat: connect to %s port %s: %s\n", l->e[i].host, l->e[i].port,
+                    err);
         }
     }
+    free(l);
     wire_print(p);
-    return EX_OK;
+    return rc;
 }
 /* Connects, sends the password and the nick as asked. Returns 0 or a
  * sysexits code after saying what failed. */

@@ -88,9 +88,8 @@ int plain_send_auth(struct plain *p, const char *password)
 static int plain_ask_password(struct plain *p, const struct client_opts *opt)
 {
     char prompt[300];
-    bool v6 = strchr(opt->host, ':') != NULL;
-    snprintf(prompt, sizeof(prompt), "Password for %s%s%s:%s: ", v6 ? "[" : "", opt->host,
-             v6 ? "]" : "", opt->port);
+    (void)opt;
+    snprintf(prompt, sizeof(prompt), "Password for %s: ", p->server);
     fflush(stdout);
     for (;;) {
         int rc = ttyask_secret(STDIN_FILENO, STDERR_FILENO, prompt, p->pw.buf, sizeof(p->pw.buf));

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrlist.h"
 #include "linebuf.h"
 #include "net.h"
 #include "plain.h"
@@ -26,6 +27,7 @@ enum {
 
 struct plain {
     struct net net;
+    char server[ADDRLIST_HOST_MAX + 16]; /* "host:port" connected to (of a list: which) */
     bool tty;
     bool raw; /* the server answers without LF: send without LF too */
     bool first_reply_seen;
@@ -66,8 +68,10 @@ struct plain {
 enum step { STEP_ON, STEP_AGAIN, STEP_DONE };
 
 /* ---- plain.c ---- */
-/* Connects (blocking, with net.c's timeout); returns 0 or a sysexits code
- * after saying what failed. */
+/* Connects (blocking, with net.c's timeout) to the first address of the
+ * list that answers, in order; returns 0 or a sysexits code after saying
+ * what failed. The line client does not reconnect, so a list is tried at
+ * the start only. */
 int plain_connect(struct plain *p, const struct client_opts *opt);
 /* Sends one input line; returns -1 when the connection broke. */
 int plain_send_line(struct plain *p, char *line, size_t len);

@@ -59,7 +59,7 @@ static void password_submit(struct app *a)
 static void password_cancel(struct app *a)
 {
     password_end(a);
-    char note[400];
+    char note[ADDRLIST_TEXT_MAX + 100];
     snprintf(note, sizeof(note), "no password given: not connected (/connect %s %s tries again)",
              a->host, a->port);
     chat_note(&a->cl, ENTRY_LOCAL, note);

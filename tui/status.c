@@ -53,7 +53,7 @@ size_t status_state_text(const struct status *st, char *buf, size_t cap)
 /* The bar's fields in display order, each with a priority: when the bar
  * is wider than the terminal, the least important fields go first, so a
  * 40-column terminal still shows the state, pending and unread counts. */
-enum { FIELD_MAX = 11, FIELD_LEN = 400 };
+enum { FIELD_MAX = 13, FIELD_LEN = 400 };
 
 struct field {
     char text[FIELD_LEN];
@@ -65,6 +65,11 @@ static size_t collect(const struct status *st, struct field *f)
     size_t n = 0;
     status_state_text(st, f[n].text, FIELD_LEN);
     f[n++].prio = 9;
+    /* Right after the state: what is said now reaches only some. */
+    if (st->state == CONN_CONNECTED && st->cluster == CLUSTER_LOCAL) {
+        snprintf(f[n].text, FIELD_LEN, "%s", STATUS_LOCAL_ONLY);
+        f[n++].prio = 8;
+    }
     if (st->server[0]) {
         snprintf(f[n].text, FIELD_LEN, "%s", st->server);
         f[n++].prio = 4;
@@ -91,6 +96,10 @@ static size_t collect(const struct status *st, struct field *f)
         if (st->mode[0]) {
             snprintf(f[n].text, FIELD_LEN, "%s", st->mode);
             f[n++].prio = 2;
+        }
+        if (st->cluster == CLUSTER_OK) {
+            snprintf(f[n].text, FIELD_LEN, "cluster");
+            f[n++].prio = 1;
         }
         if (st->latency_ms >= 0) {
             snprintf(f[n].text, FIELD_LEN, "%ld ms", st->latency_ms);
@@ -149,4 +158,19 @@ size_t status_format_fit(const struct status *st, char *buf, size_t cap, size_t 
 size_t status_format(const struct status *st, char *buf, size_t cap)
 {
     return status_format_fit(st, buf, cap, (size_t)-1);
+}
+
+long status_local_only_at(const struct status *st, const char *line)
+{
+    if (st->state != CONN_CONNECTED || st->cluster != CLUSTER_LOCAL)
+        return -1;
+    /* The field after the state's: no other field holds " | local only |"
+     * or ends the line with it (nicks, rooms and hosts have no blanks). */
+    const char *p = strstr(line, " | " STATUS_LOCAL_ONLY);
+    if (p == NULL)
+        return -1;
+    size_t after = (size_t)(p - line) + 3 + strlen(STATUS_LOCAL_ONLY);
+    if (line[after] != '\0' && line[after] != ' ')
+        return -1;
+    return (long)(p - line) + 3;
 }

@@ -9,6 +9,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* What the server said of its cluster (CLUSTER, issue 18). */
+enum cluster_state {
+    CLUSTER_NONE,  /* no CLUSTER line on this connection: a server on its own */
+    CLUSTER_OK,    /* "cluster": the room is the whole cluster's */
+    CLUSTER_LOCAL, /* "local": its Redis is out of reach, messages stay on this server */
+};
+
+/* The status bar's field for CLUSTER_LOCAL, which the view draws as a
+ * warning. */
+#define STATUS_LOCAL_ONLY "local only"
+
 enum conn_state {
     CONN_IDLE,       /* not started yet */
     CONN_CONNECTING, /* resolving, connecting or waiting for WELCOME */
@@ -34,6 +45,7 @@ struct status {
     char rooms[320];   /* rooms_format(): "[#lab1] #main (3)"; "" without rooms */
     unsigned mentions; /* entries naming us below the view while scrolled back */
     bool away;         /* the server confirmed /away */
+    enum cluster_state cluster;
 };
 
 void status_init(struct status *st);
@@ -46,8 +58,13 @@ size_t status_state_text(const struct status *st, char *buf, size_t cap);
 
 /* The whole bar as one line, fields joined by " | ". */
 size_t status_format(const struct status *st, char *buf, size_t cap);
-/* The same within width columns: the least important fields (mode, then
- * latency, server, users, nick) are left out until it fits. */
+/* The same within width columns: the least important fields (the cluster
+ * tag, mode, then latency, server, users, nick) are left out until it
+ * fits. */
 size_t status_format_fit(const struct status *st, char *buf, size_t cap, size_t width);
+
+/* Where the STATUS_LOCAL_ONLY field starts in a line status_format*()
+ * made, in bytes; -1 when it is not there (not local, or left out). */
+long status_local_only_at(const struct status *st, const char *line);
 
 #endif

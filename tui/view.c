@@ -615,6 +615,13 @@ static void draw_status(struct view *v, const struct screen *s)
     char line[sizeof(buf) + 2];
     snprintf(line, sizeof(line), " %s", buf);
     put_text(line, strlen(line), A_REVERSE, 0, v->cols);
+    /* "local only" stands out: messages now reach only some people. */
+    long at = status_local_only_at(s->st, buf);
+    if (at >= 0) {
+        move(y, 1 + (int)text_width(buf, (size_t)at));
+        struct style w = style_of(v, A_BOLD | A_REVERSE, PAIR_ERR);
+        put_text(STATUS_LOCAL_ONLY, strlen(STATUS_LOCAL_ONLY), w.attr, w.pair, v->cols);
+    }
     attr_set(A_NORMAL, 0, NULL);
     snprintf(v->status_line, sizeof(v->status_line), "%s", buf);
 }

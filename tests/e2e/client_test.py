@@ -721,6 +721,164 @@ def t_reconnect_now(opts):
     peer.wait(r"^CHAT \d+ early typed while waiting$")
 
 
+
+# --- several servers (issue 18): HOST1:PORT1,HOST2:PORT2 -----------------
+
+def _list_pane(tm, opts, ports, nick, extra=()):
+    spec = ",".join("127.0.0.1:%d" % port for port in ports)
+    return tm.pane([h.need(opts.client, "sockchat client"), spec, "--nick", nick] + list(extra),
+                   80, 24, name=nick)
+
+
+def _bar_server(port):
+    """The status bar naming the address connected to."""
+    return ST_CONNECTED + r"127\.0\.0\.1:%d \|" % port
+
+
+def _sigkill(srv):
+    os.kill(srv.proc.pid, signal.SIGKILL)
+    srv.proc.wait()
+
+
+def t_failover(opts):
+    """Two servers: SIGKILL the first mid-chat. The client says which
+    connection was lost and where it goes, is on the second at once (the
+    status bar names it), and chats on there: its message reaches a peer
+    of the second server, the peer's reaches it, nothing is shown twice."""
+    tm = h.Tmux()
+    s1, s2 = server(opts), server(opts)
+    p = _list_pane(tm, opts, (s1.port, s2.port), "alice")
+    p.wait_row(-2, _bar_server(s1.port))
+    p.line("on the first")
+    p.wait(acked("alice", "on the first"))
+    peer = h.FramedClient(s2.port, "bob")
+    _sigkill(s1)
+    p.wait(r"connection to 127\.0\.0\.1:%d lost;\s+trying\s+127\.0\.0\.1:%d"
+           % (s1.port, s2.port))
+    p.wait_row(-2, _bar_server(s2.port), 5)  # no back-off: at once
+    h.check(not re.search(r"retrying in", p.screen()),
+            "a back-off before trying the second server", p.describe)
+    p.line("on the second")
+    p.wait(acked("alice", "on the second"))
+    peer.wait(r"^CHAT \d+ alice on the second$")
+    peer.msg("welcome over")
+    p.wait(chat("bob", "welcome over"))
+    for text in ("on the first", "on the second"):
+        n = len(re.findall(re.escape(text), p.screen()))
+        h.check(n == 1, "%r shown %d times" % (text, n), p.describe)
+    check_layout(p)
+
+
+def t_failover_pending(opts):
+    """The first server SIGKILLed while the second is not up yet: a whole
+    round refused, so the client backs off and says so. A message typed
+    then is pending; once the second server is up the client gets there
+    by itself and delivers it, exactly once."""
+    tm = h.Tmux()
+    s1 = server(opts)
+    port2 = h.free_port()
+    p = _list_pane(tm, opts, (s1.port, port2), "carol")
+    p.wait_row(-2, _bar_server(s1.port))
+    _sigkill(s1)
+    p.wait(r"all 2 addresses failed,\s+retrying in \d+ s")
+    p.wait_row(-2, ST_RETRY)
+    p.line("typed while down")
+    p.wait(pending("carol", "typed while down"))
+    s2 = server(opts, port2)
+    wait_connected(p, 40)
+    p.wait_row(-2, _bar_server(port2))
+    p.wait(acked("carol", "typed while down"))
+    p.line("after the move")
+    p.wait(acked("carol", "after the move"))
+    peer = h.FramedClient(s2.port, "dave")  # the history holds both
+    peer.wait(r"^CHAT \d+ carol after the move$")
+    got = [l for l in peer.lines if re.search(r"^CHAT \d+ carol typed while down$", l)]
+    h.check(len(got) == 1, "the server has %d copies of the pending message" % len(got),
+            p.describe)
+    n = len(re.findall(r"typed while down", p.screen()))
+    h.check(n == 1, "the pending message shown %d times" % n, p.describe)
+
+
+def t_failover_refused(opts):
+    """The first address refuses (nobody listens there): the second is
+    tried at once and works, given as arguments or in SOCKCHAT_HOST (an
+    IPv6 literal first); so does --plain, which tries the list in order
+    when it starts."""
+    tm = h.Tmux()
+    closed = h.free_port()
+    srv = server(opts)
+    p = _list_pane(tm, opts, (closed, srv.port), "erin")
+    p.wait(r"127\.0\.0\.1:%d: connect: Connection refused;\s+trying\s+127\.0\.0\.1:%d"
+           % (closed, srv.port))
+    p.wait_row(-2, _bar_server(srv.port), 5)
+    p.line("second time lucky")
+    p.wait(acked("erin", "second time lucky"))
+    # The list from SOCKCHAT_HOST, an IPv6 literal first (nobody listens
+    # there; without IPv6 the attempt fails at once all the same).
+    e = tm.pane([h.need(opts.client, "sockchat client")], 80, 24, name="envlist",
+                env={"SOCKCHAT_HOST": "[::1]:%d,127.0.0.1:%d" % (closed, srv.port),
+                     "SOCKCHAT_NICK": "envlist"})
+    e.wait(r"\[::1\]:%d: .*;\s+trying\s+127\.0\.0\.1:%d" % (closed, srv.port))
+    e.wait_row(-2, _bar_server(srv.port), 5)
+    e.line("from the env list")
+    e.wait(acked("envlist", "from the env list"))
+    q = _list_pane(tm, opts, (closed, srv.port), "frank", ["--plain"])
+    # stderr, wrapped by the terminal wherever the 80th column falls
+    q.wait(r"sockchat: connect to 127\.0\.0\.1:%d: connect: Connection refused; trying"
+           % closed)
+    q.wait(r"\(or 'exit' to quit\):")
+    q.line("plain via the list")
+    q.wait(r"^Server response: Message received$")
+    q.line("exit")
+    q.wait_dead()
+
+
+def t_failover_bad_list(opts):
+    """A bad list is refused before anything starts (exit 64), saying what
+    is wrong, in either front end."""
+    cl = h.need(opts.client, "sockchat client")
+    for spec, why in (("127.0.0.1:5000,,127.0.0.1:5001", "an empty address"),
+                      ("127.0.0.1:5000,", "an empty address"),
+                      ("127.0.0.1:5000,127.0.0.1:0", "bad port 0 in 127.0.0.1:0"),
+                      ("127.0.0.1:5000,[::1", "bad address [::1"),
+                      (",".join(["127.0.0.1:5000"] * 17), "more than 16 addresses")):
+        for extra in ([], ["--plain"]):
+            r = subprocess.run([cl, spec] + extra, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+            err = r.stderr.decode()
+            h.check(r.returncode == 64, "%s: exit %d, want 64" % (spec, r.returncode))
+            h.check(err.startswith("sockchat: bad address list ") and why in err,
+                    "%s: unclear error %r" % (spec, err))
+
+
+def t_failover_auth_wait(opts):
+    """A server of the list that says it will not judge a password from
+    us for 3 s (ERR auth-wait) and closes: the client waits that long and
+    comes back to it, rather than dodge its lock-out by hopping to the
+    next address at once."""
+    tm = h.Tmux()
+
+    def locked_then_open(c, n):
+        if n == 0:
+            c.sendall(b"ERR auth-wait a wrong password was tried from your address; "
+                      b"try again in 3 s\n")
+            c.close()
+            return
+        c.sendall(b"WELCOME gina fake 1 fakesrv\n")
+        while c.recv(4096):
+            pass
+    a = h.FakeServer(locked_then_open)
+    b = h.FakeServer(lambda c, n: c.sendall(b"WELCOME gina fake 1 other\n"))
+    p = _list_pane(tm, opts, (a.port, b.port), "gina")
+    p.wait_row(-2, r"retrying in 3 s")
+    h.poll_until("the client back at the first server", lambda: a.count >= 2, 10, p.describe)
+    p.wait_row(-2, _bar_server(a.port))
+    h.check(b.count == 0, "the client went to the second server during the lock-out",
+            p.describe)
+    h.check("trying 127.0.0.1:%d" % b.port not in p.screen(), "hopped to the second server",
+            p.describe)
+
+
 class _SshLike:
     """A listening socket that answers like an SSH server: its banner, and
     after the client's line a complaint and a close. Counts connections."""
@@ -1672,6 +1830,9 @@ TESTS = {
     "background": t_background, "plain_exit": t_plain_exit,
     "wire_view": t_wire_view, "wire_chunk_tutorial": t_wire_chunk_tutorial,
     "wire_chunk_framing": t_wire_chunk_framing, "plain_wire": t_plain_wire,
+    "failover": t_failover, "failover_pending": t_failover_pending,
+    "failover_refused": t_failover_refused, "failover_bad_list": t_failover_bad_list,
+    "failover_auth_wait": t_failover_auth_wait,
 }
 
 if __name__ == "__main__":

@@ -249,11 +249,51 @@ def t_real_switch(opts):
     bob.close()
 
 
+def t_cluster_local(opts):
+    """CLUSTER (issue 18): a server that says its cluster is out of reach
+    gets "local only" in the status bar, right after the state and drawn
+    as a warning (red) at 80 columns; its text goes to the log as a
+    notice; chat shown meanwhile, received and own, is marked
+    "[local only]". When the cluster is back the marker goes, new lines
+    are not marked, the old keep their mark."""
+    tm = h.Tmux()
+    srv = RoomsServer()
+    p = tm.pane(client_argv(opts, srv.port, "alice"), 80, 24, name="alice")
+    p.wait(r"now in #main \(3 people\)")
+    srv.say("CLUSTER cluster this server is one of a cluster")
+    p.wait(r"-!- this server is one of a cluster")
+    p.wait_row(-2, r"^\s*connected \| 127\.0\.0\.1:%d \| alice \|" % srv.port)
+    srv.say("CHAT %d bob heard by all" % T0)
+    p.wait(r"<bob> heard by all$")
+    srv.say("CLUSTER local Redis is unreachable: messages reach this server only")
+    p.wait(r"-!- Redis is unreachable: messages reach this server only")
+    p.wait_row(-2, r"^\s*connected \| local only \| 127\.0\.0\.1:%d \| alice \|" % srv.port)
+    rows = p.screen(escapes=True).split("\n")
+    bar = [r for r in rows if "local only" in r and "connected" in r]
+    h.check(bar and term.has_sgr(bar[0], 31), "local only is not drawn red: %r" % bar, p.describe)
+    srv.say("CHAT %d bob heard here only" % (T0 + 1))
+    p.wait(r"<bob> heard here only \[local only\]$")
+    p.line("mine, local")
+    srv.wait_for(r"^MSG \d+ mine, local$")
+    p.wait(r"<alice> mine, local (✓ \d+ ms|\(ok \d+ ms\)) \[local only\]$")
+    for r in p.rows():
+        h.check(term.width(r) <= 80, "a row wider than 80 columns: %r" % r, p.describe)
+    srv.say("CLUSTER cluster Redis is back")
+    p.wait(r"-!- Redis is back")
+    p.wait_row(-2, r"^\s*connected \| 127\.0\.0\.1:%d \| alice \|" % srv.port)
+    srv.say("CHAT %d bob heard by all again" % (T0 + 2))
+    p.wait(r"<bob> heard by all again$")
+    p.wait(r"<bob> heard here only \[local only\]$")
+    h.check(not re.search(r"heard by all( again)? \[local", p.screen()),
+            "a line said with the cluster up is marked local", p.describe)
+
+
 TESTS = {
     "mention_bell": t_mention_bell,
     "ignore": t_ignore,
     "switch": t_switch,
     "real_switch": t_real_switch,
+    "cluster_local": t_cluster_local,
 }
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -151,6 +152,84 @@ START_TEST(test_connect_by_name)
     ck_assert(!n.resolving);
     ck_assert_int_eq(net_write(&n, "hi\n", 3), 3);
     close(l);
+    net_close(&n);
+}
+END_TEST
+
+/* A name with two addresses (a cluster's nodes behind one DNS name):
+ * 127.0.0.1 and 127.0.0.2, both loopback. Chained from two real answers
+ * (glibc frees a list node by node). */
+static int two_resolver(const char *host, const char *port, const struct addrinfo *hints,
+                        struct addrinfo **res)
+{
+    (void)host;
+    struct addrinfo h = *hints, *a = NULL, *b = NULL;
+    h.ai_flags = AI_NUMERICHOST;
+    h.ai_family = AF_INET;
+    int rc = getaddrinfo("127.0.0.1", port, &h, &a);
+    if (rc != 0)
+        return rc;
+    rc = getaddrinfo("127.0.0.2", port, &h, &b);
+    if (rc != 0) {
+        freeaddrinfo(a);
+        return rc;
+    }
+    a->ai_next = b;
+    *res = a;
+    return 0;
+}
+
+/* A second listener on 127.0.0.2, on the port of the first. */
+static int listener_at_2(const char *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+    sin.sin_addr.s_addr = htonl(0x7f000002);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 4) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Every address of a name is tried, starting where the caller's round
+ * robin says (ai_first) and wrapping round to the ones before it. */
+START_TEST(test_name_several_addresses)
+{
+    char port[16], err[200] = "";
+    int l1 = listener(AF_INET, port, sizeof(port));
+    ck_assert_int_ge(l1, 0);
+    int l2 = listener_at_2(port);
+    ck_assert_int_ge(l2, 0);
+    struct net n;
+    net_init(&n);
+    n.resolve = two_resolver;
+    ck_assert_int_eq(net_start(&n, "two.example", port, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(finish(&n, err, sizeof(err)), 1);
+    ck_assert_uint_eq(n.ai_count, 2);
+    ck_assert_uint_eq(n.ai_index, 0);
+    ck_assert_str_eq(n.addr_text, "127.0.0.1");
+    /* From the second, as the round robin asks. */
+    n.ai_first = 1;
+    ck_assert_int_eq(net_start(&n, "two.example", port, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(finish(&n, err, sizeof(err)), 1);
+    ck_assert_uint_eq(n.ai_index, 1);
+    ck_assert_str_eq(n.addr_text, "127.0.0.2");
+    /* The second gone: refused there, then round to the first. */
+    close(l2);
+    ck_assert_int_eq(net_start(&n, "two.example", port, 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(finish(&n, err, sizeof(err)), 1);
+    ck_assert_uint_eq(n.ai_index, 0);
+    ck_assert_str_eq(n.addr_text, "127.0.0.1");
+    /* Nobody listening at either: both tried, then the failure. */
+    close(l1);
+    n.ai_first = 0;
+    ck_assert_int_eq(net_start(&n, "two.example", port, 0, err, sizeof(err)), 0);
+    ck_assert_int_lt(finish(&n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n.ai_count, 2);
+    ck_assert_uint_eq(n.ai_index, 1);
+    ck_assert_msg(strstr(err, "refused") != NULL, "error: %s", err);
     net_close(&n);
 }
 END_TEST
@@ -442,6 +521,7 @@ Suite *net_suite(void)
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_bad_service);
     tcase_add_test(tc, test_connect_by_name);
+    tcase_add_test(tc, test_name_several_addresses);
     tcase_add_test(tc, test_lookup_does_not_block);
     tcase_add_test(tc, test_lookup_timeout);
     tcase_add_test(tc, test_lookup_abandoned_then_restarted);

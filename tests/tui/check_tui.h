@@ -15,5 +15,7 @@ Suite *ttyask_suite(void);
 Suite *wire_suite(void);
 Suite *restrict_suite(void);
 Suite *rooms_suite(void);
+Suite *addrlist_suite(void);
+Suite *cluster_suite(void);
 
 #endif
