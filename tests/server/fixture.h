@@ -57,5 +57,6 @@ Suite *control_suite(void);
 Suite *trace_suite(void);
 Suite *rooms_suite(void);
 Suite *direct_suite(void);
+Suite *cluster_suite(void);
 
 #endif
