@@ -352,6 +352,30 @@ unsigned cluster_remote_count(struct server *srv, const char *room)
     return n;
 }
 
+unsigned cluster_rooms_elsewhere(struct server *srv, char (*names)[ROOMNAME_SIZE], unsigned *counts,
+                                 unsigned max)
+{
+    struct cluster *cl = srv->cluster;
+    unsigned n = 0;
+    if (cl == NULL)
+        return 0;
+    pthread_mutex_lock(&cl->lock);
+    for (unsigned i = 0; i < cl->nremote; i++) {
+        unsigned k = 0;
+        while (k < n && strcmp(names[k], cl->remote[i].room) != 0)
+            k++;
+        if (k == n) {
+            if (n == max)
+                continue;
+            memcpy(names[n], cl->remote[i].room, ROOMNAME_SIZE);
+            counts[n++] = 0;
+        }
+        counts[k]++;
+    }
+    pthread_mutex_unlock(&cl->lock);
+    return n;
+}
+
 unsigned cluster_who(struct server *srv, const char *room, unsigned max,
                      void (*out)(void *arg, const char *line), void *arg)
 {
@@ -375,6 +399,11 @@ unsigned cluster_who(struct server *srv, const char *room, unsigned max,
     if (total > 0 && rows == NULL) {
         out(arg, "  (people on other nodes: out of memory)");
         return 0;
+    }
+    if (total > 0) {
+        char head[64];
+        snprintf(head, sizeof head, "%u on other nodes:", total);
+        out(arg, head);
     }
     for (unsigned i = 0; i < n; i++)
         out(arg, rows[i]);

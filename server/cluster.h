@@ -148,6 +148,10 @@ int cluster_operator(struct server *srv, const char *verb, const char *args);
  * (room NULL: everyone) through out(); how many rows there were. */
 unsigned cluster_who(struct server *srv, const char *room, unsigned max,
                      void (*out)(void *arg, const char *line), void *arg);
+/* The rooms people on other nodes are in (at most max), with how many in
+ * each: how many rooms. */
+unsigned cluster_rooms_elsewhere(struct server *srv, char (*names)[ROOMNAME_SIZE],
+                                 unsigned *counts, unsigned max);
 /* People on other nodes in room (NULL: all). */
 unsigned cluster_remote_count(struct server *srv, const char *room);
 /* The /stats line: "cluster: NODE, ok (3 nodes) via redis://..." */

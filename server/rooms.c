@@ -3,6 +3,7 @@
  * use them (joining, moving, chat) are in room.c. */
 #include "server.h"
 #include "room.h"
+#include "cluster.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,17 @@ void rooms_list(struct server *srv, const struct client *self,
     }
     struct room *sorted[ROOMS_MAX] = {NULL};
     unsigned n = 0;
+    /* On a cluster, the people of other nodes count too (cluster.h). */
+    struct elsewhere {
+        char name[ROOMNAME_SIZE];
+    } *elsewhere = NULL;
+    unsigned *counts = NULL, ne = 0;
+    if (srv->cluster != NULL) {
+        elsewhere = calloc(ROOMS_MAX, sizeof *elsewhere);
+        counts = calloc(ROOMS_MAX, sizeof *counts);
+        if (elsewhere != NULL && counts != NULL)
+            ne = cluster_rooms_elsewhere(srv, (char(*)[ROOMNAME_SIZE])elsewhere, counts, ROOMS_MAX);
+    }
     pthread_mutex_lock(&srv->reg_lock);
     unsigned nr = srv->nrooms;
     for (unsigned i = 0; i < nr; i++)
@@ -286,11 +298,29 @@ void rooms_list(struct server *srv, const struct client *self,
         if (rm->topic[0] != '\0')
             snprintf(topic, sizeof topic, "  topic: %s%s", rm->topic,
                      rm->pinned ? " (pinned)" : "");
-        snprintf(lines[n++], sizeof lines[0], "  %-*s %4u %s%s%s%s", w, rm->name, rm->users,
-                 rm->users == 1 ? "person" : "people", rm->locked ? "  locked" : "",
+        unsigned users = rm->users;
+        for (unsigned k = 0; k < ne; k++) {
+            if (strcmp(elsewhere[k].name, rm->name) == 0) {
+                users += counts[k];
+                counts[k] = 0; /* said */
+            }
+        }
+        snprintf(lines[n++], sizeof lines[0], "  %-*s %4u %s%s%s%s", w, rm->name, users,
+                 users == 1 ? "person" : "people", rm->locked ? "  locked" : "",
                  here ? "  (you are here)" : "", topic);
     }
     pthread_mutex_unlock(&srv->reg_lock);
+    /* Rooms only other nodes have now. */
+    unsigned nl = n;
+    for (unsigned k = 0; k < ne && n <= ROOMS_MAX; k++)
+        if (counts[k] > 0)
+            snprintf(lines[n++], sizeof lines[0], "  %-*.*s %4u %s  (on other nodes)", w,
+                     ROOMNAME_SIZE, elsewhere[k].name, counts[k],
+                     counts[k] == 1 ? "person" : "people");
+    if (n > nl) /* the count in the first line says them too */
+        snprintf(lines[0], sizeof lines[0], "%u room%s:", nr + (n - nl), plural_s(nr + (n - nl)));
+    free(elsewhere);
+    free(counts);
     for (unsigned i = 0; i < n; i++)
         out(arg, lines[i]);
     free(lines);
