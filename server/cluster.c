@@ -242,6 +242,26 @@ int cluster_operator(struct server *srv, const char *verb, const char *args)
     return rc;
 }
 
+void cluster_tell(struct server *srv, enum centry_kind kind, const char *room, const char *nick,
+                  const char *nick2, const char *text)
+{
+    struct cluster *cl = srv->cluster;
+    if (cl == NULL || !cluster_linked(srv))
+        return;
+    struct centry *e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return;
+    e->kind = kind;
+    snprintf(e->node, sizeof e->node, "%s", cl->node);
+    e->time = server_wall(srv);
+    snprintf(e->room, sizeof e->room, "%s", room);
+    snprintf(e->nick, sizeof e->nick, "%s", nick);
+    snprintf(e->nick2, sizeof e->nick2, "%s", nick2 != NULL ? nick2 : "");
+    snprintf(e->text, sizeof e->text, "%s", text != NULL ? text : "");
+    cluster_publish(srv, e, NULL, 0);
+    free(e);
+}
+
 /* ---- nick leases ---- */
 
 static void lease_key(const struct cluster *cl, const char *nick, char *key, size_t cap)
@@ -337,6 +357,72 @@ int cluster_nick_where(struct server *srv, const char *nick, char *where, size_t
 }
 
 /* ---- the roster of other nodes ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* With cl->lock: one change applied to cl->remote. */
+static void roster_apply_locked(struct cluster *cl, const struct cluster_change *ch)
+{
+    unsigned i = 0;
+    const char *who = ch->nick;
+    while (i < cl->nremote &&
+           !(strcmp(cl->remote[i].node, ch->node) == 0 && nick_same(cl->remote[i].nick, who)))
+        i++;
+    if (ch->kind == CE_LEAVE) {
+        if (i < cl->nremote)
+            cl->remote[i] = cl->remote[--cl->nremote];
+        return;
+    }
+    if (i == cl->nremote) {
+        if (ch->kind == CE_NICK)
+            return; /* not known here (yet): the keeper's next read has it */
+        struct cluster_person *p = realloc(cl->remote, (cl->nremote + 1) * sizeof *p);
+        if (p == NULL)
+            return;
+        cl->remote = p;
+        cl->nremote++;
+        snprintf(cl->remote[i].node, sizeof cl->remote[i].node, "%s", ch->node);
+    }
+    snprintf(cl->remote[i].nick, sizeof cl->remote[i].nick, "%s",
+             ch->kind == CE_NICK ? ch->nick2 : ch->nick);
+    if (ch->room[0] != '\0')
+        snprintf(cl->remote[i].room, sizeof cl->remote[i].room, "%s", ch->room);
+}
+
+void cluster_roster_change(struct cluster *cl, const struct centry *e)
+{
+    struct cluster_change ch = {.kind = e->kind, .ms = mono_ms()};
+    memcpy(ch.nick, e->nick, sizeof ch.nick);
+    memcpy(ch.nick2, e->nick2, sizeof ch.nick2);
+    memcpy(ch.room, e->room, sizeof ch.room);
+    memcpy(ch.node, e->node, sizeof ch.node);
+    pthread_mutex_lock(&cl->lock);
+    roster_apply_locked(cl, &ch);
+    unsigned slot = (cl->change_head + cl->nchanges) % CLUSTER_CHANGES;
+    if (cl->nchanges == CLUSTER_CHANGES)
+        cl->change_head = (cl->change_head + 1) % CLUSTER_CHANGES;
+    else
+        cl->nchanges++;
+    cl->changes[slot] = ch;
+    pthread_mutex_unlock(&cl->lock);
+}
+
+/* With cl->lock: the recent changes again, on a roster just read. */
+static void roster_replay_locked(struct cluster *cl)
+{
+    int64_t now = mono_ms();
+    while (cl->nchanges > 0 && now - cl->changes[cl->change_head].ms > CLUSTER_CHANGE_MS) {
+        cl->change_head = (cl->change_head + 1) % CLUSTER_CHANGES;
+        cl->nchanges--;
+    }
+    for (unsigned k = 0; k < cl->nchanges; k++)
+        roster_apply_locked(cl, &cl->changes[(cl->change_head + k) % CLUSTER_CHANGES]);
+}
 
 unsigned cluster_remote_count(struct server *srv, const char *room)
 {
@@ -622,6 +708,7 @@ static int keeper_round(struct cluster *cl, redisContext *ctx)
     cl->remote = remote;
     cl->nremote = nremote;
     cl->nnodes = live;
+    roster_replay_locked(cl);
     pthread_mutex_unlock(&cl->lock);
     return 0;
 }
@@ -714,7 +801,7 @@ static void *keeper_main(void *arg)
  * another. */
 static void cluster_id_range(struct cluster *cl, redisContext *ctx)
 {
-    redisReply *rp = redisCommand(ctx, "INCR %s:seq", cl->k_nodes);
+    redisReply *rp = ctx != NULL ? redisCommand(ctx, "INCR %s:seq", cl->k_nodes) : NULL;
     unsigned long long k = 0;
     if (rp != NULL && rp->type == REDIS_REPLY_INTEGER && rp->integer > 0)
         k = (unsigned long long)rp->integer % 9000;

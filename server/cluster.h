@@ -140,6 +140,11 @@ void cluster_nick_drop(struct server *srv, const char *nick);
  * 1 (node in where, the nick as spelled there in spelled), 0 none. */
 int cluster_nick_where(struct server *srv, const char *nick, char *where, size_t wcap,
                        char *spelled, size_t scap);
+/* A join (CE_JOIN), leave (CE_LEAVE, text: the reason) or nick change
+ * (CE_NICK: nick is now nick2) in room, for the other nodes to tell their
+ * people in it and to list at once. Nothing when local. */
+void cluster_tell(struct server *srv, enum centry_kind kind, const char *room, const char *nick,
+                  const char *nick2, const char *text);
 /* The operator's kick, ban, mute (verb, then its arguments as typed) or
  * unban, unmute (then who), for every other node to apply: 0 when it is
  * in the stream. */
@@ -150,8 +155,8 @@ unsigned cluster_who(struct server *srv, const char *room, unsigned max,
                      void (*out)(void *arg, const char *line), void *arg);
 /* The rooms people on other nodes are in (at most max), with how many in
  * each: how many rooms. */
-unsigned cluster_rooms_elsewhere(struct server *srv, char (*names)[ROOMNAME_SIZE],
-                                 unsigned *counts, unsigned max);
+unsigned cluster_rooms_elsewhere(struct server *srv, char (*names)[ROOMNAME_SIZE], unsigned *counts,
+                                 unsigned max);
 /* People on other nodes in room (NULL: all). */
 unsigned cluster_remote_count(struct server *srv, const char *room);
 /* The /stats line: "cluster: NODE, ok (3 nodes) via redis://..." */

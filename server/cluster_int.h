@@ -16,6 +16,19 @@ struct cluster_person {
     char node[CLUSTER_NODE_MAX];
 };
 
+/* A join, leave or nick change another node told of: applied to the
+ * roster at once, and again on top of each keeper's read for a while,
+ * since that node's presence hash may not show it yet. */
+struct cluster_change {
+    enum centry_kind kind;
+    char nick[NICK_MAX + 1];
+    char nick2[NICK_MAX + 1];
+    char room[ROOMNAME_SIZE];
+    char node[CLUSTER_NODE_MAX];
+    int64_t ms; /* CLOCK_MONOTONIC */
+};
+enum { CLUSTER_CHANGES = 128, CLUSTER_CHANGE_MS = 3000 };
+
 struct cluster {
     struct server *srv;
     struct cluster_url url;
@@ -35,7 +48,9 @@ struct cluster {
     char why[CLUSTER_WHY_MAX]; /* why it is not linked */
     struct cluster_person *remote;
     unsigned nremote;
-    unsigned nnodes; /* live nodes, this one included */
+    unsigned nnodes;                                /* live nodes, this one included */
+    struct cluster_change changes[CLUSTER_CHANGES]; /* a ring */
+    unsigned nchanges, change_head;
 
     pthread_t tailer, keeper;
     bool tailer_started, keeper_started;
@@ -46,6 +61,9 @@ struct cluster {
 redisContext *cluster_connect(struct cluster *cl, int timeout_ms, char *why, size_t cap);
 /* A call failed: the node is local until the keeper links it again. */
 void cluster_fail(struct cluster *cl, const char *what, const redisContext *ctx);
+/* Another node's join, leave or nick change into the roster (keeps it
+ * for the keeper's next reads). */
+void cluster_roster_change(struct cluster *cl, const struct centry *e);
 /* The tailer thread (cluster_tail.c) and its first read of the stream. */
 void *cluster_tail_main(void *arg);
 /* Loads the newest entries of the stream into the rooms' histories and

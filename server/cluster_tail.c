@@ -113,8 +113,16 @@ static void deliver(struct cluster *cl, const struct centry *e)
         if (!ours)
             deliver_mod(srv, e);
         break;
+    case CE_JOIN:
+    case CE_LEAVE:
+    case CE_NICK:
+        if (!ours) {
+            cluster_roster_change(cl, e);
+            room_remote_change(srv, e);
+        }
+        break;
     default:
-        break; /* joins, leaves, nick changes: the keeper's roster says them */
+        break;
     }
 }
 

@@ -93,8 +93,15 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     pthread_mutex_unlock(&srv->reg_lock);
 
     reply_msg(r, &m);
-    if (c->joined && !nick_same(old, want) && !nick_reserved(old))
-        cluster_nick_drop(srv, old);
+    if (c->joined && srv->cluster != NULL) {
+        char room[ROOMNAME_SIZE];
+        pthread_mutex_lock(&srv->reg_lock);
+        snprintf(room, sizeof room, "%s", c->room != NULL ? c->room->name : ROOM_MAIN);
+        pthread_mutex_unlock(&srv->reg_lock);
+        cluster_tell(srv, CE_NICK, room, old, want, NULL);
+        if (!nick_same(old, want) && !nick_reserved(old))
+            cluster_nick_drop(srv, old);
+    }
     log_event(srv, AEV_NICK, c, "%s is now known as %s", old, want);
     if (c->joined)
         operator_mute_arrival(c, want, NULL); /* a mute follows the nick */
@@ -176,7 +183,15 @@ static void commands_goto(struct reply *r, const char *name)
     memcpy(from, c->room->name, sizeof from);
     room_move_locked(c, dst, r);
     unsigned users = dst->users;
+    char nick[NICK_MAX + 1];
+    memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
+    if (srv->cluster != NULL) { /* the other nodes' people in both rooms */
+        char went[ROOMNAME_SIZE + 16];
+        snprintf(went, sizeof went, "went to %s", name);
+        cluster_tell(srv, CE_LEAVE, from, nick, NULL, went);
+        cluster_tell(srv, CE_JOIN, name, nick, NULL, NULL);
+    }
     log_event(srv, AEV_JOIN, c, "went from %s to %s (%u there)", from, name, users);
 }
 

@@ -5,6 +5,7 @@
  * pushes, eventfd pokes), never a blocking call, so holding it to give every
  * receiver the same order costs little. */
 #include "server.h"
+#include "cluster.h"
 #include "room.h"
 
 #include "sanitize.h"
@@ -278,14 +279,18 @@ void registry_who(struct server *srv, const struct client *self, bool all, int64
         return;
     }
     unsigned listed = all ? total : rm->users;
-    if (all && total == 0) /* only the console can ask with nobody here */
+    /* On a cluster the counts are everyone's; the other nodes' people are
+     * listed after these rows (cluster_who). */
+    unsigned far_all = cluster_remote_count(srv, NULL);
+    unsigned far_room = all ? 0 : cluster_remote_count(srv, rm->name);
+    if (all && total + far_all == 0) /* only the console can ask with nobody here */
         snprintf(lines[n++], sizeof lines[0], "nobody is connected");
     else if (all)
-        snprintf(lines[n++], sizeof lines[0], "%u connected (%u in %u room%s):", total, srv->nroom,
-                 srv->nrooms, plural_s(srv->nrooms));
+        snprintf(lines[n++], sizeof lines[0], "%u connected (%u in %u room%s):", total + far_all,
+                 srv->nroom + far_all, srv->nrooms, plural_s(srv->nrooms));
     else
-        snprintf(lines[n++], sizeof lines[0], "%u in %s (%u connected):", rm->users, rm->name,
-                 total);
+        snprintf(lines[n++], sizeof lines[0], "%u in %s (%u connected):", rm->users + far_room,
+                 rm->name, total + far_all);
     /* Oldest first (the registry's list starts with the newest; a room's
      * with the first to come in), in columns as wide as the longest nick,
      * room and address shown: it must read at 80 columns. */

@@ -350,7 +350,9 @@ void room_join(struct client *c, enum dialect d, const char *want)
     if (c->room == NULL) /* everyone starts in #main */
         rooms_enter_locked(&srv->main_room, c);
     struct room *rm = c->room;
-    users = rm->users;
+    users = rm->users + cluster_remote_count(srv, rm->name);
+    char where[ROOMNAME_SIZE];
+    memcpy(where, rm->name, sizeof where);
     unsigned online = srv->nroom;
     rate_rejoin(c, now); /* its tokens again, now that it is counted in the room */
     const char *told = c->provisional ? c->asked : c->nick;
@@ -390,6 +392,7 @@ void room_join(struct client *c, enum dialect d, const char *want)
     }
     memcpy(nick, c->nick, sizeof nick);
     pthread_mutex_unlock(&srv->reg_lock);
+    cluster_tell(srv, CE_JOIN, where, nick, NULL, NULL);
 
     /* One line per arrival, with the nick it ends up with (the nick
      * column) and its address. */
@@ -432,13 +435,16 @@ void room_settle(struct client *c)
         client_send_msg(c, &m);
     }
     c->ever_joined = true;
-    unsigned users = c->room->users, online = srv->nroom;
+    unsigned users = c->room->users + cluster_remote_count(srv, c->room->name), online = srv->nroom;
     if (room_announced(users)) {
         struct msg j = {.type = MSG_JOIN, .nick = c->nick, .users = users};
         room_send_locked(c->room, &j, c);
     }
     memcpy(nick, c->nick, sizeof nick);
+    char room[ROOMNAME_SIZE];
+    memcpy(room, c->room->name, sizeof room);
     pthread_mutex_unlock(&srv->reg_lock);
+    cluster_tell(srv, CE_JOIN, room, nick, NULL, NULL);
 
     if (!own && elsewhere) {
         struct reply r = {.c = c};
@@ -456,14 +462,16 @@ void room_settle(struct client *c)
 void room_leave(struct client *c, const char *reason)
 {
     struct server *srv = c->srv;
-    char drop[NICK_MAX + 1] = "";
+    char drop[NICK_MAX + 1] = "", from[ROOMNAME_SIZE] = "";
 
     pthread_mutex_lock(&srv->reg_lock);
     if (c->joined) {
         struct room *rm = c->room;
         /* Its cluster lease goes; the hold for its token is this node's. */
-        if (srv->cluster != NULL && !c->provisional)
+        if (srv->cluster != NULL && !c->provisional) {
             memcpy(drop, c->nick, sizeof drop);
+            memcpy(from, rm->name, sizeof from);
+        }
         registry_leave_locked(srv, c);
         if (!nick_reserved(c->nick))
             nickhold_put(&srv->holds, c->nick, c->session, server_now_ms(srv));
@@ -477,8 +485,39 @@ void room_leave(struct client *c, const char *reason)
         rooms_gc_locked(srv, rm);
     }
     pthread_mutex_unlock(&srv->reg_lock);
-    if (drop[0] != '\0' && !nick_reserved(drop))
-        cluster_nick_drop(srv, drop);
+    if (drop[0] != '\0') {
+        cluster_tell(srv, CE_LEAVE, from, drop, NULL, reason);
+        if (!nick_reserved(drop))
+            cluster_nick_drop(srv, drop);
+    }
+}
+
+void room_remote_change(struct server *srv, const struct centry *e)
+{
+    pthread_mutex_lock(&srv->reg_lock);
+    struct room *rm = rooms_find_locked(srv, e->room);
+    if (rm == NULL || rm->head == NULL) { /* nobody here to tell */
+        pthread_mutex_unlock(&srv->reg_lock);
+        return;
+    }
+    unsigned users = rm->users + cluster_remote_count(srv, rm->name);
+    struct msg m = {.nick = e->nick, .users = users};
+    bool tell = room_announced(users);
+    if (e->kind == CE_JOIN) {
+        m.type = MSG_JOIN;
+    } else if (e->kind == CE_LEAVE) {
+        m.type = MSG_LEAVE;
+        m.text = e->text;
+        tell = room_announced(users + 1) || strncmp(e->text, "too slow", 8) == 0 ||
+               strncmp(e->text, "kicked", 6) == 0;
+    } else {
+        m.type = MSG_NICK;
+        m.nick2 = e->nick2;
+        tell = true;
+    }
+    if (tell)
+        room_send_locked(rm, &m, NULL);
+    pthread_mutex_unlock(&srv->reg_lock);
 }
 
 /* What c is told (through r, when it is c's own command, else queued

@@ -50,6 +50,10 @@ void room_chat(struct reply *r, enum msg_type type, const char *text);
  * at start). */
 void room_relay(struct server *srv, const char *name, const struct msg *m, uint64_t except_id,
                 bool live);
+/* Another node's join, leave or nick change (cluster_tail.c), told to
+ * this node's people in its room as their own would be. */
+struct centry;
+void room_remote_change(struct server *srv, const struct centry *e);
 /* Every room's history emptied: the cluster's replaces a transcript's. */
 void room_history_reset(struct server *srv);
 /* True, with ERR muted replied, when r->c is muted now: it may read and
