@@ -56,7 +56,7 @@ static const char DROP_LUA[] =
 
 redisContext *cluster_connect(struct cluster *cl, int timeout_ms, char *why, size_t cap)
 {
-    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000L};
     redisContext *ctx = redisConnectWithTimeout(cl->url.host, (int)cl->url.port, tv);
     if (ctx == NULL) {
         snprintf(why, cap, "connect %s:%u: out of memory", cl->url.host, cl->url.port);
@@ -68,7 +68,7 @@ redisContext *cluster_connect(struct cluster *cl, int timeout_ms, char *why, siz
         return NULL;
     }
     struct timeval ct = {.tv_sec = CLUSTER_CMD_TIMEOUT_MS / 1000,
-                         .tv_usec = (CLUSTER_CMD_TIMEOUT_MS % 1000) * 1000};
+                         .tv_usec = (CLUSTER_CMD_TIMEOUT_MS % 1000) * 1000L};
     if (redisSetTimeout(ctx, ct) != REDIS_OK) {
         snprintf(why, cap, "%s:%u: setting a timeout failed", cl->url.host, cl->url.port);
         redisFree(ctx);

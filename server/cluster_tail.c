@@ -21,7 +21,7 @@ enum {
 /* An entry's field-value array as an entry; -1: not one of ours. */
 static int entry_of(const redisReply *fv, struct centry *e)
 {
-    if (fv == NULL || fv->type != REDIS_REPLY_ARRAY || fv->elements > CENTRY_FIELDS * 2)
+    if (fv == NULL || fv->type != REDIS_REPLY_ARRAY || fv->elements > (size_t)CENTRY_FIELDS * 2)
         return -1;
     const char *argv[CENTRY_FIELDS * 2];
     size_t lens[CENTRY_FIELDS * 2];
