@@ -364,6 +364,16 @@ static void args_parse(int argc, char **argv, struct server_args *a)
         if (env != NULL && env[0] != '\0')
             a->cluster = env;
     }
+    if (a->cluster != NULL) {
+        struct cluster_url u;
+        char err[256];
+        if (cluster_url_parse(a->cluster, &u, err, sizeof err) < 0) {
+            fprintf(stderr, "sockchat-server: bad --cluster %s (try --help)\n", err);
+            exit(EX_USAGE);
+        }
+    }
+    if (a->node != NULL && !cluster_node_valid(a->node))
+        die_usage("--node", a->node, "1-47 of A-Z a-z 0-9 . _ : -");
     if (a->cluster != NULL && a->cfg.mode == MODE_SINGLE)
         die_usage("--mode", "single", "threads or pool with --cluster (single serves one person)");
     if (a->node != NULL && a->cluster == NULL)
@@ -542,23 +552,21 @@ int main(int argc, char **argv)
     int status = server_start(&srv, &a, &tr, &loaded);
     if (status != 0)
         return status;
-    if (a.cluster != NULL && cluster_start(&srv, a.cluster, a.node, bound, err, sizeof err) < 0) {
-        fprintf(stderr, "sockchat-server: %s\n", err);
-        if (srv.transcript != NULL)
-            transcript_close(srv.transcript);
-        logger_stop(srv.log);
-        srv.log = NULL;
-        server_free(&srv);
-        close(lfd);
-        close(sigfd);
-        return EX_USAGE;
-    }
     struct console con;
     console_init(&con);
     server_announce(&srv, &con, &a, bound, loaded, hup_ignored);
 
     struct run_ctx rc = {.lfd = lfd, .sigfd = sigfd, .con = &con, .wakefd = -1};
-    status = server_run(&srv, &rc);
+    /* After the admin socket (its threads log, and logging reads
+     * srv->admin) and before the first accept: connections wait in the
+     * backlog while the cluster's history loads. The URL and the name
+     * were checked with the options. */
+    if (a.cluster != NULL && cluster_start(&srv, a.cluster, a.node, bound, err, sizeof err) < 0) {
+        log_event(&srv, AEV_ERROR, NULL, "%s", err);
+        status = EX_OSERR;
+    } else {
+        status = server_run(&srv, &rc);
+    }
     /* Every client is gone. The transcript's syncer first: its last check
      * may repair and log, and logging reads srv.admin, which
      * adminsock_stop clears (TSan saw the two race). The admins hear that
