@@ -2,8 +2,9 @@
 # Installs the Debian packages a task needs, and only those that are missing.
 # Idempotent: a second run installs nothing. Uses sudo only when not root.
 #
-#   scripts/deps.sh build        compiler, cmake, ncursesw
-#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, ss, OpenSSH (the test suite)
+#   scripts/deps.sh build        compiler, cmake, ncursesw, hiredis (the server's --cluster)
+#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, ss, OpenSSH, redis-server
+#                                (the test suite; test_cluster.py starts its own redis-server)
 #   scripts/deps.sh ci           test + lint + clang and its sanitizer/fuzzer runtime
 #   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
 #   scripts/deps.sh package      build + dpkg-dev, file, lintian, python3 and
@@ -12,8 +13,9 @@
 #   scripts/deps.sh screenshots  test + aha, chromium (screenshots/make.sh)
 set -euo pipefail
 
-build=(build-essential cmake pkg-config libncurses-dev)
-test=("${build[@]}" check python3 tmux ncat procps iproute2 valgrind openssh-server openssh-client)
+build=(build-essential cmake pkg-config libncurses-dev libhiredis-dev)
+test=("${build[@]}" check python3 tmux ncat procps iproute2 valgrind openssh-server openssh-client
+      redis-server)
 lint=("${build[@]}" check clang-format clang-tidy cppcheck)
 # file: CPack's dpkg-shlibdeps step uses it to find the ELF files.
 package=("${build[@]}" dpkg-dev file lintian python3 systemd)
