@@ -20,6 +20,8 @@
 #include "linebuf.h"
 
 enum { BENCH_OUT_CAP = 8192, BENCH_LINE_LIMIT = 2 * LINE_MAX_BYTES, NCAT_LINE_LIMIT = 1 << 20 };
+/* --port takes a list: at most this many servers in one run. */
+enum { BENCH_PORTS_MAX = 16 };
 
 /* What the benchmarked server speaks: our three dialects as the bench
  * drives them, and two servers that are not ours. Not proto's enum dialect,
@@ -38,7 +40,7 @@ struct bench_options {
     enum workload work;
     enum bench_dialect dialect;
     const char *host;
-    const char *port;
+    const char *port;       /* as given: one port, or a comma list */
     const char *label;      /* free text for the RESULT line (e.g. the peer) */
     unsigned conns;         /* rr/hold: connections; fanout: receivers */
     double duration;        /* seconds measured (rr, fanout), held (hold) */
@@ -95,8 +97,9 @@ struct samples {
 struct bench {
     const struct bench_options *opt;
     int ep;
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
+    struct sockaddr_storage addr[BENCH_PORTS_MAX]; /* one per --port (ports_pick) */
+    socklen_t addrlen[BENCH_PORTS_MAX];
+    size_t naddr;
     struct conn *conns;
     size_t nconns;
     unsigned connecting;  /* connections in CONN_CONNECTING */
@@ -162,6 +165,14 @@ size_t dialect_busy_chat(enum bench_dialect d, uint64_t id, uint64_t run, unsign
  * run. Leaves line as it is (dialect_delivery does not). */
 int dialect_busy_delivery(enum bench_dialect d, char *line, size_t len, uint64_t run,
                           unsigned *room, uint64_t *seq);
+
+/* ports.c */
+/* Parses "5000" or "5000,5001,5002" (1-65535 each, no blanks) into out;
+ * returns how many, or -1 when s is not such a list or has more than cap. */
+int ports_parse(const char *s, unsigned short *out, size_t cap);
+/* Which of nports servers connection c talks to: the fanout sender the
+ * first, the others round the list by index. */
+size_t ports_pick(const struct conn *c, size_t nports);
 
 /* stats.c */
 void samples_add(struct samples *s, uint64_t ns);

@@ -253,6 +253,40 @@ START_TEST(test_proc_status)
 }
 END_TEST
 
+/* --port's list: what a run spreads its connections over. */
+START_TEST(test_ports_parse)
+{
+    unsigned short p[4];
+    ck_assert_int_eq(ports_parse("5000", p, 4), 1);
+    ck_assert_uint_eq(p[0], 5000);
+    ck_assert_int_eq(ports_parse("1,65535,40001", p, 4), 3);
+    ck_assert_uint_eq(p[0], 1);
+    ck_assert_uint_eq(p[1], 65535);
+    ck_assert_uint_eq(p[2], 40001);
+    ck_assert_int_eq(ports_parse("1,2,3,4", p, 4), 4);
+    static const char *const bad[] = {"",           "0",     "65536",     "5000,",
+                                      ",5000",      "50 00", "+5000",     "-1",
+                                      "5000,,5001", "http",  "1,2,3,4,5", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(ports_parse(bad[i], p, 4) == -1, "accepted %s", bad[i]);
+}
+END_TEST
+
+START_TEST(test_ports_pick)
+{
+    struct conn c = {0};
+    ck_assert_uint_eq(ports_pick(&c, 1), 0);
+    c.index = 4;
+    ck_assert_uint_eq(ports_pick(&c, 1), 0);
+    ck_assert_uint_eq(ports_pick(&c, 3), 1);
+    c.index = 5;
+    ck_assert_uint_eq(ports_pick(&c, 3), 2);
+    /* The fanout sender is on the first server whatever its index. */
+    c.is_sender = true;
+    ck_assert_uint_eq(ports_pick(&c, 3), 0);
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
     Suite *s = suite_create("stats");
@@ -260,6 +294,8 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, test_quantiles);
     tcase_add_test(tc, test_rounding);
     tcase_add_test(tc, test_proc_status);
+    tcase_add_test(tc, test_ports_parse);
+    tcase_add_test(tc, test_ports_pick);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -139,14 +139,15 @@ static int want_events(struct bench *b, struct conn *c, uint32_t events)
 
 int conn_open(struct bench *b, struct conn *c)
 {
-    int fd = socket(b->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    size_t k = ports_pick(c, b->naddr);
+    int fd = socket(b->addr[k].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         bench_error(b, "socket: %s", strerror(errno));
         return -1;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&b->addr, b->addrlen) < 0 && errno != EINPROGRESS) {
+    if (connect(fd, (struct sockaddr *)&b->addr[k], b->addrlen[k]) < 0 && errno != EINPROGRESS) {
         bench_error(b, "connect: %s", strerror(errno));
         close(fd);
         return -1;

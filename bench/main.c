@@ -28,7 +28,9 @@ static void usage(FILE *f)
                "\n"
                "options (default):\n"
                "  -H, --host ADDR      server address (127.0.0.1)\n"
-               "  -p, --port N         server port (5000)\n"
+               "  -p, --port N[,N...]  server port (5000); a comma list (at most 16): the\n"
+               "                       connections go round the list (the fanout sender to\n"
+               "                       the first), e.g. the nodes of a cluster\n"
                "  -D, --dialect D      framed, plain, raw (the tutorial's), resp (redis),\n"
                "                       ncat (ncat --chat) (framed)\n"
                "  -c, --conns N        connections, or receivers for fanout (10)\n"
@@ -191,6 +193,13 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
                         "(framed or plain), with --busy-size at least 2\n");
         return -1;
     }
+    unsigned short ports[BENCH_PORTS_MAX];
+    if (ports_parse(o->port, ports, BENCH_PORTS_MAX) < 0) {
+        fprintf(stderr,
+                "sockchat-bench: --port: not a port (1-65535) or a comma list of at most %d: %s\n",
+                BENCH_PORTS_MAX, o->port);
+        return -1;
+    }
     if (o->conns == 0 || o->conns > 1000000) {
         fprintf(stderr, "sockchat-bench: --conns must be 1..1000000\n");
         return -1;
@@ -220,6 +229,28 @@ static int raise_nofile(size_t need)
     return 0;
 }
 
+/* One address per port of --port (checked by parse_options). */
+static int resolve(struct bench *b, const struct bench_options *o)
+{
+    unsigned short ports[BENCH_PORTS_MAX];
+    int n = ports_parse(o->port, ports, BENCH_PORTS_MAX);
+    for (int i = 0; i < n; i++) {
+        char port[8];
+        snprintf(port, sizeof port, "%u", ports[i]);
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+        int err = getaddrinfo(o->host, port, &hints, &ai);
+        if (err != 0) {
+            fprintf(stderr, "sockchat-bench: %s:%s: %s\n", o->host, port, gai_strerror(err));
+            return -1;
+        }
+        memcpy(&b->addr[i], ai->ai_addr, ai->ai_addrlen);
+        b->addrlen[i] = ai->ai_addrlen;
+        freeaddrinfo(ai);
+    }
+    b->naddr = (size_t)n;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct bench_options o;
@@ -240,16 +271,10 @@ int main(int argc, char **argv)
     struct bench b;
     if (bench_init(&b, &o, n) < 0)
         return EX_OSERR;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
-    int err = getaddrinfo(o.host, o.port, &hints, &ai);
-    if (err != 0) {
-        fprintf(stderr, "sockchat-bench: %s:%s: %s\n", o.host, o.port, gai_strerror(err));
+    if (resolve(&b, &o) < 0) {
         bench_free(&b);
         return EX_NOHOST;
     }
-    memcpy(&b.addr, ai->ai_addr, ai->ai_addrlen);
-    b.addrlen = ai->ai_addrlen;
-    freeaddrinfo(ai);
 
     int rc;
     switch (o.work) {
