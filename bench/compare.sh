@@ -11,6 +11,11 @@
 #
 #   bench/compare.sh [--quick] [--bin DIR] [--logs DIR] [--nice N] [--repeat N]
 #                    [--only PEERS] [--workloads LIST]
+#   bench/compare.sh --cluster [--quick] [--bin DIR] [--logs DIR] [--nice N] [--repeat N]
+#
+# --cluster: instead of the peers below, sockchat-server through 1, 2 and 3
+# cluster nodes on one redis-server against one server without Redis
+# (issue 18): bench/cluster.sh, whose --help says what it runs.
 #
 # Peers: sockchat-server --mode single|threads|pool (--rate 0 --quiet), each
 # spoken to in our framed dialect (columns single, threads, pool) and in the
@@ -55,6 +60,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 bin="$root/build/bin"
+for a in "$@"; do
+    [ "$a" = --cluster ] && exec "$here/cluster.sh" "$@"
+done
 logs=""
 quick=0
 nice=0

@@ -166,6 +166,7 @@ int work_fanout(struct bench *b)
     report_add(&r, "seconds", "measured seconds", "%.2f", secs);
     report_add(&r, "messages", "messages (to all receivers)", "%" PRIu64, st.messages);
     report_add(&r, "mps", "messages/s", "%.0f", secs > 0 ? (double)st.messages / secs : 0.0);
+    report_add(&r, "sent", "messages sent, warm-up included", "%" PRIu64, st.sent);
     report_add(&r, "deliveries", "deliveries", "%" PRIu64, st.deliveries);
     report_add(&r, "dps", "deliveries/s", "%.0f", secs > 0 ? (double)st.deliveries / secs : 0.0);
     report_latency(&r, &st.lat, "delivery");
