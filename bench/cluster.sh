@@ -242,13 +242,6 @@ cell() { # PEER NAME KEY: the median run's figure, or why there is none
         echo "${v:--}"
     fi
 }
-    if [ "${R[$1/$2/unclean]:-0}" != 0 ]; then
-        echo "${v:-failed} (not clean in ${R[$1/$2/unclean]} of $repeat)"
-    else
-        echo "${v:--}"
-    fi
-    [ -n "$rc$v" ] || [ "${R[$1/$2/unclean]:-0}" != 0 ] || echo "n/a"
-}
 row() { # NAME LABEL MEASURE KEY
     local p out="| $2 | $3 |"
     for p in $PEERS; do out="$out $(cell "$p" "$1" "$4") |"; done
