@@ -151,9 +151,13 @@ start() {
 
 declare -A R # R[peer/run/key] = value
 
-# redis_info FIELD: a field of INFO (all sections) from the run's Redis.
-redis_info() {
-    redis-cli -p "$redis_port" INFO all 2>/dev/null | tr -d '\r' | sed -n "s/^$1://p" | head -1
+# redis_usage: "CPU_SECONDS COMMANDS" of the run's Redis so far, from one
+# INFO (which counts the commands before it, not itself).
+redis_usage() {
+    redis-cli -p "$redis_port" INFO all 2>/dev/null | tr -d '\r' | awk -F: '
+        $1 == "used_cpu_user" || $1 == "used_cpu_sys" { cpu += $2 }
+        $1 == "total_commands_processed" { cmds = $2 }
+        END { print cpu + 0, cmds + 0 }'
 }
 
 # run PEER NAME WORKLOAD [bench options]: one fresh start, one bench run.
@@ -167,11 +171,7 @@ run() {
         R[$peer/$name/rc]=no-start
         return
     fi
-    if [ -n "$redis_pid" ]; then
-        cpu0=$(awk -v u="$(redis_info used_cpu_user)" -v s="$(redis_info used_cpu_sys)" \
-            'BEGIN { print u + s }')
-        cmd0=$(redis_info total_commands_processed)
-    fi
+    [ -n "$redis_pid" ] && read -r cpu0 cmd0 < <(redis_usage)
     note "$peer $name: sockchat-bench -p $ports $* $work"
     nice -n "$nice" "$BENCH" -p "$ports" -D framed --label "$peer" "$@" "$work" \
         >"$logs/$tag.txt" 2>&1
@@ -183,15 +183,13 @@ run() {
     done
     if [ -n "$redis_pid" ]; then
         local cpu1 cmd1 sent=${R[$peer/$name/sent]:-0}
-        cpu1=$(awk -v u="$(redis_info used_cpu_user)" -v s="$(redis_info used_cpu_sys)" \
-            'BEGIN { print u + s }')
-        cmd1=$(redis_info total_commands_processed)
+        read -r cpu1 cmd1 < <(redis_usage)
         if [ "$sent" -gt 0 ] 2>/dev/null; then
             R[$peer/$name/redis_us]=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$sent" \
                 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')
-            # INFO itself counts: two calls before cmd1 was read.
+            # The first INFO is among the commands counted between the two.
             R[$peer/$name/redis_cmds]=$(awk -v a="$cmd0" -v b="$cmd1" -v n="$sent" \
-                'BEGIN { printf "%.2f", (b - a - 2) / n }')
+                'BEGIN { printf "%.2f", (b - a - 1) / n }')
         fi
     fi
     stop_all
