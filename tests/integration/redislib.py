@@ -130,6 +130,14 @@ def stream_count(port, key, text):
 # redis-server
 
 
+def require_redis():
+    """The path of redis-server; Skip when it is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise Skip("redis-server is not installed (scripts/deps.sh test installs it)")
+    return binary
+
+
 class RedisServer:
     """redis-server of our own: 127.0.0.1, a free port, a temporary dir.
 
@@ -138,9 +146,7 @@ class RedisServer:
     is written to disk (--save '' --appendonly no)."""
 
     def __init__(self, appendonly=False, port=None, attempts=5):
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            raise Skip("redis-server is not installed (scripts/deps.sh test installs it)")
+        self.binary = require_redis()
         self.appendonly = appendonly
         self.dir = tempfile.mkdtemp(prefix="sockchat-redis-")
         self.log = os.path.join(self.dir, "redis.log")

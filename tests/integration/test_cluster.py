@@ -22,8 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chatlib  # noqa: E402
 from chatlib import (T_LONG, T_SHORT, YOU_ARE_RE, Framed, Msg, Timeout, deadline_in,  # noqa: E402
                      remaining, run_tests)
-from redislib import (RedisServer, cluster, free_port, joined_line, start_node,  # noqa: E402
-                      stream_count)
+from redislib import (RedisServer, cluster, free_port, joined_line, require_redis,  # noqa: E402
+                      start_node, stream_count)
 
 PREFIX = "sockchat"
 STREAM = PREFIX + ":chat"
@@ -554,6 +554,7 @@ def test_redis_absent_at_start(ctx):
     """Nodes started before Redis serve their own people (CLUSTER local),
     and join when it comes up on the URL's port."""
     ctx.require_mode("threads", "pool")
+    require_redis()
     port = free_port()
     url = f"redis://127.0.0.1:{port}/{PREFIX}"
     with start_node(ctx, url, "node1", wait_joined=False) as n1, \
