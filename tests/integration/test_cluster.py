@@ -486,12 +486,14 @@ def test_sigkill_node_clients_move(ctx):
                 raise AssertionError(f"{c.nick}: connection open after its node was killed")
         # Their clients move: vic to node3, vic2 to node1, and resend.
         vic_b = framed(n3, "vic", token="victimtoken01")
-        vic_b.next_id = 1
         send_chat(vic_b, "acked before the kill")           # id 1, ACKed before
         send_chat(vic_b, "in flight at the kill")           # id 2, maybe ACKed
         send_chat(vic_b, "after the move")                  # id 3, new
         vic2_b = framed(n1, "vic2", version=1, token="victimtoken02")
         send_chat(vic2_b, "vic2 acked before the kill")     # id 1 again
+        # Their nicks came with their tokens (PROTOCOL.md section 14: a
+        # dead node's lease is taken at once for the same token).
+        assert (vic_b.nick, vic2_b.nick) == ("vic", "vic2"), (vic_b.welcome, vic2_b.welcome)
         # Markers from node1 and node3, after every resend's ACK.
         send_chat(w1, "marker one")
         send_chat(w3, "marker three")
