@@ -318,4 +318,24 @@ def cluster(ctx, redis, n=3, *args, prefix="sockchat", node_kw=None):
             srv = start_node(ctx, url, f"node{i + 1}", *args, **kw)
             stack.enter_context(srv)
             nodes.append(srv)
-        yield nodes
+        try:
+            yield nodes
+        finally:
+            stop_together(nodes)
+
+
+def stop_together(nodes):
+    """SIGTERM to every node at once, then waits for each: a node's
+    shutdown waits out its tailer's XREAD BLOCK (up to a second), and one
+    after the other that adds up. Each Server's own exit then finds it
+    gone and only collects its output (or kills it, if still running)."""
+    for srv in nodes:
+        for c in srv.conns:
+            c.close()  # as Server.__exit__ does first: no lingering for EOFs
+    for srv in nodes:
+        srv.send_signal(signal.SIGTERM)
+    for srv in nodes:
+        try:
+            srv.wait()
+        except Timeout:
+            pass

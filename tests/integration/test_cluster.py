@@ -159,15 +159,15 @@ def wait_cluster(c, state, timeout=None):
 
 
 def who(c):
-    """/who: (the people its headings count, the set of nicks of its rows).
-    Its sections: this node's room (`N in #main (M connected):`), then, on
-    a cluster, `N on other nodes:`; rows are indented."""
+    """/who: (the people its heading counts, the set of nicks of its rows).
+    Its heading `N in #main (M connected):` counts the whole cluster; this
+    node's people follow, then, on a cluster, `K on other nodes:` and
+    theirs; rows are indented."""
     rows = [m.text for m in command(c, "/who") if m.type == "OUT"]
     heads = [k for k, r in enumerate(rows) if re.match(rb"^\d+ in #", r)]
     assert heads, f"no /who heading: {rows!r}"
     rows = rows[heads[-1]:]
-    counted = sum(int(m.group(1)) for m in
-                  (re.match(rb"^(\d+) (?:in #|on other nodes)", r) for r in rows) if m)
+    counted = int(rows[0].split()[0])
     return counted, {r.split()[0].decode() for r in rows if r.startswith(b"  ")}
 
 
@@ -194,17 +194,6 @@ def poll(check, what, timeout=None, every=0.25):
         if remaining(dl) <= 0:
             raise Timeout(f"not within the deadline: {what}")
         pause.wait(min(every, max(0.0, remaining(dl))))
-
-
-def wait_who(c, nicks, timeout=None):
-    """Until /who on c's node lists every one of nicks; returns who(c)."""
-    want = set(nicks)
-
-    def listed():
-        counted, people = who(c)
-        return (counted, people) if want <= people else None
-
-    return poll(listed, f"{c.nick}'s /who listing {sorted(want)}", timeout)
 
 
 def run_threads(fns):
@@ -363,10 +352,9 @@ def test_nicks_msg_who_across_nodes(ctx):
                          what="an answer to /nick alice")
         # As for a nick taken on the same node (the node may be named after it).
         assert line.startswith(b"error: alice is already taken"), line
-        # A node learns of the others' people on its keeper's round (joins
-        # are announced on their own node only): once /who on node2 lists
-        # bob, /msg from node2 reaches him on node3; and to nobody, not.
-        wait_who(twin, ["bob"])
+        # Joins are told on every node (through the stream): once node2 has
+        # shown bob's, /msg from node2 reaches him on node3; to nobody, not.
+        read_into(twin, lambda l: l.startswith(b"JOIN bob "), what="JOIN bob")
         out = command(twin, "/msg bob hello from node2")
         assert [m.raw for m in out if m.type == "PRIV"], f"no PRIV echo: {out!r}"
         m = Msg(read_into(bob, lambda l: l.startswith(b"PRIV "), what="PRIV"))
@@ -375,14 +363,18 @@ def test_nicks_msg_who_across_nodes(ctx):
         assert [m.f(0) for m in out if m.type == "ERR"] == ["no-such-nick"], out
         # /who on node1: everyone on the three nodes.
         everyone = {alice.nick, twin.nick, skel.nick, bob.nick, p.nick}
-        counted, people = wait_who(alice, everyone)
+        for nick in everyone - {alice.nick}:
+            read_into(alice, lambda l, n=nick: l.startswith(b"JOIN %s " % n.encode()),
+                      what=f"JOIN {nick}")
+        counted, people = who(alice)
         assert people == everyone, f"/who on node1 lists {sorted(people)}, want " \
                                    f"{sorted(everyone)}"
         assert counted == len(everyone), f"/who on node1 counts {counted}, lists {people}"
-        # alice leaves node1 (its log says so): her lease is given up, and
-        # her nick can be taken on node2.
+        # alice leaves node1: once node2 has told it, her nick can be taken
+        # there (her lease is given up as she leaves: asked again, within
+        # the deadline, should the lease's release come after the news).
         alice.close()
-        n1.wait_log(r"\balice\s+disconnected \(quit\)$", stream="err")
+        read_into(p, lambda l: l.startswith(b"*** alice left"), what="alice's leave")
 
         def take_alice():
             p.say("/nick alice")
@@ -420,10 +412,11 @@ def test_moderation_across_nodes(ctx):
         teacher = framed(n1, "teacher")
         bob = ours(n2, "bob", "bobsession42")
         carol = ours(n3, "carol", "carolsession7")
-        witness = framed(n2, "witness")  # leaves are told on their own node
-        command(bob, "/ping b")
-        command(carol, "/ping c")
-        wait_who(teacher, ["bob", "carol"])  # node1 knows them: the console can name them
+        witness = framed(n2, "witness")
+        # node1 has told their joins: it knows them, the console can name them.
+        for nick in ("bob", "carol"):
+            read_into(teacher, lambda l, n=nick: l.startswith(b"JOIN %s " % n.encode()),
+                      what=f"JOIN {nick}")
         n1.console("kick bob 30m spamming the room")
         lines = bob.expect_eof()
         assert b"ERR kicked you were kicked by the operator for 30m00s: spamming the room" \
