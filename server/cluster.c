@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -851,6 +852,7 @@ int cluster_start(struct server *srv, const char *url, const char *node, const c
     snprintf(cl->k_nodes, sizeof cl->k_nodes, "%s:nodes", cl->url.prefix);
     snprintf(cl->k_who, sizeof cl->k_who, "%s:who:%s", cl->url.prefix, cl->node);
     snprintf(cl->last_id, sizeof cl->last_id, "0-0");
+    cl->tail_fd = -1;
     pthread_mutex_init(&cl->lock, NULL);
     pthread_cond_init(&cl->pool_cond, NULL);
     pthread_cond_init(&cl->tick_cond, NULL);
@@ -890,6 +892,9 @@ void cluster_stop(struct server *srv)
     cl->stop = true;
     pthread_cond_broadcast(&cl->tick_cond);
     pthread_cond_broadcast(&cl->pool_cond);
+    /* The tailer may be in a second's XREAD BLOCK: end it now. */
+    if (cl->tail_fd >= 0)
+        shutdown(cl->tail_fd, SHUT_RDWR);
     pthread_mutex_unlock(&cl->lock);
     if (cl->keeper_started)
         pthread_join(cl->keeper, NULL);

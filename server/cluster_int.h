@@ -55,6 +55,7 @@ struct cluster {
     pthread_t tailer, keeper;
     bool tailer_started, keeper_started;
     char last_id[48]; /* the tailer's: the last entry delivered */
+    int tail_fd;      /* under lock: the tailer's socket, shut down to end its XREAD; -1 */
 };
 
 /* A connection to Redis within timeout_ms; NULL with why set. */

@@ -205,6 +205,14 @@ static bool tail_stopping(struct cluster *cl)
     return stop;
 }
 
+/* Which socket cluster_stop() shuts down to end a blocked XREAD. */
+static void tail_socket(struct cluster *cl, int fd)
+{
+    pthread_mutex_lock(&cl->lock);
+    cl->tail_fd = fd;
+    pthread_mutex_unlock(&cl->lock);
+}
+
 void *cluster_tail_main(void *arg)
 {
     struct cluster *cl = arg;
@@ -222,13 +230,16 @@ void *cluster_tail_main(void *arg)
                 nanosleep(&ts, NULL);
                 continue;
             }
+            tail_socket(cl, ctx->fd);
         }
         redisReply *rp = redisCommand(ctx, "XREAD COUNT %d BLOCK %d STREAMS %s %s", TAIL_COUNT,
                                       CLUSTER_BLOCK_MS, cl->k_stream, cl->last_id);
         if (rp == NULL || rp->type == REDIS_REPLY_ERROR) {
-            cluster_fail(cl, "XREAD", ctx);
+            if (!tail_stopping(cl))
+                cluster_fail(cl, "XREAD", ctx);
             if (rp != NULL)
                 freeReplyObject(rp);
+            tail_socket(cl, -1);
             redisFree(ctx);
             ctx = NULL;
             continue;
@@ -240,7 +251,9 @@ void *cluster_tail_main(void *arg)
             deliver_all(cl, rp->element[0]->element[1], true, false);
         freeReplyObject(rp);
     }
-    if (ctx != NULL)
+    if (ctx != NULL) {
+        tail_socket(cl, -1);
         redisFree(ctx);
+    }
     return NULL;
 }
