@@ -639,6 +639,21 @@ class Framed(Conn):
         self.nick = m.f(0)
         return m
 
+    def arrive(self, nick, token, version=1):
+        """As sockchat arrives: HELLO, then SESSION TOKEN after the WELCOME.
+        A refusal before the WELCOME (ERR kicked ...) is kept in
+        .refusal (None when welcomed); no SESSION is sent then."""
+        self.sendline(f"HELLO sockchat/{version} {nick}")
+        first = self.next()
+        self.refusal = None
+        if first is None or first.type != "WELCOME":
+            self.refusal = first
+            return self
+        self.welcome = first
+        self.nick = first.f(0)
+        self.sendline(f"SESSION {token}")
+        return self
+
     def msg(self, text):
         """Sends MSG; returns its id."""
         i = self.next_id

@@ -392,16 +392,7 @@ def ours(node, nick, token):
     c = node._track(Framed.connect(node.addr))
     c.lines = []
     c.dialect = "framed"
-    c.sendline(f"HELLO sockchat/2 {nick}")
-    first = c.next()
-    c.refusal = None
-    if first is None or first.type != "WELCOME":
-        c.refusal = first
-        return c
-    c.welcome = first
-    c.nick = first.f(0)
-    c.sendline(f"SESSION {token}")
-    return c
+    return c.arrive(nick, token, version=2)
 
 
 def test_moderation_across_nodes(ctx):

@@ -23,16 +23,7 @@ TOKEN = "bobsession42"
 def ours(srv, nick, token=TOKEN):
     """A framed client that names itself with SESSION after its WELCOME, as
     sockchat does; None when it was refused before the WELCOME."""
-    c = srv._track(Framed.connect(srv.addr))
-    c.sendline(f"HELLO sockchat/1 {nick}")
-    first = c.next()
-    if first is None or first.type != "WELCOME":
-        c.refusal = first
-        return c
-    c.welcome = first
-    c.nick = first.f(0)
-    c.sendline(f"SESSION {token}")
-    return c
+    return srv._track(Framed.connect(srv.addr)).arrive(nick, token)
 
 
 def test_kick_holds_on_one_address(ctx):
