@@ -144,14 +144,6 @@ static void cmd_who(struct reply *r, const char *args)
         all = true;
     }
     registry_who(r->c->srv, r->c, all, server_now_ms(r->c->srv), WHO_MAX_LINES, who_line, r);
-    if (r->c->srv->cluster != NULL) {
-        char room[ROOMNAME_SIZE] = "";
-        pthread_mutex_lock(&r->c->srv->reg_lock);
-        if (r->c->room != NULL)
-            memcpy(room, r->c->room->name, sizeof room);
-        pthread_mutex_unlock(&r->c->srv->reg_lock);
-        cluster_who(r->c->srv, all ? NULL : room, WHO_MAX_LINES, who_line, r);
-    }
 }
 
 /* c goes to the room of this folded name, created if need be. */

@@ -313,8 +313,13 @@ void registry_who(struct server *srv, const struct client *self, bool all, int64
 #undef WHO_NEXT
     if (listed > max)
         snprintf(lines[n++], sizeof lines[0], "  ... and %u more", listed - max);
+    char room[ROOMNAME_SIZE] = "";
+    if (rm != NULL)
+        memcpy(room, rm->name, sizeof room);
     pthread_mutex_unlock(&srv->reg_lock);
     for (unsigned i = 0; i < n; i++)
         out(arg, lines[i]);
     free(lines);
+    if (srv->cluster != NULL) /* then the other nodes' people */
+        cluster_who(srv, all ? NULL : room, max, out, arg);
 }

@@ -1005,7 +1005,8 @@ unsigned registry_count(struct server *srv);
 /* Writes "/who"-style lines through out(); at most max lines of users:
  * all, everyone connected with a room column ("N connected (M in K
  * rooms):"); else self's room ("N in #room (M connected):"). self's row
- * (NULL: none, the console) is marked "you". */
+ * (NULL: none, the console) is marked "you". On a cluster the counts are
+ * everyone's, and the other nodes' people follow ("N on other nodes:"). */
 void registry_who(struct server *srv, const struct client *self, bool all, int64_t now_ms,
                   unsigned max, void (*out)(void *arg, const char *line), void *arg);
 
