@@ -456,11 +456,10 @@ static enum control_result ctl_lift(struct server *srv, unsigned mask, const cha
     who[len] = '\0';
     int rc = operator_lift(srv, mask, who, msg, sizeof msg);
     /* On a cluster, lifted on every node (it may hold there only). */
-    if (srv->cluster != NULL &&
-        cluster_operator(srv, usage[2] == 'b' ? "unban" : "unmute", who) == 0) {
+    const char *verb = mask == MOD_MUTE ? "unmute" : "unban";
+    if (srv->cluster != NULL && cluster_operator(srv, verb, who) == 0) {
         if (rc < 0)
-            snprintf(msg, sizeof msg, "sent to every node: %s %s",
-                     usage[2] == 'b' ? "unban" : "unmute", who);
+            snprintf(msg, sizeof msg, "sent to every node: %s %s", verb, who);
         rc = 0;
     }
     if (rc < 0)

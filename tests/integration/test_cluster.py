@@ -442,6 +442,25 @@ def test_moderation_across_nodes(ctx):
         command(teacher, "/ping t")
         assert b"hello" not in texts(teacher) and b"from node2" not in texts(teacher)
 
+        # Lifted on node1, lifted everywhere: carol on node2 writes again,
+        # bob comes back on node3 (each node applies the lift from the
+        # stream: asked again, a round trip apart, within the deadline).
+        n1.console("unmute carol")
+        n1.console("unban bob")
+        read_into(carol, lambda l: l == b"NOTICE the operator unmuted you: you can write again",
+                  what="node2 telling carol she is unmuted")
+        i = carol.msg("free again")
+        m = Msg(read_into(carol, lambda l: l.startswith((b"ACK ", b"ERR ")), what="ACK"))
+        assert m.type == "ACK" and m.f(0) == str(i), m
+        read_into(teacher, lambda l: l.endswith(b" carol free again"), what="carol's line")
+        dl = deadline_in(T_SHORT)
+        while True:
+            back = ours(n3, "bob", "bobsession42")
+            if back.refusal is None:
+                break
+            assert remaining(dl) > 0, f"bob still refused on node3: {back.refusal.raw!r}"
+            command(teacher, "/ping lift")
+
 
 def test_sigkill_node_clients_move(ctx):
     """SIGKILL a node mid-chat: its clients reconnect to other nodes with
