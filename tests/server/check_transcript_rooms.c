@@ -426,11 +426,17 @@ START_TEST(test_rooms_repair)
     ck_assert_int_eq(unlink(tpath), 0);
     chat("#lab1", "a2"); /* into the lost file, since the last check */
     set_topic("#lab1", 1700000003, false, "late");
-    transcript_verify(&tr); /* or the syncer's check, if it came first */
-    ck_assert_int_eq(lost_now(), TRANSCRIPT_DELETED);
-    ck_assert_int_eq(transcript_repair(&tr), 0);
-    ck_assert_ptr_nonnull(strstr(tr.note, "written again with 4 messages of the history and 2 "
-                                          "written since"));
+    transcript_verify(&tr);
+    if (lost_now() == TRANSCRIPT_DELETED) {
+        ck_assert_int_eq(transcript_repair(&tr), 0);
+        ck_assert_ptr_nonnull(strstr(tr.note, "written again with 4 messages of the history "
+                                              "and 2 written since"));
+    } else {
+        /* The syncer's check came first (after m1's or a2's append) and
+         * the next append repaired: fewer were written since, but what
+         * the lost FILE held comes back all the same. */
+        ck_assert_ptr_nonnull(strstr(tr.note, "written again with 4 messages of the history"));
+    }
     chat("#lab3", "c0");
     transcript_close(&tr);
     ck_assert_uint_eq(reload(), 6);
