@@ -97,6 +97,7 @@ bool msg_session_token_ok(const char *token);
 #define ERR_KICKED "kicked"
 #define ERR_MUTED "muted"
 #define ERR_PROTOCOL "protocol"
+#define ERR_TLS_REQUIRED "tls-required" /* --tls-only: clear text refused */
 
 const char *msg_type_name(enum msg_type t);
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const suite_names[] = {"linebuf", "utf8",   "sanitize", "msg",
-                                          "cmd",     "telnet", "admin",    "room"};
+static const char *const suite_names[] = {"linebuf", "utf8",  "sanitize", "msg",        "cmd",
+                                          "telnet",  "admin", "room",     "fingerprint"};
 
 static void print_per_suite(SRunner *sr)
 {
@@ -42,6 +42,7 @@ int main(void)
     srunner_add_suite(sr, telnet_suite());
     srunner_add_suite(sr, admin_suite());
     srunner_add_suite(sr, room_suite());
+    srunner_add_suite(sr, fingerprint_suite());
     srunner_run_all(sr, CK_ENV);
     print_per_suite(sr);
     int failed = srunner_ntests_failed(sr);

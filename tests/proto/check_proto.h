@@ -12,6 +12,7 @@ Suite *cmd_suite(void);
 Suite *telnet_suite(void);
 Suite *admin_suite(void);
 Suite *room_suite(void);
+Suite *fingerprint_suite(void);
 
 /* Per-test time limit in seconds; generous for sanitizer builds. */
 enum { CHECK_PROTO_TIMEOUT = 30 };
