@@ -52,30 +52,34 @@ static bool env_path(const char *var, const char *rest, char *out, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
+/* The directory of transcript ("." for a bare name) in out. */
+static int dir_of(const char *transcript, char *out, size_t cap)
+{
+    const char *slash = strrchr(transcript, '/');
+    if (slash == NULL)
+        return snprintf(out, cap, ".");
+    if (slash == transcript)
+        return snprintf(out, cap, "/");
+    return snprintf(out, cap, "%.*s", (int)(slash - transcript), transcript);
+}
+
 int tlscert_dir(const char *tls_dir, const char *transcript, char *out, size_t cap, char *err,
                 size_t ecap)
 {
-    int n = -1;
-    if (tls_dir != NULL && tls_dir[0] != '\0') {
+    bool given = tls_dir != NULL && tls_dir[0] != '\0';
+    bool beside = transcript != NULL && transcript[0] != '\0';
+    int n = 0;
+    if (given)
         n = snprintf(out, cap, "%s", tls_dir);
-    } else if (env_path("STATE_DIRECTORY", "", out, cap)) {
+    else if (env_path("STATE_DIRECTORY", "", out, cap))
         return 0;
-    } else if (transcript != NULL && transcript[0] != '\0') {
-        const char *slash = strrchr(transcript, '/');
-        if (slash == NULL)
-            n = snprintf(out, cap, ".");
-        else if (slash == transcript)
-            n = snprintf(out, cap, "/");
-        else
-            n = snprintf(out, cap, "%.*s", (int)(slash - transcript), transcript);
-    } else if (env_path("XDG_STATE_HOME", "/sockchat", out, cap) ||
-               env_path("HOME", "/.local/state/sockchat", out, cap)) {
-        return 0;
-    } else {
+    else if (beside)
+        n = dir_of(transcript, out, cap);
+    else if (!env_path("XDG_STATE_HOME", "/sockchat", out, cap) &&
+             !env_path("HOME", "/.local/state/sockchat", out, cap))
         return fail(err, ecap,
                     "tls: no directory to keep a key in ($HOME is not set): "
                     "give --tls-dir DIR");
-    }
     if (n < 0 || (size_t)n >= cap)
         return fail(err, ecap, "tls-dir: path too long");
     return 0;
