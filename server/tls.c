@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,30 @@
 struct tls_server {
     SSL_CTX *ctx;
     struct tls_identity id; /* for the log and the stats */
+    pthread_mutex_t lock;   /* guards what follows: a leaf */
+    int64_t fail_sec;       /* the second counted in */
+    unsigned fail_n;        /* failures logged in it */
+    unsigned long fail_dropped;
 };
+
+bool tls_server_fail_log(struct tls_server *t, int64_t now_ms, unsigned long *dropped)
+{
+    pthread_mutex_lock(&t->lock);
+    if (now_ms / 1000 != t->fail_sec) {
+        t->fail_sec = now_ms / 1000;
+        t->fail_n = 0;
+    }
+    bool ok = t->fail_n < TLS_FAIL_LOG_PER_S;
+    if (ok) {
+        t->fail_n++;
+        *dropped = t->fail_dropped;
+        t->fail_dropped = 0;
+    } else {
+        t->fail_dropped++;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return ok;
+}
 
 const char *tls_last_reason(char *buf, size_t cap)
 {
@@ -60,6 +84,7 @@ struct tls_server *tls_server_new(const struct tls_identity *id, char *err, size
         return NULL;
     }
     t->id = *id;
+    pthread_mutex_init(&t->lock, NULL);
     ERR_clear_error();
     t->ctx = SSL_CTX_new(TLS_server_method());
     if (t->ctx == NULL || tls_settings(t->ctx) < 0) {
@@ -86,6 +111,7 @@ void tls_server_free(struct tls_server *t)
     if (t == NULL)
         return;
     SSL_CTX_free(t->ctx);
+    pthread_mutex_destroy(&t->lock);
     free(t);
 }
 
