@@ -186,8 +186,18 @@ START_TEST(test_tls13_round_trip)
     ck_assert_int_eq(xport_writev(p.c, iov, 1), 12);
     ck_assert_int_eq(SSL_read_ex(p.cl, buf, sizeof buf, &got), 1);
     ck_assert_uint_eq(got, 12);
+    char line[256], want[256];
+    tls_stats_line(&fx_srv, line, sizeof line);
+    snprintf(want, sizeof want, "tls: on, SHA-256 %s, 1 TLS connection now",
+             tls_server_fingerprint(fx_srv.tls));
+    ck_assert_str_eq(line, want);
     xp_close(&p);
     ck_assert_uint_eq(atomic_load(&fx_srv.st.tls_now), 0);
+    tls_stats_line(&fx_srv, line, sizeof line);
+    ck_assert_ptr_nonnull(strstr(line, ", 0 TLS connections now"));
+    fx_srv.cfg.tls_only = true;
+    tls_stats_line(&fx_srv, line, sizeof line);
+    ck_assert_msg(strncmp(line, "tls: only, SHA-256 ", 19) == 0, "%s", line);
 }
 END_TEST
 
