@@ -98,24 +98,23 @@ static void usage(FILE *out)
             "                     alone and says so (docs/SCALING.md)\n"
             "  --node NAME        this server's name in the cluster (default HOST:PORT)\n",
             PREAUTH_REFUSALS_MAX, AUTH_JUDGE_BURST, AUTH_JUDGE_RATE, TRANSCRIPT_SYNC_MS);
-    fprintf(out,
-            "  --tls-cert FILE --tls-key FILE  TLS with this certificate (PEM, may hold its\n"
-            "                     chain) and key. Default: TLS on the same port with a\n"
-            "                     self-signed ECDSA P-256 certificate made on the first\n"
-            "                     start and kept (DIR/tls-cert.pem, DIR/tls-key.pem); the\n"
-            "                     log shows its SHA-256 fingerprint for students to check.\n"
-            "                     A connection whose first bytes are a TLS ClientHello is\n"
-            "                     TLS (1.2 or 1.3), any other clear text as before\n"
-            "  --tls-dir DIR      where that certificate is kept (default: $STATE_DIRECTORY,\n"
-            "                     the directory of --transcript, $XDG_STATE_HOME/sockchat,\n"
-            "                     ~/.local/state/sockchat; none writable: clear text only,\n"
-            "                     and the log says so)\n"
-            "  --tls-only         clear text is refused with one line saying how to connect\n"
-            "                     (sockchat --tls HOST PORT): what to use off a LAN\n"
-            "  --no-tls           no TLS at all: a ClientHello is bytes like any other\n"
-            "  --help             this text\n"
-            "  --version          print the version\n"
-            "\n");
+    fprintf(out, "  --tls-cert FILE --tls-key FILE  TLS with this certificate (PEM, may hold its\n"
+                 "                     chain) and key. Default: TLS on the same port with a\n"
+                 "                     self-signed ECDSA P-256 certificate made on the first\n"
+                 "                     start and kept (DIR/tls-cert.pem, DIR/tls-key.pem); the\n"
+                 "                     log shows its SHA-256 fingerprint for students to check.\n"
+                 "                     A connection whose first bytes are a TLS ClientHello is\n"
+                 "                     TLS (1.2 or 1.3), any other clear text as before\n"
+                 "  --tls-dir DIR      where that certificate is kept (default: $STATE_DIRECTORY,\n"
+                 "                     the directory of --transcript, $XDG_STATE_HOME/sockchat,\n"
+                 "                     ~/.local/state/sockchat; none writable: clear text only,\n"
+                 "                     and the log says so)\n"
+                 "  --tls-only         clear text is refused with one line saying how to connect\n"
+                 "                     (sockchat --tls HOST PORT): what to use off a LAN\n"
+                 "  --no-tls           no TLS at all: a ClientHello is bytes like any other\n"
+                 "  --help             this text\n"
+                 "  --version          print the version\n"
+                 "\n");
     /* Two calls: one string literal of all of it is over what C99 promises. */
     fprintf(out,
             "Clients are told apart by their first bytes: sockchat's HELLO line; a line\n"
@@ -215,9 +214,9 @@ struct server_args {
     int64_t transcript_max;
     const char *allow[64];
     unsigned nallow;
-    const char *admin;   /* --admin: a path, "none", or NULL for the default */
-    const char *cluster; /* --cluster URL; NULL: none */
-    const char *node;    /* --node NAME; NULL: HOST:PORT */
+    const char *admin;                        /* --admin: a path, "none", or NULL for the default */
+    const char *cluster;                      /* --cluster URL; NULL: none */
+    const char *node;                         /* --node NAME; NULL: HOST:PORT */
     const char *tls_cert, *tls_key, *tls_dir; /* NULL: not given */
     bool no_tls;
 };
