@@ -91,6 +91,7 @@ START_TEST(test_tls)
     /* Shown when the whole bar fits; else the bar is as without TLS (the
      * log has the fingerprint in any width). */
     size_t n = bar_format_fit(&b, buf, sizeof(buf), 220);
+    ck_assert_uint_le(text_width(buf, n), 220);
     ck_assert_ptr_nonnull(strstr(buf, fp));
     n = bar_format_fit(&b, buf, sizeof(buf), 150);
     ck_assert_uint_le(text_width(buf, n), 150);
