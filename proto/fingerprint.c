@@ -6,10 +6,11 @@
 void fp_format(const unsigned char sha[FP_BYTES], char out[FP_TEXT_SIZE])
 {
     static const char hex[] = "0123456789ABCDEF";
+    char *o = out;
     for (int i = 0; i < FP_BYTES; i++) {
-        out[i * 3] = hex[sha[i] >> 4];
-        out[i * 3 + 1] = hex[sha[i] & 15];
-        out[i * 3 + 2] = i + 1 < FP_BYTES ? ':' : '\0';
+        *o++ = hex[sha[i] >> 4];
+        *o++ = hex[sha[i] & 15];
+        *o++ = i + 1 < FP_BYTES ? ':' : '\0';
     }
 }
 
