@@ -121,7 +121,9 @@ static void usage(FILE *f)
             "(a typed one three times) or none was typed at its prompt, 75 when it was\n"
             "not judged (someone at this address just guessed wrong: try again), 69\n"
             "when the server closed the connection before --plain was done (full,\n"
-            "banned, gone), other sysexits.h codes (64-78) on errors.\n");
+            "banned, gone), 76 when a TLS server is not trusted (a changed certificate,\n"
+            "a new one without a terminal to ask, a downgrade), 1 after \"no\" to a new\n"
+            "certificate, other sysexits.h codes (64-78) on errors.\n");
 }
 
 /* The locale from the environment. When none is set at all (LC_ALL,
