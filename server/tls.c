@@ -3,6 +3,7 @@
  * and its non-blocking SSL_read_ex/SSL_write_ex map onto our poll and
  * epoll loops directly (docs/PROTOCOL.md, TLS). */
 #include "tls.h"
+#include "server.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -144,4 +145,20 @@ void tls_server_describe(const struct tls_server *t, bool only, char *out, size_
         snprintf(how, sizeof how, "CA: %s", t->id.issuer);
     snprintf(out, cap, "tls: %s (TLS 1.2-1.3), certificate %s (%s), SHA-256 %s", only ? "only" : "on",
              t->id.cert, how, t->id.fingerprint);
+}
+
+const char *tls_mode_word(const struct server *srv)
+{
+    return srv->tls == NULL ? "off" : srv->cfg.tls_only ? "only" : "on";
+}
+
+void tls_stats_line(struct server *srv, char *out, size_t cap)
+{
+    if (srv->tls == NULL) {
+        snprintf(out, cap, "tls: off");
+        return;
+    }
+    unsigned n = atomic_load_explicit(&srv->st.tls_now, memory_order_relaxed);
+    snprintf(out, cap, "tls: %s, SHA-256 %s, %u TLS connection%s now", tls_mode_word(srv),
+             srv->tls->id.fingerprint, n, plural_s(n));
 }
