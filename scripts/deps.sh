@@ -2,9 +2,11 @@
 # Installs the Debian packages a task needs, and only those that are missing.
 # Idempotent: a second run installs nothing. Uses sudo only when not root.
 #
-#   scripts/deps.sh build        compiler, cmake, ncursesw, hiredis (the server's --cluster), libssl (TLS)
-#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, ss, OpenSSH, redis-server
-#                                (the test suite; test_cluster.py starts its own redis-server)
+#   scripts/deps.sh build        compiler, cmake, ncursesw, hiredis (the server's --cluster),
+#                                OpenSSL 3 (TLS, both programs)
+#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, ss, OpenSSH, redis-server,
+#                                openssl and tcpdump (the test suite; test_cluster.py starts its
+#                                own redis-server; the TLS tests talk to s_client and ncat --ssl)
 #   scripts/deps.sh ci           test + lint + clang and its sanitizer/fuzzer runtime
 #   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
 #   scripts/deps.sh package      build + dpkg-dev, file, lintian, python3 and
@@ -15,7 +17,7 @@ set -euo pipefail
 
 build=(build-essential cmake pkg-config libncurses-dev libhiredis-dev libssl-dev)
 test=("${build[@]}" check python3 tmux ncat procps iproute2 valgrind openssh-server openssh-client
-      redis-server openssl)
+      redis-server openssl tcpdump)
 lint=("${build[@]}" check clang-format clang-tidy cppcheck)
 # file: CPack's dpkg-shlibdeps step uses it to find the ELF files.
 package=("${build[@]}" dpkg-dev file lintian python3 systemd)
@@ -47,7 +49,8 @@ declare -A command_of=([cmake]=cmake [pkg-config]=pkg-config [python3]=python3
     [clang-format]=clang-format [clang-tidy]=clang-tidy [cppcheck]=cppcheck
     [redis-server]=redis-server [aha]=aha [chromium]=chromium
     [dpkg-dev]=dpkg-shlibdeps [file]=file [lintian]=lintian
-    [systemd]=systemd-analyze [iproute2]=ss [openssh-client]=ssh [openssl]=openssl)
+    [systemd]=systemd-analyze [iproute2]=ss [openssh-client]=ssh
+    [openssl]=openssl [tcpdump]=tcpdump)
 
 missing=()
 reinstall=()

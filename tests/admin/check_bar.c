@@ -74,8 +74,9 @@ END_TEST
 
 START_TEST(test_tls)
 {
-    const char *fp = "94:FC:B0:6D:9A:FD:7B:D6:3A:7F:5D:AE:44:38:2C:51:A8:4F:56:65:8E:7D:24:0C:C9:69:"
-                     "FB:7C:CF:31:DA:DD";
+    const char *fp =
+        "94:FC:B0:6D:9A:FD:7B:D6:3A:7F:5D:AE:44:38:2C:51:A8:4F:56:65:8E:7D:24:0C:C9:69:"
+        "FB:7C:CF:31:DA:DD";
     snprintf(st.tls, sizeof(st.tls), "on");
     snprintf(st.tls_sha256, sizeof(st.tls_sha256), "%s", fp);
     st.reach[0] = '\0';
