@@ -472,9 +472,6 @@ static int server_start(struct server *srv, const struct server_args *a, struct 
     for (unsigned i = 0; i < a->nallow; i++)
         access_allow(&srv->acc, a->allow[i]);
     if (a->transcript_path != NULL) {
-        /* A file size limit (ulimit -f) must cost a refused message, which
-         * the transcript repairs, not the process. */
-        signal(SIGXFSZ, SIG_IGN);
         /* Every room's history and topic, made as their records are read. */
         struct transcript_rooms rooms;
         transcript_rooms_server(&rooms, srv);
@@ -648,6 +645,11 @@ int main(int argc, char **argv)
      * console then waits for `fg`) and the log is written. */
     signal(SIGTTIN, SIG_IGN);
     signal(SIGTTOU, SIG_IGN);
+
+    /* A file size limit (ulimit -f) must cost a refused message, which
+     * the transcript repairs, or a TLS key not kept (EFBIG, said), not the
+     * process. */
+    signal(SIGXFSZ, SIG_IGN);
 
     struct server srv;
     server_init(&srv, &a.cfg);
