@@ -2,26 +2,29 @@
 # Installs the Debian packages a task needs, and only those that are missing.
 # Idempotent: a second run installs nothing. Uses sudo only when not root.
 #
-#   scripts/deps.sh build        compiler, cmake, ncursesw, hiredis (the server's --cluster)
+#   scripts/deps.sh build        compiler, cmake, ncursesw, hiredis (the server's --cluster),
+#                                libssl (TLS, issue 19)
 #   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, ss, OpenSSH, redis-server
-#                                (the test suite; test_cluster.py starts its own redis-server)
+#                                (the test suite; test_cluster.py starts its own redis-server),
+#                                openssl (test certificates, s_client as a TLS peer), tcpdump
+#                                (the TLS lesson's capture)
 #   scripts/deps.sh ci           test + lint + clang and its sanitizer/fuzzer runtime
 #   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
 #   scripts/deps.sh package      build + dpkg-dev, file, lintian, python3 and
 #                                systemd (for systemd-analyze): scripts/package
-#   scripts/deps.sh bench        build + redis-server, ncat (bench/compare.sh)
+#   scripts/deps.sh bench        build + redis-server, ncat, openssl (bench/compare.sh, --tls)
 #   scripts/deps.sh screenshots  test + aha, chromium (screenshots/make.sh)
 set -euo pipefail
 
-build=(build-essential cmake pkg-config libncurses-dev libhiredis-dev)
+build=(build-essential cmake pkg-config libncurses-dev libhiredis-dev libssl-dev)
 test=("${build[@]}" check python3 tmux ncat procps iproute2 valgrind openssh-server openssh-client
-      redis-server)
+      redis-server openssl tcpdump)
 lint=("${build[@]}" check clang-format clang-tidy cppcheck)
 # file: CPack's dpkg-shlibdeps step uses it to find the ELF files.
 package=("${build[@]}" dpkg-dev file lintian python3 systemd)
 ci=("${test[@]}" clang libclang-rt-14-dev clang-format clang-tidy cppcheck
     dpkg-dev file lintian systemd)
-bench=("${build[@]}" redis-server ncat procps python3 tmux)
+bench=("${build[@]}" redis-server ncat procps python3 tmux openssl)
 screenshots=("${test[@]}" aha chromium fonts-dejavu-core)
 
 set_name=${1:-test}
@@ -47,7 +50,8 @@ declare -A command_of=([cmake]=cmake [pkg-config]=pkg-config [python3]=python3
     [clang-format]=clang-format [clang-tidy]=clang-tidy [cppcheck]=cppcheck
     [redis-server]=redis-server [aha]=aha [chromium]=chromium
     [dpkg-dev]=dpkg-shlibdeps [file]=file [lintian]=lintian
-    [systemd]=systemd-analyze [iproute2]=ss [openssh-client]=ssh)
+    [systemd]=systemd-analyze [iproute2]=ss [openssh-client]=ssh
+    [openssl]=openssl [tcpdump]=tcpdump)
 
 missing=()
 reinstall=()
