@@ -120,6 +120,10 @@ for f in "$BENCH" "$SERVER"; do
 done
 [ -n "$logs" ] || logs=$(mktemp -d /tmp/sockchat-compare.XXXXXX)
 mkdir -p "$logs"
+# TLS is on by default (issue 19): the key a server makes on first start is
+# kept in this run's directory, not in the home directory.
+unset STATE_DIRECTORY
+export XDG_STATE_HOME="$logs/state"
 # Each held connection is a descriptor here and one in the server.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 

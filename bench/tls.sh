@@ -95,6 +95,7 @@ note() { printf '[%6.1fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$t_start" 'BE
 # The throwaway identity every server here uses; the servers' own state
 # (a generated key, should one be made) stays in the log directory too.
 CERT="$logs/cert.pem" KEY="$logs/key.pem"
+unset STATE_DIRECTORY
 export XDG_STATE_HOME="$logs/state"
 if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
