@@ -327,7 +327,7 @@ class Server:
     """sockchat-server on 127.0.0.1, stdin held open (it is the operator
     console), stdout+stderr collected by a thread."""
 
-    def __init__(self, binary, port=0, args=(), timeout=15, state_home=None):
+    def __init__(self, binary, port=0, args=(), timeout=15, state_home=None, env=None):
         self.binary = binary
         self.args = list(args)
         # The TLS key the server makes on first start (issue 19) goes into a
@@ -338,6 +338,7 @@ class Server:
         self.state_home = state_home
         self.env = {k: v for k, v in os.environ.items() if k != "STATE_DIRECTORY"}
         self.env["XDG_STATE_HOME"] = state_home
+        self.env.update(env or {})
         self.lines = []
         self.cond = threading.Condition()
         self.proc = None
