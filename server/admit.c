@@ -33,6 +33,12 @@ void refusal_describe(const struct client *c, const char **code, char *text, siz
         *code = ERR_FULL;
         snprintf(text, cap, "server busy (too many addresses at once), try again later");
         break;
+    case REFUSE_TLS_REQUIRED:
+        *code = ERR_TLS_REQUIRED;
+        snprintf(text, cap,
+                 "this server takes TLS only: sockchat --tls HOST PORT, or openssl s_client "
+                 "-quiet -connect HOST:PORT");
+        break;
     case REFUSE_BANNED:
         snprintf(text, cap, "your address is banned from this server");
         break;
@@ -141,6 +147,10 @@ struct client *admit_connection(struct server *srv, int fd, const char *addr)
     }
     if (why != REFUSE_NONE)
         return admit_refuse(srv, c, why);
+    /* --tls-only: one that sends nothing is refused by the clock
+     * (xport_step), so pool mode's worker must look at it. */
+    if (srv->cfg.tls_only && srv->notify)
+        srv->notify(c);
     /* Not logged yet: the log has one line per arrival, when it joins
      * (with the nick it ends up with), or when it leaves without. */
     return c;

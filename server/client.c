@@ -35,6 +35,7 @@ struct client *client_new(struct server *srv, int fd, const char *addr)
     atomic_init(&c->bytes_in, 0);
     atomic_init(&c->bytes_out, 0);
     atomic_init(&c->worker, 0);
+    xport_init(c);
     linebuf_init(&c->lb, LINE_MAX_BYTES);
     c->tokens = (int64_t)RATE_BURST * 1000;
     c->tokens_ms = c->connected_ms;
@@ -53,6 +54,7 @@ void client_free(struct client *c)
 {
     if (c == NULL)
         return;
+    xport_release(c);
     linebuf_free(&c->lb);
     outq_free(&c->q);
     free(c->backlog);
@@ -151,7 +153,9 @@ static void client_count_out(struct client *c, size_t n)
 static size_t client_write_direct_locked(struct client *c, const char *data, size_t len)
 {
     const struct server *srv = c->srv;
-    if (srv->drv_direct == NULL || c->close != CLOSE_NONE || !srv->drv_direct(c))
+    /* Clear text only: an SSL object is used by its owner alone. */
+    if (srv->drv_direct == NULL || c->close != CLOSE_NONE || !xport_clear_locked(c) ||
+        !srv->drv_direct(c))
         return 0;
     ssize_t n;
     do {
@@ -262,7 +266,7 @@ enum flush_result client_flush(struct client *c)
         if (n == 0)
             return FLUSH_DONE;
         /* Only the owner consumes, so the iovecs stay valid unlocked. */
-        ssize_t w = writev(c->fd, iov, n);
+        ssize_t w = xport_writev(c, iov, n);
         size_t offered = 0;
         for (int i = 0; i < n; i++)
             offered += iov[i].iov_len;
@@ -323,6 +327,8 @@ enum input_gate client_input_gate(struct client *c)
 
 void client_step(struct client *c, int64_t now_ms, struct client_plan *p)
 {
+    /* First: --tls-only may decide here that c is refused. */
+    int64_t xport_ms = xport_step(c, now_ms);
     /* A refused connection that sent nothing in time: a person at nc or
      * telnet who has not typed yet. Told as a line client. */
     if (c->refusal != REFUSE_NONE && !c->refusal_told && now_ms >= c->refuse_deadline_ms)
@@ -362,7 +368,7 @@ void client_step(struct client *c, int64_t now_ms, struct client_plan *p)
             /* Our last byte is out: send FIN and wait a little for the
              * peer's, so closing with unread input cannot turn into an RST
              * that destroys what we just sent. */
-            shutdown(c->fd, SHUT_WR);
+            xport_shutdown_wr(c);
             c->draining = true;
             c->linger_deadline_ms = now_ms + LINGER_MS;
         }
@@ -388,6 +394,8 @@ void client_step(struct client *c, int64_t now_ms, struct client_plan *p)
         if (p->deadline_ms == 0 || judge < p->deadline_ms)
             p->deadline_ms = judge;
     }
+    if (k == CLOSE_NONE && xport_ms != 0 && (p->deadline_ms == 0 || xport_ms < p->deadline_ms))
+        p->deadline_ms = xport_ms;
     /* Not read while its queue is full or earlier input waits: a client
      * that does not read our answers cannot make us hold more of them. */
     bool paused = k == CLOSE_NONE && (full || c->backlog_len > 0);

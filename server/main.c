@@ -4,6 +4,8 @@
 #include "serve.h"
 #include "adminsock.h"
 #include "cluster.h"
+#include "tls.h"
+#include "tlscert.h"
 
 #include "sanitize.h"
 
@@ -201,6 +203,8 @@ struct server_args {
     const char *admin;   /* --admin: a path, "none", or NULL for the default */
     const char *cluster; /* --cluster URL; NULL: none */
     const char *node;    /* --node NAME; NULL: HOST:PORT */
+    const char *tls_cert, *tls_key, *tls_dir; /* NULL: not given */
+    bool no_tls;
 };
 
 /* --name: sent to every client in WELCOME and shown by them, so text that
@@ -307,6 +311,21 @@ static void args_option(struct server_args *a, int ch, const char *arg)
     case 'N':
         a->node = arg;
         break;
+    case 'e':
+        a->tls_cert = arg;
+        break;
+    case 'k':
+        a->tls_key = arg;
+        break;
+    case 'D':
+        a->tls_dir = arg;
+        break;
+    case 'O':
+        a->cfg.tls_only = true;
+        break;
+    case 'L':
+        a->no_tls = true;
+        break;
     case 'X':
         if (!parse_size(arg, &a->transcript_max) ||
             (a->transcript_max != 0 && a->transcript_max < TRANSCRIPT_MAX_MIN))
@@ -317,6 +336,18 @@ static void args_option(struct server_args *a, int ch, const char *arg)
         usage(stderr);
         exit(EX_USAGE);
     }
+}
+
+/* The TLS options agree with each other. */
+static void args_tls(const struct server_args *a)
+{
+    if ((a->tls_cert == NULL) != (a->tls_key == NULL))
+        die_usage(a->tls_cert != NULL ? "--tls-cert" : "--tls-key",
+                  a->tls_cert != NULL ? a->tls_cert : a->tls_key, "--tls-cert and --tls-key both");
+    if (a->tls_cert != NULL && a->tls_dir != NULL)
+        die_usage("--tls-dir", a->tls_dir, "either it or --tls-cert/--tls-key");
+    if (a->no_tls && (a->tls_cert != NULL || a->tls_dir != NULL || a->cfg.tls_only))
+        die_usage("--no-tls", "", "no other --tls option with it");
 }
 
 /* Reads the command line into a (exits on --help, --version or an error). */
@@ -341,6 +372,11 @@ static void args_parse(int argc, char **argv, struct server_args *a)
         {"transcript-max", required_argument, NULL, 'X'},
         {"cluster", required_argument, NULL, 'C'},
         {"node", required_argument, NULL, 'N'},
+        {"tls-cert", required_argument, NULL, 'e'},
+        {"tls-key", required_argument, NULL, 'k'},
+        {"tls-dir", required_argument, NULL, 'D'},
+        {"tls-only", no_argument, NULL, 'O'},
+        {"no-tls", no_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -378,6 +414,7 @@ static void args_parse(int argc, char **argv, struct server_args *a)
         die_usage("--mode", "single", "threads or pool with --cluster (single serves one person)");
     if (a->node != NULL && a->cluster == NULL)
         die_usage("--node", a->node, "--cluster URL too");
+    args_tls(a);
     if (a->cfg.password == NULL) {
         const char *env = getenv("SOCKCHAT_PASSWORD");
         if (env != NULL && env[0] != '\0') {
@@ -449,6 +486,48 @@ static int server_start(struct server *srv, const struct server_args *a, struct 
     return 0;
 }
 
+/* The exit status for a TLS identity that failed as err says. */
+static int tls_status(const char *err)
+{
+    if (strstr(err, strerror(ENOENT)) != NULL || strstr(err, strerror(EACCES)) != NULL)
+        return EX_NOINPUT;
+    if (strncmp(err, "tls-dir", 7) == 0)
+        return EX_CANTCREAT;
+    return EX_CONFIG;
+}
+
+/* TLS on (srv->tls) unless --no-tls. The identity is given, or made once
+ * and kept. When none can be kept and no TLS option asked for one, the
+ * server serves clear text and says so in note (for the log); with one
+ * given, a failure is the exit status (sysexits.h), after saying why. */
+static int server_tls(struct server *srv, const struct server_args *a, char *note, size_t ncap)
+{
+    note[0] = '\0';
+    if (a->no_tls)
+        return 0;
+    bool asked = a->tls_cert != NULL || a->tls_dir != NULL || a->cfg.tls_only;
+    char dir[PATH_MAX] = "", err[PATH_MAX + 256];
+    struct tls_identity id;
+    int rc = 0;
+    if (a->tls_cert == NULL)
+        rc = tlscert_dir(a->tls_dir, a->transcript_path, dir, sizeof dir, err, sizeof err);
+    if (rc == 0)
+        rc = tlscert_setup(a->tls_cert, a->tls_key, a->tls_cert == NULL ? dir : NULL, &id, err,
+                           sizeof err);
+    if (rc == 0) {
+        srv->tls = tls_server_new(&id, err, sizeof err);
+        if (srv->tls != NULL)
+            return 0;
+    }
+    if (asked) {
+        fprintf(stderr, "sockchat-server: %s\n", err);
+        return tls_status(err);
+    }
+    snprintf(note, ncap, "tls: off: cannot keep a key in %s: %s (give --tls-dir, or --no-tls)",
+             dir[0] != '\0' ? dir : "any directory", err);
+    return 0;
+}
+
 /* The admin socket (--admin), and the log's word on how to attach to it:
  * the shortest command that finds it. */
 static void server_admin(struct server *srv, const struct server_args *a, const char *bound)
@@ -475,7 +554,8 @@ static void server_admin(struct server *srv, const struct server_args *a, const 
 /* The first lines: stdout's "listening on" (what scripts wait for), then
  * the log's account of how it was started; the console starts between. */
 static void server_announce(struct server *srv, struct console *con, const struct server_args *a,
-                            const char *bound, unsigned loaded, bool hup_ignored)
+                            const char *bound, unsigned loaded, bool hup_ignored,
+                            const char *tls_note)
 {
     printf("listening on %s (mode %s)\n", bound, mode_name(a->cfg.mode));
     fflush(stdout);
@@ -490,6 +570,14 @@ static void server_announce(struct server *srv, struct console *con, const struc
     net_reach(bound, srv->reach, sizeof srv->reach);
     if (srv->reach[0] != '\0')
         log_event(srv, AEV_INFO, NULL, "others connect to %s", srv->reach);
+    if (srv->tls != NULL) {
+        char line[PATH_MAX + 256];
+        tls_server_describe(srv->tls, a->cfg.tls_only, line, sizeof line);
+        log_event(srv, AEV_INFO, NULL, "%s", line);
+    } else {
+        log_event(srv, tls_note[0] != '\0' ? AEV_ERROR : AEV_INFO, NULL, "%s",
+                  tls_note[0] != '\0' ? tls_note : "tls: off (--no-tls)");
+    }
     if (a->transcript_path != NULL)
         log_event(srv, AEV_INFO, NULL, "transcript %s: %u messages loaded into history",
                   a->transcript_path, loaded);
@@ -545,6 +633,14 @@ int main(int argc, char **argv)
 
     struct server srv;
     server_init(&srv, &a.cfg);
+    char tls_note[PATH_MAX + 512];
+    int tls_rc = server_tls(&srv, &a, tls_note, sizeof tls_note);
+    if (tls_rc != 0) {
+        server_free(&srv);
+        close(sigfd);
+        close(lfd);
+        return tls_rc;
+    }
     /* Line-buffered: one write per error line (the log has its own writer). */
     setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
     struct transcript tr;
@@ -554,7 +650,7 @@ int main(int argc, char **argv)
         return status;
     struct console con;
     console_init(&con);
-    server_announce(&srv, &con, &a, bound, loaded, hup_ignored);
+    server_announce(&srv, &con, &a, bound, loaded, hup_ignored, tls_note);
 
     struct run_ctx rc = {.lfd = lfd, .sigfd = sigfd, .con = &con, .wakefd = -1};
     /* After the admin socket (its threads log, and logging reads

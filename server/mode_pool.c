@@ -15,6 +15,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,8 @@ static void pool_finish(struct worker *w, struct client *c)
     client_free(c);
 }
 
+static void pool_read(struct worker *w, struct client *c);
+
 /* Flushes c, applies its close state and sets its epoll interest. */
 static void pool_service(struct worker *w, struct client *c, int64_t now)
 {
@@ -155,12 +158,17 @@ static void pool_service(struct worker *w, struct client *c, int64_t now)
         else
             w->ntimed--;
     }
-    uint32_t want = (plan.rd ? EPOLLIN : 0u) | (plan.wr ? EPOLLOUT : 0u);
+    short pev = xport_events(c, plan.rd, plan.wr);
+    uint32_t want = ((pev & POLLIN) ? EPOLLIN : 0u) | ((pev & POLLOUT) ? EPOLLOUT : 0u);
     if (want != pc->events) {
         struct epoll_event ev = {.events = want, .data.ptr = c};
         if (epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
             pc->events = want;
     }
+    /* Decrypted bytes wait inside TLS, which epoll cannot see: read them
+     * now (the read schedules c again). */
+    if (plan.rd && xport_pending(c))
+        pool_read(w, c);
 }
 
 /* True when our own pending list is not empty. Our notifies do not poke
@@ -235,10 +243,7 @@ static void pool_read(struct worker *w, struct client *c)
      * message per read, at most READ_CHUNK. */
     size_t want =
         c->dialect == DIALECT_FRAMED || c->dialect == DIALECT_PLAIN ? POOL_READ : READ_CHUNK;
-    ssize_t n;
-    do {
-        n = read(c->fd, w->rbuf, want);
-    } while (n < 0 && errno == EINTR);
+    ssize_t n = xport_read(c, w->rbuf, want);
     client_on_read(c, w->rbuf, n, n < 0 ? errno : 0);
     pool_notify(c);
 }
@@ -295,7 +300,9 @@ static void *pool_worker(void *arg)
             } else {
                 struct client *c = p;
                 uint32_t want = pc_of(c)->events;
-                if ((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (want & EPOLLIN)) {
+                /* A TLS read that waits to write is retried as a read. */
+                if (((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (want & EPOLLIN)) ||
+                    ((ev[i].events & EPOLLOUT) && xport_read_on_out(c))) {
                     pool_read(w, c);
                 } else {
                     /* Writable; or an error while neither reading nor

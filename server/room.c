@@ -396,7 +396,9 @@ void room_join(struct client *c, enum dialect d, const char *want)
 
     /* One line per arrival, with the nick it ends up with (the nick
      * column) and its address. */
-    log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)", DIALECT_NAMES[d], online);
+    const char *tls = xport_version(c);
+    log_event(srv, AEV_JOIN, c, "joined (%s client%s%s, %u online)", DIALECT_NAMES[d],
+              tls != NULL ? ", " : "", tls != NULL ? tls : "", online);
     operator_mute_arrival(c, nick, NULL); /* a mute follows the nick */
 }
 
@@ -454,8 +456,10 @@ void room_settle(struct client *c)
         reply_err(&r, ERR_NICK_TAKEN, "%s is held for its owner for %lld s; you are %s", holder,
                   (long long)((left_ms + 999) / 1000), nick);
     }
-    log_event(srv, AEV_JOIN, c, "joined (%s client, %u online)%s", DIALECT_NAMES[DIALECT_FRAMED],
-              online, own ? ": its nick, held for its session token" : "");
+    const char *tls = xport_version(c);
+    log_event(srv, AEV_JOIN, c, "joined (%s client%s%s, %u online)%s",
+              DIALECT_NAMES[DIALECT_FRAMED], tls != NULL ? ", " : "", tls != NULL ? tls : "", online,
+              own ? ": its nick, held for its session token" : "");
     operator_mute_arrival(c, nick, NULL);
 }
 

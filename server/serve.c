@@ -89,8 +89,7 @@ bool serve_accept(struct server *srv, int lfd, unsigned max,
 void serve_close(struct client *c)
 {
     session_end(c);
-    close(c->fd);
-    c->fd = -1;
+    xport_close(c);
 }
 
 /* ---- the blocking loop (threads, single) ---- */
@@ -114,10 +113,7 @@ static struct timespec *serve_timeout(int64_t deadline_ms, int64_t now, struct t
 static void serve_read(struct client *c)
 {
     char *buf = malloc(READ_CHUNK);
-    ssize_t n;
-    do {
-        n = buf ? read(c->fd, buf, READ_CHUNK) : -1;
-    } while (n < 0 && errno == EINTR);
+    ssize_t n = buf ? xport_read(c, buf, READ_CHUNK) : -1;
     client_on_read(c, buf, n, n < 0 ? (buf ? errno : ENOMEM) : 0);
     free(buf);
 }
@@ -138,8 +134,11 @@ void serve_blocking(struct client *c, const struct serve_wait *w)
         if (plan.done)
             break;
 
+        /* Decrypted bytes waiting inside TLS: no poll would announce them. */
+        bool pending = plan.rd && xport_pending(c);
+        bool read_on_out = plan.rd && xport_read_on_out(c);
         struct pollfd p[4] = {
-            {c->fd, (short)((plan.rd ? POLLIN : 0) | (plan.wr ? POLLOUT : 0)), 0},
+            {c->fd, xport_events(c, plan.rd, plan.wr), 0},
             {-1, POLLIN, 0},
             {-1, POLLIN, 0},
             {rc != NULL ? rc->wakefd : -1, POLLIN, 0},
@@ -154,6 +153,8 @@ void serve_blocking(struct client *c, const struct serve_wait *w)
         int tick = w->tick != NULL ? w->tick(w->tick_arg) : -1;
         if (tick >= 0 && (!plan.deadline_ms || now + tick < plan.deadline_ms))
             plan.deadline_ms = now + tick;
+        if (pending)
+            plan.deadline_ms = now;
         struct timespec ts;
         if (ppoll(p, 4, serve_timeout(plan.deadline_ms, now, &ts), w->sigmask) < 0) {
             if (errno == EINTR)
@@ -167,7 +168,8 @@ void serve_blocking(struct client *c, const struct serve_wait *w)
             serve_wake_drain(p[3].fd); /* someone queued for c: flushed below */
         if (!plan.rd && !plan.wr && (p[0].revents & (POLLHUP | POLLERR)))
             client_request_close(c, CLOSE_NOW, "lost connection", 0); /* or poll spins */
-        if (plan.rd && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+        if (plan.rd && (pending || (p[0].revents & (POLLIN | POLLHUP | POLLERR)) ||
+                        (read_on_out && (p[0].revents & POLLOUT))))
             serve_read(c);
         if (client_has_output(c) && client_flush(c) == FLUSH_ERROR)
             client_request_close(c, CLOSE_NOW, "lost connection", 0);

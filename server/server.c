@@ -1,6 +1,7 @@
 /* server: the shared state's life cycle, and its clocks. */
 #include "server.h"
 #include "room.h"
+#include "tls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,8 @@ void server_init(struct server *srv, const struct config *cfg)
 
 void server_free(struct server *srv)
 {
+    tls_server_free(srv->tls); /* every connection is closed by now */
+    srv->tls = NULL;
     rooms_free(srv);
     history_free(&srv->hist);
     if (srv->nick_tab != &srv->nick_tab0)

@@ -55,7 +55,7 @@
 #include "msg.h"
 #include "roomname.h"
 #include "telnet.h"
-#include "roomname.h"
+#include "xport.h"
 
 enum {
     /* Slow consumers, as redis's client-output-buffer-limit: a client may
@@ -703,6 +703,10 @@ enum refusal {
     REFUSE_ADDR_FULL,  /* --max-per-addr connections from its address */
     REFUSE_ADDR_FAST,  /* new connections from its address too fast */
     REFUSE_ADDR_TABLE, /* the per-address table is full (peers.c) */
+    /* --tls-only, and it spoke clear text: set by xport.c when that is
+     * decided (its first bytes, or REFUSE_WAIT_MS of silence), so unlike
+     * the others it holds its registry slot until it is closed. */
+    REFUSE_TLS_REQUIRED,
 };
 enum { REFUSE_WAIT_MS = 1000, REFUSING_MAX = 64 };
 /* A greeting may come in pieces (a slow link, `sockchat --chunk 3`): while
@@ -733,6 +737,7 @@ struct client {
     struct client *hnext;       /* nick table chain (reg_lock) */
     uint64_t id;
     int fd;
+    struct xport xp; /* clear text or TLS (xport.h): owner only, but its state */
     char addr[ADDR_MAX];                 /* "1.2.3.4:5678" or "[::1]:5678"; constant */
     char nick[NICK_MAX + 1];             /* written by the owner under reg_lock */
     enum dialect dialect;                /* written by the owner under reg_lock */
@@ -743,7 +748,7 @@ struct client {
     atomic_llong active_ms;              /* last message received */
     char session[SESSION_TOKEN_MAX + 1]; /* its SESSION token, "": none (owner, under reg_lock) */
     atomic_llong muted_until_ms;         /* 0: may write; INT64_MAX: until unmute */
-    enum refusal refusal;                /* constant after admit_connection */
+    enum refusal refusal;                /* owner only; set by admit_connection (xport.c) */
     bool refusal_counted;                /* in srv->nrefusing (reg_lock) */
     int64_t refuse_retry_ms;             /* REFUSE_ADDR_FAST: when to try again */
     struct peer *peer;                   /* its address's entry (peers.c); NULL: none */
@@ -835,6 +840,7 @@ struct config {
     bool trace;           /* --trace: every connection traced from the start */
     unsigned workers;     /* pool mode; 0 = one per core but one */
     const char *password; /* NULL: none */
+    bool tls_only;        /* --tls-only: clear text is refused (srv->tls is set) */
 };
 
 struct stats {
@@ -843,6 +849,7 @@ struct stats {
     atomic_ullong deliveries; /* chat messages queued to receivers */
     atomic_ullong bytes_in;
     atomic_ullong bytes_out;
+    atomic_uint tls_now; /* TLS connections now (xport.c) */
 };
 
 struct server {
@@ -905,6 +912,7 @@ struct server {
     char reach[ADMIN_REACH_MAX]; /* the addresses others type (net_reach); "" */
     struct trace_ctl trace;      /* --trace and the `trace` command (tracelog.c) */
     struct cluster *cluster;     /* --cluster (cluster.h); NULL: this server alone */
+    struct tls_server *tls;      /* tls.h: a ClientHello is answered; NULL: --no-tls */
 };
 
 const char *mode_name(enum mode m);

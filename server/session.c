@@ -34,12 +34,15 @@ static void session_end_refused(struct client *c)
         [REFUSE_ADDR_FULL] = ("its address has --max-per-addr connections "
                               "(a class on one address needs it raised)"),
         [REFUSE_ADDR_FAST] = "new connections from its address too fast",
-        [REFUSE_ADDR_TABLE] = "too many addresses remembered"};
+        [REFUSE_ADDR_TABLE] = "too many addresses remembered",
+        [REFUSE_TLS_REQUIRED] = "clear text, and this server takes TLS only (--tls-only)"};
     static const char *const how[] = {[DIALECT_UNKNOWN] = "it sent nothing: told as a line client",
                                       [DIALECT_FRAMED] = "told as a sockchat client",
                                       [DIALECT_PLAIN] = "told as a plain client",
                                       [DIALECT_RAW] = "told as a tutorial client"};
-    registry_remove(c->srv, c); /* its place among the refusing */
+    if (c->peer != NULL)
+        rate_leave(c); /* --tls-only's: it was admitted, and counted for its address */
+    registry_remove(c->srv, c); /* its place among the refusing (or its slot) */
     log_event(c->srv, AEV_REFUSE, NULL, "%s refused: %s (%s)", c->addr, why[c->refusal],
               c->refusal_told ? how[c->dialect] : "it left before being told");
 }
@@ -386,7 +389,13 @@ void session_refuse(struct client *c, enum dialect d)
      * nothing) encodes as plain: a line for nc, and for the tutorial's
      * client the reply its first message will read. */
     c->dialect = d;
-    if (d == DIALECT_RAW) {
+    if (c->refusal == REFUSE_TLS_REQUIRED) {
+        /* One line, the same for every dialect: what to type instead. */
+        char line[256];
+        int n = msg_encode(line, sizeof line, &m);
+        if (n > 0)
+            client_send(c, line, (size_t)n);
+    } else if (d == DIALECT_RAW) {
         char raw[256];
         int n = dialect_encode(DIALECT_RAW, raw, sizeof raw, &m);
         if (n > 0)

@@ -58,5 +58,6 @@ Suite *trace_suite(void);
 Suite *rooms_suite(void);
 Suite *direct_suite(void);
 Suite *cluster_suite(void);
+Suite *tlscert_suite(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chat.h"
+#include "chatfix.h"
 #include "editline.h"
 #include "hostport.h"
 #include "sanitize.h"
@@ -42,14 +43,7 @@ static void advance(int64_t ms)
 /* Everything queued for the server since the last call. */
 static const char *out(void)
 {
-    static char buf[65536];
-    size_t len;
-    const char *o = chat_output(&cl, &len);
-    ck_assert_uint_lt(len, sizeof(buf));
-    memcpy(buf, o, len);
-    buf[len] = '\0';
-    chat_consume(&cl, len);
-    return buf;
+    return chatfix_out(&cl);
 }
 
 static enum chat_action feed(const char *s)
@@ -59,7 +53,7 @@ static enum chat_action feed(const char *s)
 
 static struct entry *last(void)
 {
-    return chatlog_at(&tlog, chatlog_count(&tlog) - 1);
+    return chatfix_last(&tlog);
 }
 
 /* The newest entry of a kind, or NULL. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "chat.h"
+#include "chatfix.h"
 #include "status.h"
 
 static struct chatlog tlog;
@@ -32,14 +33,7 @@ static void teardown(void)
 
 static const char *out(void)
 {
-    static char buf[65536];
-    size_t len;
-    const char *o = chat_output(&cl, &len);
-    ck_assert_uint_lt(len, sizeof(buf));
-    memcpy(buf, o, len);
-    buf[len] = '\0';
-    chat_consume(&cl, len);
-    return buf;
+    return chatfix_out(&cl);
 }
 
 static void feed(const char *s)
@@ -49,7 +43,7 @@ static void feed(const char *s)
 
 static struct entry *last(void)
 {
-    return chatlog_at(&tlog, chatlog_count(&tlog) - 1);
+    return chatfix_last(&tlog);
 }
 
 static void connect_v2(void)

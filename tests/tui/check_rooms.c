@@ -10,6 +10,7 @@
 
 #include "alert.h"
 #include "chat.h"
+#include "chatfix.h"
 #include "editline.h"
 #include "ignore.h"
 #include "rooms.h"
@@ -195,14 +196,7 @@ static void advance(int64_t ms)
 
 static const char *out(void)
 {
-    static char buf[65536];
-    size_t len;
-    const char *o = chat_output(&cl, &len);
-    ck_assert_uint_lt(len, sizeof(buf));
-    memcpy(buf, o, len);
-    buf[len] = '\0';
-    chat_consume(&cl, len);
-    return buf;
+    return chatfix_out(&cl);
 }
 
 static void feed(const char *s)
@@ -212,7 +206,7 @@ static void feed(const char *s)
 
 static struct entry *last(void)
 {
-    return chatlog_at(&tlog, chatlog_count(&tlog) - 1);
+    return chatfix_last(&tlog);
 }
 
 static size_t count_of(enum entry_kind k)
