@@ -333,6 +333,7 @@ def test_tls_only_refuses_clear_text(ctx):
         assert b"Server response: " + TLS_REQUIRED in out, out
         t = tls_framed(srv, "sealed")
         t.sync()
+        t.close()  # single mode serves one at a time
         assert any(l.startswith("tls: only, SHA-256 " + fp) for l in stats_over_tls(srv))
 
 
