@@ -20,8 +20,22 @@ void bar_uptime(int64_t ms, char *buf, size_t cap)
 }
 
 /* The fields in display order, and the order they are left out in. */
-enum field { F_STATE, F_MODE, F_REACH, F_CLIENTS, F_RATES, F_UP, F_RSS, F_THREADS, F_UNREAD, F_N };
-static const enum field drop_order[] = {F_THREADS, F_RSS, F_UP, F_MODE, F_RATES, F_UNREAD};
+enum field {
+    F_STATE,
+    F_MODE,
+    F_REACH,
+    F_TLS,
+    F_CLIENTS,
+    F_RATES,
+    F_UP,
+    F_RSS,
+    F_THREADS,
+    F_UNREAD,
+    F_N
+};
+/* The fingerprint is what the teacher puts on the projector: it goes
+ * after the figures only the operator needs. */
+static const enum field drop_order[] = {F_THREADS, F_RSS, F_UP, F_MODE, F_RATES, F_TLS, F_UNREAD};
 
 static void field_text(const struct bar *b, enum field f, char *buf, size_t cap)
 {
@@ -53,6 +67,14 @@ static void field_text(const struct bar *b, enum field f, char *buf, size_t cap)
     case F_REACH:
         /* What students type: the reachable addresses, else the bound one. */
         snprintf(buf, cap, "%s", s->reach[0] ? s->reach : s->listen);
+        break;
+    case F_TLS:
+        /* "" from a server older than TLS: nothing to say. */
+        if (strcmp(s->tls, "off") == 0)
+            snprintf(buf, cap, "TLS off");
+        else if (s->tls[0] != '\0')
+            snprintf(buf, cap, "TLS%s SHA-256 %s", strcmp(s->tls, "only") == 0 ? " only" : "",
+                     s->tls_sha256);
         break;
     case F_CLIENTS:
         snprintf(buf, cap, "%u client%s", s->clients, s->clients == 1 ? "" : "s");

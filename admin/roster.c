@@ -201,7 +201,7 @@ void roster_follow(struct roster *r, size_t height)
 static const struct {
     size_t min, max;
 } col_widths[RC_COUNT] = {
-    [RC_NICK] = {10, NICK_MAX}, [RC_ADDR] = {15, 23},   [RC_DIALECT] = {8, 8},
+    [RC_NICK] = {10, NICK_MAX}, [RC_ADDR] = {15, 23},   [RC_DIALECT] = {8, 12},
     [RC_STATE] = {7, 7},        [RC_WORKER] = {8, 10},  [RC_MSGS_IN] = {5, 6},
     [RC_MSGS_OUT] = {5, 6},     [RC_BYTES_IN] = {5, 6}, [RC_BYTES_OUT] = {5, 6},
     [RC_QUEUE] = {5, 6},        [RC_IDLE] = {4, 5},     [RC_ROOM] = {6, ROOMNAME_MAX + 1},
@@ -334,7 +334,8 @@ static void cell_text(const struct admin_row *row, enum roster_col c, char *cell
         snprintf(cell, cap, "%s", row->addr);
         break;
     case RC_DIALECT:
-        snprintf(cell, cap, "%s", row->dialect);
+        /* TLS first: a narrow column still shows it. */
+        snprintf(cell, cap, "%s%s", row->tls[0] ? "tls/" : "", row->dialect);
         break;
     case RC_STATE:
         snprintf(cell, cap, "%s", row->muted ? "muted" : row->state);

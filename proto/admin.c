@@ -157,6 +157,10 @@ size_t admin_format_stats(char *buf, size_t cap, const struct admin_stats *s)
     out_kv_u64(&o, "rss_kib", s->rss_kib);
     out_kv_u64(&o, "threads", s->threads);
     out_kv_u64(&o, "admins", s->admins);
+    out_kv_str(&o, "tls", s->tls);
+    out_kv_str(&o, "tls_sha256", s->tls_sha256);
+    if (s->tls[0] != '\0')
+        out_kv_u64(&o, "tls_now", s->tls_now);
     return out_end(&o);
 }
 
@@ -180,6 +184,7 @@ size_t admin_format_row(char *buf, size_t cap, const struct admin_row *r)
     out_kv_u64(&o, "muted", r->muted);
     if (r->room[0] != '\0')
         out_kv_str(&o, "room", r->room);
+    out_kv_str(&o, "tls", r->tls);
     return out_end(&o);
 }
 
@@ -448,6 +453,12 @@ void admin_parse_stats(const char *kv_list, size_t len, struct admin_stats *s)
             s->threads = val_uint(&kv);
         else if (key_is(&kv, "admins"))
             s->admins = val_uint(&kv);
+        else if (key_is(&kv, "tls"))
+            copy_val(s->tls, sizeof s->tls, &kv);
+        else if (key_is(&kv, "tls_sha256"))
+            copy_val(s->tls_sha256, sizeof s->tls_sha256, &kv);
+        else if (key_is(&kv, "tls_now"))
+            s->tls_now = val_uint(&kv);
     }
 }
 
@@ -488,6 +499,8 @@ void admin_parse_row(const char *kv_list, size_t len, struct admin_row *r)
             r->idle_ms = val_i64(&kv);
         else if (key_is(&kv, "muted"))
             r->muted = val_u64(&kv) != 0;
+        else if (key_is(&kv, "tls"))
+            copy_val(r->tls, sizeof r->tls, &kv);
     }
 }
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cmd.h"
+#include "fingerprint.h"
 #include "roomname.h"
 
 enum {
@@ -96,6 +97,9 @@ struct admin_stats {
     unsigned msgs_per_s, deliveries_per_s;
     unsigned long long rss_kib;
     unsigned threads, admins;
+    char tls[8];                    /* "on", "only", "off"; "" from an older server */
+    char tls_sha256[FP_TEXT_SIZE];  /* the certificate's (fingerprint.h); "" when off */
+    unsigned tls_now;               /* TLS connections now */
 };
 /* "STATS mode=threads ..." into buf (no LF); its length, or 0 when it does
  * not fit in cap. */
@@ -116,6 +120,7 @@ struct admin_row {
     int64_t idle_ms;          /* since it last sent anything */
     bool muted;
     char room[ROOMNAME_SIZE]; /* "#lab1"; "" before it joins (or from an older server) */
+    char tls[8];              /* "TLSv1.3", "TLSv1.2"; "": clear text (or not yet known) */
 };
 size_t admin_format_row(char *buf, size_t cap, const struct admin_row *r);
 /* "ROSTER TOTAL SHOWN" into buf (no LF): the head of a block of SHOWN

@@ -2,6 +2,7 @@
  * server: the STATS line (counters, rates, memory, threads) and the
  * ROSTER block (a row per connection). */
 #include "adminsock.h"
+#include "tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,10 @@ void adminstat_stats(struct server *srv, struct adminstat_rates *r, unsigned adm
     r->messages = s->messages;
     r->deliveries = s->deliveries;
     adminstat_proc(&s->rss_kib, &s->threads);
+    snprintf(s->tls, sizeof s->tls, "%s", tls_mode_word(srv));
+    if (srv->tls != NULL)
+        snprintf(s->tls_sha256, sizeof s->tls_sha256, "%s", tls_server_fingerprint(srv->tls));
+    s->tls_now = atomic_load_explicit(&srv->st.tls_now, memory_order_relaxed);
 }
 
 static const char *adminstat_dialect(enum dialect d)
@@ -95,6 +100,8 @@ static void adminstat_row(struct server *srv, struct client *c, int64_t now, str
     pthread_mutex_lock(&c->lock);
     bool closing = c->close != CLOSE_NONE;
     r->queue = c->q.bytes;
+    const char *tls = xport_version(c); /* its state is written under this lock */
+    snprintf(r->tls, sizeof r->tls, "%s", tls != NULL ? tls : "");
     pthread_mutex_unlock(&c->lock);
     /* Whether it gave the password is its owner's to know; one that spoke
      * but has not joined while a password is asked is waiting on it. */

@@ -7,6 +7,7 @@
 
 #include "roomname.h"
 #include "sanitize.h"
+#include "tls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +434,9 @@ static void cmd_stats(struct reply *r, const char *args)
               v.clients, plural_s(v.clients), v.room, v.served);
     reply_out(r, "%llu message%s, %llu bytes in, %llu bytes out", v.messages, plural_s(v.messages),
               v.bytes_in, v.bytes_out);
+    char tls[FP_TEXT_SIZE + 64];
+    tls_stats_line(r->c->srv, tls, sizeof tls);
+    reply_out(r, "%s", tls);
     if (r->c->srv->cluster != NULL) {
         char line[512];
         cluster_stats_line(r->c->srv, line, sizeof line);

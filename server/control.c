@@ -14,6 +14,7 @@
 #include "roomname.h"
 #include "sanitize.h"
 #include "utf8.h"
+#include "tls.h"
 
 /* One line of the answer, formatted. */
 __attribute__((format(printf, 3, 4))) static void
@@ -76,6 +77,9 @@ static enum control_result ctl_stats(struct server *srv, const char *args,
                 "%llu bytes in, %llu bytes out",
                 v.mode, up, v.clients, plural_s(v.clients), v.room, v.served, v.messages,
                 plural_s(v.messages), v.bytes_in, v.bytes_out);
+    char tls[FP_TEXT_SIZE + 64];
+    tls_stats_line(srv, tls, sizeof tls);
+    control_say(seat, CONTROL_TEXT, "%s", tls);
     control_say(seat, CONTROL_TEXT, "addresses remembered: %u (at most %u; --max-per-addr %u)",
                 peers_count(&srv->acc.peers), srv->acc.peers.max_entries, srv->cfg.max_per_addr);
     if (srv->cluster != NULL) {

@@ -14,6 +14,7 @@
 #include "session.h"
 #include "cluster.h"
 #include "tracelog.h"
+#include "tls.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -69,10 +70,19 @@ void session_end(struct client *c)
     c->resume = NULL;
     /* A cut for not reading is its own kind: the teacher looks for those. */
     unsigned ev = strcmp(reason, "too slow") == 0 ? AEV_SLOW : AEV_LEAVE;
+    unsigned long dropped = 0;
     if (c->ever_joined)
         log_event(c->srv, ev, c, "disconnected (%s)", reason);
-    else
+    else if (strncmp(reason, "tls: ", 5) != 0 || c->srv->tls == NULL)
         log_event(c->srv, ev, c, "left before joining (%s)", reason);
+    else if (tls_server_fail_log(c->srv->tls, server_now_ms(c->srv), &dropped)) {
+        /* A failed handshake: rate-bounded, those left out counted here. */
+        char more[64] = "";
+        if (dropped > 0)
+            snprintf(more, sizeof more, "; %lu more failed TLS handshake%s not logged", dropped,
+                     plural_s(dropped));
+        log_event(c->srv, ev, c, "left before joining (%s)%s", reason, more);
+    }
 }
 
 static void session_set_dialect(struct client *c, enum dialect d)

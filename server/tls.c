@@ -3,10 +3,12 @@
  * and its non-blocking SSL_read_ex/SSL_write_ex map onto our poll and
  * epoll loops directly (docs/PROTOCOL.md, TLS). */
 #include "tls.h"
+#include "server.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,30 @@
 struct tls_server {
     SSL_CTX *ctx;
     struct tls_identity id; /* for the log and the stats */
+    pthread_mutex_t lock;   /* guards what follows: a leaf */
+    int64_t fail_sec;       /* the second counted in */
+    unsigned fail_n;        /* failures logged in it */
+    unsigned long fail_dropped;
 };
+
+bool tls_server_fail_log(struct tls_server *t, int64_t now_ms, unsigned long *dropped)
+{
+    pthread_mutex_lock(&t->lock);
+    if (now_ms / 1000 != t->fail_sec) {
+        t->fail_sec = now_ms / 1000;
+        t->fail_n = 0;
+    }
+    bool ok = t->fail_n < TLS_FAIL_LOG_PER_S;
+    if (ok) {
+        t->fail_n++;
+        *dropped = t->fail_dropped;
+        t->fail_dropped = 0;
+    } else {
+        t->fail_dropped++;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return ok;
+}
 
 const char *tls_last_reason(char *buf, size_t cap)
 {
@@ -60,6 +85,7 @@ struct tls_server *tls_server_new(const struct tls_identity *id, char *err, size
         return NULL;
     }
     t->id = *id;
+    pthread_mutex_init(&t->lock, NULL);
     ERR_clear_error();
     t->ctx = SSL_CTX_new(TLS_server_method());
     if (t->ctx == NULL || tls_settings(t->ctx) < 0) {
@@ -86,6 +112,7 @@ void tls_server_free(struct tls_server *t)
     if (t == NULL)
         return;
     SSL_CTX_free(t->ctx);
+    pthread_mutex_destroy(&t->lock);
     free(t);
 }
 
@@ -118,4 +145,20 @@ void tls_server_describe(const struct tls_server *t, bool only, char *out, size_
         snprintf(how, sizeof how, "CA: %s", t->id.issuer);
     snprintf(out, cap, "tls: %s (TLS 1.2-1.3), certificate %s (%s), SHA-256 %s", only ? "only" : "on",
              t->id.cert, how, t->id.fingerprint);
+}
+
+const char *tls_mode_word(const struct server *srv)
+{
+    return srv->tls == NULL ? "off" : srv->cfg.tls_only ? "only" : "on";
+}
+
+void tls_stats_line(struct server *srv, char *out, size_t cap)
+{
+    if (srv->tls == NULL) {
+        snprintf(out, cap, "tls: off");
+        return;
+    }
+    unsigned n = atomic_load_explicit(&srv->st.tls_now, memory_order_relaxed);
+    snprintf(out, cap, "tls: %s, SHA-256 %s, %u TLS connection%s now", tls_mode_word(srv),
+             srv->tls->id.fingerprint, n, plural_s(n));
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct tls_server;
 struct ssl_st;
@@ -26,6 +27,18 @@ const char *tls_server_fingerprint(const struct tls_server *t);
 /* The log's start line: "tls: on (TLS 1.2-1.3), certificate PATH (...),
  * SHA-256 ..." (only: "tls: only (...)"). */
 void tls_server_describe(const struct tls_server *t, bool only, char *out, size_t cap);
+/* The stats line (/stats, the console's and admins' stats): "tls: on,
+ * SHA-256 AB:..., N TLS connections now", "tls: only, ..." or "tls: off". */
+struct server;
+void tls_stats_line(struct server *srv, char *out, size_t cap);
+/* "on", "only" or "off", for the admins' STATS. */
+const char *tls_mode_word(const struct server *srv);
+
+/* Failed handshakes are logged at most TLS_FAIL_LOG_PER_S a second (a
+ * scanner or a flood would fill the log): true when this one may be, and
+ * *dropped is how many were not since the last that was. */
+enum { TLS_FAIL_LOG_PER_S = 5 };
+bool tls_server_fail_log(struct tls_server *t, int64_t now_ms, unsigned long *dropped);
 /* OpenSSL's reason for the last failure on this thread ("wrong version
  * number"), the error queue cleared; "" when it said nothing. */
 const char *tls_last_reason(char *buf, size_t cap);

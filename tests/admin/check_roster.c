@@ -141,6 +141,11 @@ START_TEST(test_layout_80)
     ck_assert_ptr_nonnull(strstr(line, "plain"));
     ck_assert_ptr_nonnull(strstr(line, "[::1]:40003"));
     ck_assert_ptr_nonnull(strstr(line, "muted"));
+    /* A TLS connection says so first, so that even 80 columns show it. */
+    snprintf(r.rows[1].tls, sizeof r.rows[1].tls, "TLSv1.3");
+    ck_assert_uint_eq(roster_format_row(&lay, &r.rows[1], line, sizeof(line)), hn);
+    ck_assert_ptr_nonnull(strstr(line, "tls/pla"));
+    r.rows[1].tls[0] = '\0';
     /* Wide: every column, the room too. */
     roster_layout(&lay, 140);
     ck_assert_uint_eq(lay.n, RC_COUNT);
@@ -149,6 +154,9 @@ START_TEST(test_layout_80)
     snprintf(r.rows[1].room, sizeof r.rows[1].room, "#lab2");
     roster_format_row(&lay, &r.rows[1], line, sizeof(line));
     ck_assert_ptr_nonnull(strstr(line, "#lab2"));
+    snprintf(r.rows[1].tls, sizeof r.rows[1].tls, "TLSv1.2");
+    roster_format_row(&lay, &r.rows[1], line, sizeof(line));
+    ck_assert_ptr_nonnull(strstr(line, "tls/plain"));
     /* Narrow: still the nick. */
     roster_layout(&lay, 12);
     ck_assert_uint_ge(lay.n, 1);

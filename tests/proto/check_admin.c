@@ -208,6 +208,10 @@ static struct admin_stats sample_stats(void)
     s.rss_kib = 5120;
     s.threads = 33;
     s.admins = 2;
+    strcpy(s.tls, "only");
+    strcpy(s.tls_sha256, "94:FC:B0:6D:9A:FD:7B:D6:3A:7F:5D:AE:44:38:2C:51:A8:4F:56:65:8E:7D:24:0C:"
+                         "C9:69:FB:7C:CF:31:DA:DD");
+    s.tls_now = 17;
     return s;
 }
 
@@ -227,6 +231,9 @@ static void assert_stats_eq(const struct admin_stats *a, const struct admin_stat
     ck_assert_uint_eq(a->deliveries_per_s, b->deliveries_per_s);
     ck_assert_uint_eq(a->threads, b->threads);
     ck_assert_uint_eq(a->admins, b->admins);
+    ck_assert_str_eq(a->tls, b->tls);
+    ck_assert_str_eq(a->tls_sha256, b->tls_sha256);
+    ck_assert_uint_eq(a->tls_now, b->tls_now);
 }
 
 static void assert_row_eq(const struct admin_row *a, const struct admin_row *b)
@@ -242,12 +249,13 @@ static void assert_row_eq(const struct admin_row *a, const struct admin_row *b)
     ck_assert(a->queue == b->queue && a->idle_ms == b->idle_ms);
     ck_assert_int_eq(a->muted, b->muted);
     ck_assert_str_eq(a->room, b->room);
+    ck_assert_str_eq(a->tls, b->tls);
 }
 
 START_TEST(test_stats_round_trip)
 {
     struct admin_stats s = sample_stats(), back;
-    char buf[512];
+    char buf[1024];
     size_t n = admin_format_stats(buf, sizeof buf, &s);
     ck_assert_uint_eq(n, strlen(buf));
     struct admin_line l = parsed(buf);
@@ -255,6 +263,8 @@ START_TEST(test_stats_round_trip)
     admin_parse_stats(l.text, l.text_len, &back);
     assert_stats_eq(&s, &back);
 
+    ck_assert_ptr_nonnull(strstr(buf, " tls=only tls_sha256=94:FC:"));
+    ck_assert_ptr_nonnull(strstr(buf, ":DA:DD tls_now=17"));
     /* An empty value is left out, and parsed back as "". */
     s.reach[0] = '\0';
     admin_format_stats(buf, sizeof buf, &s);
@@ -305,10 +315,20 @@ START_TEST(test_row_round_trip)
     r.idle_ms = 1500;
     r.muted = true;
     strcpy(r.room, "#lab-1");
+    strcpy(r.tls, "TLSv1.3");
     char buf[512];
     admin_format_row(buf, sizeof buf, &r);
     struct admin_line l = parsed(buf);
     ck_assert_int_eq(l.type, ADMIN_ROW);
+    admin_parse_row(l.text, l.text_len, &back);
+    assert_row_eq(&r, &back);
+
+    ck_assert_ptr_nonnull(strstr(buf, " tls=TLSv1.3"));
+    /* Clear text: no key, parsed back as "". */
+    r.tls[0] = '\0';
+    admin_format_row(buf, sizeof buf, &r);
+    ck_assert_ptr_null(strstr(buf, "tls="));
+    l = parsed(buf);
     admin_parse_row(l.text, l.text_len, &back);
     assert_row_eq(&r, &back);
 

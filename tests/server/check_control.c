@@ -77,8 +77,9 @@ START_TEST(test_listing_then_nothing_else)
     struct client *a = fx_framed("alice");
     fx_framed("bob");
     ck_assert_int_eq(run("stats"), CONTROL_OK);
-    ck_assert_int_eq(seen.n, 2);
+    ck_assert_int_eq(seen.n, 3);
     ck_assert_ptr_nonnull(strstr(seen.text[0], "2 clients now (2 in the room)"));
+    ck_assert_str_eq(seen.text[1], "tls: off"); /* the fixture has no TLS */
     ck_assert_int_eq(run("who"), CONTROL_OK);
     ck_assert_int_eq(seen.n, 3); /* a heading and a line each */
     ck_assert_str_eq(seen.text[0], "2 connected (2 in 1 room):");

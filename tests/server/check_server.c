@@ -28,6 +28,7 @@ int main(void)
     srunner_add_suite(sr, direct_suite());
     srunner_add_suite(sr, cluster_suite());
     srunner_add_suite(sr, tlscert_suite());
+    srunner_add_suite(sr, xport_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -59,5 +59,6 @@ Suite *rooms_suite(void);
 Suite *direct_suite(void);
 Suite *cluster_suite(void);
 Suite *tlscert_suite(void);
+Suite *xport_suite(void);
 
 #endif
