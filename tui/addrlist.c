@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hostport.h"
 
@@ -26,6 +27,9 @@ static int entry_parse(struct addr_entry *e, const char *s, size_t len, const ch
         snprintf(err, errlen, "an empty address in the list (two commas, or one at an end)");
         return -1;
     }
+    e->tls = len > 6 && strncasecmp(s, "tls://", 6) == 0;
+    if (e->tls)
+        s += 6, len -= 6;
     char one[ADDRLIST_TEXT_MAX];
     memcpy(one, s, len);
     one[len] = '\0';

@@ -25,6 +25,7 @@ struct addr_entry {
     char host[ADDRLIST_HOST_MAX];
     char port[8];
     unsigned naddr; /* addresses the host resolved to when last tried; 0: not yet */
+    bool tls;       /* written "tls://HOST:PORT": this one over TLS */
 };
 
 struct addrlist {
@@ -37,7 +38,7 @@ struct addrlist {
 
 /* Reads spec: one HOST (PORT then comes from default_port), HOST:PORT,
  * [V6]:PORT, or up to ADDRLIST_MAX of them joined by commas, each without
- * a port taking default_port. Returns 0, or -1 with err saying what is
+ * a port taking default_port; any of them may start with "tls://". Returns 0, or -1 with err saying what is
  * wrong (an empty element, a bad port, too many addresses) and l left
  * empty. */
 int addrlist_parse(struct addrlist *l, const char *spec, const char *default_port, char *err,

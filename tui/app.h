@@ -17,6 +17,7 @@
 #include "net.h"
 #include "secret.h"
 #include "status.h"
+#include "tofu.h"
 #include "view.h"
 #include "wire.h"
 
@@ -65,6 +66,18 @@ struct app {
     bool wire_focus;    /* Ctrl-O: the scrolling keys move the wire pane */
     size_t wire_scroll; /* rows back from the newest call */
     uint64_t wire_seen; /* wire.total when last drawn: a pane scrolled back stays still */
+    /* TLS: the context and the trust rules (tofu.h); the connection's
+     * line in known_servers (0: not there); the question asked about a
+     * server's first-seen certificate, answered by typing yes or no. */
+    struct tofu tofu;
+    size_t known_line;
+    struct {
+        bool active;
+        char typed[4];
+        size_t len;
+        char shown[400];
+        unsigned version;
+    } trust;
     /* The password prompt, after the server asked for one (ERR auth). */
     struct {
         bool active;
@@ -104,6 +117,19 @@ void conn_retry_now(struct app *a);
 /* The server wants a password we do not have (or refused ours). */
 void prompt_password(struct app *a);
 void prompt_key(struct app *a, const struct tkey *k);
+
+/* ---- trustask.c ---- */
+/* A server's certificate is seen for the first time: the question (the
+ * fingerprint is in the log above it). */
+void trustask_start(struct app *a, const char *question);
+void trustask_key(struct app *a, const struct tkey *k);
+
+/* ---- conn.c (TLS) ---- */
+/* The handshake is done and the certificate trusted: greet the server. */
+void conn_trusted(struct app *a);
+/* Not connecting to this server (a changed certificate, a downgrade, a
+ * "no"): the lines of msg in the log, and no retry. */
+void conn_refuse(struct app *a, const char *msg, const char *reason);
 
 /* ---- keys.c ---- */
 void keys_handle(struct app *a, const struct tkey *k);

@@ -141,6 +141,9 @@ struct chat {
     bool refused;         /* ERR auth, kicked, not a chat server: retrying would only fail again */
     bool ask_password;    /* ... ERR auth: a typed password may do */
     bool hello_password;  /* this connection's HELLO carried a password */
+    /* --no-tls to a server known to speak TLS (tofu.h): no password goes
+     * to it in clear text, given or typed. Set before each connect. */
+    bool no_password;
     bool hello_typed;     /* ... the one typed at the prompt */
     unsigned auth_wait_s; /* ERR auth-wait: not before this many seconds */
     /* Set with CHAT_DISCONNECT: why, for the log and the status bar. */

@@ -25,12 +25,62 @@ void conn_name_server(struct app *a)
         snprintf(a->st.server + len, sizeof(a->st.server) - len, " (%s)", a->net.addr_text);
 }
 
-/* A connection is made: where it is, for the round robin and the bar. */
-static void conn_made(struct app *a)
+/* Each line of msg as a log entry of kind k. */
+static void note_lines(struct app *a, enum entry_kind k, const char *msg)
 {
+    while (*msg) {
+        size_t n = strcspn(msg, "\n");
+        char line[1200];
+        snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1),
+                 msg);
+        chat_note(&a->cl, k, line);
+        msg += n + (msg[n] == '\n');
+    }
+}
+
+void conn_refuse(struct app *a, const char *msg, const char *reason)
+{
+    note_lines(a, ENTRY_ERR, msg);
+    chat_note(&a->cl, ENTRY_LOCAL,
+              "not reconnecting; /reconnect tries again, /connect HOST [PORT] goes elsewhere");
+    net_close(&a->net);
+    a->retry_at = -1;
+    a->st.state = CONN_FAILED;
+    a->st.tls[0] = '\0';
+    status_set_reason(&a->st, reason);
+}
+
+void conn_trusted(struct app *a)
+{
+    snprintf(a->st.tls, sizeof(a->st.tls), "%s", a->net.ssl ? a->net.tls_version : "");
     addrlist_connected(&a->addrs, a->net.ai_index, a->net.ai_count);
     conn_name_server(a);
     chat_on_connect(&a->cl);
+}
+
+/* A connection is made: where it is, for the round robin and the bar;
+ * over TLS, first whether the certificate is the server's (tofu.h). */
+static void conn_made(struct app *a)
+{
+    if (a->net.ssl) {
+        const struct addr_entry *e = addrlist_current(&a->addrs);
+        char msg[2048];
+        switch (tofu_check(&a->tofu, &a->net, e->host, e->port, msg, sizeof(msg))) {
+        case TOFU_REFUSE:
+            conn_refuse(a, msg, strstr(msg, "CHANGED") ? "the certificate changed" : "not trusted");
+            return;
+        case TOFU_ASK:
+            note_lines(a, ENTRY_LOCAL, msg);
+            trustask_start(a, "Trust this server? Type yes or no, then Enter: ");
+            return;
+        case TOFU_OK:
+        default:
+            if (msg[0])
+                note_lines(a, ENTRY_LOCAL, msg);
+            break;
+        }
+    }
+    conn_trusted(a);
 }
 
 /* Back off before the next attempt. round: every address of several
@@ -62,6 +112,16 @@ static void conn_schedule_retry(struct app *a, const char *reason, bool round)
  * round that failed backs off. */
 static void conn_failed(struct app *a, int rc, const char *err)
 {
+    if (rc == -3) {
+        /* TLS refused, or answered in clear text: the same next time. */
+        const struct addr_entry *e = addrlist_current(&a->addrs);
+        char msg[1500];
+        tofu_refused_text(&a->net, e->host, e->port, a->known_line, err, msg, sizeof(msg));
+        conn_refuse(a, msg,
+                    a->net.tls_fail == TLS_FAIL_NOT_TLS && a->known_line ? "TLS downgrade refused"
+                                                                         : err);
+        return;
+    }
     if (rc == -2 && a->addrs.n == 1) {
         a->st.state = CONN_FAILED;
         status_set_reason(&a->st, err);
@@ -94,6 +154,18 @@ void conn_start(struct app *a)
     const struct addr_entry *e = addrlist_current(&a->addrs);
     conn_name_server(a);
     a->net.ai_first = a->addrs.sub;
+    a->st.tls[0] = '\0';
+    char terr[300];
+    bool tls =
+        tofu_wants_tls(&a->tofu, e->host, e->port, e->tls, &a->known_line, terr, sizeof(terr));
+    if (terr[0])
+        chat_note(&a->cl, ENTRY_ERR, terr);
+    a->net.tls_ctx = tls ? a->tofu.ctx : NULL;
+    a->cl.no_password = !tls && a->known_line > 0;
+    if (a->cl.no_password) {
+        tofu_no_password_text(e->host, e->port, a->known_line, terr, sizeof(terr));
+        chat_note(&a->cl, ENTRY_ERR, terr);
+    }
     int rc = net_start(&a->net, e->host, e->port, a->now, err, sizeof(err));
     if (rc < 0) {
         conn_failed(a, rc, err);
@@ -105,6 +177,7 @@ void conn_start(struct app *a)
 
 void conn_drop(struct app *a, const char *reason)
 {
+    a->st.tls[0] = '\0';
     /* Asked before the model hears of the drop: the server had greeted
      * us, so the connection was good and a new round begins. */
     bool greeted = a->st.state == CONN_CONNECTED;
@@ -205,7 +278,8 @@ void conn_on_socket(struct app *a, short revents)
             }
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
-            snprintf(err, sizeof(err), "read: %s", strerror(errno));
+            snprintf(err, sizeof(err), "read: %s",
+                     errno == EPROTO ? a->net.last_err : strerror(errno));
             conn_drop(a, err);
             return;
         }
@@ -223,7 +297,8 @@ void conn_flush(struct app *a)
         chat_consume(&a->cl, (size_t)w);
     } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
         char err[200];
-        snprintf(err, sizeof(err), "send: %s", strerror(errno));
+        snprintf(err, sizeof(err), "send: %s",
+                 errno == EPROTO ? a->net.last_err : strerror(errno));
         conn_drop(a, err);
     }
 }

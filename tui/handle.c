@@ -314,6 +314,16 @@ static void err_kicked(struct chat *c, const struct msg *m)
     status_set_reason(c->st, m->text[0] ? m->text : "removed by the operator");
 }
 
+/* The server takes TLS only (--tls-only): in clear text it would refuse
+ * every attempt. The hint: how to come back over TLS. */
+static void err_tls_required(struct chat *c, const struct msg *m)
+{
+    (void)m;
+    c->refused = true;
+    c->st->state = CONN_FAILED;
+    status_set_reason(c->st, "the server takes TLS only");
+}
+
 /* Refused for good (a mute outlasts any retry): not pending. */
 static void err_refused(struct chat *c, const struct msg *m)
 {
@@ -329,6 +339,7 @@ static const struct {
 } err_handlers[] = {
     {ERR_SLOW_DOWN, err_slow_down}, {ERR_AUTH, err_auth},        {ERR_AUTH_WAIT, err_auth_wait},
     {ERR_KICKED, err_kicked},       {ERR_TOO_LONG, err_refused}, {ERR_MUTED, err_refused},
+    {ERR_TLS_REQUIRED, err_tls_required},
 };
 
 static void on_err(struct chat *c, const struct msg *m)
@@ -344,6 +355,13 @@ static void on_err(struct chat *c, const struct msg *m)
     /* After ERR auth the caller asks for the password and says so. */
     if (c->refused && strcmp(m->word, ERR_KICKED) == 0)
         chat_note(c, ENTRY_LOCAL, "not reconnecting; /connect HOST [PORT] comes back");
+    if (strcmp(m->word, ERR_TLS_REQUIRED) == 0 && strchr(c->host, ',') == NULL)
+        chat_notef(c, ENTRY_LOCAL,
+                   "not reconnecting in clear text: start sockchat with --tls, or /connect "
+                   "tls://%.200s:%.15s",
+                   c->host, c->port);
+    else if (strcmp(m->word, ERR_TLS_REQUIRED) == 0)
+        chat_note(c, ENTRY_LOCAL, "not reconnecting in clear text: start sockchat with --tls");
 }
 
 static void on_notice(struct chat *c, const struct msg *m)

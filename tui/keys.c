@@ -370,6 +370,11 @@ void keys_handle(struct app *a, const struct tkey *k)
         prompt_key(a, k);
         return;
     }
+    if (a->trust.active) {
+        if (k->type != TK_PASTE_BEGIN && k->type != TK_PASTE_END)
+            trustask_key(a, k); /* a pasted "yes" is no answer */
+        return;
+    }
     if (a->in_paste) {
         paste_key(a, k);
         return;

@@ -264,6 +264,7 @@ static int setup_signals(void)
 static void app_free(struct app *a)
 {
     net_close(&a->net);
+    tofu_free(&a->tofu);
     wire_free(&a->wire);
     chat_free(&a->cl);
     secret_clear(&a->pw.text);
@@ -304,6 +305,11 @@ static int app_open(struct app *a, const struct client_opts *opt)
     if (session_token(token, sizeof token) == 0)
         chat_set_session(&a->cl, token);
     net_init(&a->net);
+    if (tofu_init(&a->tofu, opt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sockchat: %s\n", err);
+        app_free(a);
+        return EX_NOINPUT;
+    }
     a->net.chunk = opt->chunk;
     a->net.chunk_ms = opt->chunk_ms;
     a->net.nodelay = opt->nodelay;
@@ -342,6 +348,10 @@ static void draw(struct app *a)
     if (a->pw.active) {
         scr.ask = a->pw.shown;
         scr.ask_version = a->pw.version;
+    }
+    if (a->trust.active) {
+        scr.ask = a->trust.shown;
+        scr.ask_version = a->trust.version;
     }
     view_draw(&a->view, &scr);
     /* Once for everything that rang since the last turn: a burst of
@@ -411,15 +421,19 @@ static bool loop_turn(struct app *a)
     if (!quit_step(a, outlen))
         return false;
 
+    /* While the user is asked whether to trust the server, the socket
+     * waits (trustask.c). */
     struct pollfd pfd[3] = {
         {.fd = STDIN_FILENO, .events = POLLIN},
         {.fd = sig_pipe[0], .events = POLLIN},
-        {.fd = a->net.fd, .events = 0},
+        {.fd = a->trust.active ? -1 : a->net.fd, .events = 0},
     };
-    if (a->net.fd >= 0)
+    if (pfd[2].fd >= 0)
         pfd[2].events =
             net_poll_events(&a->net, outlen && !a->quit_shut && net_write_wait(&a->net) == 0);
-    int rc = poll(pfd, 3, (int)next_timeout(a, outlen));
+    /* TLS may hold decrypted bytes the socket will not wake us for. */
+    bool pending = pfd[2].fd >= 0 && net_pending(&a->net);
+    int rc = poll(pfd, 3, pending ? 0 : (int)next_timeout(a, outlen));
     if (rc < 0 && errno != EINTR) {
         view_close();
         fprintf(stderr, "sockchat: poll: %s\n", strerror(errno));
@@ -430,8 +444,8 @@ static bool loop_turn(struct app *a)
 
     if (rc > 0 && (pfd[1].revents & POLLIN))
         on_signals(a);
-    if (rc > 0 && pfd[2].revents && a->net.fd >= 0)
-        conn_on_socket(a, pfd[2].revents);
+    if ((rc > 0 && pfd[2].revents && a->net.fd >= 0) || (pending && a->net.fd >= 0))
+        conn_on_socket(a, (short)(pfd[2].revents | (pending ? POLLIN : 0)));
     if (rc > 0 && (pfd[0].revents & POLLIN))
         on_keys(a);
     /* The terminal is gone (ssh dropped, tmux killed). A hung-up tty

@@ -3,6 +3,8 @@
  *   sockchat [HOST[,HOST...] [PORT]] [--nick NAME] [--password-file FILE] [--plain]
  *            [--mouse] [--no-color] [--bell mention|all|off] [--wire]
  *            [--chunk N[:MS]] [--nodelay on|off] [--restricted [--keys FILE]] [--help] [--version]
+ *            [--tls | --no-tls] [--tls-ca FILE] [--tls-accept-new]
+ *   sockchat --forget HOST:PORT
  *
  * SOCKCHAT_HOST, SOCKCHAT_PORT and SOCKCHAT_NICK give defaults; otherwise
  * 127.0.0.1, 5000 and $USER. The password for a server started with
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <signal.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -29,6 +32,7 @@
 #include "restrict.h"
 #include "secret.h"
 #include "text.h"
+#include "trust.h"
 
 static void usage(FILE *f)
 {
@@ -37,6 +41,8 @@ static void usage(FILE *f)
             "                [--plain] [--mouse] [--no-color] [--bell mention|all|off] [--wire]\n"
             "                [--chunk N[:MS]] [--nodelay on|off]\n"
             "                [--restricted [--keys FILE]] [--help] [--version]\n"
+            "                [--tls | --no-tls] [--tls-ca FILE] [--tls-accept-new]\n"
+            "       sockchat --forget HOST:PORT\n"
             "\n"
             "A terminal chat client for sockchat-server (and the tutorial's Python servers).\n"
             "  HOST          server name, IPv4 or IPv6 address (default $SOCKCHAT_HOST or "
@@ -48,7 +54,27 @@ static void usage(FILE *f)
             "                those without one): tried in turn, and when the one connected\n"
             "                to goes away, the next at once; pending messages follow.\n"
             "                So are all the addresses of a name (IPv6 and IPv4)\n"
-            "  --nick NAME   nickname (default $SOCKCHAT_NICK or $USER)\n"
+            "  tls://HOST:PORT\n"
+            "                that server over TLS (in a list too: tls://h1:5000,h2:5001)\n"
+            "  --tls         every server over TLS (so does SOCKCHAT_TLS=1). The first\n"
+            "                time, the client shows the server's certificate fingerprint\n"
+            "                (SHA-256) and asks whether to trust it: compare it with the\n"
+            "                one the server's log prints. Yes stores it in\n"
+            "                $XDG_DATA_HOME/sockchat/known_servers (default\n"
+            "                ~/.local/share/sockchat); a later certificate that differs is\n"
+            "                refused. A server stored there is always reached over TLS\n"
+            "  --tls-ca FILE verify the server's certificate against the CA(s) in FILE\n"
+            "                (PEM) and its host name, instead of asking (implies --tls)\n"
+            "  --tls-accept-new\n"
+            "                trust a first-seen certificate without asking (scripts;\n"
+            "                without a terminal a new one is refused otherwise)\n"
+            "  --no-tls      clear text, even to a server known to speak TLS; the\n"
+            "                password is then never sent to it\n"
+            "  --forget HOST:PORT\n"
+            "                remove HOST:PORT from known_servers (after its certificate\n"
+            "                changed on purpose) and exit\n"
+            "  --nick NAME   nickname (default $SOCKCHAT_NICK or $USER)\n");
+    fprintf(f,
             "  --password-file FILE\n"
             "                the password of a server started with --password: the first\n"
             "                line of FILE (default $SOCKCHAT_PASSWORD), sent only to the\n"
@@ -70,7 +96,8 @@ static void usage(FILE *f)
             "                (the curses client; --plain rings nothing)\n"
             "  --wire        open the wire view at the start (F2 or /wire toggle it):\n"
             "                every read() and write() on the connection, one row each;\n"
-            "                with --plain, the same rows as lines on stderr\n"
+            "                with --plain, the same rows as lines on stderr. Over TLS\n"
+            "                the rows are the chat's bytes before encryption\n"
             "Demo knobs, for teaching that TCP is a byte stream (not for everyday use):\n"
             "  --chunk N[:MS]\n"
             "                split every write into pieces of N bytes (1-65536), sent\n"
@@ -94,7 +121,9 @@ static void usage(FILE *f)
             "(a typed one three times) or none was typed at its prompt, 75 when it was\n"
             "not judged (someone at this address just guessed wrong: try again), 69\n"
             "when the server closed the connection before --plain was done (full,\n"
-            "banned, gone), other sysexits.h codes (64-78) on errors.\n");
+            "banned, gone), 76 when a TLS server is not trusted (a changed certificate,\n"
+            "a new one without a terminal to ask, a downgrade), 1 after \"no\" to a new\n"
+            "certificate, other sysexits.h codes (64-78) on errors.\n");
 }
 
 /* The locale from the environment. When none is set at all (LC_ALL,
@@ -232,6 +261,7 @@ struct args {
     struct addrlist addrs; /* HOST1:PORT1,HOST2:PORT2 checked */
     char password[CHAT_PASSWORD_MAX + 1];
     char nick[NICK_MAX + 1]; /* --restricted's, from the key or the prompt */
+    const char *forget;      /* --forget HOST:PORT */
 };
 
 /* Takes the value of the option at argv[*i]; NULL after saying so (the
@@ -283,6 +313,19 @@ static int parse_args(int argc, char **argv, struct args *g)
                 fprintf(stderr, "sockchat: --bell %s: not one of mention, all, off\n", v);
                 return EX_USAGE;
             }
+        } else if (strcmp(a, "--tls") == 0) {
+            g->opt.tls = true;
+        } else if (strcmp(a, "--no-tls") == 0) {
+            g->opt.no_tls = true;
+        } else if (strcmp(a, "--tls-accept-new") == 0) {
+            g->opt.tls_accept_new = true;
+        } else if (strcmp(a, "--tls-ca") == 0 || strncmp(a, "--tls-ca=", 9) == 0) {
+            g->opt.tls_ca = a[8] == '=' ? a + 9 : option_value(argc, argv, &i, "--tls-ca needs a FILE");
+            if (g->opt.tls_ca == NULL)
+                return EX_USAGE;
+        } else if (strcmp(a, "--forget") == 0) {
+            if ((g->forget = option_value(argc, argv, &i, "--forget needs HOST:PORT")) == NULL)
+                return EX_USAGE;
         } else if (strcmp(a, "--restricted") == 0) {
             g->opt.restricted = true;
         } else if (strcmp(a, "--keys") == 0) {
@@ -340,13 +383,22 @@ static int pick_server(struct args *g)
         }
         return EX_OK;
     }
+    /* tls://HOST:PORT: the prefix is kept in the host, which addrlist
+     * reads per address (a list may mix both). */
+    const char *bare = opt->host;
+    bool tls = strncasecmp(bare, "tls://", 6) == 0;
+    if (tls)
+        bare += 6;
     /* "10.0.2.15:5000" and "[::1]:5000", as the server's log prints them. */
-    int hp = hostport_split(opt->host, g->host, sizeof(g->host), g->port, sizeof(g->port));
+    int hp = hostport_split(bare, g->host + (tls ? 6 : 0), sizeof(g->host) - 6, g->port,
+                            sizeof(g->port));
     if (hp < 0 || (hp == 1 && g->pos[1] != NULL)) {
         fprintf(stderr, "sockchat: bad host %s: want HOST, HOST:PORT or [IPV6]:PORT%s\n", opt->host,
                 hp == 1 ? ", or a PORT argument, not both" : "");
         return EX_USAGE;
     }
+    if (tls)
+        memcpy(g->host, "tls://", 6);
     opt->host = g->host;
     if (hp == 1)
         opt->port = g->port;
@@ -486,8 +538,18 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &g);
     if (rc >= 0)
         return rc;
+    if (g.forget)
+        return trust_forget(g.forget);
     if (g.opt.restricted && (rc = restricted_start()) != EX_OK)
         return rc;
+    /* SOCKCHAT_TLS=1 as --tls, for scripts and the lesson's terminals. */
+    const char *tls_env = env_unless(g.opt.restricted, "SOCKCHAT_TLS");
+    if (tls_env && strcmp(tls_env, "1") == 0 && !g.opt.no_tls)
+        g.opt.tls = true;
+    if (g.opt.no_tls && (g.opt.tls || g.opt.tls_ca)) {
+        fprintf(stderr, "sockchat: --no-tls with --tls%s: pick one\n", g.opt.tls_ca ? "-ca" : "");
+        return EX_USAGE;
+    }
     if ((rc = pick_server(&g)) != EX_OK || (rc = pick_identity(&g)) != EX_OK)
         return rc;
     struct client_opts *opt = &g.opt;

@@ -169,6 +169,25 @@ static void on_connected(struct net *n)
         wire_add(n->wire, WIRE_CONNECT, 0, NULL, 0);
 }
 
+/* TCP is connected: with TLS the handshake starts (connecting goes on
+ * until it is done, under a deadline of its own); without, that is all. */
+static int tcp_connected(struct net *n, int64_t now_ms)
+{
+    if (n->tls_ctx == NULL) {
+        n->connecting = false;
+        on_connected(n);
+        return 0;
+    }
+    n->ssl = tls_new(n->tls_ctx, n->fd, n->tls_host, n->last_err, sizeof(n->last_err));
+    if (n->ssl == NULL)
+        return -1;
+    n->connecting = true;
+    n->handshaking = true;
+    n->tls_want = POLLOUT;
+    n->deadline_ms = now_ms + NET_CONNECT_TIMEOUT_MS;
+    return 0;
+}
+
 /* --nodelay: Nagle's algorithm off (1) or on (0), before connecting.
  * Returns -1 with n->last_err set when the socket refuses. */
 static int apply_nodelay(struct net *n, int fd)
@@ -192,6 +211,10 @@ void net_close(struct net *n)
         n->resolving = false;
         n->fd = -1;
     }
+    if (n->ssl)
+        tls_free(n->ssl);
+    n->ssl = NULL;
+    n->handshaking = false;
     if (n->fd >= 0)
         close(n->fd);
     n->fd = -1;
@@ -205,8 +228,11 @@ void net_close(struct net *n)
 
 void net_shutdown_write(struct net *n)
 {
-    if (n->fd >= 0 && !n->connecting)
-        shutdown(n->fd, SHUT_WR);
+    if (n->fd < 0 || n->connecting)
+        return;
+    if (n->ssl)
+        tls_close_notify(n->ssl);
+    shutdown(n->fd, SHUT_WR);
 }
 
 /* Starts a non-blocking connect to the next address; loops over the ones
@@ -234,9 +260,11 @@ static int try_next(struct net *n, int64_t now_ms)
         }
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
             n->fd = fd;
-            n->connecting = false;
-            on_connected(n);
-            return 0;
+            if (tcp_connected(n, now_ms) == 0)
+                return 0;
+            close(fd);
+            n->fd = -1;
+            continue;
         }
         if (errno == EINPROGRESS) {
             n->fd = fd;
@@ -283,6 +311,9 @@ int net_start(struct net *n, const char *host, const char *port, int64_t now_ms,
     net_close(n);
     n->ai_count = 0;
     n->addr_text[0] = '\0';
+    n->tls_version[0] = '\0';
+    n->tls_cert = false;
+    snprintf(n->tls_host, sizeof(n->tls_host), "%s", host);
     /* A numeric address (the common case in a classroom) needs no DNS:
      * resolved here, at once. */
     int rc = lookup_run(getaddrinfo, host, port, AI_NUMERICHOST, &n->ai_list);
@@ -336,15 +367,65 @@ short net_poll_events(const struct net *n, bool want_write)
 {
     if (n->resolving)
         return POLLIN;
+    if (n->handshaking)
+        return n->tls_want;
     if (n->connecting)
         return POLLOUT;
-    return (short)(POLLIN | (want_write ? POLLOUT : 0));
+    /* A TLS read that must write first (a key update) waits for POLLOUT. */
+    bool tls_out = n->ssl && n->tls_want == POLLOUT;
+    return (short)(POLLIN | (want_write || tls_out ? POLLOUT : 0));
+}
+
+/* One step of the TLS handshake: 1 done, 0 not yet, -1 this address
+ * failed (try the next), -3 refused for good (net.h). */
+static int handshake_step(struct net *n, bool timed_out, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (timed_out) {
+        n->tls_fail = TLS_FAIL_IO;
+        snprintf(n->last_err, sizeof(n->last_err), "tls handshake: timed out");
+        rc = -1;
+    } else {
+        rc = tls_handshake(n->ssl, &n->tls_want, &n->tls_fail, n->last_err, sizeof(n->last_err));
+    }
+    if (rc == 1) {
+        n->handshaking = false;
+        n->connecting = false;
+        n->tls_want = POLLIN;
+        n->tls_cert = tls_peer(n->ssl, n->tls_version, sizeof(n->tls_version), n->tls_sha) == 0;
+        on_connected(n);
+        return 1;
+    }
+    if (rc == 0)
+        return 0;
+    tls_free(n->ssl);
+    n->ssl = NULL;
+    n->handshaking = false;
+    if (n->tls_fail != TLS_FAIL_IO) {
+        snprintf(err, errlen, "%s", n->last_err);
+        net_close(n);
+        return -3;
+    }
+    return -1;
 }
 
 int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t errlen)
 {
     if (n->resolving)
         return finish_lookup(n, now_ms, timed_out, err, errlen);
+    if (n->handshaking) {
+        int rc = handshake_step(n, timed_out, err, errlen);
+        if (rc >= 0 || rc == -3)
+            return rc;
+        close(n->fd);
+        n->fd = -1;
+        n->connecting = false;
+        if (try_next(n, now_ms) == 0)
+            return n->connecting ? 0 : 1;
+        snprintf(err, errlen, "%s", n->last_err);
+        net_close(n);
+        return -1;
+    }
     int soerr = 0;
     socklen_t sl = sizeof(soerr);
     if (timed_out) {
@@ -352,9 +433,13 @@ int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t 
     } else if (getsockopt(n->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) {
         snprintf(n->last_err, sizeof(n->last_err), "getsockopt: %s", strerror(errno));
     } else if (soerr == 0) {
-        n->connecting = false;
-        on_connected(n);
-        return 1;
+        if (tcp_connected(n, now_ms) == 0) {
+            if (!n->handshaking)
+                return 1;
+            int rc = handshake_step(n, false, err, errlen);
+            if (rc != -1)
+                return rc; /* else this address failed: the next one */
+        }
     } else {
         snprintf(n->last_err, sizeof(n->last_err), "connect: %s", strerror(soerr));
     }
@@ -383,9 +468,12 @@ void net_backoff_reset(struct net *n)
 ssize_t net_read(struct net *n, char *buf, size_t cap)
 {
     ssize_t r;
-    do {
-        r = read(n->fd, buf, cap);
-    } while (r < 0 && errno == EINTR);
+    if (n->ssl)
+        r = tls_read(n->ssl, buf, cap, &n->tls_want, n->last_err, sizeof(n->last_err));
+    else
+        do {
+            r = read(n->fd, buf, cap);
+        } while (r < 0 && errno == EINTR);
     if (n->wire && r >= 0)
         wire_add(n->wire, WIRE_READ, n->clock() - n->connected_ms, buf, (size_t)r);
     if (r > 0)
@@ -396,6 +484,8 @@ ssize_t net_read(struct net *n, char *buf, size_t cap)
 static ssize_t send_now(struct net *n, const char *buf, size_t len)
 {
     ssize_t r;
+    if (n->ssl)
+        return tls_write(n->ssl, buf, len, &n->tls_want, n->last_err, sizeof(n->last_err));
     do {
         r = send(n->fd, buf, len, MSG_NOSIGNAL);
     } while (r < 0 && errno == EINTR);
@@ -435,4 +525,9 @@ int64_t net_write_wait(const struct net *n)
         return 0;
     int64_t d = n->next_write_ms - n->clock();
     return d > 0 ? d : 0;
+}
+
+bool net_pending(const struct net *n)
+{
+    return n->ssl && !n->handshaking && tls_pending(n->ssl);
 }

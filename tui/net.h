@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tls.h"
+
 enum {
     NET_CONNECT_TIMEOUT_MS = 5000,
     NET_RESOLVE_TIMEOUT_MS = 10000,
@@ -52,6 +54,20 @@ struct net {
     int64_t next_write_ms;  /* --chunk: no send() before this */
     bool answered;          /* a read brought bytes on this connection: --chunk applies */
     int nodelay;            /* --nodelay: TCP_NODELAY 1 or 0; -1 the kernel's default */
+    /* TLS (issue 19): with tls_ctx set (the caller's; net_start takes it
+     * for the connection it starts) the handshake is part of connecting:
+     * net_finish() returns 1 only once it is done. Reads and writes then
+     * move the plaintext, so --wire and --chunk show and cut the chat's
+     * bytes, not the records. */
+    struct ssl_ctx_st *tls_ctx;
+    struct ssl_st *ssl;   /* this connection's session, or NULL: clear text */
+    bool handshaking;     /* connected, the TLS handshake under way */
+    short tls_want;       /* what the last TLS call that could not go on polls for */
+    enum tls_fail tls_fail; /* why the last handshake failed (net_finish's -3) */
+    char tls_host[256];   /* the name for SNI and verification */
+    char tls_version[16]; /* "TLSv1.3" once the handshake is done */
+    unsigned char tls_sha[FP_BYTES]; /* the server certificate's SHA-256 */
+    bool tls_cert;        /* ... and there was one */
 };
 
 void net_init(struct net *n);
@@ -69,7 +85,9 @@ int net_start(struct net *n, const char *host, const char *port, int64_t now_ms,
 /* After n->fd is ready for net_poll_events() (or the deadline passed)
  * while connecting: returns 1 when connected, 0 when the lookup ended and
  * a connect started, or another address is being tried; -1 with err set
- * when all failed, -2 when the name does not exist. */
+ * when all failed, -2 when the name does not exist, -3 when the TLS
+ * handshake was refused or answered in clear text (n->tls_fail says
+ * which): another try would get the same answer. */
 int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t errlen);
 
 /* What to poll n->fd for: the lookup's wake-up, connect's completion, or
@@ -95,5 +113,8 @@ ssize_t net_read(struct net *n, char *buf, size_t cap);
 ssize_t net_write(struct net *n, const char *buf, size_t len);
 /* Milliseconds until --chunk lets the next write go (0: now). */
 int64_t net_write_wait(const struct net *n);
+/* TLS holds decrypted bytes already read from the socket: read before
+ * polling, which would not wake for them. */
+bool net_pending(const struct net *n);
 
 #endif

@@ -23,6 +23,11 @@ struct client_opts {
     int nodelay;         /* --nodelay on|off: TCP_NODELAY 1 or 0; -1 the kernel's default */
     bool restricted;     /* --restricted: an ssh account's session (restrict.h) */
     enum bell_mode bell; /* --bell: what rings the terminal bell (alert.h) */
+    /* TLS (issue 19). */
+    bool tls;            /* --tls or SOCKCHAT_TLS=1: every server over TLS */
+    bool no_tls;         /* --no-tls: clear text even to a server known to speak TLS */
+    const char *tls_ca;  /* --tls-ca FILE: verify against it instead of trust on first use */
+    bool tls_accept_new; /* --tls-accept-new: trust a first-seen certificate without asking */
 };
 
 #endif

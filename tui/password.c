@@ -65,6 +65,10 @@ void chat_set_server(struct chat *c, const char *host, const char *port)
 const char *password_hello(struct chat *c)
 {
     const char *pw = NULL;
+    if (c->no_password) {
+        c->hello_typed = c->hello_password = false;
+        return NULL;
+    }
     c->hello_typed = password_for(&c->typed, c->host, c->port);
     if (c->hello_typed)
         pw = c->typed.text;

@@ -37,7 +37,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "known.h"
 #include "loop.h" /* loop_now_ms */
+#include "msg.h"
 #include "plain_internal.h"
 #include "sanitize.h"
 #include "text.h"
@@ -156,6 +158,10 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
         p->raw = memchr(data, '\n', len) == NULL;
     }
     plain_auth_on_reply(p, data, len);
+    static const char tls_only[] = "ERR " ERR_TLS_REQUIRED " ";
+    if (len >= sizeof(tls_only) - 1 && memcmp(data, tls_only, sizeof(tls_only) - 1) == 0)
+        fprintf(stderr, "sockchat: the server takes TLS only: connect with --tls "
+                        "(sockchat --tls --plain HOST PORT)\n");
     for (size_t i = 0; i <= len; i++) {
         if (i < len && data[i] != '\n')
             continue;
@@ -168,10 +174,81 @@ static void on_server_bytes(struct plain *p, const char *data, size_t len)
     fflush(stdout);
 }
 
+/* Reads a yes or no from the terminal (canonical mode: one line per
+ * read). Returns 1 yes, 0 no or the end of input. */
+static int ask_yes_no(const char *question)
+{
+    fprintf(stderr, "%s (yes/no) ", question);
+    for (;;) {
+        char line[64];
+        ssize_t r = read(STDIN_FILENO, line, sizeof(line) - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            fputc('\n', stderr);
+            return 0;
+        }
+        line[r] = '\0';
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strcmp(line, "yes") == 0)
+            return 1;
+        if (strcmp(line, "no") == 0)
+            return 0;
+        fprintf(stderr, "Please type 'yes' or 'no': ");
+    }
+}
+
+/* The TLS connection is made: is this the server it claims to be?
+ * Returns 0, or a sysexits code (1 for a "no") after saying why not. */
+static int trust_server(struct plain *p, const struct addr_entry *e)
+{
+    char msg[2048];
+    enum tofu_verdict v = tofu_check(&p->tofu, &p->net, e->host, e->port, msg, sizeof(msg));
+    if (v == TOFU_ASK && p->tty) {
+        if (!ask_yes_no(msg)) {
+            fprintf(stderr, "sockchat: not trusted; not connecting\n");
+            return 1;
+        }
+        if (tofu_accept(&p->tofu, e->host, e->port, p->net.tls_sha, msg, sizeof(msg)) < 0)
+            v = TOFU_REFUSE;
+        else
+            v = TOFU_OK;
+    } else if (v == TOFU_ASK) {
+        char line[KNOWN_KEY_MAX + FP_TEXT_SIZE + 16];
+        tofu_entry_line(e->host, e->port, p->net.tls_sha, line, sizeof(line));
+        fprintf(stderr,
+                "sockchat: %s\n"
+                "sockchat: no terminal to ask: not connecting. Once the fingerprint is checked, "
+                "add this line to known_servers (or run once with --tls-accept-new):\n%s\n",
+                msg, line);
+        return EX_PROTOCOL;
+    }
+    if (v == TOFU_REFUSE) {
+        fprintf(stderr, "sockchat: %s\n", msg);
+        return EX_PROTOCOL;
+    }
+    if (msg[0])
+        fprintf(stderr, "sockchat: %s\n", msg);
+    fprintf(stderr, "sockchat: connected to %s over %s\n", p->server, p->net.tls_version);
+    return 0;
+}
+
 /* Connects to one address (blocking, with net.c's timeout); returns 0, or
- * with err set -2 when no attempt could even start, -1 when it failed. */
+ * with err set -2 when no attempt could even start, -1 when it failed, -3
+ * when its TLS was refused for good (err then says all). */
 static int connect_one(struct plain *p, const struct addr_entry *e, char *err, size_t errlen)
 {
+    size_t known_line;
+    char terr[300];
+    bool tls = tofu_wants_tls(&p->tofu, e->host, e->port, e->tls, &known_line, terr, sizeof(terr));
+    if (terr[0])
+        fprintf(stderr, "sockchat: %s\n", terr);
+    p->net.tls_ctx = tls ? p->tofu.ctx : NULL;
+    p->no_password = !tls && known_line > 0;
+    if (p->no_password) {
+        tofu_no_password_text(e->host, e->port, known_line, terr, sizeof(terr));
+        fprintf(stderr, "sockchat: %s\n", terr);
+    }
     if (net_start(&p->net, e->host, e->port, loop_now_ms(), err, errlen) < 0)
         return -2;
     while (p->net.connecting) {
@@ -180,30 +257,42 @@ static int connect_one(struct plain *p, const struct addr_entry *e, char *err, s
         int rc = poll(&pf, 1, left > 0 ? (int)left : 0);
         if (rc < 0 && errno == EINTR)
             continue;
-        if (net_finish(&p->net, loop_now_ms(), rc == 0, err, errlen) < 0)
-            return -1;
+        rc = net_finish(&p->net, loop_now_ms(), rc == 0, err, errlen);
+        if (rc == -3) {
+            char why[300];
+            snprintf(why, sizeof(why), "%s", err);
+            tofu_refused_text(&p->net, e->host, e->port, known_line, why, err, errlen);
+        }
+        if (rc < 0)
+            return rc == -3 ? -3 : -1;
     }
     return 0;
 }
 
 int plain_connect(struct plain *p, const struct client_opts *opt)
 {
-    char err[300];
+    enum { ERR_CAP = 1200 };
+    char first[300];
     struct addrlist *l = malloc(sizeof(*l));
     if (l == NULL) {
         fprintf(stderr, "sockchat: out of memory\n");
         return EX_OSERR;
     }
     int rc = EX_UNAVAILABLE;
-    if (addrlist_parse(l, opt->host, opt->port, err, sizeof(err)) < 0) {
-        fprintf(stderr, "sockchat: %s\n", err);
+    if (addrlist_parse(l, opt->host, opt->port, first, sizeof(first)) < 0) {
+        fprintf(stderr, "sockchat: %s\n", first);
         rc = EX_USAGE;
+        l->n = 0;
     }
-    for (unsigned i = 0; i < l->n && rc == EX_UNAVAILABLE; i++) {
+    char *err = malloc(ERR_CAP);
+    for (unsigned i = 0; err && i < l->n && rc == EX_UNAVAILABLE; i++) {
         addrlist_format(&l->e[i], p->server, sizeof(p->server));
-        int c = connect_one(p, &l->e[i], err, sizeof(err));
+        int c = connect_one(p, &l->e[i], err, ERR_CAP);
         if (c == 0) {
-            rc = EX_OK;
+            rc = p->net.ssl ? trust_server(p, &l->e[i]) : EX_OK;
+        } else if (c == -3) {
+            fprintf(stderr, "sockchat: %s\n", err);
+            rc = EX_PROTOCOL; /* another address would be no better */
         } else if (l->n == 1 && c == -2) {
             fprintf(stderr, "sockchat: %s\n", err);
         } else if (l->n > 1) {
@@ -214,6 +303,11 @@ int plain_connect(struct plain *p, const struct client_opts *opt)
                     err);
         }
     }
+    if (err == NULL) {
+        fprintf(stderr, "sockchat: out of memory\n");
+        rc = EX_OSERR;
+    }
+    free(err);
     free(l);
     wire_print(p);
     return rc;
@@ -225,7 +319,7 @@ static int plain_start(struct plain *p, const struct client_opts *opt)
     int rc = plain_connect(p, opt);
     if (rc != EX_OK)
         return rc;
-    if (opt->password) {
+    if (opt->password && !p->no_password) {
         rc = plain_send_auth(p, opt->password);
         if (rc != EX_OK)
             return rc;
@@ -357,7 +451,9 @@ static enum step wait_and_read(struct plain *p, int64_t now)
         t = p->wait_until - now;
     if (p->close_deadline >= 0)
         t = p->close_deadline - now;
-    int rc = poll(pf, 2, t < 0 ? 0 : (int)t);
+    /* TLS may hold decrypted bytes the socket will not wake us for. */
+    bool pending = net_pending(&p->net);
+    int rc = poll(pf, 2, t < 0 || pending ? 0 : (int)t);
     if (rc < 0) {
         if (errno == EINTR)
             return STEP_AGAIN;
@@ -365,7 +461,7 @@ static enum step wait_and_read(struct plain *p, int64_t now)
         p->status = EX_OSERR;
         return STEP_DONE;
     }
-    if (pf[0].revents && on_server_readable(p) == STEP_DONE)
+    if ((pf[0].revents || pending) && on_server_readable(p) == STEP_DONE)
         return STEP_DONE;
     if (pf[1].revents)
         return on_stdin_readable(p);
@@ -412,12 +508,18 @@ int plain_run(const struct client_opts *opt)
     struct plain p;
     memset(&p, 0, sizeof(p));
     net_init(&p.net);
+    char err[300];
+    if (tofu_init(&p.tofu, opt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sockchat: %s\n", err);
+        return EX_NOINPUT;
+    }
     p.net.chunk = opt->chunk;
     p.net.chunk_ms = opt->chunk_ms;
     p.net.nodelay = opt->nodelay;
     if (opt->wire) {
         if (wire_open(&p.wire) < 0) {
             fprintf(stderr, "sockchat: --wire: out of memory\n");
+            tofu_free(&p.tofu);
             return EX_OSERR;
         }
         p.net.wire = &p.wire;
@@ -429,6 +531,7 @@ int plain_run(const struct client_opts *opt)
         ;
     fflush(stdout);
     net_close(&p.net);
+    tofu_free(&p.tofu);
     wire_free(&p.wire);
     secret_clear(&p.pw);
     return p.status;

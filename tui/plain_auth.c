@@ -168,6 +168,11 @@ enum step plain_password_step(struct plain *p, const struct client_opts *opt)
         secret_clear(&p->pw); /* accepted: not needed any more */
         p->typed = false;
     }
+    if (p->need_password && p->no_password) {
+        p->need_password = false;
+        fprintf(stderr, "sockchat: the server wants a password; not sending one in clear text "
+                        "to a server that spoke TLS before (connect without --no-tls)\n");
+    }
     if (p->need_password && p->tty && !opt->password && !p->waiting && !p->auth_due) {
         /* The line it refused goes again once the password is in. */
         p->need_password = false;

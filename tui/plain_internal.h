@@ -13,6 +13,7 @@
 #include "plain.h"
 #include "sanitize.h"
 #include "secret.h"
+#include "tofu.h"
 #include "wire.h"
 
 enum {
@@ -27,6 +28,8 @@ enum {
 
 struct plain {
     struct net net;
+    struct tofu tofu; /* TLS: which servers, and whether to trust them (tofu.h) */
+    bool no_password; /* --no-tls to a server known to speak TLS: never send it one */
     char server[ADDRLIST_HOST_MAX + 16]; /* "host:port" connected to (of a list: which) */
     bool tty;
     bool raw; /* the server answers without LF: send without LF too */

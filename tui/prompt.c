@@ -22,6 +22,12 @@ static void password_show(struct app *a)
 
 void prompt_password(struct app *a)
 {
+    if (a->cl.no_password) {
+        chat_note(&a->cl, ENTRY_ERR,
+                  "the server wants a password: not sending one in clear text to a server that "
+                  "spoke TLS before; /connect tls://HOST:PORT, or leave out --no-tls");
+        return;
+    }
     bool wrong = strcmp(a->st.reason, "wrong password") == 0;
     char note[400];
     snprintf(note, sizeof(note),

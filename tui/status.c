@@ -50,10 +50,21 @@ size_t status_state_text(const struct status *st, char *buf, size_t cap)
     return (size_t)n < cap ? (size_t)n : (cap ? cap - 1 : 0);
 }
 
+size_t status_tls_text(const struct status *st, char *buf, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    buf[0] = '\0';
+    if (st->state != CONN_CONNECTED || st->tls[0] == '\0')
+        return 0;
+    /* U+1F512 LOCK: two columns; none where the terminal cannot draw it. */
+    return text_appendf(buf, cap, 0, "%s%s", text_ascii() ? "" : "\xf0\x9f\x94\x92", st->tls);
+}
+
 /* The bar's fields in display order, each with a priority: when the bar
  * is wider than the terminal, the least important fields go first, so a
  * 40-column terminal still shows the state, pending and unread counts. */
-enum { FIELD_MAX = 13, FIELD_LEN = 400 };
+enum { FIELD_MAX = 14, FIELD_LEN = 400 };
 
 struct field {
     char text[FIELD_LEN];
@@ -74,6 +85,10 @@ static size_t collect(const struct status *st, struct field *f)
         snprintf(f[n].text, FIELD_LEN, "%s", st->server);
         f[n++].prio = 4;
     }
+    /* Beside the server: whether what is typed crosses the network
+     * readable. Kept longer than the server's name. */
+    if (status_tls_text(st, f[n].text, FIELD_LEN) > 0)
+        f[n++].prio = 6;
     if (st->nick[0]) {
         snprintf(f[n].text, FIELD_LEN, "%s", st->nick);
         f[n++].prio = 6;

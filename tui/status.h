@@ -46,6 +46,8 @@ struct status {
     unsigned mentions; /* entries naming us below the view while scrolled back */
     bool away;         /* the server confirmed /away */
     enum cluster_state cluster;
+    /* Issue 19: "TLSv1.3" while connected over TLS; "" in clear text. */
+    char tls[16];
 };
 
 void status_init(struct status *st);
@@ -55,6 +57,10 @@ void status_set_reason(struct status *st, const char *reason);
  * "waiting: no greeting yet", "disconnected, retrying in 4 s",
  * "failed: REASON". */
 size_t status_state_text(const struct status *st, char *buf, size_t cap);
+
+/* The TLS field: "🔒TLSv1.3" (the lock in a UTF-8 locale, text.h), "" in
+ * clear text. */
+size_t status_tls_text(const struct status *st, char *buf, size_t cap);
 
 /* The whole bar as one line, fields joined by " | ". */
 size_t status_format(const struct status *st, char *buf, size_t cap);

@@ -40,6 +40,25 @@ START_TEST(test_parse_one)
 }
 END_TEST
 
+/* Issue 19: tls:// marks an address for TLS, in a list too. */
+START_TEST(test_parse_tls)
+{
+    parse_ok("tls://chat.example:6000", "5000");
+    ck_assert(l.e[0].tls);
+    ck_assert_str_eq(l.e[0].host, "chat.example");
+    ck_assert_str_eq(l.e[0].port, "6000");
+    parse_ok("TLS://[::1]:5001,127.0.0.1:5002, tls://h3", "5000");
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert(l.e[0].tls);
+    ck_assert_str_eq(l.e[0].host, "::1");
+    ck_assert(!l.e[1].tls);
+    ck_assert(l.e[2].tls);
+    ck_assert_str_eq(l.e[2].host, "h3");
+    ck_assert_str_eq(l.e[2].port, "5000");
+    parse_bad("tls://", "5000", "bad");
+}
+END_TEST
+
 START_TEST(test_parse_list)
 {
     parse_ok("127.0.0.1:5001,[::1]:5002, chat.example ", "5000");
@@ -184,6 +203,7 @@ Suite *addrlist_suite(void)
     tcase_add_test(tc, test_lost_moves_on);
     tcase_add_test(tc, test_lost_ungreeted_counts);
     tcase_add_test(tc, test_name_with_several_addresses);
+    tcase_add_test(tc, test_parse_tls);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "status.h"
+#include "text.h"
 
 static char buf[512];
 
@@ -111,6 +112,41 @@ START_TEST(test_fit_width)
 }
 END_TEST
 
+/* Issue 19: the lock and the version beside the server, only while
+ * connected over TLS; the ASCII form without a UTF-8 locale; and an 80
+ * column bar with everything on still keeps it. */
+START_TEST(test_tls)
+{
+    struct status st;
+    status_init(&st);
+    snprintf(st.server, sizeof(st.server), "127.0.0.1:5000");
+    snprintf(st.nick, sizeof(st.nick), "alice");
+    snprintf(st.tls, sizeof(st.tls), "TLSv1.3");
+    st.state = CONN_CONNECTING;
+    ck_assert_str_eq(fmt(&st), "connecting | 127.0.0.1:5000 | alice");
+    st.state = CONN_CONNECTED;
+    ck_assert_str_eq(fmt(&st), "connected | 127.0.0.1:5000 | \xf0\x9f\x94\x92TLSv1.3 | alice");
+    text_set_ascii(true);
+    ck_assert_str_eq(fmt(&st), "connected | 127.0.0.1:5000 | TLSv1.3 | alice");
+    text_set_ascii(false);
+    st.tls[0] = '\0';
+    ck_assert_str_eq(fmt(&st), "connected | 127.0.0.1:5000 | alice");
+    /* Everything on, 80 columns: the lock outlasts the server's name. */
+    snprintf(st.tls, sizeof(st.tls), "TLSv1.2");
+    snprintf(st.server, sizeof(st.server), "chat.lab.example.org:5000");
+    snprintf(st.rooms, sizeof(st.rooms), "[#lab1] #main (3)");
+    snprintf(st.mode, sizeof(st.mode), "threads");
+    st.users = 12;
+    st.latency_ms = 3;
+    st.pending = 2;
+    st.unread = 40;
+    status_format_fit(&st, buf, sizeof(buf), 79);
+    ck_assert_uint_le(text_width(buf, strlen(buf)), 79);
+    ck_assert_ptr_nonnull(strstr(buf, " | \xf0\x9f\x94\x92TLSv1.2 | "));
+    ck_assert_ptr_null(strstr(buf, "chat.lab"));
+}
+END_TEST
+
 Suite *status_suite(void)
 {
     Suite *s = suite_create("status");
@@ -119,6 +155,7 @@ Suite *status_suite(void)
     tcase_add_test(tc, test_plain_server);
     tcase_add_test(tc, test_small_buffer);
     tcase_add_test(tc, test_fit_width);
+    tcase_add_test(tc, test_tls);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,5 +17,6 @@ Suite *restrict_suite(void);
 Suite *rooms_suite(void);
 Suite *addrlist_suite(void);
 Suite *cluster_suite(void);
+Suite *known_suite(void);
 
 #endif
