@@ -86,9 +86,10 @@ class LineProc:
     """A line client in a subprocess (openssl s_client, ncat): its stdin
     typed into, its stdout read with deadlines."""
 
-    def __init__(self, argv):
+    def __init__(self, argv, env=None):
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE,
+                                     env=dict(os.environ, **env) if env else None)
         self.buf = b""
 
     def say(self, text):
@@ -207,6 +208,59 @@ def test_ncat_ssl_is_a_plain_user(ctx):
                 assert m.text == b"hello from ncat", m
         finally:
             nc.close()
+
+
+def client_binary(ctx):
+    """Our client, beside the server in the build (bin/sockchat)."""
+    path = os.path.join(os.path.dirname(ctx.binary), "sockchat")
+    if not os.access(path, os.X_OK):
+        raise Skip(f"{path} not built")
+    return path
+
+
+def test_our_client_trusts_on_first_use_and_refuses_a_change(ctx):
+    """sockchat --plain --tls --tls-accept-new (no terminal): it stores the
+    server's fingerprint (the log's) in known_servers and chats with a
+    clear-text user (single mode: a /ping); the server restarted on the same
+    port with another identity is refused, naming both fingerprints."""
+    client = client_binary(ctx)
+    data = tempfile.mkdtemp(prefix="sockchat-tls-data-")
+    env = {"XDG_DATA_HOME": data, "SOCKCHAT_PASSWORD": ""}
+    try:
+        with ctx.server() as srv:
+            _, _, _, fp = start_line(srv)
+            host, port = srv.addr
+            pat = LineProc([client, "--plain", "--tls", "--tls-accept-new", "--nick", "pat",
+                            host, str(port)], env=env)
+            try:
+                pat.say("/ping 5")
+                pat.expect(rb"pong 5")
+                if ctx.mode != "single":
+                    clem = srv.framed("clem")
+                    pat.say("hello from our client")
+                    m = clem.wait_type("CHAT", pred=lambda m: m.nick == "pat")
+                    assert m.text == b"hello from our client", m
+                    clem.chat("hi pat")
+                    pat.expect(rb"clem.*hi pat")
+            finally:
+                pat.close()
+            srv.wait_log(r"pat .*TLSv1\.3|joined \((sockchat|plain) client, TLSv1\.3")
+        with open(os.path.join(data, "sockchat", "known_servers")) as f:
+            known = f.read()
+        assert f"{host}:{port} SHA-256 {fp}" in known, known
+        with ctx.server(port=port) as srv2:
+            _, _, _, fp2 = start_line(srv2)
+            assert fp2 != fp
+            r = subprocess.run([client, "--plain", "--tls", "--tls-accept-new", "--nick", "pat",
+                                host, str(port)], input=b"hello again\n",
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=dict(os.environ, **env), timeout=T_SHORT * 2)
+            out = r.stdout.decode(errors="replace")
+            assert r.returncode != 0, out
+            assert fp in out and fp2 in out, out
+            assert not any("hello again" in l for l in srv2.err), srv2.err
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 # ---- the server's identity -----------------------------------------------------
