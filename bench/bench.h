@@ -70,8 +70,8 @@ struct ssl_ctx_st;
 
 struct conn {
     int fd;
-    struct ssl_st *ssl;    /* --tls: the connection's TLS state, else NULL */
-    bool tls_handshaking;  /* --tls: connected, TLS handshake in progress */
+    struct ssl_st *ssl;   /* --tls: the connection's TLS state, else NULL */
+    bool tls_handshaking; /* --tls: connected, TLS handshake in progress */
     unsigned index;
     enum conn_state state;
     struct linebuf lb;
@@ -116,8 +116,8 @@ struct bench {
     char first_error[160];
     bench_line_fn on_line;
     void *work_state;
-    uint64_t run_id;   /* tags fanout payloads so history from other runs is ignored */
-    struct busy *busy; /* fanout --busy-rooms (busy.c); NULL: none */
+    uint64_t run_id;            /* tags fanout payloads so history from other runs is ignored */
+    struct busy *busy;          /* fanout --busy-rooms (busy.c); NULL: none */
     struct ssl_ctx_st *tls_ctx; /* --tls (tls.c); NULL: clear text */
 };
 

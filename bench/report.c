@@ -41,9 +41,9 @@ void report_latency(struct report *r, struct samples *s, const char *what)
 int report_print(const struct bench *b, const struct report *r, const char *workload)
 {
     const struct bench_options *o = b->opt;
-    printf("\nsockchat-bench %s, dialect %s%s, %s:%s%s%s\n\n", workload,
-           dialect_name(o->dialect), o->tls ? " over TLS" : "", o->host, o->port,
-           o->label ? ", " : "", o->label ? o->label : "");
+    printf("\nsockchat-bench %s, dialect %s%s, %s:%s%s%s\n\n", workload, dialect_name(o->dialect),
+           o->tls ? " over TLS" : "", o->host, o->port, o->label ? ", " : "",
+           o->label ? o->label : "");
     printf("| %-36s | %14s |\n", "measure", "value");
     printf("|%s|%s|\n", "--------------------------------------", "----------------:");
     for (size_t i = 0; i < r->n; i++)

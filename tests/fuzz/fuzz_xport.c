@@ -46,8 +46,8 @@ struct fuzz {
     int peer;
     unsigned char written[CLEAR_MAX]; /* every byte written, in order */
     size_t nwritten;
-    size_t nread;                      /* of plaintext, clear text only */
-    bool over;                         /* EOF or a lost connection seen */
+    size_t nread; /* of plaintext, clear text only */
+    bool over;    /* EOF or a lost connection seen */
 };
 
 static int64_t fake_mono(void *arg)
