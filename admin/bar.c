@@ -33,9 +33,10 @@ enum field {
     F_UNREAD,
     F_N
 };
-/* The fingerprint is what the teacher puts on the projector: it goes
- * after the figures only the operator needs. */
-static const enum field drop_order[] = {F_THREADS, F_RSS, F_UP, F_MODE, F_RATES, F_TLS, F_UNREAD};
+/* The fingerprint (107 columns with its label) is shown only when all of
+ * it fits, so narrower bars are as they were; the event log always shows
+ * it, in two rows (dash.c). */
+static const enum field drop_order[] = {F_TLS, F_THREADS, F_RSS, F_UP, F_MODE, F_RATES, F_UNREAD};
 
 static void field_text(const struct bar *b, enum field f, char *buf, size_t cap)
 {

@@ -36,6 +36,32 @@ static void log_event(struct dash *d, const struct admin_line *pl)
     evlog_add(&d->log, pl->ms, (int)pl->ev, who, who_len, pl->text, pl->text_len);
 }
 
+/* The server's TLS state, in the log when first seen and when it changes:
+ * the fingerprint the teacher shows the class, in two rows of 16 pairs so
+ * that 80 columns hold it whole. */
+static void dash_tls_note(struct dash *d, int64_t now_ms)
+{
+    const struct admin_stats *s = &d->at.stats;
+    char now[sizeof d->tls_noted];
+    snprintf(now, sizeof now, "%s %s", s->tls, s->tls_sha256);
+    if (s->tls[0] == '\0' || strcmp(now, d->tls_noted) == 0)
+        return; /* a server older than TLS, or nothing new */
+    memcpy(d->tls_noted, now, sizeof now);
+    if (strcmp(s->tls, "off") == 0 || strlen(s->tls_sha256) != FP_TEXT_SIZE - 1) {
+        dash_note(d, now_ms, "TLS off: everything crosses the network in clear");
+        return;
+    }
+    char note[96];
+    snprintf(note, sizeof note, "TLS %s (tls/ in the roster); the certificate's SHA-256:",
+             strcmp(s->tls, "only") == 0 ? "only" : "on");
+    dash_note(d, now_ms, note);
+    size_t half = FP_TEXT_SIZE / 2; /* 16 pairs, then the ':' between halves */
+    snprintf(note, sizeof note, "  %.*s", (int)half - 1, s->tls_sha256);
+    dash_note(d, now_ms, note);
+    snprintf(note, sizeof note, "  %s", s->tls_sha256 + half);
+    dash_note(d, now_ms, note);
+}
+
 enum attach_act dash_line(struct dash *d, const char *line, size_t len, int64_t now_ms)
 {
     struct admin_line pl;
@@ -65,6 +91,8 @@ enum attach_act dash_line(struct dash *d, const char *line, size_t len, int64_t 
         roster_row(&d->roster, pl.text, pl.text_len);
         break;
     case AA_STATS:
+        dash_tls_note(d, now_ms);
+        break;
     case AA_BYE:
     case AA_MISMATCH:
     case AA_NONE:
@@ -80,6 +108,7 @@ void dash_gone(struct dash *d, int64_t now_ms, const char *why)
     bool was = d->at.state != ATTACH_GONE;
     attach_gone(&d->at, why);
     roster_clear(&d->roster);
+    d->tls_noted[0] = '\0'; /* told again by the server back (maybe another one) */
     if (was) {
         char note[200];
         snprintf(note, sizeof(note), "server gone (%s): retrying every second; q to quit",

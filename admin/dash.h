@@ -23,6 +23,7 @@ struct dash {
     char ask[160];     /* a question shown instead of the edit line; "" for none */
     char ask_cmd[128]; /* what a yes sends */
     unsigned ask_version;
+    char tls_noted[FP_TEXT_SIZE + 8]; /* the TLS state last told in the log */
 };
 
 int dash_init(struct dash *d, size_t log_cap);

@@ -30,7 +30,7 @@ for f in usr/bin/sockchat usr/bin/sockchat-server usr/bin/sockchat-admin \
     grep -q " \./$f\$" <<<"$listing" || fail "$deb has no /$f"
 done
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libc6 libncursesw6 libhiredis0.14; do
+for lib in libc6 libncursesw6 libhiredis0.14 libssl3; do
     grep -q "\b$lib\b" <<<"$depends" || fail "Depends ($depends) has no $lib"
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles | grep -qx /etc/default/sockchat ||

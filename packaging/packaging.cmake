@@ -64,7 +64,7 @@ install(FILES ${CMAKE_CURRENT_LIST_DIR}/README.Debian ${CMAKE_CURRENT_LIST_DIR}/
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The package. Its dependencies are computed by dpkg-shlibdeps from what
-# the binaries link (libc6, libncursesw6, libtinfo6, libhiredis0.14), never
+# the binaries link (libc6, libncursesw6, libtinfo6, libhiredis0.14, libssl3), never
 # written here.
 file(WRITE ${PROJECT_BINARY_DIR}/debian-control/conffiles "${SOCKCHAT_DEFAULT_FILE}\n")
 set(CPACK_GENERATOR DEB)

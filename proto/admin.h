@@ -97,9 +97,9 @@ struct admin_stats {
     unsigned msgs_per_s, deliveries_per_s;
     unsigned long long rss_kib;
     unsigned threads, admins;
-    char tls[8];                    /* "on", "only", "off"; "" from an older server */
-    char tls_sha256[FP_TEXT_SIZE];  /* the certificate's (fingerprint.h); "" when off */
-    unsigned tls_now;               /* TLS connections now */
+    char tls[8];                   /* "on", "only", "off"; "" from an older server */
+    char tls_sha256[FP_TEXT_SIZE]; /* the certificate's (fingerprint.h); "" when off */
+    unsigned tls_now;              /* TLS connections now */
 };
 /* "STATS mode=threads ..." into buf (no LF); its length, or 0 when it does
  * not fit in cap. */

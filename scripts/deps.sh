@@ -3,11 +3,10 @@
 # Idempotent: a second run installs nothing. Uses sudo only when not root.
 #
 #   scripts/deps.sh build        compiler, cmake, ncursesw, hiredis (the server's --cluster),
-#                                libssl (TLS, issue 19)
-#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, ss, OpenSSH, redis-server
-#                                (the test suite; test_cluster.py starts its own redis-server),
-#                                openssl (test certificates, s_client as a TLS peer), tcpdump
-#                                (the TLS lesson's capture)
+#                                OpenSSL 3 (TLS, both programs)
+#   scripts/deps.sh test         build + Check, Python 3, tmux, ncat, ss, OpenSSH, redis-server,
+#                                openssl and tcpdump (the test suite; test_cluster.py starts its
+#                                own redis-server; the TLS tests talk to s_client and ncat --ssl)
 #   scripts/deps.sh ci           test + lint + clang and its sanitizer/fuzzer runtime
 #   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
 #   scripts/deps.sh package      build + dpkg-dev, file, lintian, python3 and

@@ -96,11 +96,25 @@ static void usage(FILE *out)
             "                     threads and pool. Chat is ACKed once Redis has it; while\n"
             "                     Redis is unreachable this server serves its own people\n"
             "                     alone and says so (docs/SCALING.md)\n"
-            "  --node NAME        this server's name in the cluster (default HOST:PORT)\n"
-            "  --help             this text\n"
-            "  --version          print the version\n"
-            "\n",
+            "  --node NAME        this server's name in the cluster (default HOST:PORT)\n",
             PREAUTH_REFUSALS_MAX, AUTH_JUDGE_BURST, AUTH_JUDGE_RATE, TRANSCRIPT_SYNC_MS);
+    fprintf(out, "  --tls-cert FILE --tls-key FILE  TLS with this certificate (PEM, may hold its\n"
+                 "                     chain) and key. Default: TLS on the same port with a\n"
+                 "                     self-signed ECDSA P-256 certificate made on the first\n"
+                 "                     start and kept (DIR/tls-cert.pem, DIR/tls-key.pem); the\n"
+                 "                     log shows its SHA-256 fingerprint for students to check.\n"
+                 "                     A connection whose first bytes are a TLS ClientHello is\n"
+                 "                     TLS (1.2 or 1.3), any other clear text as before\n"
+                 "  --tls-dir DIR      where that certificate is kept (default: $STATE_DIRECTORY,\n"
+                 "                     the directory of --transcript, $XDG_STATE_HOME/sockchat,\n"
+                 "                     ~/.local/state/sockchat; none writable: clear text only,\n"
+                 "                     and the log says so)\n"
+                 "  --tls-only         clear text is refused with one line saying how to connect\n"
+                 "                     (sockchat --tls HOST PORT): what to use off a LAN\n"
+                 "  --no-tls           no TLS at all: a ClientHello is bytes like any other\n"
+                 "  --help             this text\n"
+                 "  --version          print the version\n"
+                 "\n");
     /* Two calls: one string literal of all of it is over what C99 promises. */
     fprintf(out,
             "Clients are told apart by their first bytes: sockchat's HELLO line; a line\n"
@@ -200,9 +214,9 @@ struct server_args {
     int64_t transcript_max;
     const char *allow[64];
     unsigned nallow;
-    const char *admin;   /* --admin: a path, "none", or NULL for the default */
-    const char *cluster; /* --cluster URL; NULL: none */
-    const char *node;    /* --node NAME; NULL: HOST:PORT */
+    const char *admin;                        /* --admin: a path, "none", or NULL for the default */
+    const char *cluster;                      /* --cluster URL; NULL: none */
+    const char *node;                         /* --node NAME; NULL: HOST:PORT */
     const char *tls_cert, *tls_key, *tls_dir; /* NULL: not given */
     bool no_tls;
 };
@@ -458,9 +472,6 @@ static int server_start(struct server *srv, const struct server_args *a, struct 
     for (unsigned i = 0; i < a->nallow; i++)
         access_allow(&srv->acc, a->allow[i]);
     if (a->transcript_path != NULL) {
-        /* A file size limit (ulimit -f) must cost a refused message, which
-         * the transcript repairs, not the process. */
-        signal(SIGXFSZ, SIG_IGN);
         /* Every room's history and topic, made as their records are read. */
         struct transcript_rooms rooms;
         transcript_rooms_server(&rooms, srv);
@@ -489,11 +500,11 @@ static int server_start(struct server *srv, const struct server_args *a, struct 
 /* The exit status for a TLS identity that failed as err says. */
 static int tls_status(const char *err)
 {
-    if (strstr(err, strerror(ENOENT)) != NULL || strstr(err, strerror(EACCES)) != NULL)
-        return EX_NOINPUT;
     if (strncmp(err, "tls-dir", 7) == 0)
-        return EX_CANTCREAT;
-    return EX_CONFIG;
+        return EX_CANTCREAT; /* the identity could not be made or kept there */
+    if (strstr(err, strerror(ENOENT)) != NULL || strstr(err, strerror(EACCES)) != NULL)
+        return EX_NOINPUT; /* a given file cannot be read */
+    return EX_CONFIG;      /* read, but not a certificate, a key, or a pair */
 }
 
 /* TLS on (srv->tls) unless --no-tls. The identity is given, or made once
@@ -523,8 +534,12 @@ static int server_tls(struct server *srv, const struct server_args *a, char *not
         fprintf(stderr, "sockchat-server: %s\n", err);
         return tls_status(err);
     }
+    /* "tls-dir DIR: why" says DIR once already. */
+    char prefix[PATH_MAX + 16];
+    snprintf(prefix, sizeof prefix, "tls-dir %s: ", dir);
+    const char *why = strncmp(err, prefix, strlen(prefix)) == 0 ? err + strlen(prefix) : err;
     snprintf(note, ncap, "tls: off: cannot keep a key in %s: %s (give --tls-dir, or --no-tls)",
-             dir[0] != '\0' ? dir : "any directory", err);
+             dir[0] != '\0' ? dir : "any directory", why);
     return 0;
 }
 
@@ -630,6 +645,11 @@ int main(int argc, char **argv)
      * console then waits for `fg`) and the log is written. */
     signal(SIGTTIN, SIG_IGN);
     signal(SIGTTOU, SIG_IGN);
+
+    /* A file size limit (ulimit -f) must cost a refused message, which
+     * the transcript repairs, or a TLS key not kept (EFBIG, said), not the
+     * process. */
+    signal(SIGXFSZ, SIG_IGN);
 
     struct server srv;
     server_init(&srv, &a.cfg);

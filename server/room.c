@@ -458,8 +458,8 @@ void room_settle(struct client *c)
     }
     const char *tls = xport_version(c);
     log_event(srv, AEV_JOIN, c, "joined (%s client%s%s, %u online)%s",
-              DIALECT_NAMES[DIALECT_FRAMED], tls != NULL ? ", " : "", tls != NULL ? tls : "", online,
-              own ? ": its nick, held for its session token" : "");
+              DIALECT_NAMES[DIALECT_FRAMED], tls != NULL ? ", " : "", tls != NULL ? tls : "",
+              online, own ? ": its nick, held for its session token" : "");
     operator_mute_arrival(c, nick, NULL);
 }
 

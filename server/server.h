@@ -737,15 +737,15 @@ struct client {
     struct client *hnext;       /* nick table chain (reg_lock) */
     uint64_t id;
     int fd;
-    struct xport xp; /* clear text or TLS (xport.h): owner only, but its state */
-    char addr[ADDR_MAX];                 /* "1.2.3.4:5678" or "[::1]:5678"; constant */
-    char nick[NICK_MAX + 1];             /* written by the owner under reg_lock */
-    enum dialect dialect;                /* written by the owner under reg_lock */
-    bool joined;                         /* in the room, receives broadcasts (reg_lock) */
-    bool registered;                     /* in the registry list (reg_lock) */
-    bool evicted;                        /* closed to make room, not gone yet (reg_lock) */
-    int64_t connected_ms;                /* monotonic; constant */
-    atomic_llong active_ms;              /* last message received */
+    struct xport xp;         /* clear text or TLS (xport.h): owner only, but its state */
+    char addr[ADDR_MAX];     /* "1.2.3.4:5678" or "[::1]:5678"; constant */
+    char nick[NICK_MAX + 1]; /* written by the owner under reg_lock */
+    enum dialect dialect;    /* written by the owner under reg_lock */
+    bool joined;             /* in the room, receives broadcasts (reg_lock) */
+    bool registered;         /* in the registry list (reg_lock) */
+    bool evicted;            /* closed to make room, not gone yet (reg_lock) */
+    int64_t connected_ms;    /* monotonic; constant */
+    atomic_llong active_ms;  /* last message received */
     char session[SESSION_TOKEN_MAX + 1]; /* its SESSION token, "": none (owner, under reg_lock) */
     atomic_llong muted_until_ms;         /* 0: may write; INT64_MAX: until unmute */
     enum refusal refusal;                /* owner only; set by admit_connection (xport.c) */

@@ -42,7 +42,7 @@ static void session_end_refused(struct client *c)
                                       [DIALECT_PLAIN] = "told as a plain client",
                                       [DIALECT_RAW] = "told as a tutorial client"};
     if (c->peer != NULL)
-        rate_leave(c); /* --tls-only's: it was admitted, and counted for its address */
+        rate_leave(c);          /* --tls-only's: it was admitted, and counted for its address */
     registry_remove(c->srv, c); /* its place among the refusing (or its slot) */
     log_event(c->srv, AEV_REFUSE, NULL, "%s refused: %s (%s)", c->addr, why[c->refusal],
               c->refusal_told ? how[c->dialect] : "it left before being told");

@@ -143,8 +143,8 @@ void tls_server_describe(const struct tls_server *t, bool only, char *out, size_
         snprintf(how, sizeof how, "self-signed");
     else
         snprintf(how, sizeof how, "CA: %s", t->id.issuer);
-    snprintf(out, cap, "tls: %s (TLS 1.2-1.3), certificate %s (%s), SHA-256 %s", only ? "only" : "on",
-             t->id.cert, how, t->id.fingerprint);
+    snprintf(out, cap, "tls: %s (TLS 1.2-1.3), certificate %s (%s), SHA-256 %s",
+             only ? "only" : "on", t->id.cert, how, t->id.fingerprint);
 }
 
 const char *tls_mode_word(const struct server *srv)

@@ -24,12 +24,12 @@ enum {
 
 /* xport.flags */
 enum {
-    XF_WAIT16 = 1u << 0,     /* a lone 0x16 waits for its next byte */
-    XF_HS_OUT = 1u << 1,     /* the handshake waits to write */
-    XF_RD_OUT = 1u << 2,     /* a read waits to write */
-    XF_WR_IN = 1u << 3,      /* a write waits to read */
-    XF_SHUT = 1u << 4,       /* close_notify was tried */
-    XF_COUNTED = 1u << 5,    /* in srv->st.tls_now */
+    XF_WAIT16 = 1u << 0,  /* a lone 0x16 waits for its next byte */
+    XF_HS_OUT = 1u << 1,  /* the handshake waits to write */
+    XF_RD_OUT = 1u << 2,  /* a read waits to write */
+    XF_WR_IN = 1u << 3,   /* a write waits to read */
+    XF_SHUT = 1u << 4,    /* close_notify was tried */
+    XF_COUNTED = 1u << 5, /* in srv->st.tls_now */
 };
 
 void xport_init(struct client *c)

@@ -164,6 +164,31 @@ START_TEST(test_help_notes)
 }
 END_TEST
 
+START_TEST(test_tls_notes)
+{
+    attach();
+    size_t before = evlog_count(&d.log);
+    ck_assert_int_eq(feed("STATS mode=pool clients=1"), AA_STATS);
+    ck_assert_uint_eq(evlog_count(&d.log), before); /* older than TLS: nothing said */
+    const char *stats = "STATS mode=pool tls=only tls_sha256=94:FC:B0:6D:9A:FD:7B:D6:3A:7F:5D:AE:"
+                        "44:38:2C:51:A8:4F:56:65:8E:7D:24:0C:C9:69:FB:7C:CF:31:DA:DD tls_now=2";
+    ck_assert_int_eq(feed(stats), AA_STATS);
+    ck_assert_uint_eq(evlog_count(&d.log), before + 3);
+    ck_assert_ptr_nonnull(strstr(evlog_at(&d.log, before)->text, "TLS only"));
+    ck_assert_ptr_nonnull(strstr(evlog_at(&d.log, before)->text, "SHA-256"));
+    /* The whole fingerprint, in two halves that fit 80 columns. */
+    ck_assert_str_eq(evlog_at(&d.log, before + 1)->text,
+                     "  94:FC:B0:6D:9A:FD:7B:D6:3A:7F:5D:AE:44:38:2C:51");
+    ck_assert_str_eq(evlog_at(&d.log, before + 2)->text,
+                     "  A8:4F:56:65:8E:7D:24:0C:C9:69:FB:7C:CF:31:DA:DD");
+    ck_assert_int_eq(feed(stats), AA_STATS); /* every second: said once */
+    ck_assert_uint_eq(evlog_count(&d.log), before + 3);
+    ck_assert_int_eq(feed("STATS mode=pool tls=off"), AA_STATS);
+    ck_assert_uint_eq(evlog_count(&d.log), before + 4);
+    ck_assert_ptr_nonnull(strstr(evlog_at(&d.log, before + 3)->text, "TLS off"));
+}
+END_TEST
+
 Suite *dash_suite(void)
 {
     Suite *s = suite_create("dash");
@@ -172,6 +197,7 @@ Suite *dash_suite(void)
     tcase_add_test(tc, test_session);
     tcase_add_test(tc, test_kick_asks);
     tcase_add_test(tc, test_help_notes);
+    tcase_add_test(tc, test_tls_notes);
     suite_add_tcase(s, tc);
     TCase *err = tcase_create("errors");
     tcase_add_checked_fixture(err, setup, teardown);

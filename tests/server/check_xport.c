@@ -208,7 +208,8 @@ START_TEST(test_tls12)
     ck_assert_str_eq(xport_version(p.c), "TLSv1.2");
     /* ECDHE with AEAD only. */
     const char *cipher = SSL_get_cipher_name(p.cl);
-    ck_assert_msg(strstr(cipher, "ECDHE") == cipher && (strstr(cipher, "GCM") || strstr(cipher, "CHACHA")),
+    ck_assert_msg(strstr(cipher, "ECDHE") == cipher &&
+                      (strstr(cipher, "GCM") || strstr(cipher, "CHACHA")),
                   "%s", cipher);
     xp_close(&p);
 }
@@ -449,8 +450,9 @@ START_TEST(test_tls_only_refuses_silence_by_the_clock)
     ssize_t n = read(p.peer, buf, sizeof buf - 1);
     ck_assert(n > 0);
     buf[n] = '\0';
-    ck_assert_str_eq(buf, "ERR " ERR_TLS_REQUIRED " this server takes TLS only: sockchat --tls HOST "
-                          "PORT, or openssl s_client -quiet -connect HOST:PORT\n");
+    ck_assert_str_eq(buf,
+                     "ERR " ERR_TLS_REQUIRED " this server takes TLS only: sockchat --tls HOST "
+                     "PORT, or openssl s_client -quiet -connect HOST:PORT\n");
     xp_close(&p);
 }
 END_TEST
