@@ -38,9 +38,8 @@ struct addrlist {
 
 /* Reads spec: one HOST (PORT then comes from default_port), HOST:PORT,
  * [V6]:PORT, or up to ADDRLIST_MAX of them joined by commas, each without
- * a port taking default_port; any of them may start with "tls://". Returns 0, or -1 with err saying what is
- * wrong (an empty element, a bad port, too many addresses) and l left
- * empty. */
+ * a port taking default_port; any of them may start with "tls://". Returns 0, or -1 with err saying
+ * what is wrong (an empty element, a bad port, too many addresses) and l left empty. */
 int addrlist_parse(struct addrlist *l, const char *spec, const char *default_port, char *err,
                    size_t errlen);
 

@@ -137,10 +137,10 @@ struct chat {
     bool online; /* the transport is up */
     bool raw;    /* plain server answering without LF: one message at a time, no LF */
     bool hello_reply_due;
-    bool silent;          /* no greeting yet, and no reply: written as text, still pending */
-    bool refused;         /* ERR auth, kicked, not a chat server: retrying would only fail again */
-    bool ask_password;    /* ... ERR auth: a typed password may do */
-    bool hello_password;  /* this connection's HELLO carried a password */
+    bool silent;         /* no greeting yet, and no reply: written as text, still pending */
+    bool refused;        /* ERR auth, kicked, not a chat server: retrying would only fail again */
+    bool ask_password;   /* ... ERR auth: a typed password may do */
+    bool hello_password; /* this connection's HELLO carried a password */
     /* --no-tls to a server known to speak TLS (tofu.h): no password goes
      * to it in clear text, given or typed. Set before each connect. */
     bool no_password;

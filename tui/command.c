@@ -142,7 +142,8 @@ static enum chat_action run_connect(struct chat *c, const struct command *k, con
     memcpy(word, w, wl);
     word[wl] = '\0';
     snprintf(c->connect_port, sizeof(c->connect_port), "%d", PROTO_PORT);
-    if (strchr(word, ',') != NULL)
+    /* A list, or tls://HOST[:PORT] (issue 19): addrlist reads both. */
+    if (strchr(word, ',') != NULL || strncasecmp(word, "tls://", 6) == 0)
         return connect_list(c, k, word, args);
     /* "10.0.2.15:5000", as the server's log prints it, works too. */
     int hp = hostport_split(word, c->connect_host, sizeof(c->connect_host), c->connect_port,
@@ -281,7 +282,7 @@ static enum chat_action run_wire(struct chat *c, const struct command *k, const 
 static const struct command commands[] = {
     {"/away", NULL, false, NULL},
     {"/clear", "/clear", true, run_clear},
-    {"/connect", "/connect HOST[,HOST...] [PORT]", true, run_connect},
+    {"/connect", "/connect [tls://]HOST[,HOST...] [PORT]", true, run_connect},
     {"/help", "/help", true, run_help},
     {"/ignore", "/ignore [NICK]", true, run_ignore},
     {"/join", NULL, false, NULL},

@@ -297,8 +297,7 @@ void conn_flush(struct app *a)
         chat_consume(&a->cl, (size_t)w);
     } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
         char err[200];
-        snprintf(err, sizeof(err), "send: %s",
-                 errno == EPROTO ? a->net.last_err : strerror(errno));
+        snprintf(err, sizeof(err), "send: %s", errno == EPROTO ? a->net.last_err : strerror(errno));
         conn_drop(a, err);
     }
 }

@@ -337,8 +337,9 @@ static const struct {
     const char *code;
     void (*fn)(struct chat *c, const struct msg *m);
 } err_handlers[] = {
-    {ERR_SLOW_DOWN, err_slow_down}, {ERR_AUTH, err_auth},        {ERR_AUTH_WAIT, err_auth_wait},
-    {ERR_KICKED, err_kicked},       {ERR_TOO_LONG, err_refused}, {ERR_MUTED, err_refused},
+    {ERR_SLOW_DOWN, err_slow_down},       {ERR_AUTH, err_auth},
+    {ERR_AUTH_WAIT, err_auth_wait},       {ERR_KICKED, err_kicked},
+    {ERR_TOO_LONG, err_refused},          {ERR_MUTED, err_refused},
     {ERR_TLS_REQUIRED, err_tls_required},
 };
 

@@ -62,8 +62,9 @@ static bool entry_read(struct known_line *l)
     for (int i = 0; i < 3; i++)
         if (!next_word(&s, &w[i], &wl[i]))
             return false;
-    if (next_word(&s, &extra, &extra_len) || wl[0] >= KNOWN_KEY_MAX || wl[1] != strlen(KNOWN_LABEL) ||
-        strncmp(w[1], KNOWN_LABEL, wl[1]) != 0 || wl[2] >= FP_TEXT_SIZE + 8)
+    if (next_word(&s, &extra, &extra_len) || wl[0] >= KNOWN_KEY_MAX ||
+        wl[1] != strlen(KNOWN_LABEL) || strncmp(w[1], KNOWN_LABEL, wl[1]) != 0 ||
+        wl[2] >= FP_TEXT_SIZE + 8)
         return false;
     char fp[FP_TEXT_SIZE + 8];
     memcpy(fp, w[2], wl[2]);

@@ -13,16 +13,16 @@
 #include "fingerprint.h"
 
 enum {
-    KNOWN_KEY_MAX = 300,       /* "[host]:port" and its NUL */
-    KNOWN_LINE_MAX = 4096,     /* longer lines are kept, never read as entries */
-    KNOWN_LINES_MAX = 100000,  /* a file with more is refused, not truncated */
+    KNOWN_KEY_MAX = 300,      /* "[host]:port" and its NUL */
+    KNOWN_LINE_MAX = 4096,    /* longer lines are kept, never read as entries */
+    KNOWN_LINES_MAX = 100000, /* a file with more is refused, not truncated */
 };
 
 #define KNOWN_LABEL "SHA-256"
 
 struct known_line {
-    char *text;  /* the line as read (without its newline), or as made */
-    bool entry;  /* a server's line: key and sha are set */
+    char *text; /* the line as read (without its newline), or as made */
+    bool entry; /* a server's line: key and sha are set */
     char key[KNOWN_KEY_MAX];
     unsigned char sha[FP_BYTES];
 };
@@ -30,7 +30,7 @@ struct known_line {
 struct known {
     struct known_line *line;
     size_t n, cap;
-    size_t bad; /* lines that look like entries but are not readable */
+    size_t bad;       /* lines that look like entries but are not readable */
     size_t first_bad; /* ... the first of them, 1-based; 0: none */
 };
 

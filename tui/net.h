@@ -60,14 +60,14 @@ struct net {
      * move the plaintext, so --wire and --chunk show and cut the chat's
      * bytes, not the records. */
     struct ssl_ctx_st *tls_ctx;
-    struct ssl_st *ssl;   /* this connection's session, or NULL: clear text */
-    bool handshaking;     /* connected, the TLS handshake under way */
-    short tls_want;       /* what the last TLS call that could not go on polls for */
-    enum tls_fail tls_fail; /* why the last handshake failed (net_finish's -3) */
-    char tls_host[256];   /* the name for SNI and verification */
-    char tls_version[16]; /* "TLSv1.3" once the handshake is done */
+    struct ssl_st *ssl;              /* this connection's session, or NULL: clear text */
+    bool handshaking;                /* connected, the TLS handshake under way */
+    short tls_want;                  /* what the last TLS call that could not go on polls for */
+    enum tls_fail tls_fail;          /* why the last handshake failed (net_finish's -3) */
+    char tls_host[256];              /* the name for SNI and verification */
+    char tls_version[16];            /* "TLSv1.3" once the handshake is done */
     unsigned char tls_sha[FP_BYTES]; /* the server certificate's SHA-256 */
-    bool tls_cert;        /* ... and there was one */
+    bool tls_cert;                   /* ... and there was one */
 };
 
 void net_init(struct net *n);

@@ -1,4 +1,5 @@
 /* tls: the client's TLS layer (see tls.h). */
+#define _GNU_SOURCE /* sigtimedwait */
 #include "tls.h"
 
 #include <arpa/inet.h>
@@ -8,6 +9,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +24,40 @@ static void ssl_reason(char *buf, size_t cap, const char *fallback, unsigned lon
     const char *r = e ? ERR_reason_error_string(e) : NULL;
     snprintf(buf, cap, "%s", r ? r : fallback);
     ERR_clear_error();
+}
+
+/* OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a server gone
+ * mid-write would raise SIGPIPE and end the line client (which keeps
+ * SIGPIPE's default, so that `sockchat --plain | head` ends). Around each
+ * call that may write, SIGPIPE is blocked, and one it raised is taken
+ * back: the call then fails with EPIPE like a clear-text send. */
+struct pipe_guard {
+    sigset_t old;
+    bool was_pending;
+};
+
+static void pipe_block(struct pipe_guard *g)
+{
+    sigset_t set, pend;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    g->was_pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+static void pipe_restore(struct pipe_guard *g)
+{
+    sigset_t set, pend;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    if (!g->was_pending && sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE)) {
+        int saved = errno;
+        struct timespec now = {0, 0};
+        while (sigtimedwait(&set, NULL, &now) < 0 && errno == EINTR)
+            ;
+        errno = saved;
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
 struct ssl_ctx_st *tls_ctx_new(const char *ca_file, char *err, size_t errlen)
@@ -40,6 +77,7 @@ struct ssl_ctx_st *tls_ctx_new(const char *ca_file, char *err, size_t errlen)
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     if (ca_file) {
+        errno = 0;
         if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
             ssl_reason(why, sizeof(why), "unreadable", NULL);
             snprintf(err, errlen, "tls-ca %s: %s", ca_file, errno ? strerror(errno) : why);
@@ -109,8 +147,11 @@ static bool not_tls_reason(unsigned long code)
 
 int tls_handshake(struct ssl_st *ssl, short *want, enum tls_fail *fail, char *err, size_t errlen)
 {
+    struct pipe_guard g;
     ERR_clear_error();
+    pipe_block(&g);
     int rc = SSL_do_handshake(ssl);
+    pipe_restore(&g);
     if (rc == 1)
         return 1;
     int e = SSL_get_error(ssl, rc);
@@ -122,7 +163,9 @@ int tls_handshake(struct ssl_st *ssl, short *want, enum tls_fail *fail, char *er
     unsigned long code = 0;
     int saved = errno;
     ssl_reason(why, sizeof(why), "", &code);
-    long vr = SSL_get_verify_result(ssl);
+    /* Without SSL_VERIFY_PEER the chain is still checked and the result
+     * kept (a self-signed certificate "fails"): it means nothing then. */
+    long vr = SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER ? SSL_get_verify_result(ssl) : X509_V_OK;
     if (vr != X509_V_OK) {
         *fail = TLS_FAIL_REFUSED;
         snprintf(err, errlen, "tls: certificate verify failed: %s",
@@ -173,8 +216,11 @@ static ssize_t io_error(struct ssl_st *ssl, int rc, short *want, char *err, size
 ssize_t tls_read(struct ssl_st *ssl, void *buf, size_t cap, short *want, char *err, size_t errlen)
 {
     size_t got = 0;
+    struct pipe_guard g;
     ERR_clear_error();
+    pipe_block(&g); /* a read may write: a key update's answer */
     int rc = SSL_read_ex(ssl, buf, cap, &got);
+    pipe_restore(&g);
     if (rc == 1)
         return (ssize_t)got;
     return io_error(ssl, rc, want, err, errlen);
@@ -184,8 +230,11 @@ ssize_t tls_write(struct ssl_st *ssl, const void *buf, size_t len, short *want, 
                   size_t errlen)
 {
     size_t put = 0;
+    struct pipe_guard g;
     ERR_clear_error();
+    pipe_block(&g);
     int rc = SSL_write_ex(ssl, buf, len, &put);
+    pipe_restore(&g);
     if (rc == 1)
         return (ssize_t)put;
     return io_error(ssl, rc, want, err, errlen);
@@ -198,9 +247,12 @@ bool tls_pending(const struct ssl_st *ssl)
 
 void tls_close_notify(struct ssl_st *ssl)
 {
+    struct pipe_guard g;
     ERR_clear_error();
+    pipe_block(&g);
     if (SSL_is_init_finished(ssl))
         (void)SSL_shutdown(ssl); /* one call: sends ours, does not wait for theirs */
+    pipe_restore(&g);
     ERR_clear_error();
 }
 

@@ -101,8 +101,9 @@ enum tofu_verdict tofu_check(const struct tofu *t, const struct net *n, const ch
         out = store(key, n->tls_sha, msg, cap, &line, path, sizeof(path)) == 0 ? TOFU_OK
                                                                                : TOFU_REFUSE;
         if (out == TOFU_OK)
-            snprintf(msg, cap, "trusted %s (SHA-256 %s) on first use (--tls-accept-new): %s line %zu",
-                     key, fp, path, line);
+            snprintf(msg, cap,
+                     "trusted %s (SHA-256 %s) on first use (--tls-accept-new): %s line %zu", key,
+                     fp, path, line);
     } else if (v == TRUST_NEW) {
         snprintf(msg, cap,
                  "The server %s is not known yet. Its certificate's fingerprint is\n"

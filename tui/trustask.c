@@ -13,8 +13,8 @@
 
 static void show(struct app *a)
 {
-    snprintf(a->trust.shown, sizeof(a->trust.shown),
-             "Trust %s? Type yes or no, then Enter: %s", a->st.server, a->trust.typed);
+    snprintf(a->trust.shown, sizeof(a->trust.shown), "Trust %s? Type yes or no, then Enter: %s",
+             a->st.server, a->trust.typed);
     a->trust.version++;
 }
 

@@ -211,6 +211,24 @@ def t_tofu_first(opts):
         h.check(f.read() == text, "known_servers changed by a known server's connection")
 
 
+def t_tofu_no(opts):
+    """No to a new certificate: the client leaves with status 1, and
+    nothing is stored."""
+    srv, fp = tls_server(opts)
+    xdg = tmpdir()
+    tm = h.Tmux()
+    p = client_pane(tm, opts, "127.0.0.1", srv.port, "alice", xdg, ["--tls"], w=200)
+    p.wait(r"Trust 127\.0\.0\.1:%d\? Type yes or no, then Enter:" % srv.port)
+    p.type("no")
+    p.keys("Enter")
+    h.poll_until("the client to end", lambda: p.fmt("#{pane_dead}") == "1", 10, p.describe)
+    status = p.fmt("#{pane_dead_status}")
+    h.check(status == "1", "exit status %r, not 1" % status, p.describe)
+    h.check(not os.path.exists(known_path(xdg)), "stored after a no")
+    h.check(not re.search(r"alice joined", srv.log()), "the client joined after a no:\n" +
+            srv.log())
+
+
 def t_changed(opts):
     """A certificate other than the one stored: refused loudly (both
     fingerprints, the file and line, how to remove it), the file left as
@@ -399,14 +417,38 @@ def t_plain_tofu(opts):
         h.check(f.read() == "127.0.0.1:%d SHA-256 %s\n" % (srv.port, fp), "not stored")
 
 
+def t_wire_chunk(opts):
+    """--wire and --chunk over TLS: the rows show the chat's bytes before
+    encryption, cut into the pieces asked for, and the server still reads
+    whole lines."""
+    srv, fp = tls_server(opts)
+    xdg = tmpdir()
+    bob = h.FramedClient(srv.port, "bob")
+    env = dict(os.environ, XDG_DATA_HOME=xdg)
+    r = subprocess.run([h.need(opts.client, "sockchat client"), "--plain", "--tls",
+                        "--tls-accept-new", "--wire", "--chunk", "3:5", "--nick", "carol",
+                        "127.0.0.1", str(srv.port)],
+                       input=b"in pieces\nexit\n", env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    err = r.stderr.decode()
+    h.check(r.returncode == 0, "exit %d: %s" % (r.returncode, err))
+    h.check(re.search(r"connected to 127\.0\.0\.1:%d over TLSv1\.[23]" % srv.port, err),
+            "not over TLS: %s" % err)
+    h.check(re.search(r"→ .* write +3 B +in ", err) and re.search(r"write +3 B +pie", err),
+            "no 3-byte plaintext pieces on the wire rows:\n%s" % err)
+    bob.wait(r"^CHAT \d+ carol in pieces$")
+
+
 TESTS = {
     "tofu_first": t_tofu_first,
+    "tofu_no": t_tofu_no,
     "changed": t_changed,
     "ca": t_ca,
     "status_ascii": t_status_ascii,
     "tls_required": t_tls_required,
     "downgrade": t_downgrade,
     "plain_tofu": t_plain_tofu,
+    "wire_chunk": t_wire_chunk,
 }
 
 if __name__ == "__main__":

@@ -51,13 +51,14 @@ START_TEST(test_parse_find)
 {
     struct known k;
     char text[1024];
-    snprintf(text, sizeof(text),
-             "# my servers\n"
-             "\n"
-             "10.0.2.15:5000 SHA-256 %s\n"
-             "  LAB.example.org:5001\tSHA-256   %s  \n"
-             "[::1]:5000 SHA-256 aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899\n",
-             FP_A, FP_B);
+    snprintf(
+        text, sizeof(text),
+        "# my servers\n"
+        "\n"
+        "10.0.2.15:5000 SHA-256 %s\n"
+        "  LAB.example.org:5001\tSHA-256   %s  \n"
+        "[::1]:5000 SHA-256 aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899\n",
+        FP_A, FP_B);
     parse(&k, text);
     ck_assert_uint_eq(k.n, 5);
     ck_assert_uint_eq(k.bad, 0);
@@ -84,11 +85,11 @@ START_TEST(test_bad_lines_kept)
     struct known k;
     char text[2048];
     snprintf(text, sizeof(text),
-             "h:1 SHA-256 %s extra\n"        /* a fourth word */
-             "h:2 SHA-1 %s\n"                /* another label */
-             "h:3 SHA-256 AA:BB\n"           /* too short */
-             "nocolon SHA-256 %s\n"          /* no port */
-             "h:4 SHA-256 %s",               /* good, no final newline */
+             "h:1 SHA-256 %s extra\n" /* a fourth word */
+             "h:2 SHA-1 %s\n"         /* another label */
+             "h:3 SHA-256 AA:BB\n"    /* too short */
+             "nocolon SHA-256 %s\n"   /* no port */
+             "h:4 SHA-256 %s",        /* good, no final newline */
              FP_A, FP_A, FP_A, FP_B);
     parse(&k, text);
     ck_assert_uint_eq(k.n, 5);
@@ -116,7 +117,8 @@ END_TEST
 START_TEST(test_set_add_replace)
 {
     struct known k;
-    parse(&k, "# keep me\n\nother:1 SHA-256 " "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:"
+    parse(&k, "# keep me\n\nother:1 SHA-256 "
+              "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:"
               "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\n");
     unsigned char a[FP_BYTES], b[FP_BYTES], got[FP_BYTES];
     sha_of(FP_A, a);
