@@ -1,6 +1,7 @@
 /* tofu: the TLS policy of the client (see tofu.h). */
 #include "tofu.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,12 +106,19 @@ enum tofu_verdict tofu_check(const struct tofu *t, const struct net *n, const ch
                      "trusted %s (SHA-256 %s) on first use (--tls-accept-new): %s line %zu", key,
                      fp, path, line);
     } else if (v == TRUST_NEW) {
+        /* A line added by hand that we cannot read may be this server's:
+         * say so, rather than ask as if nothing were there. */
+        char bad[PATH_MAX + 200] = "";
+        if (tr.k.bad)
+            snprintf(bad, sizeof(bad),
+                     "(%s line %zu%s is not HOST:PORT SHA-256 FINGERPRINT: ignored, and kept)\n",
+                     tr.path, tr.k.first_bad, tr.k.bad > 1 ? " and others" : "");
         snprintf(msg, cap,
-                 "The server %s is not known yet. Its certificate's fingerprint is\n"
+                 "%sThe server %s is not known yet. Its certificate's fingerprint is\n"
                  "  SHA-256 %s\n"
                  "Check it against the one the server's operator shows (its log prints it): "
                  "if they match, nobody sits in between. Trust it and remember it in %s?",
-                 key, fp, tr.path);
+                 bad, key, fp, tr.path);
         out = TOFU_ASK;
     }
     trust_free(&tr);

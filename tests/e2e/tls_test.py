@@ -391,12 +391,13 @@ def t_downgrade(opts):
 
 def t_plain_tofu(opts):
     """--plain on a terminal asks yes/no too; without a terminal a new
-    server is refused with the line to add; --tls-accept-new takes it."""
+    server (given as tls://HOST:PORT) is refused with the line to add."""
     srv, fp = tls_server(opts)
     xdg = tmpdir()
     cl = h.need(opts.client, "sockchat client")
     env = dict(os.environ, XDG_DATA_HOME=xdg)
-    r = subprocess.run([cl, "--plain", "--tls", "127.0.0.1", str(srv.port)], env=env,
+    # tls://HOST:PORT, the URL form, instead of --tls.
+    r = subprocess.run([cl, "--plain", "tls://127.0.0.1:%d" % srv.port], env=env,
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=20)
     err = r.stderr.decode()
@@ -418,14 +419,14 @@ def t_plain_tofu(opts):
 
 
 def t_wire_chunk(opts):
-    """--wire and --chunk over TLS: the rows show the chat's bytes before
-    encryption, cut into the pieces asked for, and the server still reads
-    whole lines."""
+    """--wire and --chunk over TLS (asked for by SOCKCHAT_TLS=1): the rows
+    show the chat's bytes before encryption, cut into the pieces asked for,
+    and the server still reads whole lines."""
     srv, fp = tls_server(opts)
     xdg = tmpdir()
     bob = h.FramedClient(srv.port, "bob")
-    env = dict(os.environ, XDG_DATA_HOME=xdg)
-    r = subprocess.run([h.need(opts.client, "sockchat client"), "--plain", "--tls",
+    env = dict(os.environ, XDG_DATA_HOME=xdg, SOCKCHAT_TLS="1")  # as --tls
+    r = subprocess.run([h.need(opts.client, "sockchat client"), "--plain",
                         "--tls-accept-new", "--wire", "--chunk", "3:5", "--nick", "carol",
                         "127.0.0.1", str(srv.port)],
                        input=b"in pieces\nexit\n", env=env, stdout=subprocess.PIPE,

@@ -32,6 +32,7 @@ int main(void)
     srunner_add_suite(sr, addrlist_suite());
     srunner_add_suite(sr, cluster_suite());
     srunner_add_suite(sr, known_suite());
+    srunner_add_suite(sr, net_tls_suite());
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -18,5 +18,6 @@ Suite *rooms_suite(void);
 Suite *addrlist_suite(void);
 Suite *cluster_suite(void);
 Suite *known_suite(void);
+Suite *net_tls_suite(void);
 
 #endif
