@@ -41,6 +41,10 @@ done
 command -v redis-server >/dev/null || { echo "before-after.sh: redis-server missing (scripts/deps.sh bench)" >&2; exit 69; }
 [ -n "$logs" ] || logs=$(mktemp -d /tmp/sockchat-before-after.XXXXXX)
 mkdir -p "$logs"
+# TLS is on by default (issue 19): the key a server makes on first start is
+# kept in this run's directory, not in the home directory.
+unset STATE_DIRECTORY
+export XDG_STATE_HOME="$logs/state"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 BENCH="$after/sockchat-bench"
 pid=""

@@ -54,6 +54,7 @@ struct bench_options {
     unsigned busy_rooms;    /* fanout: other rooms kept busy meanwhile (busy.c) */
     unsigned busy_size;     /* people in each of them, one of whom talks */
     double busy_rate;       /* messages per second said in each */
+    bool tls;               /* --tls: every connection over TLS (tls.c) */
 };
 
 enum conn_state {
@@ -64,8 +65,13 @@ enum conn_state {
     CONN_CLOSED,     /* closed by the peer or after an error */
 };
 
+struct ssl_st;
+struct ssl_ctx_st;
+
 struct conn {
     int fd;
+    struct ssl_st *ssl;   /* --tls: the connection's TLS state, else NULL */
+    bool tls_handshaking; /* --tls: connected, TLS handshake in progress */
     unsigned index;
     enum conn_state state;
     struct linebuf lb;
@@ -110,8 +116,9 @@ struct bench {
     char first_error[160];
     bench_line_fn on_line;
     void *work_state;
-    uint64_t run_id;   /* tags fanout payloads so history from other runs is ignored */
-    struct busy *busy; /* fanout --busy-rooms (busy.c); NULL: none */
+    uint64_t run_id;            /* tags fanout payloads so history from other runs is ignored */
+    struct busy *busy;          /* fanout --busy-rooms (busy.c); NULL: none */
+    struct ssl_ctx_st *tls_ctx; /* --tls (tls.c); NULL: clear text */
 };
 
 /* loop.c */
@@ -132,6 +139,19 @@ bool loop_until(struct bench *b, uint64_t deadline_ns, bool (*done)(const struct
  * until all are ready or the deadline passes. Returns how many are ready. */
 unsigned loop_open_paced(struct bench *b, size_t from, size_t to, unsigned window,
                          uint64_t deadline_ns);
+
+/* tls.c: --tls, OpenSSL without verification or resumption. */
+int btls_init(struct bench *b); /* makes b->tls_ctx when --tls; -1 on failure */
+void btls_free(struct bench *b);
+/* Puts c (connected) into a TLS client handshake; -1 reported on failure. */
+int btls_attach(struct bench *b, struct conn *c);
+/* Drives the handshake: 1 done, 0 wait for *events, -1 failed (reported). */
+int btls_handshake(struct bench *b, struct conn *c, uint32_t *events);
+/* As send/recv on a non-blocking socket: -1 with EAGAIN when TLS waits for
+ * the socket, EPROTO after a TLS failure (reported); recv returns 0 at EOF. */
+ssize_t btls_send(struct bench *b, struct conn *c, const char *data, size_t len);
+ssize_t btls_recv(struct bench *b, struct conn *c, char *buf, size_t cap);
+void btls_close(struct conn *c);
 
 /* dialect.c: how each peer is spoken to. All return a length written to buf
  * (no NUL counted), or 0 when the dialect has no such thing. */

@@ -41,6 +41,10 @@ done
 command -v tmux >/dev/null || { echo "client-bench.sh: tmux not installed" >&2; exit 69; }
 
 work=$(mktemp -d /tmp/sockchat-client-bench.XXXXXX)
+# TLS is on by default (issue 19): the key a server makes on first start is
+# kept in this run's directory, not in the home directory.
+unset STATE_DIRECTORY
+export XDG_STATE_HOME="$work/state"
 session="sockchat-bench-$$"
 server_pid=""
 client_pid=""

@@ -65,6 +65,10 @@ for c in redis-server redis-cli; do
 done
 [ -n "$logs" ] || logs=$(mktemp -d /tmp/sockchat-cluster.XXXXXX)
 mkdir -p "$logs"
+# TLS is on by default (issue 19): the key a server makes on first start is
+# kept in this run's directory, not in the home directory.
+unset STATE_DIRECTORY
+export XDG_STATE_HOME="$logs/state"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 if [ $quick = 1 ]; then

@@ -12,10 +12,13 @@
 #   bench/compare.sh [--quick] [--bin DIR] [--logs DIR] [--nice N] [--repeat N]
 #                    [--only PEERS] [--workloads LIST]
 #   bench/compare.sh --cluster [--quick] [--bin DIR] [--logs DIR] [--nice N] [--repeat N]
+#   bench/compare.sh --tls [--quick] [--bin DIR] [--logs DIR] [--nice N] [--repeat N]
 #
 # --cluster: instead of the peers below, sockchat-server through 1, 2 and 3
 # cluster nodes on one redis-server against one server without Redis
 # (issue 18): bench/cluster.sh, whose --help says what it runs.
+# --tls: instead, threads, pool and redis-server each in clear text and over
+# TLS, and the ratio (issue 19): bench/tls.sh, whose --help says what it runs.
 #
 # Peers: sockchat-server --mode single|threads|pool (--rate 0 --quiet), each
 # spoken to in our framed dialect (columns single, threads, pool) and in the
@@ -62,6 +65,7 @@ root=$(cd "$here/.." && pwd)
 bin="$root/build/bin"
 for a in "$@"; do
     [ "$a" = --cluster ] && exec "$here/cluster.sh" "$@"
+    [ "$a" = --tls ] && exec "$here/tls.sh" "$@"
 done
 logs=""
 quick=0
@@ -116,6 +120,10 @@ for f in "$BENCH" "$SERVER"; do
 done
 [ -n "$logs" ] || logs=$(mktemp -d /tmp/sockchat-compare.XXXXXX)
 mkdir -p "$logs"
+# TLS is on by default (issue 19): the key a server makes on first start is
+# kept in this run's directory, not in the home directory.
+unset STATE_DIRECTORY
+export XDG_STATE_HOME="$logs/state"
 # Each held connection is a descriptor here and one in the server.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 

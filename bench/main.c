@@ -48,6 +48,8 @@ static void usage(FILE *f)
                "                       their messages must stay there, none lost (0)\n"
                "  -S, --busy-size N    people in each busy room, one of whom talks (10)\n"
                "  -R, --busy-rate N    messages per second said in each busy room (20)\n"
+               "  -T, --tls            every connection over TLS (full handshake each, no\n"
+               "                       certificate check: for throwaway test servers)\n"
                "  -h, --help           this text\n"
                "  -V, --version        version\n"
                "\n"
@@ -84,6 +86,7 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
         {"busy-rooms", required_argument, NULL, 'B'},
         {"busy-size", required_argument, NULL, 'S'},
         {"busy-rate", required_argument, NULL, 'R'},
+        {"tls", no_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -99,7 +102,7 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
                                 .busy_rate = 20};
     int ch;
     double v;
-    while ((ch = getopt_long(argc, argv, "H:p:D:c:d:w:t:m:W:s:r:P:l:B:S:R:hV", longs, NULL)) !=
+    while ((ch = getopt_long(argc, argv, "H:p:D:c:d:w:t:m:W:s:r:P:l:B:S:R:ThV", longs, NULL)) !=
            -1) {
         if (ch == 'h') {
             usage(stdout);
@@ -111,6 +114,10 @@ static int parse_options(int argc, char **argv, struct bench_options *o)
         }
         if (ch == '?')
             return -1;
+        if (ch == 'T') {
+            o->tls = true;
+            continue;
+        }
         if (ch == 'H' || ch == 'p' || ch == 'l') {
             *(ch == 'H' ? &o->host : ch == 'p' ? &o->port : &o->label) = optarg;
             continue;
@@ -275,6 +282,10 @@ int main(int argc, char **argv)
         bench_free(&b);
         return EX_NOHOST;
     }
+    if (btls_init(&b) < 0) {
+        bench_free(&b);
+        return EX_SOFTWARE;
+    }
 
     int rc;
     switch (o.work) {
@@ -293,5 +304,6 @@ int main(int argc, char **argv)
         break;
     }
     bench_free(&b);
+    btls_free(&b);
     return rc;
 }

@@ -41,8 +41,9 @@ void report_latency(struct report *r, struct samples *s, const char *what)
 int report_print(const struct bench *b, const struct report *r, const char *workload)
 {
     const struct bench_options *o = b->opt;
-    printf("\nsockchat-bench %s, dialect %s, %s:%s%s%s\n\n", workload, dialect_name(o->dialect),
-           o->host, o->port, o->label ? ", " : "", o->label ? o->label : "");
+    printf("\nsockchat-bench %s, dialect %s%s, %s:%s%s%s\n\n", workload, dialect_name(o->dialect),
+           o->tls ? " over TLS" : "", o->host, o->port, o->label ? ", " : "",
+           o->label ? o->label : "");
     printf("| %-36s | %14s |\n", "measure", "value");
     printf("|%s|%s|\n", "--------------------------------------", "----------------:");
     for (size_t i = 0; i < r->n; i++)
@@ -51,8 +52,8 @@ int report_print(const struct bench *b, const struct report *r, const char *work
     printf("| %-36s | %14u |\n", "connections lost", b->closed);
     if (b->errors)
         printf("\nfirst error: %s\n", b->first_error);
-    printf("\nRESULT workload=%s dialect=%s label=%s", workload, dialect_name(o->dialect),
-           o->label ? o->label : "-");
+    printf("\nRESULT workload=%s dialect=%s tls=%s label=%s", workload, dialect_name(o->dialect),
+           o->tls ? "yes" : "no", o->label ? o->label : "-");
     for (size_t i = 0; i < r->n; i++)
         printf(" %s=%s", r->items[i].key, r->items[i].value);
     printf(" errors=%lu lost=%u\n", b->errors, b->closed);

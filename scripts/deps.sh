@@ -11,7 +11,7 @@
 #   scripts/deps.sh lint         build + Check, clang-format, clang-tidy, cppcheck
 #   scripts/deps.sh package      build + dpkg-dev, file, lintian, python3 and
 #                                systemd (for systemd-analyze): scripts/package
-#   scripts/deps.sh bench        build + redis-server, ncat (bench/compare.sh)
+#   scripts/deps.sh bench        build + redis-server, ncat, openssl (bench/compare.sh, --tls)
 #   scripts/deps.sh screenshots  test + aha, chromium (screenshots/make.sh)
 set -euo pipefail
 
@@ -23,7 +23,7 @@ lint=("${build[@]}" check clang-format clang-tidy cppcheck)
 package=("${build[@]}" dpkg-dev file lintian python3 systemd)
 ci=("${test[@]}" clang libclang-rt-14-dev clang-format clang-tidy cppcheck
     dpkg-dev file lintian systemd)
-bench=("${build[@]}" redis-server ncat procps python3 tmux)
+bench=("${build[@]}" redis-server ncat procps python3 tmux openssl)
 screenshots=("${test[@]}" aha chromium fonts-dejavu-core)
 
 set_name=${1:-test}

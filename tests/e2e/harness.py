@@ -95,6 +95,12 @@ class Tmux:
                if not k.startswith(("TMUX", "SOCKCHAT_"))}
         env.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="xterm-256color")
         env.pop("NO_COLOR", None)
+        # The client's known_servers (TLS trust on first use) and anything a
+        # server started in a pane keeps (its TLS key) live in this test's
+        # directory, never in the real home.
+        env.pop("STATE_DIRECTORY", None)
+        env.update(XDG_DATA_HOME=os.path.join(self.dir, "data"),
+                   XDG_STATE_HOME=os.path.join(self.dir, "state"))
         # A sanitizer build of the client reports into files we check after
         # the test (its stderr is the pane, where a report would scroll by).
         self.san_dir = os.path.join(self.dir, "san")
@@ -321,9 +327,18 @@ class Server:
     """sockchat-server on 127.0.0.1, stdin held open (it is the operator
     console), stdout+stderr collected by a thread."""
 
-    def __init__(self, binary, port=0, args=(), timeout=15):
+    def __init__(self, binary, port=0, args=(), timeout=15, state_home=None, env=None):
         self.binary = binary
         self.args = list(args)
+        # The TLS key the server makes on first start (issue 19) goes into a
+        # directory of this test's, removed at exit; restarts reuse it.
+        if state_home is None:
+            state_home = tempfile.mkdtemp(prefix="sockchat-e2e-state-")
+            _cleanups.append(lambda: shutil.rmtree(state_home, ignore_errors=True))
+        self.state_home = state_home
+        self.env = {k: v for k, v in os.environ.items() if k != "STATE_DIRECTORY"}
+        self.env["XDG_STATE_HOME"] = state_home
+        self.env.update(env or {})
         self.lines = []
         self.cond = threading.Condition()
         self.proc = None
@@ -341,7 +356,8 @@ class Server:
             self.lines = []
             self.proc = subprocess.Popen([self.binary, "--port", str(port)] + self.args,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, preexec_fn=_pdeathsig)
+                                         stderr=subprocess.STDOUT, preexec_fn=_pdeathsig,
+                                         env=self.env)
             t = threading.Thread(target=self._reader, args=(self.proc,), daemon=True)
             t.start()
             m = self._wait_listen(end)

@@ -14,6 +14,9 @@ Run one case: lesson_test.py CASE --client PATH --server PATH --interop DIR
 
 import os
 import re
+import select
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -412,6 +415,140 @@ def t_step7_repl(opts):
     print("/ping's round trip on loopback, as the wire view shows it: %.3f s" % rtt)
 
 
+# ---- step 8: TLS ----------------------------------------------------------------
+
+PASSWORD = "owl-sesame-42"
+
+
+class Capture:
+    """`tcpdump -A -i lo port PORT` as the shell terminal runs it, its
+    output kept in a file. Ready once tcpdump says it is listening."""
+
+    def __init__(self, port, path):
+        self.port = port
+        self.path = path
+        self.out = open(path, "wb")
+        self.proc = subprocess.Popen(["tcpdump", "-l", "-n", "-A", "-i", "lo", "port", str(port)],
+                                     stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=subprocess.PIPE, preexec_fn=h._pdeathsig)
+        h._cleanups.append(self.stop)
+        err = b""
+        end = time.monotonic() + 10
+        while b"listening on" not in err:
+            left = end - time.monotonic()
+            r = select.select([self.proc.stderr], [], [], max(left, 0))[0] if left > 0 else []
+            chunk = os.read(self.proc.stderr.fileno(), 4096) if r else b""
+            if not chunk:
+                self.stop()
+                if re.search(rb"permitted|permission|capabilit", err, re.I):
+                    # Root in a container without CAP_NET_RAW.
+                    raise h.Skip("tcpdump may not capture here: %s" % err.decode(errors="replace"))
+                raise h.Failure("tcpdump did not start listening: %r" % err)
+            err += chunk
+
+    def text(self):
+        with open(self.path, "rb") as f:
+            return f.read()
+
+    def wait_for(self, data, timeout=10):
+        h.poll_until("%r in the capture" % data, lambda: data in self.text(), timeout,
+                     lambda: self.text()[-2000:].decode(errors="replace"))
+
+    def mark(self, tag):
+        """A UDP datagram to the port (nothing listens there): once tcpdump
+        has printed it, every packet before it is in the file too."""
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(tag, ("127.0.0.1", self.port))
+        s.close()
+        self.wait_for(tag)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self.out.closed:
+            self.out.close()
+
+
+def client_has_tls(opts):
+    out = subprocess.run([client_bin(opts), "--help"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=10).stdout.decode(errors="replace")
+    return "--tls" in out
+
+
+def t_step8_tls(opts):
+    """tcpdump -A on the loopback: nc's /auth PASSWORD and its chat line are
+    readable in the capture; then the same over TLS (sockchat --tls, or
+    openssl s_client until the client has --tls): neither is."""
+    if os.geteuid() != 0:
+        raise h.Skip("step 8 captures packets with tcpdump, which needs root")
+    if not shutil.which("tcpdump"):
+        raise h.Skip("tcpdump is not installed (scripts/deps.sh test installs it)")
+    srv = h.Server(server_bin(opts), 0, [], env={"SOCKCHAT_PASSWORD": PASSWORD})
+    rx = re.compile(r"tls: on \(TLS 1\.2-1\.3\), certificate (\S+) \(made now\), "
+                    r"SHA-256 ([0-9A-F:]{95})$", re.M)
+    m = h.poll_until("the log's 'tls: on' line", lambda: rx.search(srv.log()), 10, srv.log)
+    cert, fp = m.group(1), m.group(2)
+    x509 = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", cert],
+                          stdout=subprocess.PIPE, timeout=10).stdout.decode()
+    h.check(x509.strip().endswith("=" + fp), "openssl x509 says %r, the log %s" % (x509, fp))
+    tm = h.Tmux()
+
+    clear = Capture(srv.port, os.path.join(tm.dir, "clear.txt"))
+    ada = nc(tm, srv.port, "ada")
+    ada.line("/auth " + PASSWORD)
+    ada.wait(r"password accepted")
+    said = "meet me at the old oak at noon"
+    ada.line(said)
+    clear.wait_for(PASSWORD.encode())
+    clear.wait_for(said.encode())
+    clear.stop()
+    print("clear text: the capture shows /auth %s and %r" % (PASSWORD, said))
+    ada.keys("C-c")
+    h.poll_until("ada to leave", lambda: re.search(r" (disconnected|left) ", srv.log()), 10,
+                 srv.log)
+
+    tls = Capture(srv.port, os.path.join(tm.dir, "tls.txt"))
+    said = "the answer is forty-two"
+    if client_has_tls(opts):
+        bo = tm.pane("SOCKCHAT_PASSWORD=%s exec %s --tls 127.0.0.1 %d --nick bo"
+                     % (PASSWORD, client_bin(opts), srv.port), 80, 24, name="bo")
+        q = bo.wait(r"(yes or no|%s)" % CONNECTED.lstrip("^"), 15)
+        if q.group(1) == "yes or no":
+            # The fingerprint may wrap: compare without the blanks.
+            h.check(fp in re.sub(r"\s+", "", bo.screen()),
+                    "the client's question does not show the log's fingerprint", bo.describe)
+            bo.line("yes")
+        bo.wait_row(-2, CONNECTED, 15)
+        bo.wait(r"TLSv1\.[23]")
+        bo.line(said)
+        bo.wait(ACKED)
+        who = "sockchat --tls"
+    else:
+        print("lesson: the client has no --tls yet: openssl s_client stands in for it")
+        bo = tm.pane("openssl s_client -quiet -connect 127.0.0.1:%d" % srv.port, 80, 24,
+                     name="bo")
+        bo.line("/auth " + PASSWORD)
+        bo.wait(r"password accepted")
+        bo.line(said)
+        bo.line("/ping 77")
+        bo.wait(r"^pong 77$")
+        who = "openssl s_client"
+    tls.mark(b"end-of-the-tls-capture")
+    tls.stop()
+    text = tls.text()
+    packets = len(re.findall(rb"\.%d[ >:].*length [1-9]" % srv.port, text))
+    h.check(packets >= 4, "the TLS capture shows %d packets with data" % packets)
+    h.check(PASSWORD.encode() not in text, "the password is readable in the TLS capture")
+    h.check(said.encode() not in text, "the chat line is readable in the TLS capture")
+    print("TLS (%s): %d packets with data, neither the password nor the line readable"
+          % (who, packets))
+
+
 # ---- the exercises' answers ---------------------------------------------------
 
 def t_answer_server(opts):
@@ -521,6 +658,7 @@ TESTS = {
     "step1_tutorial": t_step1_tutorial, "step2_single": t_step2_single,
     "step3_threads": t_step3_threads, "step4_stream": t_step4_stream,
     "step5_slow": t_step5_slow, "step6_pool": t_step6_pool, "step7_repl": t_step7_repl,
+    "step8_tls": t_step8_tls,
     "answer_server": t_answer_server, "answer_client": t_answer_client,
     "answer_bot": t_answer_bot,
 }

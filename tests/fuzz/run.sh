@@ -31,13 +31,16 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
 fi
 if [[ -z $targets ]]; then
     targets="fuzz_linebuf fuzz_sanitize fuzz_msg fuzz_cmd fuzz_admin"
-    # fuzz_session and fuzz_moderation exist when the server core
+    # fuzz_session, fuzz_moderation and fuzz_xport exist when the server core
     # (servercore) is in the build.
     if [[ -d $build/tests/fuzz/CMakeFiles/fuzz_session.dir ]]; then
         targets+=" fuzz_session"
     fi
     if [[ -d $build/tests/fuzz/CMakeFiles/fuzz_moderation.dir ]]; then
         targets+=" fuzz_moderation"
+    fi
+    if [[ -d $build/tests/fuzz/CMakeFiles/fuzz_xport.dir ]]; then
+        targets+=" fuzz_xport"
     fi
     # fuzz_client exists once the client model (tuicore) is in the build.
     if [[ -d $build/tests/fuzz/CMakeFiles/fuzz_client.dir ]]; then

@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -77,6 +78,17 @@ def take_terminal():
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+_STATE_ROOT = []
+
+
+def _state_root():
+    """One temporary directory per test process for the servers' state
+    directories, removed when the process exits."""
+    if not _STATE_ROOT:
+        _STATE_ROOT.append(tempfile.TemporaryDirectory(prefix="sockchat-test-state-"))
+    return _STATE_ROOT[0].name
+
+
 class Server:
     """The real server on --port 0, its output drained by threads.
 
@@ -109,8 +121,15 @@ class Server:
         asan = penv.get("ASAN_OPTIONS", "")
         if "quarantine_size_mb" not in asan:
             penv["ASAN_OPTIONS"] = ":".join(o for o in (asan, "quarantine_size_mb=8") if o)
+        # The server makes and keeps a TLS key and certificate on first start
+        # (issue 19) in $STATE_DIRECTORY or $XDG_STATE_HOME/sockchat: never the
+        # real home's, and never one shared by servers started in parallel.
+        # A test that restarts a server on the same identity passes its own.
+        penv.pop("STATE_DIRECTORY", None)
+        penv["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="state-", dir=_state_root())
         if env:
             penv.update(env)
+        self.state_home = penv["XDG_STATE_HOME"]
         # tty=True: stdin is a pseudo-terminal, which enables the operator
         # console; console() types on it. As in a terminal window, it is the
         # controlling terminal of a session the server leads, so the server
@@ -427,9 +446,13 @@ class Conn:
         left = remaining(deadline)
         if left <= 0:
             raise Timeout("deadline passed")
-        r, _, _ = select.select([self.sock], [], [], left)
-        if not r:
-            raise Timeout("deadline passed")
+        # A TLS socket (tlslib) may hold decrypted bytes the kernel no
+        # longer signals: read those before waiting.
+        pending = getattr(self.sock, "pending", None)
+        if not (pending and pending()):
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                raise Timeout("deadline passed")
         try:
             data = self.sock.recv(65536)
         except ConnectionResetError:
