@@ -20,6 +20,11 @@ enum {
     TLS_MAJOR = 0x03,            /* every SSL 3 / TLS 1.x record's version */
     /* A lone 0x16: looked at again this often while it waits. */
     XPORT_PEEK_MS = 50,
+    /* A handshake not done by then is closed, full server or not: its SSL
+     * object costs some 40 KiB, where a silent clear-text connection costs
+     * under one (nginx and HAProxy bound theirs the same way). A real
+     * client's takes a few round trips. */
+    XPORT_HANDSHAKE_MS = 10000,
 };
 
 /* xport.flags */
@@ -324,6 +329,15 @@ bool xport_read_on_out(const struct client *c)
 int64_t xport_step(struct client *c, int64_t now_ms)
 {
     struct xport *x = &c->xp;
+    if (x->state == XP_TLS_HS) {
+        int64_t until = c->connected_ms + XPORT_HANDSHAKE_MS;
+        if (now_ms < until)
+            return until;
+        char why[64];
+        snprintf(why, sizeof why, "tls: handshake not finished in %d s", XPORT_HANDSHAKE_MS / 1000);
+        client_request_close(c, CLOSE_NOW, why, 0);
+        return 0;
+    }
     if (x->state != XP_UNDECIDED)
         return 0;
     if (x->flags & XF_WAIT16) {

@@ -64,7 +64,8 @@ short xport_events(const struct client *c, bool rd, bool wr);
 bool xport_read_on_out(const struct client *c);
 /* By the clock (client_step): a lone 0x16 looked at again or decided;
  * --tls-only's clear text refused once REFUSE_WAIT_MS pass with nothing
- * sent. The next time to be called (0: none). */
+ * sent; a TLS handshake not done 10 s after the connect closed. The next
+ * time to be called (0: none). */
 int64_t xport_step(struct client *c, int64_t now_ms);
 /* Our last byte is out: close_notify (best effort), then shutdown(SHUT_WR). */
 void xport_shutdown_wr(struct client *c);

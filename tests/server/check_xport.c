@@ -313,6 +313,39 @@ START_TEST(test_lone_0x16_then_0x03_is_tls)
 }
 END_TEST
 
+/* A stalled handshake: half a ClientHello, then nothing. It is closed by
+ * the clock 10 s after the connect, full server or not; one that finished
+ * has no such deadline. */
+START_TEST(test_stalled_handshake_closed_by_the_clock)
+{
+    struct xpair p = xp_open(0);
+    ck_assert_int_eq(write(p.peer, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), 11);
+    char buf[64];
+    errno = 0;
+    ck_assert_int_eq(xport_read(p.c, buf, sizeof buf), -1);
+    ck_assert_int_eq(errno, EAGAIN);
+    ck_assert_int_eq(p.c->xp.state, XP_TLS_HS);
+    int64_t until = p.c->connected_ms + 10000;
+    struct client_plan plan;
+    fx_clock.mono_ms = until - 1;
+    client_step(p.c, fx_clock.mono_ms, &plan);
+    ck_assert(!plan.done);
+    ck_assert_int_eq(plan.deadline_ms, until);
+    fx_clock.mono_ms = until;
+    client_step(p.c, fx_clock.mono_ms, &plan);
+    ck_assert(plan.done);
+    char reason[REASON_MAX];
+    ck_assert_int_eq(client_close_state(p.c, reason, sizeof reason), CLOSE_NOW);
+    ck_assert_str_eq(reason, "tls: handshake not finished in 10 s");
+    xp_close(&p);
+
+    struct xpair q = xp_open(0);
+    xp_handshake(&q, 0);
+    ck_assert_int_eq(xport_step(q.c, q.c->connected_ms + 60000), 0);
+    xp_close(&q);
+}
+END_TEST
+
 START_TEST(test_read_past_one_record_leaves_pending)
 {
     struct xpair p = xp_open(0);
@@ -491,6 +524,7 @@ Suite *xport_suite(void)
     tcase_add_test(t, test_garbage_after_0x16_0x03);
     tcase_add_test(t, test_lone_0x16_times_out_as_clear);
     tcase_add_test(t, test_lone_0x16_then_0x03_is_tls);
+    tcase_add_test(t, test_stalled_handshake_closed_by_the_clock);
     tcase_add_test(t, test_read_past_one_record_leaves_pending);
     tcase_add_test(t, test_close_notify_is_eof);
     tcase_add_test(t, test_fin_without_close_notify_is_eof);

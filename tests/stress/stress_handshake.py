@@ -8,8 +8,8 @@ chatting with each other.
 Fails if a handshake fails, if a chat message is lost or late (over
 CHAT_LATE_S, scaled), if the server's descriptors or threads exceed what its
 connections account for, if its RSS grows more than RSS_PER_CONN_KB per
-connection it holds (plus a margin), or if its descriptors do not come back
-once the stalled connections are gone. Prints handshakes/s, the peaks and
+connection it holds (plus a margin), or if the server does not close the
+stalled connections itself, HANDSHAKE_S after they came. Prints handshakes/s, the peaks and
 the time, for the issue's note.
 
 usage: stress_handshake.py SERVER_BINARY [--mode M] [--size F]
@@ -34,6 +34,7 @@ DEFAULT_SIZE = 0.1
 CONCURRENCY = 32
 CHAT_LATE_S = 2.0        # a chat line must cross within this, even mid-flood
 PACE_S = 0.15            # between one chatter's lines: under the rate limit
+HANDSHAKE_S = 10         # xport.c XPORT_HANDSHAKE_MS
 RSS_PER_CONN_KB = 64     # a stalled TLS connection: SSL state, no idle buffers
 RSS_MARGIN_KB = 24 << 10  # allocator slack, thread arenas
 FD_SLACK = 32            # listening sockets, admin socket, log, epoll, pipes
@@ -168,6 +169,7 @@ def test_handshake_flood(ctx):
         chat.start()
         t0 = time.monotonic()
         stalled = [stall(srv, i, hello) for i in range(stalled_n)]
+        t_stalled = time.monotonic()
         per = -(-handshakes // CONCURRENCY)
         workers = [Flood(srv.addr, per) for _ in range(CONCURRENCY)]
         for w in workers:
@@ -177,22 +179,27 @@ def test_handshake_flood(ctx):
         elapsed = time.monotonic() - t0
         done = sum(w.done for w in workers)
         errors = [e for w in workers for e in w.errors]
-        # Every stalled connection is still held (none was served or lost).
+        # Every stalled connection is still held (none was served or lost),
+        # when their handshakes' deadline is still ahead.
         last = srv.framed("last", timeout=T_SHORT * 3)
         last.sync()
         peaks.sample()
         fds_held = srv.fd_count()
+        young = time.monotonic() - t_stalled < HANDSHAKE_S - 1
         chat.stop.set()
         chat.join(timeout=T_SHORT * 3)
         peaks.stop.set()
         peaks.join()
-        for c in stalled:
-            c.close()
-        # Once the stalled connections are gone, so are their descriptors.
-        deadline = time.monotonic() + T_SHORT * 3
+        # The server gives up the stalled handshakes by itself, HANDSHAKE_S
+        # after their connects: their descriptors come back with nothing
+        # done on our side.
+        deadline = t_stalled + HANDSHAKE_S + T_SHORT * 3
         while srv.fd_count() > base_fds + 4 and time.monotonic() < deadline:
             time.sleep(0.05)
         fds_after = srv.fd_count()
+        gone_after = time.monotonic() - t_stalled
+        for c in stalled:
+            c.close()
         held = stalled_n + CONCURRENCY + 3
         print(f"  {done} full handshakes in {elapsed:.2f} s by {CONCURRENCY} at once "
               f"({done / elapsed:.0f}/s), {stalled_n} stalled part-way; "
@@ -206,8 +213,11 @@ def test_handshake_flood(ctx):
         assert done == per * CONCURRENCY, f"{done} of {per * CONCURRENCY} handshakes done"
         assert chat.error is None, f"chat failed mid-flood: {chat.error!r}"
         assert chat.crossed >= 2, f"only {chat.crossed} chat lines crossed"
-        assert fds_held >= base_fds + stalled_n, \
-            f"server holds {fds_held} fds for {stalled_n} stalled connections"
+        print(f"  the stalled connections were closed by the server "
+              f"{gone_after:.1f} s after the last one connected")
+        if young:
+            assert fds_held >= base_fds + stalled_n, \
+                f"server holds {fds_held} fds for {stalled_n} stalled connections"
         assert peaks.fds <= base_fds + held + FD_SLACK, \
             f"fds peaked at {peaks.fds}, more than {held} connections account for"
         thread_limit = base_threads + THREAD_SLACK
@@ -219,7 +229,8 @@ def test_handshake_flood(ctx):
             limit = base_rss + RSS_PER_CONN_KB * held + RSS_MARGIN_KB
             assert peaks.rss <= limit, f"RSS peaked at {peaks.rss} kB (limit {limit} kB)"
         assert fds_after <= base_fds + 4, \
-            f"{fds_after} fds after the stalled connections left (from {base_fds})"
+            f"{fds_after} fds {gone_after:.1f} s after the stalled connections came " \
+            f"(from {base_fds}): their handshakes were not given up"
         assert srv.alive()
 
 
