@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # serverctl.sh: starting and stopping the servers a benchmark measures, for
-# bench/compare.sh and bench/before-after.sh (sourced, not run). No probe
+# bench/compare.sh, before-after.sh, cluster.sh and tls.sh (sourced, not
+# run); and the options the last two share. No probe
 # connection and no fixed sleep: a port counts as ready once the kernel
 # lists it as listening.
 
@@ -45,4 +47,38 @@ stop_pid() { # PID: SIGTERM, up to 5 s to exit, then SIGKILL
     done
     kill -KILL "$1" 2>/dev/null
     wait "$1" 2>/dev/null
+}
+
+# The options of a script compare.sh hands its run to (cluster.sh for
+# --cluster, tls.sh for --tls): sets bin, logs, quick, nice and repeat
+# ("" for the script's default), BENCH and SERVER, checked built. NAME for
+# the messages, FLAG the option compare.sh passes on. Exits 64 on an
+# option not for it, 69 when a binary is missing, 0 after --help (the
+# script's header comment).
+# shellcheck disable=SC2034,SC2154 # the caller's root; the globals are its
+sub_options() { # NAME FLAG ARGS...
+    local name=$1 flag=$2 f
+    shift 2
+    bin="$root/build/bin" logs="" quick=0 nice=0 repeat=""
+    while [ $# -gt 0 ]; do
+        case "$1" in
+        "$flag") ;;
+        --quick) quick=1 ;;
+        --bin) bin=$2; shift ;;
+        --logs) logs=$2; shift ;;
+        --nice) nice=$2; shift ;;
+        --repeat) repeat=$2; shift ;;
+        -h | --help) sed -n '2,/^set -u$/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "$name: unknown option (or not for $flag): $1" >&2; exit 64 ;;
+        esac
+        shift
+    done
+    BENCH="$bin/sockchat-bench"
+    SERVER="$bin/sockchat-server"
+    for f in "$BENCH" "$SERVER"; do
+        if [ ! -x "$f" ]; then
+            echo "$name: $f: not built (cmake --build build)" >&2
+            exit 69
+        fi
+    done
 }

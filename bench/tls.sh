@@ -30,33 +30,10 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-bin="$root/build/bin"
-logs=""
-quick=0
-nice=0
-repeat=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --tls) ;; # passed on by compare.sh
-    --quick) quick=1 ;;
-    --bin) bin=$2; shift ;;
-    --logs) logs=$2; shift ;;
-    --nice) nice=$2; shift ;;
-    --repeat) repeat=$2; shift ;;
-    -h | --help) sed -n '2,/^set -u$/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "tls.sh: unknown option (or not for --tls): $1" >&2; exit 64 ;;
-    esac
-    shift
-done
-
-BENCH="$bin/sockchat-bench"
-SERVER="$bin/sockchat-server"
-for f in "$BENCH" "$SERVER"; do
-    if [ ! -x "$f" ]; then
-        echo "tls.sh: $f: not built (cmake --build build)" >&2
-        exit 69
-    fi
-done
+# free_port, listening, wait_port, port_from, stop_pid, sub_options
+# shellcheck source=bench/serverctl.sh
+. "$here/serverctl.sh"
+sub_options tls.sh --tls "$@"
 command -v openssl >/dev/null || {
     echo "tls.sh: openssl missing (scripts/deps.sh bench installs it)" >&2
     exit 69
@@ -83,9 +60,6 @@ command -v redis-server >/dev/null && have_redis=1
 PEERS=$MODES
 [ $have_redis = 1 ] && PEERS="$PEERS redis"
 
-# free_port, listening, wait_port, port_from, stop_pid
-# shellcheck source=bench/serverctl.sh
-. "$here/serverctl.sh"
 
 t_start=$(date +%s.%N)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -589,6 +589,12 @@ static void server_announce(struct server *srv, struct console *con, const struc
         char line[PATH_MAX + 256];
         tls_server_describe(srv->tls, a->cfg.tls_only, line, sizeof line);
         log_event(srv, AEV_INFO, NULL, "%s", line);
+        /* The command for the board, next to the fingerprint it asks about. */
+        if (srv->reach[0] != '\0')
+            log_event(srv, AEV_INFO, NULL, "%s: sockchat --tls %.*s",
+                      a->cfg.tls_only ? "clear text is refused; connect with"
+                                      : "encrypted, with the fingerprint above",
+                      (int)strcspn(srv->reach, " ,"), srv->reach);
     } else {
         log_event(srv, tls_note[0] != '\0' ? AEV_ERROR : AEV_INFO, NULL, "%s",
                   tls_note[0] != '\0' ? tls_note : "tls: off (--no-tls)");

@@ -409,6 +409,20 @@ static int handshake_step(struct net *n, bool timed_out, char *err, size_t errle
     return -1;
 }
 
+/* This address failed (n->last_err says how): the next one, as
+ * net_finish returns it. */
+static int next_address(struct net *n, int64_t now_ms, char *err, size_t errlen)
+{
+    close(n->fd);
+    n->fd = -1;
+    n->connecting = false;
+    if (try_next(n, now_ms) == 0)
+        return n->connecting ? 0 : 1;
+    snprintf(err, errlen, "%s", n->last_err);
+    net_close(n);
+    return -1;
+}
+
 int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t errlen)
 {
     if (n->resolving)
@@ -417,14 +431,7 @@ int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t 
         int rc = handshake_step(n, timed_out, err, errlen);
         if (rc >= 0 || rc == -3)
             return rc;
-        close(n->fd);
-        n->fd = -1;
-        n->connecting = false;
-        if (try_next(n, now_ms) == 0)
-            return n->connecting ? 0 : 1;
-        snprintf(err, errlen, "%s", n->last_err);
-        net_close(n);
-        return -1;
+        return next_address(n, now_ms, err, errlen);
     }
     int soerr = 0;
     socklen_t sl = sizeof(soerr);
@@ -443,14 +450,7 @@ int net_finish(struct net *n, int64_t now_ms, bool timed_out, char *err, size_t 
     } else {
         snprintf(n->last_err, sizeof(n->last_err), "connect: %s", strerror(soerr));
     }
-    close(n->fd);
-    n->fd = -1;
-    n->connecting = false;
-    if (try_next(n, now_ms) == 0)
-        return n->connecting ? 0 : 1;
-    snprintf(err, errlen, "%s", n->last_err);
-    net_close(n);
-    return -1;
+    return next_address(n, now_ms, err, errlen);
 }
 
 unsigned net_backoff_next(struct net *n)

@@ -1429,24 +1429,11 @@ class Recorder:
     each connection sent."""
 
     def __init__(self):
-        import socket
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(4)
-        self.port = self.lsock.getsockname()[1]
         self.data = b""
         self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.port = h.Listener(self._read).port
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._read, args=(c,), daemon=True).start()
-
-    def _read(self, c):
+    def _read(self, c, _n):
         with c:
             while True:
                 try:

@@ -477,23 +477,20 @@ class FramedClient:
             pass
 
 
-class FakeServer:
-    """A listening socket on 127.0.0.1; every accepted connection runs
-    script(conn, n) in a thread (n = 0 for the first connection). Whatever
-    the client sends is read and thrown away, so it never blocks; with
-    drain=False nothing past the HELLO is read but by the script (a server
-    that stops reading)."""
+class Listener:
+    """A listening socket on 127.0.0.1 (self.port); every accepted
+    connection runs handler(conn, n) in a thread of its own (n counts the
+    connections from 0; self.count is how many came). Closed when the test
+    ends."""
 
-    def __init__(self, script, drain=True):
-        self.script = script
-        self.drain = drain
+    def __init__(self, handler):
+        self.handler = handler
         self.lsock = socket.socket()
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind(("127.0.0.1", 0))
         self.lsock.listen(8)
         self.port = self.lsock.getsockname()[1]
         self.count = 0
-        self.errors = []
         self.stopping = False
         _cleanups.append(self.close)
         threading.Thread(target=self._accept, daemon=True).start()
@@ -506,7 +503,24 @@ class FakeServer:
                 return
             n = self.count
             self.count += 1
-            threading.Thread(target=self._run, args=(c, n), daemon=True).start()
+            threading.Thread(target=self.handler, args=(c, n), daemon=True).start()
+
+    def close(self):
+        self.stopping = True
+        self.lsock.close()
+
+
+class FakeServer(Listener):
+    """A Listener whose every connection runs script(conn, n) once its
+    HELLO line came. Whatever the client sends is read and thrown away, so
+    it never blocks; with drain=False nothing past the HELLO is read but by
+    the script (a server that stops reading)."""
+
+    def __init__(self, script, drain=True):
+        self.script = script
+        self.drain = drain
+        self.errors = []
+        super().__init__(self._run)
 
     def _run(self, c, n):
         try:
@@ -530,10 +544,6 @@ class FakeServer:
                 pass
         except OSError:
             pass
-
-    def close(self):
-        self.stopping = True
-        self.lsock.close()
 
 
 def wait_port(port, host="127.0.0.1", timeout=10):

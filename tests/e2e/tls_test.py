@@ -12,13 +12,11 @@ Run one case: tls_test.py CASE --client PATH [--server PATH]
 import os
 import re
 import shutil
-import socket
 import ssl
 import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -117,25 +115,15 @@ class TlsFake:
         self.fp = openssl_fp(self.cert)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(self.cert, self.key)
-        self.count = 0
         self.lines = []
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(8)
-        self.port = self.lsock.getsockname()[1]
-        h._cleanups.append(self.lsock.close)
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.listener = h.Listener(self._run)
+        self.port = self.listener.port
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            self.count += 1
-            threading.Thread(target=self._run, args=(c,), daemon=True).start()
+    @property
+    def count(self):
+        return self.listener.count
 
-    def _run(self, c):
+    def _run(self, c, _n):
         try:
             c.settimeout(20)
             s = self.ctx.wrap_socket(c, server_side=True)
@@ -331,22 +319,9 @@ class ClearFake:
 
     def __init__(self):
         self.got = b""
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(8)
-        self.port = self.lsock.getsockname()[1]
-        h._cleanups.append(self.lsock.close)
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.port = h.Listener(self._run).port
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._run, args=(c,), daemon=True).start()
-
-    def _run(self, c):
+    def _run(self, c, _n):
         try:
             c.settimeout(20)
             while True:
