@@ -197,11 +197,12 @@ void roster_follow(struct roster *r, size_t height)
 /* ---- layout ------------------------------------------------------------ */
 
 /* Width of each column: at least min, up to max when room is left. Numbers
- * are at most 5 columns (roster_human), with a blank between columns. */
+ * are at most 5 columns (roster_human), with a blank between columns. The
+ * dialect's 10 hold "tls/framed", what our client over TLS shows. */
 static const struct {
     size_t min, max;
 } col_widths[RC_COUNT] = {
-    [RC_NICK] = {10, NICK_MAX}, [RC_ADDR] = {15, 23},   [RC_DIALECT] = {8, 12},
+    [RC_NICK] = {10, NICK_MAX}, [RC_ADDR] = {15, 23},   [RC_DIALECT] = {10, 12},
     [RC_STATE] = {7, 7},        [RC_WORKER] = {8, 10},  [RC_MSGS_IN] = {5, 6},
     [RC_MSGS_OUT] = {5, 6},     [RC_BYTES_IN] = {5, 6}, [RC_BYTES_OUT] = {5, 6},
     [RC_QUEUE] = {5, 6},        [RC_IDLE] = {4, 5},     [RC_ROOM] = {6, ROOMNAME_MAX + 1},
