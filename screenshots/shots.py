@@ -19,6 +19,9 @@ Called by make.sh; see there. Scenes:
                     off as too slow while the others chat on
   rooms.png         breakout rooms: the teacher splits the class; ada in
                     #lab1 sees #main's unread count and a mention, bo in #lab2
+  tls.png           TLS: the teacher's log with the certificate's fingerprint;
+                    ada's first connection asks about the same fingerprint, bo
+                    said yes and his bar shows the lock
 """
 
 import argparse
@@ -313,11 +316,35 @@ def scene_rooms(tm, opts, srv):
             [("ada: sockchat, in #lab1", ada), ("bo: sockchat, in #lab2", bo)]], (cy, dee)
 
 
+def scene_tls(tm, opts, srv):
+    """Issue 19: the fingerprint on the teacher's screen, the same one in
+    the question ada's client asks on first use; bo trusted it already."""
+    teacher, port = teacher_server(tm, opts, ["--admin", "none"], 124, 7)
+    teacher.wait(r"encrypted, with the fingerprint above")
+    bo = tm.pane([opts.client, "--tls", "127.0.0.1", str(port), "--nick", "bo"], 61, 12,
+                 name="bo")
+    bo.wait(r"Type yes or no", 15)
+    bo.type("yes")
+    bo.keys("Enter")
+    bo.wait_row(-2, CONNECTED + r".*TLSv1\.3", 15)
+    say(bo, "can anyone read this on the wire?")
+    # Another student's machine: a known_servers of her own, still empty.
+    home = tempfile.mkdtemp(prefix="sockchat-shots-ada-")
+    h._cleanups.append(lambda: shutil.rmtree(home, ignore_errors=True))
+    ada = tm.pane([opts.client, "--tls", "127.0.0.1", str(port), "--nick", "ada"], 61, 12,
+                  env={"XDG_DATA_HOME": home}, name="ada")
+    ada.wait(r"Type yes or no", 15)
+    teacher.wait(r"bo\s+joined \(sockchat client, TLSv1\.3")
+    return [[("teacher: sockchat-server (TLS on by default)", teacher)],
+            [("ada: sockchat --tls, first connection", ada),
+             ("bo: sockchat --tls, after yes", bo)]], None
+
+
 SCENES = [("conversation", scene_conversation), ("scrollback", scene_scrollback),
           ("reconnecting", scene_reconnecting), ("tutorial", scene_tutorial),
           ("wire", scene_wire), ("dashboard", scene_dashboard), ("single", scene_single),
           ("threads", scene_threads), ("trace", scene_trace), ("slow", scene_slow),
-          ("rooms", scene_rooms)]
+          ("rooms", scene_rooms), ("tls", scene_tls)]
 
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 DEFAULT_FG, DEFAULT_BG = "38;5;252", "48;5;16"
@@ -409,7 +436,7 @@ html, body {{ margin: 0; padding: 0; background: #15171c; overflow: hidden; }}
 .title {{ height: {title}px; line-height: {title}px; color: #9aa0aa; background: #2a2d34;
   font: 13px 'DejaVu Sans', sans-serif; text-align: center; border-radius: 6px 6px 0 0; }}
 pre {{ margin: 0; padding: 8px 10px; color: #d0d0d0; background: #000;
-  font-family: 'DejaVu Sans Mono', 'Liberation Mono', monospace; font-size: {font}px;
+  font-family: 'DejaVu Sans Mono', 'Liberation Mono', monospace, 'Noto Color Emoji'; font-size: {font}px;
   line-height: {line}px; overflow: hidden; }}
 </style></head><body>{panes}</body></html>
 """

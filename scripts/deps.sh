@@ -24,7 +24,7 @@ package=("${build[@]}" dpkg-dev file lintian python3 systemd)
 ci=("${test[@]}" clang libclang-rt-14-dev clang-format clang-tidy cppcheck
     dpkg-dev file lintian systemd)
 bench=("${build[@]}" redis-server ncat procps python3 tmux openssl)
-screenshots=("${test[@]}" aha chromium fonts-dejavu-core)
+screenshots=("${test[@]}" aha chromium fonts-dejavu-core fonts-noto-color-emoji)
 
 set_name=${1:-test}
 case "$set_name" in
