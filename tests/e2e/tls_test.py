@@ -205,13 +205,16 @@ def t_tofu_no(opts):
     srv, fp = tls_server(opts)
     xdg = tmpdir()
     tm = h.Tmux()
-    p = client_pane(tm, opts, "127.0.0.1", srv.port, "alice", xdg, ["--tls"], w=200)
+    # Under the wrapper: tmux 3.3 may mark a pane dead before it reaps the
+    # program, and then has no status to give.
+    argv = [h.need(opts.client, "sockchat client"), "127.0.0.1", str(srv.port), "--nick",
+            "alice", "--tls"]
+    p, d = term.run_checked(tm, argv, 200, 24, env={"XDG_DATA_HOME": xdg})
     p.wait(r"Trust 127\.0\.0\.1:%d\? Type yes or no, then Enter:" % srv.port)
     p.type("no")
     p.keys("Enter")
-    h.poll_until("the client to end", lambda: p.fmt("#{pane_dead}") == "1", 10, p.describe)
-    status = p.fmt("#{pane_dead_status}")
-    h.check(status == "1", "exit status %r, not 1" % status, p.describe)
+    status = term.wait_result(p, d)["status"]
+    h.check(status == 1, "exit status %r, not 1" % status, p.describe)
     h.check(not os.path.exists(known_path(xdg)), "stored after a no")
     h.check(not re.search(r"alice joined", srv.log()), "the client joined after a no:\n" +
             srv.log())
