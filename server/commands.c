@@ -59,7 +59,7 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
 
     /* On a cluster, a client of another node may have it (cluster.h). */
     char where[CLUSTER_NODE_MAX];
-    if (c->joined && !nick_same(want, c->nick) &&
+    if (srv->cluster != NULL && !nick_same(want, c->nick) && registry_joined(c) &&
         cluster_nick_take(srv, want, c->session, where, sizeof where, NULL) ==
             CLUSTER_NICK_ELSEWHERE) {
         reply_err(r, ERR_NICK_TAKEN, "%s is already taken (on %s)", want, where);
@@ -89,22 +89,21 @@ int commands_nick(struct reply *r, const char *nick, size_t len)
     memcpy(old, c->nick, sizeof old);
     registry_rename_locked(srv, c, want);
     struct msg m = {.type = MSG_NICK, .nick = old, .nick2 = want};
-    if (c->joined) /* to its room, as JOIN and LEAVE */
+    bool joined = c->joined;
+    if (joined) /* to its room, as JOIN and LEAVE */
         room_send_locked(c->room, &m, c);
+    char room[ROOMNAME_SIZE];
+    snprintf(room, sizeof room, "%s", c->room != NULL ? c->room->name : ROOM_MAIN);
     pthread_mutex_unlock(&srv->reg_lock);
 
     reply_msg(r, &m);
-    if (c->joined && srv->cluster != NULL) {
-        char room[ROOMNAME_SIZE];
-        pthread_mutex_lock(&srv->reg_lock);
-        snprintf(room, sizeof room, "%s", c->room != NULL ? c->room->name : ROOM_MAIN);
-        pthread_mutex_unlock(&srv->reg_lock);
+    if (joined && srv->cluster != NULL) {
         cluster_tell(srv, CE_NICK, room, old, want, NULL);
         if (!nick_same(old, want) && !nick_reserved(old))
             cluster_nick_drop(srv, old);
     }
     log_event(srv, AEV_NICK, c, "%s is now known as %s", old, want);
-    if (c->joined)
+    if (joined)
         operator_mute_arrival(c, want, NULL); /* a mute follows the nick */
     return 0;
 }

@@ -180,6 +180,14 @@ void registry_enter_locked(struct server *srv, struct client *c)
     nickhold_drop(&srv->holds, c->nick);
 }
 
+bool registry_joined(struct client *c)
+{
+    pthread_mutex_lock(&c->srv->reg_lock);
+    bool in = c->joined;
+    pthread_mutex_unlock(&c->srv->reg_lock);
+    return in;
+}
+
 void registry_leave_locked(struct server *srv, struct client *c)
 {
     if (!c->joined)

@@ -1005,6 +1005,9 @@ enum nick_verdict registry_nick_check_locked(struct server *srv, const struct cl
  * changes its nick. */
 void registry_enter_locked(struct server *srv, struct client *c);
 void registry_leave_locked(struct server *srv, struct client *c);
+/* c->joined, read under reg_lock: its owner asks, while a shutdown or an
+ * eviction on another thread may be taking it out. */
+bool registry_joined(struct client *c);
 void registry_rename_locked(struct server *srv, struct client *c, const char *nick);
 /* Announces SHUTDOWN to everyone and asks every client to close. */
 void registry_shutdown(struct server *srv, const char *text);

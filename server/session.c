@@ -236,7 +236,10 @@ __attribute__((noinline)) static void framed_line(struct client *c, char *line)
                 operator_mute_arrival(c, NULL, c->session);
             /* Its nick's cluster lease names the token: on another node,
              * after this one died, it may have the nick back at once. */
-            if (c->srv->cluster != NULL && c->joined && !c->provisional && !nick_reserved(c->nick))
+            pthread_mutex_lock(&c->srv->reg_lock); /* a shutdown may be taking it out */
+            bool lease = c->joined && !c->provisional;
+            pthread_mutex_unlock(&c->srv->reg_lock);
+            if (c->srv->cluster != NULL && lease && !nick_reserved(c->nick))
                 cluster_nick_take(c->srv, c->nick, c->session, NULL, 0, NULL);
         }
         break;
