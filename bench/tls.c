@@ -95,11 +95,13 @@ int btls_handshake(struct bench *b, struct conn *c, uint32_t *events)
     }
 }
 
-ssize_t btls_send(struct bench *b, struct conn *c, const char *data, size_t len)
+/* What SSL_write_ex/SSL_read_ex returning r (n bytes done) means, as
+ * write(2)/read(2) would say it: n, -1 with EAGAIN to wait, 0 at the
+ * peer's close_notify when eof_ok (a read), else -1 with EPROTO and the
+ * bench's first error set. */
+static ssize_t io_result(struct bench *b, struct conn *c, int r, size_t n, bool eof_ok,
+                         const char *what)
 {
-    size_t n = 0;
-    ERR_clear_error();
-    int r = SSL_write_ex(c->ssl, data, len, &n);
     if (r == 1)
         return (ssize_t)n;
     int e = SSL_get_error(c->ssl, r);
@@ -107,9 +109,19 @@ ssize_t btls_send(struct bench *b, struct conn *c, const char *data, size_t len)
         errno = EAGAIN;
         return -1;
     }
-    bench_error(b, "TLS send on connection %u: %s", c->index, failure(c->ssl, r));
+    if (e == SSL_ERROR_ZERO_RETURN && eof_ok)
+        return 0;
+    bench_error(b, "TLS %s on connection %u: %s", what, c->index, failure(c->ssl, r));
     errno = EPROTO;
     return -1;
+}
+
+ssize_t btls_send(struct bench *b, struct conn *c, const char *data, size_t len)
+{
+    size_t n = 0;
+    ERR_clear_error();
+    int r = SSL_write_ex(c->ssl, data, len, &n);
+    return io_result(b, c, r, n, false, "send");
 }
 
 ssize_t btls_recv(struct bench *b, struct conn *c, char *buf, size_t cap)
@@ -117,18 +129,7 @@ ssize_t btls_recv(struct bench *b, struct conn *c, char *buf, size_t cap)
     size_t n = 0;
     ERR_clear_error();
     int r = SSL_read_ex(c->ssl, buf, cap, &n);
-    if (r == 1)
-        return (ssize_t)n;
-    int e = SSL_get_error(c->ssl, r);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-        errno = EAGAIN;
-        return -1;
-    }
-    if (e == SSL_ERROR_ZERO_RETURN)
-        return 0;
-    bench_error(b, "TLS receive on connection %u: %s", c->index, failure(c->ssl, r));
-    errno = EPROTO;
-    return -1;
+    return io_result(b, c, r, n, true, "receive");
 }
 
 void btls_close(struct conn *c)
