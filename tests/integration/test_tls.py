@@ -165,28 +165,37 @@ def test_plain_over_tls_and_tls12(ctx):
         srv.wait_log(r"thirteen +joined \(sockchat client, TLSv1\.3, \d+ online\)")
 
 
+def line_tool_is_a_plain_user(ctx, srv, argv, nick, token):
+    """A TLS line tool (argv) as a plain user: its /ping is answered; with
+    more than one client at a time its line reaches a clear-text framed
+    user and that user's reply reaches it."""
+    lp = LineProc(argv)
+    try:
+        lp.say("/ping %s" % token)
+        lp.expect(rb"^you are guest\d+")
+        lp.expect(rb"^pong %s$" % token.encode())
+        if ctx.mode != "single":
+            clem = srv.framed("clem")
+            lp.say("/nick " + nick)
+            lp.expect(rb"known as " + nick.encode())
+            lp.say("hello from " + nick)
+            m = clem.wait_type("CHAT", pred=lambda m: m.nick == nick)
+            assert m.text == b"hello from " + nick.encode(), m
+            clem.chat("hi " + nick)
+            lp.expect(rb"clem.*hi " + nick.encode())
+        srv.wait_log(r"joined \(plain client, TLSv1\.3, \d+ online\)")
+    finally:
+        lp.close()
+
+
 def test_openssl_s_client_is_a_plain_user(ctx):
-    """openssl s_client -quiet: a plain user; its line reaches a clear-text
+    """openssl s_client -quiet: a plain user, chatting with a clear-text
     framed user (single mode: its /ping is answered)."""
     need_openssl()
     with ctx.server() as srv:
-        sc = LineProc(["openssl", "s_client", "-quiet", "-connect", "%s:%d" % srv.addr])
-        try:
-            sc.say("/ping 42")
-            sc.expect(rb"^you are guest\d+")
-            sc.expect(rb"^pong 42$")
-            if ctx.mode != "single":
-                clem = srv.framed("clem")
-                sc.say("/nick sam")
-                sc.expect(rb"known as sam")
-                sc.say("hello from s_client")
-                m = clem.wait_type("CHAT", pred=lambda m: m.nick == "sam")
-                assert m.text == b"hello from s_client", m
-                clem.chat("hi sam")
-                sc.expect(rb"clem.*hi sam")
-            srv.wait_log(r"joined \(plain client, TLSv1\.3, \d+ online\)")
-        finally:
-            sc.close()
+        line_tool_is_a_plain_user(
+            ctx, srv, ["openssl", "s_client", "-quiet", "-connect", "%s:%d" % srv.addr],
+            "sam", "42")
 
 
 def test_ncat_ssl_is_a_plain_user(ctx):
@@ -194,20 +203,8 @@ def test_ncat_ssl_is_a_plain_user(ctx):
     if not shutil.which("ncat"):
         raise Skip("ncat is not installed")
     with ctx.server() as srv:
-        nc = LineProc(["ncat", "--ssl", srv.addr[0], str(srv.addr[1])])
-        try:
-            nc.say("/ping 7")
-            nc.expect(rb"^you are guest\d+")
-            nc.expect(rb"^pong 7$")
-            if ctx.mode != "single":
-                clem = srv.framed("clem")
-                nc.say("/nick nico")
-                nc.expect(rb"known as nico")
-                nc.say("hello from ncat")
-                m = clem.wait_type("CHAT", pred=lambda m: m.nick == "nico")
-                assert m.text == b"hello from ncat", m
-        finally:
-            nc.close()
+        line_tool_is_a_plain_user(ctx, srv, ["ncat", "--ssl", srv.addr[0], str(srv.addr[1])],
+                                  "nico", "7")
 
 
 def client_binary(ctx):
