@@ -270,7 +270,9 @@ def t_ca(opts):
     xdg = tmpdir()
     tm = h.Tmux()
     p = client_pane(tm, opts, "localhost", srv.port, "alice", xdg, ["--tls-ca", ca])
-    p.wait_row(-2, r"^\s*connected \| localhost:%d \| 🔒TLSv1\.[23] \| alice" % srv.port)
+    # (127.0.0.1): Debian's /etc/hosts gives localhost ::1 too.
+    p.wait_row(-2, r"^\s*connected \| localhost:%d( \(127\.0\.0\.1\))? \| 🔒TLSv1\.[23] \| alice"
+               % srv.port)
     h.check("Trust" not in p.screen(), "asked although verified by the CA", p.describe)
     h.check(not os.path.exists(known_path(xdg)), "--tls-ca wrote known_servers")
     q = client_pane(tm, opts, "127.0.0.1", srv.port, "bob", xdg, ["--tls-ca", ca], w=120)
